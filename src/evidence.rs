@@ -1,0 +1,104 @@
+//! What was found for one package: the input to policy evaluation.
+//!
+//! Sources produce bundles and registry assertions; verification turns each
+//! bundle into an [`Attestation`] (verified) or a [`Rejected`] (failed).
+//! Nothing here is trusted until it has been through [`crate::verify`],
+//! except [`RegistryAssertion`], which is unsigned and is only ever the
+//! weaker "registry-asserted" evidence level.
+
+use serde::{Deserialize, Serialize};
+
+use crate::verify::{VerifiedFacts, VerifyFailure};
+
+/// How strong the evidence for a package is, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceLevel {
+    /// Nothing found.
+    None,
+    /// The registry says who published it (crates.io Trusted Publishing), unsigned.
+    RegistryAsserted,
+    /// A Sigstore bundle for the package's checksum verified offline.
+    Attested,
+}
+
+impl std::fmt::Display for EvidenceLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "none",
+            Self::RegistryAsserted => "registry-asserted",
+            Self::Attested => "attested",
+        })
+    }
+}
+
+/// Where a bundle came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleOrigin {
+    /// The source that produced it, e.g. `github`, `dir:bundles`, `url:https://…`.
+    pub source: String,
+    /// The file, URL or cache entry, with a line or index when there are several.
+    pub location: String,
+}
+
+/// A bundle that verified, and what it proves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    pub origin: BundleOrigin,
+    pub facts: VerifiedFacts,
+}
+
+/// A bundle for this package's checksum that failed verification: a
+/// violation whenever the package is checked at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub origin: BundleOrigin,
+    pub failure: VerifyFailure,
+}
+
+/// Unsigned publisher data a registry records (crates.io `trustpub_data`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryAssertion {
+    /// `crates.io`.
+    pub registry: String,
+    /// `github`, `gitlab`, …
+    pub provider: String,
+    /// Repository URL, e.g. `https://github.com/serde-rs/serde`.
+    pub repository: String,
+    /// The commit, when recorded.
+    pub sha: Option<String>,
+    /// The CI run, when recorded.
+    pub run_id: Option<String>,
+}
+
+/// A source that could not be asked about this package: the package could
+/// not be checked there, which never counts as a pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceError {
+    pub source: String,
+    pub message: String,
+}
+
+/// Everything found for one package.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub attestations: Vec<Attestation>,
+    pub rejected: Vec<Rejected>,
+    pub registry: Option<RegistryAssertion>,
+    /// Bundles whose subjects do not include this package's checksum (ignored).
+    pub ignored: Vec<BundleOrigin>,
+    pub errors: Vec<SourceError>,
+}
+
+impl Evidence {
+    /// The strongest level of evidence present.
+    pub fn level(&self) -> EvidenceLevel {
+        if !self.attestations.is_empty() {
+            EvidenceLevel::Attested
+        } else if self.registry.is_some() {
+            EvidenceLevel::RegistryAsserted
+        } else {
+            EvidenceLevel::None
+        }
+    }
+}

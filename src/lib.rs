@@ -1,0 +1,22 @@
+//! `cargo verify-provenance`: verify where every dependency in `Cargo.lock`
+//! really came from.
+//!
+//! The data flows through the modules in this order:
+//! [`lockfile`] → [`trust`] → [`verify`].
+
+pub mod cli;
+pub mod evidence;
+pub mod lockfile;
+pub mod sources;
+pub mod trust;
+pub mod verify;
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    /// Everything the policy requires was verified.
+    pub const PASS: i32 = 0;
+    /// A policy violation, including a present bundle that fails verification.
+    pub const VIOLATION: i32 = 1;
+    /// A usage, configuration or runtime error.
+    pub const ERROR: i32 = 2;
+}

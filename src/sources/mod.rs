@@ -1,0 +1,6 @@
+//! Where provenance comes from: pluggable sources, tried in the order the
+//! user configures them.
+
+mod spec;
+
+pub use spec::SourceSpec;

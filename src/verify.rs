@@ -1,0 +1,784 @@
+//! Offline verification of Sigstore bundles, and the verified facts they yield.
+//!
+//! All cryptographic checks are made by `sigstore-verify`; this module picks
+//! the policy from the trust root in use, maps failures to the check that
+//! failed, matches identities (including otherName SANs, which the library
+//! cannot read) and turns a verified bundle into [`VerifiedFacts`]: the
+//! certificate claims, times, log entries and in-toto statement the policy
+//! is evaluated against.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sigstore_types::bundle::VerificationMaterialContent;
+use sigstore_types::{
+    Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, Sha256Hash, SignatureContent,
+};
+
+use crate::trust::TrustRoot;
+
+/// A bundle file larger than this is refused: real bundles are a few KiB,
+/// and even a large SLSA predicate stays far below.
+pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+/// At most this many bundles are read from one file or response.
+pub const MAX_BUNDLES_PER_FILE: usize = 256;
+
+/// The in-toto payload type the DSSE envelopes of provenance carry.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// The check a bundle failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// The bundle is not a well-formed Sigstore bundle.
+    BundleFormat,
+    /// The signing certificate does not chain to a trusted CA at signing time.
+    CertificateChain,
+    /// The certificate's embedded SCT does not verify against a trusted CT log.
+    Sct,
+    /// The transparency-log entry, its inclusion proof, checkpoint or SET.
+    TransparencyLog,
+    /// An RFC 3161 timestamp, or no verified signing time.
+    Timestamp,
+    /// The signature over the DSSE envelope or the artifact.
+    Signature,
+    /// The artifact digest is not a subject of the attestation.
+    Subject,
+    /// The certificate identity (SAN) is not the expected one.
+    Identity,
+    /// The OIDC issuer is not the expected one.
+    Issuer,
+}
+
+impl Check {
+    /// A few words for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::BundleFormat => "bundle format",
+            Self::CertificateChain => "certificate chain",
+            Self::Sct => "signed certificate timestamp (SCT)",
+            Self::TransparencyLog => "transparency log",
+            Self::Timestamp => "timestamp",
+            Self::Signature => "signature",
+            Self::Subject => "subject digest",
+            Self::Identity => "identity",
+            Self::Issuer => "issuer",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Why a bundle did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{check} check failed: {message}")]
+pub struct VerifyFailure {
+    pub check: Check,
+    pub message: String,
+}
+
+impl VerifyFailure {
+    pub fn new(check: Check, message: impl Into<String>) -> Self {
+        Self {
+            check,
+            message: message.into(),
+        }
+    }
+
+    fn from_library(error: sigstore_verify::Error) -> Self {
+        use sigstore_verify::{CertificateError, Error};
+        let check = match &error {
+            Error::IdentityMismatch { .. } => Check::Identity,
+            Error::IssuerMismatch { .. } => Check::Issuer,
+            Error::SignatureInvalid(_) | Error::Crypto(_) => Check::Signature,
+            Error::ArtifactMismatch(_) | Error::UnsupportedArtifact(_) => Check::Subject,
+            Error::Certificate(CertificateError::Sct(_)) => Check::Sct,
+            Error::Certificate(_) | Error::TrustedCertificate(_) => Check::CertificateChain,
+            Error::TransparencyLog(_) => Check::TransparencyLog,
+            Error::Timestamp(_) => Check::Timestamp,
+            _ => Check::BundleFormat,
+        };
+        Self::new(check, error.to_string())
+    }
+}
+
+/// What the artifact is: its bytes or a digest of them.
+#[derive(Debug, Clone)]
+pub enum ArtifactInput {
+    /// The artifact bytes (needed for Ed25519 message signatures).
+    Bytes(Vec<u8>),
+    /// A digest: `sha256:<hex>` or `sha512:<hex>`.
+    Digest(ArtifactDigest),
+}
+
+impl ArtifactInput {
+    /// A SHA-256 digest, such as a Cargo.lock checksum.
+    pub fn sha256(digest: Sha256Hash) -> Self {
+        Self::Digest(ArtifactDigest::sha256(digest))
+    }
+
+    /// Parse `sha256:<hex>` or `sha512:<hex>`.
+    pub fn parse_digest(text: &str) -> Result<Self, String> {
+        let (algorithm, hex_digits) = text
+            .split_once(':')
+            .ok_or_else(|| format!("`{text}` is not ALGORITHM:HEX"))?;
+        let algorithm = match algorithm {
+            "sha256" => HashAlgorithm::Sha2256,
+            "sha512" => HashAlgorithm::Sha2512,
+            other => {
+                return Err(format!(
+                    "unsupported digest algorithm `{other}` (use sha256 or sha512)"
+                ))
+            }
+        };
+        let bytes = hex::decode(hex_digits).map_err(|e| format!("`{text}`: {e}"))?;
+        ArtifactDigest::new(algorithm, bytes)
+            .map(Self::Digest)
+            .map_err(|e| format!("`{text}`: {e}"))
+    }
+
+    fn as_artifact(&self) -> Artifact<'_> {
+        match self {
+            Self::Bytes(bytes) => Artifact::from_blob(bytes),
+            Self::Digest(digest) => Artifact::from_digest(digest.clone()),
+        }
+    }
+}
+
+/// How the signer is authenticated.
+#[derive(Debug, Clone)]
+pub enum SignerCheck {
+    /// A Fulcio certificate; identity and issuer are matched exactly when given.
+    Certificate {
+        identity: Option<String>,
+        issuer: Option<String>,
+    },
+    /// A managed key: the bundle must be signed by this key.
+    Key(DerPublicKey),
+}
+
+/// The kind of a certificate's Subject Alternative Name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SanKind {
+    Email,
+    Uri,
+    /// The Fulcio username otherName (`1.3.6.1.4.1.57264.1.7`).
+    OtherName,
+}
+
+/// A SAN value of the signing certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct San {
+    pub kind: SanKind,
+    pub value: String,
+}
+
+/// The claims Fulcio puts in a certificate for a CI workload
+/// (OIDs `1.3.6.1.4.1.57264.1.9`–`.1.24`, names as in Fulcio's OID docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CertificateClaims {
+    /// `.1.9` the workflow that signed (a reusable workflow, when one is used), with its ref.
+    pub build_signer_uri: Option<String>,
+    /// `.1.10` the commit of the signing workflow.
+    pub build_signer_digest: Option<String>,
+    /// `.1.11` `github-hosted` or `self-hosted`.
+    pub runner_environment: Option<String>,
+    /// `.1.12` the repository the artifact was built from.
+    pub source_repository_uri: Option<String>,
+    /// `.1.13` the commit it was built from.
+    pub source_repository_digest: Option<String>,
+    /// `.1.14` the ref it was built from.
+    pub source_repository_ref: Option<String>,
+    /// `.1.15` the immutable repository ID.
+    pub source_repository_identifier: Option<String>,
+    /// `.1.16` the repository owner.
+    pub source_repository_owner_uri: Option<String>,
+    /// `.1.17` the immutable owner ID.
+    pub source_repository_owner_identifier: Option<String>,
+    /// `.1.18` the workflow that ran (the top-level one), with its ref.
+    pub build_config_uri: Option<String>,
+    /// `.1.19` the commit of that workflow.
+    pub build_config_digest: Option<String>,
+    /// `.1.20` the event that triggered the build.
+    pub build_trigger: Option<String>,
+    /// `.1.21` the run, where its logs can be read.
+    pub run_invocation_uri: Option<String>,
+    /// `.1.22` `public`, `private` or `internal`.
+    pub source_repository_visibility_at_signing: Option<String>,
+    /// `.1.23` the deployment environment.
+    pub deployment_environment: Option<String>,
+    /// `.1.24` the raw `sub` of the identity token.
+    pub token_subject: Option<String>,
+}
+
+impl CertificateClaims {
+    fn from_library(claims: &sigstore_verify::crypto::FulcioCiClaims) -> Self {
+        Self {
+            build_signer_uri: claims.build_signer_uri.clone(),
+            build_signer_digest: claims.build_signer_digest.clone(),
+            runner_environment: claims.runner_environment.clone(),
+            source_repository_uri: claims.source_repository_uri.clone(),
+            source_repository_digest: claims.source_repository_digest.clone(),
+            source_repository_ref: claims.source_repository_ref.clone(),
+            source_repository_identifier: claims.source_repository_identifier.clone(),
+            source_repository_owner_uri: claims.source_repository_owner_uri.clone(),
+            source_repository_owner_identifier: claims.source_repository_owner_identifier.clone(),
+            build_config_uri: claims.build_config_uri.clone(),
+            build_config_digest: claims.build_config_digest.clone(),
+            build_trigger: claims.build_trigger.clone(),
+            run_invocation_uri: claims.run_invocation_uri.clone(),
+            source_repository_visibility_at_signing: claims
+                .source_repository_visibility_at_signing
+                .clone(),
+            deployment_environment: claims.deployment_environment.clone(),
+            token_subject: claims.token_subject.clone(),
+        }
+    }
+
+    /// The path of the workflow file within its repository, from a build
+    /// config or signer URI: `https://github.com/o/r/.github/workflows/x.yml@refs/tags/v1`
+    /// → `.github/workflows/x.yml`.
+    pub fn workflow_path(uri: &str) -> Option<&str> {
+        let without_ref = uri.split_once('@').map_or(uri, |(path, _)| path);
+        let start = without_ref.find("/.github/")?;
+        Some(&without_ref[start + 1..])
+    }
+}
+
+/// The signing certificate, as far as a policy cares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerFacts {
+    /// The first email, URI or otherName SAN: what `--certificate-identity` matches.
+    pub identity: Option<String>,
+    /// Every SAN value the certificate carries.
+    pub sans: Vec<San>,
+    /// The OIDC issuer (`1.3.6.1.4.1.57264.1.8`, or the legacy `.1.1`).
+    pub issuer: Option<String>,
+    pub not_before: jiff::Timestamp,
+    pub not_after: jiff::Timestamp,
+    pub claims: CertificateClaims,
+}
+
+/// One transparency-log entry of a verified bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryFacts {
+    pub log_index: u64,
+    /// Base64 log ID (the SHA-256 of the log's key).
+    pub log_id: String,
+    /// `dsse/0.0.1`, `hashedrekord/0.0.2`, …
+    pub kind: String,
+    pub integrated_time: Option<jiff::Timestamp>,
+}
+
+/// An in-toto subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectFacts {
+    pub name: String,
+    /// algorithm → hex digest.
+    pub digest: BTreeMap<String, String>,
+}
+
+/// What a DSSE bundle's in-toto statement says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementFacts {
+    #[serde(rename = "type")]
+    pub statement_type: String,
+    pub predicate_type: String,
+    pub subjects: Vec<SubjectFacts>,
+}
+
+/// Everything a verified bundle proves, as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedFacts {
+    /// The trust root the bundle verified against.
+    pub trust_root: String,
+    pub media_type: String,
+    /// The checks that passed, in the order they were made.
+    pub checks: Vec<Check>,
+    /// `None` for a managed-key bundle.
+    pub signer: Option<SignerFacts>,
+    /// Authenticated signing times (log integrated times, RFC 3161 times).
+    pub verified_times: Vec<jiff::Timestamp>,
+    pub log_entries: Vec<LogEntryFacts>,
+    /// `None` for a message-signature bundle.
+    pub statement: Option<StatementFacts>,
+}
+
+impl VerifiedFacts {
+    /// The earliest authenticated signing time.
+    pub fn signed_at(&self) -> Option<jiff::Timestamp> {
+        self.verified_times.iter().min().copied()
+    }
+
+    /// The certificate claims, when the bundle was signed with a certificate.
+    pub fn claims(&self) -> Option<&CertificateClaims> {
+        self.signer.as_ref().map(|s| &s.claims)
+    }
+}
+
+/// A bundle read from a file or a response, with where it came from.
+#[derive(Debug, Clone)]
+pub struct ParsedBundle {
+    pub bundle: Bundle,
+    /// `path`, `path:LINE` or a URL.
+    pub origin: String,
+}
+
+/// Read one bundle, a JSONL file of bundles (as `gh attestation download`
+/// writes), or GitHub's attestations API response (`{"attestations": [{"bundle": …}]}`).
+///
+/// Each element that does not parse is returned as an error in its place,
+/// so that one bad line does not hide the good ones.
+pub fn parse_bundles(
+    bytes: &[u8],
+    origin: &str,
+) -> Result<Vec<Result<ParsedBundle, VerifyFailure>>, VerifyFailure> {
+    if bytes.len() > MAX_BUNDLE_BYTES * 4 {
+        return Err(VerifyFailure::new(
+            Check::BundleFormat,
+            format!("{origin}: {} bytes is over the size limit", bytes.len()),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        VerifyFailure::new(Check::BundleFormat, format!("{origin}: not UTF-8: {e}"))
+    })?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(VerifyFailure::new(
+            Check::BundleFormat,
+            format!("{origin}: empty"),
+        ));
+    }
+    // One JSON document (a bundle or an API response), else JSON lines.
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(value) => {
+            if let Some(attestations) = value.get("attestations") {
+                let list = attestations.as_array().ok_or_else(|| {
+                    VerifyFailure::new(
+                        Check::BundleFormat,
+                        format!("{origin}: `attestations` is not a list"),
+                    )
+                })?;
+                check_count(list.len(), origin)?;
+                Ok(list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let origin = format!("{origin}#attestations[{i}]");
+                        let bundle = item.get("bundle").ok_or_else(|| {
+                            VerifyFailure::new(
+                                Check::BundleFormat,
+                                format!("{origin}: no `bundle`"),
+                            )
+                        })?;
+                        parse_one(&bundle.to_string(), origin)
+                    })
+                    .collect())
+            } else {
+                Ok(vec![parse_one(trimmed, origin.to_string())])
+            }
+        }
+        Err(_) if trimmed.lines().filter(|l| !l.trim().is_empty()).count() > 1 => {
+            let lines: Vec<_> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .collect();
+            check_count(lines.len(), origin)?;
+            Ok(lines
+                .into_iter()
+                .map(|(i, line)| parse_one(line, format!("{origin}:{}", i + 1)))
+                .collect())
+        }
+        Err(e) => Err(VerifyFailure::new(
+            Check::BundleFormat,
+            format!("{origin}: not valid JSON: {e}"),
+        )),
+    }
+}
+
+fn check_count(count: usize, origin: &str) -> Result<(), VerifyFailure> {
+    if count > MAX_BUNDLES_PER_FILE {
+        return Err(VerifyFailure::new(
+            Check::BundleFormat,
+            format!("{origin}: {count} bundles, over the limit of {MAX_BUNDLES_PER_FILE}"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> {
+    if json.len() > MAX_BUNDLE_BYTES {
+        return Err(VerifyFailure::new(
+            Check::BundleFormat,
+            format!(
+                "{origin}: bundle of {} bytes is over the {MAX_BUNDLE_BYTES}-byte limit",
+                json.len()
+            ),
+        ));
+    }
+    Bundle::from_json(json)
+        .map(|bundle| ParsedBundle {
+            bundle,
+            origin: origin.clone(),
+        })
+        .map_err(|e| VerifyFailure::new(Check::BundleFormat, format!("{origin}: {e}")))
+}
+
+/// Verify one bundle against one trust root.
+///
+/// Checks, in order (all but 6 and 7 by `sigstore-verify`, see
+/// [`sigstore_verify::Verifier::verify`] for its own order):
+/// 1. the bundle is structurally valid for its media type;
+/// 2. the verified signing times: transparency-log integrated time (SET or
+///    inclusion) and RFC 3161 timestamps against the root's TSAs;
+/// 3. the certificate chains to one of the root's CAs at every signing time,
+///    has the code-signing EKU, and its SCT verifies against the root's CT
+///    logs (when the root lists CT logs);
+/// 4. the transparency-log entry: inclusion proof against a signed
+///    checkpoint, or the SET, and consistency of the entry with the bundle
+///    (when the root lists transparency logs);
+/// 5. the DSSE or message signature with the certificate's (or given) key,
+///    and the artifact digest is an in-toto subject (DSSE) or the signed
+///    digest (message signature);
+/// 6. the issuer, when one is expected (exact match, through the library);
+/// 7. the identity, when one is expected: exact match against any email,
+///    URI or otherName SAN of the certificate (our code: the library cannot
+///    read otherName SANs).
+///
+/// The root decides which of the optional services must have been checked;
+/// the result flags are re-checked here so that a policy mistake fails closed.
+pub fn verify_bundle(
+    root: &TrustRoot,
+    bundle: &Bundle,
+    artifact: &ArtifactInput,
+    signer: &SignerCheck,
+) -> Result<VerifiedFacts, VerifyFailure> {
+    let verifier = root.verifier();
+    let (result, key_bundle) = match signer {
+        SignerCheck::Certificate { issuer, .. } => {
+            let mut policy = root.certificate_policy();
+            if let Some(issuer) = issuer {
+                policy = policy.require_issuer(issuer.clone());
+            }
+            (
+                verifier
+                    .verify(artifact.as_artifact(), bundle, &policy)
+                    .map_err(VerifyFailure::from_library)?,
+                false,
+            )
+        }
+        SignerCheck::Key(key) => (
+            verifier
+                .verify(
+                    artifact.as_artifact(),
+                    bundle,
+                    &root.public_key_policy(key.clone()),
+                )
+                .map_err(VerifyFailure::from_library)?,
+            true,
+        ),
+    };
+
+    // Fail closed if the library reports a check as not made that this root requires.
+    let must = root.requirements;
+    if must.transparency_log && !result.tlog_verified() {
+        return Err(VerifyFailure::new(
+            Check::TransparencyLog,
+            "the transparency log entry was not verified",
+        ));
+    }
+    if !key_bundle && !result.certificate_verified() {
+        return Err(VerifyFailure::new(
+            Check::CertificateChain,
+            "the certificate chain was not verified",
+        ));
+    }
+    if !key_bundle && must.sct && !result.sct_verified() {
+        return Err(VerifyFailure::new(Check::Sct, "the SCT was not verified"));
+    }
+
+    let signer_facts = if key_bundle {
+        None
+    } else {
+        let cert_der = bundle.signing_certificate().ok_or_else(|| {
+            VerifyFailure::new(Check::BundleFormat, "bundle has no signing certificate")
+        })?;
+        let info = result.certificate().ok_or_else(|| {
+            VerifyFailure::new(
+                Check::BundleFormat,
+                "no certificate information in the result",
+            )
+        })?;
+        let sans = subject_alt_names(cert_der.as_bytes())?;
+        let facts = SignerFacts {
+            identity: sans.first().map(|s| s.value.clone()),
+            sans,
+            issuer: info.issuer.clone(),
+            not_before: info.not_before,
+            not_after: info.not_after,
+            claims: CertificateClaims::from_library(&info.ci_claims),
+        };
+        if let SignerCheck::Certificate {
+            identity: Some(expected),
+            ..
+        } = signer
+        {
+            if !facts.sans.iter().any(|san| &san.value == expected) {
+                return Err(VerifyFailure::new(
+                    Check::Identity,
+                    format!(
+                        "expected identity {expected}, certificate has {}",
+                        facts
+                            .sans
+                            .iter()
+                            .map(|s| s.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        Some(facts)
+    };
+
+    let mut checks = vec![Check::BundleFormat, Check::Timestamp];
+    if !key_bundle {
+        checks.push(Check::CertificateChain);
+        if must.sct {
+            checks.push(Check::Sct);
+        }
+    }
+    if must.transparency_log {
+        checks.push(Check::TransparencyLog);
+    }
+    checks.extend([Check::Signature, Check::Subject]);
+    if let SignerCheck::Certificate { issuer, identity } = signer {
+        if issuer.is_some() {
+            checks.push(Check::Issuer);
+        }
+        if identity.is_some() {
+            checks.push(Check::Identity);
+        }
+    }
+
+    Ok(VerifiedFacts {
+        trust_root: root.name.clone(),
+        media_type: bundle.media_type.as_str().to_string(),
+        checks,
+        signer: signer_facts,
+        verified_times: result.verified_timestamps().to_vec(),
+        log_entries: bundle
+            .verification_material
+            .tlog_entries
+            .iter()
+            .map(|entry| LogEntryFacts {
+                log_index: entry.log_index.get(),
+                log_id: entry.log_id.key_id.to_string(),
+                kind: format!(
+                    "{}/{}",
+                    entry.kind_version.kind(),
+                    entry.kind_version.version()
+                ),
+                integrated_time: entry.integrated_time,
+            })
+            .collect(),
+        statement: statement_facts(bundle)?,
+    })
+}
+
+/// Verify a bundle against the first of several roots it verifies under.
+///
+/// Every root is a complete policy of its own, so trying several is as
+/// strict as trying the right one. The order is only a speed hint (bundles
+/// without a log entry are tried against log-less roots first); the result
+/// never depends on it. When no root accepts the bundle, the failure
+/// reported is the one from a root whose CA issued the certificate, if any,
+/// since that is the instance the bundle claims to come from.
+pub fn verify_with_roots(
+    roots: &[TrustRoot],
+    bundle: &Bundle,
+    artifact: &ArtifactInput,
+    signer: &SignerCheck,
+) -> Result<VerifiedFacts, VerifyFailure> {
+    let has_log_entry = !bundle.verification_material.tlog_entries.is_empty();
+    let mut order: Vec<&TrustRoot> = roots.iter().collect();
+    order.sort_by_key(|root| root.requirements.transparency_log != has_log_entry);
+    let mut best: Option<VerifyFailure> = None;
+    for root in order {
+        match verify_bundle(root, bundle, artifact, signer) {
+            Ok(facts) => return Ok(facts),
+            Err(failure) => {
+                let replace = match &best {
+                    None => true,
+                    Some(current) => {
+                        current.check == Check::CertificateChain
+                            && failure.check != Check::CertificateChain
+                    }
+                };
+                if replace {
+                    best = Some(failure);
+                }
+            }
+        }
+    }
+    Err(best.unwrap_or_else(|| {
+        VerifyFailure::new(Check::CertificateChain, "no trust root to verify against")
+    }))
+}
+
+/// The SANs of a certificate: email, URI and the Fulcio username otherName.
+fn subject_alt_names(der: &[u8]) -> Result<Vec<San>, VerifyFailure> {
+    use der::Decode;
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::SubjectAltName;
+    const FULCIO_USERNAME: der::asn1::ObjectIdentifier =
+        der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
+
+    let malformed = |e: der::Error| {
+        VerifyFailure::new(
+            Check::CertificateChain,
+            format!("malformed certificate: {e}"),
+        )
+    };
+    let cert = x509_cert::Certificate::from_der(der).map_err(malformed)?;
+    let Some((_, san)) = cert
+        .tbs_certificate
+        .get::<SubjectAltName>()
+        .map_err(malformed)?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut sans = Vec::new();
+    for name in san.0 {
+        match name {
+            GeneralName::Rfc822Name(email) => sans.push(San {
+                kind: SanKind::Email,
+                value: email.to_string(),
+            }),
+            GeneralName::UniformResourceIdentifier(uri) => sans.push(San {
+                kind: SanKind::Uri,
+                value: uri.to_string(),
+            }),
+            GeneralName::OtherName(other) if other.type_id == FULCIO_USERNAME => {
+                if let Ok(value) = other.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
+                    sans.push(San {
+                        kind: SanKind::OtherName,
+                        value: value.to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(sans)
+}
+
+/// The in-toto statement of a DSSE bundle (already bound to the artifact by
+/// the library; read again here only to report what it says).
+fn statement_facts(bundle: &Bundle) -> Result<Option<StatementFacts>, VerifyFailure> {
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        return Ok(None);
+    };
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RawStatement {
+        #[serde(rename = "_type")]
+        statement_type: String,
+        predicate_type: String,
+        subject: Vec<RawSubject>,
+    }
+    #[derive(Deserialize)]
+    struct RawSubject {
+        #[serde(default)]
+        name: String,
+        digest: BTreeMap<String, String>,
+    }
+    let raw: RawStatement = serde_json::from_slice(envelope.payload.as_bytes())
+        .map_err(|e| VerifyFailure::new(Check::BundleFormat, format!("in-toto statement: {e}")))?;
+    Ok(Some(StatementFacts {
+        statement_type: raw.statement_type,
+        predicate_type: raw.predicate_type,
+        subjects: raw
+            .subject
+            .into_iter()
+            .map(|s| SubjectFacts {
+                name: s.name,
+                digest: s
+                    .digest
+                    .into_iter()
+                    .map(|(k, v)| (k, v.to_ascii_lowercase()))
+                    .collect(),
+            })
+            .collect(),
+    }))
+}
+
+/// Whether the bundle is signed with a certificate (not a managed key).
+pub fn has_certificate(bundle: &Bundle) -> bool {
+    !matches!(
+        bundle.verification_material.content,
+        VerificationMaterialContent::PublicKey(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_path_strips_repository_and_ref() {
+        assert_eq!(
+            CertificateClaims::workflow_path(
+                "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.0.0"
+            ),
+            Some(".github/workflows/release.yml")
+        );
+        assert_eq!(
+            CertificateClaims::workflow_path("https://gitlab.com/o/r//.gitlab-ci.yml@main"),
+            None
+        );
+    }
+
+    #[test]
+    fn digest_input_parses_sha256_and_sha512() {
+        let sha256 = format!("sha256:{}", "ab".repeat(32));
+        assert!(ArtifactInput::parse_digest(&sha256).is_ok());
+        let sha512 = format!("sha512:{}", "cd".repeat(64));
+        assert!(ArtifactInput::parse_digest(&sha512).is_ok());
+        for bad in [
+            "sha256:abc",
+            "md5:00",
+            "nocolon",
+            &format!("sha256:{}", "zz".repeat(32)),
+        ] {
+            assert!(ArtifactInput::parse_digest(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parse_bundles_reports_each_bad_line_in_place() {
+        let parsed = parse_bundles(b"{\"a\":1}\nnot json\n", "x.jsonl").unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert!(parsed.iter().all(|p| p.is_err()));
+        let err = parsed[1].as_ref().unwrap_err();
+        assert!(err.message.starts_with("x.jsonl:2"), "{}", err.message);
+        assert!(parse_bundles(b"   ", "empty").is_err());
+        assert!(parse_bundles(b"{", "broken").is_err());
+        let api = br#"{"attestations":[{"bundle":{"mediaType":"nope"}},{"x":1}]}"#;
+        let parsed = parse_bundles(api, "api").unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert!(parsed[1]
+            .as_ref()
+            .unwrap_err()
+            .message
+            .contains("no `bundle`"));
+    }
+}

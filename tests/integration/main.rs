@@ -1,0 +1,5 @@
+//! Integration tests: one test binary driving the real `cargo-verify-provenance`
+//! binary (see `harness`), plus library-level tests over real fixtures.
+
+mod harness;
+mod inventory;
