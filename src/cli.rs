@@ -12,6 +12,7 @@ use miette::{Context, IntoDiagnostic, Result};
 
 use crate::exit;
 use crate::lockfile::{Inventory, MetadataOptions};
+use crate::sources::SourceSpec;
 use crate::trust::{Instance, TrustRoot};
 use crate::verify::{self, ArtifactInput, SignerCheck};
 
@@ -36,7 +37,7 @@ pub struct Cli {
 }
 
 /// Options every command understands.
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone)]
 pub struct GlobalOptions {
     /// Path to the workspace's Cargo.toml (default: found from the current directory).
     #[arg(long, global = true, value_name = "PATH")]
@@ -55,6 +56,28 @@ pub struct GlobalOptions {
     /// Verify against Sigstore's staging instance.
     #[arg(long, global = true, conflicts_with = "trusted_root")]
     pub staging: bool,
+    /// The policy file (default: provenance.toml or .cargo/provenance.toml, found upward from the workspace root).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+    /// A provenance source, tried in the order given, before those in the policy:
+    /// github, github:ORG, url:TEMPLATE, dir:PATH or crates-io.
+    #[arg(long = "source", global = true, value_name = "SOURCE", value_parser = SourceSpec::parse_cli)]
+    pub sources: Vec<SourceSpec>,
+    /// How many fetches run at once.
+    #[arg(short, long, global = true, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: u16,
+    /// The cache directory (default: the user cache directory).
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        value_name = "DIR",
+        env = "CARGO_VERIFY_PROVENANCE_CACHE"
+    )]
+    pub cache_dir: Option<PathBuf>,
+    /// The current time, for reproducible runs (RFC 3339).
+    #[arg(long, global = true, hide = true, value_name = "TIME")]
+    pub now: Option<jiff::Timestamp>,
     /// Require Cargo.lock to be up to date (never changed in any case).
     #[arg(long, global = true)]
     pub locked: bool,
@@ -82,6 +105,11 @@ impl GlobalOptions {
 
     pub fn locked(&self) -> bool {
         self.locked || self.frozen
+    }
+
+    /// The current time: `--now`, else the clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.now.unwrap_or_else(jiff::Timestamp::now)
     }
 }
 
