@@ -135,7 +135,7 @@ pub struct VerifyBundleArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: PathBuf,
     /// The expected certificate identity (SAN), matched exactly.
-    #[arg(long, value_name = "ID", requires = "certificate_oidc_issuer")]
+    #[arg(long, value_name = "ID")]
     pub certificate_identity: Option<String>,
     /// The expected OIDC issuer, matched exactly.
     #[arg(long, value_name = "URL")]

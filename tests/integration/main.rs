@@ -1,5 +1,8 @@
 //! Integration tests: one test binary driving the real `cargo-verify-provenance`
 //! binary (see `harness`), plus library-level tests over real fixtures.
 
+mod conformance;
+mod fixtures;
 mod harness;
 mod inventory;
+mod real_bundles;

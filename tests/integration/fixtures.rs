@@ -1,0 +1,121 @@
+//! The one way into the real public Sigstore fixtures in `../shared/fixtures/real`
+//! (see its README and MANIFEST.json). They are read in place, never copied.
+//!
+//! `CVP_REAL_FIXTURES` overrides the location. When the folder is absent,
+//! [`real_fixtures`] prints why and returns `None`, and each caller skips.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The fixtures folder, or `None` (with a message saying the test skips).
+pub fn real_fixtures(test: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("CVP_REAL_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real"));
+    if path.join("MANIFEST.json").is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipping {test}: the real Sigstore fixtures are not at {} (set CVP_REAL_FIXTURES to their folder)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// One entry of MANIFEST.json (the fields these tests use).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestEntry {
+    pub bundle: String,
+    pub format: String,
+    pub jsonl_line: Option<usize>,
+    pub trusted_root: String,
+    pub artifact: Option<String>,
+    pub artifact_sha256: Option<String>,
+    pub artifact_sha512: Option<String>,
+    pub key: Option<String>,
+    pub expected: String,
+    pub identity: Option<String>,
+    pub issuer: Option<String>,
+    pub notes: Option<String>,
+    pub why_fail: Option<String>,
+}
+
+impl ManifestEntry {
+    /// A name for messages: the bundle path, with the JSONL line when there is one.
+    pub fn name(&self) -> String {
+        match self.jsonl_line {
+            Some(line) => format!("{}#{line}", self.bundle),
+            None => self.bundle.clone(),
+        }
+    }
+}
+
+/// Every entry of MANIFEST.json.
+pub fn manifest(root: &Path) -> Vec<ManifestEntry> {
+    let text = std::fs::read_to_string(root.join("MANIFEST.json")).expect("read MANIFEST.json");
+    serde_json::from_str(&text).expect("MANIFEST.json parses")
+}
+
+/// A conformance case folder of `conformance/bundle-verify/`.
+#[derive(Debug, Clone)]
+pub struct ConformanceCase {
+    pub name: String,
+    pub dir: PathBuf,
+    pub bundle: PathBuf,
+    pub artifact: PathBuf,
+    pub identity: String,
+    pub issuer: String,
+    pub key: Option<PathBuf>,
+    /// The case's own root, else the production root (the harness default).
+    pub trusted_root: PathBuf,
+    pub must_fail: bool,
+}
+
+const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// Every conformance case, with the harness defaults filled in.
+pub fn conformance_cases(root: &Path) -> Vec<ConformanceCase> {
+    let base = root.join("conformance/bundle-verify");
+    let mut cases: Vec<_> = std::fs::read_dir(&base)
+        .expect("read conformance/bundle-verify")
+        .map(|entry| entry.expect("read a directory entry").path())
+        .filter(|path| path.join("bundle.sigstore.json").is_file())
+        .map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            let optional = |file: &str| Some(dir.join(file)).filter(|p| p.is_file());
+            let text = |file: &str, default: &str| {
+                optional(file)
+                    .map(|p| std::fs::read_to_string(p).unwrap().trim().to_string())
+                    .unwrap_or_else(|| default.to_string())
+            };
+            ConformanceCase {
+                bundle: dir.join("bundle.sigstore.json"),
+                artifact: optional("artifact").unwrap_or_else(|| base.join("a.txt")),
+                identity: text("identity", DEFAULT_IDENTITY),
+                issuer: text("issuer", DEFAULT_ISSUER),
+                key: optional("key.pub"),
+                trusted_root: optional("trusted_root.json")
+                    .unwrap_or_else(|| root.join("trust-roots/public-good.trusted_root.json")),
+                must_fail: name.ends_with("_fail"),
+                name,
+                dir,
+            }
+        })
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+/// `sha256:<hex>` of a file.
+pub fn sha256_of(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("read artifact");
+    format!(
+        "sha256:{}",
+        sigstore_verify::crypto::sha256(&bytes).to_hex()
+    )
+}
