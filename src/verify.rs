@@ -453,6 +453,10 @@ fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> 
 ///    URI or otherName SAN of the certificate (our code: the library cannot
 ///    read otherName SANs).
 ///
+/// Before the library runs, a Rekor v2 entry whose inclusion proof repeats
+/// the entry's log index or the checkpoint's tree size and root hash with
+/// other values is rejected as malformed ([`check_duplicated_fields`]).
+///
 /// The root decides which of the optional services must have been checked;
 /// the result flags are re-checked here so that a policy mistake fails closed.
 pub fn verify_bundle(
@@ -461,6 +465,7 @@ pub fn verify_bundle(
     artifact: &ArtifactInput,
     signer: &SignerCheck,
 ) -> Result<VerifiedFacts, VerifyFailure> {
+    check_duplicated_fields(bundle)?;
     let verifier = root.verifier();
     let (result, key_bundle) = match signer {
         SignerCheck::Certificate { issuer, .. } => {
@@ -632,6 +637,68 @@ pub fn verify_with_roots(
     Err(best.unwrap_or_else(|| {
         VerifyFailure::new(Check::CertificateChain, "no trust root to verify against")
     }))
+}
+
+/// Reject a bundle whose duplicated fields disagree.
+///
+/// A Rekor v2 inclusion proof carries its own log index, tree size and root
+/// hash, which the library treats as unauthenticated and ignores in favour
+/// of the entry's log index and the signed checkpoint. A bundle in which the
+/// copies differ was not produced by a log; it is malformed, and rejected
+/// (as sigstore-python does) rather than silently half-read. Checks, per
+/// Rekor v2 entry with a proof:
+/// 1. the proof's log index equals the entry's;
+/// 2. the proof's tree size equals the checkpoint's;
+/// 3. the proof's root hash equals the checkpoint's.
+///
+/// Rekor v1 proofs are not compared with the entry: their log index is the
+/// shard-local index while the entry's is global, and the library already
+/// binds their tree size and root hash through the proof and checkpoint.
+pub fn check_duplicated_fields(bundle: &Bundle) -> Result<(), VerifyFailure> {
+    use sigstore_types::KindVersion;
+    for entry in &bundle.verification_material.tlog_entries {
+        if entry.kind_version != KindVersion::HashedRekordV002 {
+            continue;
+        }
+        let Some(proof) = &entry.inclusion_proof else {
+            continue;
+        };
+        let mismatch = |what: &str, proof_value: String, other: &str, other_value: String| {
+            VerifyFailure::new(
+                Check::TransparencyLog,
+                format!(
+                    "malformed Rekor v2 entry: the inclusion proof's {what} ({proof_value}) differs from the {other}'s ({other_value})"
+                ),
+            )
+        };
+        if proof.log_index != entry.log_index {
+            return Err(mismatch(
+                "log index",
+                proof.log_index.to_string(),
+                "entry",
+                entry.log_index.to_string(),
+            ));
+        }
+        if let Some(checkpoint) = proof.checkpoint.checkpoint() {
+            if checkpoint.tree_size() != proof.tree_size {
+                return Err(mismatch(
+                    "tree size",
+                    proof.tree_size.to_string(),
+                    "checkpoint",
+                    checkpoint.tree_size().to_string(),
+                ));
+            }
+            if checkpoint.root_hash() != &proof.root_hash {
+                return Err(mismatch(
+                    "root hash",
+                    proof.root_hash.to_hex(),
+                    "checkpoint",
+                    checkpoint.root_hash().to_hex(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The SANs of a certificate: email, URI and the Fulcio username otherName.

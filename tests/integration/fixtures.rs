@@ -11,10 +11,22 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The fixtures folder, or `None` (with a message saying the test skips).
+///
+/// Looked for in `CVP_REAL_FIXTURES`, else in `shared/fixtures/real` beside
+/// the project or beside one of its parent folders (a checkout nested one
+/// level deeper still finds it).
 pub fn real_fixtures(test: &str) -> Option<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let path = std::env::var_os("CVP_REAL_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real"));
+        .or_else(|| {
+            manifest_dir
+                .ancestors()
+                .skip(1)
+                .map(|dir| dir.join("shared/fixtures/real"))
+                .find(|candidate| candidate.join("MANIFEST.json").is_file())
+        })
+        .unwrap_or_else(|| manifest_dir.join("../shared/fixtures/real"));
     if path.join("MANIFEST.json").is_file() {
         Some(path)
     } else {

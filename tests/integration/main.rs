@@ -2,6 +2,7 @@
 //! binary (see `harness`), plus library-level tests over real fixtures.
 
 mod conformance;
+mod duplicated_fields;
 mod fixtures;
 mod harness;
 mod inventory;
