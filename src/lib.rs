@@ -8,6 +8,8 @@ pub mod cli;
 pub mod evidence;
 pub mod lockfile;
 pub mod sources;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod trust;
 pub mod verify;
 

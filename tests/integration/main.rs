@@ -7,3 +7,5 @@ mod fixtures;
 mod harness;
 mod inventory;
 mod real_bundles;
+#[cfg(feature = "testkit")]
+mod testkit;

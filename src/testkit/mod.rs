@@ -1,0 +1,491 @@
+//! A private Sigstore instance in miniature, for tests, the demo and
+//! benchmarks. Compiled only with the `testkit` feature; never part of a
+//! normal build.
+//!
+//! From a fixed seed, an [`Instance`] holds:
+//! - a Fulcio-like certificate authority (root and intermediate, with
+//!   validity windows) that issues GitHub Actions-shaped leaf certificates;
+//! - a CT log key that signs a real precertificate SCT embedded in every leaf;
+//! - a Rekor-like log: `dsse` v0.0.1 entries in an RFC 6962 Merkle tree,
+//!   with inclusion proofs, a signed checkpoint and a SET per entry;
+//! - the matching `trusted_root.json` ([`Instance::trusted_root_json`]).
+//!
+//! [`Instance::mint`] and [`Instance::mint_batch`] turn a crate (name,
+//! version, `.crate` SHA-256) and its build [`Claims`] into a v0.3 bundle
+//! that passes the same verification as a public-good one: an in-toto v1
+//! statement with a SLSA v1 provenance predicate for `pkg:cargo/NAME@VERSION`,
+//! in a DSSE envelope signed by the leaf key, with its log entry. [`Faults`]
+//! make the bundles a verifier must reject.
+//!
+//! Everything is deterministic: keys come from seeded ChaCha20 streams,
+//! ECDSA uses RFC 6979 nonces and every time derives from the instance's
+//! base time (never the clock). The same seed and requests give the same
+//! bytes. There is no RFC 3161 timestamp authority: the log's SET is the
+//! signing time, as for public-good Rekor v1 bundles.
+
+mod ca;
+mod claims;
+mod keys;
+mod log;
+mod statement;
+mod trusted_root;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use sigstore_types::bundle::{
+    CertificateContent, CheckpointData, InclusionPromise, InclusionProof, KindVersion, LogId,
+    SignatureContent, TransparencyLogEntry, VerificationMaterial, VerificationMaterialContent,
+};
+use sigstore_types::{
+    Bundle, CanonicalizedBody, DerCertificate, DsseEnvelope, DsseSignature, KeyId, LogIndex,
+    LogKeyId, MediaType, PayloadBytes, Sha256Hash, SignatureBytes, SignedTimestamp,
+};
+
+pub use claims::{Claims, SignerWorkflow, GITHUB_ACTIONS_ISSUER};
+pub use statement::{cargo_purl, SLSA_PROVENANCE_V1, STATEMENT_TYPE};
+
+use ca::{Authority, LeafRequest};
+use keys::{KeyPair, Seed};
+use log::{Log, MerkleTree};
+
+/// The base time of an instance unless another is given: every certificate,
+/// SCT and log entry is dated from it, so bundles are identical whenever
+/// they are made, and in the past (a verifier rejects log times in the future).
+pub const DEFAULT_BASE_TIME: &str = "2026-01-15T12:00:00Z";
+/// How long a leaf certificate is valid, as with Fulcio.
+pub const LEAF_VALIDITY: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+/// Entries in the log before the first minted one (other signers' entries),
+/// so that every inclusion proof has hashes in it.
+pub const PRIOR_LOG_ENTRIES: u64 = 3;
+
+const FULCIO_URL: &str = "https://fulcio.testkit.invalid";
+const REKOR_URL: &str = "https://rekor.testkit.invalid";
+const CTFE_URL: &str = "https://ctfe.testkit.invalid/testkit";
+const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+
+/// How a bundle is made wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// The statement's subject digest, instead of the crate's SHA-256.
+    pub subject_sha256: Option<[u8; 32]>,
+    /// When the log says it saw the entry, relative to the certificate.
+    pub logged: Logged,
+    /// The leaf is issued by a CA with the same names but other keys, absent
+    /// from the trusted root.
+    pub untrusted_ca: bool,
+    /// Part of the log material changed after the log signed it.
+    pub tamper: Option<Tamper>,
+}
+
+/// When the log integrated the entry, relative to the leaf's validity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Logged {
+    /// A few seconds after the certificate was issued, as always happens.
+    #[default]
+    WhileValid,
+    /// A minute after the certificate expired.
+    AfterExpiry,
+    /// A minute before the certificate became valid.
+    BeforeValidity,
+}
+
+/// What is changed after the log signed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// The entry body (its payload hash), so SET and inclusion proof no longer match it.
+    LogEntryBody,
+    /// One hash of the inclusion proof.
+    InclusionProof,
+    /// The checkpoint's signature.
+    CheckpointSignature,
+    /// The integrated time, which the SET covers.
+    IntegratedTime,
+}
+
+/// One crate to mint a bundle for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MintRequest {
+    pub name: String,
+    pub version: String,
+    /// SHA-256 of the `.crate` file: the Cargo.lock `checksum`.
+    pub sha256: [u8; 32],
+    pub claims: Claims,
+    pub faults: Faults,
+    /// When the certificate is issued; by default the instance's base time
+    /// plus the request's position in the batch, in seconds.
+    pub signed_at: Option<jiff::Timestamp>,
+}
+
+impl MintRequest {
+    /// A well-formed request: nothing faulty.
+    pub fn new(name: &str, version: &str, sha256: [u8; 32], claims: Claims) -> Self {
+        Self {
+            name: name.to_string(),
+            version: version.to_string(),
+            sha256,
+            claims,
+            faults: Faults::default(),
+            signed_at: None,
+        }
+    }
+
+    /// A request from a Cargo.lock checksum (64 hex digits).
+    pub fn from_checksum(
+        name: &str,
+        version: &str,
+        checksum: &str,
+        claims: Claims,
+    ) -> Result<Self, String> {
+        let bytes = hex::decode(checksum)
+            .map_err(|e| format!("{name} {version}: checksum `{checksum}`: {e}"))?;
+        let sha256 = <[u8; 32]>::try_from(bytes.as_slice())
+            .map_err(|_| format!("{name} {version}: checksum `{checksum}` is not 32 bytes"))?;
+        Ok(Self::new(name, version, sha256, claims))
+    }
+
+    /// The same request with these faults.
+    pub fn with_faults(self, faults: Faults) -> Self {
+        Self { faults, ..self }
+    }
+}
+
+/// A minted bundle and what verifying it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MintedBundle {
+    pub name: String,
+    pub version: String,
+    pub bundle: Bundle,
+    /// The certificate identity (`--certificate-identity`).
+    pub identity: String,
+    /// The OIDC issuer (`--certificate-oidc-issuer`).
+    pub issuer: String,
+}
+
+impl MintedBundle {
+    /// The bundle as pretty JSON with a final newline, as it is written to files.
+    pub fn to_json(&self) -> String {
+        let mut json = self.bundle.to_json_pretty().expect("a bundle serializes");
+        json.push('\n');
+        json
+    }
+
+    /// `NAME-VERSION.sigstore.json`, the name `dir` sources look for.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.sigstore.json", self.name, self.version)
+    }
+}
+
+/// The private Sigstore instance.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    seed: Seed,
+    base_time: jiff::Timestamp,
+    authority: Authority,
+    untrusted_authority: Authority,
+    ct_log: KeyPair,
+    log: Log,
+}
+
+/// Everything about one entry that is fixed before the tree exists.
+struct Prepared {
+    bundle_parts: (DerCertificate, DsseEnvelope),
+    body: Vec<u8>,
+    integrated_time: i64,
+}
+
+impl Instance {
+    /// The instance of `seed`, dated from [`DEFAULT_BASE_TIME`].
+    pub fn new(seed: u64) -> Self {
+        Self::with_base_time(
+            seed,
+            DEFAULT_BASE_TIME
+                .parse()
+                .expect("the default base time parses"),
+        )
+    }
+
+    /// The instance of `seed`, dated from `base_time`: CA, CT and log keys
+    /// are valid from a year before it; bundle `i` of a batch is signed at
+    /// `base_time + i` seconds.
+    pub fn with_base_time(seed: u64, base_time: jiff::Timestamp) -> Self {
+        let seed = Seed::new(seed);
+        let keys_from = base_time - jiff::SignedDuration::from_hours(24 * 365);
+        let tree_id = u64::from_be_bytes(seed.bytes::<8>("rekor/tree-id")) >> 1;
+        Self {
+            authority: Authority::new(&seed, "fulcio", keys_from),
+            untrusted_authority: Authority::new(&seed, "untrusted-fulcio", keys_from),
+            ct_log: seed.key("ctfe"),
+            log: Log {
+                key: seed.key("rekor"),
+                tree_id,
+            },
+            seed,
+            base_time,
+        }
+    }
+
+    /// The base time bundles are dated from.
+    pub fn base_time(&self) -> jiff::Timestamp {
+        self.base_time
+    }
+
+    /// The `trusted_root.json` that verifies this instance's bundles: the
+    /// CA chain (intermediate, then root), the log key and the CT log key,
+    /// with their log IDs and validity windows. Pretty JSON, final newline.
+    pub fn trusted_root_json(&self) -> String {
+        use trusted_root::*;
+        let start = self.authority.not_before;
+        let root = TrustedRootJson {
+            media_type: TRUSTED_ROOT_MEDIA_TYPE,
+            tlogs: vec![p256_log(
+                REKOR_URL,
+                self.log.key.spki_der(),
+                &self.log.log_id(),
+                start,
+            )],
+            certificate_authorities: vec![CertificateAuthority {
+                subject: Subject {
+                    organization: ca::CA_ORGANIZATION.to_string(),
+                    common_name: "testkit-fulcio".to_string(),
+                },
+                uri: FULCIO_URL.to_string(),
+                cert_chain: CertChain {
+                    certificates: vec![
+                        RawBytes::new(&self.authority.intermediate.der),
+                        RawBytes::new(&self.authority.root.der),
+                    ],
+                },
+                valid_for: ValidFor {
+                    start: start.to_string(),
+                    end: None,
+                },
+            }],
+            ctlogs: vec![p256_log(
+                CTFE_URL,
+                self.ct_log.spki_der(),
+                &self.ct_log.key_id(),
+                start,
+            )],
+        };
+        let mut json = serde_json::to_string_pretty(&root).expect("a trusted root serializes");
+        json.push('\n');
+        json
+    }
+
+    /// Mint one bundle (a batch of one).
+    pub fn mint(&self, request: &MintRequest) -> MintedBundle {
+        self.mint_batch(std::slice::from_ref(request))
+            .pop()
+            .expect("one bundle per request")
+    }
+
+    /// Mint a bundle for every request, all in one log: one Merkle tree, one
+    /// signed checkpoint, an inclusion proof and SET per entry. The work is
+    /// spread over the available cores; the output does not depend on how.
+    pub fn mint_batch(&self, requests: &[MintRequest]) -> Vec<MintedBundle> {
+        if requests.is_empty() {
+            return Vec::new();
+        }
+        let indexed: Vec<(usize, &MintRequest)> = requests.iter().enumerate().collect();
+        let prepared = parallel_map(&indexed, |(index, request)| self.prepare(*index, request));
+
+        let mut leaves: Vec<Sha256Hash> = (0..PRIOR_LOG_ENTRIES)
+            .map(|i| sigstore_merkle::hash_leaf(format!("testkit prior entry {i}").as_bytes()))
+            .collect();
+        leaves.extend(prepared.iter().map(|p| sigstore_merkle::hash_leaf(&p.body)));
+        let tree = MerkleTree::new(leaves);
+        let checkpoint = self.log.checkpoint(&tree);
+
+        let work: Vec<(usize, &MintRequest, &Prepared)> = indexed
+            .iter()
+            .zip(&prepared)
+            .map(|((index, request), prepared)| (*index, *request, prepared))
+            .collect();
+        parallel_map(&work, |(index, request, prepared)| {
+            self.finish(
+                *index as u64 + PRIOR_LOG_ENTRIES,
+                request,
+                prepared,
+                &tree,
+                &checkpoint,
+            )
+        })
+    }
+
+    /// Certificate, statement, envelope and log entry body of one request.
+    fn prepare(&self, index: usize, request: &MintRequest) -> Prepared {
+        let label = format!(
+            "leaf/{index}/{}@{}/{}",
+            request.name,
+            request.version,
+            hex::encode(request.sha256)
+        );
+        let leaf_key = self.seed.key(&label);
+        let offset = i64::try_from(index).expect("a batch index fits i64");
+        let not_before = request
+            .signed_at
+            .unwrap_or(self.base_time + jiff::SignedDuration::from_secs(offset));
+        let not_after = not_before + LEAF_VALIDITY;
+        let authority = if request.faults.untrusted_ca {
+            &self.untrusted_authority
+        } else {
+            &self.authority
+        };
+        let sct_timestamp_ms =
+            u64::try_from(not_before.as_millisecond()).expect("testkit times are after 1970") + 250;
+        let certificate = authority.issue_leaf(
+            &LeafRequest {
+                key: &leaf_key,
+                serial: self.seed.bytes(&format!("{label}/serial")),
+                not_before,
+                not_after,
+                claims: &request.claims,
+                sct_timestamp_ms,
+            },
+            &self.ct_log,
+        );
+        let certificate = DerCertificate::new(certificate);
+
+        let subject = request.faults.subject_sha256.unwrap_or(request.sha256);
+        let payload = statement::provenance_statement(
+            &request.name,
+            &request.version,
+            &subject,
+            &request.claims,
+        );
+        let payload_type = crate::verify::IN_TOTO_PAYLOAD_TYPE;
+        let signature = leaf_key.sign(&sigstore_types::pae(payload_type, &payload));
+        let envelope = DsseEnvelope::new(
+            payload_type,
+            PayloadBytes::new(payload.clone()),
+            DsseSignature::new(SignatureBytes::new(signature.clone()), KeyId::default()),
+        );
+        let envelope_json = serde_json::to_vec(&envelope).expect("an envelope serializes");
+        let body =
+            log::dsse_entry_body(&envelope_json, &payload, &signature, &certificate.to_pem());
+
+        let integrated_time = match request.faults.logged {
+            Logged::WhileValid => not_before + jiff::SignedDuration::from_secs(3),
+            Logged::AfterExpiry => not_after + jiff::SignedDuration::from_mins(1),
+            Logged::BeforeValidity => not_before - jiff::SignedDuration::from_mins(1),
+        };
+        Prepared {
+            bundle_parts: (certificate, envelope),
+            body,
+            integrated_time: integrated_time.as_second(),
+        }
+    }
+
+    /// The log entry with its proof, SET and checkpoint, and the bundle.
+    fn finish(
+        &self,
+        log_index: u64,
+        request: &MintRequest,
+        prepared: &Prepared,
+        tree: &MerkleTree,
+        checkpoint: &str,
+    ) -> MintedBundle {
+        let (certificate, envelope) = prepared.bundle_parts.clone();
+        let set =
+            self.log
+                .signed_entry_timestamp(&prepared.body, prepared.integrated_time, log_index);
+        let mut proof_hashes = tree.inclusion_proof(log_index);
+        let mut checkpoint = checkpoint.to_string();
+        let mut body = prepared.body.clone();
+        let mut integrated_time = prepared.integrated_time;
+        match request.faults.tamper {
+            None => {}
+            Some(Tamper::LogEntryBody) => {
+                body = tamper_payload_hash(&body);
+            }
+            Some(Tamper::InclusionProof) => {
+                let mut bytes = *proof_hashes[0].as_bytes();
+                bytes[0] ^= 0x01;
+                proof_hashes[0] = Sha256Hash::new(bytes);
+            }
+            Some(Tamper::CheckpointSignature) => {
+                checkpoint = tamper_checkpoint_signature(&checkpoint);
+            }
+            Some(Tamper::IntegratedTime) => integrated_time -= 3600,
+        }
+        let index = LogIndex::new(log_index).expect("a batch index fits the log");
+        let entry = TransparencyLogEntry::new(
+            index,
+            LogId::new(LogKeyId::new(self.log.log_id().to_vec())),
+            KindVersion::DsseV001,
+            CanonicalizedBody::new(body),
+        )
+        .with_integrated_time(
+            jiff::Timestamp::from_second(integrated_time).expect("a testkit time is valid"),
+        )
+        .with_inclusion_promise(InclusionPromise::new(SignedTimestamp::new(set)))
+        .with_inclusion_proof(InclusionProof::new(
+            index,
+            tree.root(),
+            tree.size(),
+            proof_hashes,
+            CheckpointData::new(checkpoint).expect("our checkpoint parses"),
+        ));
+        let bundle = Bundle::new(
+            MediaType::Bundle0_3,
+            VerificationMaterial::new(VerificationMaterialContent::Certificate(
+                CertificateContent::new(certificate),
+            ))
+            .with_tlog_entries(vec![entry]),
+            SignatureContent::DsseEnvelope(envelope),
+        );
+        MintedBundle {
+            name: request.name.clone(),
+            version: request.version.clone(),
+            bundle,
+            identity: request.claims.identity(),
+            issuer: request.claims.issuer.clone(),
+        }
+    }
+}
+
+/// The body with its payload hash replaced by another valid-looking one.
+fn tamper_payload_hash(body: &[u8]) -> Vec<u8> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).expect("our body parses");
+    let hash = &mut value["spec"]["payloadHash"]["value"];
+    let other = keys::sha256(hash.as_str().unwrap_or_default().as_bytes());
+    *hash = serde_json::Value::String(hex::encode(other));
+    serde_json::to_vec(&value).expect("a body serializes")
+}
+
+/// The checkpoint with one bit of its signature flipped (key hint kept).
+fn tamper_checkpoint_signature(checkpoint: &str) -> String {
+    let (note, signature_line) = checkpoint
+        .rsplit_once("\n\n")
+        .expect("a checkpoint has a signature block");
+    let (prefix, encoded) = signature_line
+        .trim_end()
+        .rsplit_once(' ')
+        .expect("a signature line has a name and a signature");
+    let mut bytes = BASE64.decode(encoded).expect("our signature is base64");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    format!("{note}\n\n{prefix} {}\n", BASE64.encode(bytes))
+}
+
+/// `f` over `items` on every available core, results in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("a minting thread does not panic"))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,369 @@
+//! Minted bundles through the production verification path.
+
+use super::*;
+use crate::trust::{Instance as Public, RootOrigin, TrustRoot};
+use crate::verify::{self, ArtifactInput, Check, SignerCheck, VerifiedFacts, VerifyFailure};
+
+const CHECKSUM: [u8; 32] = [0x5a; 32];
+
+fn root(instance: &Instance) -> TrustRoot {
+    TrustRoot::from_json(
+        "testkit".into(),
+        RootOrigin::File {
+            path: "trusted_root.json".into(),
+        },
+        &instance.trusted_root_json(),
+    )
+    .expect("the testkit root loads")
+}
+
+fn request(claims: Claims) -> MintRequest {
+    MintRequest::new("serde", "1.0.219", CHECKSUM, claims)
+}
+
+fn default_claims() -> Claims {
+    Claims::github("serde-rs/serde", "1.0.219")
+}
+
+fn verify_against(root: &TrustRoot, minted: &MintedBundle) -> Result<VerifiedFacts, VerifyFailure> {
+    // Round-trip through JSON: what is verified is what a file would hold.
+    let bundle = Bundle::from_json(&minted.to_json()).expect("a minted bundle parses");
+    verify::verify_bundle(
+        root,
+        &bundle,
+        &ArtifactInput::sha256(Sha256Hash::new(CHECKSUM)),
+        &SignerCheck::Certificate {
+            identity: Some(minted.identity.clone()),
+            issuer: Some(minted.issuer.clone()),
+        },
+    )
+}
+
+fn facts(claims: Claims) -> VerifiedFacts {
+    let instance = Instance::new(1);
+    verify_against(&root(&instance), &instance.mint(&request(claims))).expect("verifies")
+}
+
+fn failure(faults: Faults) -> VerifyFailure {
+    let instance = Instance::new(1);
+    let minted = instance.mint(&request(default_claims()).with_faults(faults));
+    verify_against(&root(&instance), &minted).expect_err("must not verify")
+}
+
+#[test]
+fn a_minted_bundle_verifies_with_every_check() {
+    let facts = facts(default_claims());
+    assert_eq!(
+        facts.checks,
+        vec![
+            Check::BundleFormat,
+            Check::Timestamp,
+            Check::CertificateChain,
+            Check::Sct,
+            Check::TransparencyLog,
+            Check::Signature,
+            Check::Subject,
+            Check::Issuer,
+            Check::Identity,
+        ]
+    );
+    assert_eq!(
+        facts.media_type,
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    let signer = facts.signer.as_ref().unwrap();
+    assert_eq!(signer.issuer.as_deref(), Some(GITHUB_ACTIONS_ISSUER));
+    assert_eq!(
+        signer.identity.as_deref(),
+        Some("https://github.com/serde-rs/serde/.github/workflows/release.yml@refs/tags/v1.0.219")
+    );
+    assert_eq!(signer.not_before + LEAF_VALIDITY, signer.not_after);
+    let claims = &signer.claims;
+    let expected = default_claims();
+    assert_eq!(
+        claims.source_repository_uri.as_deref(),
+        Some("https://github.com/serde-rs/serde")
+    );
+    assert_eq!(
+        claims.source_repository_identifier.as_ref(),
+        Some(&expected.repository_id)
+    );
+    assert_eq!(
+        claims.source_repository_owner_uri.as_deref(),
+        Some("https://github.com/serde-rs")
+    );
+    assert_eq!(
+        claims.source_repository_owner_identifier.as_ref(),
+        Some(&expected.owner_id)
+    );
+    assert_eq!(
+        claims.source_repository_ref.as_deref(),
+        Some("refs/tags/v1.0.219")
+    );
+    assert_eq!(
+        claims.source_repository_digest.as_ref(),
+        Some(&expected.commit)
+    );
+    assert_eq!(claims.build_config_uri, claims.build_signer_uri);
+    assert_eq!(claims.build_config_digest.as_ref(), Some(&expected.commit));
+    assert_eq!(claims.build_signer_digest.as_ref(), Some(&expected.commit));
+    assert_eq!(claims.build_trigger.as_deref(), Some("push"));
+    assert_eq!(claims.runner_environment.as_deref(), Some("github-hosted"));
+    assert_eq!(
+        claims.source_repository_visibility_at_signing.as_deref(),
+        Some("public")
+    );
+    assert_eq!(
+        claims.run_invocation_uri,
+        Some(expected.run_invocation_uri())
+    );
+    let statement = facts.statement.as_ref().unwrap();
+    assert_eq!(statement.predicate_type, SLSA_PROVENANCE_V1);
+    assert_eq!(statement.subjects[0].name, "pkg:cargo/serde@1.0.219");
+    assert_eq!(
+        statement.subjects[0].digest["sha256"],
+        hex::encode(CHECKSUM)
+    );
+    assert_eq!(facts.log_entries.len(), 1);
+    assert_eq!(facts.log_entries[0].kind, "dsse/0.0.1");
+    assert_eq!(facts.log_entries[0].log_index, PRIOR_LOG_ENTRIES);
+    let signed_at = facts.signed_at().unwrap();
+    assert!(signed_at > signer.not_before && signed_at < signer.not_after);
+}
+
+#[test]
+fn minted_bundles_fail_against_the_public_good_root() {
+    let instance = Instance::new(1);
+    let minted = instance.mint(&request(default_claims()));
+    let public_good = TrustRoot::embedded(Public::PublicGood).unwrap();
+    let failure = verify_against(&public_good, &minted).unwrap_err();
+    // The SET is checked first, against the public-good log keys.
+    assert!(
+        matches!(
+            failure.check,
+            Check::TransparencyLog | Check::CertificateChain
+        ),
+        "{failure}"
+    );
+    // With another seed, the instance is another Sigstore: nothing verifies across.
+    let other = Instance::new(2);
+    assert!(verify_against(&root(&other), &minted).is_err());
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes() {
+    let requests: Vec<MintRequest> = (0..3)
+        .map(|i| {
+            MintRequest::new(
+                &format!("crate{i}"),
+                "0.1.0",
+                [i as u8; 32],
+                Claims::github("o/r", "0.1.0"),
+            )
+        })
+        .collect();
+    let first: Vec<String> = Instance::new(9)
+        .mint_batch(&requests)
+        .iter()
+        .map(MintedBundle::to_json)
+        .collect();
+    let second: Vec<String> = Instance::new(9)
+        .mint_batch(&requests)
+        .iter()
+        .map(MintedBundle::to_json)
+        .collect();
+    assert_eq!(first, second);
+    assert_eq!(
+        Instance::new(9).trusted_root_json(),
+        Instance::new(9).trusted_root_json()
+    );
+    let other: Vec<String> = Instance::new(10)
+        .mint_batch(&requests)
+        .iter()
+        .map(MintedBundle::to_json)
+        .collect();
+    assert_ne!(first, other);
+    assert_ne!(
+        Instance::new(9).trusted_root_json(),
+        Instance::new(10).trusted_root_json()
+    );
+}
+
+#[test]
+fn a_batch_shares_one_tree_and_checkpoint_and_every_bundle_verifies() {
+    let instance = Instance::new(4);
+    let root = root(&instance);
+    let requests: Vec<MintRequest> = (0..70u8)
+        .map(|i| {
+            MintRequest::new(
+                &format!("c{i}"),
+                "1.0.0",
+                [i; 32],
+                Claims::github("o/r", "1.0.0"),
+            )
+        })
+        .collect();
+    let minted = instance.mint_batch(&requests);
+    assert_eq!(minted.len(), requests.len());
+    let checkpoints: std::collections::BTreeSet<&str> = minted
+        .iter()
+        .map(|m| {
+            m.bundle.verification_material.tlog_entries[0]
+                .inclusion_proof
+                .as_ref()
+                .unwrap()
+                .checkpoint
+                .envelope()
+        })
+        .collect();
+    assert_eq!(checkpoints.len(), 1);
+    for (i, (request, minted)) in requests.iter().zip(&minted).enumerate() {
+        let facts = verify::verify_bundle(
+            &root,
+            &minted.bundle,
+            &ArtifactInput::sha256(Sha256Hash::new(request.sha256)),
+            &SignerCheck::Certificate {
+                identity: Some(minted.identity.clone()),
+                issuer: Some(minted.issuer.clone()),
+            },
+        )
+        .unwrap_or_else(|e| panic!("bundle {i}: {e}"));
+        assert_eq!(facts.log_entries[0].log_index, i as u64 + PRIOR_LOG_ENTRIES);
+        assert_eq!(
+            facts.statement.unwrap().subjects[0].name,
+            format!("pkg:cargo/c{i}@1.0.0")
+        );
+    }
+}
+
+#[test]
+fn a_wrong_subject_digest_fails_the_subject_check() {
+    let failure = failure(Faults {
+        subject_sha256: Some([0x11; 32]),
+        ..Faults::default()
+    });
+    assert_eq!(failure.check, Check::Subject, "{failure}");
+    assert!(
+        failure.message.contains("does not match any subject"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_certificate_used_outside_its_validity_fails_the_chain_check() {
+    for (logged, reason) in [
+        (Logged::AfterExpiry, "CertExpired"),
+        (Logged::BeforeValidity, "CertNotValidYet"),
+    ] {
+        let failure = failure(Faults {
+            logged,
+            ..Faults::default()
+        });
+        assert_eq!(
+            failure.check,
+            Check::CertificateChain,
+            "{logged:?}: {failure}"
+        );
+        assert!(failure.message.contains(reason), "{logged:?}: {failure}");
+    }
+}
+
+#[test]
+fn a_ca_outside_the_trust_root_fails_the_chain_check() {
+    let failure = failure(Faults {
+        untrusted_ca: true,
+        ..Faults::default()
+    });
+    assert_eq!(failure.check, Check::CertificateChain, "{failure}");
+    assert!(
+        failure.message.contains("InvalidSignatureForPublicKey"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn tampered_log_material_fails_the_transparency_log_check() {
+    for (tamper, reason) in [
+        (Tamper::LogEntryBody, "SET verification failed"),
+        (
+            Tamper::InclusionProof,
+            "inclusion proof verification failed",
+        ),
+        (Tamper::CheckpointSignature, "checkpoint"),
+        (Tamper::IntegratedTime, "SET verification failed"),
+    ] {
+        let failure = failure(Faults {
+            tamper: Some(tamper),
+            ..Faults::default()
+        });
+        assert_eq!(
+            failure.check,
+            Check::TransparencyLog,
+            "{tamper:?}: {failure}"
+        );
+        assert!(failure.message.contains(reason), "{tamper:?}: {failure}");
+    }
+}
+
+#[test]
+fn claim_knobs_show_up_as_the_claims_that_differ() {
+    let base = facts(default_claims()).signer.unwrap().claims;
+    let claims_of = |claims: Claims| facts(claims).signer.unwrap().claims;
+
+    let moved = claims_of(default_claims().in_repository("evil-fork/serde"));
+    assert_eq!(
+        moved.source_repository_uri.as_deref(),
+        Some("https://github.com/evil-fork/serde")
+    );
+    assert_ne!(
+        moved.source_repository_identifier,
+        base.source_repository_identifier
+    );
+    assert_ne!(
+        moved.source_repository_owner_identifier,
+        base.source_repository_owner_identifier
+    );
+
+    let workflow = claims_of(default_claims().with_workflow(".github/workflows/ci.yml"));
+    assert_eq!(
+        workflow.build_config_uri.as_deref(),
+        Some("https://github.com/serde-rs/serde/.github/workflows/ci.yml@refs/tags/v1.0.219")
+    );
+
+    let reusable = claims_of(default_claims().with_reusable_workflow(
+        "slsa-framework/slsa-github-generator",
+        ".github/workflows/builder.yml",
+        "refs/tags/v2.1.0",
+    ));
+    assert_eq!(reusable.build_config_uri, base.build_config_uri);
+    assert_eq!(
+        reusable.build_signer_uri.as_deref(),
+        Some("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder.yml@refs/tags/v2.1.0")
+    );
+    assert_ne!(reusable.build_signer_digest, base.build_signer_digest);
+
+    let pull_request = claims_of(default_claims().with_trigger("pull_request"));
+    assert_eq!(pull_request.build_trigger.as_deref(), Some("pull_request"));
+
+    let branch = claims_of(default_claims().on_branch("main"));
+    assert_eq!(
+        branch.source_repository_ref.as_deref(),
+        Some("refs/heads/main")
+    );
+    assert!(branch
+        .build_config_uri
+        .unwrap()
+        .ends_with("@refs/heads/main"));
+
+    let self_hosted = claims_of(default_claims().self_hosted());
+    assert_eq!(
+        self_hosted.runner_environment.as_deref(),
+        Some("self-hosted")
+    );
+
+    let private = claims_of(default_claims().private());
+    assert_eq!(
+        private.source_repository_visibility_at_signing.as_deref(),
+        Some("private")
+    );
+}
