@@ -2,11 +2,13 @@
 //! really came from.
 //!
 //! The data flows through the modules in this order:
-//! [`lockfile`] → [`trust`] → [`verify`].
+//! [`lockfile`] → [`trust`] → [`verify`] → [`policy`] → [`evaluate`].
 
 pub mod cli;
+pub mod evaluate;
 pub mod evidence;
 pub mod lockfile;
+pub mod policy;
 pub mod sources;
 #[cfg(feature = "testkit")]
 pub mod testkit;

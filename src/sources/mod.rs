@@ -3,4 +3,4 @@
 
 mod spec;
 
-pub use spec::SourceSpec;
+pub use spec::{SourceSpec, CRATES_IO_API, GITHUB_API};

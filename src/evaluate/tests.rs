@@ -1,0 +1,928 @@
+//! Evaluation over verified facts built directly: every requirement, rule
+//! precedence, exemptions, registry data, git and path dependencies, and
+//! the stale-policy warnings.
+
+use std::path::Path;
+
+use super::*;
+use crate::evidence::{RegistryAssertion, Rejected};
+use crate::verify::{
+    CertificateClaims, Check, SignerFacts, StatementFacts, VerifiedFacts, VerifyFailure,
+};
+
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+const SLSA: &str = "https://slsa.dev/provenance/v1";
+
+fn now() -> jiff::Timestamp {
+    "2026-06-01T12:00:00Z".parse().unwrap()
+}
+
+fn policy(text: &str) -> Policy {
+    let mut policy = Policy::parse(text, "provenance.toml", Path::new("/p"), now())
+        .unwrap_or_else(|e| panic!("{e}: {:#?}", e.problems));
+    policy.path = Some("/p/provenance.toml".into());
+    policy
+}
+
+fn package(name: &str, version: &str) -> Package {
+    Package {
+        name: name.into(),
+        version: version.parse().unwrap(),
+        source: PackageSource::CratesIo,
+        checksum: Some(sigstore_types::Sha256Hash::from_hex(&"ab".repeat(32)).unwrap()),
+        workspace_member: false,
+        repository: None,
+        line: 1,
+    }
+}
+
+/// Claims as GitHub Actions puts them in a certificate for a tag build of
+/// `owner/repo` by `.github/workflows/release.yml`.
+fn claims(repo: &str) -> CertificateClaims {
+    let (owner, _) = repo.split_once('/').unwrap();
+    let workflow =
+        format!("https://github.com/{repo}/.github/workflows/release.yml@refs/tags/v1.0.0");
+    CertificateClaims {
+        build_signer_uri: Some(workflow.clone()),
+        build_signer_digest: Some("1".repeat(40)),
+        runner_environment: Some("github-hosted".into()),
+        source_repository_uri: Some(format!("https://github.com/{repo}")),
+        source_repository_digest: Some("1".repeat(40)),
+        source_repository_ref: Some("refs/tags/v1.0.0".into()),
+        source_repository_identifier: Some("1000".into()),
+        source_repository_owner_uri: Some(format!("https://github.com/{owner}")),
+        source_repository_owner_identifier: Some("2000".into()),
+        build_config_uri: Some(workflow),
+        build_config_digest: Some("1".repeat(40)),
+        build_trigger: Some("push".into()),
+        run_invocation_uri: Some(format!(
+            "https://github.com/{repo}/actions/runs/1/attempts/1"
+        )),
+        source_repository_visibility_at_signing: Some("public".into()),
+        deployment_environment: None,
+        token_subject: None,
+    }
+}
+
+fn attestation(claims: CertificateClaims) -> Attestation {
+    attestation_with(claims, ISSUER, SLSA)
+}
+
+fn attestation_with(claims: CertificateClaims, issuer: &str, predicate: &str) -> Attestation {
+    Attestation {
+        origin: BundleOrigin {
+            source: "dir:bundles".into(),
+            location: "bundles/x.sigstore.json".into(),
+        },
+        facts: VerifiedFacts {
+            trust_root: "test".into(),
+            media_type: "application/vnd.dev.sigstore.bundle.v0.3+json".into(),
+            checks: vec![Check::CertificateChain, Check::Signature],
+            signer: Some(SignerFacts {
+                identity: claims.build_signer_uri.clone(),
+                sans: vec![],
+                issuer: Some(issuer.into()),
+                not_before: now(),
+                not_after: now(),
+                claims,
+            }),
+            verified_times: vec![now()],
+            log_entries: vec![],
+            statement: Some(StatementFacts {
+                statement_type: "https://in-toto.io/Statement/v1".into(),
+                predicate_type: predicate.into(),
+                subjects: vec![],
+            }),
+        },
+    }
+}
+
+fn attested(claims: CertificateClaims) -> Evidence {
+    Evidence {
+        attestations: vec![attestation(claims)],
+        ..Evidence::default()
+    }
+}
+
+fn registry(repository: &str) -> Evidence {
+    Evidence {
+        registry: Some(RegistryAssertion {
+            registry: "crates.io".into(),
+            provider: "github".into(),
+            repository: repository.into(),
+            sha: Some("1".repeat(40)),
+            run_id: Some("1".into()),
+        }),
+        ..Evidence::default()
+    }
+}
+
+fn rejected() -> Rejected {
+    Rejected {
+        origin: BundleOrigin {
+            source: "github".into(),
+            location: "https://api.github.com/…#attestations[0]".into(),
+        },
+        failure: VerifyFailure::new(Check::Signature, "signature does not verify"),
+    }
+}
+
+fn one(policy: &Policy, package: &Package, evidence: &Evidence) -> PackageOutcome {
+    let evaluation = evaluate(policy, [(package, evidence)], now());
+    evaluation.outcomes.into_iter().next().unwrap()
+}
+
+fn failed(outcome: &PackageOutcome) -> Vec<Requirement> {
+    match &outcome.outcome {
+        Outcome::Violation { failures }
+        | Outcome::Error { failures, .. }
+        | Outcome::Exempt { failures, .. } => failures.iter().map(|f| f.requirement).collect(),
+        _ => vec![],
+    }
+}
+
+#[test]
+fn every_requirement_passes_and_fails_on_its_claim() {
+    type Knob = fn(&mut CertificateClaims);
+    let table: &[(&str, Knob, Requirement)] = &[
+        (
+            "repository = \"https://github.com/serde-rs/serde\"",
+            |c| c.source_repository_uri = Some("https://github.com/evil/serde".into()),
+            Requirement::Repository,
+        ),
+        (
+            "repository-id = \"1000\"",
+            |c| c.source_repository_identifier = Some("1001".into()),
+            Requirement::RepositoryId,
+        ),
+        (
+            "owner = \"https://github.com/serde-rs\"",
+            |c| c.source_repository_owner_uri = Some("https://github.com/evil".into()),
+            Requirement::Owner,
+        ),
+        (
+            "owner-id = 2000",
+            |c| c.source_repository_owner_identifier = Some("2001".into()),
+            Requirement::OwnerId,
+        ),
+        (
+            "workflow = \".github/workflows/release.yml\"",
+            |c| {
+                c.build_config_uri = Some(
+                    "https://github.com/serde-rs/serde/.github/workflows/ci.yml@refs/tags/v1.0.0"
+                        .into(),
+                )
+            },
+            Requirement::Workflow,
+        ),
+        (
+            "signer-workflow = \"https://github.com/serde-rs/serde/.github/workflows/release.yml\"",
+            |c| {
+                c.build_signer_uri = Some(
+                    "https://github.com/org/ci/.github/workflows/build.yml@refs/heads/main".into(),
+                )
+            },
+            Requirement::SignerWorkflow,
+        ),
+        (
+            "signer-digest = \"1111111111111111111111111111111111111111\"",
+            |c| c.build_signer_digest = Some("2".repeat(40)),
+            Requirement::SignerDigest,
+        ),
+        (
+            "ref = \"refs/tags/v*\"",
+            |c| c.source_repository_ref = Some("refs/heads/main".into()),
+            Requirement::Ref,
+        ),
+        (
+            "triggers = [\"push\", \"release\"]",
+            |c| c.build_trigger = Some("pull_request".into()),
+            Requirement::Triggers,
+        ),
+        (
+            "runner = \"github-hosted\"",
+            |c| c.runner_environment = Some("self-hosted".into()),
+            Requirement::Runner,
+        ),
+        (
+            "visibility = \"public\"",
+            |c| c.source_repository_visibility_at_signing = Some("private".into()),
+            Requirement::Visibility,
+        ),
+        (
+            "runner = \"self-hosted\"",
+            |c| c.runner_environment = Some("github-hosted".into()),
+            Requirement::Runner,
+        ),
+        (
+            "ref = \"refs/tags/v*\"",
+            |c| c.source_repository_ref = None,
+            Requirement::Ref,
+        ),
+    ];
+    let pkg = package("serde", "1.0.0");
+    for (requirement_line, knob, expected) in table {
+        let p = policy(&format!(
+            "[defaults]\nrequire = \"attested\"\n{requirement_line}\n"
+        ));
+        let mut good = claims("serde-rs/serde");
+        if *expected == Requirement::Runner && requirement_line.contains("self-hosted") {
+            good.runner_environment = Some("self-hosted".into());
+        }
+        let pass = one(&p, &pkg, &attested(good.clone()));
+        assert_eq!(
+            pass.outcome,
+            Outcome::Pass {
+                bundle: Some(attestation(good.clone()).origin)
+            },
+            "{requirement_line} with matching claims"
+        );
+        let mut bad = good;
+        knob(&mut bad);
+        let fail = one(&p, &pkg, &attested(bad));
+        assert_eq!(failed(&fail), vec![*expected], "{requirement_line}");
+        let Outcome::Violation { failures } = &fail.outcome else {
+            panic!("{requirement_line}: {fail:?}");
+        };
+        assert_eq!(
+            failures[0].span.unwrap().line,
+            3,
+            "{requirement_line}: the failure points at the key"
+        );
+    }
+}
+
+#[test]
+fn issuer_and_predicate_type_come_from_the_bundle() {
+    let p = policy(&format!(
+        "[defaults]\nissuer = \"{ISSUER}\"\npredicate-type = \"{SLSA}\"\n"
+    ));
+    let pkg = package("a", "1.0.0");
+    let good = Evidence {
+        attestations: vec![attestation(claims("o/a"))],
+        ..Evidence::default()
+    };
+    assert_eq!(one(&p, &pkg, &good).outcome.name(), "pass");
+    let other_issuer = Evidence {
+        attestations: vec![attestation_with(claims("o/a"), "https://gitlab.com", SLSA)],
+        ..Evidence::default()
+    };
+    assert_eq!(failed(&one(&p, &pkg, &other_issuer)), [Requirement::Issuer]);
+    let sbom = Evidence {
+        attestations: vec![attestation_with(
+            claims("o/a"),
+            ISSUER,
+            "https://spdx.dev/Document/v2.3",
+        )],
+        ..Evidence::default()
+    };
+    let outcome = one(&p, &pkg, &sbom);
+    assert_eq!(failed(&outcome), [Requirement::PredicateType]);
+    let Outcome::Violation { failures } = outcome.outcome else {
+        unreachable!()
+    };
+    assert_eq!(failures[0].expected, SLSA);
+    assert_eq!(
+        failures[0].found.as_deref(),
+        Some("https://spdx.dev/Document/v2.3")
+    );
+}
+
+#[test]
+fn a_managed_key_bundle_shows_no_claims() {
+    let p = policy("[defaults]\nrepository = \"https://github.com/o/a\"\n");
+    let mut attestation = attestation(claims("o/a"));
+    attestation.facts.signer = None;
+    let evidence = Evidence {
+        attestations: vec![attestation],
+        ..Evidence::default()
+    };
+    let outcome = one(&p, &package("a", "1.0.0"), &evidence);
+    let Outcome::Violation { failures } = outcome.outcome else {
+        panic!()
+    };
+    assert_eq!(failures[0].requirement, Requirement::Repository);
+    assert_eq!(failures[0].found, None);
+    assert_eq!(
+        failures[0].to_string(),
+        "repository: expected https://github.com/o/a, found nothing"
+    );
+}
+
+#[test]
+fn any_passing_attestation_is_enough_else_the_closest_is_reported() {
+    let p = policy(
+        "[defaults]\nrepository = \"https://github.com/o/a\"\nref = \"refs/tags/*\"\nrunner = \"github-hosted\"\n",
+    );
+    let pkg = package("a", "1.0.0");
+    let mut far = claims("x/y");
+    far.source_repository_ref = Some("refs/heads/dev".into());
+    let mut near = claims("o/a");
+    near.runner_environment = Some("self-hosted".into());
+    let evidence = Evidence {
+        attestations: vec![attestation(far.clone()), attestation(near)],
+        ..Evidence::default()
+    };
+    assert_eq!(failed(&one(&p, &pkg, &evidence)), [Requirement::Runner]);
+    let evidence = Evidence {
+        attestations: vec![attestation(far), attestation(claims("o/a"))],
+        ..Evidence::default()
+    };
+    assert_eq!(one(&p, &pkg, &evidence).outcome.name(), "pass");
+}
+
+#[test]
+fn the_most_specific_rule_decides() {
+    let p = policy(
+        r#"
+[defaults]
+ref = "refs/defaults"
+
+[[package]]
+name = "tokio*"
+ref = "refs/glob-short"
+
+[[package]]
+name = "tokio-u*"
+ref = "refs/glob-long"
+
+[[package]]
+name = "tokio-util"
+ref = "refs/exact"
+
+[[package]]
+name = "tokio-util"
+version = "<0.7"
+ref = "refs/exact-version"
+
+[[owner]]
+owner-id = 2000
+packages = ["mio", "tokio-uring"]
+ref = "refs/owner"
+
+[[package]]
+name = "mi?"
+ref = "refs/glob-mio"
+"#,
+    );
+    let expect = |name: &str, version: &str, kind: RuleRefKind, r: &str| {
+        let version: semver::Version = version.parse().unwrap();
+        let (rule, selector) = deciding_rule(&p, name, &version)
+            .map(|(rule, s)| (Some(rule), s))
+            .unwrap_or((None, 0));
+        let reqs = match rule {
+            Some(rule) => {
+                let k = match rule.kind {
+                    RuleKind::Package => RuleRefKind::Package,
+                    RuleKind::Owner => RuleRefKind::Owner,
+                };
+                assert_eq!(k, kind, "{name}@{version}");
+                rule.requirements.merged(&p.defaults)
+            }
+            None => {
+                assert_eq!(kind, RuleRefKind::Defaults, "{name}@{version}");
+                crate::policy::NO_REQUIREMENTS.merged(&p.defaults)
+            }
+        };
+        let _ = selector;
+        let refs = reqs.refs.unwrap().0;
+        assert!(refs.value.is_match(r), "{name}@{version}: {}", refs.value);
+    };
+    expect(
+        "tokio-util",
+        "0.6.0",
+        RuleRefKind::Package,
+        "refs/exact-version",
+    );
+    expect("tokio-util", "0.7.0", RuleRefKind::Package, "refs/exact");
+    expect("tokio-uring", "0.1.0", RuleRefKind::Owner, "refs/owner");
+    expect(
+        "tokio-umbrella",
+        "1.0.0",
+        RuleRefKind::Package,
+        "refs/glob-long",
+    );
+    expect("tokio", "1.0.0", RuleRefKind::Package, "refs/glob-short");
+    expect("mio", "1.0.0", RuleRefKind::Owner, "refs/owner");
+    expect("serde", "1.0.0", RuleRefKind::Defaults, "refs/defaults");
+}
+
+#[test]
+fn ties_go_to_package_rules_then_file_order() {
+    let p = policy(
+        r#"
+[[owner]]
+owner-id = 1
+packages = ["a*"]
+ref = "refs/owner"
+
+[[package]]
+name = "*a"
+ref = "refs/first"
+
+[[package]]
+name = "a*"
+version = ">=0"
+ref = "refs/versioned"
+"#,
+    );
+    let (rule, _) = deciding_rule(&p, "aa", &"1.0.0".parse().unwrap()).unwrap();
+    assert_eq!((rule.kind, rule.index), (RuleKind::Package, 1));
+    let p = policy(
+        "[[package]]\nname = \"*a\"\n[[package]]\nname = \"a*\"\n[[owner]]\nowner-id = 1\npackages = [\"a?\"]\n",
+    );
+    let (rule, _) = deciding_rule(&p, "aa", &"1.0.0".parse().unwrap()).unwrap();
+    assert_eq!((rule.kind, rule.index), (RuleKind::Package, 0));
+}
+
+#[test]
+fn rules_inherit_defaults_and_override_them() {
+    let p = policy(
+        r#"
+[defaults]
+require = "attested"
+runner = "github-hosted"
+
+[[package]]
+name = "self-built"
+runner = "self-hosted"
+"#,
+    );
+    let mut self_hosted = claims("o/self-built");
+    self_hosted.runner_environment = Some("self-hosted".into());
+    assert_eq!(
+        one(
+            &p,
+            &package("self-built", "1.0.0"),
+            &attested(self_hosted.clone())
+        )
+        .outcome
+        .name(),
+        "pass"
+    );
+    let outcome = one(&p, &package("other", "1.0.0"), &attested(self_hosted));
+    assert_eq!(failed(&outcome), [Requirement::Runner]);
+    assert_eq!(outcome.rule.kind, RuleRefKind::Defaults);
+}
+
+#[test]
+fn evidence_levels_and_missing_evidence() {
+    let attested_rule = policy("[defaults]\nrequire = \"attested\"\n");
+    let nothing = Evidence::default();
+    let pkg = package("a", "1.0.0");
+
+    let outcome = one(&attested_rule, &pkg, &nothing);
+    let Outcome::Violation { failures } = &outcome.outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(failures[0].requirement, Requirement::Require);
+    assert_eq!(failures[0].expected, "attested");
+    assert_eq!(failures[0].found.as_deref(), Some("none"));
+    assert_eq!(failures[0].span.unwrap().line, 2);
+
+    // Registry data is not enough for a rule that requires an attestation.
+    let outcome = one(&attested_rule, &pkg, &registry("https://github.com/o/a"));
+    assert_eq!(failed(&outcome), [Requirement::Require]);
+    assert_eq!(outcome.evidence, EvidenceLevel::RegistryAsserted);
+
+    // Nothing required: missing, not a violation.
+    let none_rule = policy("[defaults]\nrequire = \"none\"\n");
+    assert_eq!(one(&none_rule, &pkg, &nothing).outcome, Outcome::Missing);
+    let builtin = Policy::default_policy();
+    let outcome = one(&builtin, &pkg, &nothing);
+    assert_eq!(outcome.outcome, Outcome::Missing);
+    assert_eq!(outcome.rule.kind, RuleRefKind::BuiltIn);
+}
+
+#[test]
+fn registry_data_satisfies_only_what_it_states() {
+    let p = policy(
+        r#"
+[defaults]
+require = "attested"
+runner = "github-hosted"
+repository-id = "1000"
+
+[[package]]
+name = "a"
+require = "registry-asserted"
+repository = "https://github.com/o/a"
+
+[[package]]
+name = "b"
+require = "registry-asserted"
+repository = "https://github.com/o/b"
+workflow = ".github/workflows/release.yml"
+
+[[owner]]
+owner = "https://github.com/o"
+packages = ["c"]
+require = "registry-asserted"
+"#,
+    );
+    // Inherited attestation-only keys (runner, repository-id) are not applied.
+    let outcome = one(
+        &p,
+        &package("a", "1.0.0"),
+        &registry("https://github.com/O/a.git"),
+    );
+    assert_eq!(outcome.outcome, Outcome::Pass { bundle: None });
+    assert_eq!(outcome.evidence, EvidenceLevel::RegistryAsserted);
+    // The repository it states must match.
+    let outcome = one(
+        &p,
+        &package("a", "1.0.0"),
+        &registry("https://github.com/evil/a"),
+    );
+    assert_eq!(failed(&outcome), [Requirement::Repository]);
+    // A workflow set in the rule itself cannot be met by registry data.
+    let outcome = one(
+        &p,
+        &package("b", "1.0.0"),
+        &registry("https://github.com/o/b"),
+    );
+    assert_eq!(failed(&outcome), [Requirement::Workflow]);
+    let Outcome::Violation { failures } = &outcome.outcome else {
+        unreachable!()
+    };
+    assert!(failures[0]
+        .found
+        .as_deref()
+        .unwrap()
+        .contains("only an attestation can"));
+    // The owner is derived from the stated repository.
+    assert_eq!(
+        one(
+            &p,
+            &package("c", "1.0.0"),
+            &registry("https://github.com/o/c")
+        )
+        .outcome
+        .name(),
+        "pass"
+    );
+    assert_eq!(
+        failed(&one(
+            &p,
+            &package("c", "1.0.0"),
+            &registry("https://github.com/x/c")
+        )),
+        [Requirement::Owner]
+    );
+    // A verified attestation always decides, even when registry data would pass.
+    let mut both = attested(claims("evil/a"));
+    both.registry = registry("https://github.com/o/a").registry;
+    assert_eq!(
+        failed(&one(&p, &package("a", "1.0.0"), &both)),
+        [Requirement::Repository]
+    );
+}
+
+#[test]
+fn a_rejected_bundle_is_a_violation_whatever_the_rule_or_exemption() {
+    let evidence = Evidence {
+        attestations: vec![attestation(claims("o/a"))],
+        rejected: vec![rejected()],
+        ..Evidence::default()
+    };
+    for text in [
+        "",
+        "[defaults]\nrequire = \"none\"",
+        "mode = \"audit\"",
+        "[[exempt]]\nname = \"a\"\nreason = \"r\"",
+    ] {
+        let p = policy(text);
+        let evaluation = evaluate(&p, [(&package("a", "1.0.0"), &evidence)], now());
+        let outcome = &evaluation.outcomes[0];
+        assert_eq!(failed(outcome), [Requirement::BundleVerification], "{text}");
+        assert!(outcome.has_rejected_bundle());
+        assert_eq!(evaluation.exit_code(), exit::VIOLATION, "{text}");
+    }
+    // Also with the built-in default policy.
+    let evaluation = evaluate(
+        &Policy::default_policy(),
+        [(&package("a", "1.0.0"), &evidence)],
+        now(),
+    );
+    assert_eq!(evaluation.exit_code(), exit::VIOLATION);
+}
+
+#[test]
+fn exemptions_excuse_failures_until_they_expire() {
+    let p = policy(
+        r#"
+[defaults]
+require = "attested"
+
+[[exempt]]
+name = "libc"
+version = "0.2.*"
+reason = "upstream does not attest yet"
+until = 2027-03-01
+
+[[exempt]]
+name = "old"
+reason = "replaced soon"
+until = 2026-05-01
+
+[[exempt]]
+name = "fine"
+reason = "was missing once"
+"#,
+    );
+    let nothing = Evidence::default();
+    let outcome = one(&p, &package("libc", "0.2.150"), &nothing);
+    let Outcome::Exempt {
+        exemption,
+        reason,
+        until,
+        failures,
+    } = &outcome.outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(reason, "upstream does not attest yet");
+    assert_eq!(*until, Some(jiff::civil::date(2027, 3, 1)));
+    assert_eq!(exemption.kind, RuleRefKind::Exempt);
+    assert_eq!(exemption.span.unwrap().line, 5);
+    assert_eq!(failures[0].requirement, Requirement::Require);
+
+    // The version requirement limits it.
+    assert_eq!(
+        one(&p, &package("libc", "1.0.0"), &nothing).outcome.name(),
+        "violation"
+    );
+
+    // Expired: a violation that says so, pointing at `until`.
+    let outcome = one(&p, &package("old", "1.0.0"), &nothing);
+    let Outcome::Violation { failures } = &outcome.outcome else {
+        panic!("{outcome:?}")
+    };
+    let expired = failures.last().unwrap();
+    assert_eq!(expired.requirement, Requirement::ExemptionExpired);
+    assert_eq!(expired.found.as_deref(), Some("expired on 2026-05-01"));
+    assert_eq!(expired.span.unwrap().line, 14);
+
+    // The exemption ends at 00:00 UTC on its date.
+    let just_before: jiff::Timestamp = "2027-02-28T23:59:59Z".parse().unwrap();
+    let at: jiff::Timestamp = "2027-03-01T00:00:00Z".parse().unwrap();
+    let libc = &p.exemptions[0];
+    assert!(!libc.is_expired(just_before));
+    assert!(libc.is_expired(at));
+
+    // A package that passes does not use its exemption: a warning says so.
+    let evaluation = evaluate(
+        &p,
+        [
+            (&package("fine", "1.0.0"), &attested(claims("o/fine"))),
+            (&package("libc", "0.2.1"), &nothing),
+        ],
+        now(),
+    );
+    assert_eq!(evaluation.outcomes[0].outcome.name(), "pass");
+    let codes: Vec<_> = evaluation.warnings.iter().map(|w| w.code).collect();
+    assert_eq!(codes, [Code::UnusedExemption, Code::UnneededExemption]);
+    assert_eq!(evaluation.warnings[0].span().unwrap().line, 11);
+}
+
+#[test]
+fn source_errors_make_a_required_package_an_error() {
+    let p = policy("[defaults]\nrequire = \"attested\"\n");
+    let evidence = Evidence {
+        errors: vec![SourceError {
+            source: "github".into(),
+            message: "rate limited".into(),
+        }],
+        ..Evidence::default()
+    };
+    let evaluation = evaluate(&p, [(&package("a", "1.0.0"), &evidence)], now());
+    let Outcome::Error { errors, failures } = &evaluation.outcomes[0].outcome else {
+        panic!()
+    };
+    assert_eq!(errors[0].message, "rate limited");
+    assert_eq!(failures[0].requirement, Requirement::Require);
+    assert_eq!(evaluation.exit_code(), exit::ERROR);
+
+    // A registry package without a checksum cannot be looked up.
+    let mut no_checksum = package("b", "1.0.0");
+    no_checksum.checksum = None;
+    let outcome = one(&p, &no_checksum, &Evidence::default());
+    let Outcome::Error { errors, .. } = &outcome.outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(errors[0].source, "Cargo.lock");
+
+    // Not required: nothing to check, missing.
+    let lenient = policy("");
+    assert_eq!(
+        one(&lenient, &no_checksum, &evidence).outcome,
+        Outcome::Missing
+    );
+}
+
+#[test]
+fn workspace_members_need_nothing() {
+    let p = policy("[defaults]\nrequire = \"attested\"\n");
+    let mut member = package("me", "0.1.0");
+    member.workspace_member = true;
+    member.source = PackageSource::Path;
+    member.checksum = None;
+    let outcome = one(&p, &member, &Evidence::default());
+    assert_eq!(outcome.outcome, Outcome::Pass { bundle: None });
+    assert_eq!(outcome.rule.kind, RuleRefKind::WorkspaceMember);
+}
+
+#[test]
+fn git_and_path_dependencies_follow_their_tables() {
+    let git = |url: &str| Package {
+        source: PackageSource::Git {
+            url: url.into(),
+            rev: Some("abc".into()),
+        },
+        checksum: None,
+        ..package("g", "0.1.0")
+    };
+    let path = |name: &str| Package {
+        source: PackageSource::Path,
+        checksum: None,
+        ..package(name, "0.1.0")
+    };
+    let none = Evidence::default();
+
+    // Without tables: not checked, missing (even with require = "attested").
+    let p = policy("[defaults]\nrequire = \"attested\"\n");
+    assert_eq!(
+        one(&p, &git("https://github.com/o/g"), &none).outcome,
+        Outcome::Missing
+    );
+    assert_eq!(one(&p, &path("local"), &none).outcome, Outcome::Missing);
+
+    let p = policy(
+        "[git]\nallow = [\"https://github.com/my-org/*\"]\n[path]\nallow = [\"vendored-*\"]\n",
+    );
+    let outcome = one(&p, &git("https://github.com/my-org/g?branch=main"), &none);
+    assert_eq!(outcome.outcome, Outcome::Pass { bundle: None });
+    assert_eq!(outcome.rule.kind, RuleRefKind::Git);
+    assert_eq!(
+        outcome.rule.selector.as_deref(),
+        Some("https://github.com/my-org/*")
+    );
+    let outcome = one(&p, &git("https://github.com/evil/g"), &none);
+    let Outcome::Violation { failures } = &outcome.outcome else {
+        panic!()
+    };
+    assert_eq!(failures[0].requirement, Requirement::Git);
+    assert_eq!(
+        failures[0].found.as_deref(),
+        Some("https://github.com/evil/g")
+    );
+    assert_eq!(failures[0].span.unwrap().line, 2);
+
+    assert_eq!(
+        one(&p, &path("vendored-zlib"), &none).outcome.name(),
+        "pass"
+    );
+    assert_eq!(failed(&one(&p, &path("other"), &none)), [Requirement::Path]);
+
+    // allow = [] forbids all; an exemption can still excuse one.
+    let p =
+        policy("[path]\nallow = []\n[[exempt]]\nname = \"local\"\nreason = \"being upstreamed\"\n");
+    assert_eq!(one(&p, &path("local"), &none).outcome.name(), "exempt");
+    let outcome = one(&p, &path("other"), &none);
+    let Outcome::Violation { failures } = &outcome.outcome else {
+        panic!()
+    };
+    assert_eq!(failures[0].expected, "no path dependencies (allow = [])");
+}
+
+#[test]
+fn audit_mode_reports_without_failing() {
+    let p = policy("mode = \"audit\"\n[defaults]\nrequire = \"attested\"\n");
+    let errors = Evidence {
+        errors: vec![SourceError {
+            source: "github".into(),
+            message: "timeout".into(),
+        }],
+        ..Evidence::default()
+    };
+    let evaluation = evaluate(
+        &p,
+        [
+            (&package("a", "1.0.0"), &Evidence::default()),
+            (&package("b", "1.0.0"), &errors),
+        ],
+        now(),
+    );
+    assert_eq!(
+        evaluation.counts(),
+        Counts {
+            violation: 1,
+            error: 1,
+            ..Counts::default()
+        }
+    );
+    assert_eq!(evaluation.exit_code(), exit::PASS);
+    let enforced = policy("[defaults]\nrequire = \"attested\"\n");
+    let evaluation = evaluate(
+        &enforced,
+        [
+            (&package("a", "1.0.0"), &Evidence::default()),
+            (&package("b", "1.0.0"), &errors),
+        ],
+        now(),
+    );
+    assert_eq!(evaluation.exit_code(), exit::VIOLATION);
+}
+
+#[test]
+fn stale_rules_are_reported_with_their_spans() {
+    let p = policy(
+        r#"
+[[package]]
+name = "gone"
+
+[[package]]
+name = "used"
+
+[[package]]
+name = "used*"
+
+[[owner]]
+owner-id = 1
+packages = ["used-too", "never"]
+
+[git]
+allow = ["https://github.com/x/*"]
+"#,
+    );
+    let evaluation = evaluate(
+        &p,
+        [
+            (&package("used", "1.0.0"), &Evidence::default()),
+            (&package("used-too", "1.0.0"), &Evidence::default()),
+        ],
+        now(),
+    );
+    let found: Vec<_> = evaluation
+        .warnings
+        .iter()
+        .map(|w| (w.code, w.span().unwrap().line))
+        .collect();
+    // `used*` is shadowed for both packages (exact names win): stale too.
+    assert_eq!(
+        found,
+        [
+            (Code::UnusedRule, 2),
+            (Code::UnusedRule, 8),
+            (Code::UnusedRule, 13),
+            (Code::UnusedRule, 16),
+        ]
+    );
+}
+
+#[test]
+fn outcomes_serialize_deterministically() {
+    let p = policy("[defaults]\nrequire = \"attested\"\nrepository = \"https://github.com/o/a\"\n");
+    let pkg = package("a", "1.0.0");
+    let evidence = attested(claims("x/a"));
+    let first = serde_json::to_string(&evaluate(&p, [(&pkg, &evidence)], now())).unwrap();
+    let second = serde_json::to_string(&evaluate(&p, [(&pkg, &evidence)], now())).unwrap();
+    assert_eq!(first, second);
+    let value: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let outcome = &value["outcomes"][0];
+    assert_eq!(outcome["outcome"], "violation");
+    assert_eq!(outcome["rule"]["kind"], "defaults");
+    assert_eq!(outcome["evidence"], "attested");
+    let failure = &outcome["failures"][0];
+    assert_eq!(failure["requirement"], "repository");
+    assert_eq!(failure["expected"], "https://github.com/o/a");
+    assert_eq!(failure["found"], "https://github.com/x/a");
+    assert_eq!(failure["span"]["line"], 3);
+    // Round trip.
+    let back: Evaluation = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        back.outcomes,
+        evaluate(&p, [(&pkg, &evidence)], now()).outcomes
+    );
+}
+
+#[test]
+fn ten_thousand_rules_and_packages_evaluate_through_the_index() {
+    let mut text = String::new();
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "[[package]]\nname = \"crate-{i}\"\nrepository-id = \"{}\"\n",
+            i + 1
+        ));
+    }
+    text.push_str("[[package]]\nname = \"glob-*\"\n");
+    let p = policy(&text);
+    let packages: Vec<_> = (0..10_000)
+        .map(|i| package(&format!("crate-{i}"), "1.0.0"))
+        .collect();
+    let none = Evidence::default();
+    let evaluation = evaluate(&p, packages.iter().map(|p| (p, &none)), now());
+    assert_eq!(evaluation.outcomes.len(), 10_000);
+    assert_eq!(evaluation.outcomes[42].rule.index, Some(42));
+    assert_eq!(evaluation.warnings.len(), 1);
+}

@@ -1,0 +1,603 @@
+//! The values a policy compares claims with: globs, repository URLs, IDs,
+//! runners and visibilities. Each parses from the policy text (with an error
+//! message for a bad value) and matches a claim.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A glob: `*` any run of characters (including `/`), `?` one character,
+/// `[…]` a set, `{a,b}` alternatives. Without a wildcard, an exact match.
+#[derive(Debug, Clone)]
+pub struct Glob {
+    text: String,
+    /// `None` for a pattern without wildcards (compared as a string).
+    matcher: Option<globset::GlobMatcher>,
+}
+
+impl Glob {
+    /// Parse a glob.
+    pub fn new(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("an empty pattern matches nothing".into());
+        }
+        if !text.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+            return Ok(Self {
+                text: text.to_string(),
+                matcher: None,
+            });
+        }
+        let glob = globset::GlobBuilder::new(text)
+            .literal_separator(false)
+            .backslash_escape(true)
+            .empty_alternates(false)
+            .build()
+            .map_err(|e| match e.kind() {
+                globset::ErrorKind::UnclosedClass => {
+                    "unclosed `[`: a character class needs a closing `]`".to_string()
+                }
+                globset::ErrorKind::UnopenedAlternates => "`}` without an opening `{`".to_string(),
+                globset::ErrorKind::UnclosedAlternates => {
+                    "unclosed `{`: alternatives need a closing `}`".to_string()
+                }
+                globset::ErrorKind::NestedAlternates => {
+                    "alternatives `{…}` cannot be nested".to_string()
+                }
+                globset::ErrorKind::DanglingEscape => "a `\\` at the end escapes nothing".into(),
+                globset::ErrorKind::InvalidRange(a, b) => {
+                    format!("`{a}-{b}` is not a valid character range")
+                }
+                other => other.to_string(),
+            })?;
+        Ok(Self {
+            text: text.to_string(),
+            matcher: Some(glob.compile_matcher()),
+        })
+    }
+
+    /// A glob over package names: also rejects characters no crate name has.
+    pub fn package_name(text: &str) -> Result<Self, String> {
+        if let Some(bad) = text
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_*?[]{},!^".contains(*c)))
+        {
+            return Err(format!(
+                "`{}` cannot appear in a package name (letters, digits, `-` and `_` only, plus glob wildcards)",
+                bad.escape_default()
+            ));
+        }
+        Self::new(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the pattern has no wildcard.
+    pub fn is_literal(&self) -> bool {
+        self.matcher.is_none()
+    }
+
+    /// How many characters of the pattern are not wildcard syntax: the more,
+    /// the more specific the pattern.
+    pub fn literal_len(&self) -> usize {
+        self.text
+            .chars()
+            .filter(|c| !"*?[]{},!^\\".contains(*c))
+            .count()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        match &self.matcher {
+            None => self.text == text,
+            Some(m) => m.is_match(text),
+        }
+    }
+}
+
+impl PartialEq for Glob {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Glob {}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Any of several globs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobList(pub Vec<Glob>);
+
+impl GlobList {
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.iter().any(|g| g.is_match(text))
+    }
+}
+
+impl fmt::Display for GlobList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_one_of(f, self.0.iter().map(Glob::as_str))
+    }
+}
+
+/// `a`, or `one of a, b, c`.
+pub(crate) fn write_one_of<'a>(
+    f: &mut fmt::Formatter<'_>,
+    items: impl ExactSizeIterator<Item = &'a str>,
+) -> fmt::Result {
+    if items.len() == 1 {
+        for item in items {
+            f.write_str(item)?;
+        }
+        return Ok(());
+    }
+    f.write_str("one of ")?;
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        f.write_str(item)?;
+    }
+    Ok(())
+}
+
+/// Check an `http(s)://host/…` URL.
+pub fn check_url(text: &str) -> Result<(), String> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{text}` is not an https:// URL"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(format!("`{text}` has no host"));
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{text}` contains whitespace"));
+    }
+    Ok(())
+}
+
+/// A repository or owner URL, compared without regard to case and to a
+/// trailing `/` or `.git` (GitHub names are case-insensitive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoUrl {
+    /// As written in the policy.
+    pub text: String,
+    normalized: String,
+}
+
+impl RepoUrl {
+    /// Parse a repository URL (`segments`: how many path segments GitHub's
+    /// form has: 2 for a repository, 1 for an owner; checked for github.com only).
+    pub fn new(text: &str, segments: usize) -> Result<Self, String> {
+        check_url(text)?;
+        let normalized = normalize_repo_url(text);
+        if let Some(path) = normalized.strip_prefix("https://github.com/") {
+            let count = path.split('/').filter(|s| !s.is_empty()).count();
+            if count != segments {
+                return Err(if segments == 2 {
+                    format!(
+                        "`{text}` is not a GitHub repository URL (https://github.com/OWNER/REPO)"
+                    )
+                } else {
+                    format!("`{text}` is not a GitHub owner URL (https://github.com/OWNER)")
+                });
+            }
+        }
+        Ok(Self {
+            text: text.to_string(),
+            normalized,
+        })
+    }
+
+    pub fn is_match(&self, claim: &str) -> bool {
+        normalize_repo_url(claim) == self.normalized
+    }
+
+    /// Whether `repository` lies under this owner.
+    pub fn contains(&self, repository: &RepoUrl) -> bool {
+        repository
+            .normalized
+            .strip_prefix(&self.normalized)
+            .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// Lowercase, without a trailing `/` or `.git`.
+pub fn normalize_repo_url(url: &str) -> String {
+    let mut s = url.trim().to_ascii_lowercase();
+    while s.ends_with('/') {
+        s.pop();
+    }
+    if let Some(stripped) = s.strip_suffix(".git") {
+        s = stripped.to_string();
+    }
+    while s.ends_with('/') {
+        s.pop();
+    }
+    s
+}
+
+/// The owner URL of a repository URL: `https://github.com/o/r` → `https://github.com/o`.
+pub fn owner_of(repository: &str) -> Option<String> {
+    let normalized = normalize_repo_url(repository);
+    let (owner, name) = normalized.rsplit_once('/')?;
+    (!name.is_empty() && owner.matches('/').count() >= 3).then(|| owner.to_string())
+}
+
+/// A numeric repository or owner ID.
+pub fn parse_id(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_digit()) || trimmed.len() > 20 {
+        return Err(format!("`{text}` is not a numeric ID"));
+    }
+    let trimmed = trimmed.trim_start_matches('0');
+    if trimmed.is_empty() {
+        return Err("an ID is a positive number".into());
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Whether a claimed ID equals a policy ID (ignoring leading zeros).
+pub fn id_matches(policy: &str, claim: &str) -> bool {
+    parse_id(claim).is_ok_and(|c| c == policy)
+}
+
+/// A commit SHA: 40 (SHA-1) or 64 (SHA-256) hex digits, lowercased.
+pub fn parse_digest(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    if !(lower.len() == 40 || lower.len() == 64) || !lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "`{text}` is not a commit SHA (40 or 64 hex digits)"
+        ));
+    }
+    Ok(lower)
+}
+
+/// Where a build ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runner {
+    GithubHosted,
+    SelfHosted,
+    Any,
+}
+
+impl Runner {
+    pub const NAMES: [&'static str; 3] = ["github-hosted", "self-hosted", "any"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "github-hosted" => Some(Self::GithubHosted),
+            "self-hosted" => Some(Self::SelfHosted),
+            "any" => Some(Self::Any),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GithubHosted => "github-hosted",
+            Self::SelfHosted => "self-hosted",
+            Self::Any => "any",
+        }
+    }
+
+    /// Whether a runner-environment claim satisfies this.
+    pub fn is_match(self, claim: Option<&str>) -> bool {
+        match self {
+            Self::Any => true,
+            _ => claim == Some(self.as_str()),
+        }
+    }
+}
+
+/// Repository visibility at signing time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Visibility {
+    Public,
+    Private,
+    Internal,
+}
+
+impl Visibility {
+    pub const NAMES: [&'static str; 3] = ["public", "private", "internal"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            "internal" => Some(Self::Internal),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// The events that can start a GitHub Actions workflow.
+pub const GITHUB_EVENTS: &[&str] = &[
+    "branch_protection_rule",
+    "check_run",
+    "check_suite",
+    "create",
+    "delete",
+    "deployment",
+    "deployment_status",
+    "discussion",
+    "discussion_comment",
+    "fork",
+    "gollum",
+    "issue_comment",
+    "issues",
+    "label",
+    "merge_group",
+    "milestone",
+    "page_build",
+    "public",
+    "pull_request",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "pull_request_target",
+    "push",
+    "registry_package",
+    "release",
+    "repository_dispatch",
+    "schedule",
+    "status",
+    "watch",
+    "workflow_call",
+    "workflow_dispatch",
+    "workflow_run",
+];
+
+/// The path of a workflow within its repository, from a build config URI
+/// (`https://github.com/o/r/.github/workflows/x.yml@refs/tags/v1`) and the
+/// source repository URI: `.github/workflows/x.yml`.
+pub fn workflow_path<'a>(build_config_uri: &'a str, repository: Option<&str>) -> &'a str {
+    let without_ref = build_config_uri
+        .rsplit_once('@')
+        .map_or(build_config_uri, |(path, _)| path);
+    if let Some(repository) = repository {
+        let repository = repository.trim_end_matches('/');
+        if without_ref.len() > repository.len()
+            && without_ref.is_char_boundary(repository.len())
+            && without_ref[..repository.len()].eq_ignore_ascii_case(repository)
+        {
+            return without_ref[repository.len()..].trim_start_matches('/');
+        }
+    }
+    crate::verify::CertificateClaims::workflow_path(build_config_uri).unwrap_or(without_ref)
+}
+
+/// Whether a `signer-workflow` pattern matches a build signer URI: a pattern
+/// with `@` matches the whole URI, one without matches the URI without its ref.
+pub fn signer_matches(pattern: &Glob, signer_uri: &str) -> bool {
+    if pattern.as_str().contains('@') {
+        pattern.is_match(signer_uri)
+    } else {
+        let without_ref = signer_uri
+            .rsplit_once('@')
+            .map_or(signer_uri, |(path, _)| path);
+        pattern.is_match(without_ref)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glob(text: &str) -> Glob {
+        Glob::new(text).unwrap()
+    }
+
+    #[test]
+    fn globs_match_as_documented() {
+        let table: &[(&str, &str, bool)] = &[
+            ("serde", "serde", true),
+            ("serde", "serde_json", false),
+            ("serde*", "serde", true),
+            ("serde*", "serde_json", true),
+            ("serde*", "my-serde", false),
+            ("*-sys", "openssl-sys", true),
+            ("tokio-?", "tokio-1", true),
+            ("tokio-?", "tokio-12", false),
+            ("{mio,bytes}", "mio", true),
+            ("{mio,bytes}", "bytes", true),
+            ("{mio,bytes}", "tokio", false),
+            ("lib[cz]", "libc", true),
+            ("lib[cz]", "libm", false),
+            ("refs/tags/v*", "refs/tags/v1.0.0", true),
+            ("refs/tags/v*", "refs/tags/release/v1", false),
+            ("refs/tags/*", "refs/tags/release/v1", true),
+            ("refs/heads/main", "refs/heads/main", true),
+            ("refs/heads/main", "refs/heads/main2", false),
+            (
+                ".github/workflows/*.yml",
+                ".github/workflows/release.yml",
+                true,
+            ),
+            (".github/workflows/*.yml", ".github/workflows/a/b.yml", true),
+            ("Serde", "serde", false),
+        ];
+        for (pattern, text, expected) in table {
+            assert_eq!(
+                glob(pattern).is_match(text),
+                *expected,
+                "{pattern} ~ {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_globs_are_rejected_with_a_reason() {
+        for (pattern, needle) in [
+            ("serde[", "unclosed `[`"),
+            ("{a,b", "unclosed `{`"),
+            ("a}", "without an opening"),
+            ("", "empty"),
+            ("x\\", "escapes nothing"),
+        ] {
+            let err = Glob::new(pattern).unwrap_err();
+            assert!(err.contains(needle), "{pattern}: {err}");
+        }
+        assert!(Glob::package_name("serde derive").is_err());
+        assert!(Glob::package_name("serde/json").is_err());
+        assert!(Glob::package_name("serde_*").is_ok());
+    }
+
+    #[test]
+    fn specificity_counts_literal_characters() {
+        assert!(glob("serde_*").literal_len() > glob("serde*").literal_len());
+        assert!(glob("serde").is_literal());
+        assert!(!glob("serde*").is_literal());
+    }
+
+    #[test]
+    fn repository_urls_compare_by_normalized_form() {
+        let repo = RepoUrl::new("https://github.com/serde-rs/serde", 2).unwrap();
+        for (claim, expected) in [
+            ("https://github.com/serde-rs/serde", true),
+            ("https://github.com/Serde-RS/Serde", true),
+            ("https://github.com/serde-rs/serde.git", true),
+            ("https://github.com/serde-rs/serde/", true),
+            ("https://github.com/serde-rs/serde-evil", false),
+            ("https://github.com/evil/serde", false),
+            ("https://gitlab.com/serde-rs/serde", false),
+        ] {
+            assert_eq!(repo.is_match(claim), expected, "{claim}");
+        }
+        assert!(RepoUrl::new("https://github.com/serde-rs", 2).is_err());
+        assert!(RepoUrl::new("github.com/serde-rs/serde", 2).is_err());
+        assert!(RepoUrl::new("https://github.com/serde-rs/serde", 1).is_err());
+        assert!(RepoUrl::new("https://gitlab.com/group/sub/project", 2).is_ok());
+    }
+
+    #[test]
+    fn owners_contain_their_repositories() {
+        let owner = RepoUrl::new("https://github.com/tokio-rs", 1).unwrap();
+        let inside = RepoUrl::new("https://github.com/Tokio-RS/tokio", 2).unwrap();
+        let outside = RepoUrl::new("https://github.com/tokio-rs-evil/tokio", 2).unwrap();
+        assert!(owner.contains(&inside));
+        assert!(!owner.contains(&outside));
+        assert!(owner.is_match("https://github.com/tokio-rs/"));
+        assert_eq!(
+            owner_of("https://github.com/tokio-rs/tokio.git").as_deref(),
+            Some("https://github.com/tokio-rs")
+        );
+        assert_eq!(owner_of("https://github.com"), None);
+    }
+
+    #[test]
+    fn ids_are_positive_integers() {
+        assert_eq!(parse_id("27123134").unwrap(), "27123134");
+        assert_eq!(parse_id("0042").unwrap(), "42");
+        for bad in ["", "abc", "-1", "0", "12 34", "1e5"] {
+            assert!(parse_id(bad).is_err(), "{bad}");
+        }
+        assert!(id_matches("42", "42"));
+        assert!(id_matches("42", "042"));
+        assert!(!id_matches("42", "421"));
+        assert!(!id_matches("42", "x"));
+    }
+
+    #[test]
+    fn digests_are_commit_shas() {
+        let sha = "a".repeat(40);
+        assert_eq!(parse_digest(&sha.to_uppercase()).unwrap(), sha);
+        assert!(parse_digest(&"b".repeat(64)).is_ok());
+        assert!(parse_digest("abc").is_err());
+        assert!(parse_digest(&"g".repeat(40)).is_err());
+    }
+
+    #[test]
+    fn runners_match_claims() {
+        let table = [
+            (Runner::GithubHosted, Some("github-hosted"), true),
+            (Runner::GithubHosted, Some("self-hosted"), false),
+            (Runner::GithubHosted, None, false),
+            (Runner::SelfHosted, Some("self-hosted"), true),
+            (Runner::Any, Some("self-hosted"), true),
+            (Runner::Any, None, true),
+        ];
+        for (runner, claim, expected) in table {
+            assert_eq!(runner.is_match(claim), expected, "{runner:?} {claim:?}");
+        }
+    }
+
+    #[test]
+    fn visibility_names_round_trip() {
+        for name in Visibility::NAMES {
+            assert_eq!(Visibility::parse(name).unwrap().as_str(), name);
+        }
+        assert_eq!(Visibility::parse("Public"), None);
+    }
+
+    #[test]
+    fn workflow_paths_come_from_build_config_uris() {
+        let table = [
+            (
+                "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1",
+                Some("https://github.com/o/r"),
+                ".github/workflows/release.yml",
+            ),
+            (
+                "https://github.com/O/R/.github/workflows/release.yml@refs/heads/main",
+                Some("https://github.com/o/r"),
+                ".github/workflows/release.yml",
+            ),
+            (
+                "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1",
+                None,
+                ".github/workflows/release.yml",
+            ),
+            (
+                "https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main",
+                Some("https://gitlab.com/g/p"),
+                ".gitlab-ci.yml",
+            ),
+        ];
+        for (uri, repo, expected) in table {
+            assert_eq!(workflow_path(uri, repo), expected, "{uri}");
+        }
+    }
+
+    #[test]
+    fn signer_patterns_with_and_without_ref() {
+        let uri = "https://github.com/org/ci/.github/workflows/release.yml@refs/tags/v2.1.0";
+        let table = [
+            (
+                "https://github.com/org/ci/.github/workflows/release.yml",
+                true,
+            ),
+            (
+                "https://github.com/org/ci/.github/workflows/release.yml@refs/tags/v2*",
+                true,
+            ),
+            (
+                "https://github.com/org/ci/.github/workflows/release.yml@refs/tags/v1*",
+                false,
+            ),
+            ("https://github.com/org/ci/.github/workflows/*", true),
+            (
+                "https://github.com/other/ci/.github/workflows/release.yml",
+                false,
+            ),
+        ];
+        for (pattern, expected) in table {
+            assert_eq!(signer_matches(&glob(pattern), uri), expected, "{pattern}");
+        }
+    }
+}

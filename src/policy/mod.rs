@@ -1,0 +1,507 @@
+//! The policy: who may build each dependency, and how provenance is found.
+//!
+//! A `provenance.toml` is parsed with spans ([`toml_edit`]), validated into
+//! a typed [`Policy`] and every problem is reported at once, each pointing
+//! at the key or value to fix ([`PolicyDiagnostic`]). `docs/policy.md` is
+//! the reference for the format; [`crate::evaluate`] applies a policy to
+//! the evidence found for each package.
+
+mod diagnostic;
+mod discover;
+pub mod matcher;
+mod parse;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::{Diagnostic, NamedSource};
+use serde::{Deserialize, Serialize};
+
+pub use diagnostic::{Code, InvalidPolicy, Label, Level, PolicyDiagnostic, PolicySpan};
+pub use discover::{discover, POLICY_FILE_NAMES};
+use matcher::{Glob, GlobList, RepoUrl, Runner, Visibility};
+
+use crate::evidence::EvidenceLevel;
+use crate::sources::SourceSpec;
+use crate::trust::Instance;
+
+/// A policy file larger than this is refused: 10,000 rules fit in a few MiB.
+pub const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
+/// The default of `[trust] max-age`.
+pub const DEFAULT_ROOT_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
+/// The default of `[cache] no-attestation-ttl`.
+pub const DEFAULT_NO_ATTESTATION_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// A value with the stretch of the policy file it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: PolicySpan,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: PolicySpan) -> Self {
+        Self { value, span }
+    }
+}
+
+/// Whether violations fail the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Violations fail the run.
+    #[default]
+    Enforce,
+    /// Violations are reported as warnings; the exit code is 0 unless a
+    /// present bundle fails verification.
+    Audit,
+}
+
+/// What the evidence for a package must show. A key that is `None` is not
+/// checked. Spans cover the `key = value` that set each one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    pub require: Option<Spanned<EvidenceLevel>>,
+    pub issuer: Option<Spanned<GlobList>>,
+    pub repository: Option<Spanned<RepoUrl>>,
+    pub repository_id: Option<Spanned<String>>,
+    pub owner: Option<Spanned<RepoUrl>>,
+    pub owner_id: Option<Spanned<String>>,
+    pub workflow: Option<Spanned<GlobList>>,
+    pub signer_workflow: Option<Spanned<GlobList>>,
+    pub signer_digest: Option<Spanned<Vec<String>>>,
+    pub refs: Option<Spanned<GlobList>>,
+    pub triggers: Option<Spanned<GlobList>>,
+    pub runner: Option<Spanned<Runner>>,
+    pub visibility: Option<Spanned<Vec<Visibility>>>,
+    pub predicate_type: Option<Spanned<Vec<String>>>,
+}
+
+impl Requirements {
+    /// These requirements with every unset key taken from `defaults`. Each
+    /// key says whether it was inherited.
+    pub fn merged<'a>(&'a self, defaults: &'a Requirements) -> Effective<'a> {
+        fn pick<'a, T>(own: &'a Option<T>, base: &'a Option<T>) -> Option<(&'a T, bool)> {
+            own.as_ref()
+                .map(|v| (v, false))
+                .or_else(|| base.as_ref().map(|v| (v, true)))
+        }
+        Effective {
+            require: pick(&self.require, &defaults.require),
+            issuer: pick(&self.issuer, &defaults.issuer),
+            repository: pick(&self.repository, &defaults.repository),
+            repository_id: pick(&self.repository_id, &defaults.repository_id),
+            owner: pick(&self.owner, &defaults.owner),
+            owner_id: pick(&self.owner_id, &defaults.owner_id),
+            workflow: pick(&self.workflow, &defaults.workflow),
+            signer_workflow: pick(&self.signer_workflow, &defaults.signer_workflow),
+            signer_digest: pick(&self.signer_digest, &defaults.signer_digest),
+            refs: pick(&self.refs, &defaults.refs),
+            triggers: pick(&self.triggers, &defaults.triggers),
+            runner: pick(&self.runner, &defaults.runner),
+            visibility: pick(&self.visibility, &defaults.visibility),
+            predicate_type: pick(&self.predicate_type, &defaults.predicate_type),
+        }
+    }
+}
+
+/// A rule that sets nothing: `NO_REQUIREMENTS.merged(&defaults)` is what
+/// `[defaults]` itself requires (every key inherited).
+pub(crate) static NO_REQUIREMENTS: std::sync::LazyLock<Requirements> =
+    std::sync::LazyLock::new(Requirements::default);
+
+/// The requirements that apply to a package: a rule's own keys over
+/// `[defaults]`. The flag says the key was inherited from `[defaults]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Effective<'a> {
+    pub require: Option<(&'a Spanned<EvidenceLevel>, bool)>,
+    pub issuer: Option<(&'a Spanned<GlobList>, bool)>,
+    pub repository: Option<(&'a Spanned<RepoUrl>, bool)>,
+    pub repository_id: Option<(&'a Spanned<String>, bool)>,
+    pub owner: Option<(&'a Spanned<RepoUrl>, bool)>,
+    pub owner_id: Option<(&'a Spanned<String>, bool)>,
+    pub workflow: Option<(&'a Spanned<GlobList>, bool)>,
+    pub signer_workflow: Option<(&'a Spanned<GlobList>, bool)>,
+    pub signer_digest: Option<(&'a Spanned<Vec<String>>, bool)>,
+    pub refs: Option<(&'a Spanned<GlobList>, bool)>,
+    pub triggers: Option<(&'a Spanned<GlobList>, bool)>,
+    pub runner: Option<(&'a Spanned<Runner>, bool)>,
+    pub visibility: Option<(&'a Spanned<Vec<Visibility>>, bool)>,
+    pub predicate_type: Option<(&'a Spanned<Vec<String>>, bool)>,
+}
+
+impl Effective<'_> {
+    /// The evidence level required (`none` when unset).
+    pub fn level(&self) -> EvidenceLevel {
+        self.require
+            .map_or(EvidenceLevel::None, |(level, _)| level.value)
+    }
+}
+
+/// Which packages a rule or exemption is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    pub name: Spanned<Glob>,
+    pub version: Option<Spanned<semver::VersionReq>>,
+}
+
+impl Selector {
+    pub fn matches(&self, name: &str, version: &semver::Version) -> bool {
+        self.name.value.is_match(name)
+            && self
+                .version
+                .as_ref()
+                .is_none_or(|req| req.value.matches(version))
+    }
+
+    /// A sort key, smallest = most specific: exact name with a version,
+    /// exact name, glob with a version, glob (more literal characters first).
+    pub fn specificity(&self) -> (u8, std::cmp::Reverse<usize>) {
+        let class = match (self.name.value.is_literal(), self.version.is_some()) {
+            (true, true) => 0,
+            (true, false) => 1,
+            (false, true) => 2,
+            (false, false) => 3,
+        };
+        (class, std::cmp::Reverse(self.name.value.literal_len()))
+    }
+
+    /// `name` or `name@version-req`, as shown in reports.
+    pub fn describe(&self) -> String {
+        match &self.version {
+            Some(req) => format!("{} {}", self.name.value, req.value),
+            None => self.name.value.to_string(),
+        }
+    }
+}
+
+/// The kind of a rule table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKind {
+    Package,
+    Owner,
+}
+
+impl RuleKind {
+    /// The table name, e.g. `[[package]]`.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Package => "[[package]]",
+            Self::Owner => "[[owner]]",
+        }
+    }
+}
+
+/// A `[[package]]` or `[[owner]]` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub kind: RuleKind,
+    /// 0-based position among the rules of its kind.
+    pub index: usize,
+    /// The table (its header, or the inline table).
+    pub span: PolicySpan,
+    /// One for `[[package]]`; one per `packages` entry for `[[owner]]`.
+    pub selectors: Vec<Selector>,
+    pub requirements: Requirements,
+}
+
+/// An `[[exempt]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exemption {
+    /// 0-based position among the exemptions.
+    pub index: usize,
+    pub span: PolicySpan,
+    pub selector: Selector,
+    pub reason: Spanned<String>,
+    /// The first day on which the exemption no longer applies.
+    pub until: Option<Spanned<jiff::civil::Date>>,
+}
+
+impl Exemption {
+    /// Whether the exemption has ended at `now` (from 00:00 UTC on `until`).
+    pub fn is_expired(&self, now: jiff::Timestamp) -> bool {
+        self.until.as_ref().is_some_and(|until| {
+            until
+                .value
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .is_ok_and(|start| now >= start.timestamp())
+        })
+    }
+}
+
+/// `[git]` or `[path]`: which such dependencies are acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowList {
+    /// The `allow` key and value.
+    pub span: PolicySpan,
+    pub patterns: Vec<Spanned<Glob>>,
+}
+
+impl AllowList {
+    /// The index of the first pattern that matches.
+    pub fn find(&self, text: &str) -> Option<usize> {
+        self.patterns.iter().position(|p| p.value.is_match(text))
+    }
+}
+
+/// One entry of `[trust] roots`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RootSpec {
+    /// A root embedded in the binary (or its TUF-refreshed copy).
+    Instance { instance: Instance },
+    /// A `trusted_root.json`, resolved against the policy file's folder.
+    File { path: PathBuf },
+}
+
+/// `[trust]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustConfig {
+    /// `None`: the default, public-good then GitHub.
+    pub roots: Option<Vec<Spanned<RootSpec>>>,
+    pub max_age: Option<Spanned<Duration>>,
+}
+
+impl TrustConfig {
+    /// The roots to verify against.
+    pub fn roots(&self) -> Vec<RootSpec> {
+        match &self.roots {
+            Some(roots) => roots.iter().map(|r| r.value.clone()).collect(),
+            None => vec![
+                RootSpec::Instance {
+                    instance: Instance::PublicGood,
+                },
+                RootSpec::Instance {
+                    instance: Instance::GitHub,
+                },
+            ],
+        }
+    }
+
+    /// How old a root may be before a warning.
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+            .as_ref()
+            .map_or(DEFAULT_ROOT_MAX_AGE, |m| m.value)
+    }
+}
+
+/// `[cache]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheConfig {
+    pub no_attestation_ttl: Option<Spanned<Duration>>,
+}
+
+impl CacheConfig {
+    /// How long a "no attestation" answer is reused.
+    pub fn no_attestation_ttl(&self) -> Duration {
+        self.no_attestation_ttl
+            .as_ref()
+            .map_or(DEFAULT_NO_ATTESTATION_TTL, |t| t.value)
+    }
+}
+
+/// A validated policy.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The file, or `None` for the built-in default policy.
+    pub path: Option<PathBuf>,
+    /// The file's text, for diagnostics.
+    pub text: Option<Arc<NamedSource<String>>>,
+    pub mode: Mode,
+    pub defaults: Requirements,
+    /// `[[package]]` rules, then `[[owner]]` rules, each in file order.
+    pub rules: Vec<Rule>,
+    pub exemptions: Vec<Exemption>,
+    pub git: Option<AllowList>,
+    pub path_deps: Option<AllowList>,
+    /// `[[source]]` tables in order, `dir` paths resolved.
+    pub sources: Vec<Spanned<SourceSpec>>,
+    pub trust: TrustConfig,
+    pub cache: CacheConfig,
+    /// Warnings found while loading (the policy is valid).
+    pub warnings: Vec<PolicyDiagnostic>,
+    /// Rule selectors by exact name, and the globs.
+    pub(crate) rule_index: SelectorIndex,
+    pub(crate) exempt_index: SelectorIndex,
+}
+
+/// Finds the selectors that may match a name without trying every rule:
+/// exact names through a map, globs by a scan.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SelectorIndex {
+    exact: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    globs: Vec<(usize, usize)>,
+}
+
+impl SelectorIndex {
+    /// `(item, selector)` positions, with the selector of each.
+    pub(crate) fn build<'a>(items: impl Iterator<Item = (usize, usize, &'a Selector)>) -> Self {
+        let mut index = Self::default();
+        for (item, position, selector) in items {
+            if selector.name.value.is_literal() {
+                index
+                    .exact
+                    .entry(selector.name.value.as_str().to_string())
+                    .or_default()
+                    .push((item, position));
+            } else {
+                index.globs.push((item, position));
+            }
+        }
+        index
+    }
+
+    /// Candidates for `name`: its exact entries, then every glob (which the
+    /// caller still has to match).
+    pub(crate) fn candidates<'a>(
+        &'a self,
+        name: &str,
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        self.exact
+            .get(name)
+            .into_iter()
+            .flatten()
+            .chain(self.globs.iter())
+            .copied()
+    }
+}
+
+impl Policy {
+    /// The built-in policy used when there is no policy file: report
+    /// everything, require nothing.
+    pub fn default_policy() -> Self {
+        Self::default()
+    }
+
+    /// Parse and validate policy text. `base_dir` resolves relative paths;
+    /// `now` decides which exemptions have already expired (a warning).
+    pub fn parse(
+        text: &str,
+        name: &str,
+        base_dir: &Path,
+        now: jiff::Timestamp,
+    ) -> Result<Self, InvalidPolicy> {
+        parse::parse(text, name, base_dir, now)
+    }
+
+    /// Read, parse and validate a policy file.
+    ///
+    /// Checks, in order: the file exists and is readable, is within
+    /// [`MAX_POLICY_BYTES`], is UTF-8, is TOML, and every table, key and
+    /// value is valid (all problems reported together).
+    pub fn load(path: &Path, now: jiff::Timestamp) -> Result<Self, PolicyLoadError> {
+        let metadata = std::fs::metadata(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                PolicyLoadError::NotFound {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                PolicyLoadError::Unreadable {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        })?;
+        if metadata.len() > MAX_POLICY_BYTES {
+            return Err(PolicyLoadError::TooLarge {
+                path: path.to_path_buf(),
+                size: metadata.len(),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(|source| PolicyLoadError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| PolicyLoadError::Unreadable {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+        })?;
+        let base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut policy = Self::parse(&text, &path.display().to_string(), base_dir, now)
+            .map_err(|e| PolicyLoadError::Invalid(Box::new(e)))?;
+        policy.path = Some(path.to_path_buf());
+        Ok(policy)
+    }
+
+    /// The policy for a run: `--policy`, else the file found from `start`,
+    /// else the default policy.
+    pub fn resolve(
+        explicit: Option<&Path>,
+        start: &Path,
+        now: jiff::Timestamp,
+    ) -> Result<Self, PolicyLoadError> {
+        match explicit {
+            Some(path) => Self::load(path, now),
+            None => match discover(start)? {
+                Some(path) => Self::load(&path, now),
+                None => Ok(Self::default_policy()),
+            },
+        }
+    }
+
+    /// Checks that need the files a policy names (trust root files, `dir`
+    /// folders), still without any network: each trust root file is loaded
+    /// and validated; a missing `dir` folder is a warning.
+    pub fn check_files(&self) -> Vec<PolicyDiagnostic> {
+        parse::check_files(self)
+    }
+
+    /// The repository the policy expects a package to come from, if the
+    /// rule deciding it names one: lets a source ask the right repository
+    /// when the package declares none.
+    pub fn expected_repository(&self, name: &str, version: &semver::Version) -> Option<&str> {
+        let rule = crate::evaluate::deciding_rule(self, name, version);
+        let requirements = match rule {
+            Some((rule, _)) => rule.requirements.merged(&self.defaults),
+            None => NO_REQUIREMENTS.merged(&self.defaults),
+        };
+        requirements
+            .repository
+            .map(|(repo, _)| repo.value.text.as_str())
+    }
+}
+
+/// A policy file that could not be used.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum PolicyLoadError {
+    #[error("policy file {} does not exist", path.display())]
+    #[diagnostic(
+        code("policy-not-found"),
+        help("check the --policy path, or drop --policy to use provenance.toml found from the workspace root")
+    )]
+    NotFound { path: PathBuf },
+    #[error("{} holds both provenance.toml and .cargo/provenance.toml", dir.display())]
+    #[diagnostic(
+        code("policy-ambiguous"),
+        help("keep one of the two files, or pick one with --policy")
+    )]
+    Ambiguous { dir: PathBuf },
+    #[error("cannot read policy file {}: {source}", path.display())]
+    #[diagnostic(
+        code("policy-unreadable"),
+        help("the policy must be a readable UTF-8 TOML file")
+    )]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("policy file {} is {size} bytes, over the limit of {MAX_POLICY_BYTES}", path.display())]
+    #[diagnostic(
+        code("policy-too-large"),
+        help("a policy this large is not a hand-written file; check that --policy names the right file")
+    )]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(Box<InvalidPolicy>),
+}
+
+#[cfg(test)]
+mod tests;
