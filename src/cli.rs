@@ -127,6 +127,8 @@ pub enum Command {
     VerifyBundle(VerifyBundleArgs),
     /// List the packages of the lockfile and how each can be checked.
     Inventory(InventoryArgs),
+    /// Work on the policy file: `policy check` validates it.
+    Policy(crate::policy::command::PolicyArgs),
 }
 
 #[derive(Args, Debug)]
@@ -212,6 +214,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::VerifyBundle(args)) => verify_bundle(&cli.global, &args),
         Some(Command::Inventory(args)) => inventory(&cli.global, &args),
+        Some(Command::Policy(args)) => crate::policy::command::run(&cli.global, &args),
         None => Err(miette::miette!(
             code = "no-command",
             help = "run `cargo verify-provenance verify-bundle --help` or `cargo verify-provenance inventory`",

@@ -926,3 +926,315 @@ fn ten_thousand_rules_and_packages_evaluate_through_the_index() {
     assert_eq!(evaluation.outcomes[42].rule.index, Some(42));
     assert_eq!(evaluation.warnings.len(), 1);
 }
+
+/// Evaluation over facts from bundles minted by the test instance and
+/// verified through `crate::verify`: each knob of the instance is caught by
+/// the requirement it breaks.
+#[cfg(feature = "testkit")]
+mod minted {
+    use std::sync::LazyLock;
+
+    use super::*;
+    use crate::testkit::{self, Claims, Faults, MintRequest};
+    use crate::trust::{RootOrigin, TrustRoot};
+    use crate::verify::{verify_bundle, ArtifactInput, SignerCheck};
+
+    const SHA: [u8; 32] = [0x5a; 32];
+
+    static INSTANCE: LazyLock<(testkit::Instance, TrustRoot)> = LazyLock::new(|| {
+        let instance = testkit::Instance::new(5);
+        let root = TrustRoot::from_json(
+            "testkit".into(),
+            RootOrigin::File {
+                path: "trusted_root.json".into(),
+            },
+            &instance.trusted_root_json(),
+        )
+        .unwrap();
+        (instance, root)
+    });
+
+    fn pkg() -> Package {
+        Package {
+            checksum: Some(sigstore_types::Sha256Hash::new(SHA)),
+            ..package("tokio", "1.45.0")
+        }
+    }
+
+    /// Mint a bundle for `claims`, verify it, and return the evidence:
+    /// an attestation when it verifies, a rejected bundle otherwise.
+    fn evidence(claims: Claims, faults: Faults) -> Evidence {
+        let (instance, root) = &*INSTANCE;
+        let minted =
+            instance.mint(&MintRequest::new("tokio", "1.45.0", SHA, claims).with_faults(faults));
+        let origin = BundleOrigin {
+            source: "dir:bundles".into(),
+            location: minted.file_name(),
+        };
+        let artifact = ArtifactInput::sha256(sigstore_types::Sha256Hash::new(SHA));
+        let signer = SignerCheck::Certificate {
+            identity: None,
+            issuer: None,
+        };
+        match verify_bundle(root, &minted.bundle, &artifact, &signer) {
+            Ok(facts) => Evidence {
+                attestations: vec![Attestation { origin, facts }],
+                ..Evidence::default()
+            },
+            Err(failure) => Evidence {
+                rejected: vec![Rejected { origin, failure }],
+                ..Evidence::default()
+            },
+        }
+    }
+
+    fn base() -> Claims {
+        Claims::github("tokio-rs/tokio", "1.45.0")
+    }
+
+    fn pinned_policy() -> Policy {
+        let claims = base();
+        policy(&format!(
+            r#"
+[defaults]
+require = "attested"
+issuer = "{issuer}"
+runner = "github-hosted"
+triggers = ["push", "release"]
+visibility = "public"
+predicate-type = "{slsa}"
+
+[[package]]
+name = "tokio"
+repository = "https://github.com/tokio-rs/tokio"
+repository-id = "{repo_id}"
+owner = "https://github.com/tokio-rs"
+owner-id = "{owner_id}"
+workflow = ".github/workflows/release.yml"
+signer-workflow = "https://github.com/tokio-rs/tokio/.github/workflows/release.yml"
+ref = "refs/tags/v*"
+"#,
+            issuer = testkit::GITHUB_ACTIONS_ISSUER,
+            slsa = testkit::SLSA_PROVENANCE_V1,
+            repo_id = claims.repository_id,
+            owner_id = claims.owner_id,
+        ))
+    }
+
+    #[test]
+    fn each_knob_is_caught_by_the_requirement_it_breaks() {
+        let p = pinned_policy();
+        let table: Vec<(&str, Claims, Vec<Requirement>)> = vec![
+            ("as pinned", base(), vec![]),
+            (
+                "another repository",
+                base().in_repository("evil-org/tokio"),
+                vec![
+                    Requirement::Repository,
+                    Requirement::RepositoryId,
+                    Requirement::Owner,
+                    Requirement::OwnerId,
+                    Requirement::SignerWorkflow,
+                ],
+            ),
+            (
+                "another workflow",
+                base().with_workflow(".github/workflows/nightly.yml"),
+                vec![Requirement::Workflow, Requirement::SignerWorkflow],
+            ),
+            (
+                "a reusable workflow signed",
+                base().with_reusable_workflow(
+                    "someone/workflows",
+                    ".github/workflows/release.yml",
+                    "refs/heads/main",
+                ),
+                vec![Requirement::SignerWorkflow],
+            ),
+            (
+                "a pull_request trigger",
+                base().with_trigger("pull_request"),
+                vec![Requirement::Triggers],
+            ),
+            (
+                "a branch instead of a tag",
+                base().on_branch("main"),
+                vec![Requirement::Ref],
+            ),
+            (
+                "a self-hosted runner",
+                base().self_hosted(),
+                vec![Requirement::Runner],
+            ),
+            (
+                "a private repository",
+                base().private(),
+                vec![Requirement::Visibility],
+            ),
+        ];
+        for (what, claims, expected) in table {
+            let evidence = evidence(claims, Faults::default());
+            assert!(
+                evidence.rejected.is_empty(),
+                "{what}: {:?}",
+                evidence.rejected
+            );
+            let outcome = one(&p, &pkg(), &evidence);
+            assert_eq!(failed(&outcome), expected, "{what}: {outcome:#?}");
+            if expected.is_empty() {
+                assert!(
+                    matches!(outcome.outcome, Outcome::Pass { bundle: Some(_) }),
+                    "{what}"
+                );
+                assert_eq!(outcome.rule.kind, RuleRefKind::Package);
+            }
+        }
+    }
+
+    #[test]
+    fn reusable_workflows_are_pinned_by_ref_and_commit() {
+        let signed_by = |git_ref: &str| {
+            base().with_reusable_workflow(
+                "my-org/release-workflows",
+                ".github/workflows/rust-crate.yml",
+                git_ref,
+            )
+        };
+        let pinned = signed_by("refs/tags/v3.2.0");
+        let commit = pinned.signer.as_ref().unwrap().commit.clone();
+        let p = policy(&format!(
+            r#"
+[[package]]
+name = "tokio"
+require = "attested"
+workflow = ".github/workflows/release.yml"
+signer-workflow = "https://github.com/my-org/release-workflows/.github/workflows/rust-crate.yml@refs/tags/v3.*"
+signer-digest = "{commit}"
+"#
+        ));
+        assert_eq!(
+            one(&p, &pkg(), &evidence(pinned, Faults::default()))
+                .outcome
+                .name(),
+            "pass"
+        );
+        assert_eq!(
+            failed(&one(
+                &p,
+                &pkg(),
+                &evidence(signed_by("refs/tags/v4.0.0"), Faults::default())
+            )),
+            [Requirement::SignerWorkflow, Requirement::SignerDigest]
+        );
+        assert_eq!(
+            failed(&one(
+                &p,
+                &pkg(),
+                &evidence(signed_by("refs/tags/v3.3.0"), Faults::default())
+            )),
+            [Requirement::SignerDigest],
+            "another commit of the same workflow line"
+        );
+    }
+
+    #[test]
+    fn a_bundle_that_fails_verification_is_a_violation_even_when_nothing_is_required() {
+        let faults = Faults {
+            subject_sha256: Some([0x11; 32]),
+            ..Faults::default()
+        };
+        let evidence = evidence(base(), faults);
+        assert_eq!(evidence.rejected.len(), 1);
+        let evaluation = evaluate(&Policy::default_policy(), [(&pkg(), &evidence)], now());
+        assert_eq!(
+            failed(&evaluation.outcomes[0]),
+            [Requirement::BundleVerification]
+        );
+        assert_eq!(evaluation.exit_code(), exit::VIOLATION);
+    }
+
+    #[test]
+    fn init_writes_a_policy_that_passes_on_what_it_was_made_from() {
+        let packages = [
+            (pkg(), evidence(base(), Faults::default())),
+            (
+                Package {
+                    checksum: Some(sigstore_types::Sha256Hash::new(SHA)),
+                    ..package("tokio", "1.46.0")
+                },
+                evidence(base(), Faults::default()),
+            ),
+            (
+                Package {
+                    checksum: Some(sigstore_types::Sha256Hash::new(SHA)),
+                    ..package("mio", "1.0.0")
+                },
+                evidence(
+                    Claims::github("tokio-rs/mio", "1.0.0")
+                        .with_reusable_workflow(
+                            "tokio-rs/ci",
+                            ".github/workflows/release.yml",
+                            "refs/tags/v1.2.0",
+                        )
+                        .on_branch("main"),
+                    Faults::default(),
+                ),
+            ),
+            (package("libc", "0.2.150"), Evidence::default()),
+            (
+                package("serde", "1.0.200"),
+                registry("https://github.com/serde-rs/serde"),
+            ),
+            (
+                Package {
+                    source: PackageSource::Git {
+                        url: "https://github.com/o/fork?branch=main".into(),
+                        rev: Some("abc".into()),
+                    },
+                    checksum: None,
+                    ..package("fork", "0.1.0")
+                },
+                Evidence::default(),
+            ),
+        ];
+        let options = crate::policy::init::InitOptions {
+            lockfile: "Cargo.lock".into(),
+            today: jiff::civil::date(2026, 6, 1),
+            exemption_days: 90,
+            sources: vec![crate::sources::SourceSpec::Dir {
+                path: "bundles".into(),
+            }],
+            roots: vec!["trusted_root.json".into()],
+        };
+        let text = crate::policy::init::render(packages.iter().map(|(p, e)| (p, e)), &options);
+        insta::assert_snapshot!(text);
+        let written = policy(&text);
+        let evaluation = evaluate(&written, packages.iter().map(|(p, e)| (p, e)), now());
+        let names: Vec<_> = evaluation
+            .outcomes
+            .iter()
+            .map(|o| (o.id(), o.outcome.name()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("tokio@1.45.0".to_string(), "pass"),
+                ("tokio@1.46.0".to_string(), "pass"),
+                ("mio@1.0.0".to_string(), "pass"),
+                ("libc@0.2.150".to_string(), "missing"),
+                ("serde@1.0.200".to_string(), "pass"),
+                ("fork@0.1.0".to_string(), "pass"),
+            ]
+        );
+        assert_eq!(evaluation.exit_code(), exit::PASS);
+        assert!(evaluation.warnings.is_empty(), "{:?}", evaluation.warnings);
+
+        // The pins hold: another repository is now a violation.
+        let moved = evidence(base().in_repository("evil-org/tokio"), Faults::default());
+        let outcome = one(&written, &pkg(), &moved);
+        assert_eq!(
+            failed(&outcome),
+            [Requirement::Repository, Requirement::RepositoryId]
+        );
+    }
+}

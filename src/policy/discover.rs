@@ -19,6 +19,11 @@ pub fn discover(start: &Path) -> Result<Option<PathBuf>, PolicyLoadError> {
             .map(|cwd| cwd.join(start))
             .unwrap_or_else(|_| start.to_path_buf())
     };
+    // Without `.` components, so that reported paths read cleanly.
+    let start: PathBuf = start
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
     for dir in start.ancestors() {
         let found: Vec<PathBuf> = POLICY_FILE_NAMES
             .iter()

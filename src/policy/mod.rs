@@ -6,8 +6,10 @@
 //! the reference for the format; [`crate::evaluate`] applies a policy to
 //! the evidence found for each package.
 
+pub mod command;
 mod diagnostic;
 mod discover;
+pub mod init;
 pub mod matcher;
 mod parse;
 

@@ -6,6 +6,7 @@ mod duplicated_fields;
 mod fixtures;
 mod harness;
 mod inventory;
+mod policy;
 mod real_bundles;
 #[cfg(feature = "testkit")]
 mod testkit;

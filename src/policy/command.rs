@@ -1,0 +1,123 @@
+//! `cargo verify-provenance policy …`: work on the policy file alone.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use miette::{IntoDiagnostic, Result};
+
+use super::{discover, InvalidPolicy, Policy, PolicyDiagnostic, RuleKind};
+use crate::cli::GlobalOptions;
+use crate::exit;
+
+#[derive(Args, Debug)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Validate the policy file (no network): every problem at once; exit 0 valid, 2 invalid.
+    Check,
+}
+
+pub fn run(global: &GlobalOptions, args: &PolicyArgs) -> Result<i32> {
+    match args.command {
+        PolicyCommand::Check => check(global),
+    }
+}
+
+/// Where discovery starts: the folder of `--lockfile`, else the workspace
+/// root (`cargo locate-project --workspace`, which reads manifests only),
+/// else the folder of `--manifest-path`, else the current directory.
+pub fn start_dir(global: &GlobalOptions) -> PathBuf {
+    if let Some(lockfile) = &global.lockfile {
+        return parent_or_dot(lockfile);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut command = std::process::Command::new(cargo);
+    command.args(["locate-project", "--workspace", "--message-format", "plain"]);
+    if let Some(manifest) = &global.manifest_path {
+        command.arg("--manifest-path").arg(manifest);
+    }
+    if let Ok(output) = command.stderr(std::process::Stdio::null()).output() {
+        if output.status.success() {
+            let text = String::from_utf8_lossy(&output.stdout);
+            let manifest = PathBuf::from(text.trim());
+            if manifest.is_file() {
+                return parent_or_dot(&manifest);
+            }
+        }
+    }
+    match &global.manifest_path {
+        Some(manifest) => parent_or_dot(manifest),
+        None => PathBuf::from("."),
+    }
+}
+
+fn parent_or_dot(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// `policy check`.
+///
+/// Checks, in order: the file is found (`--policy`, else discovery), reads,
+/// parses and validates (every problem reported at once), and the files it
+/// names can be used (trust root files load; `dir` folders exist, else a
+/// warning). Makes no network connection.
+fn check(global: &GlobalOptions) -> Result<i32> {
+    let path = match &global.policy {
+        Some(path) => path.clone(),
+        None => {
+            let start = start_dir(global);
+            match discover(&start)? {
+                Some(path) => path,
+                None => {
+                    if !global.quiet {
+                        eprintln!(
+                            "no policy file (provenance.toml or .cargo/provenance.toml) in {} or above: \
+                             the default policy applies (every package reported, nothing required)",
+                            start.display()
+                        );
+                    }
+                    return Ok(exit::PASS);
+                }
+            }
+        }
+    };
+    let policy = Policy::load(&path, global.now())?;
+    let mut problems: Vec<PolicyDiagnostic> = policy.warnings.clone();
+    problems.extend(policy.check_files());
+    problems.sort_by_key(|p| p.span().map_or(0, |s| s.offset));
+    if problems.iter().any(PolicyDiagnostic::is_error) {
+        return Err(InvalidPolicy {
+            name: path.display().to_string(),
+            problems,
+        }
+        .into());
+    }
+    for warning in problems {
+        eprintln!("{:?}", miette::Report::new(warning));
+    }
+    if !global.quiet {
+        let count = |kind| policy.rules.iter().filter(|r| r.kind == kind).count();
+        writeln!(
+            std::io::stdout().lock(),
+            "{}: valid ({} package rules, {} owner rules, {} exemptions, {} sources, mode {})",
+            path.display(),
+            count(RuleKind::Package),
+            count(RuleKind::Owner),
+            policy.exemptions.len(),
+            policy.sources.len(),
+            match policy.mode {
+                super::Mode::Enforce => "enforce",
+                super::Mode::Audit => "audit",
+            }
+        )
+        .into_diagnostic()?;
+    }
+    Ok(exit::PASS)
+}
