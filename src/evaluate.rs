@@ -454,11 +454,8 @@ impl<'p> Evaluator<'p> {
         };
         let rejected = rejected_failures(evidence);
         let Some(list) = list else {
-            let rule = if self.policy.path.is_some() {
-                RuleRef::bare(RuleRefKind::Defaults)
-            } else {
-                RuleRef::bare(RuleRefKind::BuiltIn)
-            };
+            // No table: not checked.
+            let rule = RuleRef::bare(kind);
             let verdict = if rejected.is_empty() {
                 Verdict::Missing
             } else {
@@ -531,7 +528,8 @@ impl<'p> Evaluator<'p> {
                 )
             }
             None => {
-                let kind = if policy.path.is_some() {
+                // A policy read from text has [defaults], even when empty.
+                let kind = if policy.text.is_some() {
                     RuleRefKind::Defaults
                 } else {
                     RuleRefKind::BuiltIn

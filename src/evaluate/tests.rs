@@ -18,10 +18,8 @@ fn now() -> jiff::Timestamp {
 }
 
 fn policy(text: &str) -> Policy {
-    let mut policy = Policy::parse(text, "provenance.toml", Path::new("/p"), now())
-        .unwrap_or_else(|e| panic!("{e}: {:#?}", e.problems));
-    policy.path = Some("/p/provenance.toml".into());
-    policy
+    Policy::parse(text, "provenance.toml", Path::new("/p"), now())
+        .unwrap_or_else(|e| panic!("{e}: {:#?}", e.problems))
 }
 
 fn package(name: &str, version: &str) -> Package {
@@ -878,6 +876,46 @@ allow = ["https://github.com/x/*"]
             (Code::UnusedRule, 16),
         ]
     );
+}
+
+#[test]
+fn stale_policy_warnings_render_with_their_spans() {
+    let p = policy(
+        r#"[[package]]
+name = "gone"
+repository = "https://github.com/o/gone"
+
+[[owner]]
+owner = "https://github.com/o"
+packages = ["here", "never-*"]
+
+[[exempt]]
+name = "here"
+reason = "was not attested"
+
+[[exempt]]
+name = "old-dep"
+reason = "removed last year"
+"#,
+    );
+    let evaluation = evaluate(
+        &p,
+        [(&package("here", "1.0.0"), &attested(claims("o/here")))],
+        now(),
+    );
+    let rendered: Vec<String> = evaluation
+        .warnings
+        .iter()
+        .map(|w| {
+            let mut out = String::new();
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100)
+                .render_report(&mut out, w)
+                .unwrap();
+            out
+        })
+        .collect();
+    insta::assert_snapshot!(rendered.join("\n"));
 }
 
 #[test]
