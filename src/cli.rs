@@ -96,6 +96,8 @@ pub struct GlobalOptions {
     /// No progress or informational output.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub http: crate::http::HttpArgs,
 }
 
 impl GlobalOptions {
@@ -129,6 +131,10 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Work on the policy file: `policy check` validates it.
     Policy(crate::policy::command::PolicyArgs),
+    /// Fetch every dependency's provenance into the cache (verifies nothing).
+    Fetch(crate::fetch::command::FetchArgs),
+    /// Manage the Sigstore trust roots.
+    TrustRoot(crate::trust::tuf::TrustRootArgs),
 }
 
 #[derive(Args, Debug)]
@@ -215,6 +221,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::VerifyBundle(args)) => verify_bundle(&cli.global, &args),
         Some(Command::Inventory(args)) => inventory(&cli.global, &args),
         Some(Command::Policy(args)) => crate::policy::command::run(&cli.global, &args),
+        Some(Command::Fetch(args)) => crate::fetch::command::run(&cli.global, &args),
+        Some(Command::TrustRoot(args)) => crate::trust::tuf::run_command(&cli.global, &args),
         None => Err(miette::miette!(
             code = "no-command",
             help = "run `cargo verify-provenance verify-bundle --help` or `cargo verify-provenance inventory`",

@@ -2,11 +2,14 @@
 //! really came from.
 //!
 //! The data flows through the modules in this order:
-//! [`lockfile`] → [`trust`] → [`verify`] → [`policy`] → [`evaluate`].
+//! [`lockfile`] → [`sources`] / [`http`] → [`cache`] → [`trust`] → [`verify`] → [`policy`] → [`evaluate`].
 
+pub mod cache;
 pub mod cli;
 pub mod evaluate;
 pub mod evidence;
+pub mod fetch;
+pub mod http;
 pub mod lockfile;
 pub mod policy;
 pub mod sources;

@@ -16,6 +16,8 @@
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
+
+pub mod tuf;
 use serde::Serialize;
 use sigstore_trust_root::{SigstoreInstance, TrustedRoot};
 use sigstore_verify::Verifier;
@@ -121,6 +123,12 @@ pub enum TrustRootError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot refresh the {instance} trust root through TUF: {reason}")]
+    #[diagnostic(
+        code("trust-root-tuf"),
+        help("check the network and run `cargo verify-provenance trust-root update` again; the embedded root stays in use meanwhile")
+    )]
+    Tuf { instance: String, reason: String },
     #[error("trusted root {name} is invalid: {reason}")]
     #[diagnostic(
         code("trust-root-invalid"),

@@ -1,6 +1,426 @@
 //! Where provenance comes from: pluggable sources, tried in the order the
 //! user configures them.
+//!
+//! | source | asks | answer |
+//! |---|---|---|
+//! | `github` | `GET /repos/{owner}/{repo}/attestations/sha256:{checksum}` (or `/orgs/{org}/…`) | bundles |
+//! | `url` | a URL template with `{name}`, `{version}`, `{checksum}` | bundles |
+//! | `dir` | `NAME-VERSION.sigstore.json`, `NAME-VERSION.jsonl`, `sha256:CHECKSUM.jsonl` | bundles |
+//! | `crates-io` | `GET /api/v1/crates/{name}/{version}` (`trustpub_data`) | registry assertion |
+//!
+//! A source's answer is only routed here: bundles are split into one
+//! document each and those whose (unverified) in-toto subjects do not
+//! include the package's checksum are set aside as ignored. Whether a bundle
+//! counts is decided by [`crate::verify`] alone.
 
+mod crates_io;
+mod dir;
+mod github;
 mod spec;
+mod url_template;
 
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sigstore_types::Sha256Hash;
+
+use crate::cache::{Answer, BundleDocument, IgnoredBundle};
+use crate::evidence::BundleOrigin;
+use crate::http::{Http, HttpError};
+use crate::lockfile::{Package, PackageSource};
+
+pub use github::{repository_from_url, GitHubAuth};
 pub use spec::{SourceSpec, CRATES_IO_API, GITHUB_API};
+
+/// The sources used when none is configured: GitHub's attestations API,
+/// then crates.io's Trusted Publishing data.
+pub fn default_sources() -> Vec<SourceSpec> {
+    vec![
+        SourceSpec::GitHub {
+            api_url: GITHUB_API.into(),
+            org: None,
+            predicate_type: None,
+        },
+        SourceSpec::CratesIo {
+            api_url: CRATES_IO_API.into(),
+        },
+    ]
+}
+
+/// What is looked up for one package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageQuery {
+    pub name: String,
+    pub version: semver::Version,
+    pub source: PackageSource,
+    /// The SHA-256 of the `.crate` file: the subject every bundle must name.
+    #[serde(with = "sha256_hex")]
+    pub checksum: Sha256Hash,
+    /// Where to look on GitHub: the repository the policy expects for the
+    /// package, else the one its manifest declares (a URL such as
+    /// `https://github.com/owner/repo`).
+    pub repository_hint: Option<String>,
+}
+
+impl PackageQuery {
+    /// The query for a lockfile package; `None` for packages without a
+    /// checksum (workspace members, git and path dependencies), which have
+    /// no `.crate` file to look provenance up by.
+    ///
+    /// `expected_repository` (from the policy) wins over the repository the
+    /// package's manifest declares.
+    pub fn for_package(package: &Package, expected_repository: Option<&str>) -> Option<Self> {
+        Some(Self {
+            name: package.name.clone(),
+            version: package.version.clone(),
+            source: package.source.clone(),
+            checksum: package.checksum?,
+            repository_hint: expected_repository
+                .map(str::to_string)
+                .or_else(|| package.repository.clone()),
+        })
+    }
+
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// Why a source could not answer for a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFailure {
+    pub message: String,
+    /// The source cannot answer for any package now (a long rate limit, a
+    /// missing folder): stop asking it in this run.
+    pub stop_source: bool,
+}
+
+impl SourceFailure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            stop_source: false,
+        }
+    }
+
+    pub fn stopping(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            stop_source: true,
+        }
+    }
+}
+
+impl From<HttpError> for SourceFailure {
+    fn from(error: HttpError) -> Self {
+        Self::new(error.to_string())
+    }
+}
+
+/// What asking one source produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Answer(Answer),
+    /// The source does not apply to this package (e.g. `crates-io` for a
+    /// package from another registry, `github` without a known repository).
+    NotApplicable(String),
+}
+
+/// Ask one source about one package. `http` is `None` offline, in which case
+/// only local sources may be asked (callers never ask remote ones).
+pub async fn ask(
+    spec: &SourceSpec,
+    query: &PackageQuery,
+    http: Option<&Http>,
+    auth: &GitHubAuth,
+) -> Result<Reply, SourceFailure> {
+    let label = spec.label();
+    match spec {
+        SourceSpec::Dir { path } => dir::ask(path, &label, query),
+        remote => {
+            let http = http.ok_or_else(|| {
+                SourceFailure::stopping(format!(
+                    "{label} needs the network, and this run is offline"
+                ))
+            })?;
+            match remote {
+                SourceSpec::GitHub {
+                    api_url,
+                    org,
+                    predicate_type,
+                } => {
+                    github::ask(
+                        http,
+                        &github::Target {
+                            api_url,
+                            org: org.as_deref(),
+                            predicate_type: predicate_type.as_deref(),
+                            label: &label,
+                        },
+                        auth,
+                        query,
+                    )
+                    .await
+                }
+                SourceSpec::Url { template } => {
+                    url_template::ask(http, template, &label, query).await
+                }
+                SourceSpec::CratesIo { api_url } => crates_io::ask(http, api_url, query).await,
+                SourceSpec::Dir { .. } => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+/// Split a response or file into one document per bundle, setting aside the
+/// bundles whose subjects do not name `checksum`.
+///
+/// Reads one bundle, JSON lines of bundles, or GitHub's attestations API
+/// shape (`{"attestations": [{"bundle": …}, …]}`). A whole document that is
+/// not JSON is an error; one bad line among JSON lines is kept as a document
+/// so that verification reports it in place.
+pub fn split_bundles(
+    bytes: &[u8],
+    source: &str,
+    location: &str,
+    checksum: &Sha256Hash,
+) -> Result<Answer, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("{location}: not UTF-8: {e}"))?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(format!("{location}: empty response"));
+    }
+    let origin = |location: String| BundleOrigin {
+        source: source.to_string(),
+        location,
+    };
+    let mut pieces: Vec<(BundleOrigin, String, Option<serde_json::Value>)> = Vec::new();
+    let mut ignored = Vec::new();
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(value) => match value.get("attestations") {
+            Some(serde_json::Value::Array(items)) => {
+                check_count(items.len(), location)?;
+                for (i, item) in items.iter().enumerate() {
+                    let here = origin(format!("{location}#attestations[{i}]"));
+                    match item.get("bundle") {
+                        Some(bundle) if bundle.is_object() => {
+                            pieces.push((here, bundle.to_string(), Some(bundle.clone())))
+                        }
+                        _ => ignored.push(IgnoredBundle {
+                            origin: here,
+                            reason: "the attestation has no inline bundle".into(),
+                        }),
+                    }
+                }
+            }
+            Some(_) => return Err(format!("{location}: `attestations` is not a list")),
+            None if value.is_object() => pieces.push((
+                origin(location.to_string()),
+                trimmed.to_string(),
+                Some(value),
+            )),
+            None => return Err(format!("{location}: not a bundle (a JSON object)")),
+        },
+        Err(e) => {
+            let lines: Vec<(usize, &str)> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| !line.trim().is_empty())
+                .collect();
+            if lines.len() < 2 {
+                return Err(format!("{location}: not valid JSON: {e}"));
+            }
+            check_count(lines.len(), location)?;
+            for (i, line) in lines {
+                let value = serde_json::from_str::<serde_json::Value>(line).ok();
+                pieces.push((
+                    origin(format!("{location}:{}", i + 1)),
+                    line.trim().to_string(),
+                    value,
+                ));
+            }
+        }
+    }
+    let mut documents = Vec::new();
+    for (origin, json, value) in pieces {
+        match value.as_ref().and_then(|v| subject_mismatch(v, checksum)) {
+            Some(reason) => ignored.push(IgnoredBundle { origin, reason }),
+            None => documents.push(BundleDocument { origin, json }),
+        }
+    }
+    Ok(Answer::Bundles { documents, ignored })
+}
+
+fn check_count(count: usize, location: &str) -> Result<(), String> {
+    let max = crate::verify::MAX_BUNDLES_PER_FILE;
+    if count > max {
+        return Err(format!(
+            "{location}: {count} bundles, over the limit of {max}"
+        ));
+    }
+    Ok(())
+}
+
+/// Why a bundle is for another artifact, read from its unverified content;
+/// `None` when it names the checksum or cannot be read (then verification
+/// decides).
+fn subject_mismatch(bundle: &serde_json::Value, checksum: &Sha256Hash) -> Option<String> {
+    let want = checksum.to_hex();
+    if let Some(payload) = bundle
+        .pointer("/dsseEnvelope/payload")
+        .and_then(|p| p.as_str())
+    {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .ok()?;
+        let statement: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let subjects = statement.get("subject")?.as_array()?;
+        let digests: Vec<String> = subjects
+            .iter()
+            .filter_map(|s| s.pointer("/digest/sha256")?.as_str())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if digests.contains(&want) {
+            return None;
+        }
+        return Some(format!(
+            "its subjects ({}) do not include sha256:{want}",
+            if digests.is_empty() {
+                "no sha256 digest".to_string()
+            } else {
+                digests
+                    .iter()
+                    .map(|d| format!("sha256:{d}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ));
+    }
+    let digest = bundle.pointer("/messageSignature/messageDigest")?;
+    if digest.get("algorithm")?.as_str()? != "SHA2_256" {
+        return None;
+    }
+    let signed = Sha256Hash::from_base64(digest.get("digest")?.as_str()?).ok()?;
+    (signed != *checksum).then(|| format!("it signs sha256:{}, not sha256:{want}", signed.to_hex()))
+}
+
+/// Whether a name or version may be put into a URL or a file name as is:
+/// crate names and semver versions never need more than these characters.
+fn is_plain(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('.')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+}
+
+mod sha256_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sigstore_types::Sha256Hash;
+
+    pub fn serialize<S: Serializer>(hash: &Sha256Hash, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hash.to_hex())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Sha256Hash, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Sha256Hash::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A bundle-shaped document whose DSSE statement names `digest` (not
+    /// signed: for routing tests only).
+    pub fn opaque_bundle(digest: &str) -> serde_json::Value {
+        let statement = serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "subject": [{"name": "x.crate", "digest": {"sha256": digest}}],
+            "predicate": {},
+        });
+        serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {},
+            "dsseEnvelope": {
+                "payload": base64::engine::general_purpose::STANDARD.encode(statement.to_string()),
+                "payloadType": "application/vnd.in-toto+json",
+                "signatures": [],
+            }
+        })
+    }
+
+    fn checksum(byte: u8) -> Sha256Hash {
+        Sha256Hash::new([byte; 32])
+    }
+
+    fn counts(answer: &Answer) -> (usize, usize) {
+        match answer {
+            Answer::Bundles { documents, ignored } => (documents.len(), ignored.len()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn all_three_shapes_split_into_one_document_per_bundle() {
+        let ours = checksum(1).to_hex();
+        let theirs = checksum(2).to_hex();
+        let one = opaque_bundle(&ours).to_string();
+        assert_eq!(
+            counts(&split_bundles(one.as_bytes(), "s", "f", &checksum(1)).unwrap()),
+            (1, 0)
+        );
+        let jsonl = format!("{}\n\n{}\n", opaque_bundle(&ours), opaque_bundle(&theirs));
+        let answer = split_bundles(jsonl.as_bytes(), "s", "f.jsonl", &checksum(1)).unwrap();
+        assert_eq!(counts(&answer), (1, 1));
+        let Answer::Bundles { ignored, documents } = answer else {
+            unreachable!()
+        };
+        assert_eq!(documents[0].origin.location, "f.jsonl:1");
+        assert_eq!(ignored[0].origin.location, "f.jsonl:3");
+        assert!(ignored[0].reason.contains(&theirs), "{}", ignored[0].reason);
+        let api = serde_json::json!({"attestations": [
+            {"bundle": opaque_bundle(&ours), "repository_id": 1, "bundle_url": "https://x"},
+            {"bundle": null, "repository_id": 1, "bundle_url": "https://x"},
+        ]})
+        .to_string();
+        assert_eq!(
+            counts(&split_bundles(api.as_bytes(), "s", "u", &checksum(1)).unwrap()),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn unreadable_documents_are_errors_or_kept_for_verification() {
+        for bad in ["", "  ", "{\"a\":", "[1,2]", "{\"attestations\":{}}"] {
+            assert!(
+                split_bundles(bad.as_bytes(), "s", "f", &checksum(1)).is_err(),
+                "{bad}"
+            );
+        }
+        // A bad line among good ones is kept: verification reports it in place.
+        let jsonl = format!("{}\nnot json\n", opaque_bundle(&checksum(1).to_hex()));
+        assert_eq!(
+            counts(&split_bundles(jsonl.as_bytes(), "s", "f", &checksum(1)).unwrap()),
+            (2, 0)
+        );
+    }
+
+    #[test]
+    fn message_signature_digests_are_compared() {
+        let bundle = serde_json::json!({"messageSignature": {"messageDigest": {
+            "algorithm": "SHA2_256", "digest": checksum(2).to_base64()}}});
+        assert!(subject_mismatch(&bundle, &checksum(1)).is_some());
+        assert!(subject_mismatch(&bundle, &checksum(2)).is_none());
+    }
+
+    #[test]
+    fn plain_names_only() {
+        assert!(is_plain("serde_json") && is_plain("1.0.0-rc.1+build.5"));
+        for bad in ["", "..", "../x", "a/b", "a b", "%2e", ".hidden"] {
+            assert!(!is_plain(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! Fetching every package's provenance from the configured sources, in
+//! parallel, through the cache.
+//!
+//! [`fetch`] takes one [`PackageQuery`] per package and the sources in the
+//! order they are to be tried, and returns one [`PackageFetch`] per package:
+//! the raw bundle documents found (with their origins), the registry
+//! assertion, the bundles set aside as being for another artifact, and the
+//! per-source errors. Nothing is verified here; [`verify_all`] (or
+//! [`PackageFetch::verify`]) turns the result into [`Evidence`] through
+//! [`crate::verify`].
+//!
+//! For each package the sources are tried in order:
+//! - once a source has produced a bundle document for the package's
+//!   checksum, later sources are not asked;
+//! - `crates-io` (registry assertions) is asked only when no bundle was found;
+//! - a source that fails is reported in [`PackageFetch::errors`] and the next
+//!   one is tried; a source that cannot answer for any package (a long rate
+//!   limit) is not asked again in this run, while answers already in the
+//!   cache are still used.
+//!
+//! Remote answers are cached per artifact digest and source ([`crate::cache`]):
+//! positive answers for good, "no attestation" for `no_attestation_ttl`.
+//! Offline, no HTTP client is even built: remote sources answer from the
+//! cache only (however old the entry), local folders are read, and packages
+//! a remote source has no entry for are reported by
+//! [`PackageFetch::missing_from_cache`].
+
+pub mod command;
+
+use std::sync::{Arc, OnceLock};
+
+use miette::Diagnostic;
+use serde::Serialize;
+
+use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle};
+use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, SourceError};
+use crate::http::{Http, HttpConfig, HttpError};
+use crate::sources::{self, GitHubAuth, PackageQuery, Reply, SourceSpec};
+use crate::trust::TrustRoot;
+use crate::verify::{self, ArtifactInput, Check, SignerCheck};
+
+/// How a fetch runs.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Packages fetched at once.
+    pub jobs: usize,
+    /// Use only the cache and local sources; build no HTTP client.
+    pub offline: bool,
+    pub http: HttpConfig,
+    /// How long a cached "no attestation" answer is used before asking again.
+    pub no_attestation_ttl: jiff::SignedDuration,
+    /// The time entries are stamped with and judged by.
+    pub now: jiff::Timestamp,
+    /// Show a progress bar on stderr (callers pass `stderr is a TTY && !quiet`).
+    pub progress: bool,
+    pub github_auth: GitHubAuth,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        Self {
+            jobs: 32,
+            offline: false,
+            http: HttpConfig::default(),
+            no_attestation_ttl: DEFAULT_NO_ATTESTATION_TTL,
+            now: jiff::Timestamp::now(),
+            progress: false,
+            github_auth: GitHubAuth::none(),
+        }
+    }
+}
+
+/// How long "no attestation" is cached unless configured otherwise.
+pub const DEFAULT_NO_ATTESTATION_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+/// What happened at one source for one package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Bundle documents for the checksum (and some set aside).
+    Bundles {
+        documents: usize,
+        ignored: usize,
+    },
+    NoAttestation,
+    /// A registry's answer: whether it records a publisher.
+    Registry {
+        asserted: bool,
+    },
+    NotApplicable {
+        reason: String,
+    },
+    /// Offline, and the cache has no answer from this source.
+    NotCached,
+    Error {
+        message: String,
+    },
+    /// Not asked: an earlier source already found bundles.
+    NotAsked,
+}
+
+/// One source's part in a package's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceOutcome {
+    pub source: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Answered from the cache.
+    pub cached: bool,
+}
+
+/// Everything found for one package, unverified.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageFetch {
+    pub query: PackageQuery,
+    /// Bundle documents naming the checksum, in source order. Each is one
+    /// bundle's JSON; [`crate::verify::parse_bundles`] reads it.
+    pub documents: Vec<BundleDocument>,
+    pub registry: Option<RegistryAssertion>,
+    /// Bundles returned for another artifact.
+    pub ignored: Vec<IgnoredBundle>,
+    /// Sources that could not answer.
+    pub errors: Vec<SourceError>,
+    /// Each source, in order.
+    pub outcomes: Vec<SourceOutcome>,
+}
+
+impl PackageFetch {
+    /// Offline, nothing was found and some remote source had no cached
+    /// answer: running `fetch` online would tell more.
+    pub fn missing_from_cache(&self) -> bool {
+        self.documents.is_empty()
+            && self.registry.is_none()
+            && self
+                .outcomes
+                .iter()
+                .any(|o| o.outcome == Outcome::NotCached)
+    }
+
+    /// Verify every document against `roots` and gather the evidence.
+    ///
+    /// Each document is read with [`verify::parse_bundles`] and verified with
+    /// [`verify::verify_with_roots`] against the package's checksum, with no
+    /// identity expectation (the policy judges identities from the facts).
+    /// A bundle that fails only the subject check is for another artifact
+    /// and is listed as ignored; any other failure is a rejection.
+    pub fn verify(&self, roots: &[TrustRoot]) -> Evidence {
+        let artifact = ArtifactInput::sha256(self.query.checksum);
+        let signer = SignerCheck::Certificate {
+            identity: None,
+            issuer: None,
+        };
+        let mut evidence = Evidence {
+            registry: self.registry.clone(),
+            ignored: self.ignored.iter().map(|i| i.origin.clone()).collect(),
+            errors: self.errors.clone(),
+            ..Evidence::default()
+        };
+        for document in &self.documents {
+            let items =
+                match verify::parse_bundles(document.json.as_bytes(), &document.origin.location) {
+                    Ok(items) => items,
+                    Err(failure) => {
+                        evidence.rejected.push(Rejected {
+                            origin: document.origin.clone(),
+                            failure,
+                        });
+                        continue;
+                    }
+                };
+            for item in items {
+                let result = item.and_then(|parsed| {
+                    verify::verify_with_roots(roots, &parsed.bundle, &artifact, &signer)
+                });
+                match result {
+                    Ok(facts) => evidence.attestations.push(Attestation {
+                        origin: document.origin.clone(),
+                        facts,
+                    }),
+                    Err(failure) if failure.check == Check::Subject => {
+                        evidence.ignored.push(document.origin.clone())
+                    }
+                    Err(failure) => evidence.rejected.push(Rejected {
+                        origin: document.origin.clone(),
+                        failure,
+                    }),
+                }
+            }
+        }
+        evidence
+    }
+}
+
+/// Verify every package's documents in parallel (rayon); same order as `fetches`.
+pub fn verify_all(fetches: &[PackageFetch], roots: &[TrustRoot]) -> Vec<Evidence> {
+    use rayon::prelude::*;
+    fetches.par_iter().map(|f| f.verify(roots)).collect()
+}
+
+/// A fetch as a whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchReport {
+    /// One per query, in the order given.
+    pub packages: Vec<PackageFetch>,
+    /// Problems that change no result (a cache entry that could not be written).
+    pub warnings: Vec<String>,
+}
+
+impl FetchReport {
+    /// The packages an offline run could not find in the cache.
+    pub fn missing_from_cache(&self) -> Vec<&PackageQuery> {
+        self.packages
+            .iter()
+            .filter(|p| p.missing_from_cache())
+            .map(|p| &p.query)
+            .collect()
+    }
+
+    /// The message listing packages missing from the cache, with the fix.
+    pub fn missing_message(&self) -> Option<String> {
+        let missing = self.missing_from_cache();
+        if missing.is_empty() {
+            return None;
+        }
+        let mut text = format!(
+            "{} package(s) are not in the cache, and this run is offline:\n",
+            missing.len()
+        );
+        for query in missing {
+            text.push_str(&format!("  {}\n", query.id()));
+        }
+        text.push_str("run `cargo verify-provenance fetch` while online to fill the cache");
+        Some(text)
+    }
+}
+
+/// A fetch that could not run at all.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum FetchError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Http(#[from] HttpError),
+    #[error("cannot start the fetch runtime: {source}")]
+    #[diagnostic(code("fetch-runtime"), help("the system is out of threads or memory"))]
+    Runtime {
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Fetch every package from `sources`, through `cache` when given.
+///
+/// Builds its own tokio runtime: call it from synchronous code.
+pub fn fetch(
+    queries: Vec<PackageQuery>,
+    sources: &[SourceSpec],
+    cache: Option<&Cache>,
+    options: &FetchOptions,
+) -> Result<FetchReport, FetchError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| FetchError::Runtime { source })?;
+    runtime.block_on(fetch_async(queries, sources, cache, options))
+}
+
+struct Shared {
+    sources: Vec<SourceSpec>,
+    labels: Vec<String>,
+    /// Per source: why it is no longer asked in this run.
+    stopped: Vec<OnceLock<String>>,
+    cache: Option<Cache>,
+    http: Option<Http>,
+    options: FetchOptions,
+    warnings: std::sync::Mutex<Vec<String>>,
+}
+
+/// [`fetch`] for callers already inside a (multi-threaded) tokio runtime.
+pub async fn fetch_async(
+    queries: Vec<PackageQuery>,
+    sources: &[SourceSpec],
+    cache: Option<&Cache>,
+    options: &FetchOptions,
+) -> Result<FetchReport, FetchError> {
+    // Offline, no client exists, so no connection can be made.
+    let http = if options.offline || sources.iter().all(|s| !s.is_remote()) {
+        None
+    } else {
+        Some(Http::new(options.http.clone())?)
+    };
+    let shared = Arc::new(Shared {
+        sources: sources.to_vec(),
+        labels: sources.iter().map(SourceSpec::label).collect(),
+        stopped: sources.iter().map(|_| OnceLock::new()).collect(),
+        cache: cache.cloned(),
+        http,
+        options: options.clone(),
+        warnings: std::sync::Mutex::new(Vec::new()),
+    });
+    let progress = progress_bar(queries.len(), options.progress);
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let count = queries.len();
+    for (position, query) in queries.into_iter().enumerate() {
+        let semaphore = semaphore.clone();
+        let shared = shared.clone();
+        let progress = progress.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            let result = fetch_package(&shared, query).await;
+            progress.inc(1);
+            (position, result)
+        });
+    }
+    let mut packages: Vec<Option<PackageFetch>> = (0..count).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((position, result)) => packages[position] = Some(result),
+            // A task only ends without a result if it panicked: a bug, not input.
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+    progress.finish_and_clear();
+    let warnings = shared
+        .warnings
+        .lock()
+        .map(|w| w.clone())
+        .unwrap_or_default();
+    Ok(FetchReport {
+        packages: packages
+            .into_iter()
+            .map(|p| p.expect("every task reported"))
+            .collect(),
+        warnings,
+    })
+}
+
+fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} fetching provenance {bar:30} {pos}/{len} ({elapsed})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
+    let mut result = PackageFetch {
+        query,
+        documents: Vec::new(),
+        registry: None,
+        ignored: Vec::new(),
+        errors: Vec::new(),
+        outcomes: Vec::new(),
+    };
+    for (index, spec) in shared.sources.iter().enumerate() {
+        let label = &shared.labels[index];
+        let is_registry = matches!(spec, SourceSpec::CratesIo { .. });
+        let outcome = |outcome, cached| SourceOutcome {
+            source: label.clone(),
+            outcome,
+            cached,
+        };
+        // Bundles found: later sources (and registry data) add nothing.
+        if !result.documents.is_empty() || (is_registry && result.registry.is_some()) {
+            result.outcomes.push(outcome(Outcome::NotAsked, false));
+            continue;
+        }
+        let (reply, cached) = match ask_through_cache(shared, index, spec, &result.query).await {
+            Ok(answered) => answered,
+            Err(message) => {
+                result.errors.push(SourceError {
+                    source: label.clone(),
+                    message: message.clone(),
+                });
+                result
+                    .outcomes
+                    .push(outcome(Outcome::Error { message }, false));
+                continue;
+            }
+        };
+        let entry = match reply {
+            None => Outcome::NotCached,
+            Some(Reply::NotApplicable(reason)) => Outcome::NotApplicable { reason },
+            Some(Reply::Answer(Answer::NoAttestation)) => Outcome::NoAttestation,
+            Some(Reply::Answer(Answer::Registry { assertion })) => {
+                let asserted = assertion.is_some();
+                if result.registry.is_none() {
+                    result.registry = assertion;
+                }
+                Outcome::Registry { asserted }
+            }
+            Some(Reply::Answer(Answer::Bundles { documents, ignored })) => {
+                let counts = Outcome::Bundles {
+                    documents: documents.len(),
+                    ignored: ignored.len(),
+                };
+                result.documents.extend(documents);
+                result.ignored.extend(ignored);
+                counts
+            }
+        };
+        result.outcomes.push(outcome(entry, cached));
+    }
+    result
+}
+
+/// One source's reply for one package: from the cache when it has a usable
+/// entry, else from the source (and then stored). `Ok((None, _))`: offline
+/// and not cached.
+async fn ask_through_cache(
+    shared: &Shared,
+    index: usize,
+    spec: &SourceSpec,
+    query: &PackageQuery,
+) -> Result<(Option<Reply>, bool), String> {
+    let label = &shared.labels[index];
+    let options = &shared.options;
+    let remote = spec.is_remote();
+    if remote {
+        if let Some(entry) = shared
+            .cache
+            .as_ref()
+            .and_then(|c| c.read(&query.checksum, label))
+        {
+            if options.offline || entry.is_fresh(options.now, options.no_attestation_ttl) {
+                return Ok((Some(Reply::Answer(entry.answer)), true));
+            }
+        }
+        if options.offline {
+            return Ok((None, false));
+        }
+    }
+    if let Some(reason) = shared.stopped[index].get() {
+        return Err(reason.clone());
+    }
+    let reply = sources::ask(spec, query, shared.http.as_ref(), &options.github_auth)
+        .await
+        .map_err(|failure| {
+            if failure.stop_source {
+                let _ = shared.stopped[index].set(failure.message.clone());
+            }
+            failure.message
+        })?;
+    if let (true, Some(cache), Reply::Answer(answer)) = (remote, &shared.cache, &reply) {
+        let entry = CacheEntry::new(&query.checksum, label, options.now, answer.clone());
+        if let Err(error) = cache.write(&query.checksum, &entry) {
+            if let Ok(mut warnings) = shared.warnings.lock() {
+                warnings.push(error.to_string());
+            }
+        }
+    }
+    Ok((Some(reply), false))
+}

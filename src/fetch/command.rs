@@ -1,0 +1,229 @@
+//! `cargo verify-provenance fetch`: fill the cache, verify nothing.
+
+use std::io::{IsTerminal, Write};
+
+use clap::Args;
+use miette::{IntoDiagnostic, Result};
+
+use super::{fetch, FetchOptions, FetchReport, Outcome, PackageFetch, DEFAULT_NO_ATTESTATION_TTL};
+use crate::cache::Cache;
+use crate::cli::{load_inventory, FactsFormat, GlobalOptions};
+use crate::exit;
+use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
+
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// Output: one line per package, or one JSON document.
+    #[arg(long, value_enum, default_value_t = FactsFormat::Text)]
+    pub format: FactsFormat,
+    /// How long a cached "no attestation" answer is used before asking again
+    /// (e.g. `24h`, `90m`, `7d`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub no_attestation_ttl: Option<jiff::SignedDuration>,
+}
+
+fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    // Days are not a fixed length for jiff's span parser; read them here.
+    if let Some(days) = text.trim().strip_suffix('d') {
+        if let Ok(days) = days.trim().parse::<i64>() {
+            return Ok(jiff::SignedDuration::from_hours(days.saturating_mul(24)));
+        }
+    }
+    text.parse::<jiff::SignedDuration>()
+        .map_err(|e| format!("`{text}` is not a duration such as 24h, 90m or 7d: {e}"))
+        .and_then(|d| {
+            if d.is_negative() {
+                Err(format!("`{text}` is negative"))
+            } else {
+                Ok(d)
+            }
+        })
+}
+
+/// The sources of a run: those given with `--source`, else the defaults.
+pub fn configured_sources(global: &GlobalOptions) -> Vec<SourceSpec> {
+    if global.sources.is_empty() {
+        default_sources()
+    } else {
+        global.sources.clone()
+    }
+}
+
+/// The fetch options the global options imply.
+pub fn options(
+    global: &GlobalOptions,
+    no_attestation_ttl: Option<jiff::SignedDuration>,
+) -> FetchOptions {
+    FetchOptions {
+        jobs: usize::from(global.jobs),
+        offline: global.offline(),
+        http: global.http.config(),
+        no_attestation_ttl: no_attestation_ttl.unwrap_or(DEFAULT_NO_ATTESTATION_TTL),
+        now: global.now(),
+        progress: !global.quiet && std::io::stderr().is_terminal(),
+        github_auth: if global.offline() {
+            GitHubAuth::none()
+        } else {
+            GitHubAuth::from_env()
+        },
+    }
+}
+
+/// Run `fetch`. Exit code 0 when every source answered for every package,
+/// 2 when a source failed or (offline) a package is not in the cache.
+pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
+    let inventory = load_inventory(global)?;
+    let queries: Vec<PackageQuery> = inventory
+        .dependencies()
+        .filter_map(|package| PackageQuery::for_package(package, None))
+        .collect();
+    let sources = configured_sources(global);
+    let cache = Cache::open(&Cache::resolve_dir(global.cache_dir.as_deref())?)?;
+    let report = fetch(
+        queries,
+        &sources,
+        Some(&cache),
+        &options(global, args.no_attestation_ttl),
+    )?;
+
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        FactsFormat::Json => writeln!(
+            stdout,
+            "{}",
+            serde_json::to_string_pretty(&report).into_diagnostic()?
+        )
+        .into_diagnostic()?,
+        FactsFormat::Text => {
+            for package in &report.packages {
+                writeln!(stdout, "{:<40} {}", package.query.id(), summary(package))
+                    .into_diagnostic()?;
+                if global.verbose > 0 {
+                    for outcome in &package.outcomes {
+                        writeln!(
+                            stdout,
+                            "    {}: {}{}",
+                            outcome.source,
+                            describe(&outcome.outcome),
+                            if outcome.cached { " (cached)" } else { "" }
+                        )
+                        .into_diagnostic()?;
+                    }
+                    for ignored in &package.ignored {
+                        writeln!(
+                            stdout,
+                            "    ignored {}: {}",
+                            ignored.origin.location, ignored.reason
+                        )
+                        .into_diagnostic()?;
+                    }
+                }
+            }
+        }
+    }
+    drop(stdout);
+
+    let mut stderr = std::io::stderr().lock();
+    for warning in &report.warnings {
+        let _ = writeln!(stderr, "warning: {warning}");
+    }
+    let errors: Vec<_> = report
+        .packages
+        .iter()
+        .flat_map(|p| p.errors.iter().map(move |e| (p.query.id(), e)))
+        .collect();
+    for (id, error) in &errors {
+        let _ = writeln!(stderr, "error: {id}: {}", error.message);
+    }
+    let missing = report.missing_message();
+    if let Some(message) = &missing {
+        let _ = writeln!(stderr, "error: {message}");
+    }
+    if !global.quiet {
+        let _ = writeln!(stderr, "{}", totals(&report));
+    }
+    Ok(if errors.is_empty() && missing.is_none() {
+        exit::PASS
+    } else {
+        exit::ERROR
+    })
+}
+
+fn summary(package: &PackageFetch) -> String {
+    if !package.documents.is_empty() {
+        let sources: Vec<&str> = package
+            .outcomes
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Bundles { documents, .. } if documents > 0))
+            .map(|o| o.source.as_str())
+            .collect();
+        return format!(
+            "{} bundle(s) from {}",
+            package.documents.len(),
+            sources.join(", ")
+        );
+    }
+    if let Some(registry) = &package.registry {
+        return format!(
+            "registry-asserted: {} ({})",
+            registry.repository, registry.registry
+        );
+    }
+    if package.missing_from_cache() {
+        return "not in the cache".into();
+    }
+    if !package.errors.is_empty() {
+        return "could not be fetched".into();
+    }
+    "no attestation".into()
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Bundles { documents, ignored } => {
+            format!("{documents} bundle(s), {ignored} for other artifacts")
+        }
+        Outcome::NoAttestation => "no attestation".into(),
+        Outcome::Registry { asserted: true } => "publisher recorded".into(),
+        Outcome::Registry { asserted: false } => "no publisher recorded".into(),
+        Outcome::NotApplicable { reason } => format!("not applicable: {reason}"),
+        Outcome::NotCached => "not in the cache".into(),
+        Outcome::Error { message } => format!("error: {message}"),
+        Outcome::NotAsked => "not asked (bundles already found)".into(),
+    }
+}
+
+fn totals(report: &FetchReport) -> String {
+    let count = |f: &dyn Fn(&PackageFetch) -> bool| report.packages.iter().filter(|p| f(p)).count();
+    format!(
+        "{} package(s): {} with bundles, {} registry-asserted, {} with errors, {} not in the cache",
+        report.packages.len(),
+        count(&|p| !p.documents.is_empty()),
+        count(&|p| p.documents.is_empty() && p.registry.is_some()),
+        count(&|p| !p.errors.is_empty()),
+        count(&|p| p.missing_from_cache()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_days_hours_and_minutes() {
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            jiff::SignedDuration::from_hours(168)
+        );
+        assert_eq!(
+            parse_duration("24h").unwrap(),
+            jiff::SignedDuration::from_hours(24)
+        );
+        assert_eq!(
+            parse_duration("90m").unwrap(),
+            jiff::SignedDuration::from_mins(90)
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1h").is_err());
+    }
+}

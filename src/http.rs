@@ -1,0 +1,552 @@
+//! The one HTTP client of the program, and the rules every request follows.
+//!
+//! Everything that goes over the network (provenance sources, the TUF
+//! refresh of trust roots) uses the [`reqwest::Client`] built here, so the
+//! limits below hold everywhere:
+//! - `https` only, except `http` to a loopback address (tests, local mirrors);
+//!   redirects are limited in number and held to the same rule;
+//! - a connect timeout and a total timeout per attempt;
+//! - retries with exponential backoff and jitter on connection errors,
+//!   timeouts and 5xx answers;
+//! - rate limits (429, or 403 with rate-limit headers) are waited out when
+//!   the wait is short, and reported as [`HttpError::RateLimited`] otherwise;
+//! - response bodies are streamed and refused past a size cap;
+//! - a User-Agent naming the tool and its version.
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use miette::Diagnostic;
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::{StatusCode, Url};
+
+/// `cargo-verify-provenance/VERSION (+REPOSITORY)`.
+pub const USER_AGENT_VALUE: &str = concat!(
+    env!("CARGO_PKG_NAME"),
+    "/",
+    env!("CARGO_PKG_VERSION"),
+    " (+",
+    env!("CARGO_PKG_REPOSITORY"),
+    ")"
+);
+
+/// How requests are made. The defaults suit real registries; tests and
+/// benchmarks shorten the timeouts and backoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Time to establish a connection (TCP and TLS).
+    pub connect_timeout: Duration,
+    /// Time for one whole attempt, body included.
+    pub timeout: Duration,
+    /// Retries after the first attempt, on connection errors, timeouts and 5xx.
+    pub retries: u32,
+    /// The first backoff delay; doubled for each retry, up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// A rate limit that resets within this time is waited out; a longer one
+    /// stops the request with [`HttpError::RateLimited`].
+    pub max_rate_limit_wait: Duration,
+    /// Responses with a larger body are refused.
+    pub max_body_bytes: usize,
+    /// Redirects followed per request.
+    pub max_redirects: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_rate_limit_wait: Duration::from_secs(60),
+            // Four times the largest bundle: one page of GitHub's API holds many.
+            max_body_bytes: crate::verify::MAX_BUNDLE_BYTES * 4,
+            max_redirects: 5,
+        }
+    }
+}
+
+/// Hidden command-line settings for [`HttpConfig`] (tests and benchmarks).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct HttpArgs {
+    /// Total time for one HTTP attempt, in milliseconds.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub http_timeout_ms: Option<u64>,
+    /// Retries after a failed HTTP attempt.
+    #[arg(long, global = true, hide = true, value_name = "N")]
+    pub http_retries: Option<u32>,
+    /// First retry delay, in milliseconds.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub http_backoff_ms: Option<u64>,
+    /// Longest rate-limit wait, in milliseconds.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub http_max_wait_ms: Option<u64>,
+    /// Largest response body accepted, in bytes.
+    #[arg(long, global = true, hide = true, value_name = "BYTES")]
+    pub http_max_bytes: Option<usize>,
+}
+
+impl HttpArgs {
+    /// The defaults with whatever was given on the command line.
+    pub fn config(&self) -> HttpConfig {
+        let mut config = HttpConfig::default();
+        if let Some(ms) = self.http_timeout_ms {
+            config.timeout = Duration::from_millis(ms);
+            config.connect_timeout = config.connect_timeout.min(config.timeout);
+        }
+        if let Some(retries) = self.http_retries {
+            config.retries = retries;
+        }
+        if let Some(ms) = self.http_backoff_ms {
+            config.backoff = Duration::from_millis(ms);
+            config.max_backoff = config.backoff * 16;
+        }
+        if let Some(ms) = self.http_max_wait_ms {
+            config.max_rate_limit_wait = Duration::from_millis(ms);
+        }
+        if let Some(bytes) = self.http_max_bytes {
+            config.max_body_bytes = bytes;
+        }
+        config
+    }
+}
+
+/// A request that did not produce a usable response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+pub enum HttpError {
+    #[error("{url}: only https URLs are fetched (plain http only to a loopback address)")]
+    #[diagnostic(code("http-insecure-url"), help("use an https URL for remote sources"))]
+    Insecure { url: String },
+    #[error("`{url}` is not a valid URL: {reason}")]
+    #[diagnostic(code("http-bad-url"))]
+    BadUrl { url: String, reason: String },
+    #[error("{url}: connection failed after {attempts} attempt(s): {message}")]
+    #[diagnostic(
+        code("http-connection-failed"),
+        help("check the network, or run with --offline to use only the cache and local sources")
+    )]
+    Connection {
+        url: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error("{url}: no complete answer within {timeout_ms} ms after {attempts} attempt(s)")]
+    #[diagnostic(
+        code("http-timeout"),
+        help("the server is slow or unreachable; try again later")
+    )]
+    Timeout {
+        url: String,
+        attempts: u32,
+        timeout_ms: u128,
+    },
+    #[error("{url}: server error {status} after {attempts} attempt(s)")]
+    #[diagnostic(
+        code("http-server-error"),
+        help("the server is failing; try again later")
+    )]
+    ServerError {
+        url: String,
+        status: u16,
+        attempts: u32,
+    },
+    #[error("{url}: the response is over the {limit}-byte limit")]
+    #[diagnostic(
+        code("http-response-too-large"),
+        help("no provenance document is this large; the server is misbehaving")
+    )]
+    TooLarge { url: String, limit: usize },
+    #[error("{url}: rate limited{}", reset_in.map(|d| format!(" for another {} s", d.as_secs().max(1))).unwrap_or_default())]
+    #[diagnostic(code("http-rate-limited"))]
+    RateLimited {
+        url: String,
+        reset_in: Option<Duration>,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    #[diagnostic(code("http-client"))]
+    Client(String),
+}
+
+impl HttpError {
+    /// The URL the error is about, when there is one.
+    pub fn request_url(&self) -> Option<&str> {
+        match self {
+            Self::Insecure { url }
+            | Self::BadUrl { url, .. }
+            | Self::Connection { url, .. }
+            | Self::Timeout { url, .. }
+            | Self::ServerError { url, .. }
+            | Self::TooLarge { url, .. }
+            | Self::RateLimited { url, .. } => Some(url),
+            Self::Client(_) => None,
+        }
+    }
+}
+
+/// A complete response: status, headers and the whole (capped) body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The URL that answered, after redirects.
+    pub url: Url,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// The shared client and the rules it is used with. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    config: HttpConfig,
+}
+
+/// Whether a URL may be fetched: `https`, or `http` to a loopback address.
+pub fn check_url(url: &Url) -> Result<(), HttpError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        _ => Err(HttpError::Insecure {
+            url: url.to_string(),
+        }),
+    }
+}
+
+/// Parse and check a URL.
+pub fn parse_url(text: &str) -> Result<Url, HttpError> {
+    let url = Url::parse(text).map_err(|e| HttpError::BadUrl {
+        url: text.to_string(),
+        reason: e.to_string(),
+    })?;
+    check_url(&url)?;
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// What to do after an attempt.
+enum Attempt {
+    Done(Response),
+    /// Retry after the backoff delay.
+    Retry(HttpError),
+    /// Retry after this wait (a rate limit); does not use up a retry.
+    Wait(Duration, HttpError),
+    Fail(HttpError),
+}
+
+impl Http {
+    /// Build the client.
+    pub fn new(config: HttpConfig) -> Result<Self, HttpError> {
+        let max_redirects = config.max_redirects;
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                attempt.error(format!("more than {max_redirects} redirects"))
+            } else if check_url(attempt.url()).is_err() {
+                let url = attempt.url().to_string();
+                attempt.error(format!(
+                    "redirect to {url}, which is neither https nor loopback"
+                ))
+            } else {
+                attempt.follow()
+            }
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(redirect)
+            .build()
+            .map_err(|e| HttpError::Client(error_chain(&e)))?;
+        Ok(Self { client, config })
+    }
+
+    /// The client itself, for libraries that take one (the TUF refresh).
+    /// Its timeouts, redirect rules and User-Agent are those of this module;
+    /// retries and the body cap apply only through [`Http::get`].
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// GET a URL with extra headers, following the rules of this module.
+    ///
+    /// Returns the response for every status except 5xx and rate limits,
+    /// which are retried or waited out first: 404 and other 4xx answers are
+    /// the caller's to interpret.
+    pub async fn get(&self, url: &Url, headers: &HeaderMap) -> Result<Response, HttpError> {
+        check_url(url)?;
+        let mut retries_left = self.config.retries;
+        let mut waits_left = 3u32;
+        let mut attempt_number = 0u32;
+        loop {
+            attempt_number += 1;
+            match self.attempt(url, headers, attempt_number).await {
+                Attempt::Done(response) => return Ok(response),
+                Attempt::Fail(error) => return Err(error),
+                Attempt::Retry(error) => {
+                    if retries_left == 0 {
+                        return Err(error);
+                    }
+                    retries_left -= 1;
+                    let exponent = self.config.retries - retries_left - 1;
+                    tokio::time::sleep(self.backoff(exponent)).await;
+                }
+                Attempt::Wait(wait, error) => {
+                    if waits_left == 0 {
+                        return Err(error);
+                    }
+                    waits_left -= 1;
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Exponential backoff with "equal jitter": half the delay is fixed, the
+    /// other half random, so clients retrying together spread out.
+    fn backoff(&self, exponent: u32) -> Duration {
+        let factor = 2u32.saturating_pow(exponent.min(16));
+        let delay = self
+            .config
+            .backoff
+            .saturating_mul(factor)
+            .min(self.config.max_backoff);
+        let half = delay / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+
+    async fn attempt(&self, url: &Url, headers: &HeaderMap, attempts: u32) -> Attempt {
+        let url_text = url.to_string();
+        let transport = |error: reqwest::Error| {
+            if error.is_timeout() {
+                HttpError::Timeout {
+                    url: url_text.clone(),
+                    attempts,
+                    timeout_ms: self.config.timeout.as_millis(),
+                }
+            } else {
+                HttpError::Connection {
+                    url: url_text.clone(),
+                    attempts,
+                    message: error_chain(&error),
+                }
+            }
+        };
+        let mut response = match self
+            .client
+            .get(url.clone())
+            .headers(headers.clone())
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            // A refused redirect is a decision, not a transient failure.
+            Err(error) if error.is_redirect() => {
+                return Attempt::Fail(HttpError::Insecure {
+                    url: format!("{url_text} ({})", error_chain(&error)),
+                })
+            }
+            Err(error) => return Attempt::Retry(transport(error)),
+        };
+        let status = response.status();
+        let final_url = response.url().clone();
+        let response_headers = response.headers().clone();
+
+        if status.is_server_error() {
+            return Attempt::Retry(HttpError::ServerError {
+                url: url_text,
+                status: status.as_u16(),
+                attempts,
+            });
+        }
+        if let Some(reset_in) = rate_limit(status, &response_headers) {
+            let error = HttpError::RateLimited {
+                url: url_text,
+                reset_in,
+            };
+            return match reset_in {
+                Some(wait) if wait <= self.config.max_rate_limit_wait => Attempt::Wait(wait, error),
+                Some(_) => Attempt::Fail(error),
+                // A 429 that says nothing of when to come back: back off as for 5xx.
+                None => Attempt::Retry(error),
+            };
+        }
+
+        let limit = self.config.max_body_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Attempt::Fail(HttpError::TooLarge {
+                url: url_text,
+                limit,
+            });
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Attempt::Fail(HttpError::TooLarge {
+                            url: url_text,
+                            limit,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                // A body cut short is a transport failure: retry.
+                Err(error) => return Attempt::Retry(transport(error)),
+            }
+        }
+        Attempt::Done(Response {
+            url: final_url,
+            status,
+            headers: response_headers,
+            body,
+        })
+    }
+}
+
+/// Whether a response is a rate limit, and when it resets.
+///
+/// `Some(None)`: rate limited, no reset time given. A 403 counts only with
+/// rate-limit headers (`Retry-After`, or `x-ratelimit-remaining: 0`), since
+/// a plain 403 means "forbidden".
+fn rate_limit(status: StatusCode, headers: &HeaderMap) -> Option<Option<Duration>> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let retry_after = header(RETRY_AFTER.as_str()).and_then(parse_retry_after);
+    let exhausted = header("x-ratelimit-remaining").map(str::trim) == Some("0");
+    let reset = header("x-ratelimit-reset")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|epoch| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            Duration::from_secs(epoch.saturating_sub(now))
+        });
+    let limited = match status {
+        StatusCode::TOO_MANY_REQUESTS => true,
+        StatusCode::FORBIDDEN => retry_after.is_some() || exhausted,
+        _ => false,
+    };
+    if !limited {
+        return None;
+    }
+    Some(
+        retry_after
+            .or(if exhausted { reset } else { None })
+            .or(reset),
+    )
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is read as "unknown").
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// An error and its sources, on one line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_is_allowed() {
+        for ok in [
+            "https://api.github.com/x",
+            "http://127.0.0.1:8080/x",
+            "http://127.3.4.5/x",
+            "http://[::1]:1/x",
+            "http://localhost/x",
+        ] {
+            assert!(parse_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://example.com/x",
+            "http://10.0.0.1/x",
+            "ftp://127.0.0.1/x",
+            "file:///etc/passwd",
+        ] {
+            assert!(
+                matches!(parse_url(bad), Err(HttpError::Insecure { .. })),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            parse_url("not a url"),
+            Err(HttpError::BadUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn rate_limits_are_told_from_plain_forbidden() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(rate_limit(StatusCode::FORBIDDEN, &headers), None);
+        assert_eq!(
+            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers),
+            Some(None)
+        );
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(
+            rate_limit(StatusCode::FORBIDDEN, &headers),
+            Some(Some(Duration::from_secs(7)))
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        // A reset in the past: no wait at all.
+        assert_eq!(
+            rate_limit(StatusCode::FORBIDDEN, &headers),
+            Some(Some(Duration::ZERO))
+        );
+        assert_eq!(rate_limit(StatusCode::OK, &headers), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_capped() {
+        let http = Http::new(HttpConfig {
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(400),
+            ..HttpConfig::default()
+        })
+        .unwrap();
+        for exponent in 0..10 {
+            let delay = http.backoff(exponent);
+            let nominal = Duration::from_millis(100 * 2u64.pow(exponent.min(2)));
+            assert!(delay >= nominal / 2 && delay <= nominal, "{delay:?}");
+        }
+    }
+
+    #[test]
+    fn user_agent_names_tool_and_version() {
+        assert!(USER_AGENT_VALUE.starts_with(concat!(
+            "cargo-verify-provenance/",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+}

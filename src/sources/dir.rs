@@ -1,0 +1,81 @@
+//! A local folder of bundles: `NAME-VERSION.sigstore.json`,
+//! `NAME-VERSION.jsonl` or `sha256:CHECKSUM.jsonl` (the name
+//! `gh attestation download` gives). Always read afresh, never cached, and
+//! usable offline.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::{is_plain, split_bundles, PackageQuery, Reply, SourceFailure};
+use crate::cache::{Answer, BundleDocument, IgnoredBundle};
+
+/// Larger files are refused (the same limit as a response).
+const MAX_FILE_BYTES: u64 = crate::verify::MAX_BUNDLE_BYTES as u64 * 4;
+
+/// The file names looked for, in order.
+pub(super) fn file_names(query: &PackageQuery) -> Vec<String> {
+    let mut names = Vec::new();
+    let version = query.version.to_string();
+    if is_plain(&query.name) && is_plain(&version) {
+        names.push(format!("{}-{version}.sigstore.json", query.name));
+        names.push(format!("{}-{version}.jsonl", query.name));
+    }
+    names.push(format!("sha256:{}.jsonl", query.checksum.to_hex()));
+    names
+}
+
+pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply, SourceFailure> {
+    if !dir.is_dir() {
+        return Err(SourceFailure::stopping(format!(
+            "{label}: {} is not a folder",
+            dir.display()
+        )));
+    }
+    let mut documents: Vec<BundleDocument> = Vec::new();
+    let mut ignored: Vec<IgnoredBundle> = Vec::new();
+    let mut any = false;
+    for name in file_names(query) {
+        let path = dir.join(&name);
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(SourceFailure::new(format!(
+                    "{label}: cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        any = true;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                SourceFailure::new(format!("{label}: cannot read {}: {e}", path.display()))
+            })?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(SourceFailure::new(format!(
+                "{label}: {} is over the {MAX_FILE_BYTES}-byte limit",
+                path.display()
+            )));
+        }
+        let location = path.display().to_string();
+        match split_bundles(&bytes, label, &location, &query.checksum)
+            .map_err(|e| SourceFailure::new(format!("{label}: {e}")))?
+        {
+            Answer::Bundles {
+                documents: found,
+                ignored: set_aside,
+            } => {
+                documents.extend(found);
+                ignored.extend(set_aside);
+            }
+            _ => unreachable!("split_bundles only returns bundles"),
+        }
+    }
+    Ok(Reply::Answer(if any {
+        Answer::Bundles { documents, ignored }
+    } else {
+        Answer::NoAttestation
+    }))
+}

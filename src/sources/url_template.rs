@@ -1,0 +1,79 @@
+//! A URL template such as `https://mirror.example/{name}/{version}/{checksum}.sigstore.json`:
+//! a company mirror or a registry endpoint. The answer may be one bundle,
+//! JSON lines of bundles, or GitHub's attestations API shape; 404 and 410
+//! mean no attestation.
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
+use reqwest::StatusCode;
+
+use super::{is_plain, split_bundles, PackageQuery, Reply, SourceFailure};
+use crate::cache::Answer;
+use crate::http::{parse_url, Http};
+
+/// The template with the package filled in.
+pub(super) fn expand(template: &str, query: &PackageQuery) -> Result<String, String> {
+    let version = query.version.to_string();
+    for (what, value) in [("name", &query.name), ("version", &version)] {
+        if !is_plain(value) {
+            return Err(format!(
+                "the package {what} `{value}` cannot be put into a URL"
+            ));
+        }
+    }
+    Ok(template
+        .replace("{name}", &query.name)
+        .replace("{version}", &version)
+        .replace("{checksum}", &query.checksum.to_hex()))
+}
+
+pub(super) async fn ask(
+    http: &Http,
+    template: &str,
+    label: &str,
+    query: &PackageQuery,
+) -> Result<Reply, SourceFailure> {
+    let text = expand(template, query).map_err(|e| SourceFailure::new(format!("{label}: {e}")))?;
+    // A template that yields an unusable URL does so for every package.
+    let url = parse_url(&text).map_err(|e| SourceFailure::stopping(format!("{label}: {e}")))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("application/json, application/jsonl, */*;q=0.5"),
+    );
+    let response = http
+        .get(&url, &headers)
+        .await
+        .map_err(|e| SourceFailure::new(format!("{label}: {e}")))?;
+    match response.status {
+        StatusCode::OK => split_bundles(&response.body, label, url.as_str(), &query.checksum)
+            .map(Reply::Answer)
+            .map_err(|e| SourceFailure::new(format!("{label}: {e}"))),
+        StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Reply::Answer(Answer::NoAttestation)),
+        status => Err(SourceFailure::new(format!(
+            "{label}: {url} answered {status}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigstore_types::Sha256Hash;
+
+    #[test]
+    fn templates_are_filled_and_unsafe_names_refused() {
+        let mut query = PackageQuery {
+            name: "serde".into(),
+            version: "1.0.0+x".parse().unwrap(),
+            source: crate::lockfile::PackageSource::CratesIo,
+            checksum: Sha256Hash::new([0xab; 32]),
+            repository_hint: None,
+        };
+        assert_eq!(
+            expand("https://m/{name}/{version}/{checksum}.json", &query).unwrap(),
+            format!("https://m/serde/1.0.0+x/{}.json", "ab".repeat(32))
+        );
+        query.name = "../x".into();
+        assert!(expand("https://m/{name}", &query).is_err());
+    }
+}
