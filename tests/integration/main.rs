@@ -3,10 +3,15 @@
 
 mod conformance;
 mod duplicated_fields;
+#[cfg(feature = "testkit")]
+mod fetching;
 mod fixtures;
 mod harness;
 mod inventory;
+#[cfg(feature = "testkit")]
+mod offline;
 mod policy;
 mod real_bundles;
+mod server;
 #[cfg(feature = "testkit")]
 mod testkit;
