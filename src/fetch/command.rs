@@ -9,6 +9,9 @@ use super::{fetch, FetchOptions, FetchReport, Outcome, PackageFetch, DEFAULT_NO_
 use crate::cache::Cache;
 use crate::cli::{load_inventory, FactsFormat, GlobalOptions};
 use crate::exit;
+use crate::lockfile::Inventory;
+use crate::policy::command::start_dir;
+use crate::policy::Policy;
 use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
 
 #[derive(Args, Debug)]
@@ -40,25 +43,50 @@ fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
         })
 }
 
-/// The sources of a run: those given with `--source`, else the defaults.
-pub fn configured_sources(global: &GlobalOptions) -> Vec<SourceSpec> {
-    if global.sources.is_empty() {
+/// The sources of a run: `--source` options, then the policy's
+/// `[[source]]` tables; the defaults when there are none.
+pub fn configured_sources(global: &GlobalOptions, policy: &Policy) -> Vec<SourceSpec> {
+    let sources: Vec<SourceSpec> = global
+        .sources
+        .iter()
+        .cloned()
+        .chain(policy.sources.iter().map(|s| s.value.clone()))
+        .collect();
+    if sources.is_empty() {
         default_sources()
     } else {
-        global.sources.clone()
+        sources
     }
 }
 
-/// The fetch options the global options imply.
+/// One query per package that has a checksum, with the repository the
+/// policy expects for it as the hint where GitHub should be asked.
+pub fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
+    inventory
+        .dependencies()
+        .filter_map(|package| {
+            PackageQuery::for_package(
+                package,
+                policy.expected_repository(&package.name, &package.version),
+            )
+        })
+        .collect()
+}
+
+/// The fetch options the global options and the policy imply
+/// (`no_attestation_ttl` given on the command line wins over `[cache]`).
 pub fn options(
     global: &GlobalOptions,
+    policy: &Policy,
     no_attestation_ttl: Option<jiff::SignedDuration>,
 ) -> FetchOptions {
+    let from_policy = jiff::SignedDuration::try_from(policy.cache.no_attestation_ttl())
+        .unwrap_or(DEFAULT_NO_ATTESTATION_TTL);
     FetchOptions {
         jobs: usize::from(global.jobs),
         offline: global.offline(),
         http: global.http.config(),
-        no_attestation_ttl: no_attestation_ttl.unwrap_or(DEFAULT_NO_ATTESTATION_TTL),
+        no_attestation_ttl: no_attestation_ttl.unwrap_or(from_policy),
         now: global.now(),
         progress: !global.quiet && std::io::stderr().is_terminal(),
         github_auth: if global.offline() {
@@ -73,17 +101,18 @@ pub fn options(
 /// 2 when a source failed or (offline) a package is not in the cache.
 pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     let inventory = load_inventory(global)?;
-    let queries: Vec<PackageQuery> = inventory
-        .dependencies()
-        .filter_map(|package| PackageQuery::for_package(package, None))
-        .collect();
-    let sources = configured_sources(global);
+    let start = match &inventory.workspace_root {
+        Some(root) if global.lockfile.is_none() => root.clone(),
+        _ => start_dir(global),
+    };
+    let policy = Policy::resolve(global.policy.as_deref(), &start, global.now())?;
+    let sources = configured_sources(global, &policy);
     let cache = Cache::open(&Cache::resolve_dir(global.cache_dir.as_deref())?)?;
     let report = fetch(
-        queries,
+        queries(&inventory, &policy),
         &sources,
         Some(&cache),
-        &options(global, args.no_attestation_ttl),
+        &options(global, &policy, args.no_attestation_ttl),
     )?;
 
     let mut stdout = std::io::stdout().lock();

@@ -240,3 +240,37 @@ fn two_runs_filling_one_cache_at_once_lose_nothing() {
     }
     assert_eq!(entries, COUNT as usize);
 }
+
+#[test]
+fn the_policy_names_sources_repositories_and_the_cache_time() {
+    let server = Server::start();
+    let dir = TestDir::new();
+    dir.write("Cargo.lock", lockfile(2));
+    dir.write(
+        "provenance.toml",
+        format!(
+            "[[package]]\nname = \"pkg0\"\nrepository = \"https://github.com/acme/widget\"\n\n\
+             [[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n\
+             [cache]\nno-attestation-ttl = \"0s\"\n",
+            server.base
+        ),
+    );
+    let fetch = || {
+        dir.command()
+            .args(["fetch", "--lockfile", "Cargo.lock", "-v"])
+            .run()
+            .expect_code(0)
+    };
+    let run = fetch();
+    // pkg0 is looked up in the repository the policy expects; pkg1 has none.
+    let path = format!(
+        "/repos/acme/widget/attestations/sha256:{}",
+        hex::encode(checksum(0))
+    );
+    assert_eq!(server.requests_to(&path), 1);
+    assert_eq!(server.seen().len(), 1);
+    assert!(run.stdout.contains("not applicable"), "{}", run.stdout);
+    // A time-to-live of zero: "no attestation" is asked again each run.
+    fetch();
+    assert_eq!(server.requests_to(&path), 2);
+}
