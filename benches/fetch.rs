@@ -87,7 +87,10 @@ fn main() {
         let start = Instant::now();
         let report = fetch(queries.clone(), &sources, Some(&cache), &options).unwrap();
         let warm = start.elapsed();
-        assert!(report.packages.iter().all(|p| p.documents.len() == 1 && p.outcomes[0].cached));
+        assert!(report
+            .packages
+            .iter()
+            .all(|p| p.documents.len() == 1 && p.outcomes[0].cached));
 
         let offline = FetchOptions {
             offline: true,

@@ -172,6 +172,17 @@ pub fn roots_for_run(
     now: jiff::Timestamp,
     max_age: jiff::SignedDuration,
 ) -> Result<RootsInUse, TrustRootError> {
+    roots_for_run_from(cache, now, max_age, &TufRepository::for_instance)
+}
+
+/// [`roots_for_run`] with the TUF repository of each instance given (a
+/// mirror, or a test repository).
+pub fn roots_for_run_from(
+    cache: Option<&Cache>,
+    now: jiff::Timestamp,
+    max_age: jiff::SignedDuration,
+    repository: &dyn Fn(Instance) -> TufRepository,
+) -> Result<RootsInUse, TrustRootError> {
     let mut roots = Vec::new();
     let mut warnings = Vec::new();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -180,11 +191,7 @@ pub fn roots_for_run(
         .map_err(|e| tuf_error(Instance::PublicGood, e))?;
     for instance in REFRESHED_INSTANCES {
         let cached = match cache {
-            Some(cache) => runtime.block_on(load_cached(
-                cache,
-                instance,
-                &TufRepository::for_instance(instance),
-            )),
+            Some(cache) => runtime.block_on(load_cached(cache, instance, &repository(instance))),
             None => Ok(None),
         };
         match cached {

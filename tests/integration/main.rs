@@ -15,3 +15,5 @@ mod real_bundles;
 mod server;
 #[cfg(feature = "testkit")]
 mod testkit;
+#[cfg(feature = "testkit")]
+mod trust_update;

@@ -1,0 +1,228 @@
+//! `trust-root update` against a TUF repository served on 127.0.0.1: a
+//! signed repository whose `trusted_root.json` target is the test instance's
+//! root, refreshed into the cache, re-verified offline, aged, tampered with.
+
+use cargo_verify_provenance::cache::Cache;
+use cargo_verify_provenance::http::{Http, HttpConfig};
+use cargo_verify_provenance::testkit;
+use cargo_verify_provenance::trust::tuf::{
+    load_cached, refresh, roots_for_run_from, TufRepository,
+};
+use cargo_verify_provenance::trust::{Instance, RootOrigin};
+use serde_json::{json, Value};
+use sigstore_crypto::KeyPair;
+
+use crate::harness::TestDir;
+use crate::server::{Reply, Server};
+
+const EXPIRES: &str = "2100-01-01T00:00:00Z";
+
+/// A one-key TUF repository: `(root.json, [(path, bytes)])`.
+fn repository(target: &[u8]) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    let key = KeyPair::generate_ecdsa_p256().unwrap();
+    let public = json!({
+        "keytype": "ecdsa",
+        "scheme": "ecdsa-sha2-nistp256",
+        "keyval": { "public": key.public_key_der().unwrap().to_pem() },
+    });
+    let key_id = hex::encode(
+        sigstore_crypto::sha256(
+            &sigstore_tuf::canonical_json::to_canonical_bytes(&public).unwrap(),
+        )
+        .as_bytes(),
+    );
+    let sign = |signed: Value| -> Vec<u8> {
+        let bytes = sigstore_tuf::canonical_json::to_canonical_bytes(&signed).unwrap();
+        let signature = hex::encode(key.sign(&bytes).unwrap().as_bytes());
+        serde_json::to_vec(&json!({
+            "signed": signed,
+            "signatures": [{ "keyid": key_id, "sig": signature }],
+        }))
+        .unwrap()
+    };
+    let pin = |bytes: &[u8]| {
+        json!({
+            "version": 1,
+            "length": bytes.len(),
+            "hashes": { "sha256": sigstore_crypto::sha256(bytes).to_hex() },
+        })
+    };
+    let targets = sign(json!({
+        "_type": "targets", "spec_version": "1.0.0", "version": 1, "expires": EXPIRES,
+        "targets": { "trusted_root.json": {
+            "length": target.len(),
+            "hashes": { "sha256": sigstore_crypto::sha256(target).to_hex() },
+        }},
+    }));
+    let snapshot = sign(json!({
+        "_type": "snapshot", "spec_version": "1.0.0", "version": 1, "expires": EXPIRES,
+        "meta": { "targets.json": pin(&targets) },
+    }));
+    let timestamp = sign(json!({
+        "_type": "timestamp", "spec_version": "1.0.0", "version": 1, "expires": EXPIRES,
+        "meta": { "snapshot.json": pin(&snapshot) },
+    }));
+    let role = json!({ "keyids": [key_id], "threshold": 1 });
+    let root = sign(json!({
+        "_type": "root", "spec_version": "1.0.0", "version": 1, "expires": EXPIRES,
+        "consistent_snapshot": false,
+        "keys": { key_id.clone(): public },
+        "roles": { "root": role, "timestamp": role, "snapshot": role, "targets": role },
+    }));
+    let files = vec![
+        ("/1.root.json".to_string(), root.clone()),
+        ("/timestamp.json".to_string(), timestamp),
+        ("/snapshot.json".to_string(), snapshot),
+        ("/targets.json".to_string(), targets),
+        ("/targets/trusted_root.json".to_string(), target.to_vec()),
+    ];
+    (root, files)
+}
+
+fn serve(server: &Server, files: &[(String, Vec<u8>)]) {
+    for (path, bytes) in files {
+        server.route(path, vec![Reply::json(bytes.clone())]);
+    }
+}
+
+fn http() -> Http {
+    Http::new(HttpConfig {
+        retries: 0,
+        ..HttpConfig::default()
+    })
+    .unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_refreshed_root_is_cached_reverified_offline_and_aged() {
+    let server = Server::start();
+    let target = testkit::Instance::new(70).trusted_root_json();
+    let (root, files) = repository(target.as_bytes());
+    serve(&server, &files);
+    let tuf = TufRepository {
+        url: server.base.clone(),
+        bootstrap_root: root,
+    };
+    let dir = TestDir::new();
+    let cache = Cache::open(&dir.join("cache")).unwrap();
+    let refreshed: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+
+    let loaded = runtime()
+        .block_on(refresh(
+            &http(),
+            &cache,
+            Instance::PublicGood,
+            &tuf,
+            refreshed,
+        ))
+        .unwrap();
+    assert!(matches!(loaded.origin, RootOrigin::Tuf { .. }));
+    let served: Value = serde_json::from_str(&target).unwrap();
+    assert_eq!(
+        loaded.trusted_root().certificate_authorities.len(),
+        served["certificateAuthorities"].as_array().unwrap().len()
+    );
+
+    // Loading needs no network: the server is gone.
+    let connections = server.connections();
+    drop(server);
+    let cached = runtime()
+        .block_on(load_cached(&cache, Instance::PublicGood, &tuf))
+        .unwrap()
+        .expect("a cached root");
+    assert!(
+        matches!(cached.origin, RootOrigin::Tuf { fetched, .. } if fetched == refreshed.as_second())
+    );
+    assert!(connections > 0);
+
+    let repositories = |instance: Instance| match instance {
+        Instance::PublicGood => tuf.clone(),
+        other => TufRepository::for_instance(other),
+    };
+    let max_age = jiff::SignedDuration::from_hours(30 * 24);
+    let fresh = roots_for_run_from(
+        Some(&cache),
+        refreshed + jiff::SignedDuration::from_hours(24),
+        max_age,
+        &repositories,
+    )
+    .unwrap();
+    assert!(fresh.warnings.is_empty(), "{:?}", fresh.warnings);
+    assert!(matches!(fresh.roots[0].origin, RootOrigin::Tuf { .. }));
+    assert!(matches!(fresh.roots[1].origin, RootOrigin::Embedded { .. }));
+
+    let old = roots_for_run_from(
+        Some(&cache),
+        refreshed + jiff::SignedDuration::from_hours(60 * 24),
+        max_age,
+        &repositories,
+    )
+    .unwrap();
+    assert!(matches!(old.roots[0].origin, RootOrigin::Tuf { .. }));
+    assert!(
+        old.warnings[0].contains("60 days ago") && old.warnings[0].contains("trust-root update"),
+        "{:?}",
+        old.warnings
+    );
+
+    // A cached target changed after the refresh no longer matches the signed
+    // metadata: it is refused, and the embedded root is used.
+    let target_file = cache
+        .tuf_dir("public-good")
+        .join("targets/trusted_root.json");
+    let mut doctored: Value = serde_json::from_str(&target).unwrap();
+    doctored["tlogs"] = json!([]);
+    std::fs::write(&target_file, doctored.to_string()).unwrap();
+    let tampered = roots_for_run_from(Some(&cache), refreshed, max_age, &repositories).unwrap();
+    assert!(matches!(
+        tampered.roots[0].origin,
+        RootOrigin::Embedded { .. }
+    ));
+    assert!(
+        tampered.warnings[0].contains("cannot be used"),
+        "{:?}",
+        tampered.warnings
+    );
+}
+
+#[test]
+fn a_repository_not_signed_by_the_trusted_root_is_refused_and_nothing_is_kept() {
+    let server = Server::start();
+    let target = testkit::Instance::new(71).trusted_root_json();
+    let (_, files) = repository(target.as_bytes());
+    let (other_root, _) = repository(target.as_bytes());
+    serve(&server, &files);
+    let tuf = TufRepository {
+        url: server.base.clone(),
+        bootstrap_root: other_root,
+    };
+    let dir = TestDir::new();
+    let cache = Cache::open(&dir.join("cache")).unwrap();
+    let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let error = runtime()
+        .block_on(refresh(&http(), &cache, Instance::GitHub, &tuf, now))
+        .unwrap_err();
+    assert!(error.to_string().contains("TUF"), "{error}");
+    assert!(runtime()
+        .block_on(load_cached(&cache, Instance::GitHub, &tuf))
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn trust_root_update_refuses_to_run_offline() {
+    let dir = TestDir::new();
+    let run = dir
+        .command()
+        .args(["trust-root", "update", "--offline", "--color", "never"])
+        .run()
+        .expect_code(2);
+    assert!(run.stderr.contains("offline"), "{}", run.stderr);
+}
