@@ -26,8 +26,9 @@ use crate::http::Http;
 /// The instances whose roots `trust-root update` refreshes.
 pub const REFRESHED_INSTANCES: [Instance; 2] = [Instance::PublicGood, Instance::GitHub];
 
-/// How old a root may be before a warning says to refresh it.
-pub const DEFAULT_MAX_ROOT_AGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(30 * 24);
+/// How old a refreshed root may be before a warning says to refresh it
+/// again (the default of the policy's `[trust] max-age`).
+pub const DEFAULT_MAX_ROOT_AGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
 
 /// A TUF repository and the root metadata trust in it starts from.
 #[derive(Debug, Clone)]

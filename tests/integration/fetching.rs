@@ -668,3 +668,67 @@ fn offline_uses_only_the_cache_and_builds_no_client() {
     let message = report.missing_message().unwrap();
     assert!(message.contains("thing@1.2.3") && message.contains("cargo verify-provenance fetch"));
 }
+
+#[test]
+fn redirects_are_followed_only_to_https_or_loopback() {
+    let server = Server::start();
+    let instance = Instance::new(51);
+    let checksum_hex = hex::encode(checksum(1));
+    server.route(
+        &format!("/old/{checksum_hex}.json"),
+        vec![Reply::status(301).header("location", &format!("/new/{checksum_hex}.json"))],
+    );
+    server.route(
+        &format!("/new/{checksum_hex}.json"),
+        vec![Reply::json(bundle(&instance, "widget", 1).to_string())],
+    );
+    server.route(
+        &format!("/away/{checksum_hex}.json"),
+        vec![Reply::status(302).header("location", "http://203.0.113.9/bundle.json")],
+    );
+    let dir = TestDir::new();
+    let cache = Cache::open(&dir.join("cache")).unwrap();
+    let source = |prefix: &str| {
+        SourceSpec::url(&format!("{}/{prefix}/{{checksum}}.json", server.base)).unwrap()
+    };
+    let report = run(
+        vec![query("widget", 1)],
+        &[source("old")],
+        &cache,
+        &options(),
+    );
+    assert_eq!(only(&report).documents.len(), 1, "{report:#?}");
+
+    let report = run(
+        vec![query("widget", 1)],
+        &[source("away")],
+        &cache,
+        &options(),
+    );
+    let message = &only(&report).errors[0].message;
+    assert!(message.contains("neither https nor loopback"), "{message}");
+    assert_eq!(
+        server.requests_to(&format!("/away/{checksum_hex}.json")),
+        1,
+        "not retried"
+    );
+}
+
+#[test]
+fn plain_http_to_another_host_is_refused_before_any_request() {
+    let dir = TestDir::new();
+    let cache = Cache::open(&dir.join("cache")).unwrap();
+    let source = SourceSpec::url("http://203.0.113.9/{checksum}.json").unwrap();
+    let report = run(
+        vec![query("widget", 1), query("gadget", 2)],
+        &[source],
+        &cache,
+        &options(),
+    );
+    for package in &report.packages {
+        assert!(
+            package.errors[0].message.contains("only https URLs"),
+            "{package:#?}"
+        );
+    }
+}

@@ -274,3 +274,53 @@ fn the_policy_names_sources_repositories_and_the_cache_time() {
     fetch();
     assert_eq!(server.requests_to(&path), 2);
 }
+
+#[test]
+fn quiet_prints_nothing_on_stderr_and_verbose_lists_ignored_bundles() {
+    let server = Server::start();
+    let instance = Instance::new(61);
+    // Package 0's URL serves a bundle for package 1.
+    let minted = instance.mint(&MintRequest::new(
+        "pkg1",
+        "1.0.0",
+        checksum(1),
+        Claims::github("acme/pkg", "1.0.0"),
+    ));
+    server.route(
+        &format!("/b/{}.json", hex::encode(checksum(0))),
+        vec![Reply::json(minted.to_json())],
+    );
+    let dir = TestDir::new();
+    dir.write("Cargo.lock", lockfile(1));
+    let run = dir
+        .command()
+        .args(["fetch", "-q", "--lockfile", "Cargo.lock", "--source"])
+        .arg(source(&server))
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        run.stderr, "",
+        "no progress bar or summary off a terminal with -q"
+    );
+    assert!(run.stdout.contains("pkg0@1.0.0") && run.stdout.contains("no attestation"));
+    assert!(!run.stdout.contains("ignored"));
+    let run = dir
+        .command()
+        .args([
+            "fetch",
+            "-v",
+            "--offline",
+            "--lockfile",
+            "Cargo.lock",
+            "--source",
+        ])
+        .arg(source(&server))
+        .run()
+        .expect_code(0);
+    assert!(
+        run.stdout.contains("ignored") && run.stdout.contains(&hex::encode(checksum(1))),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("1 package(s)"), "{}", run.stderr);
+}
