@@ -34,6 +34,9 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub global: GlobalOptions,
+    /// Options of the default action (verify every dependency).
+    #[command(flatten)]
+    pub check: crate::check::command::CheckArgs,
 }
 
 /// Options every command understands.
@@ -223,11 +226,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Policy(args)) => crate::policy::command::run(&cli.global, &args),
         Some(Command::Fetch(args)) => crate::fetch::command::run(&cli.global, &args),
         Some(Command::TrustRoot(args)) => crate::trust::tuf::run_command(&cli.global, &args),
-        None => Err(miette::miette!(
-            code = "no-command",
-            help = "run `cargo verify-provenance verify-bundle --help` or `cargo verify-provenance inventory`",
-            "no command given"
-        )),
+        None => crate::check::command::run(&cli.global, &cli.check),
     }
 }
 

@@ -2,9 +2,11 @@
 //! really came from.
 //!
 //! The data flows through the modules in this order:
-//! [`lockfile`] → [`sources`] / [`http`] → [`cache`] → [`trust`] → [`verify`] → [`policy`] → [`evaluate`].
+//! [`lockfile`] → [`sources`] / [`http`] → [`cache`] → [`trust`] → [`verify`] → [`policy`] → [`evaluate`] → [`report`];
+//! [`check`] runs the whole job.
 
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod evaluate;
 pub mod evidence;
@@ -12,6 +14,7 @@ pub mod fetch;
 pub mod http;
 pub mod lockfile;
 pub mod policy;
+pub mod report;
 pub mod sources;
 #[cfg(feature = "testkit")]
 pub mod testkit;

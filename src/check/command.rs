@@ -1,0 +1,89 @@
+//! The default action: `cargo verify-provenance` verifies every dependency
+//! and reports.
+
+use std::io::{IsTerminal, Write};
+
+use clap::{Args, ValueEnum};
+use miette::{IntoDiagnostic, Result};
+
+use super::{collect, RunOptions};
+use crate::cli::{ColorChoice, GlobalOptions};
+use crate::report::{human, json, markdown, sarif, Report};
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CheckArgs {
+    /// How the report is written on stdout: a table for people, JSON lines, or SARIF 2.1.0.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum MessageFormat {
+    #[default]
+    Human,
+    Json,
+    Sarif,
+}
+
+/// Run the whole job and report. Exit code: 0 pass, 1 violation, 2 error.
+pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
+    let run = collect(global, &RunOptions::default())?;
+    let report = Report::from_run(&run);
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    match args.message_format {
+        MessageFormat::Human => {
+            let stdout_color = match global.color {
+                ColorChoice::Auto => std::io::stdout().is_terminal(),
+                _ => color,
+            };
+            human::write_table(
+                &report,
+                human::HumanOptions {
+                    verbose: global.verbose > 0,
+                    quiet: global.quiet,
+                    color: stdout_color,
+                },
+                &mut stdout,
+            )
+            .into_diagnostic()?;
+            stdout.flush().into_diagnostic()?;
+            human::write_diagnostics(&report, run.policy.text.clone(), color, &mut stderr)
+                .into_diagnostic()?;
+            writeln!(
+                stdout,
+                "{}",
+                human::summary_line(&report.summary, report.mode)
+            )
+            .into_diagnostic()?;
+        }
+        MessageFormat::Json => json::write(&report, &mut stdout).into_diagnostic()?,
+        MessageFormat::Sarif => sarif::write(&report, &mut stdout).into_diagnostic()?,
+    }
+    stdout.flush().into_diagnostic()?;
+    if args.message_format != MessageFormat::Human && !global.quiet {
+        for warning in &report.warnings {
+            let _ = writeln!(stderr, "warning[{}]: {}", warning.code, warning.message);
+        }
+        let _ = writeln!(
+            stderr,
+            "{}",
+            human::summary_line(&report.summary, report.mode)
+        );
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        if let Err(error) = markdown::append(&report, std::path::Path::new(&path)) {
+            let _ = writeln!(
+                stderr,
+                "warning[step-summary]: cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
+                std::path::Path::new(&path).display()
+            );
+        }
+    }
+    Ok(report.summary.exit_code)
+}

@@ -1,0 +1,231 @@
+//! The whole job: inventory → policy → trust roots → fetch → verify →
+//! evaluate. [`collect`] runs it and returns a [`Run`], which every report,
+//! `explain`, `diff` and `init` are made from.
+
+pub mod command;
+
+use std::path::{Path, PathBuf};
+
+use miette::Result;
+
+use crate::cache::Cache;
+use crate::cli::{load_inventory, GlobalOptions};
+use crate::evaluate::{evaluate, Evaluation};
+use crate::evidence::{Evidence, SourceError};
+use crate::fetch::{self, FetchOptions, PackageFetch};
+use crate::lockfile::Inventory;
+use crate::policy::{Policy, RootSpec};
+use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
+use crate::trust::tuf::roots_for_run;
+use crate::trust::{Instance, TrustRoot};
+
+/// Everything one run found and decided.
+pub struct Run {
+    pub inventory: Inventory,
+    pub policy: Policy,
+    pub roots: Vec<TrustRoot>,
+    pub sources: Vec<SourceSpec>,
+    /// One per package of the inventory, in its order (empty for packages
+    /// without a checksum, which no source is asked about).
+    pub evidence: Vec<Evidence>,
+    pub evaluation: Evaluation,
+    /// Things the user should know that change no outcome (an old trust
+    /// root, a cache entry that could not be written).
+    pub notes: Vec<String>,
+    /// Offline, the packages some source had no cached answer for, with the fix.
+    pub missing_from_cache: Option<String>,
+    pub now: jiff::Timestamp,
+}
+
+/// What the run needs beyond the global options.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Audit this lockfile instead of the workspace's (for `diff`).
+    pub lockfile: Option<PathBuf>,
+}
+
+/// Run the whole job for the inventory the options name.
+///
+/// Steps, in order:
+/// 1. read the lockfile (`--lockfile`, else the workspace through cargo);
+/// 2. load the policy (`--policy`, else discovered from the workspace root
+///    or the lockfile's folder, else the default policy);
+/// 3. load the trust roots (`--trusted-root`/`--staging`, else the policy's
+///    `[trust] roots`; the public-good and GitHub roots come from the
+///    TUF-refreshed cache when present, else from the binary);
+/// 4. fetch every registry package's bundles from the sources (`--source`,
+///    then the policy's, else github and crates-io), through the cache;
+///    offline, from the cache and local folders only;
+/// 5. verify every bundle against the roots, in parallel; only a verified
+///    bundle whose subject is the package's checksum counts;
+/// 6. evaluate the policy over every package and what was found for it.
+pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
+    let now = global.now();
+    let inventory = match &options.lockfile {
+        Some(path) => Inventory::from_lockfile(path)?,
+        None => load_inventory(global)?,
+    };
+    let policy = Policy::resolve(global.policy.as_deref(), &policy_start(&inventory), now)?;
+    let cache_dir = Cache::resolve_dir(global.cache_dir.as_deref())?;
+    let cache = Cache::open(&cache_dir)?;
+    let mut notes: Vec<String> = Vec::new();
+    let roots = trust_roots(global, &policy, &cache, now, &mut notes)?;
+    let sources = run_sources(global, &policy);
+
+    let queries: Vec<(usize, PackageQuery)> = inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, package)| !package.workspace_member)
+        .filter_map(|(index, package)| {
+            let expected = policy.expected_repository(&package.name, &package.version);
+            PackageQuery::for_package(package, expected).map(|query| (index, query))
+        })
+        .collect();
+    let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
+    let fetch_options = FetchOptions {
+        jobs: usize::from(global.jobs),
+        offline: global.offline(),
+        http: global.http.config(),
+        no_attestation_ttl: signed(policy.cache.no_attestation_ttl()),
+        now,
+        progress: progress_wanted(global),
+        github_auth: if global.offline() {
+            GitHubAuth::none()
+        } else {
+            GitHubAuth::from_env()
+        },
+    };
+    let report = fetch::fetch(queries, &sources, Some(&cache), &fetch_options)?;
+    notes.extend(report.warnings.iter().cloned());
+    let missing_from_cache = report.missing_message();
+
+    let verified = fetch::verify_all(&report.packages, &roots);
+    let mut evidence = vec![Evidence::default(); inventory.packages.len()];
+    for ((position, fetched), mut found) in
+        positions.into_iter().zip(&report.packages).zip(verified)
+    {
+        add_offline_gaps(fetched, &mut found);
+        evidence[position] = found;
+    }
+    let evaluation = evaluate(&policy, inventory.packages.iter().zip(evidence.iter()), now);
+    Ok(Run {
+        inventory,
+        policy,
+        roots,
+        sources,
+        evidence,
+        evaluation,
+        notes,
+        missing_from_cache,
+        now,
+    })
+}
+
+/// Where policy discovery starts: the workspace root, else the lockfile's folder.
+fn policy_start(inventory: &Inventory) -> PathBuf {
+    inventory.workspace_root.clone().unwrap_or_else(|| {
+        inventory
+            .lockfile
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    })
+}
+
+/// Offline, a source that has no cached answer could not be asked: the
+/// package is not known to lack provenance, so it must not count as if
+/// every source had answered (which could make "missing" out of "unknown").
+fn add_offline_gaps(fetched: &PackageFetch, evidence: &mut Evidence) {
+    if !fetched.missing_from_cache() {
+        return;
+    }
+    for outcome in &fetched.outcomes {
+        if outcome.outcome == fetch::Outcome::NotCached {
+            evidence.errors.push(SourceError {
+                source: outcome.source.clone(),
+                message: "no cached answer, and this run is offline; run `cargo verify-provenance fetch` while online".into(),
+            });
+        }
+    }
+}
+
+/// The sources of a run: `--source` first, then the policy's; with neither,
+/// github then crates-io.
+pub fn run_sources(global: &GlobalOptions, policy: &Policy) -> Vec<SourceSpec> {
+    let mut sources = global.sources.clone();
+    sources.extend(policy.sources.iter().map(|s| s.value.clone()));
+    if sources.is_empty() {
+        sources = default_sources();
+    }
+    sources
+}
+
+/// The trust roots of a run. `--trusted-root` and `--staging` replace the
+/// policy's list. Named public-good and GitHub roots come from the TUF
+/// cache when it holds a verified copy (else the embedded snapshot); a
+/// warning is noted when the copy is older than the policy's `max-age`.
+fn trust_roots(
+    global: &GlobalOptions,
+    policy: &Policy,
+    cache: &Cache,
+    now: jiff::Timestamp,
+    notes: &mut Vec<String>,
+) -> Result<Vec<TrustRoot>> {
+    let specs: Vec<RootSpec> = match (&global.trusted_root, global.staging) {
+        (Some(path), _) => vec![RootSpec::File { path: path.clone() }],
+        (None, true) => vec![RootSpec::Instance {
+            instance: Instance::Staging,
+        }],
+        (None, false) => policy.trust.roots(),
+    };
+    let needs_refreshed = specs.iter().any(
+        |spec| matches!(spec, RootSpec::Instance { instance } if *instance != Instance::Staging),
+    );
+    let mut refreshed = if needs_refreshed {
+        let in_use = roots_for_run(Some(cache), now, signed(policy.trust.max_age()))?;
+        notes.extend(in_use.warnings);
+        in_use.roots
+    } else {
+        Vec::new()
+    };
+    let mut roots = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let root = match spec {
+            RootSpec::File { path } => TrustRoot::from_file(&path)?,
+            RootSpec::Instance {
+                instance: Instance::Staging,
+            } => TrustRoot::embedded(Instance::Staging)?,
+            RootSpec::Instance { instance } => {
+                match refreshed
+                    .iter()
+                    .position(|root| root_instance(root) == Some(instance))
+                {
+                    Some(position) => refreshed.swap_remove(position),
+                    None => TrustRoot::embedded(instance)?,
+                }
+            }
+        };
+        roots.push(root);
+    }
+    Ok(roots)
+}
+
+fn root_instance(root: &TrustRoot) -> Option<Instance> {
+    use crate::trust::RootOrigin;
+    match &root.origin {
+        RootOrigin::Embedded { instance } | RootOrigin::Tuf { instance, .. } => Some(*instance),
+        RootOrigin::File { .. } => None,
+    }
+}
+
+/// A progress bar only on a terminal, never with `-q`.
+fn progress_wanted(global: &GlobalOptions) -> bool {
+    use std::io::IsTerminal;
+    !global.quiet && std::io::stderr().is_terminal()
+}
+
+/// A policy duration as jiff's; beyond its range means "forever".
+fn signed(duration: std::time::Duration) -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(duration).unwrap_or(jiff::SignedDuration::MAX)
+}

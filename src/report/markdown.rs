@@ -1,0 +1,97 @@
+//! A Markdown summary for GitHub Actions job summaries: appended to the file
+//! `GITHUB_STEP_SUMMARY` names, when it is set.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use super::{human, Report};
+
+/// The Markdown text of `report`.
+pub fn render(report: &Report) -> String {
+    let mut text = String::new();
+    let verdict = match report.summary.exit_code {
+        0 => "passed",
+        1 => "failed",
+        _ => "could not complete",
+    };
+    let _ = writeln!(text, "## Dependency provenance: {verdict}\n");
+    let _ = writeln!(
+        text,
+        "{}\n",
+        human::summary_line(&report.summary, report.mode)
+    );
+    let attention: Vec<_> = report
+        .by_severity()
+        .into_iter()
+        .filter(|p| !matches!(p.status(), "pass"))
+        .collect();
+    if !attention.is_empty() {
+        let _ = writeln!(
+            text,
+            "| status | package | evidence | details |\n|---|---|---|---|"
+        );
+        for package in attention {
+            let details = match &package.outcome.outcome {
+                crate::evaluate::Outcome::Violation { failures }
+                | crate::evaluate::Outcome::Error { failures, .. } => failures
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                crate::evaluate::Outcome::Exempt { reason, until, .. } => match until {
+                    Some(until) => format!("exempt until {until}: {reason}"),
+                    None => format!("exempt: {reason}"),
+                },
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                text,
+                "| {} | `{}` | {} | {} |",
+                package.status(),
+                package.id(),
+                package.outcome.evidence,
+                escape(&details)
+            );
+        }
+        text.push('\n');
+    }
+    let verified: Vec<_> = report
+        .packages
+        .iter()
+        .filter(|p| p.provenance.is_some())
+        .collect();
+    if !verified.is_empty() {
+        let _ = writeln!(
+            text,
+            "<details><summary>{} packages with verified provenance</summary>\n\n| package | repository | workflow | ref |\n|---|---|---|---|",
+            verified.len()
+        );
+        for package in verified {
+            let provenance = package.provenance.as_ref().expect("filtered");
+            let _ = writeln!(
+                text,
+                "| `{}` | {} | {} | {} |",
+                package.id(),
+                escape(provenance.repository.as_deref().unwrap_or("")),
+                escape(provenance.workflow.as_deref().unwrap_or("")),
+                escape(provenance.git_ref.as_deref().unwrap_or(""))
+            );
+        }
+        text.push_str("\n</details>\n");
+    }
+    text
+}
+
+/// Append the summary to `path` (the file `GITHUB_STEP_SUMMARY` names).
+pub fn append(report: &Report, path: &Path) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(render(report).as_bytes())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,291 @@
+//! Reports: one serializable [`Report`] made from a run, rendered for
+//! people ([`human`]), machines ([`json`], [`sarif`]) and GitHub job
+//! summaries ([`markdown`]).
+//!
+//! Progress and logs go to stderr; stdout carries only the report.
+
+pub mod human;
+pub mod json;
+pub mod markdown;
+pub mod sarif;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::check::Run;
+use crate::evaluate::{Outcome, PackageOutcome};
+use crate::evidence::{
+    Attestation, BundleOrigin, Evidence, RegistryAssertion, Rejected, SourceError,
+};
+use crate::policy::{Level, Mode};
+use crate::verify::CertificateClaims;
+
+/// The version of the JSON message format; raised on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything a run decided, ready to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub lockfile: PathBuf,
+    /// The policy file, or `None` for the built-in default policy.
+    pub policy: Option<PathBuf>,
+    pub mode: Mode,
+    /// The trust roots bundles were verified against.
+    pub trust_roots: Vec<String>,
+    /// The sources, in the order they were tried.
+    pub sources: Vec<String>,
+    pub summary: Summary,
+    /// One per lockfile package, in lockfile order (name, version, source).
+    pub packages: Vec<PackageReport>,
+    /// Stale policy, old trust roots, packages missing from the cache.
+    pub warnings: Vec<Warning>,
+}
+
+/// The counts, and the exit code they make.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub packages: usize,
+    /// Passed on a verified attestation.
+    pub verified: usize,
+    /// Passed on registry-asserted data.
+    pub registry_asserted: usize,
+    /// Passed with nothing required of them (workspace members, allowed git
+    /// and path dependencies, `require = "none"` with matching evidence).
+    pub other_pass: usize,
+    pub violations: usize,
+    pub exempt: usize,
+    pub missing: usize,
+    pub errors: usize,
+    /// Bundles found for a package's checksum that failed verification.
+    pub rejected_bundles: usize,
+    pub exit_code: i32,
+}
+
+/// One package's outcome with the evidence behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageReport {
+    /// Name, version, source, evidence level, deciding rule, outcome and
+    /// (for violations, exemptions and errors) the failed requirements.
+    #[serde(flatten)]
+    pub outcome: PackageOutcome,
+    pub checksum: Option<String>,
+    pub workspace_member: bool,
+    /// The line of the package in the lockfile.
+    pub lockfile_line: u32,
+    /// What the deciding (else the first) verified attestation shows.
+    pub provenance: Option<Provenance>,
+    pub registry: Option<RegistryAssertion>,
+    /// Verified attestations found for the checksum.
+    pub attestations: usize,
+    /// Bundles for the checksum that failed verification, and why.
+    pub rejected: Vec<Rejected>,
+    /// Sources that could not answer for this package.
+    pub source_errors: Vec<SourceError>,
+}
+
+impl PackageReport {
+    pub fn id(&self) -> String {
+        self.outcome.id()
+    }
+
+    /// `pass`, `violation`, `exempt`, `missing` or `error`.
+    pub fn status(&self) -> &'static str {
+        self.outcome.outcome.name()
+    }
+}
+
+/// The facts of one verified attestation that people look for first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub bundle: BundleOrigin,
+    pub trust_root: String,
+    pub repository: Option<String>,
+    pub repository_id: Option<String>,
+    /// The workflow file that ran, within the repository.
+    pub workflow: Option<String>,
+    /// The workflow that signed, when it is not the one that ran (reusable).
+    pub signer_workflow: Option<String>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    pub commit: Option<String>,
+    pub trigger: Option<String>,
+    pub runner: Option<String>,
+    pub visibility: Option<String>,
+    pub run: Option<String>,
+    pub log_index: Option<u64>,
+    pub signed_at: Option<jiff::Timestamp>,
+}
+
+impl Provenance {
+    pub fn from_attestation(attestation: &Attestation) -> Self {
+        let facts = &attestation.facts;
+        let empty = CertificateClaims::default();
+        let claims = facts.claims().unwrap_or(&empty);
+        let strip_ref = |uri: &str| uri.rsplit_once('@').map_or(uri, |(u, _)| u).to_string();
+        let signer_workflow = match (&claims.build_signer_uri, &claims.build_config_uri) {
+            (Some(signer), Some(config)) if strip_ref(signer) != strip_ref(config) => {
+                Some(signer.clone())
+            }
+            _ => None,
+        };
+        Self {
+            bundle: attestation.origin.clone(),
+            trust_root: facts.trust_root.clone(),
+            repository: claims.source_repository_uri.clone(),
+            repository_id: claims.source_repository_identifier.clone(),
+            workflow: claims.build_config_uri.as_deref().map(|uri| {
+                CertificateClaims::workflow_path(uri)
+                    .unwrap_or(uri)
+                    .to_string()
+            }),
+            signer_workflow,
+            git_ref: claims.source_repository_ref.clone(),
+            commit: claims.source_repository_digest.clone(),
+            trigger: claims.build_trigger.clone(),
+            runner: claims.runner_environment.clone(),
+            visibility: claims.source_repository_visibility_at_signing.clone(),
+            run: claims.run_invocation_uri.clone(),
+            log_index: facts.log_entries.first().map(|e| e.log_index),
+            signed_at: facts.signed_at(),
+        }
+    }
+}
+
+/// Something to know that changes no outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    /// A stable kebab-case code (`policy-unused-rule`, `trust-root-old`, …).
+    pub code: String,
+    pub message: String,
+    /// The file it points into, when it does.
+    pub file: Option<PathBuf>,
+    pub line: Option<u32>,
+}
+
+impl Report {
+    /// Build the report of a run.
+    pub fn from_run(run: &Run) -> Self {
+        let packages: Vec<PackageReport> = run
+            .inventory
+            .packages
+            .iter()
+            .zip(&run.evidence)
+            .zip(&run.evaluation.outcomes)
+            .map(|((package, evidence), outcome)| PackageReport {
+                checksum: package.checksum.map(|c| c.to_hex()),
+                workspace_member: package.workspace_member,
+                lockfile_line: package.line,
+                provenance: deciding_attestation(outcome, evidence)
+                    .map(Provenance::from_attestation),
+                registry: evidence.registry.clone(),
+                attestations: evidence.attestations.len(),
+                rejected: evidence.rejected.clone(),
+                source_errors: evidence.errors.clone(),
+                outcome: outcome.clone(),
+            })
+            .collect();
+
+        let mut warnings = Vec::new();
+        for diagnostic in run.policy.warnings.iter().chain(&run.evaluation.warnings) {
+            if diagnostic.level != Level::Warning {
+                continue;
+            }
+            warnings.push(Warning {
+                code: diagnostic.code.as_str().to_string(),
+                message: diagnostic.message.clone(),
+                file: run.policy.path.clone(),
+                line: diagnostic.span().map(|s| s.line),
+            });
+        }
+        for note in &run.notes {
+            warnings.push(Warning {
+                code: if note.contains("trust root") {
+                    "trust-root-old".into()
+                } else {
+                    "run-note".into()
+                },
+                message: note.clone(),
+                file: None,
+                line: None,
+            });
+        }
+        if let Some(missing) = &run.missing_from_cache {
+            warnings.push(Warning {
+                code: "offline-not-cached".into(),
+                message: missing.clone(),
+                file: None,
+                line: None,
+            });
+        }
+
+        let summary = summarize(&packages, run.evaluation.exit_code());
+        Self {
+            lockfile: run.inventory.lockfile.clone(),
+            policy: run.policy.path.clone(),
+            mode: run.evaluation.mode,
+            trust_roots: run.roots.iter().map(|r| r.name.clone()).collect(),
+            sources: run.sources.iter().map(|s| s.label()).collect(),
+            summary,
+            packages,
+            warnings,
+        }
+    }
+
+    /// The packages whose outcome needs attention: violations, errors,
+    /// exemptions and missing evidence, in that order, then the passes.
+    pub fn by_severity(&self) -> Vec<&PackageReport> {
+        let rank = |p: &PackageReport| match p.outcome.outcome {
+            Outcome::Violation { .. } => 0,
+            Outcome::Error { .. } => 1,
+            Outcome::Exempt { .. } => 2,
+            Outcome::Missing => 3,
+            Outcome::Pass { .. } => 4,
+        };
+        let mut sorted: Vec<&PackageReport> = self.packages.iter().collect();
+        sorted.sort_by_key(|p| rank(p));
+        sorted
+    }
+}
+
+/// The attestation that passed the rule, else the first verified one.
+fn deciding_attestation<'e>(
+    outcome: &PackageOutcome,
+    evidence: &'e Evidence,
+) -> Option<&'e Attestation> {
+    if let Outcome::Pass {
+        bundle: Some(origin),
+    } = &outcome.outcome
+    {
+        if let Some(found) = evidence.attestations.iter().find(|a| &a.origin == origin) {
+            return Some(found);
+        }
+    }
+    evidence.attestations.first()
+}
+
+fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
+    use crate::evidence::EvidenceLevel;
+    let mut summary = Summary {
+        packages: packages.len(),
+        exit_code,
+        ..Summary::default()
+    };
+    for package in packages {
+        summary.rejected_bundles += package.rejected.len();
+        match &package.outcome.outcome {
+            Outcome::Pass { bundle: Some(_) } => summary.verified += 1,
+            Outcome::Pass { bundle: None }
+                if package.outcome.evidence == EvidenceLevel::RegistryAsserted =>
+            {
+                summary.registry_asserted += 1
+            }
+            Outcome::Pass { .. } => summary.other_pass += 1,
+            Outcome::Violation { .. } => summary.violations += 1,
+            Outcome::Exempt { .. } => summary.exempt += 1,
+            Outcome::Missing => summary.missing += 1,
+            Outcome::Error { .. } => summary.errors += 1,
+        }
+    }
+    summary
+}

@@ -1,0 +1,180 @@
+//! `--message-format sarif`: SARIF 2.1.0, for GitHub code scanning and
+//! other SARIF viewers. Every package that is a violation, could not be
+//! checked, or has no evidence becomes a result located at its entry in
+//! Cargo.lock, with the policy rule that decided it as a related location.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::{PackageReport, Report};
+use crate::evaluate::{Outcome, Requirement};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/cargo-verify-provenance/cargo-verify-provenance";
+
+/// The SARIF rules: one per kind of finding.
+const RULES: &[(&str, &str, &str, &str)] = &[
+    (
+        "bundle-rejected",
+        "A provenance bundle for the package's checksum failed verification",
+        "error",
+        "The bundle was tampered with, is for another trust root, or is malformed. A policy cannot waive it.",
+    ),
+    (
+        "provenance-violation",
+        "The package's provenance does not satisfy the policy",
+        "error",
+        "The verified provenance shows another repository, workflow, ref, trigger or runner than the policy allows, or evidence the policy requires is absent.",
+    ),
+    (
+        "exemption-expired",
+        "The exemption for the package has expired",
+        "error",
+        "Renew the exemption with a new date and reason, or remove it once the package has provenance.",
+    ),
+    (
+        "provenance-unchecked",
+        "The package's provenance could not be checked",
+        "error",
+        "A source failed or the cache has no answer offline; the policy requires evidence, so the package is not passed.",
+    ),
+    (
+        "provenance-missing",
+        "No provenance was found for the package",
+        "note",
+        "The policy does not require evidence for this package, but none was found.",
+    ),
+];
+
+/// Write the SARIF log of `report` to `out`.
+pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let lockfile_uri = relative_uri(&report.lockfile);
+    let policy_uri = report.policy.as_deref().map(relative_uri);
+    let results: Vec<Value> = report
+        .packages
+        .iter()
+        .filter_map(|package| result(package, &lockfile_uri, policy_uri.as_deref()))
+        .collect();
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|(id, short, level, help)| {
+            json!({
+                "id": id,
+                "name": id,
+                "shortDescription": { "text": short },
+                "fullDescription": { "text": help },
+                "help": { "text": help },
+                "defaultConfiguration": { "level": level },
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "cargo-verify-provenance",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }},
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>) -> Option<Value> {
+    let (rule, failures): (&str, &[crate::evaluate::Failure]) = match &package.outcome.outcome {
+        Outcome::Violation { failures } => {
+            let rule = if failures
+                .iter()
+                .any(|f| f.requirement == Requirement::BundleVerification)
+            {
+                "bundle-rejected"
+            } else if failures
+                .iter()
+                .all(|f| f.requirement == Requirement::ExemptionExpired)
+            {
+                "exemption-expired"
+            } else {
+                "provenance-violation"
+            };
+            (rule, failures)
+        }
+        Outcome::Error { failures, .. } => ("provenance-unchecked", failures),
+        Outcome::Missing if package.outcome.source.is_registry() => ("provenance-missing", &[]),
+        _ => return None,
+    };
+    let level = RULES
+        .iter()
+        .find(|(id, ..)| *id == rule)
+        .map_or("error", |(_, _, level, _)| level);
+    let mut text = format!(
+        "{}: {}",
+        package.id(),
+        RULES
+            .iter()
+            .find(|(id, ..)| *id == rule)
+            .map_or("", |(_, short, ..)| short)
+    );
+    for failure in failures {
+        text.push_str(&format!("; {failure}"));
+    }
+    if let Outcome::Error { errors, .. } = &package.outcome.outcome {
+        for error in errors {
+            text.push_str(&format!("; {}: {}", error.source, error.message));
+        }
+    }
+    let mut related = Vec::new();
+    if let (Some(uri), Some(span)) = (policy_uri, &package.outcome.rule.span) {
+        related.push(json!({
+            "id": 1,
+            "message": { "text": format!("decided by {}", package.outcome.rule) },
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri },
+                "region": { "startLine": span.line, "startColumn": span.column },
+            },
+        }));
+    }
+    let mut value = json!({
+        "ruleId": rule,
+        "level": level,
+        "message": { "text": text },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": lockfile_uri },
+                "region": { "startLine": package.lockfile_line.max(1) },
+            },
+            "logicalLocations": [{ "name": package.id(), "kind": "package" }],
+        }],
+        "partialFingerprints": { "packageId/v1": format!("{}@{}", package.outcome.name, package.outcome.version) },
+        "properties": {
+            "package": package.outcome.name,
+            "version": package.outcome.version.to_string(),
+            "evidence": package.outcome.evidence,
+        },
+    });
+    if !related.is_empty() {
+        value["relatedLocations"] = Value::Array(related);
+    }
+    Some(value)
+}
+
+/// A file as a URI relative to the current directory (the repository root
+/// in CI, which is what code scanning resolves against), with `/` separators.
+fn relative_uri(path: &Path) -> String {
+    let relative: PathBuf = match std::env::current_dir() {
+        Ok(cwd) => path
+            .strip_prefix(&cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf()),
+        Err(_) => path.to_path_buf(),
+    };
+    let text = relative.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
