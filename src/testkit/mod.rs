@@ -25,6 +25,8 @@
 
 mod ca;
 mod claims;
+pub mod demo;
+pub mod files;
 mod keys;
 mod log;
 mod statement;

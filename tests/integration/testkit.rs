@@ -218,3 +218,162 @@ fn another_signer_fails_the_identity_an_honest_build_would_have() {
         );
     }
 }
+
+/// The committed demo, under `examples/demo/`.
+fn demo_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo")
+}
+
+#[test]
+fn the_demo_regenerates_byte_for_byte() {
+    use cargo_verify_provenance::testkit::demo::write_demo;
+    let dir = TestDir::new();
+    let written = write_demo(dir.path()).unwrap();
+    let mut stale = Vec::new();
+    for relative in &written {
+        let fresh = std::fs::read(dir.join(relative)).unwrap();
+        let committed = std::fs::read(demo_dir().join(relative)).unwrap_or_default();
+        if fresh != committed {
+            stale.push(relative.display().to_string());
+        }
+    }
+    // No bundle is committed that the generator does not make.
+    for entry in std::fs::read_dir(demo_dir().join("bundles")).unwrap() {
+        let relative = std::path::Path::new("bundles").join(entry.unwrap().file_name());
+        if !written.contains(&relative) {
+            stale.push(format!("{} (not generated)", relative.display()));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "examples/demo is out of date; run `cargo run --features testkit --example gen-demo`: {stale:?}"
+    );
+}
+
+#[test]
+fn every_demo_bundle_verifies_through_the_binary() {
+    use cargo_verify_provenance::lockfile::Inventory;
+    use cargo_verify_provenance::testkit::demo::{DemoCase, DEMO_PACKAGES};
+    let demo = demo_dir();
+    let inventory = Inventory::from_lockfile(&demo.join("Cargo.lock")).unwrap();
+    let registry: Vec<_> = inventory
+        .dependencies()
+        .filter(|p| p.checksum.is_some())
+        .collect();
+    assert_eq!(registry.len(), DEMO_PACKAGES.len());
+    assert!(registry.len() >= 30);
+    let dir = TestDir::new();
+    let mut missing = 0;
+    for package in &registry {
+        let entry = DEMO_PACKAGES
+            .iter()
+            .find(|p| p.name == package.name && p.version == package.version.to_string())
+            .expect("every locked package is in the demo table");
+        let bundle = demo.join(format!(
+            "bundles/{}-{}.sigstore.json",
+            package.name, package.version
+        ));
+        let Some(claims) = entry.claims() else {
+            assert!(!bundle.exists(), "{}: no bundle expected", package.name);
+            missing += 1;
+            continue;
+        };
+        let run = dir
+            .command()
+            .arg("verify-bundle")
+            .arg("--bundle")
+            .arg(&bundle)
+            .args(["--certificate-identity", &claims.identity()])
+            .args(["--certificate-oidc-issuer", &claims.issuer])
+            .arg("--trusted-root")
+            .arg(demo.join("trusted_root.json"))
+            .args(["--format", "json"])
+            .arg(format!("sha256:{}", package.checksum.unwrap().to_hex()))
+            .run();
+        assert_eq!(run.code, 0, "{}: {}", package.name, run.stderr);
+        let facts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let facts = &facts["facts"];
+        let expected_repository = match entry.case {
+            DemoCase::BuiltIn(repository) => repository,
+            _ => entry.repository,
+        };
+        assert_eq!(
+            facts["signer"]["claims"]["source-repository-uri"],
+            format!("https://github.com/{expected_repository}")
+        );
+        let runner = if entry.case == DemoCase::SelfHosted {
+            "self-hosted"
+        } else {
+            "github-hosted"
+        };
+        assert_eq!(facts["signer"]["claims"]["runner-environment"], runner);
+    }
+    assert!(missing >= 2, "the demo has packages without a bundle");
+}
+
+#[test]
+fn the_demo_policies_pin_what_the_demo_bundles_claim() {
+    use cargo_verify_provenance::testkit::demo::{DemoCase, DEMO_PACKAGES};
+    for file in ["provenance.toml", "provenance-strict.toml"] {
+        let text = std::fs::read_to_string(demo_dir().join(file)).unwrap();
+        let policy: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            policy["trust"]["roots"][0].as_str(),
+            Some("trusted_root.json"),
+            "{file}"
+        );
+        assert_eq!(policy["source"][0]["kind"].as_str(), Some("dir"), "{file}");
+        assert_eq!(
+            policy["source"][0]["path"].as_str(),
+            Some("bundles"),
+            "{file}"
+        );
+        let honest = |name: &str| {
+            DEMO_PACKAGES
+                .iter()
+                .find(|p| p.name == name)
+                .filter(|p| matches!(p.case, DemoCase::Attested))
+                .and_then(|p| p.claims())
+        };
+        for owner in policy
+            .get("owner")
+            .and_then(|o| o.as_array())
+            .into_iter()
+            .flatten()
+        {
+            for name in owner["packages"].as_array().unwrap() {
+                let claims = honest(name.as_str().unwrap()).expect("an attested demo package");
+                assert_eq!(
+                    owner["owner-id"].as_str(),
+                    Some(claims.owner_id.as_str()),
+                    "{file}: {name}"
+                );
+                assert_eq!(
+                    owner["owner"].as_str(),
+                    Some(claims.owner_uri().as_str()),
+                    "{file}: {name}"
+                );
+            }
+        }
+        for rule in policy["package"].as_array().unwrap() {
+            let name = rule["name"].as_str().unwrap();
+            let Some(id) = rule.get("repository-id") else {
+                continue;
+            };
+            let prefix = name.trim_end_matches('*');
+            let pinned: Vec<_> = DEMO_PACKAGES
+                .iter()
+                .filter(|p| p.name.starts_with(prefix))
+                .collect();
+            assert!(!pinned.is_empty(), "{file}: {name}");
+            for package in pinned {
+                let claims = honest(package.name).unwrap();
+                assert_eq!(
+                    id.as_str(),
+                    Some(claims.repository_id.as_str()),
+                    "{file}: {name}"
+                );
+            }
+        }
+    }
+}
