@@ -377,3 +377,120 @@ fn the_demo_policies_pin_what_the_demo_bundles_claim() {
         }
     }
 }
+
+/// The outcome of every demo package under one of its policies: the demo
+/// bundles verified against the demo root, evaluated by the policy engine.
+/// Returns the outcome and failed requirements by package, and the exit code.
+fn demo_outcomes(
+    policy_file: &str,
+) -> (
+    std::collections::BTreeMap<String, (String, Vec<String>)>,
+    i32,
+) {
+    use cargo_verify_provenance::evaluate::{evaluate, Outcome};
+    use cargo_verify_provenance::evidence::{Attestation, BundleOrigin, Evidence};
+    use cargo_verify_provenance::lockfile::Inventory;
+    use cargo_verify_provenance::policy::Policy;
+    use cargo_verify_provenance::trust::TrustRoot;
+    use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck};
+
+    let demo = demo_dir();
+    // After ring's strict exemption ended (2026-06-30), before the others end.
+    let now: jiff::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+    let policy = Policy::load(&demo.join(policy_file), now).unwrap();
+    let root = TrustRoot::from_file(&demo.join("trusted_root.json")).unwrap();
+    let inventory = Inventory::from_lockfile(&demo.join("Cargo.lock")).unwrap();
+    let evidence: Vec<Evidence> = inventory
+        .packages
+        .iter()
+        .map(|package| {
+            let mut evidence = Evidence::default();
+            let file = demo.join(format!(
+                "bundles/{}-{}.sigstore.json",
+                package.name, package.version
+            ));
+            if let (Some(checksum), Ok(json)) = (package.checksum, std::fs::read_to_string(&file)) {
+                let bundle = sigstore_types::Bundle::from_json(&json).unwrap();
+                let facts = verify::verify_bundle(
+                    &root,
+                    &bundle,
+                    &ArtifactInput::sha256(checksum),
+                    &SignerCheck::Certificate {
+                        identity: None,
+                        issuer: None,
+                    },
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", package.name));
+                evidence.attestations.push(Attestation {
+                    origin: BundleOrigin {
+                        source: "dir:bundles".into(),
+                        location: file.display().to_string(),
+                    },
+                    facts,
+                });
+            }
+            evidence
+        })
+        .collect();
+    let evaluation = evaluate(&policy, inventory.packages.iter().zip(&evidence), now);
+    let outcomes = evaluation
+        .outcomes
+        .iter()
+        .map(|o| {
+            let failures = match &o.outcome {
+                Outcome::Violation { failures } => {
+                    failures.iter().map(|f| f.requirement.to_string()).collect()
+                }
+                _ => Vec::new(),
+            };
+            (o.name.clone(), (o.outcome.name().to_string(), failures))
+        })
+        .collect();
+    (outcomes, evaluation.exit_code())
+}
+
+#[test]
+fn the_demo_policy_passes_with_missing_and_exempt_packages() {
+    let (outcomes, exit_code) = demo_outcomes("provenance.toml");
+    assert_eq!(exit_code, 0);
+    let of = |name: &str| outcomes[name].0.as_str();
+    assert_eq!(of("demo-app"), "pass");
+    for name in ["libc", "once_cell"] {
+        assert_eq!(of(name), "missing", "{name}");
+    }
+    for name in ["hex", "ring"] {
+        assert_eq!(of(name), "exempt", "{name}");
+    }
+    let others: Vec<_> = outcomes
+        .iter()
+        .filter(|(name, _)| {
+            !["demo-app", "libc", "once_cell", "hex", "ring"].contains(&name.as_str())
+        })
+        .collect();
+    assert_eq!(others.len(), 42);
+    for (name, (outcome, failures)) in others {
+        assert_eq!(outcome, "pass", "{name}: {failures:?}");
+    }
+}
+
+#[test]
+fn the_strict_demo_policy_shows_each_violation() {
+    let (outcomes, exit_code) = demo_outcomes("provenance-strict.toml");
+    assert_eq!(exit_code, 1);
+    let violation = |name: &str| {
+        let (outcome, failures) = &outcomes[name];
+        assert_eq!(outcome, "violation", "{name}");
+        failures.clone()
+    };
+    let smallvec = violation("smallvec");
+    assert!(smallvec.contains(&"repository".to_string()), "{smallvec:?}");
+    assert_eq!(violation("aws-lc-rs"), vec!["runner".to_string()]);
+    assert_eq!(violation("libc"), vec!["require".to_string()]);
+    assert_eq!(violation("once_cell"), vec!["require".to_string()]);
+    assert!(violation("ring").contains(&"exemption-expired".to_string()));
+    assert_eq!(outcomes["hex"].0, "exempt");
+    let violations = outcomes.values().filter(|(o, _)| o == "violation").count();
+    assert_eq!(violations, 5);
+    let passes = outcomes.values().filter(|(o, _)| o == "pass").count();
+    assert_eq!(passes, outcomes.len() - 6);
+}
