@@ -494,3 +494,71 @@ fn the_strict_demo_policy_shows_each_violation() {
     let passes = outcomes.values().filter(|(o, _)| o == "pass").count();
     assert_eq!(passes, outcomes.len() - 6);
 }
+
+#[test]
+fn the_demo_runs_end_to_end_through_the_binary_with_no_network() {
+    let dir = TestDir::new();
+    let demo = demo_dir();
+    let run_policy = |policy: &str| {
+        let run = dir
+            .command()
+            .arg("--lockfile")
+            .arg(demo.join("Cargo.lock"))
+            .arg("--policy")
+            .arg(demo.join(policy))
+            .args(["--offline", "--message-format", "json", "--color", "never"])
+            .args(["--now", "2026-12-01T00:00:00Z"])
+            .run();
+        let lines: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let summary = lines.last().cloned().unwrap();
+        assert_eq!(summary["reason"], "summary", "{}", run.stdout);
+        let outcome = |name: &str| {
+            lines
+                .iter()
+                .find(|l| l["name"] == name)
+                .map(|l| l["outcome"].as_str().unwrap().to_string())
+                .unwrap()
+        };
+        (run.code, summary, outcome("smallvec"), outcome("libc"))
+    };
+
+    let (code, summary, smallvec, libc) = run_policy("provenance.toml");
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["verified"], 42);
+    assert_eq!(summary["missing"], 2);
+    assert_eq!(summary["exempt"], 2);
+    assert_eq!(summary["violations"], 0);
+    assert_eq!((smallvec.as_str(), libc.as_str()), ("pass", "missing"));
+
+    let (code, summary, smallvec, libc) = run_policy("provenance-strict.toml");
+    assert_eq!(code, 1, "{summary}");
+    assert_eq!(summary["verified"], 40);
+    assert_eq!(summary["violations"], 5);
+    assert_eq!(summary["rejected_bundles"], 0);
+    assert_eq!(
+        (smallvec.as_str(), libc.as_str()),
+        ("violation", "violation")
+    );
+}
+
+#[test]
+fn a_generated_workload_passes_its_own_policy_end_to_end() {
+    use cargo_verify_provenance::testkit::files::write_workload;
+    let dir = TestDir::new();
+    write_workload(&dir.join("workload"), 60).unwrap();
+    let run = dir
+        .command()
+        .args(["--lockfile", "workload/Cargo.lock"])
+        .args(["--policy", "workload/provenance.toml"])
+        .args(["--offline", "--message-format", "json"])
+        .run()
+        .expect_code(0);
+    let summary: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["verified"], 60, "{summary}");
+    assert_eq!(summary["violations"], 0, "{summary}");
+}
