@@ -4,11 +4,11 @@
 //! `CARGO_VERIFY_PROVENANCE_CACHE`, else the user cache directory):
 //!
 //! ```text
-//! lock                                  advisory lock file
-//! attestations/v1/AB/ABCD…(64 hex)/     one folder per artifact digest
-//!     SOURCEKEY.json                    one entry per source (CacheEntry)
-//! tuf/INSTANCE/                         TUF metadata and targets (trust-root update)
-//! tuf/INSTANCE.refreshed.json           when that TUF refresh succeeded
+//! lock                                      advisory lock file
+//! attestations/v1/AB/ABCD…-SOURCEKEY.json   one entry per artifact digest
+//!                                          (64 hex) and source (CacheEntry)
+//! tuf/INSTANCE/                             TUF metadata and targets (trust-root update)
+//! tuf/INSTANCE.refreshed.json               when that TUF refresh succeeded
 //! ```
 //!
 //! Entries are keyed by the artifact's SHA-256 (hex, from a parsed digest)
@@ -209,16 +209,15 @@ impl Cache {
         self.root.join("attestations").join(format!("v{FORMAT}"))
     }
 
-    /// The folder of one artifact's entries.
-    fn digest_dir(&self, digest: &Sha256Hash) -> PathBuf {
-        let hex = digest.to_hex();
-        self.attestations_dir().join(&hex[..2]).join(&hex)
-    }
-
-    /// The file of one source's entry for one artifact.
+    /// The file of one source's entry for one artifact. One flat file per
+    /// entry (under a 256-way fan-out) rather than a folder per artifact:
+    /// creating inodes is most of the cost of filling a cold cache.
     pub fn entry_path(&self, digest: &Sha256Hash, source: &str) -> PathBuf {
+        let hex = digest.to_hex();
         let key = sigstore_crypto::sha256(source.as_bytes()).to_hex();
-        self.digest_dir(digest).join(format!("{}.json", &key[..32]))
+        self.attestations_dir()
+            .join(&hex[..2])
+            .join(format!("{hex}-{}.json", &key[..32]))
     }
 
     /// The cached answer of `source` for `digest`, if there is a readable one.
@@ -267,7 +266,7 @@ impl Cache {
                 }
             }
         }
-        walk(&self.attestations_dir(), 2);
+        walk(&self.attestations_dir(), 1);
         walk(&self.root.join("tuf"), 0);
     }
 }
