@@ -120,7 +120,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
         FactsFormat::Json => writeln!(
             stdout,
             "{}",
-            serde_json::to_string_pretty(&report).into_diagnostic()?
+            serde_json::to_string_pretty(&json_report(&report)).into_diagnostic()?
         )
         .into_diagnostic()?,
         FactsFormat::Text => {
@@ -176,6 +176,30 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     } else {
         exit::ERROR
     })
+}
+
+/// The JSON output: each package's results, with the bundles named by
+/// origin (their content is in the cache, and can be large).
+fn json_report(report: &FetchReport) -> serde_json::Value {
+    let packages: Vec<serde_json::Value> = report
+        .packages
+        .iter()
+        .map(|package| {
+            serde_json::json!({
+                "name": package.query.name,
+                "version": package.query.version.to_string(),
+                "checksum": package.query.checksum.to_hex(),
+                "repository_hint": package.query.repository_hint,
+                "documents": package.documents.iter().map(|d| &d.origin).collect::<Vec<_>>(),
+                "registry": package.registry,
+                "ignored": package.ignored,
+                "errors": package.errors,
+                "outcomes": package.outcomes,
+                "missing_from_cache": package.missing_from_cache(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "packages": packages, "warnings": report.warnings })
 }
 
 fn summary(package: &PackageFetch) -> String {

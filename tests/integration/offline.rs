@@ -215,7 +215,7 @@ fn two_runs_filling_one_cache_at_once_lose_nothing() {
     let packages = packages.as_array().unwrap();
     assert_eq!(packages.len(), COUNT as usize);
     for package in packages {
-        let name = package["query"]["name"].as_str().unwrap();
+        let name = package["name"].as_str().unwrap();
         let n: u16 = name.trim_start_matches("pkg").parse().unwrap();
         let documents = package["documents"].as_array().unwrap().len();
         let expected = usize::from(n % 5 != 0);
