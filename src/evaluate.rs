@@ -180,6 +180,8 @@ pub enum Outcome {
     /// An exemption applies; `failures` are what it excuses.
     Exempt {
         exemption: RuleRef,
+        /// Serialized as `exemption_reason`: in JSON messages `reason` names the message kind.
+        #[serde(rename = "exemption_reason")]
         reason: String,
         until: Option<jiff::civil::Date>,
         failures: Vec<Failure>,

@@ -12,10 +12,10 @@ use crate::cache::Cache;
 use crate::cli::{load_inventory, GlobalOptions};
 use crate::evaluate::{evaluate, Evaluation};
 use crate::evidence::{Evidence, SourceError};
-use crate::fetch::{self, FetchOptions, PackageFetch};
+use crate::fetch::{self, PackageFetch};
 use crate::lockfile::Inventory;
 use crate::policy::{Policy, RootSpec};
-use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
+use crate::sources::{PackageQuery, SourceSpec};
 use crate::trust::tuf::roots_for_run;
 use crate::trust::{Instance, TrustRoot};
 
@@ -31,10 +31,18 @@ pub struct Run {
     pub evaluation: Evaluation,
     /// Things the user should know that change no outcome (an old trust
     /// root, a cache entry that could not be written).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Offline, the packages some source had no cached answer for, with the fix.
     pub missing_from_cache: Option<String>,
     pub now: jiff::Timestamp,
+}
+
+/// Something a run noticed that changes no outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// A stable kebab-case code.
+    pub code: &'static str,
+    pub message: String,
 }
 
 /// What the run needs beyond the global options.
@@ -68,9 +76,9 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
     let policy = Policy::resolve(global.policy.as_deref(), &policy_start(&inventory), now)?;
     let cache_dir = Cache::resolve_dir(global.cache_dir.as_deref())?;
     let cache = Cache::open(&cache_dir)?;
-    let mut notes: Vec<String> = Vec::new();
+    let mut notes: Vec<Note> = Vec::new();
     let roots = trust_roots(global, &policy, &cache, now, &mut notes)?;
-    let sources = run_sources(global, &policy);
+    let sources = fetch::command::configured_sources(global, &policy);
 
     let queries: Vec<(usize, PackageQuery)> = inventory
         .packages
@@ -83,21 +91,12 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
         })
         .collect();
     let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
-    let fetch_options = FetchOptions {
-        jobs: usize::from(global.jobs),
-        offline: global.offline(),
-        http: global.http.config(),
-        no_attestation_ttl: signed(policy.cache.no_attestation_ttl()),
-        now,
-        progress: progress_wanted(global),
-        github_auth: if global.offline() {
-            GitHubAuth::none()
-        } else {
-            GitHubAuth::from_env()
-        },
-    };
+    let fetch_options = fetch::command::options(global, &policy, None);
     let report = fetch::fetch(queries, &sources, Some(&cache), &fetch_options)?;
-    notes.extend(report.warnings.iter().cloned());
+    notes.extend(report.warnings.iter().map(|message| Note {
+        code: "cache-warning",
+        message: message.clone(),
+    }));
     let missing_from_cache = report.missing_message();
 
     let verified = fetch::verify_all(&report.packages, &roots);
@@ -150,17 +149,6 @@ fn add_offline_gaps(fetched: &PackageFetch, evidence: &mut Evidence) {
     }
 }
 
-/// The sources of a run: `--source` first, then the policy's; with neither,
-/// github then crates-io.
-pub fn run_sources(global: &GlobalOptions, policy: &Policy) -> Vec<SourceSpec> {
-    let mut sources = global.sources.clone();
-    sources.extend(policy.sources.iter().map(|s| s.value.clone()));
-    if sources.is_empty() {
-        sources = default_sources();
-    }
-    sources
-}
-
 /// The trust roots of a run. `--trusted-root` and `--staging` replace the
 /// policy's list. Named public-good and GitHub roots come from the TUF
 /// cache when it holds a verified copy (else the embedded snapshot); a
@@ -170,7 +158,7 @@ fn trust_roots(
     policy: &Policy,
     cache: &Cache,
     now: jiff::Timestamp,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<Vec<TrustRoot>> {
     let specs: Vec<RootSpec> = match (&global.trusted_root, global.staging) {
         (Some(path), _) => vec![RootSpec::File { path: path.clone() }],
@@ -184,7 +172,15 @@ fn trust_roots(
     );
     let mut refreshed = if needs_refreshed {
         let in_use = roots_for_run(Some(cache), now, signed(policy.trust.max_age()))?;
-        notes.extend(in_use.warnings);
+        notes.extend(in_use.warnings.into_iter().map(|message| Note {
+            // The cached copy is either old or unusable (the embedded one is used).
+            code: if message.contains("cannot be used") {
+                "trust-root-cache-unusable"
+            } else {
+                "trust-root-old"
+            },
+            message,
+        }));
         in_use.roots
     } else {
         Vec::new()
@@ -217,12 +213,6 @@ fn root_instance(root: &TrustRoot) -> Option<Instance> {
         RootOrigin::Embedded { instance } | RootOrigin::Tuf { instance, .. } => Some(*instance),
         RootOrigin::File { .. } => None,
     }
-}
-
-/// A progress bar only on a terminal, never with `-q`.
-fn progress_wanted(global: &GlobalOptions) -> bool {
-    use std::io::IsTerminal;
-    !global.quiet && std::io::stderr().is_terminal()
 }
 
 /// A policy duration as jiff's; beyond its range means "forever".

@@ -200,12 +200,8 @@ impl Report {
         }
         for note in &run.notes {
             warnings.push(Warning {
-                code: if note.contains("trust root") {
-                    "trust-root-old".into()
-                } else {
-                    "run-note".into()
-                },
-                message: note.clone(),
+                code: note.code.to_string(),
+                message: note.message.clone(),
                 file: None,
                 line: None,
             });

@@ -1,6 +1,7 @@
 //! Integration tests: one test binary driving the real `cargo-verify-provenance`
 //! binary (see `harness`), plus library-level tests over real fixtures.
 
+mod check;
 mod conformance;
 mod duplicated_fields;
 #[cfg(feature = "testkit")]
