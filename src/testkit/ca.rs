@@ -13,6 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use der::asn1::{BitString, Ia5String, ObjectIdentifier, OctetString, UtcTime, Utf8StringRef};
+use der::oid::AssociatedOid;
 use der::{Decode, Encode};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
@@ -26,7 +27,7 @@ use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
     SubjectAltName, SubjectKeyIdentifier,
 };
-use x509_cert::ext::{AsExtension, Extension};
+use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
@@ -92,10 +93,14 @@ fn utc(time: jiff::Timestamp) -> Time {
     )
 }
 
-fn extension<T: AsExtension>(value: &T, subject: &Name) -> Extension {
-    value
-        .to_extension(subject, &[])
-        .expect("a well-formed extension encodes")
+/// An extension with its criticality as Fulcio sets it (explicit, rather
+/// than `x509-cert`'s defaults, which mark the EKU critical).
+fn extension<T: AssociatedOid + Encode>(value: &T, critical: bool) -> Extension {
+    raw_extension(
+        T::OID,
+        critical,
+        value.to_der().expect("a well-formed extension encodes"),
+    )
 }
 
 fn raw_extension(oid: ObjectIdentifier, critical: bool, value: Vec<u8>) -> Extension {
@@ -151,25 +156,22 @@ fn ca_certificate(
         None => (name.clone(), key_id.clone()),
     };
     let mut extensions = vec![
-        extension(
-            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-            &name,
-        ),
+        extension(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true),
         extension(
             &BasicConstraints {
                 ca: true,
                 path_len_constraint: path_len,
             },
-            &name,
+            true,
         ),
         extension(
             &SubjectKeyIdentifier(OctetString::new(key_id.clone()).expect("20 bytes")),
-            &name,
+            false,
         ),
     ];
     if issuer.is_some() {
         // Fulcio's intermediate is restricted to code signing, like its leaves.
-        extensions.push(extension(&ExtendedKeyUsage(vec![CODE_SIGNING]), &name));
+        extensions.push(extension(&ExtendedKeyUsage(vec![CODE_SIGNING]), false));
     }
     extensions.push(extension(
         &AuthorityKeyIdentifier {
@@ -177,7 +179,7 @@ fn ca_certificate(
             authority_cert_issuer: None,
             authority_cert_serial_number: None,
         },
-        &name,
+        false,
     ));
     let tbs = TbsCertificate {
         version: Version::V3,
@@ -245,13 +247,13 @@ impl Authority {
         let uri =
             Ia5String::new(&request.claims.identity()).expect("a GitHub workflow URI is ASCII");
         let mut extensions = vec![
-            extension(&KeyUsage(KeyUsages::DigitalSignature.into()), &subject),
-            extension(&ExtendedKeyUsage(vec![CODE_SIGNING]), &subject),
+            extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true),
+            extension(&ExtendedKeyUsage(vec![CODE_SIGNING]), false),
             extension(
                 &SubjectKeyIdentifier(
                     OctetString::new(key_identifier(request.key)).expect("20 bytes"),
                 ),
-                &subject,
+                false,
             ),
             extension(
                 &AuthorityKeyIdentifier {
@@ -261,12 +263,12 @@ impl Authority {
                     authority_cert_issuer: None,
                     authority_cert_serial_number: None,
                 },
-                &subject,
+                false,
             ),
             // An empty subject makes the SAN critical (RFC 5280 §4.2.1.6).
             extension(
                 &SubjectAltName(vec![GeneralName::UniformResourceIdentifier(uri)]),
-                &subject,
+                true,
             ),
         ];
         for (number, value) in request.claims.fulcio_extensions() {
@@ -312,7 +314,7 @@ impl Authority {
         tbs.extensions
             .as_mut()
             .expect("extensions were set above")
-            .push(extension(&list, &tbs.subject.clone()));
+            .push(extension(&list, false));
         sign(tbs, &issuer.key)
     }
 }

@@ -190,7 +190,8 @@ pub struct Instance {
 
 /// Everything about one entry that is fixed before the tree exists.
 struct Prepared {
-    bundle_parts: (DerCertificate, DsseEnvelope),
+    certificate: DerCertificate,
+    envelope: DsseEnvelope,
     body: Vec<u8>,
     integrated_time: i64,
 }
@@ -372,7 +373,8 @@ impl Instance {
             Logged::BeforeValidity => not_before - jiff::SignedDuration::from_mins(1),
         };
         Prepared {
-            bundle_parts: (certificate, envelope),
+            certificate,
+            envelope,
             body,
             integrated_time: integrated_time.as_second(),
         }
@@ -387,7 +389,6 @@ impl Instance {
         tree: &MerkleTree,
         checkpoint: &str,
     ) -> MintedBundle {
-        let (certificate, envelope) = prepared.bundle_parts.clone();
         let set =
             self.log
                 .signed_entry_timestamp(&prepared.body, prepared.integrated_time, log_index);
@@ -431,10 +432,10 @@ impl Instance {
         let bundle = Bundle::new(
             MediaType::Bundle0_3,
             VerificationMaterial::new(VerificationMaterialContent::Certificate(
-                CertificateContent::new(certificate),
+                CertificateContent::new(prepared.certificate.clone()),
             ))
             .with_tlog_entries(vec![entry]),
-            SignatureContent::DsseEnvelope(envelope),
+            SignatureContent::DsseEnvelope(prepared.envelope.clone()),
         );
         MintedBundle {
             name: request.name.clone(),

@@ -367,3 +367,47 @@ fn claim_knobs_show_up_as_the_claims_that_differ() {
         Some("private")
     );
 }
+
+#[test]
+fn leaf_certificates_are_shaped_like_fulcio_ones() {
+    use der::Decode;
+    let instance = Instance::new(1);
+    let minted = instance.mint(&request(default_claims()));
+    let der = minted.bundle.signing_certificate().unwrap();
+    let certificate = x509_cert::Certificate::from_der(der.as_bytes()).unwrap();
+    let tbs = &certificate.tbs_certificate;
+    assert!(
+        tbs.subject.0.is_empty(),
+        "Fulcio leaves have an empty subject"
+    );
+    let extensions: Vec<(String, bool)> = tbs
+        .extensions
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| (e.extn_id.to_string(), e.critical))
+        .collect();
+    let critical: Vec<&str> = extensions
+        .iter()
+        .filter(|(_, critical)| *critical)
+        .map(|(oid, _)| oid.as_str())
+        .collect();
+    // Key usage and the SAN (the subject is empty); nothing else.
+    assert_eq!(critical, ["2.5.29.15", "2.5.29.17"]);
+    let fulcio: Vec<&str> = extensions
+        .iter()
+        .filter_map(|(oid, _)| oid.strip_prefix("1.3.6.1.4.1.57264.1."))
+        .collect();
+    assert_eq!(
+        fulcio,
+        [
+            "1", "2", "3", "4", "5", "6", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17",
+            "18", "19", "20", "21", "22"
+        ]
+    );
+    // The embedded SCT list comes last, so the precertificate is the rest.
+    assert_eq!(extensions.last().unwrap().0, "1.3.6.1.4.1.11129.2.4.2");
+    let validity =
+        tbs.validity.not_after.to_unix_duration() - tbs.validity.not_before.to_unix_duration();
+    assert_eq!(validity.as_secs(), 600);
+}

@@ -560,5 +560,9 @@ fn a_generated_workload_passes_its_own_policy_end_to_end() {
     let summary: serde_json::Value =
         serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["verified"], 60, "{summary}");
-    assert_eq!(summary["violations"], 0, "{summary}");
+    assert_eq!(summary["packages"], 61, "{summary}");
+    assert_eq!(summary["other_pass"], 1, "the root package: {summary}");
+    for count in ["violations", "missing", "errors", "exempt"] {
+        assert_eq!(summary[count], 0, "{count}: {summary}");
+    }
 }
