@@ -37,6 +37,7 @@ use super::keys::{sha256, KeyPair, Seed};
 
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1";
 
 /// The subject of the CA certificates, also written into the trusted root.
@@ -77,6 +78,9 @@ pub(crate) struct LeafRequest<'a> {
     pub(crate) claims: &'a Claims,
     /// When the CT log saw the precertificate (milliseconds since the epoch).
     pub(crate) sct_timestamp_ms: u64,
+    /// The CT log that signs the embedded SCT; `None` for an instance
+    /// without one (GitHub's Fulcio embeds no SCT).
+    pub(crate) ct_log: Option<&'a KeyPair>,
 }
 
 /// A certificate key identifier: the first 160 bits of the SHA-256 of the
@@ -142,7 +146,7 @@ fn sign(tbs: TbsCertificate, issuer_key: &KeyPair) -> Vec<u8> {
     .expect("certificate encodes")
 }
 
-fn ca_certificate(
+pub(crate) fn ca_certificate(
     key: KeyPair,
     name: Name,
     issuer: Option<&CaCertificate>,
@@ -206,7 +210,51 @@ fn ca_certificate(
     }
 }
 
-fn ca_name(common_name: &str) -> Name {
+/// A timestamping certificate (critical `timeStamping` EKU, as RFC 3161
+/// §2.3 requires) for `key`, issued by `issuer`.
+pub(crate) fn timestamping_certificate(
+    key: &KeyPair,
+    common_name: &str,
+    issuer: &CaCertificate,
+    serial_bytes: [u8; 20],
+    validity: (jiff::Timestamp, jiff::Timestamp),
+) -> Vec<u8> {
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: serial(serial_bytes),
+        signature: ecdsa_sha256(),
+        issuer: issuer.name.clone(),
+        validity: Validity {
+            not_before: utc(validity.0),
+            not_after: utc(validity.1),
+        },
+        subject: ca_name(common_name),
+        subject_public_key_info: spki(key),
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(vec![
+            extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true),
+            extension(&ExtendedKeyUsage(vec![TIME_STAMPING]), true),
+            extension(
+                &SubjectKeyIdentifier(OctetString::new(key_identifier(key)).expect("20 bytes")),
+                false,
+            ),
+            extension(
+                &AuthorityKeyIdentifier {
+                    key_identifier: Some(
+                        OctetString::new(issuer.key_identifier.clone()).expect("20 bytes"),
+                    ),
+                    authority_cert_issuer: None,
+                    authority_cert_serial_number: None,
+                },
+                false,
+            ),
+        ]),
+    };
+    sign(tbs, &issuer.key)
+}
+
+pub(crate) fn ca_name(common_name: &str) -> Name {
     Name::from_str(&format!("CN={common_name},O={CA_ORGANIZATION}"))
         .expect("a valid distinguished name")
 }
@@ -240,8 +288,8 @@ impl Authority {
     }
 
     /// Issue a leaf certificate like Fulcio does for a GitHub Actions
-    /// identity token, with an SCT from `ct_log` embedded.
-    pub(crate) fn issue_leaf(&self, request: &LeafRequest<'_>, ct_log: &KeyPair) -> Vec<u8> {
+    /// identity token, with an SCT from the request's CT log embedded.
+    pub(crate) fn issue_leaf(&self, request: &LeafRequest<'_>) -> Vec<u8> {
         let issuer = &self.intermediate;
         let subject = Name::default();
         let uri =
@@ -296,6 +344,9 @@ impl Authority {
             issuer_unique_id: None,
             subject_unique_id: None,
             extensions: Some(extensions),
+        };
+        let Some(ct_log) = request.ct_log else {
+            return sign(tbs, &issuer.key);
         };
         // The precertificate TBS is the final one without the SCT list, which
         // comes last: signing it now and appending the list gives exactly the

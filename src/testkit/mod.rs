@@ -8,7 +8,13 @@
 //! - a CT log key that signs a real precertificate SCT embedded in every leaf;
 //! - a Rekor-like log: `dsse` v0.0.1 entries in an RFC 6962 Merkle tree,
 //!   with inclusion proofs, a signed checkpoint and a SET per entry;
+//! - an RFC 3161 timestamp authority;
 //! - the matching `trusted_root.json` ([`Instance::trusted_root_json`]).
+//!
+//! An instance is of one of two [`Kind`]s: like Sigstore's public-good
+//! instance (the log's SET dates each signature, every leaf carries an SCT)
+//! or like GitHub's instance for private repositories (no transparency or
+//! CT log; an RFC 3161 timestamp dates each signature).
 //!
 //! [`Instance::mint`] and [`Instance::mint_batch`] turn a crate (name,
 //! version, `.crate` SHA-256) and its build [`Claims`] into a v0.3 bundle
@@ -20,8 +26,7 @@
 //! Everything is deterministic: keys come from seeded ChaCha20 streams,
 //! ECDSA uses RFC 6979 nonces and every time derives from the instance's
 //! base time (never the clock). The same seed and requests give the same
-//! bytes. There is no RFC 3161 timestamp authority: the log's SET is the
-//! signing time, as for public-good Rekor v1 bundles.
+//! bytes.
 
 mod ca;
 mod claims;
@@ -31,16 +36,18 @@ mod keys;
 mod log;
 mod statement;
 mod trusted_root;
+mod tsa;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use sigstore_types::bundle::{
     CertificateContent, CheckpointData, InclusionPromise, InclusionProof, KindVersion, LogId,
-    SignatureContent, TransparencyLogEntry, VerificationMaterial, VerificationMaterialContent,
+    Rfc3161Timestamp, SignatureContent, TimestampVerificationData, TransparencyLogEntry,
+    VerificationMaterial, VerificationMaterialContent,
 };
 use sigstore_types::{
     Bundle, CanonicalizedBody, DerCertificate, DsseEnvelope, DsseSignature, KeyId, LogIndex,
-    LogKeyId, MediaType, PayloadBytes, Sha256Hash, SignatureBytes, SignedTimestamp,
+    LogKeyId, MediaType, PayloadBytes, Sha256Hash, SignatureBytes, SignedTimestamp, TimestampToken,
 };
 
 pub use claims::{Claims, SignerWorkflow, GITHUB_ACTIONS_ISSUER};
@@ -49,6 +56,7 @@ pub use statement::{cargo_purl, SLSA_PROVENANCE_V1, STATEMENT_TYPE};
 use ca::{Authority, LeafRequest};
 use keys::{KeyPair, Seed};
 use log::{Log, MerkleTree};
+use tsa::TimestampAuthority;
 
 /// The base time of an instance unless another is given: every certificate,
 /// SCT and log entry is dated from it, so bundles are identical whenever
@@ -63,6 +71,21 @@ pub const PRIOR_LOG_ENTRIES: u64 = 3;
 const FULCIO_URL: &str = "https://fulcio.testkit.invalid";
 const REKOR_URL: &str = "https://rekor.testkit.invalid";
 const CTFE_URL: &str = "https://ctfe.testkit.invalid/testkit";
+const TSA_URL: &str = "https://timestamp.testkit.invalid/api/v1/timestamp";
+
+/// Which Sigstore deployment an instance is like.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// Like Sigstore's public-good instance: every bundle has a log entry
+    /// whose SET dates the signature, every leaf an embedded SCT; the root
+    /// lists the CA, the log, the CT log and the TSA.
+    #[default]
+    PublicGood,
+    /// Like GitHub's instance for private repositories: no log entry and no
+    /// SCT; an RFC 3161 timestamp dates the signature; the root lists only
+    /// the CA and the TSA.
+    GitHub,
+}
 const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 
 /// How a bundle is made wrong.
@@ -70,7 +93,8 @@ const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+
 pub struct Faults {
     /// The statement's subject digest, instead of the crate's SHA-256.
     pub subject_sha256: Option<[u8; 32]>,
-    /// When the log says it saw the entry, relative to the certificate.
+    /// When the signature was dated (by the log, or by the TSA), relative
+    /// to the certificate.
     pub logged: Logged,
     /// The leaf is issued by a CA with the same names but other keys, absent
     /// from the trusted root.
@@ -79,7 +103,8 @@ pub struct Faults {
     pub tamper: Option<Tamper>,
 }
 
-/// When the log integrated the entry, relative to the leaf's validity.
+/// When the log integrated the entry (or the TSA dated the signature),
+/// relative to the leaf's validity.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Logged {
     /// A few seconds after the certificate was issued, as always happens.
@@ -91,7 +116,9 @@ pub enum Logged {
     BeforeValidity,
 }
 
-/// What is changed after the log signed it.
+/// What is changed after the log or the TSA signed it. The log variants
+/// need an instance of [`Kind::PublicGood`], [`Tamper::Timestamp`] one of
+/// [`Kind::GitHub`]; minting panics otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tamper {
     /// The entry body (its payload hash), so SET and inclusion proof no longer match it.
@@ -102,6 +129,8 @@ pub enum Tamper {
     CheckpointSignature,
     /// The integrated time, which the SET covers.
     IntegratedTime,
+    /// The signature of the RFC 3161 timestamp token.
+    Timestamp,
 }
 
 /// One crate to mint a bundle for.
@@ -180,51 +209,77 @@ impl MintedBundle {
 /// The private Sigstore instance.
 #[derive(Debug, Clone)]
 pub struct Instance {
+    kind: Kind,
     seed: Seed,
     base_time: jiff::Timestamp,
     authority: Authority,
     untrusted_authority: Authority,
     ct_log: KeyPair,
     log: Log,
+    tsa: TimestampAuthority,
 }
 
 /// Everything about one entry that is fixed before the tree exists.
 struct Prepared {
     certificate: DerCertificate,
     envelope: DsseEnvelope,
+    /// The `dsse` log entry body ([`Kind::PublicGood`]).
     body: Vec<u8>,
     integrated_time: i64,
+    /// The RFC 3161 timestamp token ([`Kind::GitHub`]).
+    timestamp: Option<Vec<u8>>,
 }
 
 impl Instance {
-    /// The instance of `seed`, dated from [`DEFAULT_BASE_TIME`].
+    /// The public-good-like instance of `seed`, dated from [`DEFAULT_BASE_TIME`].
     pub fn new(seed: u64) -> Self {
-        Self::with_base_time(
-            seed,
-            DEFAULT_BASE_TIME
-                .parse()
-                .expect("the default base time parses"),
-        )
+        Self::with_options(seed, Kind::PublicGood, default_base_time())
     }
 
-    /// The instance of `seed`, dated from `base_time`: CA, CT and log keys
-    /// are valid from a year before it; bundle `i` of a batch is signed at
-    /// `base_time + i` seconds.
+    /// The GitHub-like instance of `seed`, dated from [`DEFAULT_BASE_TIME`].
+    pub fn github(seed: u64) -> Self {
+        Self::with_options(seed, Kind::GitHub, default_base_time())
+    }
+
+    /// The public-good-like instance of `seed`, dated from `base_time`.
     pub fn with_base_time(seed: u64, base_time: jiff::Timestamp) -> Self {
+        Self::with_options(seed, Kind::PublicGood, base_time)
+    }
+
+    /// The instance of `seed` and `kind`, dated from `base_time`: CA, CT,
+    /// log and TSA keys are valid from a year before it; bundle `i` of a
+    /// batch is signed at `base_time + i` seconds. Instances of the two
+    /// kinds never share keys.
+    pub fn with_options(seed: u64, kind: Kind, base_time: jiff::Timestamp) -> Self {
         let seed = Seed::new(seed);
+        let prefix = match kind {
+            Kind::PublicGood => "",
+            Kind::GitHub => "github/",
+        };
         let keys_from = base_time - jiff::SignedDuration::from_hours(24 * 365);
         let tree_id = u64::from_be_bytes(seed.bytes::<8>("rekor/tree-id")) >> 1;
         Self {
-            authority: Authority::new(&seed, "fulcio", keys_from),
-            untrusted_authority: Authority::new(&seed, "untrusted-fulcio", keys_from),
+            kind,
+            authority: Authority::new(&seed, &format!("{prefix}fulcio"), keys_from),
+            untrusted_authority: Authority::new(
+                &seed,
+                &format!("{prefix}untrusted-fulcio"),
+                keys_from,
+            ),
             ct_log: seed.key("ctfe"),
             log: Log {
                 key: seed.key("rekor"),
                 tree_id,
             },
+            tsa: TimestampAuthority::new(&seed, &format!("{prefix}tsa"), keys_from),
             seed,
             base_time,
         }
+    }
+
+    /// Which deployment this instance is like.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
     /// The base time bundles are dated from.
@@ -233,19 +288,26 @@ impl Instance {
     }
 
     /// The `trusted_root.json` that verifies this instance's bundles: the
-    /// CA chain (intermediate, then root), the log key and the CT log key,
-    /// with their log IDs and validity windows. Pretty JSON, final newline.
+    /// CA chain (intermediate, then root) and the TSA chain (leaf, then
+    /// root), and for [`Kind::PublicGood`] the log key and the CT log key
+    /// with their log IDs, all with validity windows. Pretty JSON, final
+    /// newline.
     pub fn trusted_root_json(&self) -> String {
         use trusted_root::*;
         let start = self.authority.not_before;
+        let public_good = self.kind == Kind::PublicGood;
         let root = TrustedRootJson {
             media_type: TRUSTED_ROOT_MEDIA_TYPE,
-            tlogs: vec![p256_log(
-                REKOR_URL,
-                self.log.key.spki_der(),
-                &self.log.log_id(),
-                start,
-            )],
+            tlogs: if public_good {
+                vec![p256_log(
+                    REKOR_URL,
+                    self.log.key.spki_der(),
+                    &self.log.log_id(),
+                    start,
+                )]
+            } else {
+                Vec::new()
+            },
             certificate_authorities: vec![CertificateAuthority {
                 subject: Subject {
                     organization: ca::CA_ORGANIZATION.to_string(),
@@ -263,12 +325,33 @@ impl Instance {
                     end: None,
                 },
             }],
-            ctlogs: vec![p256_log(
-                CTFE_URL,
-                self.ct_log.spki_der(),
-                &self.ct_log.key_id(),
-                start,
-            )],
+            ctlogs: if public_good {
+                vec![p256_log(
+                    CTFE_URL,
+                    self.ct_log.spki_der(),
+                    &self.ct_log.key_id(),
+                    start,
+                )]
+            } else {
+                Vec::new()
+            },
+            timestamp_authorities: vec![CertificateAuthority {
+                subject: Subject {
+                    organization: ca::CA_ORGANIZATION.to_string(),
+                    common_name: tsa::TSA_LEAF_COMMON_NAME.to_string(),
+                },
+                uri: TSA_URL.to_string(),
+                cert_chain: CertChain {
+                    certificates: vec![
+                        RawBytes::new(&self.tsa.leaf_der),
+                        RawBytes::new(&self.tsa.root.der),
+                    ],
+                },
+                valid_for: ValidFor {
+                    start: self.tsa.not_before.to_string(),
+                    end: None,
+                },
+            }],
         };
         let mut json = serde_json::to_string_pretty(&root).expect("a trusted root serializes");
         json.push('\n');
@@ -288,6 +371,9 @@ impl Instance {
     pub fn mint_batch(&self, requests: &[MintRequest]) -> Vec<MintedBundle> {
         if requests.is_empty() {
             return Vec::new();
+        }
+        for request in requests {
+            self.check_tamper(request.faults.tamper);
         }
         let indexed: Vec<(usize, &MintRequest)> = requests.iter().enumerate().collect();
         let prepared = parallel_map(&indexed, |(index, request)| self.prepare(*index, request));
@@ -336,17 +422,15 @@ impl Instance {
         };
         let sct_timestamp_ms =
             u64::try_from(not_before.as_millisecond()).expect("testkit times are after 1970") + 250;
-        let certificate = authority.issue_leaf(
-            &LeafRequest {
-                key: &leaf_key,
-                serial: self.seed.bytes(&format!("{label}/serial")),
-                not_before,
-                not_after,
-                claims: &request.claims,
-                sct_timestamp_ms,
-            },
-            &self.ct_log,
-        );
+        let certificate = authority.issue_leaf(&LeafRequest {
+            key: &leaf_key,
+            serial: self.seed.bytes(&format!("{label}/serial")),
+            not_before,
+            not_after,
+            claims: &request.claims,
+            sct_timestamp_ms,
+            ct_log: (self.kind == Kind::PublicGood).then_some(&self.ct_log),
+        });
         let certificate = DerCertificate::new(certificate);
 
         let subject = request.faults.subject_sha256.unwrap_or(request.sha256);
@@ -367,20 +451,26 @@ impl Instance {
         let body =
             log::dsse_entry_body(&envelope_json, &payload, &signature, &certificate.to_pem());
 
-        let integrated_time = match request.faults.logged {
+        let signed_at = match request.faults.logged {
             Logged::WhileValid => not_before + jiff::SignedDuration::from_secs(3),
             Logged::AfterExpiry => not_after + jiff::SignedDuration::from_mins(1),
             Logged::BeforeValidity => not_before - jiff::SignedDuration::from_mins(1),
         };
+        let timestamp = (self.kind == Kind::GitHub).then(|| {
+            let serial = u64::from_be_bytes(self.seed.bytes(&format!("{label}/tsa-serial")));
+            self.tsa.timestamp(&signature, signed_at, serial >> 1)
+        });
         Prepared {
             certificate,
             envelope,
             body,
-            integrated_time: integrated_time.as_second(),
+            integrated_time: signed_at.as_second(),
+            timestamp,
         }
     }
 
-    /// The log entry with its proof, SET and checkpoint, and the bundle.
+    /// The bundle: with its log entry (proof, SET and checkpoint) for
+    /// [`Kind::PublicGood`], with its RFC 3161 timestamp for [`Kind::GitHub`].
     fn finish(
         &self,
         log_index: u64,
@@ -389,6 +479,55 @@ impl Instance {
         tree: &MerkleTree,
         checkpoint: &str,
     ) -> MintedBundle {
+        let mut material = VerificationMaterial::new(VerificationMaterialContent::Certificate(
+            CertificateContent::new(prepared.certificate.clone()),
+        ));
+        match &prepared.timestamp {
+            Some(token) => {
+                let mut token = token.clone();
+                if request.faults.tamper == Some(Tamper::Timestamp) {
+                    // The token ends with the signer's signature value.
+                    let last = token.len() - 1;
+                    token[last] ^= 0x01;
+                }
+                material =
+                    material.with_timestamp_verification_data(TimestampVerificationData::new(
+                        vec![Rfc3161Timestamp::new(TimestampToken::new(token))],
+                    ));
+            }
+            None => {
+                material = material.with_tlog_entries(vec![self.log_entry(
+                    log_index,
+                    request.faults.tamper,
+                    prepared,
+                    tree,
+                    checkpoint,
+                )]);
+            }
+        }
+        let bundle = Bundle::new(
+            MediaType::Bundle0_3,
+            material,
+            SignatureContent::DsseEnvelope(prepared.envelope.clone()),
+        );
+        MintedBundle {
+            name: request.name.clone(),
+            version: request.version.clone(),
+            bundle,
+            identity: request.claims.identity(),
+            issuer: request.claims.issuer.clone(),
+        }
+    }
+
+    /// The `dsse` log entry with its inclusion proof, checkpoint and SET.
+    fn log_entry(
+        &self,
+        log_index: u64,
+        tamper: Option<Tamper>,
+        prepared: &Prepared,
+        tree: &MerkleTree,
+        checkpoint: &str,
+    ) -> TransparencyLogEntry {
         let set =
             self.log
                 .signed_entry_timestamp(&prepared.body, prepared.integrated_time, log_index);
@@ -396,8 +535,8 @@ impl Instance {
         let mut checkpoint = checkpoint.to_string();
         let mut body = prepared.body.clone();
         let mut integrated_time = prepared.integrated_time;
-        match request.faults.tamper {
-            None => {}
+        match tamper {
+            None | Some(Tamper::Timestamp) => {}
             Some(Tamper::LogEntryBody) => {
                 body = tamper_payload_hash(&body);
             }
@@ -412,7 +551,7 @@ impl Instance {
             Some(Tamper::IntegratedTime) => integrated_time -= 3600,
         }
         let index = LogIndex::new(log_index).expect("a batch index fits the log");
-        let entry = TransparencyLogEntry::new(
+        TransparencyLogEntry::new(
             index,
             LogId::new(LogKeyId::new(self.log.log_id().to_vec())),
             KindVersion::DsseV001,
@@ -428,23 +567,28 @@ impl Instance {
             tree.size(),
             proof_hashes,
             CheckpointData::new(checkpoint).expect("our checkpoint parses"),
-        ));
-        let bundle = Bundle::new(
-            MediaType::Bundle0_3,
-            VerificationMaterial::new(VerificationMaterialContent::Certificate(
-                CertificateContent::new(prepared.certificate.clone()),
-            ))
-            .with_tlog_entries(vec![entry]),
-            SignatureContent::DsseEnvelope(prepared.envelope.clone()),
-        );
-        MintedBundle {
-            name: request.name.clone(),
-            version: request.version.clone(),
-            bundle,
-            identity: request.claims.identity(),
-            issuer: request.claims.issuer.clone(),
-        }
+        ))
     }
+
+    /// A tampering that this kind of instance has nothing to apply to is a
+    /// mistake in the test that asks for it.
+    fn check_tamper(&self, tamper: Option<Tamper>) {
+        let needs = match tamper {
+            None => return,
+            Some(Tamper::Timestamp) => Kind::GitHub,
+            Some(_) => Kind::PublicGood,
+        };
+        assert_eq!(
+            self.kind, needs,
+            "{tamper:?} needs an instance of kind {needs:?}: this one has no such material"
+        );
+    }
+}
+
+fn default_base_time() -> jiff::Timestamp {
+    DEFAULT_BASE_TIME
+        .parse()
+        .expect("the default base time parses")
 }
 
 /// The body with its payload hash replaced by another valid-looking one.

@@ -411,3 +411,92 @@ fn leaf_certificates_are_shaped_like_fulcio_ones() {
         tbs.validity.not_after.to_unix_duration() - tbs.validity.not_before.to_unix_duration();
     assert_eq!(validity.as_secs(), 600);
 }
+
+fn github_failure(faults: Faults) -> VerifyFailure {
+    let instance = Instance::github(1);
+    let minted = instance.mint(&request(default_claims()).with_faults(faults));
+    verify_against(&root(&instance), &minted).expect_err("must not verify")
+}
+
+#[test]
+fn a_github_like_bundle_verifies_through_its_timestamp() {
+    let instance = Instance::github(1);
+    let root = root(&instance);
+    assert!(!root.requirements.transparency_log && !root.requirements.sct);
+    let minted = instance.mint(&request(default_claims()));
+    let material = &minted.bundle.verification_material;
+    assert!(material.tlog_entries.is_empty());
+    assert_eq!(
+        material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .len(),
+        1
+    );
+    let facts = verify_against(&root, &minted).unwrap();
+    assert_eq!(
+        facts.checks,
+        vec![
+            Check::BundleFormat,
+            Check::Timestamp,
+            Check::CertificateChain,
+            Check::Signature,
+            Check::Subject,
+            Check::Issuer,
+            Check::Identity,
+        ]
+    );
+    let signer = facts.signer.as_ref().unwrap();
+    let signed_at = facts.signed_at().unwrap();
+    assert!(signed_at > signer.not_before && signed_at < signer.not_after);
+    assert_eq!(
+        signer.claims.source_repository_uri.as_deref(),
+        Some("https://github.com/serde-rs/serde")
+    );
+
+    // Neither the public-good-like instance of the same seed, nor GitHub's
+    // real instance, accepts it; nor does its root accept public-good-like bundles.
+    assert!(verify_against(&self::root(&Instance::new(1)), &minted).is_err());
+    let github = TrustRoot::embedded(Public::GitHub).unwrap();
+    let failure = verify_against(&github, &minted).unwrap_err();
+    assert!(
+        matches!(failure.check, Check::Timestamp | Check::CertificateChain),
+        "{failure}"
+    );
+    let public_good_like = Instance::new(1).mint(&request(default_claims()));
+    assert!(verify_against(&root, &public_good_like).is_err());
+}
+
+#[test]
+fn github_like_faults_fail_the_check_they_break() {
+    let failure = github_failure(Faults {
+        tamper: Some(Tamper::Timestamp),
+        ..Faults::default()
+    });
+    assert_eq!(failure.check, Check::Timestamp, "{failure}");
+    let failure = github_failure(Faults {
+        logged: Logged::AfterExpiry,
+        ..Faults::default()
+    });
+    assert_eq!(failure.check, Check::CertificateChain, "{failure}");
+    assert!(failure.message.contains("CertExpired"), "{failure}");
+    let failure = github_failure(Faults {
+        untrusted_ca: true,
+        ..Faults::default()
+    });
+    assert_eq!(failure.check, Check::CertificateChain, "{failure}");
+    let failure = github_failure(Faults {
+        subject_sha256: Some([0x22; 32]),
+        ..Faults::default()
+    });
+    assert_eq!(failure.check, Check::Subject, "{failure}");
+}
+
+#[test]
+#[should_panic(expected = "needs an instance of kind PublicGood")]
+fn tampering_with_a_log_an_instance_lacks_is_a_test_mistake() {
+    Instance::github(1).mint(&request(default_claims()).with_faults(Faults {
+        tamper: Some(Tamper::InclusionProof),
+        ..Faults::default()
+    }));
+}

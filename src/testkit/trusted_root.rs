@@ -8,9 +8,12 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct TrustedRootJson {
     pub(crate) media_type: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) tlogs: Vec<TransparencyLog>,
     pub(crate) certificate_authorities: Vec<CertificateAuthority>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) ctlogs: Vec<TransparencyLog>,
+    pub(crate) timestamp_authorities: Vec<CertificateAuthority>,
 }
 
 #[derive(Serialize)]

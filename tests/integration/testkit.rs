@@ -566,3 +566,44 @@ fn a_generated_workload_passes_its_own_policy_end_to_end() {
         assert_eq!(summary[count], 0, "{count}: {summary}");
     }
 }
+
+#[test]
+fn a_github_like_bundle_verifies_through_the_binary_by_its_timestamp() {
+    let dir = TestDir::new();
+    let instance = Instance::github(12);
+    let minted = instance.mint(&request(claims()));
+    let run = verify(
+        &dir,
+        &instance,
+        &minted,
+        &minted.identity,
+        true,
+        &["--format", "json"],
+    )
+    .expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        value["facts"]["checks"],
+        serde_json::json!([
+            "bundle-format",
+            "timestamp",
+            "certificate-chain",
+            "signature",
+            "subject",
+            "issuer",
+            "identity"
+        ])
+    );
+    assert_eq!(value["facts"]["log_entries"], serde_json::json!([]));
+
+    let tampered = instance.mint(&request(claims()).with_faults(Faults {
+        tamper: Some(Tamper::Timestamp),
+        ..Faults::default()
+    }));
+    let run = verify(&dir, &instance, &tampered, &tampered.identity, true, &[]).expect_code(1);
+    assert!(
+        run.stderr.contains("timestamp check failed"),
+        "{}",
+        run.stderr
+    );
+}
