@@ -366,8 +366,14 @@ impl Instance {
     }
 
     /// Mint a bundle for every request, all in one log: one Merkle tree, one
-    /// signed checkpoint, an inclusion proof and SET per entry. The work is
+    /// signed checkpoint, an inclusion proof and SET per entry (or, for a
+    /// GitHub-like instance, an RFC 3161 timestamp per bundle). The work is
     /// spread over the available cores; the output does not depend on how.
+    ///
+    /// # Panics
+    ///
+    /// When a request asks for a [`Tamper`] this kind of instance has no
+    /// material for, or its claims make a SAN URI that is not ASCII.
     pub fn mint_batch(&self, requests: &[MintRequest]) -> Vec<MintedBundle> {
         if requests.is_empty() {
             return Vec::new();
@@ -378,6 +384,8 @@ impl Instance {
         let indexed: Vec<(usize, &MintRequest)> = requests.iter().enumerate().collect();
         let prepared = parallel_map(&indexed, |(index, request)| self.prepare(*index, request));
 
+        // The log's view of the batch (a GitHub-like instance has no log
+        // and uses none of it; building it anyway keeps one code path).
         let mut leaves: Vec<Sha256Hash> = (0..PRIOR_LOG_ENTRIES)
             .map(|i| sigstore_merkle::hash_leaf(format!("testkit prior entry {i}").as_bytes()))
             .collect();
