@@ -138,6 +138,8 @@ pub enum Command {
     Fetch(crate::fetch::command::FetchArgs),
     /// Manage the Sigstore trust roots.
     TrustRoot(crate::trust::tuf::TrustRootArgs),
+    /// Show the whole evidence chain behind one package's outcome.
+    Explain(crate::explain::ExplainArgs),
 }
 
 #[derive(Args, Debug)]
@@ -226,6 +228,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Policy(args)) => crate::policy::command::run(&cli.global, &args),
         Some(Command::Fetch(args)) => crate::fetch::command::run(&cli.global, &args),
         Some(Command::TrustRoot(args)) => crate::trust::tuf::run_command(&cli.global, &args),
+        Some(Command::Explain(args)) => crate::explain::run(&cli.global, &args),
         None => crate::check::command::run(&cli.global, &cli.check),
     }
 }

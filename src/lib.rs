@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod evaluate;
 pub mod evidence;
+pub mod explain;
 pub mod fetch;
 pub mod http;
 pub mod lockfile;

@@ -35,6 +35,10 @@ pub struct Run {
     /// Offline, the packages some source had no cached answer for, with the fix.
     pub missing_from_cache: Option<String>,
     pub now: jiff::Timestamp,
+    /// What each source answered, per package of the inventory, in its
+    /// order (empty for packages no source was asked about): whether the
+    /// answer came from the cache is what `explain` shows.
+    pub source_outcomes: Vec<Vec<fetch::SourceOutcome>>,
 }
 
 /// Something a run noticed that changes no outcome.
@@ -101,11 +105,13 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
 
     let verified = fetch::verify_all(&report.packages, &roots);
     let mut evidence = vec![Evidence::default(); inventory.packages.len()];
+    let mut source_outcomes = vec![Vec::new(); inventory.packages.len()];
     for ((position, fetched), mut found) in
         positions.into_iter().zip(&report.packages).zip(verified)
     {
         add_offline_gaps(fetched, &mut found);
         evidence[position] = found;
+        source_outcomes[position] = fetched.outcomes.clone();
     }
     let evaluation = evaluate(&policy, inventory.packages.iter().zip(evidence.iter()), now);
     Ok(Run {
@@ -118,6 +124,7 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
         notes,
         missing_from_cache,
         now,
+        source_outcomes,
     })
 }
 

@@ -5,10 +5,14 @@ mod check;
 mod conformance;
 mod duplicated_fields;
 #[cfg(feature = "testkit")]
+mod explain;
+#[cfg(feature = "testkit")]
 mod fetching;
 mod fixtures;
 mod harness;
 mod inventory;
+#[cfg(feature = "testkit")]
+mod minted;
 #[cfg(feature = "testkit")]
 mod offline;
 mod policy;
