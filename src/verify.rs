@@ -453,9 +453,14 @@ fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> 
 ///    URI or otherName SAN of the certificate (our code: the library cannot
 ///    read otherName SANs).
 ///
-/// Before the library runs, a Rekor v2 entry whose inclusion proof repeats
-/// the entry's log index or the checkpoint's tree size and root hash with
-/// other values is rejected as malformed ([`check_duplicated_fields`]).
+/// Before the library runs, a bundle whose inclusion proof repeats the
+/// entry's log index (Rekor v2) or the checkpoint's tree size and root hash
+/// with other values, or whose Rekor v2 entry states an integrated time, is
+/// rejected as malformed ([`check_duplicated_fields`]); so is a bundle with
+/// log entries checked against a root that lists no transparency log (the
+/// entries could not be verified). After it, every entry's checkpoint must
+/// be signed by the log the entry names, valid at the signing times
+/// ([`check_log_binding`]).
 ///
 /// The root decides which of the optional services must have been checked;
 /// the result flags are re-checked here so that a policy mistake fails closed.
@@ -466,6 +471,17 @@ pub fn verify_bundle(
     signer: &SignerCheck,
 ) -> Result<VerifiedFacts, VerifyFailure> {
     check_duplicated_fields(bundle)?;
+    if !bundle.verification_material.tlog_entries.is_empty() && !root.requirements.transparency_log
+    {
+        // A proof that is present but cannot be checked is not ignored.
+        return Err(VerifyFailure::new(
+            Check::TransparencyLog,
+            format!(
+                "the bundle has transparency-log entries, and trust root {} lists no transparency log to verify them against",
+                root.name
+            ),
+        ));
+    }
     let verifier = root.verifier();
     let (result, key_bundle) = match signer {
         SignerCheck::Certificate { issuer, .. } => {
@@ -508,6 +524,9 @@ pub fn verify_bundle(
     }
     if !key_bundle && must.sct && !result.sct_verified() {
         return Err(VerifyFailure::new(Check::Sct, "the SCT was not verified"));
+    }
+    if must.transparency_log {
+        check_log_binding(root, bundle, result.verified_timestamps())?;
     }
 
     let signer_facts = if key_bundle {
@@ -641,37 +660,50 @@ pub fn verify_with_roots(
 
 /// Reject a bundle whose duplicated fields disagree.
 ///
-/// A Rekor v2 inclusion proof carries its own log index, tree size and root
-/// hash, which the library treats as unauthenticated and ignores in favour
-/// of the entry's log index and the signed checkpoint. A bundle in which the
-/// copies differ was not produced by a log; it is malformed, and rejected
-/// (as sigstore-python does) rather than silently half-read. Checks, per
-/// Rekor v2 entry with a proof:
-/// 1. the proof's log index equals the entry's;
-/// 2. the proof's tree size equals the checkpoint's;
-/// 3. the proof's root hash equals the checkpoint's.
+/// An inclusion proof carries its own copies of values the signed
+/// checkpoint (and, for Rekor v2, the entry) also states. The library
+/// treats some copies as unauthenticated and ignores them in favour of the
+/// signed ones; a bundle in which the copies differ was not produced by a
+/// log: it is malformed, and rejected (as sigstore-python does) rather than
+/// silently half-read. Checks, per log entry:
+/// 1. Rekor v2: the proof's log index equals the entry's;
+/// 2. the proof's tree size equals the checkpoint's (Rekor v1 too: its
+///    Merkle check uses the proof's tree size, which for some leaf positions
+///    gives the same root for several sizes, so only this binds it);
+/// 3. the proof's root hash equals the checkpoint's;
+/// 4. Rekor v2: the entry carries no integrated time (v2 logs do not
+///    state one; a time that appears is not the log's and would otherwise be
+///    reported as the entry's).
 ///
-/// Rekor v1 proofs are not compared with the entry: their log index is the
-/// shard-local index while the entry's is global, and the library already
-/// binds their tree size and root hash through the proof and checkpoint.
+/// Rekor v1 proofs' log index is not compared with the entry's: it is the
+/// shard-local index while the entry's is global.
 pub fn check_duplicated_fields(bundle: &Bundle) -> Result<(), VerifyFailure> {
     use sigstore_types::KindVersion;
     for entry in &bundle.verification_material.tlog_entries {
-        if entry.kind_version != KindVersion::HashedRekordV002 {
-            continue;
-        }
-        let Some(proof) = &entry.inclusion_proof else {
-            continue;
-        };
+        let rekor_v2 = entry.kind_version == KindVersion::HashedRekordV002;
         let mismatch = |what: &str, proof_value: String, other: &str, other_value: String| {
             VerifyFailure::new(
                 Check::TransparencyLog,
                 format!(
-                    "malformed Rekor v2 entry: the inclusion proof's {what} ({proof_value}) differs from the {other}'s ({other_value})"
+                    "malformed {} entry: the inclusion proof's {what} ({proof_value}) differs from the {other}'s ({other_value})",
+                    if rekor_v2 { "Rekor v2" } else { "Rekor v1" }
                 ),
             )
         };
-        if proof.log_index != entry.log_index {
+        if rekor_v2 {
+            if let Some(time) = entry.integrated_time {
+                return Err(VerifyFailure::new(
+                    Check::TransparencyLog,
+                    format!(
+                        "malformed Rekor v2 entry: it carries an integrated time ({time}), which Rekor v2 logs never state"
+                    ),
+                ));
+            }
+        }
+        let Some(proof) = &entry.inclusion_proof else {
+            continue;
+        };
+        if rekor_v2 && proof.log_index != entry.log_index {
             return Err(mismatch(
                 "log index",
                 proof.log_index.to_string(),
@@ -696,6 +728,81 @@ pub fn check_duplicated_fields(bundle: &Bundle) -> Result<(), VerifyFailure> {
                     checkpoint.root_hash().to_hex(),
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Bind every log entry to the log it names, after the library accepted it.
+///
+/// The library verifies a checkpoint with any key of the root whose 4-byte
+/// hint matches one of its signatures, and, for Rekor v2 entries, neither
+/// looks up the log the entry names nor checks that log's validity window.
+/// Checks, per entry with a checkpoint (as sigstore-python and sigstore-go
+/// require):
+/// 1. the entry's log ID names a transparency log of the root whose key was
+///    valid at every verified signing time (listed at all, for a
+///    managed-key bundle without a signing time);
+/// 2. the checkpoint carries a valid signature by that log's key.
+pub fn check_log_binding(
+    root: &TrustRoot,
+    bundle: &Bundle,
+    signing_times: &[jiff::Timestamp],
+) -> Result<(), VerifyFailure> {
+    for entry in &bundle.verification_material.tlog_entries {
+        let Some(checkpoint) = entry
+            .inclusion_proof
+            .as_ref()
+            .and_then(|proof| proof.checkpoint.checkpoint())
+        else {
+            continue;
+        };
+        let log_id = &entry.log_id.key_id;
+        let unknown = |when: String| {
+            VerifyFailure::new(
+                Check::TransparencyLog,
+                format!("the entry names log {log_id}, which the trust root does not list{when}"),
+            )
+        };
+        // Managed-key bundles may carry no signing time: the log must then
+        // merely be listed (and have started).
+        let key = match signing_times {
+            [] => root
+                .trusted_root()
+                .rekor_key_for_log(log_id)
+                .map_err(|_| unknown(String::new()))?,
+            times => {
+                let mut key = None;
+                for &time in times {
+                    key = Some(
+                        root.trusted_root()
+                            .rekor_key_for_log_at(log_id, time)
+                            .map_err(|_| unknown(format!(" as valid at {time}")))?,
+                    );
+                }
+                key.expect("at least one time")
+            }
+        };
+        // The log's key ID starts with the key hint of its note signatures.
+        let key = sigstore_crypto::VerificationKey::from_spki(&key).map_err(|e| {
+            VerifyFailure::new(
+                Check::TransparencyLog,
+                format!("the key of log {log_id} does not parse: {e}"),
+            )
+        })?;
+        let Some(&[a, b, c, d]) = log_id.as_bytes().get(..4) else {
+            return Err(unknown(String::new()));
+        };
+        let hint = sigstore_types::KeyHint::new([a, b, c, d]);
+        let signed = checkpoint.signatures_by_key_hint(&hint).any(|signature| {
+            key.verify(checkpoint.signed_data(), &signature.signature)
+                .is_ok()
+        });
+        if !signed {
+            return Err(VerifyFailure::new(
+                Check::TransparencyLog,
+                format!("the checkpoint carries no valid signature by log {log_id}, which the entry names"),
+            ));
         }
     }
     Ok(())

@@ -1,6 +1,9 @@
-//! A Rekor v2 bundle whose inclusion proof disagrees with its entry or
-//! checkpoint is malformed and rejected, although the library alone would
-//! ignore the proof's copies of those fields.
+//! A bundle whose inclusion proof disagrees with its entry or checkpoint is
+//! malformed and rejected, although the library alone would ignore the
+//! proof's copies of those fields; so is a Rekor v2 entry that states an
+//! integrated time, names a log the root does not list (or lists as expired
+//! at signing time), and a bundle whose log entries are checked against a
+//! root with no transparency log.
 
 use crate::fixtures::{real_fixtures, sha256_of};
 use crate::harness::TestDir;
@@ -55,5 +58,156 @@ fn rekor_v2_proof_fields_must_equal_entry_and_checkpoint() {
             run.stderr
         );
         assert!(run.stderr.contains(words), "{field}: {}", run.stderr);
+    }
+}
+
+/// The Rekor v2 entry's own fields: an integrated time it should not have,
+/// a log ID the root does not list, and a log whose key had expired when
+/// the bundle was timestamped. The library alone accepts all three.
+#[test]
+fn rekor_v2_entries_are_bound_to_a_listed_log_and_state_no_time() {
+    let Some(root) = real_fixtures("rekor_v2_entries_are_bound_to_a_listed_log_and_state_no_time")
+    else {
+        return;
+    };
+    let case = root.join("conformance/bundle-verify/rekor2-happy-path");
+    let artifact = root.join("conformance/bundle-verify/a.txt");
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("bundle.sigstore.json")).unwrap())
+            .unwrap();
+    let trusted_root: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("trusted_root.json")).unwrap())
+            .unwrap();
+    let identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let dir = TestDir::new();
+    let verify = |bundle: &serde_json::Value, root: &serde_json::Value, name: &str| {
+        let bundle_path = dir.write(format!("{name}.json"), bundle.to_string());
+        let root_path = dir.write(format!("{name}.root.json"), root.to_string());
+        dir.command()
+            .arg("verify-bundle")
+            .arg("--bundle")
+            .arg(bundle_path)
+            .args(["--certificate-identity", identity])
+            .args([
+                "--certificate-oidc-issuer",
+                "https://token.actions.githubusercontent.com",
+            ])
+            .arg("--trusted-root")
+            .arg(root_path)
+            .arg(sha256_of(&artifact))
+            .run()
+    };
+    verify(&original, &trusted_root, "original").expect_code(0);
+    let entry = "/verificationMaterial/tlogEntries/0";
+
+    let mut timed = original.clone();
+    timed.pointer_mut(entry).unwrap()["integratedTime"] = serde_json::json!("1749729736");
+    let run = verify(&timed, &trusted_root, "timed").expect_code(1);
+    assert!(
+        run.stderr.contains("carries an integrated time"),
+        "{}",
+        run.stderr
+    );
+
+    let mut unknown = original.clone();
+    *unknown
+        .pointer_mut(&format!("{entry}/logId/keyId"))
+        .unwrap() = serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let run = verify(&unknown, &trusted_root, "unknown").expect_code(1);
+    assert!(
+        run.stderr.contains("which the trust root does not list"),
+        "{}",
+        run.stderr
+    );
+
+    let mut expired = trusted_root.clone();
+    for log in expired["tlogs"].as_array_mut().unwrap() {
+        log["publicKey"]["validFor"] =
+            serde_json::json!({"start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"});
+    }
+    let run = verify(&original, &expired, "expired").expect_code(1);
+    assert!(
+        run.stderr.contains("does not list as valid at"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[cfg(feature = "testkit")]
+mod minted {
+    use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
+    use cargo_verify_provenance::trust;
+
+    use crate::harness::{Run, TestDir};
+
+    const CHECKSUM: [u8; 32] = [0x4e; 32];
+
+    fn verify(dir: &TestDir, bundle: &serde_json::Value, root: &str, name: &str) -> Run {
+        let bundle_path = dir.write(format!("{name}.json"), bundle.to_string());
+        let root_path = dir.write(format!("{name}.root.json"), root);
+        dir.command()
+            .arg("verify-bundle")
+            .arg("--bundle")
+            .arg(bundle_path)
+            .arg("--trusted-root")
+            .arg(root_path)
+            .arg(format!("sha256:{}", hex::encode(CHECKSUM)))
+            .run()
+    }
+
+    fn minted() -> (Instance, serde_json::Value) {
+        let instance = Instance::new(73);
+        let minted = instance.mint(&MintRequest::new(
+            "serde",
+            "1.0.219",
+            CHECKSUM,
+            Claims::github("serde-rs/serde", "1.0.219"),
+        ));
+        let bundle = serde_json::from_str(&minted.to_json()).unwrap();
+        (instance, bundle)
+    }
+
+    /// A Rekor v1 proof whose tree size is not the checkpoint's: the Merkle
+    /// check alone accepts some such sizes (it did for this leaf position).
+    #[test]
+    fn a_rekor_v1_proof_must_have_the_checkpoint_tree_size() {
+        let dir = TestDir::new();
+        let (instance, original) = minted();
+        let root = instance.trusted_root_json();
+        verify(&dir, &original, &root, "original").expect_code(0);
+        let mut bundle = original.clone();
+        let size = bundle
+            .pointer_mut("/verificationMaterial/tlogEntries/0/inclusionProof/treeSize")
+            .unwrap();
+        let bumped = size.as_str().unwrap().parse::<u64>().unwrap() + 1;
+        *size = serde_json::json!(bumped.to_string());
+        let run = verify(&dir, &bundle, &root, "bumped").expect_code(1);
+        assert!(
+            run.stderr.contains("malformed Rekor v1 entry") && run.stderr.contains("tree size"),
+            "{}",
+            run.stderr
+        );
+    }
+
+    /// Log entries are proofs: checked against a root that lists no
+    /// transparency log (here: timestamp authorities only), they cannot be
+    /// verified, and the bundle is rejected rather than passed on its
+    /// certificate alone.
+    #[test]
+    fn log_entries_against_a_root_without_logs_are_rejected() {
+        let dir = TestDir::new();
+        let (instance, bundle) = minted();
+        let mut root: serde_json::Value =
+            serde_json::from_str(&instance.trusted_root_json()).unwrap();
+        let github: serde_json::Value =
+            serde_json::from_str(trust::Instance::GitHub.embedded_json()).unwrap();
+        root["tlogs"] = serde_json::json!([]);
+        root["timestampAuthorities"] = github["timestampAuthorities"].clone();
+        let run = verify(&dir, &bundle, &root.to_string(), "no-logs").expect_code(1);
+        assert!(
+            run.stderr.contains("lists no transparency log"),
+            "{}",
+            run.stderr
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Integration tests: one test binary driving the real `cargo-verify-provenance`
 //! binary (see `harness`), plus library-level tests over real fixtures.
 
+#[cfg(feature = "testkit")]
+mod adversarial;
 mod check;
 mod conformance;
 mod duplicated_fields;
