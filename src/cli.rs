@@ -140,6 +140,8 @@ pub enum Command {
     TrustRoot(crate::trust::tuf::TrustRootArgs),
     /// Show the whole evidence chain behind one package's outcome.
     Explain(crate::explain::ExplainArgs),
+    /// Show what changed in provenance between two lockfiles; downgrades fail.
+    Diff(crate::diff::DiffArgs),
 }
 
 #[derive(Args, Debug)]
@@ -229,6 +231,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Fetch(args)) => crate::fetch::command::run(&cli.global, &args),
         Some(Command::TrustRoot(args)) => crate::trust::tuf::run_command(&cli.global, &args),
         Some(Command::Explain(args)) => crate::explain::run(&cli.global, &args),
+        Some(Command::Diff(args)) => crate::diff::run(&cli.global, &args),
         None => crate::check::command::run(&cli.global, &cli.check),
     }
 }

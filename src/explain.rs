@@ -881,8 +881,15 @@ fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<
 /// package's own outcome gives the exit code.
 pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
     // A mistyped name fails before any fetching.
-    select(&load_inventory(global)?, &args.package)?;
-    let run = collect(global, &RunOptions::default())?;
+    let inventory = load_inventory(global)?;
+    select(&inventory, &args.package)?;
+    let run = collect(
+        global,
+        &RunOptions {
+            inventory: Some(inventory),
+            ..RunOptions::default()
+        },
+    )?;
     let index = select(&run.inventory, &args.package)?;
     let explanation = Explanation::new(&run, index);
     let mut stdout = std::io::stdout().lock();

@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod check;
 pub mod cli;
+pub mod diff;
 pub mod evaluate;
 pub mod evidence;
 pub mod explain;

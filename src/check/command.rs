@@ -15,6 +15,12 @@ pub struct CheckArgs {
     /// How the report is written on stdout: a table for people, JSON lines, or SARIF 2.1.0.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
+    /// Also compare provenance with this older lockfile (see `diff`): downgrades fail.
+    #[arg(long, value_name = "OLD.lock")]
+    pub baseline: Option<std::path::PathBuf>,
+    /// Changes to accept with --baseline.
+    #[command(flatten)]
+    pub accept: crate::diff::AcceptArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -28,6 +34,7 @@ pub enum MessageFormat {
 /// Run the whole job and report. Exit code: 0 pass, 1 violation, 2 error.
 pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     let run = collect(global, &RunOptions::default())?;
+    let diff = crate::diff::for_check(global, &run, args.baseline.as_deref(), &args.accept)?;
     let report = Report::from_run(&run);
     let color = match global.color {
         ColorChoice::Always => true,
@@ -65,6 +72,16 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         MessageFormat::Json => json::write(&report, &mut stdout).into_diagnostic()?,
         MessageFormat::Sarif => sarif::write(&report, &mut stdout).into_diagnostic()?,
     }
+    if let Some(diff) = &diff {
+        crate::diff::write_after_report(
+            diff,
+            args.message_format,
+            global.quiet,
+            &mut stdout,
+            &mut stderr,
+        )
+        .into_diagnostic()?;
+    }
     stdout.flush().into_diagnostic()?;
     if args.message_format != MessageFormat::Human && !global.quiet {
         for warning in &report.warnings {
@@ -85,5 +102,8 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
             );
         }
     }
-    Ok(report.summary.exit_code)
+    Ok(match &diff {
+        Some(diff) => crate::diff::combine(report.summary.exit_code, diff.exit_code()),
+        None => report.summary.exit_code,
+    })
 }

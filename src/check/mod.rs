@@ -54,12 +54,15 @@ pub struct Note {
 pub struct RunOptions {
     /// Audit this lockfile instead of the workspace's (for `diff`).
     pub lockfile: Option<PathBuf>,
+    /// Audit this inventory, already read (wins over `lockfile`).
+    pub inventory: Option<Inventory>,
 }
 
 /// Run the whole job for the inventory the options name.
 ///
 /// Steps, in order:
-/// 1. read the lockfile (`--lockfile`, else the workspace through cargo);
+/// 1. read the lockfile (the inventory or lockfile given, else `--lockfile`,
+///    else the workspace through cargo);
 /// 2. load the policy (`--policy`, else discovered from the workspace root
 ///    or the lockfile's folder, else the default policy);
 /// 3. load the trust roots (`--trusted-root`/`--staging`, else the policy's
@@ -73,9 +76,10 @@ pub struct RunOptions {
 /// 6. evaluate the policy over every package and what was found for it.
 pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
     let now = global.now();
-    let inventory = match &options.lockfile {
-        Some(path) => Inventory::from_lockfile(path)?,
-        None => load_inventory(global)?,
+    let inventory = match (&options.inventory, &options.lockfile) {
+        (Some(inventory), _) => inventory.clone(),
+        (None, Some(path)) => Inventory::from_lockfile(path)?,
+        (None, None) => load_inventory(global)?,
     };
     let policy = Policy::resolve(global.policy.as_deref(), &policy_start(&inventory), now)?;
     let cache_dir = Cache::resolve_dir(global.cache_dir.as_deref())?;

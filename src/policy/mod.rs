@@ -305,6 +305,19 @@ impl CacheConfig {
     }
 }
 
+/// `[diff]`: the provenance changes between two lockfiles that `diff` (and
+/// `--baseline`) accept instead of failing. Each list holds package-name
+/// patterns (exact names or globs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiffConfig {
+    /// Packages whose evidence level may drop (attested → registry-asserted → none).
+    pub allow_downgrade: Vec<Spanned<Glob>>,
+    /// Packages whose repository (URL or immutable ID) may change.
+    pub allow_repository_change: Vec<Spanned<Glob>>,
+    /// Packages whose workflow or signer workflow may change.
+    pub allow_workflow_change: Vec<Spanned<Glob>>,
+}
+
 /// A validated policy.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -323,6 +336,7 @@ pub struct Policy {
     pub sources: Vec<Spanned<SourceSpec>>,
     pub trust: TrustConfig,
     pub cache: CacheConfig,
+    pub diff: DiffConfig,
     /// Warnings found while loading (the policy is valid).
     pub warnings: Vec<PolicyDiagnostic>,
     /// Rule selectors by exact name, and the globs.

@@ -15,8 +15,9 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 use super::diagnostic::{closest, LineIndex};
 use super::matcher::{self, Glob, GlobList, RepoUrl, Runner, Visibility};
 use super::{
-    AllowList, CacheConfig, Code, Exemption, InvalidPolicy, Mode, Policy, PolicyDiagnostic,
-    PolicySpan, Requirements, RootSpec, Rule, RuleKind, Selector, Spanned, TrustConfig,
+    AllowList, CacheConfig, Code, DiffConfig, Exemption, InvalidPolicy, Mode, Policy,
+    PolicyDiagnostic, PolicySpan, Requirements, RootSpec, Rule, RuleKind, Selector, Spanned,
+    TrustConfig,
 };
 use crate::evidence::EvidenceLevel;
 use crate::sources::{SourceSpec, CRATES_IO_API, GITHUB_API};
@@ -24,6 +25,7 @@ use crate::trust::Instance;
 
 const TOP_KEYS: &[&str] = &[
     "mode", "defaults", "package", "owner", "exempt", "git", "path", "source", "trust", "cache",
+    "diff",
 ];
 const REQUIREMENT_KEYS: &[&str] = &[
     "require",
@@ -47,6 +49,11 @@ const EXEMPT_KEYS: &[&str] = &["name", "version", "reason", "until"];
 const ALLOW_KEYS: &[&str] = &["allow"];
 const TRUST_KEYS: &[&str] = &["roots", "max-age"];
 const CACHE_KEYS: &[&str] = &["no-attestation-ttl"];
+const DIFF_KEYS: &[&str] = &[
+    "allow-downgrade",
+    "allow-repository-change",
+    "allow-workflow-change",
+];
 const SOURCE_KINDS: &[&str] = &["github", "url", "dir", "crates-io"];
 const LEVELS: &[&str] = &["attested", "registry-asserted", "none"];
 const MODES: &[&str] = &["enforce", "audit"];
@@ -575,6 +582,11 @@ impl Parser<'_> {
                 "cache" => {
                     if let Some(table) = self.table(&entry) {
                         policy.cache = self.cache(table, entry.value_span);
+                    }
+                }
+                "diff" => {
+                    if let Some(table) = self.table(&entry) {
+                        policy.diff = self.diff(table, entry.value_span);
                     }
                 }
                 _ => self.unknown_key(&entry, "the policy file", TOP_KEYS),
@@ -1210,6 +1222,30 @@ impl Parser<'_> {
         config
     }
 
+    /// `[diff]`: lists of package-name patterns whose changes `diff` accepts.
+    fn diff(&mut self, table: &dyn TableLike, span: PolicySpan) -> DiffConfig {
+        let mut config = DiffConfig::default();
+        for entry in self.entries(table, span) {
+            let list = match entry.key {
+                "allow-downgrade" => &mut config.allow_downgrade,
+                "allow-repository-change" => &mut config.allow_repository_change,
+                "allow-workflow-change" => &mut config.allow_workflow_change,
+                _ => {
+                    self.unknown_key(&entry, "[diff]", DIFF_KEYS);
+                    continue;
+                }
+            };
+            // An empty list accepts nothing, which is the default: harmless.
+            if let Some(patterns) = self
+                .strings(&entry)
+                .and_then(|items| self.glob_list(&items, Glob::package_name))
+            {
+                *list = patterns;
+            }
+        }
+        config
+    }
+
     /// Checks across tables: duplicate selectors, requirements that
     /// contradict each other, exemptions that have already expired.
     fn cross_checks(&mut self, policy: &Policy) {
@@ -1383,6 +1419,8 @@ fn home_of(key: &str) -> Option<&'static str> {
         Some("[trust]")
     } else if key == "no-attestation-ttl" {
         Some("[cache]")
+    } else if DIFF_KEYS.contains(&key) {
+        Some("[diff]")
     } else if key == "allow" {
         Some("[git] or [path]")
     } else if ["kind", "template", "api-url", "org"].contains(&key) {

@@ -467,6 +467,28 @@ fn durations_parse() {
     }
 }
 
+#[test]
+fn diff_settings_parse_into_patterns_with_their_lines() {
+    let policy = parse(
+        "[diff]\nallow-downgrade = [\"legacy\", \"windows-*\"]\nallow-repository-change = \"serde\"\nallow-workflow-change = []\n",
+    )
+    .unwrap();
+    let downgrade: Vec<(&str, u32)> = policy
+        .diff
+        .allow_downgrade
+        .iter()
+        .map(|p| (p.value.as_str(), p.span.line))
+        .collect();
+    assert_eq!(downgrade, [("legacy", 2), ("windows-*", 2)]);
+    assert!(policy.diff.allow_downgrade[1].value.is_match("windows-sys"));
+    assert_eq!(
+        policy.diff.allow_repository_change[0].value.as_str(),
+        "serde"
+    );
+    assert!(policy.diff.allow_workflow_change.is_empty());
+    assert_eq!(parse("").unwrap().diff, DiffConfig::default());
+}
+
 mod snapshots {
     use super::*;
 
@@ -574,6 +596,11 @@ mod snapshots {
     bad_policy!(
         many_problems_at_once,
         "mode = \"audti\"\n\n[defaults]\nrequire = \"atested\"\nrepositroy = \"https://github.com/x/y\"\ntriggers = [\"push\", \"relase\"]\n\n[[package]]\nname = \"serde*\"\nref = \"v*\"\n\n[[exempt]]\nname = \"libc\"\n"
+    );
+
+    bad_policy!(
+        bad_diff_settings,
+        "[diff]\nallow-downgrades = [\"a\"]\nallow-workflow-change = [\"ok\", \"bad name!\"]\nallow-repository-change = 3\n"
     );
 
     #[test]

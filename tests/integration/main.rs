@@ -5,6 +5,8 @@
 mod adversarial;
 mod check;
 mod conformance;
+#[cfg(feature = "testkit")]
+mod diff;
 mod duplicated_fields;
 #[cfg(feature = "testkit")]
 mod explain;

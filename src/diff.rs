@@ -1,0 +1,1078 @@
+//! `cargo verify-provenance diff OLD.lock NEW.lock`, and `--baseline
+//! OLD.lock` on the main command: what changed in provenance between two
+//! lockfiles.
+//!
+//! Both lockfiles go through the same job ([`crate::check::collect`]) with
+//! the same policy, sources, trust roots and cache. Each package of the new
+//! lockfile is paired with its previous version (the same version, else the
+//! closest lower one, else the closest higher one, by name), and their
+//! provenance is compared:
+//! - the evidence level: a drop (attested → registry-asserted → none) is a
+//!   downgrade, which fails ("no-downgrade");
+//! - the repository (URL or immutable ID), which fails when it changes;
+//! - the workflow and the reusable signer workflow (without its ref), which
+//!   fail when they change.
+//!
+//! `[diff]` in the policy and `--allow-*` flags accept known changes by
+//! package name. Dependencies added or removed, and upgrades, are reported
+//! and never fail. When one side could not be checked (nothing found and a
+//! source could not answer), a change that may be hidden there is reported
+//! as unchecked (exit code 2), never passed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use miette::{IntoDiagnostic, Result};
+use serde::Serialize;
+
+use crate::check::{collect, Run, RunOptions};
+use crate::cli::GlobalOptions;
+use crate::evidence::{EvidenceLevel, SourceError};
+use crate::exit;
+use crate::lockfile::{Inventory, PackageSource};
+use crate::policy::matcher::{normalize_repo_url, Glob};
+use crate::policy::{DiffConfig, Spanned};
+use crate::report::{PackageReport, Report};
+
+/// The version of the `diff-*` JSON messages; raised on incompatible changes.
+pub const DIFF_FORMAT_VERSION: u32 = 1;
+
+/// Changes to accept for one run, by package name (exact or glob).
+#[derive(Args, Debug, Clone, Default)]
+pub struct AcceptArgs {
+    /// Accept a drop of the evidence level for packages matching NAME (a name or glob; repeatable).
+    #[arg(long = "allow-downgrade", value_name = "NAME", value_parser = parse_pattern)]
+    pub allow_downgrade: Vec<Glob>,
+    /// Accept a change of repository (URL or ID) for packages matching NAME (repeatable).
+    #[arg(long = "allow-repository-change", value_name = "NAME", value_parser = parse_pattern)]
+    pub allow_repository_change: Vec<Glob>,
+    /// Accept a change of workflow or signer workflow for packages matching NAME (repeatable).
+    #[arg(long = "allow-workflow-change", value_name = "NAME", value_parser = parse_pattern)]
+    pub allow_workflow_change: Vec<Glob>,
+}
+
+impl AcceptArgs {
+    pub fn is_empty(&self) -> bool {
+        self.allow_downgrade.is_empty()
+            && self.allow_repository_change.is_empty()
+            && self.allow_workflow_change.is_empty()
+    }
+}
+
+fn parse_pattern(text: &str) -> Result<Glob, String> {
+    Glob::package_name(text)
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The lockfile before the change (e.g. the base branch's).
+    #[arg(value_name = "OLD.lock")]
+    pub old: PathBuf,
+    /// The lockfile after the change.
+    #[arg(value_name = "NEW.lock")]
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub accept: AcceptArgs,
+    /// How the changes are written on stdout: text for people, or JSON lines.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub message_format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DiffFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// What a run found for one package, as far as a diff compares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Observed {
+    pub evidence: EvidenceLevel,
+    /// The package's outcome under the policy in that run.
+    pub outcome: &'static str,
+    /// From the deciding attestation, else the registry assertion.
+    pub repository: Option<String>,
+    /// From the deciding attestation.
+    pub repository_id: Option<String>,
+    /// The workflow file that ran, from the deciding attestation.
+    pub workflow: Option<String>,
+    /// The reusable workflow that signed, when it is not the one that ran.
+    pub signer_workflow: Option<String>,
+    /// False when nothing was found and some source could not answer: the
+    /// evidence level is then not known.
+    pub checked: bool,
+    /// The sources that could not answer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source_errors: Vec<SourceError>,
+}
+
+impl Observed {
+    fn of(package: &PackageReport) -> Self {
+        let provenance = package.provenance.as_ref();
+        let evidence = package.outcome.evidence;
+        Self {
+            evidence,
+            outcome: package.status(),
+            repository: provenance
+                .and_then(|p| p.repository.clone())
+                .or_else(|| package.registry.as_ref().map(|r| r.repository.clone())),
+            repository_id: provenance.and_then(|p| p.repository_id.clone()),
+            workflow: provenance.and_then(|p| p.workflow.clone()),
+            signer_workflow: provenance.and_then(|p| p.signer_workflow.clone()),
+            checked: evidence != EvidenceLevel::None || package.source_errors.is_empty(),
+            source_errors: package.source_errors.clone(),
+        }
+    }
+}
+
+/// A package present on one side only.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    pub name: String,
+    pub version: semver::Version,
+    pub source: PackageSource,
+    #[serde(flatten)]
+    pub observed: Observed,
+}
+
+/// Who accepted a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acceptance {
+    /// `policy` (`[diff]`) or `command-line` (`--allow-*`).
+    pub by: &'static str,
+    /// The pattern that matched the package name.
+    pub pattern: String,
+    pub file: Option<PathBuf>,
+    pub line: Option<u32>,
+}
+
+impl std::fmt::Display for Acceptance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => {
+                write!(f, "`{}` in {}:{line}", self.pattern, file.display())
+            }
+            _ => write!(f, "`{}` on the command line", self.pattern),
+        }
+    }
+}
+
+/// A repository as an attestation (or the registry) states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepositoryFacts {
+    pub repository: Option<String>,
+    pub repository_id: Option<String>,
+}
+
+/// The workflows an attestation states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkflowFacts {
+    pub workflow: Option<String>,
+    pub signer_workflow: Option<String>,
+}
+
+/// One thing that changed between a package's previous version and this one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Compared<T> {
+    pub name: String,
+    pub version: semver::Version,
+    pub previous_version: semver::Version,
+    pub from: T,
+    pub to: T,
+    /// Whether this change fails the diff (accepted changes do not).
+    pub fails: bool,
+    pub accepted: Option<Acceptance>,
+    /// A remark for people (e.g. "same repository ID: renamed or transferred").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A change that cannot be ruled out because one side could not be checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unchecked {
+    pub name: String,
+    pub version: semver::Version,
+    pub previous_version: semver::Version,
+    /// `old` or `new`: the side that could not be checked.
+    pub side: &'static str,
+    pub from: EvidenceLevel,
+    pub to: EvidenceLevel,
+    pub errors: Vec<SourceError>,
+}
+
+/// One line of the diff, as a JSON message (`reason` names the kind).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Change {
+    /// A dependency only the new lockfile has, with its evidence.
+    DiffAdded(Listed),
+    /// A dependency only the old lockfile had.
+    DiffRemoved(Listed),
+    /// The evidence level dropped: fails unless accepted.
+    DiffDowngrade(Compared<EvidenceLevel>),
+    /// The evidence level rose.
+    DiffUpgrade(Compared<EvidenceLevel>),
+    /// The repository URL or ID changed: fails unless accepted.
+    DiffRepository(Compared<RepositoryFacts>),
+    /// The workflow or signer workflow changed: fails unless accepted.
+    DiffWorkflow(Compared<WorkflowFacts>),
+    /// A downgrade could be hidden by a side that could not be checked.
+    DiffUnchecked(Unchecked),
+}
+
+impl Change {
+    /// Name and version of the package in the lockfile it is in.
+    fn package(&self) -> (&str, &semver::Version) {
+        match self {
+            Self::DiffAdded(l) | Self::DiffRemoved(l) => (&l.name, &l.version),
+            Self::DiffDowngrade(c) | Self::DiffUpgrade(c) => (&c.name, &c.version),
+            Self::DiffRepository(c) => (&c.name, &c.version),
+            Self::DiffWorkflow(c) => (&c.name, &c.version),
+            Self::DiffUnchecked(u) => (&u.name, &u.version),
+        }
+    }
+
+    /// Whether it fails the diff (exit code 1).
+    pub fn fails(&self) -> bool {
+        match self {
+            Self::DiffDowngrade(c) => c.fails,
+            Self::DiffRepository(c) => c.fails,
+            Self::DiffWorkflow(c) => c.fails,
+            _ => false,
+        }
+    }
+
+    fn accepted(&self) -> bool {
+        match self {
+            Self::DiffDowngrade(c) => c.accepted.is_some(),
+            Self::DiffRepository(c) => c.accepted.is_some(),
+            Self::DiffWorkflow(c) => c.accepted.is_some(),
+            _ => false,
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Self::DiffRemoved(_) => 0,
+            Self::DiffAdded(_) => 1,
+            Self::DiffDowngrade(_) => 2,
+            Self::DiffUnchecked(_) => 3,
+            Self::DiffUpgrade(_) => 4,
+            Self::DiffRepository(_) => 5,
+            Self::DiffWorkflow(_) => 6,
+        }
+    }
+}
+
+/// The counts of a diff, and its exit code: the last JSON message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DiffSummary {
+    pub format_version: u32,
+    pub old_lockfile: PathBuf,
+    pub new_lockfile: PathBuf,
+    pub policy: Option<PathBuf>,
+    pub added: usize,
+    pub removed: usize,
+    pub downgrades: usize,
+    pub upgrades: usize,
+    pub repository_changes: usize,
+    pub workflow_changes: usize,
+    pub unchecked: usize,
+    /// Changes that would fail and were accepted.
+    pub accepted: usize,
+    /// Changes that fail.
+    pub failing: usize,
+    pub exit_code: i32,
+}
+
+/// What changed between two runs.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    pub old_lockfile: PathBuf,
+    pub new_lockfile: PathBuf,
+    pub policy: Option<PathBuf>,
+    /// By package name, then version; within a package: removed, added,
+    /// level, repository, workflow.
+    pub changes: Vec<Change>,
+    /// Things to know that change nothing (e.g. the two runs used different policies).
+    pub notes: Vec<String>,
+}
+
+impl Diff {
+    /// Compare the runs of the old and the new lockfile.
+    pub fn new(old: &Run, new: &Run, accept: &AcceptArgs) -> Self {
+        let old_report = Report::from_run(old);
+        let new_report = Report::from_run(new);
+        let acceptor = Acceptor {
+            policy: &new.policy.diff,
+            file: new.policy.path.clone(),
+            cli: accept,
+        };
+        let mut notes = Vec::new();
+        if old.policy.path != new.policy.path {
+            notes.push(format!(
+                "the old lockfile was checked under another policy ({}) than the new one ({})",
+                describe_policy(&old.policy.path),
+                describe_policy(&new.policy.path)
+            ));
+        }
+        Self {
+            old_lockfile: old.inventory.lockfile.clone(),
+            new_lockfile: new.inventory.lockfile.clone(),
+            policy: new.policy.path.clone(),
+            changes: compare(&old_report.packages, &new_report.packages, &acceptor),
+            notes,
+        }
+    }
+
+    pub fn summary(&self) -> DiffSummary {
+        let mut s = DiffSummary {
+            format_version: DIFF_FORMAT_VERSION,
+            old_lockfile: self.old_lockfile.clone(),
+            new_lockfile: self.new_lockfile.clone(),
+            policy: self.policy.clone(),
+            ..DiffSummary::default()
+        };
+        for change in &self.changes {
+            match change {
+                Change::DiffAdded(_) => s.added += 1,
+                Change::DiffRemoved(_) => s.removed += 1,
+                Change::DiffDowngrade(_) => s.downgrades += 1,
+                Change::DiffUpgrade(_) => s.upgrades += 1,
+                Change::DiffRepository(_) => s.repository_changes += 1,
+                Change::DiffWorkflow(_) => s.workflow_changes += 1,
+                Change::DiffUnchecked(_) => s.unchecked += 1,
+            }
+            s.accepted += usize::from(change.accepted());
+            s.failing += usize::from(change.fails());
+        }
+        s.exit_code = if s.failing > 0 {
+            exit::VIOLATION
+        } else if s.unchecked > 0 {
+            exit::ERROR
+        } else {
+            exit::PASS
+        };
+        s
+    }
+
+    /// 1 when a change fails, else 2 when one could not be checked, else 0.
+    pub fn exit_code(&self) -> i32 {
+        self.summary().exit_code
+    }
+}
+
+fn describe_policy(path: &Option<PathBuf>) -> String {
+    path.as_ref().map_or("the default policy".to_string(), |p| {
+        p.display().to_string()
+    })
+}
+
+/// The worse of two exit codes: a violation over an error over a pass, as
+/// for a whole run.
+pub fn combine(a: i32, b: i32) -> i32 {
+    if a == exit::VIOLATION || b == exit::VIOLATION {
+        exit::VIOLATION
+    } else if a == exit::ERROR || b == exit::ERROR {
+        exit::ERROR
+    } else {
+        exit::PASS
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Downgrade,
+    Repository,
+    Workflow,
+}
+
+struct Acceptor<'a> {
+    policy: &'a DiffConfig,
+    file: Option<PathBuf>,
+    cli: &'a AcceptArgs,
+}
+
+impl Acceptor<'_> {
+    /// The first pattern accepting this kind of change for `name`: the
+    /// policy's, then the command line's.
+    fn find(&self, kind: Kind, name: &str) -> Option<Acceptance> {
+        let (policy, cli): (&[Spanned<Glob>], &[Glob]) = match kind {
+            Kind::Downgrade => (&self.policy.allow_downgrade, &self.cli.allow_downgrade),
+            Kind::Repository => (
+                &self.policy.allow_repository_change,
+                &self.cli.allow_repository_change,
+            ),
+            Kind::Workflow => (
+                &self.policy.allow_workflow_change,
+                &self.cli.allow_workflow_change,
+            ),
+        };
+        if let Some(p) = policy.iter().find(|p| p.value.is_match(name)) {
+            return Some(Acceptance {
+                by: "policy",
+                pattern: p.value.to_string(),
+                file: self.file.clone(),
+                line: Some(p.span.line),
+            });
+        }
+        cli.iter().find(|g| g.is_match(name)).map(|g| Acceptance {
+            by: "command-line",
+            pattern: g.to_string(),
+            file: None,
+            line: None,
+        })
+    }
+}
+
+/// The packages a diff looks at: workspace members are built here and have
+/// no provenance to compare.
+fn by_name(packages: &[PackageReport]) -> BTreeMap<&str, Vec<&PackageReport>> {
+    let mut map: BTreeMap<&str, Vec<&PackageReport>> = BTreeMap::new();
+    for package in packages.iter().filter(|p| !p.workspace_member) {
+        map.entry(package.outcome.name.as_str())
+            .or_default()
+            .push(package);
+    }
+    map
+}
+
+/// The position in `old` of the version a new package is compared with:
+/// the same version and source, else the same version, else the closest
+/// lower version, else the closest higher one.
+fn previous(new: &PackageReport, old: &[&PackageReport]) -> Option<usize> {
+    let version = &new.outcome.version;
+    let versions = || old.iter().enumerate().map(|(i, o)| (i, &o.outcome.version));
+    old.iter()
+        .position(|o| &o.outcome.version == version && o.outcome.source == new.outcome.source)
+        .or_else(|| versions().find(|(_, v)| *v == version).map(|(i, _)| i))
+        .or_else(|| {
+            versions()
+                .filter(|(_, v)| *v < version)
+                .max_by(|a, b| a.1.cmp(b.1))
+                .map(|(i, _)| i)
+        })
+        .or_else(|| {
+            versions()
+                .filter(|(_, v)| *v > version)
+                .min_by(|a, b| a.1.cmp(b.1))
+                .map(|(i, _)| i)
+        })
+}
+
+fn listed(package: &PackageReport) -> Listed {
+    Listed {
+        name: package.outcome.name.clone(),
+        version: package.outcome.version.clone(),
+        source: package.outcome.source.clone(),
+        observed: Observed::of(package),
+    }
+}
+
+/// Every change between the packages of two runs, in order.
+fn compare(old: &[PackageReport], new: &[PackageReport], accept: &Acceptor<'_>) -> Vec<Change> {
+    let old_by_name = by_name(old);
+    let new_by_name = by_name(new);
+    let mut changes = Vec::new();
+    for (name, news) in &new_by_name {
+        let olds = old_by_name.get(name).map_or(&[][..], Vec::as_slice);
+        let mut paired = vec![false; olds.len()];
+        for package in news {
+            match previous(package, olds) {
+                None => changes.push(Change::DiffAdded(listed(package))),
+                Some(position) => {
+                    paired[position] = true;
+                    compare_pair(olds[position], package, accept, &mut changes);
+                }
+            }
+        }
+        // Old versions no new version was compared with are gone.
+        for (before, paired) in olds.iter().zip(paired) {
+            if !paired {
+                changes.push(Change::DiffRemoved(listed(before)));
+            }
+        }
+    }
+    for (name, olds) in &old_by_name {
+        if !new_by_name.contains_key(name) {
+            changes.extend(olds.iter().map(|p| Change::DiffRemoved(listed(p))));
+        }
+    }
+    changes.sort_by(|a, b| {
+        let (an, av) = a.package();
+        let (bn, bv) = b.package();
+        (an, av, a.rank()).cmp(&(bn, bv, b.rank()))
+    });
+    changes
+}
+
+/// Compare a package with its previous version.
+///
+/// Checks, in order: the evidence level (a drop is a downgrade; a side
+/// that could not be checked makes a possible drop unchecked); the
+/// repository URL and ID, when both sides state them; the workflow and
+/// signer workflow (without its ref), when both sides are attested.
+fn compare_pair(
+    before: &PackageReport,
+    after: &PackageReport,
+    accept: &Acceptor<'_>,
+    changes: &mut Vec<Change>,
+) {
+    let was = Observed::of(before);
+    let now = Observed::of(after);
+    let name = after.outcome.name.clone();
+    let pair = Pair {
+        before,
+        after,
+        accept,
+    };
+    let compared = |kind, from, to| pair.compared(kind, from, to, None);
+
+    let unchecked = |side: &'static str, errors: &[SourceError]| {
+        Change::DiffUnchecked(Unchecked {
+            name: name.clone(),
+            version: after.outcome.version.clone(),
+            previous_version: before.outcome.version.clone(),
+            side,
+            from: was.evidence,
+            to: now.evidence,
+            errors: errors.to_vec(),
+        })
+    };
+    match (was.checked, now.checked) {
+        (true, true) if now.evidence < was.evidence => changes.push(Change::DiffDowngrade(
+            compared(Some(Kind::Downgrade), was.evidence, now.evidence),
+        )),
+        (true, true) if now.evidence > was.evidence => changes.push(Change::DiffUpgrade(compared(
+            None,
+            was.evidence,
+            now.evidence,
+        ))),
+        (true, true) => {}
+        // Nothing known now: a drop cannot be ruled out unless there was nothing to lose.
+        (_, false) if !(was.checked && was.evidence == EvidenceLevel::None) => {
+            changes.push(unchecked("new", &now.source_errors))
+        }
+        (_, false) => {}
+        // Nothing known before: only the highest level cannot be a drop.
+        (false, true) if now.evidence < EvidenceLevel::Attested => {
+            changes.push(unchecked("old", &was.source_errors))
+        }
+        (false, true) => {}
+    }
+
+    let uri_changed = match (&was.repository, &now.repository) {
+        (Some(a), Some(b)) => normalize_repo_url(a) != normalize_repo_url(b),
+        _ => false,
+    };
+    let id_changed = match (&was.repository_id, &now.repository_id) {
+        (Some(a), Some(b)) => a.trim_start_matches('0') != b.trim_start_matches('0'),
+        _ => false,
+    };
+    if uri_changed || id_changed {
+        let note = match (id_changed, &was.repository_id, &now.repository_id) {
+            (false, Some(_), Some(_)) => {
+                Some("same repository ID: the repository was renamed or transferred".to_string())
+            }
+            (true, _, _) if !uri_changed => Some(
+                "same URL, another repository ID: the repository was deleted and its name reused"
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        changes.push(Change::DiffRepository(pair.compared(
+            Some(Kind::Repository),
+            RepositoryFacts {
+                repository: was.repository.clone(),
+                repository_id: was.repository_id.clone(),
+            },
+            RepositoryFacts {
+                repository: now.repository.clone(),
+                repository_id: now.repository_id.clone(),
+            },
+            note,
+        )));
+    }
+
+    if let (Some(a), Some(b)) = (&was.workflow, &now.workflow) {
+        let without_ref = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| s.rsplit_once('@').map_or(s, |(w, _)| w).to_string())
+        };
+        if a != b || without_ref(&was.signer_workflow) != without_ref(&now.signer_workflow) {
+            changes.push(Change::DiffWorkflow(pair.compared(
+                Some(Kind::Workflow),
+                WorkflowFacts {
+                    workflow: was.workflow.clone(),
+                    signer_workflow: was.signer_workflow.clone(),
+                },
+                WorkflowFacts {
+                    workflow: now.workflow.clone(),
+                    signer_workflow: now.signer_workflow.clone(),
+                },
+                None,
+            )));
+        }
+    }
+}
+
+/// A package and its previous version.
+struct Pair<'a> {
+    before: &'a PackageReport,
+    after: &'a PackageReport,
+    accept: &'a Acceptor<'a>,
+}
+
+impl Pair<'_> {
+    /// One change; `kind` is the kind of acceptance it needs to pass, `None`
+    /// for a change that never fails.
+    fn compared<T>(&self, kind: Option<Kind>, from: T, to: T, note: Option<String>) -> Compared<T> {
+        let name = &self.after.outcome.name;
+        let accepted = kind.and_then(|k| self.accept.find(k, name));
+        Compared {
+            name: name.clone(),
+            version: self.after.outcome.version.clone(),
+            previous_version: self.before.outcome.version.clone(),
+            from,
+            to,
+            fails: kind.is_some() && accepted.is_none(),
+            accepted,
+            note,
+        }
+    }
+}
+
+/// The old lockfile's inventory, read as a bare lockfile, with what the new
+/// run knows that a bare lockfile cannot say: each package's declared
+/// repository (by name, so that `github` asks the same repository for
+/// both versions) and which packages are workspace members.
+pub fn baseline_inventory(path: &Path, new: &Inventory) -> Result<Inventory> {
+    let mut old = Inventory::from_lockfile(path)?;
+    for package in &mut old.packages {
+        let same_name = new.packages.iter().filter(|p| p.name == package.name);
+        for known in same_name {
+            if package.repository.is_none() {
+                package.repository.clone_from(&known.repository);
+            }
+            if known.workspace_member && package.source == PackageSource::Path {
+                package.workspace_member = true;
+            }
+        }
+    }
+    // Discovery of the policy starts where the new run's did.
+    old.workspace_root = new.workspace_root.clone().or_else(|| {
+        new.lockfile
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+    });
+    Ok(old)
+}
+
+/// Run the job over the old lockfile with the new run's policy, sources,
+/// trust roots and cache, and compare.
+pub fn against_baseline(
+    global: &GlobalOptions,
+    new: &Run,
+    baseline: &Path,
+    accept: &AcceptArgs,
+) -> Result<Diff> {
+    let inventory = baseline_inventory(baseline, &new.inventory)?;
+    let mut global = global.clone();
+    if global.policy.is_none() {
+        global.policy.clone_from(&new.policy.path);
+    }
+    let old = collect(
+        &global,
+        &RunOptions {
+            inventory: Some(inventory),
+            ..RunOptions::default()
+        },
+    )?;
+    Ok(Diff::new(&old, new, accept))
+}
+
+/// `--baseline` on the main command: the diff against the old lockfile, if
+/// one is given. `--allow-*` without `--baseline` is a usage error.
+pub fn for_check(
+    global: &GlobalOptions,
+    run: &Run,
+    baseline: Option<&Path>,
+    accept: &AcceptArgs,
+) -> Result<Option<Diff>> {
+    match baseline {
+        Some(path) => against_baseline(global, run, path, accept).map(Some),
+        None if !accept.is_empty() => Err(miette::miette!(
+            code = "diff-accept-without-baseline",
+            help = "add --baseline OLD.lock, or use `cargo verify-provenance diff OLD.lock NEW.lock`",
+            "--allow-downgrade, --allow-repository-change and --allow-workflow-change only apply with --baseline"
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The diff after the main report: human text after the summary line, or
+/// JSON lines after the report's messages; with SARIF (which has no place
+/// for it), as human text on stderr.
+pub fn write_after_report(
+    diff: &Diff,
+    format: crate::check::command::MessageFormat,
+    quiet: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> std::io::Result<()> {
+    use crate::check::command::MessageFormat;
+    match format {
+        MessageFormat::Human => {
+            writeln!(stdout)?;
+            stdout.write_all(render(diff).as_bytes())
+        }
+        MessageFormat::Json => {
+            write_json(diff, stdout)?;
+            if quiet {
+                return Ok(());
+            }
+            for note in &diff.notes {
+                writeln!(stderr, "warning[diff-note]: {note}")?;
+            }
+            writeln!(stderr, "{}", summary_line(&diff.summary()))
+        }
+        MessageFormat::Sarif => stderr.write_all(render(diff).as_bytes()),
+    }
+}
+
+/// `diff OLD.lock NEW.lock`. Exit code: 1 when a change fails, 2 when one
+/// could not be checked (or on an error), else 0.
+pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
+    let new_inventory = Inventory::from_lockfile(&args.new)?;
+    let new = collect(
+        global,
+        &RunOptions {
+            inventory: Some(new_inventory),
+            ..RunOptions::default()
+        },
+    )?;
+    let diff = against_baseline(global, &new, &args.old, &args.accept)?;
+    let mut stdout = std::io::stdout().lock();
+    match args.message_format {
+        DiffFormat::Human => stdout
+            .write_all(render(&diff).as_bytes())
+            .into_diagnostic()?,
+        DiffFormat::Json => write_json(&diff, &mut stdout).into_diagnostic()?,
+    }
+    stdout.flush().into_diagnostic()?;
+    if args.message_format == DiffFormat::Json && !global.quiet {
+        let mut stderr = std::io::stderr().lock();
+        for note in &diff.notes {
+            let _ = writeln!(stderr, "warning[diff-note]: {note}");
+        }
+        let _ = writeln!(stderr, "{}", summary_line(&diff.summary()));
+    }
+    Ok(diff.exit_code())
+}
+
+#[derive(Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+enum SummaryMessage<'a> {
+    DiffSummary(&'a DiffSummary),
+}
+
+/// One JSON object per line: each change, then `diff-summary`.
+pub fn write_json(diff: &Diff, out: &mut dyn Write) -> std::io::Result<()> {
+    for change in &diff.changes {
+        serde_json::to_writer(&mut *out, change).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    serde_json::to_writer(&mut *out, &SummaryMessage::DiffSummary(&diff.summary()))
+        .map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// `2 added, 1 removed, 1 downgrade (failing), …`.
+pub fn summary_line(s: &DiffSummary) -> String {
+    let mut parts = vec![
+        format!("{} added", s.added),
+        format!("{} removed", s.removed),
+    ];
+    let mut count = |n: usize, one: &str, many: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    };
+    count(s.downgrades, "downgrade", "downgrades");
+    count(s.upgrades, "upgrade", "upgrades");
+    count(
+        s.repository_changes,
+        "repository change",
+        "repository changes",
+    );
+    count(s.workflow_changes, "workflow change", "workflow changes");
+    count(s.unchecked, "not checked", "not checked");
+    count(s.accepted, "accepted", "accepted");
+    let verdict = match s.exit_code {
+        exit::PASS => "no provenance change fails".to_string(),
+        exit::VIOLATION => format!(
+            "{} change{} fail{}",
+            s.failing,
+            if s.failing == 1 { "" } else { "s" },
+            if s.failing == 1 { "s" } else { "" }
+        ),
+        _ => "some changes could not be checked".to_string(),
+    };
+    format!("{}: {verdict}", parts.join(", "))
+}
+
+fn repository_text(r: &RepositoryFacts) -> String {
+    match (&r.repository, &r.repository_id) {
+        (Some(uri), Some(id)) => format!("{uri} (ID {id})"),
+        (Some(uri), None) => uri.clone(),
+        (None, Some(id)) => format!("ID {id}"),
+        (None, None) => "nothing".into(),
+    }
+}
+
+fn workflow_text(w: &WorkflowFacts) -> String {
+    let mut text = w.workflow.clone().unwrap_or_else(|| "nothing".into());
+    if let Some(signer) = &w.signer_workflow {
+        let _ = write!(text, " signed by {signer}");
+    }
+    text
+}
+
+fn built(o: &Observed) -> String {
+    let mut text = o.evidence.to_string();
+    if let Some(repository) = &o.repository {
+        let _ = write!(text, ", {repository}");
+    }
+    if let Some(workflow) = &o.workflow {
+        let _ = write!(text, " {workflow}");
+    }
+    let _ = write!(text, " ({})", o.outcome);
+    text
+}
+
+/// The diff for people: one line per change (a mark, the kind of change,
+/// the package and what changed), then the summary line.
+pub fn render(diff: &Diff) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "Provenance changes from {} to {}",
+        diff.old_lockfile.display(),
+        diff.new_lockfile.display()
+    );
+    for note in &diff.notes {
+        let _ = writeln!(w, "note: {note}");
+    }
+    if diff.changes.is_empty() {
+        let _ = writeln!(w, "  no dependency changed");
+    }
+    const INDENT: &str = "                      ";
+    for change in &diff.changes {
+        let mark = if change.fails() {
+            "FAIL"
+        } else if change.accepted() {
+            "accepted"
+        } else if matches!(change, Change::DiffUnchecked(_)) {
+            "ERROR"
+        } else {
+            ""
+        };
+        let (kind, text) = match change {
+            Change::DiffAdded(l) => (
+                "added",
+                format!("{}@{}: {}", l.name, l.version, built(&l.observed)),
+            ),
+            Change::DiffRemoved(l) => (
+                "removed",
+                format!("{}@{} (was {})", l.name, l.version, l.observed.evidence),
+            ),
+            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
+                if matches!(change, Change::DiffDowngrade(_)) {
+                    "downgrade"
+                } else {
+                    "upgrade"
+                },
+                format!(
+                    "{} {} -> {}: {} -> {}",
+                    c.name, c.previous_version, c.version, c.from, c.to
+                ),
+            ),
+            Change::DiffRepository(c) => (
+                "repository",
+                format!(
+                    "{} {} -> {}: {} -> {}",
+                    c.name,
+                    c.previous_version,
+                    c.version,
+                    repository_text(&c.from),
+                    repository_text(&c.to)
+                ),
+            ),
+            Change::DiffWorkflow(c) => (
+                "workflow",
+                format!(
+                    "{} {} -> {}: {} -> {}",
+                    c.name,
+                    c.previous_version,
+                    c.version,
+                    workflow_text(&c.from),
+                    workflow_text(&c.to)
+                ),
+            ),
+            Change::DiffUnchecked(u) => {
+                let mut text = format!(
+                    "{} {} -> {}: the {} lockfile's version could not be checked ({} -> {} as far as known)",
+                    u.name, u.previous_version, u.version, u.side, u.from, u.to
+                );
+                for error in &u.errors {
+                    let _ = write!(
+                        text,
+                        "\n{INDENT}{}: {}",
+                        error.source,
+                        error.message.replace('\n', " ")
+                    );
+                }
+                ("unchecked", text)
+            }
+        };
+        let _ = writeln!(w, "{mark:<9} {kind:<11} {text}");
+        let (accepted, note) = match change {
+            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (&c.accepted, &c.note),
+            Change::DiffRepository(c) => (&c.accepted, &c.note),
+            Change::DiffWorkflow(c) => (&c.accepted, &c.note),
+            _ => (&None, &None),
+        };
+        if let Some(note) = note {
+            let _ = writeln!(w, "{INDENT}{note}");
+        }
+        if let Some(accepted) = accepted {
+            let _ = writeln!(w, "{INDENT}accepted by {accepted}");
+        }
+    }
+    let summary = diff.summary();
+    let _ = writeln!(w, "{}", summary_line(&summary));
+    if summary.failing > 0 {
+        let _ = writeln!(
+            w,
+            "help: if a change is expected, accept it in the policy's [diff] table \
+             (allow-downgrade, allow-repository-change, allow-workflow-change) \
+             or with --allow-downgrade/--allow-repository-change/--allow-workflow-change NAME"
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{Outcome, PackageOutcome, RuleRef, RuleRefKind};
+
+    fn package(name: &str, version: &str) -> PackageReport {
+        PackageReport {
+            outcome: PackageOutcome {
+                name: name.into(),
+                version: version.parse().unwrap(),
+                source: PackageSource::CratesIo,
+                evidence: EvidenceLevel::None,
+                rule: RuleRef {
+                    kind: RuleRefKind::BuiltIn,
+                    index: None,
+                    selector: None,
+                    span: None,
+                },
+                outcome: Outcome::Missing,
+            },
+            checksum: None,
+            workspace_member: false,
+            lockfile_line: 1,
+            provenance: None,
+            registry: None,
+            attestations: 0,
+            rejected: Vec::new(),
+            source_errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_version_is_compared_with_the_closest_previous_one() {
+        let old = [
+            package("syn", "1.0.109"),
+            package("syn", "2.0.100"),
+            package("syn", "3.0.0"),
+        ];
+        let old: Vec<&PackageReport> = old.iter().collect();
+        let pick = |v: &str| {
+            previous(&package("syn", v), &old).map(|i| old[i].outcome.version.to_string())
+        };
+        assert_eq!(pick("2.0.100").as_deref(), Some("2.0.100"));
+        assert_eq!(pick("2.0.119").as_deref(), Some("2.0.100"));
+        assert_eq!(pick("1.0.200").as_deref(), Some("1.0.109"));
+        assert_eq!(pick("0.15.0").as_deref(), Some("1.0.109"));
+        assert_eq!(pick("4.0.0").as_deref(), Some("3.0.0"));
+        assert_eq!(previous(&package("syn", "1.0.0"), &[]), None);
+    }
+
+    #[test]
+    fn a_violation_outweighs_an_error_in_the_combined_exit_code() {
+        assert_eq!(combine(0, 0), 0);
+        assert_eq!(combine(0, 2), 2);
+        assert_eq!(combine(2, 1), 1);
+        assert_eq!(combine(1, 0), 1);
+    }
+
+    #[test]
+    fn a_level_that_could_not_be_checked_hides_a_possible_downgrade() {
+        let cli = AcceptArgs::default();
+        let config = DiffConfig::default();
+        let accept = Acceptor {
+            policy: &config,
+            file: None,
+            cli: &cli,
+        };
+        let attested = |name: &str, version: &str| {
+            let mut p = package(name, version);
+            p.outcome.evidence = EvidenceLevel::Attested;
+            p
+        };
+        let unknown = |name: &str, version: &str| {
+            let mut p = package(name, version);
+            p.source_errors.push(SourceError {
+                source: "github".into(),
+                message: "rate limited".into(),
+            });
+            p
+        };
+        let kinds = |old: &[PackageReport], new: &[PackageReport]| {
+            compare(old, new, &accept)
+                .iter()
+                .map(|c| {
+                    serde_json::to_value(c).unwrap()["reason"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds(&[attested("a", "1.0.0")], &[unknown("a", "1.1.0")]),
+            ["diff-unchecked"]
+        );
+        assert_eq!(
+            kinds(&[unknown("a", "1.0.0")], &[package("a", "1.1.0")]),
+            ["diff-unchecked"]
+        );
+        // Nothing to lose, or the highest level now: nothing hidden.
+        assert!(kinds(&[package("a", "1.0.0")], &[unknown("a", "1.1.0")]).is_empty());
+        assert!(kinds(&[unknown("a", "1.0.0")], &[attested("a", "1.1.0")]).is_empty());
+        assert_eq!(
+            kinds(&[attested("a", "1.0.0")], &[package("a", "1.1.0")]),
+            ["diff-downgrade"]
+        );
+    }
+}
