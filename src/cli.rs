@@ -142,6 +142,8 @@ pub enum Command {
     Explain(crate::explain::ExplainArgs),
     /// Show what changed in provenance between two lockfiles; downgrades fail.
     Diff(crate::diff::DiffArgs),
+    /// Write a provenance.toml pinning every dependency to what its provenance shows now.
+    Init(crate::init::InitArgs),
 }
 
 #[derive(Args, Debug)]
@@ -232,6 +234,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::TrustRoot(args)) => crate::trust::tuf::run_command(&cli.global, &args),
         Some(Command::Explain(args)) => crate::explain::run(&cli.global, &args),
         Some(Command::Diff(args)) => crate::diff::run(&cli.global, &args),
+        Some(Command::Init(args)) => crate::init::run(&cli.global, &args),
         None => crate::check::command::run(&cli.global, &cli.check),
     }
 }

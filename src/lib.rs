@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod explain;
 pub mod fetch;
 pub mod http;
+pub mod init;
 pub mod lockfile;
 pub mod policy;
 pub mod report;

@@ -14,6 +14,8 @@ mod explain;
 mod fetching;
 mod fixtures;
 mod harness;
+#[cfg(feature = "testkit")]
+mod init;
 mod inventory;
 #[cfg(feature = "testkit")]
 mod minted;

@@ -1,0 +1,216 @@
+//! `init` through the binary: the policy it writes passes on the lockfile it
+//! was made from, its pins hold, and it never overwrites a policy unasked.
+
+use cargo_verify_provenance::testkit::files::write_workload;
+use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
+use serde_json::Value;
+
+use crate::harness::{Run, TestDir};
+use crate::minted::{json_lines, write_bundles_and_root, write_lockfile, Crate, NOW, SEED};
+
+fn init(dir: &TestDir, extra: &[&str]) -> Run {
+    dir.command()
+        .args([
+            "init",
+            "--lockfile",
+            "Cargo.lock",
+            "--offline",
+            "--now",
+            NOW,
+        ])
+        .args(extra)
+        .run()
+}
+
+/// The main command, with nothing but what the policy file says.
+fn check(dir: &TestDir) -> (i32, Value, Vec<Value>) {
+    let run = dir
+        .command()
+        .args(["--lockfile", "Cargo.lock", "--offline", "--now", NOW])
+        .args(["--message-format", "json"])
+        .run();
+    let lines = json_lines(&run.stdout);
+    let summary = lines.last().cloned().expect("a summary");
+    (run.code, summary, lines)
+}
+
+#[test]
+fn the_policy_init_writes_passes_on_the_generated_workload_it_was_made_from() {
+    let dir = TestDir::new();
+    write_workload(dir.path(), 40).unwrap();
+    // Made from the bundles and root alone: the workload's own policy goes.
+    std::fs::remove_file(dir.join("provenance.toml")).unwrap();
+    init(
+        &dir,
+        &[
+            "--source",
+            "dir:bundles",
+            "--trusted-root",
+            "trusted_root.json",
+        ],
+    )
+    .expect_code(0);
+    let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
+    assert!(
+        text.contains("[[source]]\nkind = \"dir\"\npath = \"bundles\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("roots = [\"trusted_root.json\"]"), "{text}");
+    assert!(text.contains("require = \"attested\""), "{text}");
+    assert_eq!(text.matches("[[package]]").count(), 40);
+
+    dir.command()
+        .args(["policy", "check", "--lockfile", "Cargo.lock"])
+        .run()
+        .expect_code(0);
+    let (code, summary, _) = check(&dir);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["verified"], 40, "{summary}");
+    assert_eq!(summary["violations"], 0, "{summary}");
+    assert!(summary["policy"]
+        .as_str()
+        .unwrap()
+        .ends_with("provenance.toml"));
+}
+
+fn mixed() -> Vec<Crate> {
+    vec![
+        Crate::attested("alpha", "1.0.0", "acme/alpha"),
+        Crate::attested("alpha", "1.1.0", "acme/alpha"),
+        Crate::with_claims(
+            "beta",
+            "0.3.0",
+            Claims::github("acme/beta", "0.3.0").with_reusable_workflow(
+                "acme/ci",
+                ".github/workflows/attest.yml",
+                "refs/tags/v2.1.0",
+            ),
+        ),
+        Crate::with_claims(
+            "gamma",
+            "2.0.0",
+            Claims::github("acme/gamma", "2.0.0").on_branch("main"),
+        ),
+        Crate::unattested("delta", "0.1.0"),
+    ]
+}
+
+#[test]
+fn a_mixed_lockfile_passes_and_the_pins_hold() {
+    let dir = TestDir::new();
+    write_bundles_and_root(dir.path(), &mixed());
+    write_lockfile(dir.path(), "Cargo.lock", &mixed());
+    let run = init(
+        &dir,
+        &[
+            "--source",
+            "dir:bundles",
+            "--trusted-root",
+            "trusted_root.json",
+        ],
+    )
+    .expect_code(0);
+    assert!(
+        run.stderr.contains(
+            "4 packages pinned to their verified provenance, 0 to registry data, 1 without provenance"
+        ),
+        "{}",
+        run.stderr
+    );
+    let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
+    for needle in [
+        "name = \"alpha\"\n# versions in Cargo.lock: 1.0.0, 1.1.0\n",
+        "signer-workflow = \"https://github.com/acme/ci/.github/workflows/attest.yml@refs/tags/*\"",
+        "ref = \"refs/heads/main\"",
+        "# [[exempt]]\n# name = \"delta\"",
+        "[path]\nallow = [\"app\"]",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
+    let (code, summary, lines) = check(&dir);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["verified"], 4, "{summary}");
+    let delta = lines.iter().find(|l| l["name"] == "delta").unwrap();
+    assert_eq!(delta["outcome"], "missing");
+
+    // A release built elsewhere is no longer accepted: the pins hold.
+    let impostor = Instance::new(SEED).mint(&MintRequest::new(
+        "alpha",
+        "1.1.0",
+        Crate::attested("alpha", "1.1.0", "acme/alpha").checksum(),
+        Claims::github("impostor/alpha", "1.1.0"),
+    ));
+    std::fs::write(
+        dir.join("bundles/alpha-1.1.0.sigstore.json"),
+        impostor.to_json(),
+    )
+    .unwrap();
+    let (code, summary, lines) = check(&dir);
+    assert_eq!(code, 1, "{summary}");
+    let alpha = lines
+        .iter()
+        .find(|l| l["name"] == "alpha" && l["version"] == "1.1.0")
+        .unwrap();
+    assert_eq!(alpha["outcome"], "violation");
+    let failed: Vec<&str> = alpha["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["requirement"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["repository", "repository-id"]);
+}
+
+#[test]
+fn an_existing_policy_is_kept_unless_forced_and_stdout_writes_nothing() {
+    let dir = TestDir::new();
+    write_bundles_and_root(dir.path(), &mixed());
+    write_lockfile(dir.path(), "Cargo.lock", &mixed());
+    let flags = [
+        "--source",
+        "dir:bundles",
+        "--trusted-root",
+        "trusted_root.json",
+    ];
+
+    let printed = init(&dir, &[&flags[..], &["--stdout"]].concat()).expect_code(0);
+    assert!(!dir.join("provenance.toml").exists());
+    assert!(printed
+        .stdout
+        .starts_with("# provenance.toml: who may build each dependency."));
+
+    dir.write("provenance.toml", "# mine\n");
+    let refused = init(&dir, &flags).expect_code(2);
+    assert!(
+        refused.stderr.contains("init-policy-exists"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("provenance.toml")).unwrap(),
+        "# mine\n"
+    );
+
+    init(&dir, &[&flags[..], &["--force"]].concat()).expect_code(0);
+    let written = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
+    assert_eq!(written, printed.stdout);
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".provenance"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // A .cargo/provenance.toml beside it would make discovery ambiguous.
+    std::fs::remove_file(dir.join("provenance.toml")).unwrap();
+    dir.write(".cargo/provenance.toml", "# theirs\n");
+    let refused = init(&dir, &[&flags[..], &["--force"]].concat()).expect_code(2);
+    assert!(
+        refused.stderr.contains(".cargo/provenance.toml exists"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!dir.join("provenance.toml").exists());
+}
