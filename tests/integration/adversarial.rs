@@ -124,16 +124,24 @@ fn minted_targets() -> Vec<Target> {
                 .private(),
         ),
     ];
+    let mut targets = minted_with(&instance, "testkit", &requests);
+    // A GitHub-like instance: no log, an RFC 3161 timestamp dates each signature.
+    let github = testkit::Instance::github(MINTED_SEED + 3);
+    targets.extend(minted_with(&github, "testkit-github", &requests[..2]));
+    targets
+}
+
+fn minted_with(instance: &testkit::Instance, name: &str, requests: &[MintRequest]) -> Vec<Target> {
     let root: Value = serde_json::from_str(&instance.trusted_root_json()).unwrap();
     instance
-        .mint_batch(&requests)
+        .mint_batch(requests)
         .into_iter()
-        .zip(&requests)
+        .zip(requests)
         .map(|(minted, request)| Target {
-            name: format!("minted {}@{}", minted.name, minted.version),
+            name: format!("minted ({name}) {}@{}", minted.name, minted.version),
             bundle: serde_json::from_str(&minted.to_json()).unwrap(),
             root: root.clone(),
-            instance: "testkit".into(),
+            instance: name.into(),
             artifact: ArtifactInput::parse_digest(&format!(
                 "sha256:{}",
                 hex::encode(request.sha256)
@@ -1276,6 +1284,13 @@ fn every_tampered_minted_bundle_is_rejected() {
         "trust-root-ct-log-expired",
         "trust-root-log-key-replaced",
         "trust-root-log-expired",
+        "timestamp-signature",
+        "timestamp-time",
+        "timestamp-message-imprint",
+        "timestamps-removed",
+        "timestamps-from-another-bundle",
+        "trust-root-tsa-replaced",
+        "trust-root-tsa-expired",
     ] {
         assert!(
             seen.contains_key(mutation),
