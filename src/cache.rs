@@ -21,8 +21,10 @@
 //! exclusively when it opens the cache knows no writer is active and removes
 //! temporary files left by killed runs. An entry that does not parse (a torn
 //! write after a power loss) is ignored as if absent and replaced on the next
-//! fetch. Nothing in the cache is trusted: bundles are verified every time
-//! they are used.
+//! fetch. A folder that cannot be written (read-only, no permission, full)
+//! is still read; the first answer that cannot be stored is reported once,
+//! and the run goes on. Nothing in the cache is trusted: bundles are
+//! verified every time they are used.
 
 use std::fs::File;
 use std::io::Write;
@@ -155,7 +157,14 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> CacheError + '_ {
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
-    lock: std::sync::Arc<File>,
+    /// `None` for a read-only folder without a lock file: nothing is ever
+    /// written or cleaned there, so there is nothing to coordinate.
+    lock: std::sync::Arc<Option<File>>,
+    /// Set once a write failed because the folder cannot take it (read-only,
+    /// no permission, full): later writes are skipped.
+    unwritable: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whether that has been reported (once per run).
+    reported: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Cache {
@@ -176,28 +185,42 @@ impl Cache {
     /// Open (creating it when needed) the cache at `root`.
     ///
     /// Takes the lock exclusively if no other run holds it and then removes
-    /// temporary files of killed runs; then holds it shared.
+    /// temporary files of killed runs; then holds it shared. A folder that
+    /// exists but cannot be written (a read-only mount, a cache prepared for
+    /// offline runs) is opened for reading: its entries are used, and the
+    /// first answer that cannot be stored is reported.
     pub fn open(root: &Path) -> Result<Self, CacheError> {
         use fs4::FileExt;
-        std::fs::create_dir_all(root).map_err(io_error(root))?;
         let lock_path = root.join("lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_error(&lock_path))?;
+        let writable = std::fs::create_dir_all(root).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&lock_path)
+        });
+        let (lock, read_only) = match writable {
+            Ok(lock) => (Some(lock), false),
+            Err(error) if cannot_write(&error) && root.is_dir() => {
+                (File::open(&lock_path).ok(), true)
+            }
+            Err(error) => return Err(io_error(root)(error)),
+        };
         let cache = Self {
             root: root.to_path_buf(),
             lock: std::sync::Arc::new(lock),
+            unwritable: std::sync::Arc::new(read_only.into()),
+            reported: std::sync::Arc::new(false.into()),
         };
-        if FileExt::try_lock(&*cache.lock).is_ok() {
-            // No other run is using the cache: every temporary file is left over.
-            cache.remove_leftovers();
-            FileExt::unlock(&*cache.lock).map_err(io_error(&lock_path))?;
+        if let Some(lock) = &*cache.lock {
+            if !read_only && FileExt::try_lock(lock).is_ok() {
+                // No other run is using the cache: every temporary file is left over.
+                cache.remove_leftovers();
+                FileExt::unlock(lock).map_err(io_error(&lock_path))?;
+            }
+            FileExt::lock_shared(lock).map_err(io_error(&lock_path))?;
         }
-        FileExt::lock_shared(&*cache.lock).map_err(io_error(&lock_path))?;
         Ok(cache)
     }
 
@@ -235,13 +258,45 @@ impl Cache {
     }
 
     /// Store an entry atomically (temporary file, then rename).
+    ///
+    /// In a folder that cannot be written (read-only, no permission, full),
+    /// the first failed write returns the error and later ones are skipped,
+    /// so that one problem is reported once rather than once per package.
     pub fn write(&self, digest: &Sha256Hash, entry: &CacheEntry) -> Result<(), CacheError> {
+        use std::sync::atomic::Ordering;
         let path = self.entry_path(digest, &entry.source);
+        if self.unwritable.load(Ordering::Relaxed) {
+            if self.reported.swap(true, Ordering::Relaxed) {
+                return Ok(());
+            }
+            return Err(CacheError::Io {
+                path: self.root.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::ReadOnlyFilesystem,
+                    "the cache folder cannot be written; answers fetched in this run are not stored",
+                ),
+            });
+        }
         let bytes = serde_json::to_vec(entry).map_err(|e| CacheError::Io {
             path: path.clone(),
             source: std::io::Error::other(e),
         })?;
-        write_atomic(&path, &bytes)
+        match write_atomic(&path, &bytes) {
+            Err(CacheError::Io { source, .. }) if cannot_write(&source) => {
+                self.unwritable.store(true, Ordering::Relaxed);
+                if self.reported.swap(true, Ordering::Relaxed) {
+                    return Ok(());
+                }
+                Err(CacheError::Io {
+                    path,
+                    source: std::io::Error::new(
+                        source.kind(),
+                        format!("{source}; answers fetched in this run are not stored"),
+                    ),
+                })
+            }
+            result => result,
+        }
     }
 
     /// Where the TUF client keeps one instance's metadata and targets.
@@ -269,6 +324,19 @@ impl Cache {
         walk(&self.attestations_dir(), 1);
         walk(&self.root.join("tuf"), 0);
     }
+}
+
+/// Whether an error means the folder cannot take writes at all (rather than
+/// one write failing).
+fn cannot_write(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::PermissionDenied
+            | ErrorKind::StorageFull
+            | ErrorKind::QuotaExceeded
+    )
 }
 
 /// Write a file atomically: a temporary file in the same folder, renamed
