@@ -206,6 +206,16 @@ impl Report {
                 line: None,
             });
         }
+        if run.policy.path.is_none() {
+            // A gate whose policy file was not found (misnamed, another
+            // folder) requires nothing: say so rather than pass quietly.
+            warnings.push(Warning {
+                code: "no-policy".into(),
+                message: "no policy file (provenance.toml or .cargo/provenance.toml) was found from the workspace upward: the default policy requires nothing, so only a bundle that fails verification can fail this run; write one (see docs/policy.md) or pass --policy".into(),
+                file: None,
+                line: None,
+            });
+        }
         if let Some(missing) = &run.missing_from_cache {
             warnings.push(Warning {
                 code: "offline-not-cached".into(),

@@ -18,14 +18,14 @@ use serde_json::Value;
 use crate::harness::{Run, TestDir};
 use crate::server::{Reply, Server};
 
-fn checksum(n: u16) -> [u8; 32] {
+pub(crate) fn checksum(n: u16) -> [u8; 32] {
     let mut bytes = [0x5f; 32];
     bytes[..2].copy_from_slice(&n.to_be_bytes());
     bytes
 }
 
 /// A lockfile of crates.io packages `pkgN` 1.0.0 for `numbers`.
-fn lockfile(numbers: impl IntoIterator<Item = u16>) -> String {
+pub(crate) fn lockfile(numbers: impl IntoIterator<Item = u16>) -> String {
     let mut text = String::from("version = 4\n");
     for n in numbers {
         text.push_str(&format!(
@@ -36,10 +36,10 @@ fn lockfile(numbers: impl IntoIterator<Item = u16>) -> String {
     text
 }
 
-const INSTANCE_SEED: u64 = 81;
+pub(crate) const INSTANCE_SEED: u64 = 81;
 
 /// The minted bundle of package `n`, as a server or folder serves it.
-fn bundles(numbers: &[u16]) -> Vec<(u16, String)> {
+pub(crate) fn bundles(numbers: &[u16]) -> Vec<(u16, String)> {
     let instance = Instance::new(INSTANCE_SEED);
     let requests: Vec<MintRequest> = numbers
         .iter()
@@ -61,7 +61,7 @@ fn bundles(numbers: &[u16]) -> Vec<(u16, String)> {
 
 /// `Cargo.lock`, the instance's `trusted_root.json` and a policy requiring
 /// an attestation for every package, verified against that root.
-fn workload(dir: &TestDir, numbers: impl IntoIterator<Item = u16>) {
+pub(crate) fn workload(dir: &TestDir, numbers: impl IntoIterator<Item = u16>) {
     dir.write("Cargo.lock", lockfile(numbers));
     dir.write(
         "trusted_root.json",
@@ -74,7 +74,7 @@ fn workload(dir: &TestDir, numbers: impl IntoIterator<Item = u16>) {
 }
 
 /// Serve every package's bundle at `/b/{checksum}.json`.
-fn serve(server: &Server, numbers: &[u16]) {
+pub(crate) fn serve(server: &Server, numbers: &[u16]) {
     for (n, json) in bundles(numbers) {
         server.route(
             &format!("/b/{}.json", hex::encode(checksum(n))),
@@ -83,7 +83,7 @@ fn serve(server: &Server, numbers: &[u16]) {
     }
 }
 
-fn url_source(base: &str) -> String {
+pub(crate) fn url_source(base: &str) -> String {
     format!("url:{base}/b/{{checksum}}.json")
 }
 
@@ -98,7 +98,7 @@ const FAST: [&str; 6] = [
 ];
 
 /// The check command's arguments for `dir`'s workload with one source.
-fn check_args(source: &str) -> Vec<String> {
+pub(crate) fn check_args(source: &str) -> Vec<String> {
     [
         "--lockfile",
         "Cargo.lock",
@@ -114,7 +114,7 @@ fn check_args(source: &str) -> Vec<String> {
 }
 
 /// Each package's outcome in a JSON-lines report, and the summary.
-fn outcomes(stdout: &str) -> (Vec<(String, String)>, Value) {
+pub(crate) fn outcomes(stdout: &str) -> (Vec<(String, String)>, Value) {
     let mut packages = Vec::new();
     let mut summary = Value::Null;
     for line in stdout.lines() {
@@ -132,7 +132,7 @@ fn outcomes(stdout: &str) -> (Vec<(String, String)>, Value) {
 }
 
 /// Every file under the cache's attestations folder: (path, bytes).
-fn cache_files(cache: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn cache_files(cache: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![cache.join("attestations")];
     while let Some(path) = stack.pop() {

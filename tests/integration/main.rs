@@ -11,6 +11,8 @@ mod duplicated_fields;
 #[cfg(feature = "testkit")]
 mod explain;
 #[cfg(feature = "testkit")]
+mod fail_closed;
+#[cfg(feature = "testkit")]
 mod faults;
 #[cfg(feature = "testkit")]
 mod fetching;
