@@ -855,6 +855,95 @@ fn built(o: &Observed) -> String {
     text
 }
 
+/// The diff as Markdown, for a GitHub Actions job summary.
+pub fn markdown(diff: &Diff) -> String {
+    let summary = diff.summary();
+    let verdict = match summary.exit_code {
+        exit::PASS => "no downgrade",
+        exit::VIOLATION => "changes fail",
+        _ => "could not be checked",
+    };
+    let mut text = format!(
+        "## Provenance changes: {verdict}\n\n{}\n\n",
+        summary_line(&summary)
+    );
+    if diff.changes.is_empty() {
+        return text;
+    }
+    text.push_str("| | change | package | from | to |\n|---|---|---|---|---|\n");
+    let cell = |s: String| s.replace('|', "\\|").replace('\n', " ");
+    for change in &diff.changes {
+        let mark = if change.fails() {
+            "❌"
+        } else if change.accepted() {
+            "✔️ accepted"
+        } else if matches!(change, Change::DiffUnchecked(_)) {
+            "⚠️"
+        } else {
+            ""
+        };
+        let (kind, package, from, to) = match change {
+            Change::DiffAdded(l) => (
+                "added",
+                format!("{}@{}", l.name, l.version),
+                String::new(),
+                built(&l.observed),
+            ),
+            Change::DiffRemoved(l) => (
+                "removed",
+                format!("{}@{}", l.name, l.version),
+                l.observed.evidence.to_string(),
+                String::new(),
+            ),
+            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
+                if matches!(change, Change::DiffDowngrade(_)) {
+                    "downgrade"
+                } else {
+                    "upgrade"
+                },
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                c.from.to_string(),
+                c.to.to_string(),
+            ),
+            Change::DiffRepository(c) => (
+                "repository",
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                repository_text(&c.from),
+                repository_text(&c.to),
+            ),
+            Change::DiffWorkflow(c) => (
+                "workflow",
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                workflow_text(&c.from),
+                workflow_text(&c.to),
+            ),
+            Change::DiffUnchecked(u) => (
+                "not checked",
+                format!("{} {} → {}", u.name, u.previous_version, u.version),
+                u.from.to_string(),
+                format!("{} (the {} side could not be checked)", u.to, u.side),
+            ),
+        };
+        let _ = writeln!(
+            text,
+            "| {mark} | {kind} | `{}` | {} | {} |",
+            cell(package),
+            cell(from),
+            cell(to)
+        );
+    }
+    text
+}
+
+/// Append the Markdown of the diff to `path` (the file `GITHUB_STEP_SUMMARY` names).
+pub fn append_markdown(diff: &Diff, path: &Path) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(markdown(diff).as_bytes())
+}
+
 /// The diff for people: one line per change (a mark, the kind of change,
 /// the package and what changed), then the summary line.
 pub fn render(diff: &Diff) -> String {

@@ -94,7 +94,12 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         );
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        if let Err(error) = markdown::append(&report, std::path::Path::new(&path)) {
+        let appended = markdown::append(&report, std::path::Path::new(&path)).and_then(|()| {
+            diff.as_ref().map_or(Ok(()), |diff| {
+                crate::diff::append_markdown(diff, std::path::Path::new(&path))
+            })
+        });
+        if let Err(error) = appended {
             let _ = writeln!(
                 stderr,
                 "warning[step-summary]: cannot append to GITHUB_STEP_SUMMARY ({}): {error}",

@@ -321,6 +321,31 @@ fn the_main_command_with_a_baseline_reports_and_fails_on_a_downgrade() {
     );
     run(&["--allow-downgrade", "down"]).expect_code(0);
 
+    // In a GitHub Actions job, the diff joins the job summary.
+    let summary = dir.join("summary.md");
+    dir.command()
+        .args([
+            "--lockfile",
+            "new.lock",
+            "--baseline",
+            "old.lock",
+            "--offline",
+        ])
+        .args(["--now", NOW, "-q"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run()
+        .expect_code(1);
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(markdown.contains("## Dependency provenance"), "{markdown}");
+    assert!(
+        markdown.contains("## Provenance changes: changes fail"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| ❌ | downgrade | `down 1.0.0 → 1.1.0` | attested | none |"),
+        "{markdown}"
+    );
+
     // Accepting without a baseline is a usage error.
     let usage = dir
         .command()
