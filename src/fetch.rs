@@ -282,6 +282,53 @@ pub async fn fetch_async(
     cache: Option<&Cache>,
     options: &FetchOptions,
 ) -> Result<FetchReport, FetchError> {
+    let count = queries.len();
+    let mut packages: Vec<Option<PackageFetch>> = (0..count).map(|_| None).collect();
+    let warnings = fetch_each_async(queries, sources, cache, options, |position, result| {
+        packages[position] = Some(result)
+    })
+    .await?;
+    Ok(FetchReport {
+        packages: packages
+            .into_iter()
+            .map(|p| p.expect("every task reported"))
+            .collect(),
+        warnings,
+    })
+}
+
+/// Fetch every package, handing each result to `sink` (with the query's
+/// position) as soon as it is complete, and return the run's warnings.
+///
+/// At most `options.jobs` packages are in flight, and a new one starts only
+/// once a finished one has been handed over: a `sink` that blocks (a full
+/// verification queue) holds fetching back, so memory stays bounded however
+/// many packages there are.
+pub fn fetch_each(
+    queries: Vec<PackageQuery>,
+    sources: &[SourceSpec],
+    cache: Option<&Cache>,
+    options: &FetchOptions,
+    sink: impl FnMut(usize, PackageFetch),
+) -> Result<Vec<String>, FetchError> {
+    // One thread drives every fetch (they wait on the network or the disk);
+    // the other cores are left to verification, which runs meanwhile.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|source| FetchError::Runtime { source })?;
+    runtime.block_on(fetch_each_async(queries, sources, cache, options, sink))
+}
+
+/// [`fetch_each`] inside a (multi-threaded) tokio runtime.
+pub async fn fetch_each_async(
+    queries: Vec<PackageQuery>,
+    sources: &[SourceSpec],
+    cache: Option<&Cache>,
+    options: &FetchOptions,
+    mut sink: impl FnMut(usize, PackageFetch),
+) -> Result<Vec<String>, FetchError> {
     // Offline, no client exists, so no connection can be made.
     let http = if options.offline || sources.iter().all(|s| !s.is_remote()) {
         None
@@ -298,26 +345,27 @@ pub async fn fetch_async(
         warnings: std::sync::Mutex::new(Vec::new()),
     });
     let progress = progress_bar(queries.len(), options.progress);
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    let jobs = options.jobs.max(1);
+    let mut pending = queries.into_iter().enumerate();
     let mut tasks = tokio::task::JoinSet::new();
-    let count = queries.len();
-    for (position, query) in queries.into_iter().enumerate() {
-        let semaphore = semaphore.clone();
-        let shared = shared.clone();
-        let progress = progress.clone();
-        tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            let result = fetch_package(&shared, query).await;
-            progress.inc(1);
-            (position, result)
-        });
-    }
-    let mut packages: Vec<Option<PackageFetch>> = (0..count).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((position, result)) => packages[position] = Some(result),
+    loop {
+        while tasks.len() < jobs {
+            let Some((position, query)) = pending.next() else {
+                break;
+            };
+            let shared = shared.clone();
+            let progress = progress.clone();
+            tasks.spawn(async move {
+                let result = fetch_package(&shared, query).await;
+                progress.inc(1);
+                (position, result)
+            });
+        }
+        match tasks.join_next().await {
+            Some(Ok((position, result))) => sink(position, result),
             // A task only ends without a result if it panicked: a bug, not input.
-            Err(error) => std::panic::resume_unwind(error.into_panic()),
+            Some(Err(error)) => std::panic::resume_unwind(error.into_panic()),
+            None => break,
         }
     }
     progress.finish_and_clear();
@@ -326,13 +374,7 @@ pub async fn fetch_async(
         .lock()
         .map(|w| w.clone())
         .unwrap_or_default();
-    Ok(FetchReport {
-        packages: packages
-            .into_iter()
-            .map(|p| p.expect("every task reported"))
-            .collect(),
-        warnings,
-    })
+    Ok(warnings)
 }
 
 fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {

@@ -422,6 +422,16 @@ pub fn parse_lockfile(path: &Path, text: String) -> Result<Inventory, LockfileEr
     const REGENERATE: &str =
         "this is not a lockfile cargo wrote; restore it from version control or regenerate it with `cargo generate-lockfile`";
 
+    // Line numbers by binary search over the line starts: counting newlines
+    // from the top for every package would be quadratic in the file size.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| -> u32 {
+        let line = line_starts.partition_point(|&start| start <= offset);
+        u32::try_from(line).unwrap_or(u32::MAX)
+    };
+
     let raw: RawLockfile = toml::from_str(&text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         malformed(span, e.message().to_string(), REGENERATE)
@@ -553,7 +563,7 @@ pub fn parse_lockfile(path: &Path, text: String) -> Result<Inventory, LockfileEr
                 REGENERATE,
             ));
         }
-        let line = text[..header.start.min(text.len())].matches('\n').count() as u32 + 1;
+        let line = line_of(header.start);
         packages.push(Package {
             name: name.clone(),
             version,

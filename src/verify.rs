@@ -356,6 +356,16 @@ pub fn parse_bundles(
             format!("{origin}: empty"),
         ));
     }
+    // Most documents are one bundle: read it as such first, so that it is
+    // parsed once; anything else is looked at as a whole below.
+    if trimmed.len() <= MAX_BUNDLE_BYTES && trimmed.starts_with('{') {
+        if let Ok(bundle) = Bundle::from_json(trimmed) {
+            return Ok(vec![Ok(ParsedBundle {
+                bundle,
+                origin: origin.to_string(),
+            })]);
+        }
+    }
     // One JSON document (a bundle or an API response), else JSON lines.
     match serde_json::from_str::<serde_json::Value>(trimmed) {
         Ok(value) => {

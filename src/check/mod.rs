@@ -100,22 +100,23 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
         .collect();
     let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
     let fetch_options = fetch::command::options(global, &policy, None);
-    let report = fetch::fetch(queries, &sources, Some(&cache), &fetch_options)?;
-    notes.extend(report.warnings.iter().map(|message| Note {
+    let (fetch_report, verified) =
+        fetch_and_verify(queries, &sources, &cache, &fetch_options, &roots)?;
+    notes.extend(fetch_report.warnings.iter().map(|message| Note {
         code: "cache-warning",
         message: message.clone(),
     }));
-    let missing_from_cache = report.missing_message();
+    let missing_from_cache = fetch_report.missing_message();
 
-    let verified = fetch::verify_all(&report.packages, &roots);
     let mut evidence = vec![Evidence::default(); inventory.packages.len()];
     let mut source_outcomes = vec![Vec::new(); inventory.packages.len()];
-    for ((position, fetched), mut found) in
-        positions.into_iter().zip(&report.packages).zip(verified)
+    for ((position, fetched), found) in positions
+        .into_iter()
+        .zip(fetch_report.packages)
+        .zip(verified)
     {
-        add_offline_gaps(fetched, &mut found);
         evidence[position] = found;
-        source_outcomes[position] = fetched.outcomes.clone();
+        source_outcomes[position] = fetched.outcomes;
     }
     let evaluation = evaluate(&policy, inventory.packages.iter().zip(evidence.iter()), now);
     Ok(Run {
@@ -130,6 +131,61 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
         now,
         source_outcomes,
     })
+}
+
+/// Fetch every query's bundles and verify them as they arrive: fetching
+/// (network and disk) and verification (CPU, on rayon's pool) overlap, and
+/// each package's bundle documents are dropped once verified, so memory
+/// stays bounded by the packages in flight rather than the lockfile's size.
+///
+/// Returns the fetch report (in query order, each result without its
+/// documents) and the evidence verified from each result.
+fn fetch_and_verify(
+    queries: Vec<PackageQuery>,
+    sources: &[SourceSpec],
+    cache: &Cache,
+    options: &fetch::FetchOptions,
+    roots: &[TrustRoot],
+) -> Result<(fetch::FetchReport, Vec<Evidence>)> {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    let count = queries.len();
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<(usize, PackageFetch)>(options.jobs.max(1) * 2);
+    let (warnings, mut verified) = std::thread::scope(|scope| {
+        let verifier = scope.spawn(move || {
+            receiver
+                .into_iter()
+                .par_bridge()
+                .map(|(position, mut fetched)| {
+                    let mut evidence = fetched.verify(roots);
+                    add_offline_gaps(&fetched, &mut evidence);
+                    fetched.documents = Vec::new();
+                    (position, fetched, evidence)
+                })
+                .collect::<Vec<_>>()
+        });
+        let warnings = fetch::fetch_each(
+            queries,
+            sources,
+            Some(cache),
+            options,
+            |position, fetched| {
+                // The receiver lives until every result is in; a send can only
+                // fail if verification panicked, which the join below reports.
+                let _ = sender.send((position, fetched));
+            },
+        );
+        drop(sender);
+        let verified = verifier
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (warnings, verified)
+    });
+    let warnings = warnings?;
+    verified.sort_by_key(|(position, _, _)| *position);
+    debug_assert_eq!(verified.len(), count);
+    let (packages, evidence) = verified.into_iter().map(|(_, f, e)| (f, e)).unzip();
+    Ok((fetch::FetchReport { packages, warnings }, evidence))
 }
 
 /// Where policy discovery starts: the workspace root, else the lockfile's folder.

@@ -47,7 +47,9 @@ pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply
             }
         };
         any = true;
-        let mut bytes = Vec::new();
+        // Sized from the file's length, so it is read in one or two calls.
+        let expected = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES) as usize;
+        let mut bytes = Vec::with_capacity(expected + 1);
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| {
