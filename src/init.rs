@@ -16,7 +16,6 @@ use miette::{Diagnostic, IntoDiagnostic, Result};
 use crate::check::{collect, Run, RunOptions};
 use crate::cli::{load_inventory, GlobalOptions};
 use crate::exit;
-use crate::lockfile::Inventory;
 use crate::policy::init::{render, InitOptions};
 use crate::sources::{default_sources, SourceSpec};
 use crate::trust::{Instance, RootOrigin};
@@ -59,17 +58,6 @@ pub enum InitError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// The folder the policy belongs in: the workspace root, else the lockfile's folder.
-pub fn policy_dir(inventory: &Inventory) -> PathBuf {
-    inventory.workspace_root.clone().unwrap_or_else(|| {
-        inventory
-            .lockfile
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    })
 }
 
 /// `path` relative to the folder `base` (both made absolute first), so a
@@ -160,7 +148,7 @@ pub fn init_options(run: &Run, dir: &Path, exemption_days: i32) -> InitOptions {
 /// meanwhile unless `--force`).
 pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     let inventory = load_inventory(global)?;
-    let dir = policy_dir(&inventory);
+    let dir = crate::check::policy_dir(&inventory);
     let target = dir.join(POLICY_FILE);
     if !args.stdout {
         let other = dir.join(".cargo").join(POLICY_FILE);

@@ -81,7 +81,7 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
         (None, Some(path)) => Inventory::from_lockfile(path)?,
         (None, None) => load_inventory(global)?,
     };
-    let policy = Policy::resolve(global.policy.as_deref(), &policy_start(&inventory), now)?;
+    let policy = Policy::resolve(global.policy.as_deref(), &policy_dir(&inventory), now)?;
     let cache_dir = Cache::resolve_dir(global.cache_dir.as_deref())?;
     let cache = Cache::open(&cache_dir)?;
     let mut notes: Vec<Note> = Vec::new();
@@ -188,8 +188,9 @@ fn fetch_and_verify(
     Ok((fetch::FetchReport { packages, warnings }, evidence))
 }
 
-/// Where policy discovery starts: the workspace root, else the lockfile's folder.
-fn policy_start(inventory: &Inventory) -> PathBuf {
+/// The folder a policy belongs to: the workspace root, else the lockfile's
+/// folder. Discovery starts here, and `init` writes here.
+pub fn policy_dir(inventory: &Inventory) -> PathBuf {
     inventory.workspace_root.clone().unwrap_or_else(|| {
         inventory
             .lockfile

@@ -542,22 +542,23 @@ fn reusable_workflow_and_runner_claims_reach_the_report() {
     assert_eq!(beta["failures"][0]["found"], "self-hosted");
 }
 
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo")
+/// The committed demo under `policy`, expecting exit `code`.
+fn run_demo(policy: &str, code: i32) -> Run {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    TestDir::new()
+        .command()
+        .arg("--lockfile")
+        .arg(demo.join("Cargo.lock"))
+        .arg("--policy")
+        .arg(demo.join(policy))
+        .args(["--offline", "--color", "never", "--now", NOW])
+        .run()
+        .expect_code(code)
 }
 
 #[test]
 fn the_demo_passes_with_missing_and_exempt_packages() {
-    let dir = TestDir::new();
-    let run = dir
-        .command()
-        .arg("--lockfile")
-        .arg(demo().join("Cargo.lock"))
-        .arg("--policy")
-        .arg(demo().join("provenance.toml"))
-        .args(["--offline", "--color", "never", "--now", NOW])
-        .run()
-        .expect_code(0);
+    let run = run_demo("provenance.toml", 0);
     let summary = run.stdout.lines().last().unwrap();
     assert!(summary.contains("0 violations"), "{summary}");
     assert!(!summary.starts_with("0 verified"), "{summary}");
@@ -575,16 +576,7 @@ fn the_demo_passes_with_missing_and_exempt_packages() {
 
 #[test]
 fn the_strict_demo_policy_shows_violations() {
-    let dir = TestDir::new();
-    let run = dir
-        .command()
-        .arg("--lockfile")
-        .arg(demo().join("Cargo.lock"))
-        .arg("--policy")
-        .arg(demo().join("provenance-strict.toml"))
-        .args(["--offline", "--color", "never", "--now", NOW])
-        .run()
-        .expect_code(1);
+    let run = run_demo("provenance-strict.toml", 1);
     assert!(
         run.stderr.contains("provenance-strict.toml"),
         "{}",
