@@ -62,7 +62,7 @@ impl Default for HttpConfig {
             max_backoff: Duration::from_secs(8),
             max_rate_limit_wait: Duration::from_secs(60),
             // Four times the largest bundle: one page of GitHub's API holds many.
-            max_body_bytes: crate::verify::MAX_BUNDLE_BYTES * 4,
+            max_body_bytes: crate::verify::MAX_DOCUMENT_BYTES,
             max_redirects: 5,
         }
     }

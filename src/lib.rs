@@ -15,6 +15,7 @@ pub mod explain;
 pub mod fetch;
 pub mod http;
 pub mod init;
+pub mod limits;
 pub mod lockfile;
 pub mod policy;
 pub mod report;

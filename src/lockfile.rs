@@ -27,11 +27,14 @@ pub const CRATES_IO_INDEX: &str = "https://github.com/rust-lang/crates.io-index"
 /// The crates.io sparse index.
 pub const CRATES_IO_SPARSE_INDEX: &str = "https://index.crates.io/";
 
-/// Lockfiles larger than this are refused rather than read into memory: the
-/// largest real lockfiles are a few MiB.
-pub const MAX_LOCKFILE_BYTES: u64 = 64 * 1024 * 1024;
-/// More packages than this in one lockfile is not a real dependency graph.
-pub const MAX_PACKAGES: usize = 200_000;
+/// Lockfiles larger than this are refused rather than read into memory: a
+/// real lockfile takes about 250 bytes per package (10,000 packages: 2.5
+/// MiB), while parsing TOML made of tiny tables takes up to 35 times its
+/// size in memory, so this keeps the worst case near half a GiB.
+pub const MAX_LOCKFILE_BYTES: u64 = 16 * 1024 * 1024;
+/// More packages than this in one lockfile is not a real dependency graph
+/// (and would not fit in [`MAX_LOCKFILE_BYTES`] as cargo writes them).
+pub const MAX_PACKAGES: usize = 50_000;
 
 /// Where a package comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -378,15 +381,19 @@ fn read_bounded(path: &Path) -> Result<String, LockfileError> {
         path: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_LOCKFILE_BYTES {
-        return Err(LockfileError::TooLarge {
+    let bytes = crate::limits::read_at_most(path, MAX_LOCKFILE_BYTES)
+        .map_err(io)?
+        .map_err(|size| LockfileError::TooLarge {
             path: path.to_path_buf(),
             size,
             max: MAX_LOCKFILE_BYTES,
-        });
-    }
-    std::fs::read_to_string(path).map_err(io)
+        })?;
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        ))
+    })
 }
 
 #[derive(Deserialize)]

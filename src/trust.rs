@@ -25,7 +25,7 @@ use sigstore_verify::Verifier;
 /// The media type prefix every `trusted_root.json` carries.
 const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot";
 /// Larger than any real trusted root by two orders of magnitude.
-const MAX_TRUSTED_ROOT_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_TRUSTED_ROOT_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A well-known Sigstore instance whose root is embedded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
@@ -245,14 +245,18 @@ fn read_bounded(path: &Path) -> Result<String, TrustRootError> {
         path: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_TRUSTED_ROOT_BYTES {
-        return Err(TrustRootError::Invalid {
+    let bytes = crate::limits::read_at_most(path, MAX_TRUSTED_ROOT_BYTES)
+        .map_err(io)?
+        .map_err(|size| TrustRootError::Invalid {
             name: path.display().to_string(),
             reason: format!("{size} bytes is over the {MAX_TRUSTED_ROOT_BYTES}-byte limit"),
-        });
-    }
-    std::fs::read_to_string(path).map_err(io)
+        })?;
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        ))
+    })
 }
 
 #[cfg(test)]

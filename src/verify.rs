@@ -21,8 +21,12 @@ use crate::trust::TrustRoot;
 /// A bundle file larger than this is refused: real bundles are a few KiB,
 /// and even a large SLSA predicate stays far below.
 pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
-/// At most this many bundles are read from one file or response.
+/// At most this many bundles are read from one file or response (and
+/// from all of one source's answers for one package).
 pub const MAX_BUNDLES_PER_FILE: usize = 256;
+/// A file or response of bundles larger than this is refused (and all of
+/// one source's answers for one package together may not be larger).
+pub const MAX_DOCUMENT_BYTES: usize = 4 * MAX_BUNDLE_BYTES;
 
 /// The in-toto payload type the DSSE envelopes of provenance carry.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -340,7 +344,7 @@ pub fn parse_bundles(
     bytes: &[u8],
     origin: &str,
 ) -> Result<Vec<Result<ParsedBundle, VerifyFailure>>, VerifyFailure> {
-    if bytes.len() > MAX_BUNDLE_BYTES * 4 {
+    if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(VerifyFailure::new(
             Check::BundleFormat,
             format!("{origin}: {} bytes is over the size limit", bytes.len()),

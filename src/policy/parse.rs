@@ -533,18 +533,22 @@ impl Parser<'_> {
                     }
                 }
                 "package" => {
+                    // Counted once, not per table: a policy may have 10,000 rules.
+                    let mut index = count(&policy.rules, RuleKind::Package);
                     for (table, span) in self.tables(&entry) {
-                        let index = count(&policy.rules, RuleKind::Package);
                         if let Some(rule) = self.package_rule(table, span, index) {
                             policy.rules.push(rule);
+                            index += 1;
                         }
                     }
                 }
                 "owner" => {
+                    // Counted once, not per table: a policy may have 10,000 rules.
+                    let mut index = count(&policy.rules, RuleKind::Owner);
                     for (table, span) in self.tables(&entry) {
-                        let index = count(&policy.rules, RuleKind::Owner);
                         if let Some(rule) = self.owner_rule(table, span, index) {
                             policy.rules.push(rule);
+                            index += 1;
                         }
                     }
                 }

@@ -12,10 +12,12 @@ use reqwest::{StatusCode, Url};
 use super::{split_bundles, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::http::{Http, HttpError};
+use crate::verify::{MAX_BUNDLES_PER_FILE, MAX_DOCUMENT_BYTES};
 
 /// The REST API version this module is written against.
 pub const API_VERSION: &str = "2022-11-28";
-/// Pages followed at most (100 attestations each).
+/// Pages followed at most (100 attestations each), so that a server whose
+/// pages never end cannot hold a run.
 const MAX_PAGES: usize = 10;
 
 /// The token sent to the GitHub API, if any.
@@ -162,6 +164,9 @@ pub(super) async fn ask(
     let mut ignored: Vec<IgnoredBundle> = Vec::new();
     let mut next = Some(url);
     let mut pages = 0;
+    // All pages together are held to the limits of one response, so that a
+    // server cannot make one package take ten responses' worth of memory.
+    let mut total_bytes = 0;
     while let Some(page_url) = next.take() {
         pages += 1;
         if pages > MAX_PAGES {
@@ -206,6 +211,15 @@ pub(super) async fn ask(
         {
             documents.extend(found);
             ignored.extend(set_aside);
+        }
+        total_bytes += response.body.len();
+        let count = documents.len() + ignored.len();
+        if count > MAX_BUNDLES_PER_FILE || total_bytes > MAX_DOCUMENT_BYTES {
+            return Err(SourceFailure::new(format!(
+                "{}: {count} attestations ({total_bytes} bytes) for {} after {pages} page(s), over the limit of {MAX_BUNDLES_PER_FILE} attestations and {MAX_DOCUMENT_BYTES} bytes for one package",
+                target.label,
+                query.id()
+            )));
         }
         next = next_link(&response.headers)
             .map(|link| {

@@ -22,6 +22,8 @@ mod harness;
 mod init;
 mod inventory;
 #[cfg(feature = "testkit")]
+mod limits;
+#[cfg(feature = "testkit")]
 mod minted;
 #[cfg(feature = "testkit")]
 mod offline;
