@@ -5,16 +5,18 @@
 //! `E2E_SIZES` environment variable, default `1000,10000`).
 //!
 //! For each size it writes a workload (Cargo.lock, one bundle per package,
-//! trust root, policy), then reports the best of several runs of:
+//! trust root, policy), then reports the best of several runs (wall clock
+//! and CPU time, user + system, each the minimum over the runs) of:
 //! - `direct`: read every bundle file, parse it and call
 //!   `sigstore_verify::Verifier::verify` for its checksum, on rayon's pool
 //!   (the work the command cannot avoid);
 //! - `end-to-end`: the release binary, `--offline -q`, from process start to
-//!   exit (lockfile, policy, sources, verification, evaluation, report), with
-//!   its peak resident memory;
+//!   exit (lockfile, policy, sources, verification, evaluation, report);
 //! - `cold` and `warm`: the release binary fetching every bundle from a
 //!   loopback HTTP server (another process) through a `url` source, into an
-//!   empty cache, then again from the filled cache (`--offline`).
+//!   empty cache, then again from the filled cache (`--offline`);
+//!
+//! with the peak resident memory of each kind of binary run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -27,6 +29,31 @@ const RUNS: usize = 5;
 
 #[path = "../tests/integration/server.rs"]
 mod server;
+
+/// What several runs of one thing took: the best wall and CPU times, and the
+/// largest peak RSS.
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    wall: Duration,
+    cpu: Duration,
+    rss_kib: u64,
+}
+
+impl Measure {
+    fn new() -> Self {
+        Self {
+            wall: Duration::MAX,
+            cpu: Duration::MAX,
+            rss_kib: 0,
+        }
+    }
+
+    fn add(&mut self, other: Measure) {
+        self.wall = self.wall.min(other.wall);
+        self.cpu = self.cpu.min(other.cpu);
+        self.rss_kib = self.rss_kib.max(other.rss_kib);
+    }
+}
 
 fn main() {
     // The workload is written by a child process (this same binary), so that
@@ -47,19 +74,8 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    println!(
-        "{:>7} {:>12} {:>12} {:>8} {:>12} {:>9} {:>10} {:>9} {:>10} {:>9}",
-        "size",
-        "direct",
-        "end-to-end",
-        "ratio",
-        "per package",
-        "peak RSS",
-        "cold",
-        "peak RSS",
-        "warm",
-        "peak RSS"
-    );
+    println!("| packages | direct wall / CPU | end-to-end wall / CPU | ratio wall / CPU | peak RSS | cold wall / CPU | peak RSS | warm wall / CPU | peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for size in sizes {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let written = std::process::Command::new(std::env::current_exe().expect("this binary"))
@@ -70,35 +86,52 @@ fn main() {
             .status()
             .expect("run the workload writer");
         assert!(written.success(), "the workload writer failed");
-        let (end_to_end, rss_kib) = end_to_end(dir.path());
-        let direct = best(|| direct(dir.path(), size));
+        let mut end_to_end = Measure::new();
+        for _ in 0..RUNS {
+            end_to_end.add(run_binary(dir.path(), "provenance.toml", "cache", true));
+        }
+        let mut direct_runs = Measure::new();
+        for _ in 0..RUNS {
+            direct_runs.add(direct(dir.path(), size));
+        }
         // Give what the direct runs allocated back to the system before the
-        // next size's command is started (see above).
+        // next command is started (see above).
         // SAFETY: malloc_trim only releases free heap memory.
         unsafe { libc::malloc_trim(0) };
-        let ((cold, cold_rss), (warm, warm_rss)) = from_server(dir.path());
+        let (cold, warm) = from_server(dir.path());
+        let pair =
+            |m: &Measure| format!("{:.3} / {:.3} s", m.wall.as_secs_f64(), m.cpu.as_secs_f64());
         println!(
-            "{:>7} {:>10.3} s {:>10.3} s {:>7.2}x {:>9.3} ms {:>5} MiB {:>8.3} s {:>5} MiB {:>8.3} s {:>5} MiB",
-            size,
-            direct.as_secs_f64(),
-            end_to_end.as_secs_f64(),
-            end_to_end.as_secs_f64() / direct.as_secs_f64(),
-            end_to_end.as_secs_f64() * 1000.0 / size as f64,
-            rss_kib / 1024,
-            cold.as_secs_f64(),
-            cold_rss / 1024,
-            warm.as_secs_f64(),
-            warm_rss / 1024
+            "| {size} | {} | {} | {:.2}x / {:.2}x | {} MiB | {} | {} MiB | {} | {} MiB |",
+            pair(&direct_runs),
+            pair(&end_to_end),
+            end_to_end.wall.as_secs_f64() / direct_runs.wall.as_secs_f64(),
+            end_to_end.cpu.as_secs_f64() / direct_runs.cpu.as_secs_f64(),
+            end_to_end.rss_kib / 1024,
+            pair(&cold),
+            cold.rss_kib / 1024,
+            pair(&warm),
+            warm.rss_kib / 1024,
         );
     }
 }
 
-fn best(mut run: impl FnMut() -> Duration) -> Duration {
-    (0..RUNS).map(|_| run()).min().expect("at least one run")
+/// CPU time (user + system) of this process so far.
+fn own_cpu() -> Duration {
+    // SAFETY: rusage is plain data, written by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is valid for writes.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    cpu_of(&usage)
+}
+
+fn cpu_of(usage: &libc::rusage) -> Duration {
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// Read, parse and verify every bundle with the library alone.
-fn direct(dir: &Path, size: usize) -> Duration {
+fn direct(dir: &Path, size: usize) -> Measure {
     let root = TrustRoot::from_json(
         "workload".into(),
         RootOrigin::File {
@@ -108,6 +141,7 @@ fn direct(dir: &Path, size: usize) -> Duration {
     )
     .expect("the workload root loads");
     let requests = workload_requests(size);
+    let cpu = own_cpu();
     let start = Instant::now();
     let policy = root.certificate_policy();
     requests.par_iter().for_each(|request| {
@@ -122,23 +156,15 @@ fn direct(dir: &Path, size: usize) -> Duration {
             .verify(digest, &bundle, &policy)
             .expect("the bundle verifies");
     });
-    start.elapsed()
-}
-
-/// The binary's best wall time over several runs, and its peak RSS in KiB.
-fn end_to_end(dir: &Path) -> (Duration, u64) {
-    let mut best = Duration::MAX;
-    let mut peak = 0;
-    for _ in 0..RUNS {
-        let (time, rss) = run_binary(dir, "provenance.toml", "cache", true);
-        best = best.min(time);
-        peak = peak.max(rss);
+    Measure {
+        wall: start.elapsed(),
+        cpu: own_cpu() - cpu,
+        rss_kib: 0,
     }
-    (best, peak)
 }
 
-/// One run of the binary over the workload in `dir`: wall time and peak RSS (KiB).
-fn run_binary(dir: &Path, policy: &str, cache: &str, offline: bool) -> (Duration, u64) {
+/// One run of the binary over the workload in `dir`.
+fn run_binary(dir: &Path, policy: &str, cache: &str, offline: bool) -> Measure {
     let start = Instant::now();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-verify-provenance"));
     command
@@ -155,10 +181,20 @@ fn run_binary(dir: &Path, policy: &str, cache: &str, offline: bool) -> (Duration
     }
     #[allow(clippy::zombie_processes)] // reaped by wait4 below
     let child = command.spawn().expect("start the binary");
-    let (status, rss) = wait_with_rusage(child.id() as libc::pid_t);
-    let time = start.elapsed();
-    assert!(status == 0, "the workload must pass (exit status {status})");
-    (time, rss)
+    let mut status = 0;
+    // SAFETY: rusage is plain data, written by the kernel for this child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: waits for our own child; both pointers are valid for writes.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    assert_eq!(libc::WEXITSTATUS(status), 0, "the workload must pass");
+    Measure {
+        wall,
+        cpu: cpu_of(&usage),
+        rss_kib: usage.ru_maxrss as u64,
+    }
 }
 
 /// Serve every bundle of the workload in `dir` at `/NAME-VERSION.sigstore.json`
@@ -180,9 +216,9 @@ fn serve(dir: &Path) {
     let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
 }
 
-/// Cold (best of three empty caches) and warm (from the last filled cache)
-/// runs against a loopback server in another process, with peak RSS.
-fn from_server(dir: &Path) -> ((Duration, u64), (Duration, u64)) {
+/// Cold (three empty caches) and warm (the last filled cache, offline) runs
+/// against a loopback server in another process.
+fn from_server(dir: &Path) -> (Measure, Measure) {
     use std::io::BufRead;
     let mut server = std::process::Command::new(std::env::current_exe().expect("this binary"))
         .env("E2E_SERVE", dir)
@@ -206,28 +242,20 @@ fn from_server(dir: &Path) -> ((Duration, u64), (Duration, u64)) {
         "the workload policy names its dir source"
     );
     std::fs::write(dir.join("provenance-url.toml"), policy).expect("write the policy");
-    let mut cold = (Duration::MAX, 0);
+    let mut cold = Measure::new();
     for round in 0..3 {
-        let (time, rss) = run_binary(dir, "provenance-url.toml", &format!("cold-{round}"), false);
-        cold = (cold.0.min(time), cold.1.max(rss));
+        cold.add(run_binary(
+            dir,
+            "provenance-url.toml",
+            &format!("cold-{round}"),
+            false,
+        ));
     }
-    let mut warm = (Duration::MAX, 0);
+    let mut warm = Measure::new();
     for _ in 0..RUNS {
-        let (time, rss) = run_binary(dir, "provenance-url.toml", "cold-2", true);
-        warm = (warm.0.min(time), warm.1.max(rss));
+        warm.add(run_binary(dir, "provenance-url.toml", "cold-2", true));
     }
     drop(server.stdin.take());
     let _ = server.wait();
     (cold, warm)
-}
-
-/// Wait for a child and return its exit status and peak RSS (KiB).
-fn wait_with_rusage(pid: libc::pid_t) -> (i32, u64) {
-    let mut status = 0;
-    // SAFETY: rusage is plain data, written by the kernel for this child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; both pointers are valid for writes.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4 failed");
-    (libc::WEXITSTATUS(status), usage.ru_maxrss as u64)
 }
