@@ -284,9 +284,14 @@ pub async fn fetch_async(
 ) -> Result<FetchReport, FetchError> {
     let count = queries.len();
     let mut packages: Vec<Option<PackageFetch>> = (0..count).map(|_| None).collect();
-    let warnings = fetch_each_async(queries, sources, cache, options, |position, result| {
-        packages[position] = Some(result)
-    })
+    let warnings = fetch_each_async(
+        queries,
+        sources,
+        cache,
+        options,
+        None,
+        |position, result| packages[position] = Some(result),
+    )
     .await?;
     Ok(FetchReport {
         packages: packages
@@ -297,36 +302,75 @@ pub async fn fetch_async(
     })
 }
 
+/// How many fetched packages may wait for their consumer.
+///
+/// Each package takes a permit before its fetch starts; the consumer gives
+/// permits back, in batches, as it finishes with packages. Fetching never
+/// runs more than `limit` packages ahead of the consumer, so memory stays
+/// bounded however many packages there are, and the fetch loop is woken once
+/// per batch rather than once per package.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    permits: Arc<tokio::sync::Semaphore>,
+    done: Arc<std::sync::atomic::AtomicUsize>,
+    batch: usize,
+}
+
+impl Admission {
+    /// Room for `jobs` packages in flight plus two batches waiting (a batch
+    /// is at most 16 packages, and never more than `jobs`), which is enough
+    /// that the consumer always has a whole batch to finish.
+    pub fn for_jobs(jobs: usize) -> Self {
+        let jobs = jobs.max(1);
+        let batch = jobs.min(16);
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(jobs + 2 * batch)),
+            done: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            batch,
+        }
+    }
+
+    /// The consumer has finished with one package.
+    pub fn finished_one(&self) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+        if done % self.batch == 0 {
+            self.permits.add_permits(self.batch);
+        }
+    }
+}
+
 /// Fetch every package, handing each result to `sink` (with the query's
 /// position) as soon as it is complete, and return the run's warnings.
 ///
-/// At most `options.jobs` packages are in flight, and a new one starts only
-/// once a finished one has been handed over: a `sink` that blocks (a full
-/// verification queue) holds fetching back, so memory stays bounded however
-/// many packages there are.
+/// At most `options.jobs` packages are in flight. With an [`Admission`],
+/// a package is only started once the consumer has room for it.
 pub fn fetch_each(
     queries: Vec<PackageQuery>,
     sources: &[SourceSpec],
     cache: Option<&Cache>,
     options: &FetchOptions,
+    admission: Option<&Admission>,
     sink: impl FnMut(usize, PackageFetch),
 ) -> Result<Vec<String>, FetchError> {
-    // One thread drives every fetch (they wait on the network or the disk);
-    // the other cores are left to verification, which runs meanwhile.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // One thread drives every fetch (they wait on the network or the disk),
+    // so no fetch result crosses threads before it reaches `sink`; the
+    // other cores are left to whatever consumes the results meanwhile.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|source| FetchError::Runtime { source })?;
-    runtime.block_on(fetch_each_async(queries, sources, cache, options, sink))
+    runtime.block_on(fetch_each_async(
+        queries, sources, cache, options, admission, sink,
+    ))
 }
 
-/// [`fetch_each`] inside a (multi-threaded) tokio runtime.
+/// [`fetch_each`] inside a tokio runtime.
 pub async fn fetch_each_async(
     queries: Vec<PackageQuery>,
     sources: &[SourceSpec],
     cache: Option<&Cache>,
     options: &FetchOptions,
+    admission: Option<&Admission>,
     mut sink: impl FnMut(usize, PackageFetch),
 ) -> Result<Vec<String>, FetchError> {
     // Offline, no client exists, so no connection can be made.
@@ -346,10 +390,23 @@ pub async fn fetch_each_async(
     });
     let progress = progress_bar(queries.len(), options.progress);
     let jobs = options.jobs.max(1);
-    let mut pending = queries.into_iter().enumerate();
+    let mut pending = queries.into_iter().enumerate().peekable();
     let mut tasks = tokio::task::JoinSet::new();
     loop {
-        while tasks.len() < jobs {
+        // Start packages while there is room; never wait for room while a
+        // finished package could be handed over instead.
+        while tasks.len() < jobs && pending.peek().is_some() {
+            if let Some(admission) = admission {
+                let permit = if tasks.is_empty() {
+                    admission.permits.acquire().await.ok()
+                } else {
+                    admission.permits.try_acquire().ok()
+                };
+                match permit {
+                    Some(permit) => permit.forget(),
+                    None => break,
+                }
+            }
             let Some((position, query)) = pending.next() else {
                 break;
             };
@@ -500,4 +557,82 @@ async fn ask_through_cache(
         }
     }
     Ok((Some(reply), false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfile::PackageSource;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn queries(count: usize) -> Vec<PackageQuery> {
+        (0..count)
+            .map(|n| {
+                let mut checksum = [0u8; 32];
+                checksum[..8].copy_from_slice(&(n as u64).to_be_bytes());
+                PackageQuery {
+                    name: format!("p{n}"),
+                    version: "1.0.0".parse().unwrap(),
+                    source: PackageSource::CratesIo,
+                    checksum: sigstore_types::Sha256Hash::new(checksum),
+                    repository_hint: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Every package reaches the consumer, and no more than the admission's
+    /// limit are ever waiting for it, whatever the number of jobs.
+    #[test]
+    fn admission_bounds_what_waits_for_the_consumer_and_never_stalls() {
+        let folder = tempfile::tempdir().unwrap();
+        let sources = [SourceSpec::Dir {
+            path: folder.path().to_path_buf(),
+        }];
+        for jobs in [1, 2, 4, 32] {
+            let options = FetchOptions {
+                jobs,
+                offline: true,
+                ..FetchOptions::default()
+            };
+            let admission = Admission::for_jobs(jobs);
+            let limit = jobs + 2 * jobs.min(16);
+            let waiting = AtomicUsize::new(0);
+            let most = AtomicUsize::new(0);
+            let (sender, receiver) = std::sync::mpsc::channel::<usize>();
+            let consumed = std::thread::scope(|scope| {
+                let consumer = scope.spawn(|| {
+                    let mut seen = Vec::new();
+                    for position in receiver {
+                        // A slow consumer: fetching runs ahead as far as it may.
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                        waiting.fetch_sub(1, Ordering::SeqCst);
+                        admission.finished_one();
+                        seen.push(position);
+                    }
+                    seen
+                });
+                fetch_each(
+                    queries(200),
+                    &sources,
+                    None,
+                    &options,
+                    Some(&admission),
+                    |position, _| {
+                        let now = waiting.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        sender.send(position).unwrap();
+                    },
+                )
+                .unwrap();
+                drop(sender);
+                consumer.join().unwrap()
+            });
+            let mut consumed = consumed;
+            consumed.sort_unstable();
+            assert_eq!(consumed, (0..200).collect::<Vec<_>>(), "jobs {jobs}");
+            let most = most.load(Ordering::SeqCst);
+            assert!(most <= limit, "jobs {jobs}: {most} waiting, limit {limit}");
+        }
+    }
 }

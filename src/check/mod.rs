@@ -149,9 +149,11 @@ fn fetch_and_verify(
 ) -> Result<(fetch::FetchReport, Vec<Evidence>)> {
     use rayon::iter::{ParallelBridge, ParallelIterator};
     let count = queries.len();
-    let (sender, receiver) =
-        std::sync::mpsc::sync_channel::<(usize, PackageFetch)>(options.jobs.max(1) * 2);
+    let admission = fetch::Admission::for_jobs(options.jobs);
+    // Unbounded, but never holds more than the admission lets through.
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, PackageFetch)>();
     let (warnings, mut verified) = std::thread::scope(|scope| {
+        let consumer_admission = admission.clone();
         let verifier = scope.spawn(move || {
             receiver
                 .into_iter()
@@ -160,6 +162,7 @@ fn fetch_and_verify(
                     let mut evidence = fetched.verify(roots);
                     add_offline_gaps(&fetched, &mut evidence);
                     fetched.documents = Vec::new();
+                    consumer_admission.finished_one();
                     (position, fetched, evidence)
                 })
                 .collect::<Vec<_>>()
@@ -169,6 +172,7 @@ fn fetch_and_verify(
             sources,
             Some(cache),
             options,
+            Some(&admission),
             |position, fetched| {
                 // The receiver lives until every result is in; a send can only
                 // fail if verification panicked, which the join below reports.
