@@ -1,15 +1,25 @@
-//! Bundle parsing and verification never panic, and never pass a bundle
-//! that was not signed under the trust root (the public-good root here:
-//! no fuzzer input can carry a valid Fulcio certificate for this digest).
+//! Bundle parsing and verification never panic, never pass a bundle that was
+//! not signed under the trust root, and never let a changed bundle say
+//! something other than what was signed.
+//!
+//! Two oracles, for every bundle an input parses into:
+//! 1. against the public-good and GitHub roots, with a digest no real bundle
+//!    attests, nothing verifies;
+//! 2. against the roots of the test instances that minted the seeds
+//!    (`fuzz/seeds/bundle`), with the digest of a seed: whatever verifies
+//!    proves exactly what that seed proves (signer, claims, statement and
+//!    signing times), however the input was changed.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use cargo_verify_provenance::trust::{Instance, TrustRoot};
-use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck};
+use cargo_verify_provenance_fuzz::bundle_seed_requests;
+use cargo_verify_provenance::trust::{Instance, RootOrigin, TrustRoot};
+use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck, VerifiedFacts};
 use libfuzzer_sys::fuzz_target;
+use sigstore_types::Sha256Hash;
 
-fn roots() -> &'static [TrustRoot] {
+fn public_roots() -> &'static [TrustRoot] {
     static ROOTS: OnceLock<Vec<TrustRoot>> = OnceLock::new();
     ROOTS.get_or_init(|| {
         vec![
@@ -19,18 +29,86 @@ fn roots() -> &'static [TrustRoot] {
     })
 }
 
+/// One seed: its instance's root, the digest it attests, what it proves.
+struct Seed {
+    root: TrustRoot,
+    checksum: Sha256Hash,
+    facts: VerifiedFacts,
+}
+
+fn seeds() -> &'static [Seed] {
+    static SEEDS: OnceLock<Vec<Seed>> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        bundle_seed_requests()
+            .into_iter()
+            .map(|(instance, request)| {
+                let root = TrustRoot::from_json(
+                    "testkit".into(),
+                    RootOrigin::File {
+                        path: "trusted_root.json".into(),
+                    },
+                    &instance.trusted_root_json(),
+                )
+                .expect("the instance's root loads");
+                let checksum = Sha256Hash::new(request.sha256);
+                let minted = instance.mint(&request);
+                let facts = verify::verify_bundle(
+                    &root,
+                    &minted.bundle,
+                    &ArtifactInput::sha256(checksum),
+                    &SignerCheck::Certificate {
+                        identity: None,
+                        issuer: None,
+                    },
+                )
+                .expect("a seed verifies");
+                Seed {
+                    root,
+                    checksum,
+                    facts,
+                }
+            })
+            .collect()
+    })
+}
+
+/// What a bundle proves, without what may differ between two encodings of
+/// the same signed content (the media type and log entry bookkeeping).
+fn proven(facts: &VerifiedFacts) -> impl PartialEq + std::fmt::Debug + '_ {
+    (
+        &facts.trust_root,
+        &facts.signer,
+        &facts.statement,
+        &facts.verified_times,
+    )
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(parsed) = verify::parse_bundles(data, "fuzz") else {
         return;
     };
-    // A digest no real bundle attests: nothing may verify against it.
-    let artifact = ArtifactInput::sha256(sigstore_types::Sha256Hash::new([0x5a; 32]));
     let signer = SignerCheck::Certificate {
         identity: None,
         issuer: None,
     };
+    // A digest no real bundle attests: nothing may verify against it.
+    let foreign = ArtifactInput::sha256(Sha256Hash::new([0x5a; 32]));
     for bundle in parsed.into_iter().flatten() {
-        let outcome = verify::verify_with_roots(roots(), &bundle.bundle, &artifact, &signer);
-        assert!(outcome.is_err(), "a fuzzed bundle verified: {:?}", outcome);
+        let outcome = verify::verify_with_roots(public_roots(), &bundle.bundle, &foreign, &signer);
+        assert!(outcome.is_err(), "a fuzzed bundle verified: {outcome:?}");
+        for seed in seeds() {
+            if let Ok(facts) = verify::verify_bundle(
+                &seed.root,
+                &bundle.bundle,
+                &ArtifactInput::sha256(seed.checksum),
+                &signer,
+            ) {
+                assert_eq!(
+                    proven(&facts),
+                    proven(&seed.facts),
+                    "a changed bundle verified with other facts"
+                );
+            }
+        }
     }
 });
