@@ -13,9 +13,9 @@
 
 use std::sync::OnceLock;
 
-use cargo_verify_provenance_fuzz::bundle_seed_requests;
 use cargo_verify_provenance::trust::{Instance, RootOrigin, TrustRoot};
 use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck, VerifiedFacts};
+use cargo_verify_provenance_fuzz::bundle_seed_requests;
 use libfuzzer_sys::fuzz_target;
 use sigstore_types::Sha256Hash;
 

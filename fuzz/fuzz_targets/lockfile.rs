@@ -9,7 +9,9 @@ fuzz_target!(|data: &[u8]| {
         cargo_verify_provenance::lockfile::parse_lockfile(std::path::Path::new("Cargo.lock"), text)
     {
         for package in &inventory.packages {
-            assert!(cargo_verify_provenance::lockfile::is_valid_package_name(&package.name));
+            assert!(cargo_verify_provenance::lockfile::is_valid_package_name(
+                &package.name
+            ));
             assert!(package.checksum.is_none() || package.source.is_registry());
         }
     }

@@ -62,7 +62,12 @@ fn packages() -> &'static [(Package, Evidence)] {
         )
         .unwrap();
         let requests = [
-            MintRequest::new("serde", "1.0.219", [1; 32], Claims::github("serde-rs/serde", "1.0.219")),
+            MintRequest::new(
+                "serde",
+                "1.0.219",
+                [1; 32],
+                Claims::github("serde-rs/serde", "1.0.219"),
+            ),
             MintRequest::new(
                 "tokio",
                 "1.45.0",
@@ -84,23 +89,38 @@ fn packages() -> &'static [(Package, Evidence)] {
                     .private(),
             ),
         ];
-        let attested = instance.mint_batch(&requests).into_iter().zip(&requests).map(|(minted, request)| {
-            let facts = verify::verify_bundle(
-                &root,
-                &minted.bundle,
-                &ArtifactInput::sha256(Sha256Hash::new(request.sha256)),
-                &SignerCheck::Certificate { identity: None, issuer: None },
-            )
-            .expect("a minted bundle verifies");
-            let evidence = Evidence {
-                attestations: vec![Attestation {
-                    origin: origin(&minted.file_name()),
-                    facts,
-                }],
-                ..Evidence::default()
-            };
-            (package(&request.name, &request.version, PackageSource::CratesIo, Some(request.sha256[0])), evidence)
-        });
+        let attested = instance
+            .mint_batch(&requests)
+            .into_iter()
+            .zip(&requests)
+            .map(|(minted, request)| {
+                let facts = verify::verify_bundle(
+                    &root,
+                    &minted.bundle,
+                    &ArtifactInput::sha256(Sha256Hash::new(request.sha256)),
+                    &SignerCheck::Certificate {
+                        identity: None,
+                        issuer: None,
+                    },
+                )
+                .expect("a minted bundle verifies");
+                let evidence = Evidence {
+                    attestations: vec![Attestation {
+                        origin: origin(&minted.file_name()),
+                        facts,
+                    }],
+                    ..Evidence::default()
+                };
+                (
+                    package(
+                        &request.name,
+                        &request.version,
+                        PackageSource::CratesIo,
+                        Some(request.sha256[0]),
+                    ),
+                    evidence,
+                )
+            });
         let mut all: Vec<(Package, Evidence)> = attested.collect();
         all.push((
             package("rand", "0.8.5", PackageSource::CratesIo, Some(4)),
@@ -151,7 +171,10 @@ fn packages() -> &'static [(Package, Evidence)] {
             ),
             Evidence::default(),
         ));
-        all.push((package("local", "0.1.0", PackageSource::Path, None), Evidence::default()));
+        all.push((
+            package("local", "0.1.0", PackageSource::Path, None),
+            Evidence::default(),
+        ));
         let mut member = package("app", "0.1.0", PackageSource::Path, None);
         member.workspace_member = true;
         all.push((member, Evidence::default()));
@@ -172,10 +195,18 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let policy = match Policy::parse(text, "provenance.toml", Path::new("/nonexistent-fuzz"), now()) {
+    let policy = match Policy::parse(
+        text,
+        "provenance.toml",
+        Path::new("/nonexistent-fuzz"),
+        now(),
+    ) {
         Ok(policy) => policy,
         Err(invalid) => {
-            assert!(invalid.problems.iter().any(|p| p.is_error()), "refused without an error");
+            assert!(
+                invalid.problems.iter().any(|p| p.is_error()),
+                "refused without an error"
+            );
             render(&invalid);
             return;
         }
@@ -195,7 +226,9 @@ fuzz_target!(|data: &[u8]| {
     for ((package, evidence), outcome) in packages.iter().zip(&evaluation.outcomes) {
         assert_eq!(outcome.name, package.name);
         match &outcome.outcome {
-            Outcome::Pass { bundle: Some(bundle) } => assert!(
+            Outcome::Pass {
+                bundle: Some(bundle),
+            } => assert!(
                 evidence.attestations.iter().any(|a| &a.origin == bundle),
                 "{} passed on a bundle it does not have",
                 package.name
@@ -223,6 +256,9 @@ fuzz_target!(|data: &[u8]| {
     // A workspace member needs nothing; packages without any evidence never pass.
     assert!(matches!(outcome("app"), Outcome::Pass { bundle: None }));
     for name in ["flaky", "nothing", "nochecksum"] {
-        assert!(!matches!(outcome(name), Outcome::Pass { .. }), "{name} passed with no evidence");
+        assert!(
+            !matches!(outcome(name), Outcome::Pass { .. }),
+            "{name} passed with no evidence"
+        );
     }
 });
