@@ -9,7 +9,11 @@
 //! and CPU time, user + system, each the minimum over the runs) of:
 //! - `direct`: read every bundle file, parse it and call
 //!   `sigstore_verify::Verifier::verify` for its checksum, on rayon's pool
-//!   (the work the command cannot avoid);
+//!   (the library's work alone);
+//! - `verifier`: the same through this crate's verifier
+//!   (`verify::parse_bundles` and `verify::verify_bundle`: the library's
+//!   checks plus the ones it leaves out, and the facts a policy reads), the
+//!   work the command cannot avoid;
 //! - `end-to-end`: the release binary, `--offline -q`, from process start to
 //!   exit (lockfile, policy, sources, verification, evaluation, report);
 //! - `cold` and `warm`: the release binary fetching every bundle from a
@@ -23,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use cargo_verify_provenance::testkit::files::{workload_requests, write_workload, WORKLOAD_POLICY};
 use cargo_verify_provenance::trust::{RootOrigin, TrustRoot};
+use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck};
 use rayon::prelude::*;
 
 const RUNS: usize = 5;
@@ -74,8 +79,8 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    println!("| packages | direct wall / CPU | end-to-end wall / CPU | ratio wall / CPU | peak RSS | cold wall / CPU | peak RSS | warm wall / CPU | peak RSS |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| packages | direct wall / CPU | verifier wall / CPU | end-to-end wall / CPU | ratio to direct wall / CPU | ratio to verifier wall / CPU | peak RSS | cold wall / CPU | peak RSS | warm wall / CPU | peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for size in sizes {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let written = std::process::Command::new(std::env::current_exe().expect("this binary"))
@@ -91,8 +96,10 @@ fn main() {
             end_to_end.add(run_binary(dir.path(), "provenance.toml", "cache", true));
         }
         let mut direct_runs = Measure::new();
+        let mut verifier_runs = Measure::new();
         for _ in 0..RUNS {
-            direct_runs.add(direct(dir.path(), size));
+            direct_runs.add(direct(dir.path(), size, Direct::Library));
+            verifier_runs.add(direct(dir.path(), size, Direct::Verifier));
         }
         // Give what the direct runs allocated back to the system before the
         // next command is started (see above).
@@ -101,12 +108,20 @@ fn main() {
         let (cold, warm) = from_server(dir.path());
         let pair =
             |m: &Measure| format!("{:.3} / {:.3} s", m.wall.as_secs_f64(), m.cpu.as_secs_f64());
+        let ratio = |base: &Measure| {
+            format!(
+                "{:.2}x / {:.2}x",
+                end_to_end.wall.as_secs_f64() / base.wall.as_secs_f64(),
+                end_to_end.cpu.as_secs_f64() / base.cpu.as_secs_f64()
+            )
+        };
         println!(
-            "| {size} | {} | {} | {:.2}x / {:.2}x | {} MiB | {} | {} MiB | {} | {} MiB |",
+            "| {size} | {} | {} | {} | {} | {} | {} MiB | {} | {} MiB | {} | {} MiB |",
             pair(&direct_runs),
+            pair(&verifier_runs),
             pair(&end_to_end),
-            end_to_end.wall.as_secs_f64() / direct_runs.wall.as_secs_f64(),
-            end_to_end.cpu.as_secs_f64() / direct_runs.cpu.as_secs_f64(),
+            ratio(&direct_runs),
+            ratio(&verifier_runs),
             end_to_end.rss_kib / 1024,
             pair(&cold),
             cold.rss_kib / 1024,
@@ -130,8 +145,18 @@ fn cpu_of(usage: &libc::rusage) -> Duration {
     time(usage.ru_utime) + time(usage.ru_stime)
 }
 
-/// Read, parse and verify every bundle with the library alone.
-fn direct(dir: &Path, size: usize) -> Measure {
+/// What verifies the bundles in [`direct`].
+#[derive(Clone, Copy)]
+enum Direct {
+    /// `sigstore_verify` alone.
+    Library,
+    /// This crate's verifier, as the command calls it.
+    Verifier,
+}
+
+/// Read, parse and verify every bundle with the library alone or with this
+/// crate's verifier.
+fn direct(dir: &Path, size: usize, how: Direct) -> Measure {
     let root = TrustRoot::from_json(
         "workload".into(),
         RootOrigin::File {
@@ -150,11 +175,30 @@ fn direct(dir: &Path, size: usize) -> Measure {
             request.name, request.version
         ));
         let json = std::fs::read_to_string(path).expect("read the bundle");
-        let bundle = sigstore_types::Bundle::from_json(&json).expect("parse the bundle");
         let digest = sigstore_types::Sha256Hash::new(request.sha256);
-        root.verifier()
-            .verify(digest, &bundle, &policy)
-            .expect("the bundle verifies");
+        match how {
+            Direct::Library => {
+                let bundle = sigstore_types::Bundle::from_json(&json).expect("parse the bundle");
+                root.verifier()
+                    .verify(digest, &bundle, &policy)
+                    .expect("the bundle verifies");
+            }
+            Direct::Verifier => {
+                for parsed in verify::parse_bundles(json.as_bytes(), "bundle").expect("parse") {
+                    let parsed = parsed.expect("parse the bundle");
+                    verify::verify_bundle(
+                        &root,
+                        &parsed.bundle,
+                        &ArtifactInput::sha256(digest),
+                        &SignerCheck::Certificate {
+                            identity: None,
+                            issuer: None,
+                        },
+                    )
+                    .expect("the bundle verifies");
+                }
+            }
+        }
     });
     Measure {
         wall: start.elapsed(),

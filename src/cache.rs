@@ -343,11 +343,21 @@ fn cannot_write(error: &std::io::Error) -> bool {
 /// over the destination. Creates the folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(io_error(dir))?;
+    let temp_in = |dir: &Path| {
+        tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(dir)
+    };
+    // The folder usually exists: create it only when it does not, which
+    // saves a call per entry on a cold run.
+    let mut temp = match temp_in(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+            temp_in(dir)
+        }
+        created => created,
+    }
+    .map_err(io_error(dir))?;
     temp.write_all(bytes).map_err(io_error(temp.path()))?;
     temp.persist(path).map_err(|e| CacheError::Io {
         path: path.to_path_buf(),

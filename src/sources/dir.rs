@@ -25,12 +25,9 @@ pub(super) fn file_names(query: &PackageQuery) -> Vec<String> {
 }
 
 pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply, SourceFailure> {
-    if !dir.is_dir() {
-        return Err(SourceFailure::stopping(format!(
-            "{label}: {} is not a folder",
-            dir.display()
-        )));
-    }
+    // Only looked at when a file is not found: one call less per package.
+    let not_a_folder =
+        || SourceFailure::stopping(format!("{label}: {} is not a folder", dir.display()));
     let mut documents: Vec<BundleDocument> = Vec::new();
     let mut ignored: Vec<IgnoredBundle> = Vec::new();
     let mut any = false;
@@ -39,6 +36,7 @@ pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply
         let file = match std::fs::File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) if !dir.is_dir() => return Err(not_a_folder()),
             Err(e) => {
                 return Err(SourceFailure::new(format!(
                     "{label}: cannot read {}: {e}",
@@ -75,9 +73,57 @@ pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply
             _ => unreachable!("split_bundles only returns bundles"),
         }
     }
+    if !any && !dir.is_dir() {
+        return Err(not_a_folder());
+    }
     Ok(Reply::Answer(if any {
         Answer::Bundles { documents, ignored }
     } else {
         Answer::NoAttestation
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lockfile::PackageSource;
+    use sigstore_types::Sha256Hash;
+
+    fn query() -> PackageQuery {
+        PackageQuery {
+            name: "serde".into(),
+            version: "1.0.219".parse().unwrap(),
+            source: PackageSource::CratesIo,
+            checksum: Sha256Hash::new([7; 32]),
+            repository_hint: None,
+        }
+    }
+
+    #[test]
+    fn a_missing_folder_or_a_file_stops_the_source() {
+        let temp = tempfile::tempdir().unwrap();
+        let file = temp.path().join("bundles");
+        std::fs::write(&file, "not a folder").unwrap();
+        for path in [temp.path().join("absent"), file] {
+            let failure = match ask(&path, "dir:bundles", &query()) {
+                Err(failure) => failure,
+                Ok(reply) => panic!("{} answered {reply:?}", path.display()),
+            };
+            assert!(failure.stop_source, "{}", failure.message);
+            assert!(
+                failure.message.contains("is not a folder"),
+                "{}",
+                failure.message
+            );
+        }
+    }
+
+    #[test]
+    fn an_existing_folder_without_the_files_has_no_attestation() {
+        let temp = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            ask(temp.path(), "dir:bundles", &query()),
+            Ok(Reply::Answer(Answer::NoAttestation))
+        ));
+    }
 }

@@ -194,56 +194,71 @@ pub fn split_bundles(
         source: source.to_string(),
         location,
     };
-    let mut pieces: Vec<(BundleOrigin, String, Option<serde_json::Value>)> = Vec::new();
+    let mut pieces: Vec<(BundleOrigin, String, Option<Routing>)> = Vec::new();
     let mut ignored = Vec::new();
-    match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(value) => match value.get("attestations") {
-            Some(serde_json::Value::Array(items)) => {
-                check_count(items.len(), location)?;
-                for (i, item) in items.iter().enumerate() {
-                    let here = origin(format!("{location}#attestations[{i}]"));
-                    match item.get("bundle") {
-                        Some(bundle) if bundle.is_object() => {
-                            pieces.push((here, bundle.to_string(), Some(bundle.clone())))
+    // Most documents are one bundle: read only what routes it, skipping the
+    // rest of the document (certificates, log entries) unparsed.
+    if let Some(routing) = Routing::peek(trimmed) {
+        pieces.push((
+            origin(location.to_string()),
+            trimmed.to_string(),
+            Some(routing),
+        ));
+    } else {
+        match serde_json::from_str::<serde_json::Value>(trimmed) {
+            Ok(value) => match value.get("attestations") {
+                Some(serde_json::Value::Array(items)) => {
+                    check_count(items.len(), location)?;
+                    for (i, item) in items.iter().enumerate() {
+                        let here = origin(format!("{location}#attestations[{i}]"));
+                        match item.get("bundle") {
+                            Some(bundle) if bundle.is_object() => {
+                                pieces.push((here, bundle.to_string(), Some(Routing::of(bundle))))
+                            }
+                            _ => ignored.push(IgnoredBundle {
+                                origin: here,
+                                reason: "the attestation has no inline bundle".into(),
+                            }),
                         }
-                        _ => ignored.push(IgnoredBundle {
-                            origin: here,
-                            reason: "the attestation has no inline bundle".into(),
-                        }),
                     }
                 }
-            }
-            Some(_) => return Err(format!("{location}: `attestations` is not a list")),
-            None if value.is_object() => pieces.push((
-                origin(location.to_string()),
-                trimmed.to_string(),
-                Some(value),
-            )),
-            None => return Err(format!("{location}: not a bundle (a JSON object)")),
-        },
-        Err(e) => {
-            let lines: Vec<(usize, &str)> = text
-                .lines()
-                .enumerate()
-                .filter(|(_, line)| !line.trim().is_empty())
-                .collect();
-            if lines.len() < 2 {
-                return Err(format!("{location}: not valid JSON: {e}"));
-            }
-            check_count(lines.len(), location)?;
-            for (i, line) in lines {
-                let value = serde_json::from_str::<serde_json::Value>(line).ok();
-                pieces.push((
-                    origin(format!("{location}:{}", i + 1)),
-                    line.trim().to_string(),
-                    value,
-                ));
+                Some(_) => return Err(format!("{location}: `attestations` is not a list")),
+                None if value.is_object() => pieces.push((
+                    origin(location.to_string()),
+                    trimmed.to_string(),
+                    Some(Routing::of(&value)),
+                )),
+                None => return Err(format!("{location}: not a bundle (a JSON object)")),
+            },
+            Err(e) => {
+                let lines: Vec<(usize, &str)> = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, line)| !line.trim().is_empty())
+                    .collect();
+                if lines.len() < 2 {
+                    return Err(format!("{location}: not valid JSON: {e}"));
+                }
+                check_count(lines.len(), location)?;
+                for (i, line) in lines {
+                    let line = line.trim();
+                    let routing = Routing::peek(line).or_else(|| {
+                        serde_json::from_str::<serde_json::Value>(line)
+                            .ok()
+                            .map(|value| Routing::of(&value))
+                    });
+                    pieces.push((
+                        origin(format!("{location}:{}", i + 1)),
+                        line.to_string(),
+                        routing,
+                    ));
+                }
             }
         }
     }
     let mut documents = Vec::new();
-    for (origin, json, value) in pieces {
-        match value.as_ref().and_then(|v| subject_mismatch(v, checksum)) {
+    for (origin, json, routing) in pieces {
+        match routing.and_then(|r| r.subject_mismatch(checksum)) {
             Some(reason) => ignored.push(IgnoredBundle { origin, reason }),
             None => documents.push(BundleDocument { origin, json }),
         }
@@ -261,47 +276,102 @@ fn check_count(count: usize, location: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Why a bundle is for another artifact, read from its unverified content;
-/// `None` when it names the checksum or cannot be read (then verification
-/// decides).
-fn subject_mismatch(bundle: &serde_json::Value, checksum: &Sha256Hash) -> Option<String> {
-    let want = checksum.to_hex();
-    if let Some(payload) = bundle
-        .pointer("/dsseEnvelope/payload")
-        .and_then(|p| p.as_str())
-    {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(payload)
-            .ok()?;
-        let statement: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let subjects = statement.get("subject")?.as_array()?;
-        let digests: Vec<String> = subjects
-            .iter()
-            .filter_map(|s| s.pointer("/digest/sha256")?.as_str())
-            .map(str::to_ascii_lowercase)
-            .collect();
-        if digests.contains(&want) {
+/// The parts of a bundle that say which artifact it is for: its DSSE
+/// envelope and its message signature, as found (unverified).
+#[derive(Debug)]
+struct Routing {
+    dsse_envelope: Option<serde_json::Value>,
+    message_signature: Option<serde_json::Value>,
+}
+
+/// A document's top level, read for [`Routing::peek`]; every other member is
+/// skipped without being built.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Peek {
+    #[serde(default, deserialize_with = "present")]
+    attestations: bool,
+    #[serde(default)]
+    dsse_envelope: Option<serde_json::Value>,
+    #[serde(default)]
+    message_signature: Option<serde_json::Value>,
+}
+
+/// `true` for a member that is there, whatever its value (even `null`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+impl Routing {
+    /// Read from one JSON object that is not an attestations API response;
+    /// `None` for anything else (which is then read as a whole).
+    fn peek(text: &str) -> Option<Routing> {
+        if !text.starts_with('{') {
             return None;
         }
-        return Some(format!(
-            "its subjects ({}) do not include sha256:{want}",
-            if digests.is_empty() {
-                "no sha256 digest".to_string()
-            } else {
-                digests
-                    .iter()
-                    .map(|d| format!("sha256:{d}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+        let peek: Peek = serde_json::from_str(text).ok()?;
+        (!peek.attestations).then_some(Routing {
+            dsse_envelope: peek.dsse_envelope,
+            message_signature: peek.message_signature,
+        })
+    }
+
+    fn of(bundle: &serde_json::Value) -> Routing {
+        Routing {
+            dsse_envelope: bundle.get("dsseEnvelope").cloned(),
+            message_signature: bundle.get("messageSignature").cloned(),
+        }
+    }
+
+    /// Why the bundle is for another artifact; `None` when it names
+    /// `checksum` or cannot be read (then verification decides).
+    fn subject_mismatch(&self, checksum: &Sha256Hash) -> Option<String> {
+        let want = checksum.to_hex();
+        if let Some(payload) = self
+            .dsse_envelope
+            .as_ref()
+            .and_then(|e| e.get("payload"))
+            .and_then(|p| p.as_str())
+        {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(payload)
+                .ok()?;
+            /// Only the subjects of the statement; the predicate is skipped.
+            #[derive(Deserialize)]
+            struct Subjects {
+                subject: Vec<serde_json::Value>,
             }
-        ));
+            let statement: Subjects = serde_json::from_slice(&bytes).ok()?;
+            let digests: Vec<String> = statement
+                .subject
+                .iter()
+                .filter_map(|s| s.pointer("/digest/sha256")?.as_str())
+                .map(str::to_ascii_lowercase)
+                .collect();
+            if digests.contains(&want) {
+                return None;
+            }
+            return Some(format!(
+                "its subjects ({}) do not include sha256:{want}",
+                if digests.is_empty() {
+                    "no sha256 digest".to_string()
+                } else {
+                    digests
+                        .iter()
+                        .map(|d| format!("sha256:{d}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ));
+        }
+        let digest = self.message_signature.as_ref()?.get("messageDigest")?;
+        if digest.get("algorithm")?.as_str()? != "SHA2_256" {
+            return None;
+        }
+        let signed = Sha256Hash::from_base64(digest.get("digest")?.as_str()?).ok()?;
+        (signed != *checksum)
+            .then(|| format!("it signs sha256:{}, not sha256:{want}", signed.to_hex()))
     }
-    let digest = bundle.pointer("/messageSignature/messageDigest")?;
-    if digest.get("algorithm")?.as_str()? != "SHA2_256" {
-        return None;
-    }
-    let signed = Sha256Hash::from_base64(digest.get("digest")?.as_str()?).ok()?;
-    (signed != *checksum).then(|| format!("it signs sha256:{}, not sha256:{want}", signed.to_hex()))
 }
 
 /// Whether a name or version may be put into a URL or a file name as is:
@@ -409,11 +479,56 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn one_bundle_is_routed_like_the_whole_document_reading() {
+        let ours = checksum(1).to_hex();
+        let theirs = checksum(2).to_hex();
+        // Read in part (`Routing::peek`) and as a whole (`Routing::of`), a
+        // document gives the same routing.
+        for bundle in [opaque_bundle(&ours), opaque_bundle(&theirs)] {
+            let text = bundle.to_string();
+            let peeked = Routing::peek(&text).expect("one bundle is peeked");
+            assert_eq!(
+                peeked.subject_mismatch(&checksum(1)),
+                Routing::of(&bundle).subject_mismatch(&checksum(1))
+            );
+        }
+        // An API response, even with a null list, is read as a whole.
+        assert!(Routing::peek(r#"{"attestations": null}"#).is_none());
+        assert!(split_bundles(br#"{"attestations": null}"#, "s", "f", &checksum(1)).is_err());
+        // Routing members of other types leave the bundle to verification.
+        for odd in [
+            r#"{"dsseEnvelope": "x"}"#,
+            r#"{"dsseEnvelope": {"payload": 5}}"#,
+            r#"{"dsseEnvelope": {"payload": "%%%"}}"#,
+            r#"{"messageSignature": [1, {"a": null}]}"#,
+            r#"{"dsseEnvelope": null, "messageSignature": {"messageDigest": 1}}"#,
+        ] {
+            assert_eq!(
+                counts(&split_bundles(odd.as_bytes(), "s", "f", &checksum(1)).unwrap()),
+                (1, 0),
+                "{odd}"
+            );
+        }
+        // A repeated member is read as a whole, where the last one counts.
+        let repeated = format!(
+            r#"{{"dsseEnvelope": {}, "dsseEnvelope": {}}}"#,
+            opaque_bundle(&ours)["dsseEnvelope"],
+            opaque_bundle(&theirs)["dsseEnvelope"]
+        );
+        assert!(Routing::peek(&repeated).is_none());
+        assert_eq!(
+            counts(&split_bundles(repeated.as_bytes(), "s", "f", &checksum(1)).unwrap()),
+            (0, 1)
+        );
+    }
+
+    #[test]
     fn message_signature_digests_are_compared() {
         let bundle = serde_json::json!({"messageSignature": {"messageDigest": {
             "algorithm": "SHA2_256", "digest": checksum(2).to_base64()}}});
-        assert!(subject_mismatch(&bundle, &checksum(1)).is_some());
-        assert!(subject_mismatch(&bundle, &checksum(2)).is_none());
+        let routing = Routing::of(&bundle);
+        assert!(routing.subject_mismatch(&checksum(1)).is_some());
+        assert!(routing.subject_mismatch(&checksum(2)).is_none());
     }
 
     #[test]
