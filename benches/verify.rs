@@ -8,7 +8,6 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
-use cargo_verify_provenance::trust::{RootOrigin, TrustRoot};
 use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck};
 
 const BUNDLES: usize = 64;
@@ -28,14 +27,7 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let minted = instance.mint_batch(&requests);
-    let root = TrustRoot::from_json(
-        "testkit".into(),
-        RootOrigin::File {
-            path: "trusted_root.json".into(),
-        },
-        &instance.trusted_root_json(),
-    )
-    .expect("the test root loads");
+    let root = instance.trust_root();
     let inputs: Vec<_> = minted
         .iter()
         .zip(&requests)

@@ -9,11 +9,18 @@
 //!    (`fuzz/seeds/bundle`), with the digest of a seed: whatever verifies
 //!    proves exactly what that seed proves (signer, claims, statement and
 //!    signing times), however the input was changed.
+//!
+//! And the sources' routing (`sources::split_bundles`, which sets aside
+//! bundles whose unverified subjects name another artifact) never panics,
+//! and never sets aside every bundle of an input when one of them verifies
+//! for the seed's digest.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use cargo_verify_provenance::trust::{Instance, RootOrigin, TrustRoot};
+use cargo_verify_provenance::cache::Answer;
+use cargo_verify_provenance::sources::split_bundles;
+use cargo_verify_provenance::trust::{Instance, TrustRoot};
 use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck, VerifiedFacts};
 use cargo_verify_provenance_fuzz::bundle_seed_requests;
 use libfuzzer_sys::fuzz_target;
@@ -42,14 +49,7 @@ fn seeds() -> &'static [Seed] {
         bundle_seed_requests()
             .into_iter()
             .map(|(instance, request)| {
-                let root = TrustRoot::from_json(
-                    "testkit".into(),
-                    RootOrigin::File {
-                        path: "trusted_root.json".into(),
-                    },
-                    &instance.trusted_root_json(),
-                )
-                .expect("the instance's root loads");
+                let root = instance.trust_root();
                 let checksum = Sha256Hash::new(request.sha256);
                 let minted = instance.mint(&request);
                 let facts = verify::verify_bundle(
@@ -84,7 +84,13 @@ fn proven(facts: &VerifiedFacts) -> impl PartialEq + std::fmt::Debug + '_ {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let routed = |checksum: &Sha256Hash| match split_bundles(data, "fuzz", "fuzz", checksum) {
+        Ok(Answer::Bundles { documents, .. }) => documents.len(),
+        Ok(other) => panic!("routing answered {other:?}"),
+        Err(_) => 0,
+    };
     let Ok(parsed) = verify::parse_bundles(data, "fuzz") else {
+        let _ = routed(&Sha256Hash::new([0x5a; 32]));
         return;
     };
     let signer = SignerCheck::Certificate {
@@ -93,16 +99,18 @@ fuzz_target!(|data: &[u8]| {
     };
     // A digest no real bundle attests: nothing may verify against it.
     let foreign = ArtifactInput::sha256(Sha256Hash::new([0x5a; 32]));
+    let mut verified = vec![false; seeds().len()];
     for bundle in parsed.into_iter().flatten() {
         let outcome = verify::verify_with_roots(public_roots(), &bundle.bundle, &foreign, &signer);
         assert!(outcome.is_err(), "a fuzzed bundle verified: {outcome:?}");
-        for seed in seeds() {
+        for (index, seed) in seeds().iter().enumerate() {
             if let Ok(facts) = verify::verify_bundle(
                 &seed.root,
                 &bundle.bundle,
                 &ArtifactInput::sha256(seed.checksum),
                 &signer,
             ) {
+                verified[index] = true;
                 assert_eq!(
                     proven(&facts),
                     proven(&seed.facts),
@@ -110,5 +118,12 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
         }
+    }
+    for (seed, verified) in seeds().iter().zip(verified) {
+        let kept = routed(&seed.checksum);
+        assert!(
+            !verified || kept > 0,
+            "routing set aside every bundle, one of which verifies"
+        );
     }
 });

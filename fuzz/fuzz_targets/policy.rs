@@ -16,7 +16,6 @@ use cargo_verify_provenance::evidence::{
 use cargo_verify_provenance::lockfile::{Package, PackageSource};
 use cargo_verify_provenance::policy::Policy;
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
-use cargo_verify_provenance::trust::{RootOrigin, TrustRoot};
 use cargo_verify_provenance::verify::{self, ArtifactInput, Check, SignerCheck, VerifyFailure};
 use libfuzzer_sys::fuzz_target;
 use sigstore_types::Sha256Hash;
@@ -53,14 +52,7 @@ fn packages() -> &'static [(Package, Evidence)] {
     static PACKAGES: OnceLock<Vec<(Package, Evidence)>> = OnceLock::new();
     PACKAGES.get_or_init(|| {
         let instance = Instance::new(97);
-        let root = TrustRoot::from_json(
-            "testkit".into(),
-            RootOrigin::File {
-                path: "trusted_root.json".into(),
-            },
-            &instance.trusted_root_json(),
-        )
-        .unwrap();
+        let root = instance.trust_root();
         let requests = [
             MintRequest::new(
                 "serde",

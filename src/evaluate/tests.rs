@@ -974,21 +974,14 @@ mod minted {
 
     use super::*;
     use crate::testkit::{self, Claims, Faults, MintRequest};
-    use crate::trust::{RootOrigin, TrustRoot};
+    use crate::trust::TrustRoot;
     use crate::verify::{verify_bundle, ArtifactInput, SignerCheck};
 
     const SHA: [u8; 32] = [0x5a; 32];
 
     static INSTANCE: LazyLock<(testkit::Instance, TrustRoot)> = LazyLock::new(|| {
         let instance = testkit::Instance::new(5);
-        let root = TrustRoot::from_json(
-            "testkit".into(),
-            RootOrigin::File {
-                path: "trusted_root.json".into(),
-            },
-            &instance.trusted_root_json(),
-        )
-        .unwrap();
+        let root = instance.trust_root();
         (instance, root)
     });
 

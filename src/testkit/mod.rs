@@ -287,6 +287,19 @@ impl Instance {
         self.base_time
     }
 
+    /// The instance's trusted root, loaded as `--trusted-root
+    /// trusted_root.json` loads a file (named `testkit`).
+    pub fn trust_root(&self) -> crate::trust::TrustRoot {
+        crate::trust::TrustRoot::from_json(
+            "testkit".into(),
+            crate::trust::RootOrigin::File {
+                path: "trusted_root.json".into(),
+            },
+            &self.trusted_root_json(),
+        )
+        .expect("an instance's trusted root loads")
+    }
+
     /// The `trusted_root.json` that verifies this instance's bundles: the
     /// CA chain (intermediate, then root) and the TSA chain (leaf, then
     /// root), and for [`Kind::PublicGood`] the log key and the CT log key

@@ -1,20 +1,13 @@
 //! Minted bundles through the production verification path.
 
 use super::*;
-use crate::trust::{Instance as Public, RootOrigin, TrustRoot};
+use crate::trust::{Instance as Public, TrustRoot};
 use crate::verify::{self, ArtifactInput, Check, SignerCheck, VerifiedFacts, VerifyFailure};
 
 const CHECKSUM: [u8; 32] = [0x5a; 32];
 
 fn root(instance: &Instance) -> TrustRoot {
-    TrustRoot::from_json(
-        "testkit".into(),
-        RootOrigin::File {
-            path: "trusted_root.json".into(),
-        },
-        &instance.trusted_root_json(),
-    )
-    .expect("the testkit root loads")
+    instance.trust_root()
 }
 
 fn request(claims: Claims) -> MintRequest {
