@@ -523,6 +523,29 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn deeply_nested_documents_neither_crash_nor_pass() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(split_bundles(deep.as_bytes(), "s", "f", &checksum(1)).is_err());
+        // Inside a bundle, the depth is skipped while routing; verification
+        // then refuses the document.
+        let nested = opaque_bundle(&checksum(1).to_hex()).to_string().replacen(
+            '{',
+            &format!("{{\"x\":{deep},"),
+            1,
+        );
+        let answer = split_bundles(nested.as_bytes(), "s", "f", &checksum(1)).unwrap();
+        let Answer::Bundles { documents, .. } = answer else {
+            unreachable!()
+        };
+        assert_eq!(documents.len(), 1);
+        let parsed = crate::verify::parse_bundles(documents[0].json.as_bytes(), "f");
+        assert!(
+            parsed.map_or(true, |items| items.iter().all(Result::is_err)),
+            "a nested document parsed as a bundle"
+        );
+    }
+
+    #[test]
     fn message_signature_digests_are_compared() {
         let bundle = serde_json::json!({"messageSignature": {"messageDigest": {
             "algorithm": "SHA2_256", "digest": checksum(2).to_base64()}}});
