@@ -127,12 +127,7 @@ fn every_package_verified_is_exit_0() {
         &format!("{ATTESTED}\n[[package]]\nname = \"alpha\"\nrepository = \"https://github.com/org/alpha\"\nref = \"refs/tags/v*\"\n"),
     );
     let run = check(&dir, &[]).expect_code(0);
-    assert!(
-        run.stdout
-            .contains("2 verified, 0 violations, 0 missing, 0 exempt"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout("2 verified, 0 violations, 0 missing, 0 exempt");
     let alpha = run
         .stdout
         .lines()
@@ -157,31 +152,14 @@ fn a_violation_is_exit_1_and_points_into_the_policy() {
         &format!("{ATTESTED}\n[[package]]\nname = \"alpha\"\nrepository = \"https://github.com/org/alpha\"\n"),
     );
     let run = check(&dir, &[]).expect_code(1);
-    assert!(
-        run.stdout.contains("1 verified, 1 violation"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout("1 verified, 1 violation");
     // The diagnostic names the package, the rule and the policy line, and
     // shows what was expected and what was found.
-    assert!(
-        run.stderr.contains("provenance-violation"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("alpha@1.0.0: provenance does not satisfy [[package]] alpha"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("provenance.toml:6"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "expected https://github.com/org/alpha, found https://github.com/impostor/alpha"
-        ),
-        "{}",
-        run.stderr
+    run.assert_stderr("provenance-violation");
+    run.assert_stderr("alpha@1.0.0: provenance does not satisfy [[package]] alpha");
+    run.assert_stderr("provenance.toml:6");
+    run.assert_stderr(
+        "expected https://github.com/org/alpha, found https://github.com/impostor/alpha",
     );
 }
 
@@ -197,9 +175,9 @@ fn a_tampered_bundle_is_exit_1_even_in_audit_mode() {
         "mode = \"audit\"\n",
     );
     let run = check(&dir, &[]).expect_code(1);
-    assert!(run.stderr.contains("bundle-rejected"), "{}", run.stderr);
-    assert!(run.stderr.contains("alpha@1.0.0"), "{}", run.stderr);
-    assert!(run.stderr.contains("transparency log"), "{}", run.stderr);
+    run.assert_stderr("bundle-rejected");
+    run.assert_stderr("alpha@1.0.0");
+    run.assert_stderr("transparency log");
 }
 
 #[test]
@@ -211,8 +189,8 @@ fn audit_mode_reports_violations_and_exits_0() {
         &format!("mode = \"audit\"\n{ATTESTED}\n[[package]]\nname = \"alpha\"\nrepository = \"https://github.com/org/alpha\"\n"),
     );
     let run = check(&dir, &[]).expect_code(0);
-    assert!(run.stdout.contains("2 violations"), "{}", run.stdout);
-    assert!(run.stdout.contains("audit mode"), "{}", run.stdout);
+    run.assert_stdout("2 violations");
+    run.assert_stdout("audit mode");
     assert!(
         run.stderr.contains("Warning") || run.stderr.contains("⚠"),
         "{}",
@@ -232,12 +210,8 @@ fn required_but_absent_is_a_violation_and_not_required_is_missing() {
         ATTESTED,
     );
     let run = check(&dir, &[]).expect_code(1);
-    assert!(run.stderr.contains("beta@1.0.0"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("expected attested, found none"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("beta@1.0.0");
+    run.assert_stderr("expected attested, found none");
 
     let relaxed = TestDir::new();
     workload(
@@ -249,11 +223,7 @@ fn required_but_absent_is_a_violation_and_not_required_is_missing() {
         "",
     );
     let run = check(&relaxed, &[]).expect_code(0);
-    assert!(
-        run.stdout.contains("1 verified, 0 violations, 1 missing"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout("1 verified, 0 violations, 1 missing");
 }
 
 #[test]
@@ -263,16 +233,8 @@ fn unchecked_when_required_is_exit_2_with_the_fix() {
     // Offline with a remote source and an empty cache: the package could
     // not be checked, which is never a pass.
     let run = check(&dir, &["--source", "github"]).expect_code(2);
-    assert!(
-        run.stderr.contains("provenance-unchecked"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("cargo verify-provenance fetch"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("provenance-unchecked");
+    run.assert_stderr("cargo verify-provenance fetch");
 }
 
 #[test]
@@ -284,7 +246,7 @@ fn configuration_errors_are_exit_2() {
         "[defaults]\nrequire = \"signed\"\n",
     );
     let run = check(&dir, &[]).expect_code(2);
-    assert!(run.stderr.contains("policy-bad-value"), "{}", run.stderr);
+    run.assert_stderr("policy-bad-value");
 
     let dir = TestDir::new();
     dir.write("Cargo.lock", "version = 4\n[[package]]\nname = \"a\"\n");
@@ -577,11 +539,7 @@ fn the_demo_passes_with_missing_and_exempt_packages() {
 #[test]
 fn the_strict_demo_policy_shows_violations() {
     let run = run_demo("provenance-strict.toml", 1);
-    assert!(
-        run.stderr.contains("provenance-strict.toml"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("provenance-strict.toml");
     assert!(
         run.stderr.contains("found self-hosted") || run.stderr.contains("found https://"),
         "{}",

@@ -237,13 +237,8 @@ fn a_downgrade_fails() {
     );
 
     let run = diff(&dir, &[]).expect_code(1);
-    assert!(
-        run.stdout
-            .contains("FAIL      downgrade   down 1.0.0 -> 1.1.0: attested -> none"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("1 change fails"), "{}", run.stdout);
+    run.assert_stdout("FAIL      downgrade   down 1.0.0 -> 1.1.0: attested -> none");
+    run.assert_stdout("1 change fails");
 }
 
 #[test]
@@ -314,11 +309,7 @@ fn the_main_command_with_a_baseline_reports_and_fails_on_a_downgrade() {
     assert_eq!(lines[summary]["exit_code"], 0);
 
     let human = run(&[]).expect_code(1);
-    assert!(
-        human.stdout.contains("downgrade   down 1.0.0 -> 1.1.0"),
-        "{}",
-        human.stdout
-    );
+    human.assert_stdout("downgrade   down 1.0.0 -> 1.1.0");
     run(&["--allow-downgrade", "down"]).expect_code(0);
 
     // In a GitHub Actions job, the diff joins the job summary.
@@ -358,11 +349,7 @@ fn the_main_command_with_a_baseline_reports_and_fails_on_a_downgrade() {
         ])
         .run()
         .expect_code(2);
-    assert!(
-        usage.stderr.contains("diff-accept-without-baseline"),
-        "{}",
-        usage.stderr
-    );
+    usage.assert_stderr("diff-accept-without-baseline");
 }
 
 #[test]

@@ -282,40 +282,20 @@ fn a_rejected_package_names_the_check_its_bundle_failed() {
 fn a_name_that_picks_no_single_package_is_an_error_listing_the_candidates() {
     let dir = workload();
     let run = explain(&dir, "good", false).expect_code(2);
-    assert!(
-        run.stderr.contains("explain-ambiguous-package"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("good@1.0.0, good@2.0.0"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("explain-ambiguous-package");
+    run.assert_stderr("good@1.0.0, good@2.0.0");
     assert!(run.stdout.is_empty());
 
     let run = explain(&dir, "goood", false).expect_code(2);
-    assert!(
-        run.stderr.contains("explain-no-such-package"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("did you mean: good?"), "{}", run.stderr);
+    run.assert_stderr("explain-no-such-package");
+    run.assert_stderr("did you mean: good?");
 
     let run = explain(&dir, "good@3.0.0", false).expect_code(2);
-    assert!(
-        run.stderr.contains("explain-no-such-version"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("good@1.0.0, good@2.0.0"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("explain-no-such-version");
+    run.assert_stderr("good@1.0.0, good@2.0.0");
 
     let run = explain(&dir, "good@one", false).expect_code(2);
-    assert!(run.stderr.contains("is not a version"), "{}", run.stderr);
+    run.assert_stderr("is not a version");
 }
 
 #[test]

@@ -67,18 +67,14 @@ fn a_run_without_a_policy_file_says_that_nothing_is_required() {
     let (packages, summary) = outcomes(&run.stdout);
     assert_eq!(packages, [("pkg1".to_string(), "missing".to_string())]);
     assert!(summary["policy"].is_null());
-    assert!(
-        run.stdout.contains("\"code\":\"no-policy\""),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout("\"code\":\"no-policy\"");
     // For people too, on stderr.
     let run = dir
         .command()
         .args(["--lockfile", "Cargo.lock", "--source", "dir:empty"])
         .run()
         .expect_code(0);
-    assert!(run.stderr.contains("warning[no-policy]"), "{}", run.stderr);
+    run.assert_stderr("warning[no-policy]");
     // With a policy there is no such warning.
     workload(&dir, [1]);
     let run = dir
@@ -104,11 +100,7 @@ fn a_poisoned_cache_entry_is_verified_and_fails_the_run() {
         .arg("--offline")
         .run()
         .expect_code(1);
-    assert!(
-        run.stdout.contains("\"bundle-verification\""),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout("\"bundle-verification\"");
     assert_eq!(server.connections(), 0);
 }
 
@@ -184,9 +176,5 @@ fn a_registry_package_without_a_checksum_is_unchecked() {
         .expect_code(2);
     let (packages, _) = outcomes(&run.stdout);
     assert_eq!(packages, [("pkg1".to_string(), "error".to_string())]);
-    assert!(
-        run.stdout.contains("no checksum in Cargo.lock"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout("no checksum in Cargo.lock");
 }

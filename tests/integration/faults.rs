@@ -522,8 +522,8 @@ fn a_cache_folder_that_cannot_be_created_is_exit_2_naming_it() {
         )
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("cache-io"), "{}", run.stderr);
-    assert!(run.stderr.contains("not-a-folder"), "{}", run.stderr);
+    run.assert_stderr("cache-io");
+    run.assert_stderr("not-a-folder");
 }
 
 // --------------------------------------- read-only and full cache folders

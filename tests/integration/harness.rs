@@ -114,4 +114,28 @@ impl Run {
         );
         self
     }
+
+    /// Assert that standard output contains `text`, showing it otherwise.
+    #[track_caller]
+    pub fn assert_stdout(&self, text: impl AsRef<str>) -> &Self {
+        let text = text.as_ref();
+        assert!(
+            self.stdout.contains(text),
+            "no {text:?} in stdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Assert that standard error contains `text`, showing it otherwise.
+    #[track_caller]
+    pub fn assert_stderr(&self, text: impl AsRef<str>) -> &Self {
+        let text = text.as_ref();
+        assert!(
+            self.stderr.contains(text),
+            "no {text:?} in stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
 }

@@ -110,12 +110,8 @@ fn a_mixed_lockfile_passes_and_the_pins_hold() {
         ],
     )
     .expect_code(0);
-    assert!(
-        run.stderr.contains(
-            "4 packages pinned to their verified provenance, 0 to registry data, 1 without provenance"
-        ),
-        "{}",
-        run.stderr
+    run.assert_stderr(
+        "4 packages pinned to their verified provenance, 0 to registry data, 1 without provenance",
     );
     let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
     for needle in [
@@ -181,12 +177,8 @@ fn an_existing_policy_is_kept_unless_forced_and_stdout_writes_nothing() {
 
     dir.write("provenance.toml", "# mine\n");
     let refused = init(&dir, &flags).expect_code(2);
-    assert!(
-        refused.stderr.contains("init-policy-exists"),
-        "{}",
-        refused.stderr
-    );
-    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    refused.assert_stderr("init-policy-exists");
+    refused.assert_stderr("--force");
     assert_eq!(
         std::fs::read_to_string(dir.join("provenance.toml")).unwrap(),
         "# mine\n"
@@ -207,10 +199,6 @@ fn an_existing_policy_is_kept_unless_forced_and_stdout_writes_nothing() {
     std::fs::remove_file(dir.join("provenance.toml")).unwrap();
     dir.write(".cargo/provenance.toml", "# theirs\n");
     let refused = init(&dir, &[&flags[..], &["--force"]].concat()).expect_code(2);
-    assert!(
-        refused.stderr.contains(".cargo/provenance.toml exists"),
-        "{}",
-        refused.stderr
-    );
+    refused.assert_stderr(".cargo/provenance.toml exists");
     assert!(!dir.join("provenance.toml").exists());
 }

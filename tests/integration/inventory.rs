@@ -70,9 +70,9 @@ fn malformed_lockfile_is_exit_2_naming_file_and_line() {
         .args(["inventory", "--lockfile", "Cargo.lock", "--color", "never"])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("Cargo.lock"), "{}", run.stderr);
-    assert!(run.stderr.contains("line 5"), "{}", run.stderr);
-    assert!(run.stderr.contains("lockfile-malformed"), "{}", run.stderr);
+    run.assert_stderr("Cargo.lock");
+    run.assert_stderr("line 5");
+    run.assert_stderr("lockfile-malformed");
 }
 
 #[test]
@@ -136,11 +136,7 @@ fn stale_lockfile_is_an_error_and_left_alone() {
         .args(["inventory", "--offline", "--color", "never"])
         .run()
         .expect_code(2);
-    assert!(
-        run.stderr.contains("cargo-metadata-failed"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("cargo-metadata-failed");
     assert_eq!(
         std::fs::read_to_string(dir.join("Cargo.lock")).unwrap(),
         stale

@@ -44,12 +44,12 @@ fn a_lockfile_over_the_size_limit_is_refused_before_it_is_read() {
     let dir = TestDir::new();
     let big = sparse(&dir, "Cargo.lock", MAX_LOCKFILE_BYTES + 1);
     let run = inventory(&dir, &big).expect_code(2);
-    assert!(run.stderr.contains("lockfile-too-large"), "{}", run.stderr);
-    assert!(run.stderr.contains("Cargo.lock"), "{}", run.stderr);
+    run.assert_stderr("lockfile-too-large");
+    run.assert_stderr("Cargo.lock");
     // A device that never ends is cut at the limit, not read forever.
     if std::path::Path::new("/dev/zero").exists() {
         let run = inventory(&dir, std::path::Path::new("/dev/zero")).expect_code(2);
-        assert!(run.stderr.contains("lockfile-too-large"), "{}", run.stderr);
+        run.assert_stderr("lockfile-too-large");
     }
 }
 
@@ -64,12 +64,7 @@ fn a_lockfile_with_more_packages_than_the_limit_is_refused() {
     }
     let path = dir.write("Cargo.lock", text);
     let run = inventory(&dir, &path).expect_code(2);
-    assert!(
-        run.stderr
-            .contains(&format!("over the limit of {MAX_PACKAGES}")),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(format!("over the limit of {MAX_PACKAGES}"));
 }
 
 #[test]
@@ -78,7 +73,7 @@ fn deeply_nested_toml_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let lockfile = dir.write("Cargo.lock", format!("version = 4\nx = {deep}\n"));
     let run = inventory(&dir, &lockfile).expect_code(2);
-    assert!(run.stderr.contains("lockfile-malformed"), "{}", run.stderr);
+    run.assert_stderr("lockfile-malformed");
     let tables = format!("{}{}", "{a=".repeat(100_000), "}".repeat(100_000));
     dir.write("Cargo.lock", format!("version = 4\nx = {tables}\n"));
     inventory(&dir, &lockfile).expect_code(2);
@@ -90,7 +85,7 @@ fn deeply_nested_toml_is_an_error_not_a_crash() {
         .args(["policy", "check", "--lockfile", "Cargo.lock"])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("policy-syntax"), "{}", run.stderr);
+    run.assert_stderr("policy-syntax");
 }
 
 #[test]
@@ -103,14 +98,14 @@ fn a_policy_over_the_size_limit_is_refused() {
         .args(["policy", "check", "--lockfile", "Cargo.lock"])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("policy-too-large"), "{}", run.stderr);
+    run.assert_stderr("policy-too-large");
     if std::path::Path::new("/dev/zero").exists() {
         let run = dir
             .command()
             .args(["--lockfile", "Cargo.lock", "--policy", "/dev/zero"])
             .run()
             .expect_code(2);
-        assert!(run.stderr.contains("policy-too-large"), "{}", run.stderr);
+        run.assert_stderr("policy-too-large");
     }
 }
 
@@ -127,8 +122,8 @@ fn a_trusted_root_over_the_size_limit_is_refused() {
         .arg(format!("sha256:{}", hex::encode(checksum(1))))
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("trust-root-invalid"), "{}", run.stderr);
-    assert!(run.stderr.contains("byte limit"), "{}", run.stderr);
+    run.assert_stderr("trust-root-invalid");
+    run.assert_stderr("byte limit");
 }
 
 /// A bundle over its limit, a file of bundles over its limit (or endless),
@@ -143,43 +138,33 @@ fn bundles_over_the_limits_are_refused() {
     padded["padding"] = Value::String("x".repeat(MAX_BUNDLE_BYTES));
     let path = dir.write("padded.json", padded.to_string());
     let run = verify_bundle(&dir, &path).expect_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("over the {MAX_BUNDLE_BYTES}-byte limit")),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(format!("over the {MAX_BUNDLE_BYTES}-byte limit"));
 
     let path = sparse(&dir, "huge.json", MAX_DOCUMENT_BYTES as u64 + 1);
     let run = verify_bundle(&dir, &path).expect_code(1);
-    assert!(run.stderr.contains("over the size limit"), "{}", run.stderr);
+    run.assert_stderr("over the size limit");
     if std::path::Path::new("/dev/zero").exists() {
         let run = verify_bundle(&dir, std::path::Path::new("/dev/zero")).expect_code(1);
-        assert!(run.stderr.contains("over the size limit"), "{}", run.stderr);
+        run.assert_stderr("over the size limit");
     }
 
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let path = dir.write("deep.json", &deep);
     let run = verify_bundle(&dir, &path).expect_code(1);
-    assert!(run.stderr.contains("bundle format"), "{}", run.stderr);
+    run.assert_stderr("bundle format");
     // The same depth inside an otherwise well-formed bundle.
     let nested = good
         .to_string()
         .replacen('{', &format!("{{\"x\":{deep},"), 1);
     let path = dir.write("nested.json", nested);
     let run = verify_bundle(&dir, &path).expect_code(1);
-    assert!(run.stderr.contains("bundle format"), "{}", run.stderr);
+    run.assert_stderr("bundle format");
 
     let line = good.to_string();
     let many = vec![line; MAX_BUNDLES_PER_FILE + 1].join("\n");
     let path = dir.write("many.jsonl", many);
     let run = verify_bundle(&dir, &path).expect_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("over the limit of {MAX_BUNDLES_PER_FILE}")),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(format!("over the limit of {MAX_BUNDLES_PER_FILE}"));
 }
 
 /// A GitHub-compatible API that pages out thousands of attestations for

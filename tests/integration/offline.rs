@@ -115,7 +115,7 @@ fn a_second_run_offline_makes_no_connection_and_finds_the_same() {
         .env("CARGO_NET_OFFLINE", "true")
         .run()
         .expect_code(0);
-    assert!(run.stdout.contains("pkg1@1.0.0"), "{}", run.stdout);
+    run.assert_stdout("pkg1@1.0.0");
     dir.command()
         .args(["fetch", "--frozen", "--lockfile", "Cargo.lock", "--source"])
         .arg(source(&server))
@@ -138,17 +138,9 @@ fn offline_lists_the_packages_missing_from_the_cache_with_the_fix() {
         .expect_code(2);
     assert_eq!(server.connections(), 0);
     for n in 0..3 {
-        assert!(
-            run.stderr.contains(&format!("pkg{n}@1.0.0")),
-            "{}",
-            run.stderr
-        );
+        run.assert_stderr(format!("pkg{n}@1.0.0"));
     }
-    assert!(
-        run.stderr.contains("run `cargo verify-provenance fetch`"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("run `cargo verify-provenance fetch`");
 }
 
 #[test]
@@ -269,7 +261,7 @@ fn the_policy_names_sources_repositories_and_the_cache_time() {
     );
     assert_eq!(server.requests_to(&path), 1);
     assert_eq!(server.seen().len(), 1);
-    assert!(run.stdout.contains("not applicable"), "{}", run.stdout);
+    run.assert_stdout("not applicable");
     // A time-to-live of zero: "no attestation" is asked again each run.
     fetch();
     assert_eq!(server.requests_to(&path), 2);
@@ -322,5 +314,5 @@ fn quiet_prints_nothing_on_stderr_and_verbose_lists_ignored_bundles() {
         "{}",
         run.stdout
     );
-    assert!(run.stderr.contains("1 package(s)"), "{}", run.stderr);
+    run.assert_stderr("1 package(s)");
 }

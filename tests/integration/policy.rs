@@ -80,7 +80,7 @@ fn every_example_passes_policy_check_through_the_binary() {
             .arg(&file)
             .run()
             .expect_code(0);
-        assert!(run.stdout.contains(": valid ("), "{}", run.stdout);
+        run.assert_stdout(": valid (");
     }
 }
 
@@ -208,11 +208,7 @@ fn policy_check_finds_the_file_upward_or_reports_the_default() {
         .args(["policy", "check", "--lockfile", "ws/sub/Cargo.lock"])
         .run()
         .expect_code(0);
-    assert!(
-        run.stderr.contains("default policy applies"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("default policy applies");
 
     dir.write(
         "ws/.cargo/provenance.toml",
@@ -230,16 +226,8 @@ fn policy_check_finds_the_file_upward_or_reports_the_default() {
         ])
         .run()
         .expect_code(0);
-    assert!(
-        run.stdout.contains(".cargo/provenance.toml: valid"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("policy-unknown-trigger"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stdout(".cargo/provenance.toml: valid");
+    run.assert_stderr("policy-unknown-trigger");
 
     dir.write("ws/provenance.toml", "");
     let run = dir
@@ -247,7 +235,7 @@ fn policy_check_finds_the_file_upward_or_reports_the_default() {
         .args(["policy", "check", "--lockfile", "ws/sub/Cargo.lock"])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("policy-ambiguous"), "{}", run.stderr);
+    run.assert_stderr("policy-ambiguous");
 }
 
 #[test]
@@ -258,8 +246,8 @@ fn policy_check_with_a_missing_file_names_it() {
         .args(["policy", "check", "--policy", "nope.toml"])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("policy-not-found"), "{}", run.stderr);
-    assert!(run.stderr.contains("nope.toml"), "{}", run.stderr);
+    run.assert_stderr("policy-not-found");
+    run.assert_stderr("nope.toml");
 }
 
 #[test]
@@ -282,9 +270,5 @@ fn policy_check_loads_the_trust_roots_it_names() {
         ])
         .run()
         .expect_code(2);
-    assert!(
-        run.stderr.contains("policy-bad-trust-root"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("policy-bad-trust-root");
 }

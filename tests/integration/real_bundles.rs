@@ -253,11 +253,7 @@ fn reusable_workflow_claims_are_extracted() {
         .arg(artifact_argument(&root, &entry))
         .run()
         .expect_code(1);
-    assert!(
-        wrong_identity.stderr.contains("identity check failed"),
-        "{}",
-        wrong_identity.stderr
-    );
+    wrong_identity.assert_stderr("identity check failed");
 }
 
 #[test]

@@ -601,9 +601,5 @@ fn a_github_like_bundle_verifies_through_the_binary_by_its_timestamp() {
         ..Faults::default()
     }));
     let run = verify(&dir, &instance, &tampered, &tampered.identity, true, &[]).expect_code(1);
-    assert!(
-        run.stderr.contains("timestamp check failed"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("timestamp check failed");
 }

@@ -224,5 +224,5 @@ fn trust_root_update_refuses_to_run_offline() {
         .args(["trust-root", "update", "--offline", "--color", "never"])
         .run()
         .expect_code(2);
-    assert!(run.stderr.contains("offline"), "{}", run.stderr);
+    run.assert_stderr("offline");
 }
