@@ -107,6 +107,26 @@ fn extension<T: AssociatedOid + Encode>(value: &T, critical: bool) -> Extension 
     )
 }
 
+/// The subject key identifier extension (not critical, as Fulcio sets it).
+fn subject_key_id(id: Vec<u8>) -> Extension {
+    extension(
+        &SubjectKeyIdentifier(OctetString::new(id).expect("20 bytes")),
+        false,
+    )
+}
+
+/// The authority key identifier extension: the issuer's key identifier only.
+fn authority_key_id(id: Vec<u8>) -> Extension {
+    extension(
+        &AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(id).expect("20 bytes")),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        },
+        false,
+    )
+}
+
 fn raw_extension(oid: ObjectIdentifier, critical: bool, value: Vec<u8>) -> Extension {
     Extension {
         extn_id: oid,
@@ -155,7 +175,7 @@ pub(crate) fn ca_certificate(
     path_len: Option<u8>,
 ) -> CaCertificate {
     let key_id = key_identifier(&key);
-    let (issuer_name, authority_key_id) = match issuer {
+    let (issuer_name, authority_id) = match issuer {
         Some(issuer) => (issuer.name.clone(), issuer.key_identifier.clone()),
         None => (name.clone(), key_id.clone()),
     };
@@ -168,23 +188,13 @@ pub(crate) fn ca_certificate(
             },
             true,
         ),
-        extension(
-            &SubjectKeyIdentifier(OctetString::new(key_id.clone()).expect("20 bytes")),
-            false,
-        ),
+        subject_key_id(key_id.clone()),
     ];
     if issuer.is_some() {
         // Fulcio's intermediate is restricted to code signing, like its leaves.
         extensions.push(extension(&ExtendedKeyUsage(vec![CODE_SIGNING]), false));
     }
-    extensions.push(extension(
-        &AuthorityKeyIdentifier {
-            key_identifier: Some(OctetString::new(authority_key_id).expect("20 bytes")),
-            authority_cert_issuer: None,
-            authority_cert_serial_number: None,
-        },
-        false,
-    ));
+    extensions.push(authority_key_id(authority_id));
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: serial(serial_bytes),
@@ -235,20 +245,8 @@ pub(crate) fn timestamping_certificate(
         extensions: Some(vec![
             extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true),
             extension(&ExtendedKeyUsage(vec![TIME_STAMPING]), true),
-            extension(
-                &SubjectKeyIdentifier(OctetString::new(key_identifier(key)).expect("20 bytes")),
-                false,
-            ),
-            extension(
-                &AuthorityKeyIdentifier {
-                    key_identifier: Some(
-                        OctetString::new(issuer.key_identifier.clone()).expect("20 bytes"),
-                    ),
-                    authority_cert_issuer: None,
-                    authority_cert_serial_number: None,
-                },
-                false,
-            ),
+            subject_key_id(key_identifier(key)),
+            authority_key_id(issuer.key_identifier.clone()),
         ]),
     };
     sign(tbs, &issuer.key)
@@ -297,22 +295,8 @@ impl Authority {
         let mut extensions = vec![
             extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true),
             extension(&ExtendedKeyUsage(vec![CODE_SIGNING]), false),
-            extension(
-                &SubjectKeyIdentifier(
-                    OctetString::new(key_identifier(request.key)).expect("20 bytes"),
-                ),
-                false,
-            ),
-            extension(
-                &AuthorityKeyIdentifier {
-                    key_identifier: Some(
-                        OctetString::new(issuer.key_identifier.clone()).expect("20 bytes"),
-                    ),
-                    authority_cert_issuer: None,
-                    authority_cert_serial_number: None,
-                },
-                false,
-            ),
+            subject_key_id(key_identifier(request.key)),
+            authority_key_id(issuer.key_identifier.clone()),
             // An empty subject makes the SAN critical (RFC 5280 §4.2.1.6).
             extension(
                 &SubjectAltName(vec![GeneralName::UniformResourceIdentifier(uri)]),
