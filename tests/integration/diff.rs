@@ -5,7 +5,7 @@
 use cargo_verify_provenance::testkit::Claims;
 use serde_json::Value;
 
-use crate::harness::{Run, TestDir};
+use crate::harness::{Cmd, Run, TestDir};
 use crate::minted::{json_lines, write_bundles_and_root, write_lockfile, Crate, NOW, SOURCES};
 
 /// A folder with `old.lock` and `new.lock`, bundles for every attested
@@ -42,6 +42,19 @@ fn diff_json(dir: &TestDir, extra: &[&str]) -> (i32, Vec<Value>) {
 
 fn only<'a>(lines: &'a [Value], reason: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l["reason"] == reason).collect()
+}
+
+/// The main command on `new.lock` with `old.lock` as its baseline, offline.
+fn with_baseline(dir: &TestDir) -> Cmd {
+    dir.command().args([
+        "--lockfile",
+        "new.lock",
+        "--baseline",
+        "old.lock",
+        "--offline",
+        "--now",
+        NOW,
+    ])
 }
 
 #[test]
@@ -279,19 +292,7 @@ fn the_main_command_with_a_baseline_reports_and_fails_on_a_downgrade() {
     let old = [Crate::attested("down", "1.0.0", "acme/down")];
     let new = [Crate::unattested("down", "1.1.0")];
     let dir = scenario(&old, &new, "");
-    let run = |extra: &[&str]| {
-        dir.command()
-            .args([
-                "--lockfile",
-                "new.lock",
-                "--baseline",
-                "old.lock",
-                "--offline",
-            ])
-            .args(["--now", NOW])
-            .args(extra)
-            .run()
-    };
+    let run = |extra: &[&str]| with_baseline(&dir).args(extra).run();
     // The policy alone passes; the diff fails.
     dir.command()
         .args(["--lockfile", "new.lock", "--offline", "--now", NOW])
@@ -314,15 +315,8 @@ fn the_main_command_with_a_baseline_reports_and_fails_on_a_downgrade() {
 
     // In a GitHub Actions job, the diff joins the job summary.
     let summary = dir.join("summary.md");
-    dir.command()
-        .args([
-            "--lockfile",
-            "new.lock",
-            "--baseline",
-            "old.lock",
-            "--offline",
-        ])
-        .args(["--now", NOW, "-q"])
+    with_baseline(&dir)
+        .arg("-q")
         .env("GITHUB_STEP_SUMMARY", &summary)
         .run()
         .expect_code(1);
@@ -443,15 +437,8 @@ fn every_diff_message_follows_the_documented_schema() {
     .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let run = |extra: &[&str]| {
-        dir.command()
-            .args([
-                "--lockfile",
-                "new.lock",
-                "--baseline",
-                "old.lock",
-                "--offline",
-            ])
-            .args(["--now", NOW, "--message-format", "json"])
+        with_baseline(&dir)
+            .args(["--message-format", "json"])
             .args(extra)
             .run()
     };
