@@ -6,10 +6,6 @@ use crate::verify::{self, ArtifactInput, Check, SignerCheck, VerifiedFacts, Veri
 
 const CHECKSUM: [u8; 32] = [0x5a; 32];
 
-fn root(instance: &Instance) -> TrustRoot {
-    instance.trust_root()
-}
-
 fn request(claims: Claims) -> MintRequest {
     MintRequest::new("serde", "1.0.219", CHECKSUM, claims)
 }
@@ -34,13 +30,17 @@ fn verify_against(root: &TrustRoot, minted: &MintedBundle) -> Result<VerifiedFac
 
 fn facts(claims: Claims) -> VerifiedFacts {
     let instance = Instance::new(1);
-    verify_against(&root(&instance), &instance.mint(&request(claims))).expect("verifies")
+    verify_against(&instance.trust_root(), &instance.mint(&request(claims))).expect("verifies")
+}
+
+/// Why a bundle minted by `instance` with `faults` fails verification.
+fn failure_on(instance: Instance, faults: Faults) -> VerifyFailure {
+    let minted = instance.mint(&request(default_claims()).with_faults(faults));
+    verify_against(&instance.trust_root(), &minted).expect_err("must not verify")
 }
 
 fn failure(faults: Faults) -> VerifyFailure {
-    let instance = Instance::new(1);
-    let minted = instance.mint(&request(default_claims()).with_faults(faults));
-    verify_against(&root(&instance), &minted).expect_err("must not verify")
+    failure_on(Instance::new(1), faults)
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn minted_bundles_fail_against_the_public_good_root() {
     );
     // With another seed, the instance is another Sigstore: nothing verifies across.
     let other = Instance::new(2);
-    assert!(verify_against(&root(&other), &minted).is_err());
+    assert!(verify_against(&other.trust_root(), &minted).is_err());
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn the_same_seed_gives_the_same_bytes() {
 #[test]
 fn a_batch_shares_one_tree_and_checkpoint_and_every_bundle_verifies() {
     let instance = Instance::new(4);
-    let root = root(&instance);
+    let root = instance.trust_root();
     let requests: Vec<MintRequest> = (0..70u8)
         .map(|i| {
             MintRequest::new(
@@ -406,15 +406,13 @@ fn leaf_certificates_are_shaped_like_fulcio_ones() {
 }
 
 fn github_failure(faults: Faults) -> VerifyFailure {
-    let instance = Instance::github(1);
-    let minted = instance.mint(&request(default_claims()).with_faults(faults));
-    verify_against(&root(&instance), &minted).expect_err("must not verify")
+    failure_on(Instance::github(1), faults)
 }
 
 #[test]
 fn a_github_like_bundle_verifies_through_its_timestamp() {
     let instance = Instance::github(1);
-    let root = root(&instance);
+    let root = instance.trust_root();
     assert!(!root.requirements.transparency_log && !root.requirements.sct);
     let minted = instance.mint(&request(default_claims()));
     let material = &minted.bundle.verification_material;
@@ -449,7 +447,7 @@ fn a_github_like_bundle_verifies_through_its_timestamp() {
 
     // Neither the public-good-like instance of the same seed, nor GitHub's
     // real instance, accepts it; nor does its root accept public-good-like bundles.
-    assert!(verify_against(&self::root(&Instance::new(1)), &minted).is_err());
+    assert!(verify_against(&Instance::new(1).trust_root(), &minted).is_err());
     let github = TrustRoot::embedded(Public::GitHub).unwrap();
     let failure = verify_against(&github, &minted).unwrap_err();
     assert!(
