@@ -257,6 +257,10 @@ pub fn fetch(
     cache: Option<&Cache>,
     options: &FetchOptions,
 ) -> Result<FetchReport, FetchError> {
+    // Unlike `fetch_each`, nothing else needs the cores here: responses are
+    // parsed and cache entries written on every core (measured with
+    // `benches/fetch.rs`: a cold fetch of 1,000 packages takes 1.7-1.8 s
+    // this way, 2.1-2.7 s on one thread).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
