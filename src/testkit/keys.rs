@@ -102,6 +102,17 @@ impl KeyPair {
         let signature: Signature = self.signing.sign(message);
         signature.to_der().as_bytes().to_vec()
     }
+
+    /// ECDSA P-256 SHA-256 over a message of which only the SHA-256
+    /// `digest` is known: the same signature as [`Self::sign`] over it.
+    pub(crate) fn sign_digest(&self, digest: &[u8; 32]) -> Vec<u8> {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        let signature: Signature = self
+            .signing
+            .sign_prehash(digest)
+            .expect("a 32-byte digest signs");
+        signature.to_der().as_bytes().to_vec()
+    }
 }
 
 #[cfg(test)]

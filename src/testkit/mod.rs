@@ -34,6 +34,7 @@ pub mod demo;
 pub mod files;
 mod keys;
 mod log;
+mod rekor_v2;
 mod statement;
 mod trusted_root;
 mod tsa;
@@ -51,6 +52,7 @@ use sigstore_types::{
 };
 
 pub use claims::{Claims, SignerWorkflow, GITHUB_ACTIONS_ISSUER};
+pub use rekor_v2::REKOR_V2_NAME;
 pub use statement::{cargo_purl, SLSA_PROVENANCE_V1, STATEMENT_TYPE};
 
 use ca::{Authority, LeafRequest};

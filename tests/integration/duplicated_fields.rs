@@ -155,6 +155,101 @@ mod minted {
         (instance, bundle)
     }
 
+    /// The test instance's Rekor v2 bundle, and the root that lists its log.
+    fn minted_v2() -> (Instance, serde_json::Value, serde_json::Value) {
+        let instance = Instance::new(73);
+        let minted = instance.mint_rekor_v2(&MintRequest::new(
+            "serde",
+            "1.0.219",
+            CHECKSUM,
+            Claims::github("serde-rs/serde", "1.0.219"),
+        ));
+        let bundle = serde_json::from_str(&minted.to_json()).unwrap();
+        let root = serde_json::from_str(&instance.rekor_v2_trusted_root_json()).unwrap();
+        (instance, bundle, root)
+    }
+
+    /// The Rekor v2 entry's own fields, as with the conformance bundle
+    /// above but without the fixtures: the library alone accepts each of
+    /// these, only the log binding and the duplicated-field checks refuse.
+    #[test]
+    fn minted_rekor_v2_entries_are_bound_to_their_listed_valid_log() {
+        let dir = TestDir::new();
+        let (instance, original, root) = minted_v2();
+        let root_text = root.to_string();
+        let run = verify(&dir, &original, &root_text, "original").expect_code(0);
+        assert!(run.stdout.contains("verified"), "{}", run.stdout);
+        let entry = "/verificationMaterial/tlogEntries/0";
+        let v2_log_id = instance.rekor_v2_log_id();
+        assert_eq!(
+            original.pointer(&format!("{entry}/logId/keyId")).unwrap(),
+            &serde_json::json!(v2_log_id)
+        );
+        assert_eq!(
+            original
+                .pointer(&format!("{entry}/kindVersion/version"))
+                .unwrap(),
+            "0.0.2"
+        );
+
+        // A log ID the root does not list.
+        let mut unknown = original.clone();
+        *unknown
+            .pointer_mut(&format!("{entry}/logId/keyId"))
+            .unwrap() = serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+        verify(&dir, &unknown, &root_text, "unknown")
+            .expect_code(1)
+            .assert_stderr("which the trust root does not list");
+
+        // A listed log (the v1 log), which did not sign the checkpoint.
+        let v1_log_id = root["tlogs"][0]["logId"]["keyId"].clone();
+        assert_ne!(v1_log_id, serde_json::json!(v2_log_id));
+        let mut other = original.clone();
+        *other.pointer_mut(&format!("{entry}/logId/keyId")).unwrap() = v1_log_id;
+        verify(&dir, &other, &root_text, "other-log")
+            .expect_code(1)
+            .assert_stderr("the checkpoint carries no valid signature by log");
+
+        // The v2 log, expired before the signature was timestamped.
+        let mut expired = root.clone();
+        expired["tlogs"][1]["publicKey"]["validFor"]["end"] =
+            serde_json::json!(instance.base_time().to_string());
+        verify(&dir, &original, &expired.to_string(), "expired")
+            .expect_code(1)
+            .assert_stderr("does not list as valid at");
+
+        // Proof fields that differ from the entry's or checkpoint's.
+        let proof = format!("{entry}/inclusionProof");
+        for (field, words) in [
+            ("logIndex", "log index"),
+            ("treeSize", "tree size"),
+            ("rootHash", "root hash"),
+        ] {
+            let mut bundle = original.clone();
+            let value = bundle.pointer_mut(&format!("{proof}/{field}")).unwrap();
+            *value = if field == "rootHash" {
+                serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+            } else {
+                let number: u64 = value.as_str().unwrap().parse().unwrap();
+                serde_json::json!((number + 1).to_string())
+            };
+            let run = verify(&dir, &bundle, &root_text, field).expect_code(1);
+            assert!(
+                run.stderr.contains("malformed Rekor v2 entry") && run.stderr.contains(words),
+                "{field}: {}",
+                run.stderr
+            );
+        }
+
+        // An integrated time, which Rekor v2 never states.
+        let mut timed = original.clone();
+        timed.pointer_mut(entry).unwrap()["integratedTime"] =
+            serde_json::json!(instance.base_time().as_second().to_string());
+        verify(&dir, &timed, &root_text, "timed")
+            .expect_code(1)
+            .assert_stderr("carries an integrated time");
+    }
+
     /// A Rekor v1 proof whose tree size is not the checkpoint's: the Merkle
     /// check alone accepts some such sizes (it did for this leaf position).
     #[test]
