@@ -33,7 +33,7 @@ use crate::cli::GlobalOptions;
 use crate::evidence::{EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Inventory, PackageSource};
-use crate::policy::matcher::{normalize_repo_url, Glob};
+use crate::policy::matcher::{same_repository, Glob};
 use crate::policy::{DiffConfig, Spanned};
 use crate::report::{PackageReport, Report};
 
@@ -566,7 +566,7 @@ fn compare_pair(
     }
 
     let uri_changed = match (&was.repository, &now.repository) {
-        (Some(a), Some(b)) => normalize_repo_url(a) != normalize_repo_url(b),
+        (Some(a), Some(b)) => a != b && !same_repository(a, b),
         _ => false,
     };
     let id_changed = match (&was.repository_id, &now.repository_id) {

@@ -429,16 +429,29 @@ impl<'p> Evaluator<'p> {
         make(rule, outcome)
     }
 
+    /// A git URL is matched in its normal form; one that has none (a `..`
+    /// segment, an encoded `/`, …) matches no pattern, and the reason is shown.
     fn git(&mut self, url: &str, evidence: &Evidence) -> (RuleRef, Verdict) {
-        let url = git_url(url);
-        self.allow_listed(true, url, evidence)
+        let shown = git_url(url);
+        match crate::policy::url::normalize(url) {
+            Ok(normal) => self.allow_listed(true, Some(&normal), shown.to_string(), evidence),
+            Err(reason) => self.allow_listed(true, None, format!("{shown} ({reason})"), evidence),
+        }
     }
 
     fn path(&mut self, name: &str, evidence: &Evidence) -> (RuleRef, Verdict) {
-        self.allow_listed(false, name, evidence)
+        self.allow_listed(false, Some(name), name.to_string(), evidence)
     }
 
-    fn allow_listed(&mut self, git: bool, text: &str, evidence: &Evidence) -> (RuleRef, Verdict) {
+    /// `text`: what the patterns are matched against (`None`: nothing
+    /// matches); `shown`: what a failure says was found.
+    fn allow_listed(
+        &mut self,
+        git: bool,
+        text: Option<&str>,
+        shown: String,
+        evidence: &Evidence,
+    ) -> (RuleRef, Verdict) {
         let (kind, list, used, requirement) = if git {
             (
                 RuleRefKind::Git,
@@ -465,7 +478,7 @@ impl<'p> Evaluator<'p> {
             };
             return (rule, verdict);
         };
-        let found = list.find(text);
+        let found = text.and_then(|text| list.find(text));
         let rule = RuleRef {
             kind,
             index: found,
@@ -497,7 +510,7 @@ impl<'p> Evaluator<'p> {
                     );
                     text
                 },
-                found: Some(text.to_string()),
+                found: Some(shown),
                 span: Some(list.span),
                 bundle: None,
             }])

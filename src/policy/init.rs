@@ -129,8 +129,12 @@ pub fn render<'a>(
                 .entry(package.name.as_str())
                 .or_default()
                 .push((package, evidence)),
+            // The URL's normal form (what `[git] allow` matches), as a
+            // literal pattern; a URL without one is left out, and fails `[git]`.
             PackageSource::Git { url, .. } => {
-                git.push(url.split_once('?').map_or(url.as_str(), |(u, _)| u))
+                if let Ok(normal) = crate::policy::url::normalize(url) {
+                    git.push(globset::escape(&normal));
+                }
             }
             PackageSource::Path => path.push(package.name.as_str()),
         }
@@ -298,7 +302,11 @@ pub fn render<'a>(
     if !git.is_empty() {
         let _ = writeln!(w, "# Git dependencies, allowed as they are today.");
         let _ = writeln!(w, "[git]");
-        write_list(w, "allow", &git);
+        write_list(
+            w,
+            "allow",
+            &git.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         let _ = writeln!(w);
     }
     if !path.is_empty() {

@@ -6,11 +6,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A glob: `*` any run of characters (including `/`), `?` one character,
-/// `[…]` a set, `{a,b}` alternatives. Without a wildcard, an exact match.
+/// A glob: `*` any run of characters (including `/`, except in a URL
+/// glob), `?` one character, `[…]` a set, `{a,b}` alternatives. Without a
+/// wildcard, an exact match.
 #[derive(Debug, Clone)]
 pub struct Glob {
+    /// As written in the policy.
     text: String,
+    /// What is matched: the text, or for a URL glob its normal form.
+    pattern: String,
     /// `None` for a pattern without wildcards (compared as a string).
     matcher: Option<globset::GlobMatcher>,
 }
@@ -18,17 +22,31 @@ pub struct Glob {
 impl Glob {
     /// Parse a glob.
     pub fn new(text: &str) -> Result<Self, String> {
+        Self::build(text, text.to_string(), false)
+    }
+
+    /// A glob over URLs (`[git] allow`), matched against URLs in the normal
+    /// form of [`super::url::normalize`]: the pattern is put in the same
+    /// form, and a `*` or `?` never matches a `/` (a `**` segment matches
+    /// any number of segments).
+    pub fn url(text: &str) -> Result<Self, String> {
+        let pattern = super::url::normalize_pattern(text)?;
+        Self::build(text, pattern, true)
+    }
+
+    fn build(text: &str, pattern: String, literal_separator: bool) -> Result<Self, String> {
         if text.is_empty() {
             return Err("an empty pattern matches nothing".into());
         }
-        if !text.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+        if !pattern.contains(['*', '?', '[', ']', '{', '}', '\\']) {
             return Ok(Self {
                 text: text.to_string(),
+                pattern,
                 matcher: None,
             });
         }
-        let glob = globset::GlobBuilder::new(text)
-            .literal_separator(false)
+        let glob = globset::GlobBuilder::new(&pattern)
+            .literal_separator(literal_separator)
             .backslash_escape(true)
             .empty_alternates(false)
             .build()
@@ -51,6 +69,7 @@ impl Glob {
             })?;
         Ok(Self {
             text: text.to_string(),
+            pattern,
             matcher: Some(glob.compile_matcher()),
         })
     }
@@ -89,7 +108,7 @@ impl Glob {
 
     pub fn is_match(&self, text: &str) -> bool {
         match &self.matcher {
-            None => self.text == text,
+            None => self.pattern == text,
             Some(m) => m.is_match(text),
         }
     }
@@ -162,8 +181,11 @@ pub fn check_url(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A repository or owner URL, compared without regard to case and to a
-/// trailing `/` or `.git` (GitHub names are case-insensitive).
+/// A repository or owner URL, compared in the normal form of
+/// [`super::url::normalize`] and without regard to case (GitHub names are
+/// case-insensitive): `https://github.com/Serde-RS/serde.git/` is
+/// `https://github.com/serde-rs/serde`. A claimed URL that cannot be
+/// normalised (a `..` segment, an encoded `/`, …) matches nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoUrl {
     /// As written in the policy.
@@ -176,9 +198,10 @@ impl RepoUrl {
     /// form has: 2 for a repository, 1 for an owner; checked for github.com only).
     pub fn new(text: &str, segments: usize) -> Result<Self, String> {
         check_url(text)?;
-        let normalized = normalize_repo_url(text);
+        let normalized =
+            normalize_repo_url(text).map_err(|reason| format!("`{text}`: {reason}"))?;
         if let Some(path) = normalized.strip_prefix("https://github.com/") {
-            let count = path.split('/').filter(|s| !s.is_empty()).count();
+            let count = path.split('/').count();
             if count != segments {
                 return Err(if segments == 2 {
                     format!(
@@ -196,7 +219,7 @@ impl RepoUrl {
     }
 
     pub fn is_match(&self, claim: &str) -> bool {
-        normalize_repo_url(claim) == self.normalized
+        normalize_repo_url(claim).is_ok_and(|claim| claim == self.normalized)
     }
 
     /// Whether `repository` lies under this owner.
@@ -208,24 +231,23 @@ impl RepoUrl {
     }
 }
 
-/// Lowercase, without a trailing `/` or `.git`.
-pub fn normalize_repo_url(url: &str) -> String {
-    let mut s = url.trim().to_ascii_lowercase();
-    while s.ends_with('/') {
-        s.pop();
-    }
-    if let Some(stripped) = s.strip_suffix(".git") {
-        s = stripped.to_string();
-    }
-    while s.ends_with('/') {
-        s.pop();
-    }
-    s
+/// A repository URL in the normal form of [`super::url::normalize`] (no
+/// query or fragment, no trailing `/` or `.git`), lowercased; an error for
+/// a URL that cannot be normalised.
+pub fn normalize_repo_url(url: &str) -> Result<String, String> {
+    super::url::normalize(url.trim()).map(|normal| normal.to_ascii_lowercase())
 }
 
-/// The owner URL of a repository URL: `https://github.com/o/r` → `https://github.com/o`.
+/// Whether two repository URLs name the same repository (both normalise,
+/// to the same text).
+pub fn same_repository(a: &str, b: &str) -> bool {
+    matches!((normalize_repo_url(a), normalize_repo_url(b)), (Ok(a), Ok(b)) if a == b)
+}
+
+/// The owner URL of a repository URL: `https://github.com/o/r` →
+/// `https://github.com/o`; `None` when the URL cannot be normalised.
 pub fn owner_of(repository: &str) -> Option<String> {
-    let normalized = normalize_repo_url(repository);
+    let normalized = normalize_repo_url(repository).ok()?;
     let (owner, name) = normalized.rsplit_once('/')?;
     (!name.is_empty() && owner.matches('/').count() >= 3).then(|| owner.to_string())
 }
@@ -384,7 +406,11 @@ pub fn workflow_path<'a>(build_config_uri: &'a str, repository: Option<&str>) ->
 
 /// Whether a `signer-workflow` pattern matches a build signer URI: a pattern
 /// with `@` matches the whole URI, one without matches the URI without its ref.
+/// A URI with a `.` or `..` segment in any spelling matches nothing.
 pub fn signer_matches(pattern: &Glob, signer_uri: &str) -> bool {
+    if super::url::has_dot_segment(signer_uri) {
+        return false;
+    }
     if pattern.as_str().contains('@') {
         pattern.is_match(signer_uri)
     } else {
@@ -439,6 +465,80 @@ mod tests {
                 "{pattern} ~ {text}"
             );
         }
+    }
+
+    #[test]
+    fn url_globs_stay_within_a_segment_and_compare_normal_forms() {
+        let table: &[(&str, &str, bool)] = &[
+            (
+                "https://github.com/my-org/*",
+                "https://github.com/my-org/x",
+                true,
+            ),
+            (
+                "https://github.com/my-org/*",
+                "https://github.com/my-org/x/y",
+                false,
+            ),
+            (
+                "https://github.com/my-org/*",
+                "https://github.com/my-org-evil/x",
+                false,
+            ),
+            (
+                "https://github.com/my-org/?",
+                "https://github.com/my-org/x",
+                true,
+            ),
+            (
+                "https://github.com/my-org/**",
+                "https://github.com/my-org/x/y",
+                true,
+            ),
+            (
+                "https://GitHub.com/my-org/x.git/",
+                "https://github.com/my-org/x",
+                true,
+            ),
+            (
+                "https://github.com/my-org/%78",
+                "https://github.com/my-org/x",
+                true,
+            ),
+            ("https://github.com/*/x", "https://github.com/a/b/x", false),
+        ];
+        for (pattern, url, expected) in table {
+            assert_eq!(
+                Glob::url(pattern).unwrap().is_match(url),
+                *expected,
+                "{pattern} ~ {url}"
+            );
+        }
+        assert!(Glob::url("https://github.com/my-org/../*").is_err());
+        assert!(Glob::url("").is_err());
+    }
+
+    #[test]
+    fn claimed_repositories_without_a_normal_form_match_nothing() {
+        let repository = RepoUrl::new("https://github.com/o/r", 2).unwrap();
+        assert!(repository.is_match("https://GitHub.com/O/R.git/"));
+        assert!(!repository.is_match("https://github.com/o/r/x/../"));
+        let owner = RepoUrl::new("https://github.com/o", 1).unwrap();
+        assert!(!owner.is_match("https://github.com/o/x/.."));
+        assert_eq!(owner_of("https://github.com/o/.."), None);
+        assert_eq!(owner_of("https://github.com/o/%2e%2e"), None);
+        assert_eq!(
+            owner_of("https://github.com/O/r").as_deref(),
+            Some("https://github.com/o")
+        );
+        assert!(same_repository(
+            "https://github.com/o/r",
+            "https://GITHUB.com/o/r.git"
+        ));
+        assert!(!same_repository(
+            "https://github.com/o/..",
+            "https://github.com/o/.."
+        ));
     }
 
     #[test]

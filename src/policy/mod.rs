@@ -12,6 +12,7 @@ mod discover;
 pub mod init;
 pub mod matcher;
 mod parse;
+pub mod url;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -562,7 +562,7 @@ impl Parser<'_> {
                 }
                 "git" => {
                     if let Some(table) = self.table(&entry) {
-                        policy.git = self.allow_list(table, entry.value_span, "[git]", Glob::new);
+                        policy.git = self.allow_list(table, entry.value_span, "[git]", Glob::url);
                     }
                 }
                 "path" => {

@@ -34,3 +34,4 @@ mod server;
 mod testkit;
 #[cfg(feature = "testkit")]
 mod trust_update;
+mod url_policy;

@@ -1,0 +1,297 @@
+//! URLs reduced to one text per location before a policy compares them.
+//!
+//! A URL from a lockfile, a registry or a certificate is outside input: the
+//! same repository can be written many ways (`%6D`, `My-Org`, `/./`,
+//! `x.git/`), and a path such as `my-org/../evil` names another repository
+//! than its first segments suggest. Policy patterns are therefore matched
+//! against [`normalize`]'s output, never the text as written, and a URL it
+//! cannot make sense of matches nothing.
+
+/// Characters RFC 3986 §2.3 leaves unreserved: their percent-encoded and
+/// plain forms are the same URL.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// The value of one hex digit.
+fn hex_value(byte: u8) -> Option<u8> {
+    char::from(byte)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// One path segment in normal form: percent-encoded unreserved characters
+/// decoded, every other escape in uppercase hex.
+///
+/// Refused: a malformed escape, an encoded `/` or `\` (a separator the
+/// server may decode), and a `.` or `..` segment in any spelling (`%2e`,
+/// `.%2E`, …), which a server or client resolves to another path.
+fn normalize_segment(segment: &str) -> Result<String, String> {
+    let bytes = segment.as_bytes();
+    let mut out = String::with_capacity(segment.len());
+    let mut decoded = Vec::with_capacity(segment.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            out.push(char::from(bytes[i]));
+            decoded.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let value = match (bytes.get(i + 1), bytes.get(i + 2)) {
+            (Some(&high), Some(&low)) => hex_value(high)
+                .zip(hex_value(low))
+                .map(|(high, low)| high << 4 | low),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`{segment}` has a malformed percent escape"))?;
+        if matches!(value, b'/' | b'\\') {
+            return Err(format!("`{segment}` has an encoded `/` or `\\`"));
+        }
+        if is_unreserved(value) {
+            out.push(char::from(value));
+        } else {
+            out.push_str(&format!("%{value:02X}"));
+        }
+        decoded.push(value);
+        i += 3;
+    }
+    if decoded == b"." || decoded == b".." {
+        return Err(
+            "a `.` or `..` path segment (which would name another path) is not allowed".into(),
+        );
+    }
+    Ok(out)
+}
+
+/// Whether any `/`-separated part of `text` is `.` or `..`, in any
+/// spelling (`%2e`, `.%2E`, …).
+pub fn has_dot_segment(text: &str) -> bool {
+    text.split('/').any(|segment| {
+        let plain = segment.to_ascii_lowercase().replace("%2e", ".");
+        plain == "." || plain == ".."
+    })
+}
+
+/// Remove a trailing `/`, then `.git`, then `/`.
+fn strip_trailing_git(text: &mut String) {
+    while text.ends_with('/') {
+        text.pop();
+    }
+    if let Some(stripped) = text.strip_suffix(".git") {
+        text.truncate(stripped.len());
+    }
+    while text.ends_with('/') {
+        text.pop();
+    }
+}
+
+/// The path in normal form: each segment through [`normalize_segment`],
+/// then a trailing `/`, a `.git` suffix and a `/` before it removed. An
+/// empty segment inside the path (`a//b`) is refused.
+fn normalize_path(path: &str) -> Result<String, String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = String::with_capacity(path.len());
+    for (i, segment) in segments.iter().enumerate() {
+        if i == 0 {
+            // The text before the first `/`: empty for an absolute path.
+            if !segment.is_empty() {
+                return Err("the path is not absolute".into());
+            }
+            continue;
+        }
+        let last = i + 1 == segments.len();
+        if segment.is_empty() && !last {
+            return Err("an empty path segment (`//`) is not allowed".into());
+        }
+        out.push('/');
+        out.push_str(&normalize_segment(segment)?);
+    }
+    strip_trailing_git(&mut out);
+    Ok(out)
+}
+
+/// A URL reduced to the form policy patterns match:
+/// `scheme://[user@]host[:port]/path`, with
+/// 1. the query (`?branch=…`) and fragment (`#commit`) removed;
+/// 2. the scheme and host in lowercase, a default port dropped (by the
+///    `url` crate's parser);
+/// 3. percent-encoded unreserved characters decoded, other escapes in
+///    uppercase hex;
+/// 4. a trailing `/`, then `.git`, then `/` removed.
+///
+/// Refused, with the reason, before anything is parsed (the `url` crate
+/// would resolve dot segments and backslashes silently): a character that
+/// is not printable ASCII (whitespace, controls, raw Unicode), a backslash,
+/// a text without `scheme://`, a `.` or `..` path segment in any spelling,
+/// an encoded `/` or `\`, a malformed escape, an empty path segment, a
+/// password, or anything else the parser rejects.
+pub fn normalize(text: &str) -> Result<String, String> {
+    if let Some(bad) = text.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "the URL contains {}, which no URL written by cargo has",
+            if bad.is_whitespace() {
+                "whitespace".to_string()
+            } else {
+                format!("`{}`", bad.escape_default())
+            }
+        ));
+    }
+    if text.contains('\\') {
+        return Err("the URL contains a backslash".into());
+    }
+    let without_fragment = text.split_once('#').map_or(text, |(url, _)| url);
+    let bare = without_fragment
+        .split_once('?')
+        .map_or(without_fragment, |(url, _)| url);
+    let (scheme, rest) = bare
+        .split_once("://")
+        .filter(|(scheme, _)| {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        })
+        .ok_or_else(|| "not a `scheme://host/path` URL".to_string())?;
+    let (authority, raw_path) = rest
+        .find('/')
+        .map_or((rest, ""), |start| rest.split_at(start));
+    if authority.is_empty() && !scheme.eq_ignore_ascii_case("file") {
+        // `https:///x` would be read as host `x`.
+        return Err("the URL has no host".into());
+    }
+    let path = normalize_path(raw_path)?;
+    let url = url::Url::parse(bare).map_err(|e| format!("not a URL: {e}"))?;
+    if url.cannot_be_a_base() {
+        return Err("not a `scheme://host/path` URL".into());
+    }
+    if url.password().is_some() {
+        return Err("the URL carries a password".into());
+    }
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    if host.is_empty() && !scheme.eq_ignore_ascii_case("file") {
+        return Err("the URL has no host".into());
+    }
+    let mut out = format!("{}://", url.scheme());
+    if !url.username().is_empty() {
+        out.push_str(url.username());
+        out.push('@');
+    }
+    out.push_str(&host);
+    if let Some(port) = url.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(&path);
+    Ok(out)
+}
+
+/// A URL glob in the normal form of [`normalize`], so that a pattern and a
+/// URL written differently for the same place compare equal: the scheme and
+/// host lowercased, escapes normalised, a trailing `/` or `.git` removed.
+///
+/// Refused: a `.` or `..` path segment, which no normalised URL has (the
+/// pattern could never match).
+pub fn normalize_pattern(pattern: &str) -> Result<String, String> {
+    let (prefix, path) = match pattern.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+            (
+                format!("{}://{}", scheme, authority).to_ascii_lowercase(),
+                path,
+            )
+        }
+        None => (String::new(), pattern),
+    };
+    let mut segments = Vec::new();
+    for segment in path.split('/') {
+        segments.push(normalize_segment(segment).map_err(|reason| {
+            format!("{reason}: URLs are compared with such segments refused, so this pattern could never match")
+        })?);
+    }
+    let mut out = prefix + &segments.join("/");
+    strip_trailing_git(&mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_location_has_one_normal_form() {
+        for (url, expected) in [
+            (
+                "https://github.com/my-org/payload",
+                "https://github.com/my-org/payload",
+            ),
+            (
+                "HTTPS://GitHub.COM/my-org/payload.git/?branch=main#abc",
+                "https://github.com/my-org/payload",
+            ),
+            (
+                "https://github.com:443/my-org/%70ayload",
+                "https://github.com/my-org/payload",
+            ),
+            (
+                "https://github.com/my-org/a%2bb",
+                "https://github.com/my-org/a%2Bb",
+            ),
+            (
+                "ssh://git@GitHub.com/my-org/x.git",
+                "ssh://git@github.com/my-org/x",
+            ),
+            ("https://example.com:8443/x/", "https://example.com:8443/x"),
+            ("file:///srv/git/x.git", "file:///srv/git/x"),
+            ("https://github.com", "https://github.com"),
+        ] {
+            assert_eq!(normalize(url).as_deref(), Ok(expected), "{url}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_made_sense_of_is_refused() {
+        for url in [
+            "https://github.com/my-org/../evil/payload",
+            "https://github.com/my-org/%2e%2e/evil",
+            "https://github.com/my-org/%2E%2E/evil",
+            "https://github.com/my-org/.%2e/evil",
+            "https://github.com/my-org/%2e./evil",
+            "https://github.com/my-org/./x",
+            "https://github.com/my-org/%2e/x",
+            "https://github.com/my-org/..",
+            "https://github.com/my-org/a%2f..%2fevil",
+            "https://github.com/my-org/a%5Cb",
+            "https://github.com/my-org\\..\\evil/x",
+            "https://github.com/my-org//evil",
+            "https://github.com/my-org/%zz",
+            "https://github.com/my-org/%2",
+            "https://github.com/my-org/\u{202e}x",
+            "https://github.com/my-org/a b",
+            "https://github.com/my-org/a\tb",
+            "https://user:secret@github.com/my-org/x",
+            "git@github.com:my-org/x.git",
+            "https:///my-org/x",
+            "",
+        ] {
+            assert!(normalize(url).is_err(), "{url:?}: {:?}", normalize(url));
+        }
+    }
+
+    #[test]
+    fn patterns_take_the_same_form_and_dot_segments_are_refused() {
+        assert_eq!(
+            normalize_pattern("HTTPS://GitHub.com/my-org/*.git/").as_deref(),
+            Ok("https://github.com/my-org/*")
+        );
+        assert_eq!(
+            normalize_pattern("https://github.com/my-org/%7Bx%7d").as_deref(),
+            Ok("https://github.com/my-org/%7Bx%7D")
+        );
+        for pattern in [
+            "https://github.com/my-org/../*",
+            "https://github.com/my-org/%2e%2e/*",
+        ] {
+            assert!(normalize_pattern(pattern).is_err(), "{pattern}");
+        }
+    }
+}
