@@ -9,13 +9,16 @@
 //! issuer's SubjectPublicKeyInfo as the issuer key hash (RFC 6962 §3.2):
 //! exactly what a verifier reconstructs.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use der::asn1::{BitString, Ia5String, ObjectIdentifier, OctetString, UtcTime, Utf8StringRef};
+use der::asn1::{
+    Any, BitString, Ia5String, ObjectIdentifier, OctetString, PrintableStringRef, SetOfVec,
+    UtcTime, Utf8StringRef,
+};
 use der::oid::AssociatedOid;
 use der::{Decode, Encode};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::sct::{
@@ -28,7 +31,7 @@ use x509_cert::ext::pkix::{
     SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
-use x509_cert::name::Name;
+use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
@@ -38,6 +41,8 @@ use super::keys::{sha256, KeyPair, Seed};
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
 const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+const ORGANIZATION_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1";
 
 /// The subject of the CA certificates, also written into the trusted root.
@@ -252,9 +257,25 @@ pub(crate) fn timestamping_certificate(
     sign(tbs, &issuer.key)
 }
 
+/// `O = testkit organization, CN = common_name`, as PrintableStrings: Go's
+/// `crypto/x509` (Fulcio's) writes names that way when they fit the
+/// PrintableString alphabet, so a leaf's issuer is byte for byte what Fulcio
+/// writes for such names.
 pub(crate) fn ca_name(common_name: &str) -> Name {
-    Name::from_str(&format!("CN={common_name},O={CA_ORGANIZATION}"))
-        .expect("a valid distinguished name")
+    let attribute = |oid: ObjectIdentifier, value: &str| {
+        let value = PrintableStringRef::new(value).expect("CA names are printable");
+        let atv = AttributeTypeAndValue {
+            oid,
+            value: Any::encode_from(&value).expect("a PrintableString encodes"),
+        };
+        RelativeDistinguishedName::from(
+            SetOfVec::try_from(vec![atv]).expect("one attribute is a set"),
+        )
+    };
+    RdnSequence(vec![
+        attribute(ORGANIZATION_NAME, CA_ORGANIZATION),
+        attribute(COMMON_NAME, common_name),
+    ])
 }
 
 impl Authority {

@@ -227,6 +227,17 @@ impl Claims {
         )
     }
 
+    /// The OIDC token's `sub` claim (`.1.24`), in GitHub's default form:
+    /// `repo:OWNER/NAME:pull_request` for pull requests, else
+    /// `repo:OWNER/NAME:ref:REF`.
+    pub fn token_subject(&self) -> String {
+        if self.trigger == "pull_request" {
+            format!("repo:{}:pull_request", self.repository)
+        } else {
+            format!("repo:{}:ref:{}", self.repository, self.git_ref)
+        }
+    }
+
     /// The certificate identity (the SAN URI): the signing workflow with its ref,
     /// as `--certificate-identity` expects it.
     pub fn identity(&self) -> String {
@@ -235,7 +246,8 @@ impl Claims {
 
     /// The Fulcio extensions GitHub Actions certificates carry, in the order
     /// Fulcio writes them: the deprecated `.1.1`–`.1.6` (raw strings), then
-    /// `.1.8`–`.1.22` (DER UTF8String values).
+    /// `.1.8`–`.1.22` and `.1.24` (DER UTF8String values; `.1.23`, the
+    /// deployment environment, only comes with an environment).
     pub(crate) fn fulcio_extensions(&self) -> Vec<(u32, FulcioValue)> {
         use FulcioValue::{Der, Raw};
         vec![
@@ -260,6 +272,7 @@ impl Claims {
             (20, Der(self.trigger.clone())),
             (21, Der(self.run_invocation_uri())),
             (22, Der(self.visibility.clone())),
+            (24, Der(self.token_subject())),
         ]
     }
 }

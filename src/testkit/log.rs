@@ -101,14 +101,51 @@ struct DsseSignature<'a> {
     verifier: String,
 }
 
+/// The envelope as a signing client submits it to the log, whose SHA-256
+/// Rekor records as the entry's `envelopeHash`: compact JSON in the
+/// protobuf-specs member order, the signature with an empty `keyid`, as
+/// sigstore-js (GitHub's attest action) sends it.
+pub(crate) fn submitted_envelope(payload_type: &str, payload: &[u8], signature: &[u8]) -> Vec<u8> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Envelope<'a> {
+        payload: String,
+        payload_type: &'a str,
+        signatures: [Signature; 1],
+    }
+    #[derive(Serialize)]
+    struct Signature {
+        sig: String,
+        keyid: &'static str,
+    }
+    serde_json::to_vec(&Envelope {
+        payload: BASE64.encode(payload),
+        payload_type,
+        signatures: [Signature {
+            sig: BASE64.encode(signature),
+            keyid: "",
+        }],
+    })
+    .expect("an envelope serializes")
+}
+
+/// A certificate as PEM with LF line endings and 64-character lines: what
+/// signing clients submit and Rekor stores, byte for byte, as `verifier`.
+pub(crate) fn certificate_pem(der: &[u8]) -> String {
+    der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der)
+        .expect("a certificate encodes as PEM")
+}
+
 /// The canonicalized body of a `dsse` v0.0.1 entry, as Rekor stores it:
-/// the hashes of the envelope and of its payload, and the signature with the
-/// signing certificate (base64 of its PEM) as verifier.
+/// the hashes of the submitted envelope and of its payload, and the
+/// signature with the signing certificate (base64 of its PEM) as verifier.
+/// Verifiers rebuild the signature and verifier and compare them byte for
+/// byte (sigstore-python does).
 pub(crate) fn dsse_entry_body(
-    envelope_json: &[u8],
+    submitted_envelope: &[u8],
     payload: &[u8],
     signature: &[u8],
-    certificate_pem: &str,
+    certificate_der: &[u8],
 ) -> Vec<u8> {
     let signature = BASE64.encode(signature);
     let body = DsseBody {
@@ -117,7 +154,7 @@ pub(crate) fn dsse_entry_body(
         spec: DsseSpec {
             envelope_hash: HashValue {
                 algorithm: "sha256",
-                value: hex::encode(sha256(envelope_json)),
+                value: hex::encode(sha256(submitted_envelope)),
             },
             payload_hash: HashValue {
                 algorithm: "sha256",
@@ -125,7 +162,7 @@ pub(crate) fn dsse_entry_body(
             },
             signatures: [DsseSignature {
                 signature: &signature,
-                verifier: BASE64.encode(certificate_pem),
+                verifier: BASE64.encode(certificate_pem(certificate_der)),
             }],
         },
     };

@@ -195,11 +195,12 @@ pub struct MintedBundle {
 }
 
 impl MintedBundle {
-    /// The bundle as pretty JSON with a final newline, as it is written to files.
+    /// The bundle's JSON as GitHub serves it and `gh attestation download`
+    /// writes it: compact, no final newline, members in the order of the
+    /// protobuf-specs definitions (the DSSE envelope's `payload` before
+    /// `payloadType`), as protobuf-based clients write them.
     pub fn to_json(&self) -> String {
-        let mut json = self.bundle.to_json_pretty().expect("a bundle serializes");
-        json.push('\n');
-        json
+        bundle_json(&self.bundle)
     }
 
     /// `NAME-VERSION.sigstore.json`, the name `dir` sources look for.
@@ -470,9 +471,8 @@ impl Instance {
             PayloadBytes::new(payload.clone()),
             DsseSignature::new(SignatureBytes::new(signature.clone()), KeyId::default()),
         );
-        let envelope_json = serde_json::to_vec(&envelope).expect("an envelope serializes");
-        let body =
-            log::dsse_entry_body(&envelope_json, &payload, &signature, &certificate.to_pem());
+        let submitted = log::submitted_envelope(payload_type, &payload, &signature);
+        let body = log::dsse_entry_body(&submitted, &payload, &signature, certificate.as_bytes());
 
         let signed_at = match request.faults.logged {
             Logged::WhileValid => not_before + jiff::SignedDuration::from_secs(3),
@@ -606,6 +606,38 @@ impl Instance {
             "{tamper:?} needs an instance of kind {needs:?}: this one has no such material"
         );
     }
+}
+
+/// A bundle's JSON in protobuf-specs member order (see [`MintedBundle::to_json`]).
+fn bundle_json(bundle: &Bundle) -> String {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct BundleJson<'a> {
+        media_type: &'a MediaType,
+        verification_material: &'a VerificationMaterial,
+        dsse_envelope: EnvelopeJson<'a>,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct EnvelopeJson<'a> {
+        payload: &'a PayloadBytes,
+        payload_type: &'a str,
+        signatures: [&'a DsseSignature; 1],
+    }
+    let json = match &bundle.content {
+        SignatureContent::DsseEnvelope(envelope) => serde_json::to_string(&BundleJson {
+            media_type: &bundle.media_type,
+            verification_material: &bundle.verification_material,
+            dsse_envelope: EnvelopeJson {
+                payload: &envelope.payload,
+                payload_type: &envelope.payload_type,
+                signatures: [&envelope.signature],
+            },
+        }),
+        // Minted bundles are all DSSE; anything else keeps the library's order.
+        _ => serde_json::to_string(bundle),
+    };
+    json.expect("a bundle serializes")
 }
 
 fn default_base_time() -> jiff::Timestamp {

@@ -395,7 +395,7 @@ fn leaf_certificates_are_shaped_like_fulcio_ones() {
         fulcio,
         [
             "1", "2", "3", "4", "5", "6", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17",
-            "18", "19", "20", "21", "22"
+            "18", "19", "20", "21", "22", "24"
         ]
     );
     // The embedded SCT list comes last, so the precertificate is the rest.

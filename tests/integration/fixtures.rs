@@ -1,11 +1,16 @@
-//! The one way into the real public Sigstore fixtures in `../shared/fixtures/real`
-//! (see its README and MANIFEST.json). They are read in place, never copied.
+//! The one way into the shared fixtures beside the project, read in place,
+//! never copied:
+//! - `../shared/fixtures/real`: public Sigstore bundles and trust roots (see
+//!   its README and MANIFEST.json), [`real_fixtures`]; `CVP_REAL_FIXTURES`
+//!   overrides the location;
+//! - `../shared/fixtures/api`: what GitHub, crates.io and npm answer today
+//!   (see its README), [`api_fixtures`] and [`api_file`]; `CVP_API_FIXTURES`
+//!   overrides the location.
 //!
-//! `CVP_REAL_FIXTURES` overrides the location. When the folder is absent,
-//! [`real_fixtures`] says so on standard error (past libtest's capture, so
-//! the skip shows in every run) and returns `None`, and each caller skips;
-//! with `CVP_REQUIRE_FIXTURES` set (as CI sets it), an absent folder fails
-//! the test instead.
+//! When a folder is absent, these say so on standard error (past libtest's
+//! capture, so the skip shows in every run) and return `None`, and each
+//! caller skips; with `CVP_REQUIRE_FIXTURES` set (as CI sets it), an absent
+//! folder fails the test instead.
 
 #![allow(dead_code)]
 
@@ -17,10 +22,37 @@ use serde::Deserialize;
 
 /// The folder of the real fixtures, when not found by looking for it.
 pub const LOCATION_VAR: &str = "CVP_REAL_FIXTURES";
+/// The folder of the recorded service answers, when not found by looking for it.
+pub const API_LOCATION_VAR: &str = "CVP_API_FIXTURES";
 /// Set to anything but empty or `0` to make absent fixtures a failure.
 pub const REQUIRE_VAR: &str = "CVP_REQUIRE_FIXTURES";
 
-/// The fixtures folder, or `None` (with a message saying the test skips).
+/// One folder of the shared fixtures.
+struct Folder {
+    /// Under `shared/fixtures/`.
+    name: &'static str,
+    /// A file that is always in it.
+    marker: &'static str,
+    location_var: &'static str,
+    /// What it holds, for messages.
+    what: &'static str,
+}
+
+const REAL: Folder = Folder {
+    name: "real",
+    marker: "MANIFEST.json",
+    location_var: LOCATION_VAR,
+    what: "the real Sigstore fixtures",
+};
+
+const API: Folder = Folder {
+    name: "api",
+    marker: "README.md",
+    location_var: API_LOCATION_VAR,
+    what: "the recorded service answers",
+};
+
+/// The real fixtures folder, or `None` (with a message saying the test skips).
 ///
 /// Looked for in `CVP_REAL_FIXTURES`, else in `shared/fixtures/real` beside
 /// the project or beside one of its parent folders (a checkout nested one
@@ -30,8 +62,25 @@ pub const REQUIRE_VAR: &str = "CVP_REQUIRE_FIXTURES";
 ///
 /// When the folder is absent and `CVP_REQUIRE_FIXTURES` is set.
 pub fn real_fixtures(test: &str) -> Option<PathBuf> {
+    find(&REAL, test)
+}
+
+/// The recorded service answers folder, found like [`real_fixtures`]
+/// (through `CVP_API_FIXTURES`, else `shared/fixtures/api`).
+pub fn api_fixtures(test: &str) -> Option<PathBuf> {
+    find(&API, test)
+}
+
+/// One file of the recorded service answers, read whole; `None` when the
+/// folder is absent (as [`api_fixtures`]).
+pub fn api_file(test: &str, relative: &str) -> Option<Vec<u8>> {
+    let path = api_fixtures(test)?.join(relative);
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
+}
+
+fn find(folder: &Folder, test: &str) -> Option<PathBuf> {
     let required = std::env::var_os(REQUIRE_VAR).is_some_and(|v| !v.is_empty() && v != "0");
-    match locate(std::env::var_os(LOCATION_VAR)) {
+    match locate(folder, std::env::var_os(folder.location_var)) {
         Ok(found) => Some(found),
         Err(missing) if required => panic!("{test}: {missing} ({REQUIRE_VAR} is set)"),
         Err(missing) => {
@@ -39,33 +88,32 @@ pub fn real_fixtures(test: &str) -> Option<PathBuf> {
             // of passing tests, and a skip must not look like a pass.
             let _ = writeln!(
                 std::io::stderr(),
-                "skipping {test}: {missing} (set {LOCATION_VAR} to their folder)"
+                "skipping {test}: {missing} (set {} to their folder)",
+                folder.location_var
             );
             None
         }
     }
 }
 
-/// Where the fixtures are, or where they were looked for.
-fn locate(configured: Option<OsString>) -> Result<PathBuf, String> {
+/// Where a fixtures folder is, or where it was looked for.
+fn locate(folder: &Folder, configured: Option<OsString>) -> Result<PathBuf, String> {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relative = Path::new("shared/fixtures").join(folder.name);
     let path = configured
         .map(PathBuf::from)
         .or_else(|| {
             manifest_dir
                 .ancestors()
                 .skip(1)
-                .map(|dir| dir.join("shared/fixtures/real"))
-                .find(|candidate| candidate.join("MANIFEST.json").is_file())
+                .map(|dir| dir.join(&relative))
+                .find(|candidate| candidate.join(folder.marker).is_file())
         })
-        .unwrap_or_else(|| manifest_dir.join("../shared/fixtures/real"));
-    if path.join("MANIFEST.json").is_file() {
+        .unwrap_or_else(|| manifest_dir.join("..").join(&relative));
+    if path.join(folder.marker).is_file() {
         Ok(path)
     } else {
-        Err(format!(
-            "the real Sigstore fixtures are not at {}",
-            path.display()
-        ))
+        Err(format!("{} are not at {}", folder.what, path.display()))
     }
 }
 

@@ -19,6 +19,8 @@ mod fetching;
 mod fixtures;
 mod harness;
 #[cfg(feature = "testkit")]
+mod independent;
+#[cfg(feature = "testkit")]
 mod init;
 mod inventory;
 #[cfg(feature = "testkit")]
