@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use miette::Diagnostic;
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, RETRY_AFTER, USER_AGENT};
 use reqwest::{StatusCode, Url};
 
 /// `cargo-verify-provenance/VERSION (+REPOSITORY)`.
@@ -287,13 +287,40 @@ impl Http {
     /// which are retried or waited out first: 404 and other 4xx answers are
     /// the caller's to interpret.
     pub async fn get(&self, url: &Url, headers: &HeaderMap) -> Result<Response, HttpError> {
+        self.get_capped(url, headers, self.config.max_body_bytes)
+            .await
+    }
+
+    /// GET a pre-signed URL on a host that must see no credentials (such as
+    /// the storage behind GitHub's `bundle_url`): no header but `Accept` and
+    /// the User-Agent is sent, whatever the caller holds, and the body is
+    /// capped at `max_bytes` (and at the configured cap). Otherwise as
+    /// [`Http::get`]: same timeouts, retries, redirect rules.
+    pub async fn get_anonymous(
+        &self,
+        url: &Url,
+        accept: &'static str,
+        max_bytes: usize,
+    ) -> Result<Response, HttpError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        self.get_capped(url, &headers, max_bytes.min(self.config.max_body_bytes))
+            .await
+    }
+
+    async fn get_capped(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        max_bytes: usize,
+    ) -> Result<Response, HttpError> {
         check_url(url)?;
         let mut retries_left = self.config.retries;
         let mut waits_left = 3u32;
         let mut attempt_number = 0u32;
         loop {
             attempt_number += 1;
-            match self.attempt(url, headers, attempt_number).await {
+            match self.attempt(url, headers, attempt_number, max_bytes).await {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(error) => return Err(error),
                 Attempt::Retry(error) => {
@@ -328,7 +355,13 @@ impl Http {
         half + half.mul_f64(fastrand::f64())
     }
 
-    async fn attempt(&self, url: &Url, headers: &HeaderMap, attempts: u32) -> Attempt {
+    async fn attempt(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        attempts: u32,
+        limit: usize,
+    ) -> Attempt {
         let url_text = url.to_string();
         let transport = |error: reqwest::Error| {
             if error.is_timeout() {
@@ -385,7 +418,6 @@ impl Http {
             };
         }
 
-        let limit = self.config.max_body_bytes;
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Attempt::Fail(HttpError::TooLarge {
                 url: url_text,

@@ -3,13 +3,16 @@
 //! `GET /repos/{owner}/{repo}/attestations/sha256:{hex}` (or
 //! `/orgs/{org}/attestations/…`), `per_page=100`, optionally
 //! `predicate_type=…`, following `Link: <…>; rel="next"` pages. The answer
-//! is `{"attestations": [{"bundle": {…}, "repository_id": N, "bundle_url": …}]}`;
-//! 404 means no attestation.
+//! is `{"attestations": [{"repository_id": N, "bundle_url": …, "initiator": …}]}`
+//! (github.com since API version 2026-03-10, whatever version is asked
+//! for), or with the bundle inline, `{"bundle": {…}}` (GitHub Enterprise
+//! Server, older answers). A `bundle_url` is fetched without the token
+//! ([`super::bundle_url`]); 404 means no attestation.
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{StatusCode, Url};
 
-use super::{split_bundles, PackageQuery, Reply, SourceFailure};
+use super::{split_fetching, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::http::{Http, HttpError};
 use crate::verify::{MAX_BUNDLES_PER_FILE, MAX_DOCUMENT_BYTES};
@@ -197,12 +200,14 @@ pub(super) async fn ask(
                 )))
             }
         }
-        let answer = split_bundles(
+        let (answer, fetched) = split_fetching(
             &response.body,
             target.label,
             page_url.as_str(),
             &query.checksum,
+            http,
         )
+        .await
         .map_err(|e| SourceFailure::new(format!("{}: {e}", target.label)))?;
         if let Answer::Bundles {
             documents: found,
@@ -212,7 +217,7 @@ pub(super) async fn ask(
             documents.extend(found);
             ignored.extend(set_aside);
         }
-        total_bytes += response.body.len();
+        total_bytes += response.body.len() + fetched;
         let count = documents.len() + ignored.len();
         if count > MAX_BUNDLES_PER_FILE || total_bytes > MAX_DOCUMENT_BYTES {
             return Err(SourceFailure::new(format!(

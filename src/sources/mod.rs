@@ -13,6 +13,7 @@
 //! include the package's checksum are set aside as ignored. Whether a bundle
 //! counts is decided by [`crate::verify`] alone.
 
+pub mod bundle_url;
 mod crates_io;
 mod dir;
 mod github;
@@ -172,19 +173,73 @@ pub async fn ask(
     }
 }
 
-/// Split a response or file into one document per bundle, setting aside the
-/// bundles whose subjects do not name `checksum`.
-///
-/// Reads one bundle, JSON lines of bundles, or GitHub's attestations API
-/// shape (`{"attestations": [{"bundle": …}, …]}`). A whole document that is
-/// not JSON is an error; one bad line among JSON lines is kept as a document
-/// so that verification reports it in place.
+/// Split a file into one document per bundle, setting aside the bundles
+/// whose subjects do not name `checksum`: [`split_document`], then
+/// [`route`]. An attestation behind a `bundle_url` is an error here (a
+/// local file cannot be fetched from); remote sources use
+/// [`split_fetching`].
 pub fn split_bundles(
     bytes: &[u8],
     source: &str,
     location: &str,
     checksum: &Sha256Hash,
 ) -> Result<Answer, String> {
+    let split = split_document(bytes, source, location)?;
+    if let Some((origin, _)) = split.linked.first() {
+        return Err(format!(
+            "{}: the attestation's bundle is behind a bundle_url, which is fetched only from a remote source",
+            origin.location
+        ));
+    }
+    Ok(route(split.pieces, split.ignored, checksum))
+}
+
+/// [`split_bundles`] for an answer from the network: every attestation
+/// with a `bundle_url` is fetched from it ([`bundle_url::fetch`], with no
+/// credentials) and counts as an inline bundle would. Returns the answer
+/// and the decoded bytes fetched; any fetch that fails fails the whole
+/// answer.
+pub(crate) async fn split_fetching(
+    bytes: &[u8],
+    source: &str,
+    location: &str,
+    checksum: &Sha256Hash,
+    http: &Http,
+) -> Result<(Answer, usize), String> {
+    let Split {
+        mut pieces,
+        ignored,
+        linked,
+    } = split_document(bytes, source, location)?;
+    let mut fetched = 0;
+    for (origin, url) in linked {
+        let json = bundle_url::fetch(http, &url)
+            .await
+            .map_err(|e| format!("{}: {e}", origin.location))?;
+        fetched += json.len();
+        let routing = Routing::peek(&json);
+        pieces.push((origin, json, routing));
+    }
+    Ok((route(pieces, ignored, checksum), fetched))
+}
+
+/// A document read into bundles, before routing.
+struct Split {
+    pieces: Vec<(BundleOrigin, String, Option<Routing>)>,
+    ignored: Vec<IgnoredBundle>,
+    /// Attestations whose bundle is behind a `bundle_url` (never stored:
+    /// the URL is a short-lived credential).
+    linked: Vec<(BundleOrigin, String)>,
+}
+
+/// Read one bundle, JSON lines of bundles, or GitHub's attestations API
+/// shape (`{"attestations": [{"bundle": …} or {"bundle_url": …}, …]}`). In
+/// the API shape, an entry with a non-empty `bundle_url` is to be fetched
+/// from it (an inline `bundle` is used only without one, as GitHub
+/// Enterprise Server and old answers send); an entry with neither is an
+/// error. A whole document that is not JSON is an error; one bad line among
+/// JSON lines is kept so that verification reports it in place.
+fn split_document(bytes: &[u8], source: &str, location: &str) -> Result<Split, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("{location}: not UTF-8: {e}"))?;
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -195,7 +250,8 @@ pub fn split_bundles(
         location,
     };
     let mut pieces: Vec<(BundleOrigin, String, Option<Routing>)> = Vec::new();
-    let mut ignored = Vec::new();
+    let ignored = Vec::new();
+    let mut linked = Vec::new();
     // Most documents are one bundle: read only what routes it, skipping the
     // rest of the document (certificates, log entries) unparsed.
     if let Some(routing) = Routing::peek(trimmed) {
@@ -211,14 +267,21 @@ pub fn split_bundles(
                     check_count(items.len(), location)?;
                     for (i, item) in items.iter().enumerate() {
                         let here = origin(format!("{location}#attestations[{i}]"));
-                        match item.get("bundle") {
-                            Some(bundle) if bundle.is_object() => {
+                        let url = item
+                            .get("bundle_url")
+                            .and_then(|u| u.as_str())
+                            .filter(|u| !u.is_empty());
+                        match (url, item.get("bundle")) {
+                            (Some(url), _) => linked.push((here, url.to_string())),
+                            (None, Some(bundle)) if bundle.is_object() => {
                                 pieces.push((here, bundle.to_string(), Some(Routing::of(bundle))))
                             }
-                            _ => ignored.push(IgnoredBundle {
-                                origin: here,
-                                reason: "the attestation has no inline bundle".into(),
-                            }),
+                            (None, _) => {
+                                return Err(format!(
+                                    "{}: the attestation has neither a bundle nor a bundle_url",
+                                    here.location
+                                ))
+                            }
                         }
                     }
                 }
@@ -256,6 +319,19 @@ pub fn split_bundles(
             }
         }
     }
+    Ok(Split {
+        pieces,
+        ignored,
+        linked,
+    })
+}
+
+/// Set aside the bundles whose (unverified) subjects do not name `checksum`.
+fn route(
+    pieces: Vec<(BundleOrigin, String, Option<Routing>)>,
+    mut ignored: Vec<IgnoredBundle>,
+    checksum: &Sha256Hash,
+) -> Answer {
     let mut documents = Vec::new();
     for (origin, json, routing) in pieces {
         match routing.and_then(|r| r.subject_mismatch(checksum)) {
@@ -263,7 +339,7 @@ pub fn split_bundles(
             None => documents.push(BundleDocument { origin, json }),
         }
     }
-    Ok(Answer::Bundles { documents, ignored })
+    Answer::Bundles { documents, ignored }
 }
 
 fn check_count(count: usize, location: &str) -> Result<(), String> {
@@ -452,14 +528,57 @@ pub(crate) mod tests {
         assert_eq!(ignored[0].origin.location, "f.jsonl:3");
         assert!(ignored[0].reason.contains(&theirs), "{}", ignored[0].reason);
         let api = serde_json::json!({"attestations": [
-            {"bundle": opaque_bundle(&ours), "repository_id": 1, "bundle_url": "https://x"},
-            {"bundle": null, "repository_id": 1, "bundle_url": "https://x"},
+            {"bundle": opaque_bundle(&ours), "repository_id": 1},
+            {"bundle": opaque_bundle(&theirs), "repository_id": 1, "bundle_url": ""},
         ]})
         .to_string();
         assert_eq!(
             counts(&split_bundles(api.as_bytes(), "s", "u", &checksum(1)).unwrap()),
             (1, 1)
         );
+    }
+
+    #[test]
+    fn attestations_behind_a_bundle_url_are_linked_and_neither_is_an_error() {
+        let ours = checksum(1).to_hex();
+        // A `bundle_url` wins over an inline bundle, as established clients do.
+        let api = serde_json::json!({"attestations": [
+            {"bundle": opaque_bundle(&ours), "repository_id": 1},
+            {"bundle": opaque_bundle(&ours), "bundle_url": "https://blob.example/b.sn?sig=s"},
+            {"repository_id": 1, "bundle_url": "https://blob.example/c.sn?sig=s", "initiator": "user"},
+        ]})
+        .to_string();
+        let split = split_document(api.as_bytes(), "s", "u").unwrap();
+        assert_eq!(split.pieces.len(), 1);
+        let urls: Vec<(&str, &str)> = split
+            .linked
+            .iter()
+            .map(|(origin, url)| (origin.location.as_str(), url.as_str()))
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                ("u#attestations[1]", "https://blob.example/b.sn?sig=s"),
+                ("u#attestations[2]", "https://blob.example/c.sn?sig=s"),
+            ]
+        );
+        // A local file cannot be fetched from; the URL is not in the message.
+        let error = split_bundles(api.as_bytes(), "s", "u", &checksum(1)).unwrap_err();
+        assert!(
+            error.contains("bundle_url") && !error.contains("sig=s"),
+            "{error}"
+        );
+        for neither in [
+            r#"{"attestations": [{"repository_id": 1}]}"#,
+            r#"{"attestations": [{"bundle": null, "bundle_url": null}]}"#,
+            r#"{"attestations": [{"bundle": "x", "bundle_url": ""}]}"#,
+        ] {
+            let error = split_bundles(neither.as_bytes(), "s", "u", &checksum(1)).unwrap_err();
+            assert!(
+                error.contains("neither a bundle nor a bundle_url"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! A URL template such as `https://mirror.example/{name}/{version}/{checksum}.sigstore.json`:
 //! a company mirror or a registry endpoint. The answer may be one bundle,
-//! JSON lines of bundles, or GitHub's attestations API shape; 404 and 410
-//! mean no attestation.
+//! JSON lines of bundles, or GitHub's attestations API shape (whose
+//! `bundle_url`s are fetched as the `github` source fetches them); 404 and
+//! 410 mean no attestation.
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 
-use super::{is_plain, split_bundles, PackageQuery, Reply, SourceFailure};
+use super::{is_plain, split_fetching, PackageQuery, Reply, SourceFailure};
 use crate::cache::Answer;
 use crate::http::{parse_url, Http};
 
@@ -45,9 +46,12 @@ pub(super) async fn ask(
         .await
         .map_err(|e| SourceFailure::new(format!("{label}: {e}")))?;
     match response.status {
-        StatusCode::OK => split_bundles(&response.body, label, url.as_str(), &query.checksum)
-            .map(Reply::Answer)
-            .map_err(|e| SourceFailure::new(format!("{label}: {e}"))),
+        StatusCode::OK => {
+            split_fetching(&response.body, label, url.as_str(), &query.checksum, http)
+                .await
+                .map(|(answer, _)| Reply::Answer(answer))
+                .map_err(|e| SourceFailure::new(format!("{label}: {e}")))
+        }
         StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Reply::Answer(Answer::NoAttestation)),
         status => Err(SourceFailure::new(format!(
             "{label}: {url} answered {status}"

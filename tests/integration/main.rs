@@ -3,6 +3,7 @@
 
 #[cfg(feature = "testkit")]
 mod adversarial;
+mod bundle_url;
 mod check;
 mod conformance;
 #[cfg(feature = "testkit")]

@@ -1,0 +1,193 @@
+//! Bundles behind a `bundle_url`: GitHub's attestation lists name, for each
+//! attestation, a pre-signed URL on its blob storage instead of inlining
+//! the bundle. What it serves is the bundle compressed with snappy's raw
+//! (block) format, `Content-Type: application/x-snappy`.
+//!
+//! [`fetch`] makes these checks, in order:
+//! 1. the URL is `https` (or `http` to a loopback address);
+//! 2. it is fetched with no credentials: nothing but `Accept` and the
+//!    User-Agent goes to the storage host ([`Http::get_anonymous`]), with the
+//!    client's timeouts, retries on 5xx and redirect rules;
+//! 3. the answer is `200`, and at most [`max_blob_bytes`] long;
+//! 4. it decodes ([`decode`]): snappy's framed format (by its stream
+//!    identifier), raw snappy (declared as such, or anything that is not
+//!    JSON), or plain JSON; the decoded length is checked against
+//!    [`MAX_DECODED_BYTES`] before anything is allocated for it;
+//! 5. the decoded bytes are one JSON object in UTF-8.
+//!
+//! Any failure is an error for the package, never "no attestation". Errors
+//! name the URL without its query: the query is the pre-signed credential.
+
+use std::io::Read;
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{StatusCode, Url};
+
+use crate::http::{parse_url, Http};
+use crate::verify::MAX_BUNDLE_BYTES;
+
+/// The stream identifier chunk that opens snappy's framed format.
+const FRAMED_MAGIC: &[u8] = b"\xff\x06\x00\x00sNaPpY";
+/// The largest decoded bundle accepted: the size limit of one bundle.
+pub const MAX_DECODED_BYTES: usize = MAX_BUNDLE_BYTES;
+
+/// The largest blob downloaded: snappy's worst case for a bundle of
+/// [`MAX_DECODED_BYTES`].
+pub fn max_blob_bytes() -> usize {
+    snap::raw::max_compress_len(MAX_DECODED_BYTES)
+}
+
+/// A URL as it may appear in messages: without its query and fragment.
+pub fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// Fetch and decode the bundle at `url` (see the module documentation).
+pub(super) async fn fetch(http: &Http, url: &str) -> Result<String, String> {
+    let url = parse_url(url).map_err(|e| {
+        // Neither https nor loopback, or not a URL: say which, not what it holds.
+        match Url::parse(url) {
+            Ok(parsed) => format!(
+                "bundle_url {}: only https URLs are fetched",
+                redacted(&parsed)
+            ),
+            Err(_) => format!("bundle_url is not a URL: {}", short(&e.to_string())),
+        }
+    })?;
+    let shown = redacted(&url);
+    let response = http
+        .get_anonymous(
+            &url,
+            "application/x-snappy, application/json;q=0.9",
+            max_blob_bytes(),
+        )
+        .await
+        .map_err(|e| format!("bundle_url {}", e.to_string().replace(url.as_str(), &shown)))?;
+    if response.status != StatusCode::OK {
+        return Err(format!("bundle_url {shown} answered {}", response.status));
+    }
+    let content_type = response
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    decode(&response.body, content_type).map_err(|e| format!("bundle_url {shown}: {e}"))
+}
+
+/// The bundle JSON in a blob: snappy framed, snappy raw or plain JSON.
+pub fn decode(body: &[u8], content_type: Option<&str>) -> Result<String, String> {
+    let declared_snappy = content_type.is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-snappy"))
+    });
+    let plain_json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{');
+    let decoded = if body.starts_with(FRAMED_MAGIC) {
+        let mut decoded = Vec::new();
+        snap::read::FrameDecoder::new(body)
+            .take(MAX_DECODED_BYTES as u64 + 1)
+            .read_to_end(&mut decoded)
+            .map_err(|e| format!("not valid framed snappy: {e}"))?;
+        if decoded.len() > MAX_DECODED_BYTES {
+            return Err(format!(
+                "decodes to more than the {MAX_DECODED_BYTES}-byte limit of one bundle"
+            ));
+        }
+        decoded
+    } else if plain_json && !declared_snappy {
+        body.to_vec()
+    } else {
+        let length =
+            snap::raw::decompress_len(body).map_err(|e| format!("not valid snappy (raw): {e}"))?;
+        if length > MAX_DECODED_BYTES {
+            return Err(format!(
+                "declares {length} decoded bytes, over the {MAX_DECODED_BYTES}-byte limit of one bundle"
+            ));
+        }
+        snap::raw::Decoder::new()
+            .decompress_vec(body)
+            .map_err(|e| format!("not valid snappy (raw): {e}"))?
+    };
+    let text = String::from_utf8(decoded).map_err(|e| format!("decodes to non-UTF-8: {e}"))?;
+    let is_object = text.trim_start().starts_with('{');
+    match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        Ok(_) if is_object => Ok(text),
+        Ok(_) => Err("decodes to JSON that is not a bundle (an object)".into()),
+        Err(e) => Err(format!("decodes to something that is not JSON: {e}")),
+    }
+}
+
+fn short(text: &str) -> String {
+    text.chars().take(120).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUNDLE: &str = r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#;
+
+    fn framed(bytes: &[u8]) -> Vec<u8> {
+        let mut writer = snap::write::FrameEncoder::new(Vec::new());
+        std::io::Write::write_all(&mut writer, bytes).unwrap();
+        writer.into_inner().unwrap()
+    }
+
+    #[test]
+    fn raw_framed_and_plain_bodies_decode_to_the_same_bundle() {
+        let raw = snap::raw::Encoder::new()
+            .compress_vec(BUNDLE.as_bytes())
+            .unwrap();
+        assert_eq!(decode(&raw, Some("application/x-snappy")).unwrap(), BUNDLE);
+        assert_eq!(decode(&raw, None).unwrap(), BUNDLE);
+        assert_eq!(decode(&framed(BUNDLE.as_bytes()), None).unwrap(), BUNDLE);
+        assert_eq!(
+            decode(BUNDLE.as_bytes(), Some("application/json")).unwrap(),
+            BUNDLE
+        );
+    }
+
+    #[test]
+    fn undecodable_and_oversized_bodies_are_refused() {
+        let raw = snap::raw::Encoder::new()
+            .compress_vec(BUNDLE.as_bytes())
+            .unwrap();
+        for (body, why) in [
+            (&raw[..raw.len() / 2], "snappy"),
+            (&b""[..], "snappy"),
+            (&b"\xff\xff\xff"[..], "snappy"),
+            (&framed(BUNDLE.as_bytes())[..20], "framed"),
+            (&b"{\"a\":"[..], "not JSON"),
+            (&b"[1,2]"[..], "snappy"),
+        ] {
+            let error = decode(body, None).unwrap_err();
+            assert!(error.contains(why), "{body:?}: {error}");
+        }
+        let not_object = snap::raw::Encoder::new().compress_vec(b"[1]").unwrap();
+        assert!(decode(&not_object, Some("application/x-snappy"))
+            .unwrap_err()
+            .contains("not a bundle"));
+        let binary = snap::raw::Encoder::new().compress_vec(&[0xff; 8]).unwrap();
+        assert!(decode(&binary, None).unwrap_err().contains("UTF-8"));
+        // A declared length over the limit is refused before decoding: a
+        // varint of 1 GiB followed by nothing.
+        let huge = [0x80, 0x80, 0x80, 0x80, 0x04];
+        let error = decode(&huge, Some("application/x-snappy")).unwrap_err();
+        assert!(error.contains("declares 1073741824"), "{error}");
+        // Framed data that decodes past the limit stops at the limit.
+        let big = vec![b' '; MAX_DECODED_BYTES + 10];
+        let error = decode(&framed(&big), None).unwrap_err();
+        assert!(error.contains("more than"), "{error}");
+    }
+
+    #[test]
+    fn messages_show_no_query() {
+        let url = Url::parse("https://blob.example/a/b.json.sn?sv=1&sig=SECRET#x").unwrap();
+        assert_eq!(redacted(&url), "https://blob.example/a/b.json.sn");
+    }
+}
