@@ -427,6 +427,20 @@ mod tests {
         assert!(some.is_fresh(later, ttl));
     }
 
+    /// An entry dated after now (a clock set back, or a cache shared with
+    /// a machine whose clock is ahead) would otherwise stay fresh for as
+    /// long as it is in the future, on top of its time to live.
+    #[test]
+    fn a_negative_answer_dated_in_the_future_is_not_fresh() {
+        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let ttl = jiff::SignedDuration::from_hours(24);
+        for ahead in [1, 3600, 48 * 3600] {
+            let fetched = now + jiff::SignedDuration::from_secs(ahead);
+            let entry = CacheEntry::new(&digest(1), "github", fetched, Answer::NoAttestation);
+            assert!(!entry.is_fresh(now, ttl), "fetched {ahead} s ahead");
+        }
+    }
+
     #[test]
     fn torn_entries_are_ignored_and_leftovers_cleaned() {
         let dir = tempfile::tempdir().unwrap();

@@ -636,10 +636,11 @@ pub fn verify_bundle(
 ///
 /// Every root is a complete policy of its own, so trying several is as
 /// strict as trying the right one. The order is only a speed hint (bundles
-/// without a log entry are tried against log-less roots first); the result
-/// never depends on it. When no root accepts the bundle, the failure
-/// reported is the one from a root whose CA issued the certificate, if any,
-/// since that is the instance the bundle claims to come from.
+/// without a log entry are tried against log-less roots first); the
+/// failure reported never depends on it. When no root accepts the bundle,
+/// the failure reported is the one from a root whose CA issued the
+/// certificate, if any, since that is the instance the bundle claims to
+/// come from: see [`failure_rank`].
 pub fn verify_with_roots(
     roots: &[TrustRoot],
     bundle: &Bundle,
@@ -654,14 +655,10 @@ pub fn verify_with_roots(
         match verify_bundle(root, bundle, artifact, signer) {
             Ok(facts) => return Ok(facts),
             Err(failure) => {
-                let replace = match &best {
-                    None => true,
-                    Some(current) => {
-                        current.check == Check::CertificateChain
-                            && failure.check != Check::CertificateChain
-                    }
-                };
-                if replace {
+                if best
+                    .as_ref()
+                    .is_none_or(|current| failure_rank(&failure) > failure_rank(current))
+                {
                     best = Some(failure);
                 }
             }
@@ -670,6 +667,27 @@ pub fn verify_with_roots(
     Err(best.unwrap_or_else(|| {
         VerifyFailure::new(Check::CertificateChain, "no trust root to verify against")
     }))
+}
+
+/// How telling a failure under one of several roots is; the highest is
+/// reported. First, how far verification got: a failed SCT, signature,
+/// subject, identity or issuer check comes after the certificate chained to
+/// the root's CA (that root is the bundle's instance); a failed chain comes
+/// after the root's log or TSA vouched for the signing time (the root is
+/// the bundle's instance, or shares its log, but no CA of it issued the
+/// certificate); any other failure can come from a root of an unrelated
+/// instance. Ties go to the lowest check, then the lowest message, so that
+/// the choice is a property of the failures alone, never of their order.
+fn failure_rank(failure: &VerifyFailure) -> (u8, std::cmp::Reverse<(u8, &str)>) {
+    let progress = match failure.check {
+        Check::Sct | Check::Signature | Check::Subject | Check::Identity | Check::Issuer => 2,
+        Check::CertificateChain => 1,
+        Check::BundleFormat | Check::TransparencyLog | Check::Timestamp => 0,
+    };
+    (
+        progress,
+        std::cmp::Reverse((failure.check as u8, failure.message.as_str())),
+    )
 }
 
 /// Reject a bundle whose duplicated fields disagree.
@@ -937,10 +955,24 @@ mod tests {
 
     #[test]
     fn digest_input_parses_sha256_and_sha512() {
-        let sha256 = format!("sha256:{}", "ab".repeat(32));
-        assert!(ArtifactInput::parse_digest(&sha256).is_ok());
-        let sha512 = format!("sha512:{}", "cd".repeat(64));
-        assert!(ArtifactInput::parse_digest(&sha512).is_ok());
+        for (text, algorithm, bytes) in [
+            (
+                format!("sha256:{}", "ab".repeat(32)),
+                HashAlgorithm::Sha2256,
+                vec![0xab; 32],
+            ),
+            (
+                format!("sha512:{}", "CD".repeat(64)),
+                HashAlgorithm::Sha2512,
+                vec![0xcd; 64],
+            ),
+        ] {
+            let Ok(ArtifactInput::Digest(digest)) = ArtifactInput::parse_digest(&text) else {
+                panic!("{text} does not parse as a digest");
+            };
+            assert_eq!(digest.algorithm(), algorithm, "{text}");
+            assert_eq!(digest.as_bytes(), bytes.as_slice(), "{text}");
+        }
         for bad in [
             "sha256:abc",
             "md5:00",

@@ -286,6 +286,75 @@ fn issuer_and_predicate_type_come_from_the_bundle() {
     );
 }
 
+/// A bundle that states no issuer (a managed key signed it, or the
+/// certificate has no issuer extension) or no statement (a message
+/// signature) does not satisfy a requirement on them.
+#[test]
+fn issuer_and_predicate_type_fail_when_the_bundle_states_none() {
+    let p = policy(&format!(
+        "[defaults]\nissuer = \"{ISSUER}\"\npredicate-type = \"{SLSA}\"\n"
+    ));
+    let pkg = package("a", "1.0.0");
+    let mut no_issuer = attestation(claims("o/a"));
+    no_issuer.facts.signer.as_mut().unwrap().issuer = None;
+    let mut message_signature = attestation(claims("o/a"));
+    message_signature.facts.statement = None;
+    let mut managed_key = attestation(claims("o/a"));
+    managed_key.facts.signer = None;
+    for (attestation, requirement) in [
+        (no_issuer, Requirement::Issuer),
+        (message_signature, Requirement::PredicateType),
+        (managed_key, Requirement::Issuer),
+    ] {
+        let evidence = Evidence {
+            attestations: vec![attestation],
+            ..Evidence::default()
+        };
+        let outcome = one(&p, &pkg, &evidence);
+        assert_eq!(failed(&outcome), [requirement], "{outcome:?}");
+        let Outcome::Violation { failures } = outcome.outcome else {
+            unreachable!()
+        };
+        assert_eq!(failures[0].found, None);
+    }
+}
+
+/// Numeric IDs are equal or not: a claim that contains the pinned ID, or
+/// starts or ends with it, is another repository or owner.
+#[test]
+fn repository_and_owner_ids_match_exactly() {
+    let pkg = package("a", "1.0.0");
+    for (key, set) in [
+        (
+            "repository-id",
+            (|c: &mut CertificateClaims, id: &str| c.source_repository_identifier = Some(id.into()))
+                as fn(&mut CertificateClaims, &str),
+        ),
+        ("owner-id", |c, id| {
+            c.source_repository_owner_identifier = Some(id.into())
+        }),
+    ] {
+        let p = policy(&format!("[defaults]\n{key} = 42\n"));
+        for (claim, passes) in [
+            ("42", true),
+            ("0042", true),
+            ("1042", false),
+            ("4200", false),
+            ("421", false),
+            ("4", false),
+        ] {
+            let mut c = claims("o/a");
+            set(&mut c, claim);
+            let outcome = one(&p, &pkg, &attested(c));
+            assert_eq!(
+                outcome.outcome.name() == "pass",
+                passes,
+                "{key} = 42, claim {claim}: {outcome:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_managed_key_bundle_shows_no_claims() {
     let p = policy("[defaults]\nrepository = \"https://github.com/o/a\"\n");

@@ -609,15 +609,16 @@ mod tests {
         }
         assert!(id_matches("42", "42"));
         assert!(id_matches("42", "042"));
-        assert!(!id_matches("42", "421"));
-        assert!(!id_matches("42", "x"));
+        for other in ["421", "1042", "4200", "4", "x", ""] {
+            assert!(!id_matches("42", other), "{other}");
+        }
     }
 
     #[test]
     fn digests_are_commit_shas() {
         let sha = "a".repeat(40);
         assert_eq!(parse_digest(&sha.to_uppercase()).unwrap(), sha);
-        assert!(parse_digest(&"b".repeat(64)).is_ok());
+        assert_eq!(parse_digest(&"B".repeat(64)).unwrap(), "b".repeat(64));
         assert!(parse_digest("abc").is_err());
         assert!(parse_digest(&"g".repeat(40)).is_err());
     }

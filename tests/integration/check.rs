@@ -180,6 +180,53 @@ fn a_tampered_bundle_is_exit_1_even_in_audit_mode() {
     run.assert_stderr("transparency log");
 }
 
+/// A message-signature bundle (here logged in a Rekor v2 log) attests the
+/// artifact but states no in-toto statement: it passes a policy that asks
+/// for an attestation, and fails one that asks for a predicate type.
+#[test]
+fn a_message_signature_bundle_has_no_predicate_type() {
+    let instance = Instance::new(41);
+    let serde = Crate::attested("serde", "serde-rs/serde");
+    let minted = instance.mint_rekor_v2(&MintRequest::new(
+        serde.name,
+        serde.version,
+        serde.checksum(),
+        Claims::github("serde-rs/serde", serde.version),
+    ));
+    for (policy, code) in [
+        (ATTESTED.to_string(), 0),
+        (
+            format!("{ATTESTED}predicate-type = \"https://slsa.dev/provenance/v1\"\n"),
+            1,
+        ),
+    ] {
+        let dir = TestDir::new();
+        workload(&dir, &[Crate::without_bundle("serde")], &policy);
+        write_bundles(&dir.join("bundles"), std::slice::from_ref(&minted)).unwrap();
+        write_file(
+            &dir.join("trusted_root.json"),
+            instance.rekor_v2_trusted_root_json(),
+        )
+        .unwrap();
+        let run = check(&dir, &["--message-format", "json"]).expect_code(code);
+        let outcome = run
+            .stdout
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .find(|value| value["reason"] == "package" && value["name"] == "serde")
+            .unwrap_or_else(|| panic!("no outcome for serde: {}", run.stdout));
+        if code == 0 {
+            assert_eq!(outcome["outcome"], "pass", "{outcome}");
+        } else {
+            assert_eq!(outcome["outcome"], "violation", "{outcome}");
+            let failures = outcome["failures"].as_array().unwrap();
+            assert_eq!(failures.len(), 1, "{outcome}");
+            assert_eq!(failures[0]["requirement"], "predicate-type", "{outcome}");
+            assert!(failures[0]["found"].is_null(), "{outcome}");
+        }
+    }
+}
+
 #[test]
 fn audit_mode_reports_violations_and_exits_0() {
     let dir = TestDir::new();

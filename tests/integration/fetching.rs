@@ -187,6 +187,67 @@ fn github_pagination_across_two_pages_finds_every_bundle_and_they_verify() {
     assert!(evidence.rejected.is_empty());
 }
 
+/// A `Link: rel="next"` to another port or another host name is not
+/// followed: the page after it is not fetched, the token goes nowhere else,
+/// and the package cannot be checked (a partial list is not a full one).
+#[test]
+fn github_next_link_to_another_origin_is_not_followed() {
+    let instance = Instance::new(41);
+    let path = github_path(1);
+    let elsewhere = Server::start();
+    elsewhere.route(&path, vec![Reply::json(github_page(&[]))]);
+    let port = |base: &str| base.rsplit(':').next().unwrap().to_string();
+    for target in [
+        // Another port on the same address.
+        elsewhere.base.clone(),
+        // Another host name for the same server.
+        "http://localhost:PORT".to_string(),
+    ] {
+        let server = Server::start();
+        let target = target.replace("PORT", &port(&server.base));
+        server.route(
+            &path,
+            vec![
+                Reply::json(github_page(&[bundle(&instance, "widget", 1)])).header(
+                    "link",
+                    &format!("<{target}{path}?per_page=100&after=x>; rel=\"next\""),
+                ),
+            ],
+        );
+        let dir = TestDir::new();
+        let cache = Cache::open(&dir.join("cache")).unwrap();
+        let options = FetchOptions {
+            github_auth: GitHubAuth::token("ghp_testtoken"),
+            ..options()
+        };
+        let report = run(
+            vec![query("widget", 1)],
+            &[github(&server)],
+            &cache,
+            &options,
+        );
+        assert_eq!(server.seen().len(), 1, "{target}: {:#?}", server.seen());
+        assert!(
+            elsewhere.seen().is_empty(),
+            "{target}: {:#?}",
+            elsewhere.seen()
+        );
+        let package = only(&report);
+        assert!(
+            package
+                .errors
+                .iter()
+                .any(|e| e.message.contains("Link header points to another host")),
+            "{target}: {package:#?}"
+        );
+        assert_ne!(
+            package.outcomes[0].outcome,
+            Outcome::NoAttestation,
+            "{target}"
+        );
+    }
+}
+
 #[test]
 fn token_api_version_and_user_agent_headers_are_sent() {
     let server = Server::start();

@@ -32,6 +32,8 @@ mod minted;
 mod offline;
 mod policy;
 mod real_bundles;
+#[cfg(feature = "testkit")]
+mod root_order;
 mod server;
 #[cfg(feature = "testkit")]
 mod testkit;
