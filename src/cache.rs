@@ -34,7 +34,7 @@ use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use sigstore_types::Sha256Hash;
 
-use crate::evidence::{BundleOrigin, RegistryAssertion};
+use crate::origin::{BundleOrigin, RegistryAssertion};
 
 /// Bumped when the entry format changes; old entries are then simply absent.
 const FORMAT: u32 = 1;

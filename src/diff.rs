@@ -2,7 +2,7 @@
 //! OLD.lock` on the main command: what changed in provenance between two
 //! lockfiles.
 //!
-//! Both lockfiles go through the same job ([`crate::check::collect`]) with
+//! Both lockfiles go through the same job ([`crate::run::collect`]) with
 //! the same policy, sources, trust roots and cache. Each package of the new
 //! lockfile is paired with its previous version (the same version, else the
 //! closest lower one, else the closest higher one, by name), and their
@@ -24,68 +24,38 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
-use miette::{IntoDiagnostic, Result};
+use miette::Result;
 use serde::Serialize;
 
-use crate::check::{collect, Run, RunOptions};
-use crate::cli::GlobalOptions;
 use crate::evidence::{EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Inventory, PackageSource};
 use crate::policy::matcher::{same_repository, Glob};
 use crate::policy::{DiffConfig, Spanned};
 use crate::report::{PackageReport, Report};
+use crate::run::{collect, InventorySelection, Run, RunConfig};
 
 /// The version of the `diff-*` JSON messages; raised on incompatible changes.
 pub const DIFF_FORMAT_VERSION: u32 = 1;
 
-/// Changes to accept for one run, by package name (exact or glob).
-#[derive(Args, Debug, Clone, Default)]
-pub struct AcceptArgs {
-    /// Accept a drop of the evidence level for packages matching NAME (a name or glob; repeatable).
-    #[arg(long = "allow-downgrade", value_name = "NAME", value_parser = parse_pattern)]
+/// Changes to accept for one run, by package name (exact or glob), beyond
+/// the policy's `[diff]` table.
+#[derive(Debug, Clone, Default)]
+pub struct Accept {
+    /// Accept a drop of the evidence level.
     pub allow_downgrade: Vec<Glob>,
-    /// Accept a change of repository (URL or ID) for packages matching NAME (repeatable).
-    #[arg(long = "allow-repository-change", value_name = "NAME", value_parser = parse_pattern)]
+    /// Accept a change of repository (URL or ID).
     pub allow_repository_change: Vec<Glob>,
-    /// Accept a change of workflow or signer workflow for packages matching NAME (repeatable).
-    #[arg(long = "allow-workflow-change", value_name = "NAME", value_parser = parse_pattern)]
+    /// Accept a change of workflow or signer workflow.
     pub allow_workflow_change: Vec<Glob>,
 }
 
-impl AcceptArgs {
+impl Accept {
     pub fn is_empty(&self) -> bool {
         self.allow_downgrade.is_empty()
             && self.allow_repository_change.is_empty()
             && self.allow_workflow_change.is_empty()
     }
-}
-
-fn parse_pattern(text: &str) -> Result<Glob, String> {
-    Glob::package_name(text)
-}
-
-#[derive(Args, Debug)]
-pub struct DiffArgs {
-    /// The lockfile before the change (e.g. the base branch's).
-    #[arg(value_name = "OLD.lock")]
-    pub old: PathBuf,
-    /// The lockfile after the change.
-    #[arg(value_name = "NEW.lock")]
-    pub new: PathBuf,
-    #[command(flatten)]
-    pub accept: AcceptArgs,
-    /// How the changes are written on stdout: text for people, or JSON lines.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
-    pub message_format: DiffFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum DiffFormat {
-    #[default]
-    Human,
-    Json,
 }
 
 /// What a run found for one package, as far as a diff compares it.
@@ -304,7 +274,7 @@ pub struct Diff {
 
 impl Diff {
     /// Compare the runs of the old and the new lockfile.
-    pub fn new(old: &Run, new: &Run, accept: &AcceptArgs) -> Self {
+    pub fn new(old: &Run, new: &Run, accept: &Accept) -> Self {
         let old_report = Report::from_run(old);
         let new_report = Report::from_run(new);
         let acceptor = Acceptor {
@@ -394,7 +364,7 @@ enum Kind {
 struct Acceptor<'a> {
     policy: &'a DiffConfig,
     file: Option<PathBuf>,
-    cli: &'a AcceptArgs,
+    cli: &'a Accept,
 }
 
 impl Acceptor<'_> {
@@ -676,103 +646,19 @@ pub fn baseline_inventory(path: &Path, new: &Inventory) -> Result<Inventory> {
 /// Run the job over the old lockfile with the new run's policy, sources,
 /// trust roots and cache, and compare.
 pub fn against_baseline(
-    global: &GlobalOptions,
+    config: &RunConfig,
     new: &Run,
     baseline: &Path,
-    accept: &AcceptArgs,
+    accept: &Accept,
 ) -> Result<Diff> {
     let inventory = baseline_inventory(baseline, &new.inventory)?;
-    let mut global = global.clone();
-    if global.policy.is_none() {
-        global.policy.clone_from(&new.policy.path);
+    let mut config = config.clone();
+    config.inventory = InventorySelection::Loaded(inventory);
+    if config.policy.is_none() {
+        config.policy.clone_from(&new.policy.path);
     }
-    let old = collect(
-        &global,
-        &RunOptions {
-            inventory: Some(inventory),
-            ..RunOptions::default()
-        },
-    )?;
+    let old = collect(&config)?;
     Ok(Diff::new(&old, new, accept))
-}
-
-/// `--baseline` on the main command: the diff against the old lockfile, if
-/// one is given. `--allow-*` without `--baseline` is a usage error.
-pub fn for_check(
-    global: &GlobalOptions,
-    run: &Run,
-    baseline: Option<&Path>,
-    accept: &AcceptArgs,
-) -> Result<Option<Diff>> {
-    match baseline {
-        Some(path) => against_baseline(global, run, path, accept).map(Some),
-        None if !accept.is_empty() => Err(miette::miette!(
-            code = "diff-accept-without-baseline",
-            help = "add --baseline OLD.lock, or use `cargo verify-provenance diff OLD.lock NEW.lock`",
-            "--allow-downgrade, --allow-repository-change and --allow-workflow-change only apply with --baseline"
-        )),
-        None => Ok(None),
-    }
-}
-
-/// The diff after the main report: human text after the summary line, or
-/// JSON lines after the report's messages; with SARIF (which has no place
-/// for it), as human text on stderr.
-pub fn write_after_report(
-    diff: &Diff,
-    format: crate::check::command::MessageFormat,
-    quiet: bool,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> std::io::Result<()> {
-    use crate::check::command::MessageFormat;
-    match format {
-        MessageFormat::Human => {
-            writeln!(stdout)?;
-            stdout.write_all(render(diff).as_bytes())
-        }
-        MessageFormat::Json => {
-            write_json(diff, stdout)?;
-            if quiet {
-                return Ok(());
-            }
-            for note in &diff.notes {
-                writeln!(stderr, "warning[diff-note]: {note}")?;
-            }
-            writeln!(stderr, "{}", summary_line(&diff.summary()))
-        }
-        MessageFormat::Sarif => stderr.write_all(render(diff).as_bytes()),
-    }
-}
-
-/// `diff OLD.lock NEW.lock`. Exit code: 1 when a change fails, 2 when one
-/// could not be checked (or on an error), else 0.
-pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
-    let new_inventory = Inventory::from_lockfile(&args.new)?;
-    let new = collect(
-        global,
-        &RunOptions {
-            inventory: Some(new_inventory),
-            ..RunOptions::default()
-        },
-    )?;
-    let diff = against_baseline(global, &new, &args.old, &args.accept)?;
-    let mut stdout = std::io::stdout().lock();
-    match args.message_format {
-        DiffFormat::Human => stdout
-            .write_all(render(&diff).as_bytes())
-            .into_diagnostic()?,
-        DiffFormat::Json => write_json(&diff, &mut stdout).into_diagnostic()?,
-    }
-    stdout.flush().into_diagnostic()?;
-    if args.message_format == DiffFormat::Json && !global.quiet {
-        let mut stderr = std::io::stderr().lock();
-        for note in &diff.notes {
-            let _ = writeln!(stderr, "warning[diff-note]: {note}");
-        }
-        let _ = writeln!(stderr, "{}", summary_line(&diff.summary()));
-    }
-    Ok(diff.exit_code())
 }
 
 #[derive(Serialize)]
@@ -1117,7 +1003,7 @@ mod tests {
 
     #[test]
     fn a_level_that_could_not_be_checked_hides_a_possible_downgrade() {
-        let cli = AcceptArgs::default();
+        let cli = Accept::default();
         let config = DiffConfig::default();
         let accept = Acceptor {
             policy: &config,

@@ -16,8 +16,11 @@ use crate::exit;
 use crate::lockfile::{Package, PackageSource};
 use crate::policy::matcher::{self, id_matches, owner_of, signer_matches, write_one_of};
 use crate::policy::{
-    Code, Effective, Exemption, Mode, Policy, PolicyDiagnostic, PolicySpan, Rule, RuleKind,
+    deciding_position, Code, Effective, Exemption, Mode, Policy, PolicyDiagnostic, PolicySpan,
+    RuleKind,
 };
+// Which rule decides is the policy's to say; evaluation applies it.
+pub use crate::policy::{deciding_rule, matching_exemption};
 
 /// The requirement a failure is about, as named in `docs/policy.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -295,49 +298,6 @@ impl Evaluation {
             exit::PASS
         }
     }
-}
-
-/// The rule that decides a registry package, and which of its selectors
-/// matched: the most specific match, see `docs/policy.md`.
-pub fn deciding_rule<'p>(
-    policy: &'p Policy,
-    name: &str,
-    version: &semver::Version,
-) -> Option<(&'p Rule, usize)> {
-    deciding_position(policy, name, version).map(|(rule, selector)| (&policy.rules[rule], selector))
-}
-
-/// The position of the deciding rule in `policy.rules`, and of its selector.
-fn deciding_position(
-    policy: &Policy,
-    name: &str,
-    version: &semver::Version,
-) -> Option<(usize, usize)> {
-    policy
-        .rule_index
-        .candidates(name)
-        .filter(|&(rule, selector)| policy.rules[rule].selectors[selector].matches(name, version))
-        .min_by_key(|&(rule, selector)| {
-            (
-                policy.rules[rule].selectors[selector].specificity(),
-                rule,
-                selector,
-            )
-        })
-}
-
-/// The exemption for a package, if one matches: the most specific.
-pub fn matching_exemption<'p>(
-    policy: &'p Policy,
-    name: &str,
-    version: &semver::Version,
-) -> Option<&'p Exemption> {
-    policy
-        .exempt_index
-        .candidates(name)
-        .filter(|&(e, _)| policy.exemptions[e].selector.matches(name, version))
-        .min_by_key(|&(e, _)| (policy.exemptions[e].selector.specificity(), e))
-        .map(|(e, _)| &policy.exemptions[e])
 }
 
 /// Evaluate every package; see [`Evaluator`].

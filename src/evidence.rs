@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::origin::{BundleOrigin, RegistryAssertion};
 use crate::verify::{VerifiedFacts, VerifyFailure};
 
 /// How strong the evidence for a package is, weakest first.
@@ -32,15 +33,6 @@ impl std::fmt::Display for EvidenceLevel {
     }
 }
 
-/// Where a bundle came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BundleOrigin {
-    /// The source that produced it, e.g. `github`, `dir:bundles`, `url:https://…`.
-    pub source: String,
-    /// The file, URL or cache entry, with a line or index when there are several.
-    pub location: String,
-}
-
 /// A bundle that verified, and what it proves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
@@ -54,21 +46,6 @@ pub struct Attestation {
 pub struct Rejected {
     pub origin: BundleOrigin,
     pub failure: VerifyFailure,
-}
-
-/// Unsigned publisher data a registry records (crates.io `trustpub_data`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RegistryAssertion {
-    /// `crates.io`.
-    pub registry: String,
-    /// `github`, `gitlab`, …
-    pub provider: String,
-    /// Repository URL, e.g. `https://github.com/serde-rs/serde`.
-    pub repository: String,
-    /// The commit, when recorded.
-    pub sha: Option<String>,
-    /// The CI run, when recorded.
-    pub run_id: Option<String>,
 }
 
 /// A source that could not be asked about this package: the package could

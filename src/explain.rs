@@ -1,7 +1,7 @@
 //! `cargo verify-provenance explain NAME[@VERSION]`: the whole evidence
 //! chain behind one package's outcome.
 //!
-//! It runs the same job as the default action ([`crate::check::collect`])
+//! It runs the same job as the default action ([`crate::run::collect`])
 //! and lays out, for one package: what each source answered (and whether
 //! from the cache), every bundle found with the checks it passed or the
 //! one it failed, its certificate claims, log entries, verified times,
@@ -13,15 +13,11 @@
 //! not required), 1 violation, 2 could not be checked or bad input.
 
 use std::fmt::{self, Write as _};
-use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
-use miette::{Diagnostic, IntoDiagnostic, Result};
+use miette::Diagnostic;
 use serde::Serialize;
 
-use crate::check::{collect, Run, RunOptions};
-use crate::cli::{load_inventory, GlobalOptions};
 use crate::evaluate::{self, Failure, Outcome, PackageOutcome, Requirement, RuleRef, RuleRefKind};
 use crate::evidence::{
     Attestation, BundleOrigin, Evidence, EvidenceLevel, RegistryAssertion, SourceError,
@@ -30,28 +26,12 @@ use crate::exit;
 use crate::fetch::SourceOutcome;
 use crate::lockfile::{Inventory, Package, PackageSource};
 use crate::policy::matcher::{owner_of, workflow_path};
-use crate::policy::{Effective, Mode, Policy, PolicySpan, NO_REQUIREMENTS};
+use crate::policy::{self, Effective, Mode, Policy, PolicySpan, NO_REQUIREMENTS};
+use crate::run::Run;
 use crate::verify::{Check, VerifiedFacts};
 
 /// The version of the `explain --format json` object; raised on incompatible changes.
 pub const EXPLAIN_FORMAT_VERSION: u32 = 1;
-
-#[derive(Args, Debug)]
-pub struct ExplainArgs {
-    /// The package: NAME, or NAME@VERSION when the lockfile holds several versions.
-    #[arg(value_name = "NAME[@VERSION]", value_parser = PackageSpec::parse)]
-    pub package: PackageSpec,
-    /// Output: text for people, or one JSON object.
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
-    pub format: ExplainFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum ExplainFormat {
-    #[default]
-    Human,
-    Json,
-}
 
 /// `NAME` or `NAME@VERSION`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -506,7 +486,7 @@ fn expired_exemption(
     {
         return None;
     }
-    let exemption = evaluate::matching_exemption(&run.policy, &package.name, &package.version)?;
+    let exemption = policy::matching_exemption(&run.policy, &package.name, &package.version)?;
     let rule = RuleRef {
         kind: RuleRefKind::Exempt,
         index: Some(exemption.index),
@@ -677,7 +657,7 @@ fn requirement_checks(
     if package.workspace_member || !package.source.is_registry() {
         return Vec::new();
     }
-    let effective = match evaluate::deciding_rule(policy, &package.name, &package.version) {
+    let effective = match policy::deciding_rule(policy, &package.name, &package.version) {
         Some((rule, _)) => rule.requirements.merged(&policy.defaults),
         None => NO_REQUIREMENTS.merged(&policy.defaults),
     };
@@ -872,40 +852,6 @@ fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<
         | Requirement::Path
         | Requirement::ExemptionExpired => None,
     }
-}
-
-/// `explain`: run the whole job, then lay out one package.
-///
-/// Checks, in order: the argument names one package of the lockfile
-/// (checked before anything is fetched); the run completes; then the
-/// package's own outcome gives the exit code.
-pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
-    // A mistyped name fails before any fetching.
-    let inventory = load_inventory(global)?;
-    select(&inventory, &args.package)?;
-    let run = collect(
-        global,
-        &RunOptions {
-            inventory: Some(inventory),
-            ..RunOptions::default()
-        },
-    )?;
-    let index = select(&run.inventory, &args.package)?;
-    let explanation = Explanation::new(&run, index);
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        ExplainFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &explanation).into_diagnostic()?;
-            writeln!(stdout).into_diagnostic()?;
-        }
-        ExplainFormat::Human => {
-            stdout
-                .write_all(render(&explanation).as_bytes())
-                .into_diagnostic()?;
-        }
-    }
-    stdout.flush().into_diagnostic()?;
-    Ok(explanation.exit_code)
 }
 
 /// The text for people.

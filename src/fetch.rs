@@ -25,8 +25,6 @@
 //! a remote source has no entry for are reported by
 //! [`PackageFetch::missing_from_cache`].
 
-pub mod command;
-
 use std::sync::{Arc, OnceLock};
 
 use miette::Diagnostic;

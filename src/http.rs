@@ -62,54 +62,9 @@ impl Default for HttpConfig {
             max_backoff: Duration::from_secs(8),
             max_rate_limit_wait: Duration::from_secs(60),
             // Four times the largest bundle: one page of GitHub's API holds many.
-            max_body_bytes: crate::verify::MAX_DOCUMENT_BYTES,
+            max_body_bytes: crate::limits::MAX_DOCUMENT_BYTES,
             max_redirects: 5,
         }
-    }
-}
-
-/// Hidden command-line settings for [`HttpConfig`] (tests and benchmarks).
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct HttpArgs {
-    /// Total time for one HTTP attempt, in milliseconds.
-    #[arg(long, global = true, hide = true, value_name = "MS")]
-    pub http_timeout_ms: Option<u64>,
-    /// Retries after a failed HTTP attempt.
-    #[arg(long, global = true, hide = true, value_name = "N")]
-    pub http_retries: Option<u32>,
-    /// First retry delay, in milliseconds.
-    #[arg(long, global = true, hide = true, value_name = "MS")]
-    pub http_backoff_ms: Option<u64>,
-    /// Longest rate-limit wait, in milliseconds.
-    #[arg(long, global = true, hide = true, value_name = "MS")]
-    pub http_max_wait_ms: Option<u64>,
-    /// Largest response body accepted, in bytes.
-    #[arg(long, global = true, hide = true, value_name = "BYTES")]
-    pub http_max_bytes: Option<usize>,
-}
-
-impl HttpArgs {
-    /// The defaults with whatever was given on the command line.
-    pub fn config(&self) -> HttpConfig {
-        let mut config = HttpConfig::default();
-        if let Some(ms) = self.http_timeout_ms {
-            config.timeout = Duration::from_millis(ms);
-            config.connect_timeout = config.connect_timeout.min(config.timeout);
-        }
-        if let Some(retries) = self.http_retries {
-            config.retries = retries;
-        }
-        if let Some(ms) = self.http_backoff_ms {
-            config.backoff = Duration::from_millis(ms);
-            config.max_backoff = config.backoff * 16;
-        }
-        if let Some(ms) = self.http_max_wait_ms {
-            config.max_rate_limit_wait = Duration::from_millis(ms);
-        }
-        if let Some(bytes) = self.http_max_bytes {
-            config.max_body_bytes = bytes;
-        }
-        config
     }
 }
 

@@ -1,7 +1,7 @@
 //! `cargo verify-provenance init`: write a first `provenance.toml` from what
 //! a run observes now (trust on first use).
 //!
-//! The run is the default action's ([`crate::check::collect`]); the text is
+//! The run is the default action's ([`crate::run::collect`]); the text is
 //! [`crate::policy::init::render`]'s. The file goes next to the workspace
 //! root (or the lockfile), with the run's sources and trust roots written
 //! into it when they are not the defaults, paths relative to the file, so
@@ -10,31 +10,15 @@
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use clap::Args;
-use miette::{Diagnostic, IntoDiagnostic, Result};
+use miette::Diagnostic;
 
-use crate::check::{collect, Run, RunOptions};
-use crate::cli::{load_inventory, GlobalOptions};
-use crate::exit;
 use crate::policy::init::{render, InitOptions};
+use crate::run::Run;
 use crate::sources::{default_sources, SourceSpec};
 use crate::trust::{Instance, RootOrigin};
 
 /// The name `init` writes, the first one discovery looks for.
 pub const POLICY_FILE: &str = "provenance.toml";
-
-#[derive(Args, Debug)]
-pub struct InitArgs {
-    /// Replace an existing provenance.toml.
-    #[arg(long, conflicts_with = "stdout")]
-    pub force: bool,
-    /// Print the policy on stdout instead of writing the file.
-    #[arg(long)]
-    pub stdout: bool,
-    /// How long the suggested (commented-out) exemptions last, in days.
-    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i32).range(1..=3650))]
-    pub exemption_days: i32,
-}
 
 /// A policy file `init` will not replace.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -58,6 +42,20 @@ pub enum InitError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The text of the policy file for a run, for a file in `dir`; suggested
+/// exemptions last `exemption_days`.
+pub fn policy_text(run: &Run, dir: &Path, exemption_days: i32) -> String {
+    let options = init_options(run, dir, exemption_days);
+    let mut text = render(
+        run.inventory.packages.iter().zip(run.evidence.iter()),
+        &options,
+    );
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// `path` relative to the folder `base` (both made absolute first), so a
@@ -138,61 +136,9 @@ pub fn init_options(run: &Run, dir: &Path, exemption_days: i32) -> InitOptions {
     }
 }
 
-/// `init`.
-///
-/// Checks, in order: the lockfile is read; unless printing, no policy file
-/// is in the way (an existing `provenance.toml` needs `--force`; a
-/// `.cargo/provenance.toml` beside it is never shadowed), checked before
-/// anything is fetched; the run completes; the file is written atomically
-/// (a temporary file renamed into place, never over a file that appeared
-/// meanwhile unless `--force`).
-pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
-    let inventory = load_inventory(global)?;
-    let dir = crate::check::policy_dir(&inventory);
-    let target = dir.join(POLICY_FILE);
-    if !args.stdout {
-        let other = dir.join(".cargo").join(POLICY_FILE);
-        if other.exists() {
-            return Err(InitError::OtherExists { path: other }.into());
-        }
-        if target.exists() && !args.force {
-            return Err(InitError::Exists { path: target }.into());
-        }
-    }
-    let run = collect(
-        global,
-        &RunOptions {
-            inventory: Some(inventory),
-            ..RunOptions::default()
-        },
-    )?;
-    let options = init_options(&run, &dir, args.exemption_days);
-    let mut text = render(
-        run.inventory.packages.iter().zip(run.evidence.iter()),
-        &options,
-    );
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    if args.stdout {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes()).into_diagnostic()?;
-        stdout.flush().into_diagnostic()?;
-    } else {
-        write_atomically(&target, &text, args.force)?;
-    }
-    if !global.quiet {
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(
-            stderr,
-            "{}",
-            summary(&run, (!args.stdout).then_some(&target))
-        );
-    }
-    Ok(exit::PASS)
-}
-
-fn write_atomically(target: &Path, text: &str, replace: bool) -> Result<(), InitError> {
+/// Write the policy file atomically: a temporary file beside it, renamed
+/// into place, never over a file that appeared meanwhile unless `replace`.
+pub fn write_atomically(target: &Path, text: &str, replace: bool) -> Result<(), InitError> {
     let failed = |source| InitError::Write {
         path: target.to_path_buf(),
         source,
@@ -221,43 +167,6 @@ fn write_atomically(target: &Path, text: &str, replace: bool) -> Result<(), Init
             failed(e.error)
         }
     })
-}
-
-/// One line on what was written: how many packages are pinned, left to
-/// decide, and bundles nothing can waive.
-fn summary(run: &Run, written: Option<&PathBuf>) -> String {
-    use crate::evidence::EvidenceLevel;
-    let registry = || {
-        run.inventory
-            .packages
-            .iter()
-            .zip(&run.evidence)
-            .filter(|(p, _)| !p.workspace_member && p.source.is_registry())
-    };
-    let attested = registry()
-        .filter(|(_, e)| e.level() == EvidenceLevel::Attested)
-        .count();
-    let asserted = registry()
-        .filter(|(_, e)| e.level() == EvidenceLevel::RegistryAsserted)
-        .count();
-    let undecided = registry()
-        .filter(|(_, e)| e.level() == EvidenceLevel::None)
-        .count();
-    let rejected: usize = registry().map(|(_, e)| e.rejected.len()).sum();
-    let mut line = match written {
-        Some(path) => format!("wrote {}: ", path.display()),
-        None => String::new(),
-    };
-    line.push_str(&format!(
-        "{attested} packages pinned to their verified provenance, {asserted} to registry data, \
-         {undecided} without provenance listed as exemptions to decide on"
-    ));
-    if rejected > 0 {
-        line.push_str(&format!(
-            "; {rejected} bundle(s) failed verification, which no policy can waive (see the file)"
-        ));
-    }
-    line
 }
 
 #[cfg(test)]

@@ -2,11 +2,14 @@
 //! really came from.
 //!
 //! The data flows through the modules in this order:
-//! [`lockfile`] → [`sources`] / [`http`] → [`cache`] → [`trust`] → [`verify`] → [`policy`] → [`evaluate`] → [`report`];
-//! [`check`] runs the whole job.
+//! [`lockfile`] → [`sources`] / [`fetch`] (through [`http`]) → [`cache`] → [`trust`] → [`verify`] → [`policy`] → [`evaluate`] → [`report`].
+//! [`run`] runs the whole job for a typed [`run::RunConfig`] and returns a
+//! [`run::Run`], which [`report`], [`diff`], [`explain`] and [`init`] are
+//! made from. Above them all, [`cli`] is the command layer: the only part
+//! that knows clap, writes to stdout and stderr, and sets the exit code.
+//! Imports point one way, and no two modules import each other.
 
 pub mod cache;
-pub mod check;
 pub mod cli;
 pub mod diff;
 pub mod evaluate;
@@ -17,8 +20,10 @@ pub mod http;
 pub mod init;
 pub mod limits;
 pub mod lockfile;
+pub mod origin;
 pub mod policy;
 pub mod report;
+pub mod run;
 pub mod sources;
 #[cfg(feature = "testkit")]
 pub mod testkit;

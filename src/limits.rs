@@ -10,11 +10,11 @@
 //! | lockfile | [`crate::lockfile::MAX_LOCKFILE_BYTES`], [`crate::lockfile::MAX_PACKAGES`] |
 //! | policy file | [`crate::policy::MAX_POLICY_BYTES`] |
 //! | trusted root | [`crate::trust::MAX_TRUSTED_ROOT_BYTES`] |
-//! | one bundle | [`crate::verify::MAX_BUNDLE_BYTES`] |
-//! | a bundle file, response or `dir` file | [`crate::verify::MAX_DOCUMENT_BYTES`], [`crate::verify::MAX_BUNDLES_PER_FILE`] bundles |
+//! | one bundle | [`MAX_BUNDLE_BYTES`] |
+//! | a bundle file, response or `dir` file | [`MAX_DOCUMENT_BYTES`], [`MAX_BUNDLES_PER_FILE`] bundles |
 //! | all of one source's answers for a package (every GitHub page) | the same two limits |
 //! | GitHub pages per package | 10 |
-//! | HTTP response body | [`crate::http::HttpConfig::max_body_bytes`] (default [`crate::verify::MAX_DOCUMENT_BYTES`]) |
+//! | HTTP response body | [`crate::http::HttpConfig::max_body_bytes`] (default [`MAX_DOCUMENT_BYTES`]) |
 //! | cache entry | 64 MiB (a larger one is ignored, as if absent) |
 //! | JSON and TOML nesting | 128 levels (serde_json's and toml's recursion limits) |
 //!
@@ -26,6 +26,16 @@
 
 use std::io::Read;
 use std::path::Path;
+
+/// A bundle file larger than this is refused: real bundles are a few KiB,
+/// and even a large SLSA predicate stays far below.
+pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+/// At most this many bundles are read from one file or response (and
+/// from all of one source's answers for one package).
+pub const MAX_BUNDLES_PER_FILE: usize = 256;
+/// A file or response of bundles larger than this is refused (and all of
+/// one source's answers for one package together may not be larger).
+pub const MAX_DOCUMENT_BYTES: usize = 4 * MAX_BUNDLE_BYTES;
 
 /// Read `path`, but never more than `max` bytes of it.
 ///

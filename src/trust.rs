@@ -28,7 +28,7 @@ const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot"
 pub const MAX_TRUSTED_ROOT_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A well-known Sigstore instance whose root is embedded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Instance {
     /// Sigstore's public-good instance (`fulcio.sigstore.dev`, `rekor.sigstore.dev`).
@@ -36,7 +36,6 @@ pub enum Instance {
     /// Sigstore's staging instance.
     Staging,
     /// GitHub's artifact attestation instance (private repositories).
-    #[value(name = "github")]
     #[serde(rename = "github")]
     GitHub,
 }

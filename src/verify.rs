@@ -18,15 +18,7 @@ use sigstore_types::{
 
 use crate::trust::TrustRoot;
 
-/// A bundle file larger than this is refused: real bundles are a few KiB,
-/// and even a large SLSA predicate stays far below.
-pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
-/// At most this many bundles are read from one file or response (and
-/// from all of one source's answers for one package).
-pub const MAX_BUNDLES_PER_FILE: usize = 256;
-/// A file or response of bundles larger than this is refused (and all of
-/// one source's answers for one package together may not be larger).
-pub const MAX_DOCUMENT_BYTES: usize = 4 * MAX_BUNDLE_BYTES;
+pub use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
 /// The in-toto payload type the DSSE envelopes of provenance carry.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";

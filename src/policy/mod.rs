@@ -6,7 +6,7 @@
 //! the reference for the format; [`crate::evaluate`] applies a policy to
 //! the evidence found for each package.
 
-pub mod command;
+mod decide;
 mod diagnostic;
 mod discover;
 pub mod init;
@@ -21,6 +21,8 @@ use std::time::Duration;
 use miette::{Diagnostic, NamedSource};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use decide::deciding_position;
+pub use decide::{deciding_rule, matching_exemption};
 pub use diagnostic::{Code, InvalidPolicy, Label, Level, PolicyDiagnostic, PolicySpan};
 pub use discover::{discover, POLICY_FILE_NAMES};
 use matcher::{Glob, GlobList, RepoUrl, Runner, Visibility};
@@ -479,7 +481,7 @@ impl Policy {
     /// rule deciding it names one: lets a source ask the right repository
     /// when the package declares none.
     pub fn expected_repository(&self, name: &str, version: &semver::Version) -> Option<&str> {
-        let rule = crate::evaluate::deciding_rule(self, name, version);
+        let rule = deciding_rule(self, name, version);
         let requirements = match rule {
             Some((rule, _)) => rule.requirements.merged(&self.defaults),
             None => NO_REQUIREMENTS.merged(&self.defaults),

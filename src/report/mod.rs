@@ -13,12 +13,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::check::Run;
 use crate::evaluate::{Outcome, PackageOutcome};
 use crate::evidence::{
     Attestation, BundleOrigin, Evidence, RegistryAssertion, Rejected, SourceError,
 };
 use crate::policy::{Level, Mode};
+use crate::run::Run;
 use crate::verify::CertificateClaims;
 
 /// The version of the JSON message format; raised on incompatible changes.

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "testkit")]
 mod adversarial;
+mod architecture;
 mod bundle_url;
 mod check;
 mod conformance;

@@ -1,18 +1,14 @@
 //! `cargo verify-provenance fetch`: fill the cache, verify nothing.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::{fetch, FetchOptions, FetchReport, Outcome, PackageFetch, DEFAULT_NO_ATTESTATION_TTL};
-use crate::cache::Cache;
-use crate::cli::{load_inventory, FactsFormat, GlobalOptions};
+use super::{FactsFormat, GlobalOptions};
 use crate::exit;
-use crate::lockfile::Inventory;
-use crate::policy::command::start_dir;
-use crate::policy::Policy;
-use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
+use crate::fetch::{fetch, FetchReport, Outcome, PackageFetch};
+use crate::run::queries;
 
 #[derive(Args, Debug)]
 pub struct FetchArgs {
@@ -43,76 +39,20 @@ fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
         })
 }
 
-/// The sources of a run: `--source` options, then the policy's
-/// `[[source]]` tables; the defaults when there are none.
-pub fn configured_sources(global: &GlobalOptions, policy: &Policy) -> Vec<SourceSpec> {
-    let sources: Vec<SourceSpec> = global
-        .sources
-        .iter()
-        .cloned()
-        .chain(policy.sources.iter().map(|s| s.value.clone()))
-        .collect();
-    if sources.is_empty() {
-        default_sources()
-    } else {
-        sources
-    }
-}
-
-/// One query per package that has a checksum, with the repository the
-/// policy expects for it as the hint where GitHub should be asked.
-pub fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
-    inventory
-        .dependencies()
-        .filter_map(|package| {
-            PackageQuery::for_package(
-                package,
-                policy.expected_repository(&package.name, &package.version),
-            )
-        })
-        .collect()
-}
-
-/// The fetch options the global options and the policy imply
-/// (`no_attestation_ttl` given on the command line wins over `[cache]`).
-pub fn options(
-    global: &GlobalOptions,
-    policy: &Policy,
-    no_attestation_ttl: Option<jiff::SignedDuration>,
-) -> FetchOptions {
-    let from_policy = jiff::SignedDuration::try_from(policy.cache.no_attestation_ttl())
-        .unwrap_or(DEFAULT_NO_ATTESTATION_TTL);
-    FetchOptions {
-        jobs: usize::from(global.jobs),
-        offline: global.offline(),
-        http: global.http.config(),
-        no_attestation_ttl: no_attestation_ttl.unwrap_or(from_policy),
-        now: global.now(),
-        progress: !global.quiet && std::io::stderr().is_terminal(),
-        github_auth: if global.offline() {
-            GitHubAuth::none()
-        } else {
-            GitHubAuth::from_env()
-        },
-    }
-}
-
 /// Run `fetch`. Exit code 0 when every source answered for every package,
 /// 2 when a source failed or (offline) a package is not in the cache.
 pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
-    let inventory = load_inventory(global)?;
-    let start = match &inventory.workspace_root {
-        Some(root) if global.lockfile.is_none() => root.clone(),
-        _ => start_dir(global),
-    };
-    let policy = Policy::resolve(global.policy.as_deref(), &start, global.now())?;
-    let sources = configured_sources(global, &policy);
-    let cache = Cache::open(&Cache::resolve_dir(global.cache_dir.as_deref())?)?;
+    let mut config = global.run_config();
+    config.no_attestation_ttl = args.no_attestation_ttl;
+    let inventory = config.load_inventory()?;
+    let policy = config.load_policy(&inventory)?;
+    let sources = config.sources(&policy);
+    let cache = config.open_cache()?;
     let report = fetch(
         queries(&inventory, &policy),
         &sources,
         Some(&cache),
-        &options(global, &policy, args.no_attestation_ttl),
+        &config.fetch_options(&policy),
     )?;
 
     let mut stdout = std::io::stdout().lock();

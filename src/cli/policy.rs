@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use miette::{IntoDiagnostic, Result};
 
-use super::{discover, InvalidPolicy, Policy, PolicyDiagnostic, RuleKind};
-use crate::cli::GlobalOptions;
+use super::GlobalOptions;
 use crate::exit;
+use crate::policy::{discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind};
 
 #[derive(Args, Debug)]
 pub struct PolicyArgs {
@@ -31,7 +31,7 @@ pub fn run(global: &GlobalOptions, args: &PolicyArgs) -> Result<i32> {
 /// Where discovery starts: the folder of `--lockfile`, else the workspace
 /// root (`cargo locate-project --workspace`, which reads manifests only),
 /// else the folder of `--manifest-path`, else the current directory.
-pub fn start_dir(global: &GlobalOptions) -> PathBuf {
+fn start_dir(global: &GlobalOptions) -> PathBuf {
     if let Some(lockfile) = &global.lockfile {
         return parent_or_dot(lockfile);
     }
@@ -113,8 +113,8 @@ fn check(global: &GlobalOptions) -> Result<i32> {
             policy.exemptions.len(),
             policy.sources.len(),
             match policy.mode {
-                super::Mode::Enforce => "enforce",
-                super::Mode::Audit => "audit",
+                Mode::Enforce => "enforce",
+                Mode::Audit => "audit",
             }
         )
         .into_diagnostic()?;

@@ -1,23 +1,21 @@
 //! The whole job: inventory → policy → trust roots → fetch → verify →
-//! evaluate. [`collect`] runs it and returns a [`Run`], which every report,
-//! `explain`, `diff` and `init` are made from.
+//! evaluate. [`collect`] runs it for a [`RunConfig`] and returns a [`Run`],
+//! which every report, `explain`, `diff` and `init` are made from.
 
-pub mod command;
+mod config;
 
-use std::path::{Path, PathBuf};
+pub use config::{policy_dir, queries, InventorySelection, RunConfig};
 
 use miette::Result;
 
 use crate::cache::Cache;
-use crate::cli::{load_inventory, GlobalOptions};
 use crate::evaluate::{evaluate, Evaluation};
 use crate::evidence::{Evidence, SourceError};
 use crate::fetch::{self, PackageFetch};
 use crate::lockfile::Inventory;
-use crate::policy::{Policy, RootSpec};
+use crate::policy::Policy;
 use crate::sources::{PackageQuery, SourceSpec};
-use crate::trust::tuf::roots_for_run;
-use crate::trust::{Instance, TrustRoot};
+use crate::trust::TrustRoot;
 
 /// Everything one run found and decided.
 pub struct Run {
@@ -49,44 +47,30 @@ pub struct Note {
     pub message: String,
 }
 
-/// What the run needs beyond the global options.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Audit this lockfile instead of the workspace's (for `diff`).
-    pub lockfile: Option<PathBuf>,
-    /// Audit this inventory, already read (wins over `lockfile`).
-    pub inventory: Option<Inventory>,
-}
-
-/// Run the whole job for the inventory the options name.
+/// Run the whole job for the inventory the configuration names.
 ///
 /// Steps, in order:
-/// 1. read the lockfile (the inventory or lockfile given, else `--lockfile`,
-///    else the workspace through cargo);
-/// 2. load the policy (`--policy`, else discovered from the workspace root
-///    or the lockfile's folder, else the default policy);
-/// 3. load the trust roots (`--trusted-root`/`--staging`, else the policy's
+/// 1. read the lockfile (the inventory or lockfile given, else the
+///    workspace through cargo);
+/// 2. load the policy (the file given, else discovered from the workspace
+///    root or the lockfile's folder, else the default policy);
+/// 3. load the trust roots (the configured ones, else the policy's
 ///    `[trust] roots`; the public-good and GitHub roots come from the
 ///    TUF-refreshed cache when present, else from the binary);
-/// 4. fetch every registry package's bundles from the sources (`--source`,
-///    then the policy's, else github and crates-io), through the cache;
-///    offline, from the cache and local folders only;
+/// 4. fetch every registry package's bundles from the sources (the
+///    configured ones, then the policy's, else github and crates-io),
+///    through the cache; offline, from the cache and local folders only;
 /// 5. verify every bundle against the roots, in parallel; only a verified
 ///    bundle whose subject is the package's checksum counts;
 /// 6. evaluate the policy over every package and what was found for it.
-pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
-    let now = global.now();
-    let inventory = match (&options.inventory, &options.lockfile) {
-        (Some(inventory), _) => inventory.clone(),
-        (None, Some(path)) => Inventory::from_lockfile(path)?,
-        (None, None) => load_inventory(global)?,
-    };
-    let policy = Policy::resolve(global.policy.as_deref(), &policy_dir(&inventory), now)?;
-    let cache_dir = Cache::resolve_dir(global.cache_dir.as_deref())?;
-    let cache = Cache::open(&cache_dir)?;
+pub fn collect(config: &RunConfig) -> Result<Run> {
+    let now = config.now;
+    let inventory = config.load_inventory()?;
+    let policy = config.load_policy(&inventory)?;
+    let cache = config.open_cache()?;
     let mut notes: Vec<Note> = Vec::new();
-    let roots = trust_roots(global, &policy, &cache, now, &mut notes)?;
-    let sources = fetch::command::configured_sources(global, &policy);
+    let roots = config.trust_roots(&policy, &cache, &mut notes)?;
+    let sources = config.sources(&policy);
 
     let queries: Vec<(usize, PackageQuery)> = inventory
         .packages
@@ -99,7 +83,7 @@ pub fn collect(global: &GlobalOptions, options: &RunOptions) -> Result<Run> {
         })
         .collect();
     let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
-    let fetch_options = fetch::command::options(global, &policy, None);
+    let fetch_options = config.fetch_options(&policy);
     let (fetch_report, verified) =
         fetch_and_verify(queries, &sources, &cache, &fetch_options, &roots)?;
     notes.extend(fetch_report.warnings.iter().map(|message| Note {
@@ -192,18 +176,6 @@ fn fetch_and_verify(
     Ok((fetch::FetchReport { packages, warnings }, evidence))
 }
 
-/// The folder a policy belongs to: the workspace root, else the lockfile's
-/// folder. Discovery starts here, and `init` writes here.
-pub fn policy_dir(inventory: &Inventory) -> PathBuf {
-    inventory.workspace_root.clone().unwrap_or_else(|| {
-        inventory
-            .lockfile
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    })
-}
-
 /// Offline, a source that has no cached answer could not be asked: the
 /// package is not known to lack provenance, so it must not count as if
 /// every source had answered (which could make "missing" out of "unknown").
@@ -221,73 +193,80 @@ fn add_offline_gaps(fetched: &PackageFetch, evidence: &mut Evidence) {
     }
 }
 
-/// The trust roots of a run. `--trusted-root` and `--staging` replace the
-/// policy's list. Named public-good and GitHub roots come from the TUF
-/// cache when it holds a verified copy (else the embedded snapshot); a
-/// warning is noted when the copy is older than the policy's `max-age`.
-fn trust_roots(
-    global: &GlobalOptions,
-    policy: &Policy,
-    cache: &Cache,
-    now: jiff::Timestamp,
-    notes: &mut Vec<Note>,
-) -> Result<Vec<TrustRoot>> {
-    let specs: Vec<RootSpec> = match (&global.trusted_root, global.staging) {
-        (Some(path), _) => vec![RootSpec::File { path: path.clone() }],
-        (None, true) => vec![RootSpec::Instance {
-            instance: Instance::Staging,
-        }],
-        (None, false) => policy.trust.roots(),
-    };
-    let needs_refreshed = specs.iter().any(
-        |spec| matches!(spec, RootSpec::Instance { instance } if *instance != Instance::Staging),
-    );
-    let mut refreshed = if needs_refreshed {
-        let in_use = roots_for_run(Some(cache), now, signed(policy.trust.max_age()))?;
-        notes.extend(in_use.warnings.into_iter().map(|message| Note {
-            // The cached copy is either old or unusable (the embedded one is used).
-            code: if message.contains("cannot be used") {
-                "trust-root-cache-unusable"
-            } else {
-                "trust-root-old"
-            },
-            message,
-        }));
-        in_use.roots
-    } else {
-        Vec::new()
-    };
-    let mut roots = Vec::with_capacity(specs.len());
-    for spec in specs {
-        let root = match spec {
-            RootSpec::File { path } => TrustRoot::from_file(&path)?,
-            RootSpec::Instance {
-                instance: Instance::Staging,
-            } => TrustRoot::embedded(Instance::Staging)?,
-            RootSpec::Instance { instance } => {
-                match refreshed
-                    .iter()
-                    .position(|root| root_instance(root) == Some(instance))
-                {
-                    Some(position) => refreshed.swap_remove(position),
-                    None => TrustRoot::embedded(instance)?,
-                }
-            }
-        };
-        roots.push(root);
-    }
-    Ok(roots)
-}
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
 
-fn root_instance(root: &TrustRoot) -> Option<Instance> {
-    use crate::trust::RootOrigin;
-    match &root.origin {
-        RootOrigin::Embedded { instance } | RootOrigin::Tuf { instance, .. } => Some(*instance),
-        RootOrigin::File { .. } => None,
-    }
-}
+    use super::*;
+    use crate::evaluate::Outcome;
+    use crate::exit;
 
-/// A policy duration as jiff's; beyond its range means "forever".
-fn signed(duration: std::time::Duration) -> jiff::SignedDuration {
-    jiff::SignedDuration::try_from(duration).unwrap_or(jiff::SignedDuration::MAX)
+    fn demo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo")
+    }
+
+    /// The demo under one of its policies, configured in code: no argument
+    /// is parsed, nothing reaches the network.
+    fn demo_config(policy: &str, cache: &Path) -> RunConfig {
+        RunConfig {
+            inventory: InventorySelection::Lockfile(demo().join("Cargo.lock")),
+            policy: Some(demo().join(policy)),
+            cache_dir: Some(cache.to_path_buf()),
+            offline: true,
+            now: "2026-06-01T00:00:00Z".parse().unwrap(),
+            ..RunConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_run_configured_in_code_checks_the_demo() {
+        let cache = tempfile::tempdir().unwrap();
+        let run = collect(&demo_config("provenance.toml", cache.path())).unwrap();
+
+        assert_eq!(run.inventory.packages.len(), 47);
+        assert_eq!(run.evidence.len(), run.inventory.packages.len());
+        assert_eq!(run.policy.path, Some(demo().join("provenance.toml")));
+        // The policy's own root and `dir` source replace the defaults.
+        assert_eq!(run.roots.len(), 1);
+        assert_eq!(
+            run.sources,
+            [SourceSpec::Dir {
+                path: demo().join("bundles")
+            }]
+        );
+        let verified = run
+            .evaluation
+            .outcomes
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Pass { bundle: Some(_) }))
+            .count();
+        let counts = run.evaluation.counts();
+        assert!(verified > 30, "{counts:?}");
+        assert!(counts.exempt > 0 && counts.missing > 0, "{counts:?}");
+        assert_eq!(counts.violation + counts.error, 0, "{counts:?}");
+        assert_eq!(run.evaluation.exit_code(), exit::PASS);
+        assert!(run.missing_from_cache.is_none());
+    }
+
+    #[test]
+    fn the_same_run_under_the_strict_demo_policy_finds_violations() {
+        let cache = tempfile::tempdir().unwrap();
+        let run = collect(&demo_config("provenance-strict.toml", cache.path())).unwrap();
+        assert!(run.evaluation.counts().violation > 0);
+        assert_eq!(run.evaluation.exit_code(), exit::VIOLATION);
+    }
+
+    #[test]
+    fn configured_roots_replace_the_policys() {
+        let cache = tempfile::tempdir().unwrap();
+        let mut config = demo_config("provenance.toml", cache.path());
+        config.roots = Some(vec![crate::policy::RootSpec::Instance {
+            instance: crate::trust::Instance::Staging,
+        }]);
+        let run = collect(&config).unwrap();
+        assert_eq!(run.roots.len(), 1);
+        assert_eq!(run.roots[0].name, "staging");
+        // Nothing the demo's own instance signed verifies against staging.
+        assert!(run.evaluation.counts().violation > 0);
+    }
 }

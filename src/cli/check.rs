@@ -1,14 +1,17 @@
 //! The default action: `cargo verify-provenance` verifies every dependency
-//! and reports.
+//! and reports; with `--baseline`, also what changed since an older lockfile.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, Result};
 
-use super::{collect, RunOptions};
-use crate::cli::{ColorChoice, GlobalOptions};
+use super::diff::AcceptArgs;
+use super::{ColorChoice, GlobalOptions};
+use crate::diff::{self, Accept, Diff};
 use crate::report::{human, json, markdown, sarif, Report};
+use crate::run::{collect, Run, RunConfig};
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct CheckArgs {
@@ -20,7 +23,7 @@ pub struct CheckArgs {
     pub baseline: Option<std::path::PathBuf>,
     /// Changes to accept with --baseline.
     #[command(flatten)]
-    pub accept: crate::diff::AcceptArgs,
+    pub accept: AcceptArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -33,8 +36,14 @@ pub enum MessageFormat {
 
 /// Run the whole job and report. Exit code: 0 pass, 1 violation, 2 error.
 pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
-    let run = collect(global, &RunOptions::default())?;
-    let diff = crate::diff::for_check(global, &run, args.baseline.as_deref(), &args.accept)?;
+    let config = global.run_config();
+    let run = collect(&config)?;
+    let diff = for_check(
+        &config,
+        &run,
+        args.baseline.as_deref(),
+        &args.accept.accept(),
+    )?;
     let report = Report::from_run(&run);
     let color = match global.color {
         ColorChoice::Always => true,
@@ -73,7 +82,7 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         MessageFormat::Sarif => sarif::write(&report, &mut stdout).into_diagnostic()?,
     }
     if let Some(diff) = &diff {
-        crate::diff::write_after_report(
+        write_after_report(
             diff,
             args.message_format,
             global.quiet,
@@ -96,7 +105,7 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let appended = markdown::append(&report, std::path::Path::new(&path)).and_then(|()| {
             diff.as_ref().map_or(Ok(()), |diff| {
-                crate::diff::append_markdown(diff, std::path::Path::new(&path))
+                diff::append_markdown(diff, std::path::Path::new(&path))
             })
         });
         if let Err(error) = appended {
@@ -108,7 +117,55 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         }
     }
     Ok(match &diff {
-        Some(diff) => crate::diff::combine(report.summary.exit_code, diff.exit_code()),
+        Some(diff) => diff::combine(report.summary.exit_code, diff.exit_code()),
         None => report.summary.exit_code,
     })
+}
+
+/// `--baseline` on the main command: the diff against the old lockfile, if
+/// one is given. `--allow-*` without `--baseline` is a usage error.
+fn for_check(
+    config: &RunConfig,
+    run: &Run,
+    baseline: Option<&Path>,
+    accept: &Accept,
+) -> Result<Option<Diff>> {
+    match baseline {
+        Some(path) => diff::against_baseline(config, run, path, accept).map(Some),
+        None if !accept.is_empty() => Err(miette::miette!(
+            code = "diff-accept-without-baseline",
+            help = "add --baseline OLD.lock, or use `cargo verify-provenance diff OLD.lock NEW.lock`",
+            "--allow-downgrade, --allow-repository-change and --allow-workflow-change only apply with --baseline"
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The diff after the main report: human text after the summary line, or
+/// JSON lines after the report's messages; with SARIF (which has no place
+/// for it), as human text on stderr.
+fn write_after_report(
+    diff: &Diff,
+    format: MessageFormat,
+    quiet: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        MessageFormat::Human => {
+            writeln!(stdout)?;
+            stdout.write_all(diff::render(diff).as_bytes())
+        }
+        MessageFormat::Json => {
+            diff::write_json(diff, stdout)?;
+            if quiet {
+                return Ok(());
+            }
+            for note in &diff.notes {
+                writeln!(stderr, "warning[diff-note]: {note}")?;
+            }
+            writeln!(stderr, "{}", diff::summary_line(&diff.summary()))
+        }
+        MessageFormat::Sarif => stderr.write_all(diff::render(diff).as_bytes()),
+    }
 }

@@ -1,0 +1,90 @@
+//! `cargo verify-provenance diff OLD.lock NEW.lock`: what changed in
+//! provenance between two lockfiles.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use miette::{IntoDiagnostic, Result};
+
+use super::GlobalOptions;
+use crate::diff::{self, Accept};
+use crate::lockfile::Inventory;
+use crate::policy::matcher::Glob;
+use crate::run::{collect, InventorySelection};
+
+/// Changes to accept for one run, by package name (exact or glob).
+#[derive(Args, Debug, Clone, Default)]
+pub struct AcceptArgs {
+    /// Accept a drop of the evidence level for packages matching NAME (a name or glob; repeatable).
+    #[arg(long = "allow-downgrade", value_name = "NAME", value_parser = parse_pattern)]
+    pub allow_downgrade: Vec<Glob>,
+    /// Accept a change of repository (URL or ID) for packages matching NAME (repeatable).
+    #[arg(long = "allow-repository-change", value_name = "NAME", value_parser = parse_pattern)]
+    pub allow_repository_change: Vec<Glob>,
+    /// Accept a change of workflow or signer workflow for packages matching NAME (repeatable).
+    #[arg(long = "allow-workflow-change", value_name = "NAME", value_parser = parse_pattern)]
+    pub allow_workflow_change: Vec<Glob>,
+}
+
+impl AcceptArgs {
+    /// The core's list of changes to accept.
+    pub fn accept(&self) -> Accept {
+        Accept {
+            allow_downgrade: self.allow_downgrade.clone(),
+            allow_repository_change: self.allow_repository_change.clone(),
+            allow_workflow_change: self.allow_workflow_change.clone(),
+        }
+    }
+}
+
+fn parse_pattern(text: &str) -> Result<Glob, String> {
+    Glob::package_name(text)
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The lockfile before the change (e.g. the base branch's).
+    #[arg(value_name = "OLD.lock")]
+    pub old: PathBuf,
+    /// The lockfile after the change.
+    #[arg(value_name = "NEW.lock")]
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub accept: AcceptArgs,
+    /// How the changes are written on stdout: text for people, or JSON lines.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub message_format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DiffFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// `diff OLD.lock NEW.lock`. Exit code: 1 when a change fails, 2 when one
+/// could not be checked (or on an error), else 0.
+pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
+    let mut config = global.run_config();
+    config.inventory = InventorySelection::Loaded(Inventory::from_lockfile(&args.new)?);
+    let new = collect(&config)?;
+    let diff = diff::against_baseline(&config, &new, &args.old, &args.accept.accept())?;
+    let mut stdout = std::io::stdout().lock();
+    match args.message_format {
+        DiffFormat::Human => stdout
+            .write_all(diff::render(&diff).as_bytes())
+            .into_diagnostic()?,
+        DiffFormat::Json => diff::write_json(&diff, &mut stdout).into_diagnostic()?,
+    }
+    stdout.flush().into_diagnostic()?;
+    if args.message_format == DiffFormat::Json && !global.quiet {
+        let mut stderr = std::io::stderr().lock();
+        for note in &diff.notes {
+            let _ = writeln!(stderr, "warning[diff-note]: {note}");
+        }
+        let _ = writeln!(stderr, "{}", diff::summary_line(&diff.summary()));
+    }
+    Ok(diff.exit_code())
+}

@@ -1,0 +1,184 @@
+//! The options every command understands, and what they mean to the core.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::http::HttpConfig;
+use crate::policy::RootSpec;
+use crate::run::{InventorySelection, RunConfig};
+use crate::sources::{GitHubAuth, SourceSpec};
+use crate::trust::Instance;
+
+/// Options every command understands.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOptions {
+    /// Path to the workspace's Cargo.toml (default: found from the current directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Audit this Cargo.lock alone: no manifest, no cargo call.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        conflicts_with = "manifest_path"
+    )]
+    pub lockfile: Option<PathBuf>,
+    /// A trusted_root.json to verify against instead of the built-in roots.
+    #[arg(long = "trusted-root", global = true, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Verify against Sigstore's staging instance.
+    #[arg(long, global = true, conflicts_with = "trusted_root")]
+    pub staging: bool,
+    /// The policy file (default: provenance.toml or .cargo/provenance.toml, found upward from the workspace root).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+    /// A provenance source, tried in the order given, before those in the policy:
+    /// github, github:ORG, url:TEMPLATE, dir:PATH or crates-io.
+    #[arg(long = "source", global = true, value_name = "SOURCE", value_parser = SourceSpec::parse_cli)]
+    pub sources: Vec<SourceSpec>,
+    /// How many fetches run at once.
+    #[arg(short, long, global = true, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: u16,
+    /// The cache directory (default: the user cache directory).
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        value_name = "DIR",
+        env = "CARGO_VERIFY_PROVENANCE_CACHE"
+    )]
+    pub cache_dir: Option<PathBuf>,
+    /// The current time, for reproducible runs (RFC 3339).
+    #[arg(long, global = true, hide = true, value_name = "TIME")]
+    pub now: Option<jiff::Timestamp>,
+    /// Require Cargo.lock to be up to date (never changed in any case).
+    #[arg(long, global = true)]
+    pub locked: bool,
+    /// Use only the cache and local sources; make no network connection.
+    #[arg(long, global = true, env = "CARGO_NET_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub offline: bool,
+    /// --locked and --offline.
+    #[arg(long, global = true)]
+    pub frozen: bool,
+    /// Coloring: auto, always, never.
+    #[arg(long, global = true, value_enum, env = "CARGO_TERM_COLOR", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No progress or informational output.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+impl GlobalOptions {
+    pub fn offline(&self) -> bool {
+        self.offline || self.frozen
+    }
+
+    pub fn locked(&self) -> bool {
+        self.locked || self.frozen
+    }
+
+    /// The current time: `--now`, else the clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.now.unwrap_or_else(jiff::Timestamp::now)
+    }
+
+    /// The core's configuration for these options. Nothing past this point
+    /// sees the command line.
+    pub fn run_config(&self) -> RunConfig {
+        RunConfig {
+            inventory: match &self.lockfile {
+                Some(path) => InventorySelection::Lockfile(path.clone()),
+                None => InventorySelection::Workspace {
+                    manifest_path: self.manifest_path.clone(),
+                },
+            },
+            policy: self.policy.clone(),
+            roots: self.roots(),
+            sources: self.sources.clone(),
+            cache_dir: self.cache_dir.clone(),
+            offline: self.offline(),
+            now: self.now(),
+            jobs: usize::from(self.jobs),
+            http: self.http.config(),
+            progress: !self.quiet && std::io::stderr().is_terminal(),
+            github_auth: if self.offline() {
+                GitHubAuth::none()
+            } else {
+                GitHubAuth::from_env()
+            },
+            no_attestation_ttl: None,
+        }
+    }
+
+    /// `--trusted-root` and `--staging` replace the policy's roots.
+    fn roots(&self) -> Option<Vec<RootSpec>> {
+        match (&self.trusted_root, self.staging) {
+            (Some(path), _) => Some(vec![RootSpec::File { path: path.clone() }]),
+            (None, true) => Some(vec![RootSpec::Instance {
+                instance: Instance::Staging,
+            }]),
+            (None, false) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Hidden command-line settings for [`HttpConfig`] (tests and benchmarks).
+#[derive(Args, Debug, Clone, Default)]
+pub struct HttpArgs {
+    /// Total time for one HTTP attempt, in milliseconds.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub http_timeout_ms: Option<u64>,
+    /// Retries after a failed HTTP attempt.
+    #[arg(long, global = true, hide = true, value_name = "N")]
+    pub http_retries: Option<u32>,
+    /// First retry delay, in milliseconds.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub http_backoff_ms: Option<u64>,
+    /// Longest rate-limit wait, in milliseconds.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub http_max_wait_ms: Option<u64>,
+    /// Largest response body accepted, in bytes.
+    #[arg(long, global = true, hide = true, value_name = "BYTES")]
+    pub http_max_bytes: Option<usize>,
+}
+
+impl HttpArgs {
+    /// The defaults with whatever was given on the command line.
+    pub fn config(&self) -> HttpConfig {
+        let mut config = HttpConfig::default();
+        if let Some(ms) = self.http_timeout_ms {
+            config.timeout = Duration::from_millis(ms);
+            config.connect_timeout = config.connect_timeout.min(config.timeout);
+        }
+        if let Some(retries) = self.http_retries {
+            config.retries = retries;
+        }
+        if let Some(ms) = self.http_backoff_ms {
+            config.backoff = Duration::from_millis(ms);
+            config.max_backoff = config.backoff * 16;
+        }
+        if let Some(ms) = self.http_max_wait_ms {
+            config.max_rate_limit_wait = Duration::from_millis(ms);
+        }
+        if let Some(bytes) = self.http_max_bytes {
+            config.max_body_bytes = bytes;
+        }
+        config
+    }
+}

@@ -1,0 +1,106 @@
+//! `cargo verify-provenance init`: write a first `provenance.toml` from what
+//! a run observes now.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use miette::{IntoDiagnostic, Result};
+
+use super::GlobalOptions;
+use crate::exit;
+use crate::init::{policy_text, write_atomically, InitError, POLICY_FILE};
+use crate::run::{collect, policy_dir, InventorySelection, Run};
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Replace an existing provenance.toml.
+    #[arg(long, conflicts_with = "stdout")]
+    pub force: bool,
+    /// Print the policy on stdout instead of writing the file.
+    #[arg(long)]
+    pub stdout: bool,
+    /// How long the suggested (commented-out) exemptions last, in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i32).range(1..=3650))]
+    pub exemption_days: i32,
+}
+
+/// `init`.
+///
+/// Checks, in order: the lockfile is read; unless printing, no policy file
+/// is in the way (an existing `provenance.toml` needs `--force`; a
+/// `.cargo/provenance.toml` beside it is never shadowed), checked before
+/// anything is fetched; the run completes; the file is written atomically
+/// (a temporary file renamed into place, never over a file that appeared
+/// meanwhile unless `--force`).
+pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
+    let mut config = global.run_config();
+    let inventory = config.load_inventory()?;
+    let dir = policy_dir(&inventory);
+    let target = dir.join(POLICY_FILE);
+    if !args.stdout {
+        let other = dir.join(".cargo").join(POLICY_FILE);
+        if other.exists() {
+            return Err(InitError::OtherExists { path: other }.into());
+        }
+        if target.exists() && !args.force {
+            return Err(InitError::Exists { path: target }.into());
+        }
+    }
+    config.inventory = InventorySelection::Loaded(inventory);
+    let run = collect(&config)?;
+    let text = policy_text(&run, &dir, args.exemption_days);
+    if args.stdout {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes()).into_diagnostic()?;
+        stdout.flush().into_diagnostic()?;
+    } else {
+        write_atomically(&target, &text, args.force)?;
+    }
+    if !global.quiet {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(
+            stderr,
+            "{}",
+            summary(&run, (!args.stdout).then_some(&target))
+        );
+    }
+    Ok(exit::PASS)
+}
+
+/// One line on what was written: how many packages are pinned, left to
+/// decide, and bundles nothing can waive.
+fn summary(run: &Run, written: Option<&PathBuf>) -> String {
+    use crate::evidence::EvidenceLevel;
+    let registry = || {
+        run.inventory
+            .packages
+            .iter()
+            .zip(&run.evidence)
+            .filter(|(p, _)| !p.workspace_member && p.source.is_registry())
+    };
+    let attested = registry()
+        .filter(|(_, e)| e.level() == EvidenceLevel::Attested)
+        .count();
+    let asserted = registry()
+        .filter(|(_, e)| e.level() == EvidenceLevel::RegistryAsserted)
+        .count();
+    let undecided = registry()
+        .filter(|(_, e)| e.level() == EvidenceLevel::None)
+        .count();
+    let rejected: usize = registry().map(|(_, e)| e.rejected.len()).sum();
+    let mut line = match written {
+        Some(path) => format!("wrote {}: ", path.display()),
+        None => String::new(),
+    };
+    line.push_str(&format!(
+        "{attested} packages pinned to their verified provenance, {asserted} to registry data, \
+         {undecided} without provenance listed as exemptions to decide on"
+    ));
+    if rejected > 0 {
+        line.push_str(&format!(
+            "; {rejected} bundle(s) failed verification, which no policy can waive (see the file)"
+        ));
+    }
+    line
+}

@@ -1,0 +1,156 @@
+//! `cargo verify-provenance verify-bundle`: one bundle against one trust
+//! root (the sigstore-conformance client protocol).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use miette::{Context, IntoDiagnostic, Result};
+
+use super::{FactsFormat, GlobalOptions};
+use crate::exit;
+use crate::trust::{Instance, TrustRoot};
+use crate::verify::{self, ArtifactInput, SignerCheck};
+
+#[derive(Args, Debug)]
+pub struct VerifyBundleArgs {
+    /// The bundle: a .sigstore.json file, or a .jsonl file of bundles (passes when any verifies).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// The expected certificate identity (SAN), matched exactly.
+    #[arg(long, value_name = "ID")]
+    pub certificate_identity: Option<String>,
+    /// The expected OIDC issuer, matched exactly.
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// Verify a managed-key bundle with this PEM public key.
+    #[arg(long, value_name = "KEY.pub", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
+    pub key: Option<PathBuf>,
+    /// Output: a one-line verdict, or the verified facts as JSON.
+    #[arg(long, value_enum, default_value_t = FactsFormat::Text)]
+    pub format: FactsFormat,
+    /// The artifact: a file, or `sha256:<hex>` / `sha512:<hex>`.
+    #[arg(value_name = "FILE_OR_DIGEST")]
+    pub artifact: String,
+}
+
+/// The roots `verify-bundle` checks against: the one named, else the
+/// production (or staging) root.
+fn single_root(global: &GlobalOptions) -> Result<TrustRoot> {
+    Ok(match (&global.trusted_root, global.staging) {
+        (Some(path), _) => TrustRoot::from_file(path)?,
+        (None, true) => TrustRoot::embedded(Instance::Staging)?,
+        (None, false) => TrustRoot::embedded(Instance::PublicGood)?,
+    })
+}
+
+pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
+    let root = single_root(global)?;
+    let artifact = if args.artifact.starts_with("sha256:") || args.artifact.starts_with("sha512:") {
+        ArtifactInput::parse_digest(&args.artifact).map_err(|e| {
+            miette::miette!(
+                code = "bad-digest",
+                help = "give sha256:<64 hex> or sha512:<128 hex>",
+                "{e}"
+            )
+        })?
+    } else {
+        ArtifactInput::Bytes(
+            std::fs::read(&args.artifact)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot read artifact {}", args.artifact))?,
+        )
+    };
+    let signer = match &args.key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot read key {}", path.display()))?;
+            SignerCheck::Key(sigstore_types::DerPublicKey::from_pem(&pem).map_err(|e| {
+                miette::miette!(
+                    code = "bad-key",
+                    "{} is not a PEM public key: {e}",
+                    path.display()
+                )
+            })?)
+        }
+        None => SignerCheck::Certificate {
+            identity: args.certificate_identity.clone(),
+            issuer: args.certificate_oidc_issuer.clone(),
+        },
+    };
+    let origin = args.bundle.display().to_string();
+    let bytes = match crate::limits::read_at_most(&args.bundle, verify::MAX_DOCUMENT_BYTES as u64)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read bundle {origin}"))?
+    {
+        Ok(bytes) => bytes,
+        Err(size) => {
+            return Ok(report_failure(&[verify::VerifyFailure::new(
+                verify::Check::BundleFormat,
+                format!(
+                    "{origin}: {size} bytes is over the size limit of {} bytes",
+                    verify::MAX_DOCUMENT_BYTES
+                ),
+            )]))
+        }
+    };
+    let parsed = match verify::parse_bundles(&bytes, &origin) {
+        Ok(parsed) => parsed,
+        Err(failure) => return Ok(report_failure(&[failure])),
+    };
+    let mut failures = Vec::new();
+    for item in parsed {
+        let outcome = item.and_then(|parsed| {
+            verify::verify_bundle(&root, &parsed.bundle, &artifact, &signer)
+                .map(|facts| (parsed, facts))
+        });
+        match outcome {
+            Ok((parsed, facts)) => {
+                let mut stdout = std::io::stdout().lock();
+                match args.format {
+                    FactsFormat::Json => {
+                        let value = serde_json::json!({ "bundle": parsed.origin, "facts": facts });
+                        writeln!(
+                            stdout,
+                            "{}",
+                            serde_json::to_string_pretty(&value).into_diagnostic()?
+                        )
+                        .into_diagnostic()?;
+                    }
+                    FactsFormat::Text => {
+                        if !global.quiet {
+                            writeln!(
+                                stdout,
+                                "OK: {} verified against {}",
+                                parsed.origin, facts.trust_root
+                            )
+                            .into_diagnostic()?;
+                        }
+                    }
+                }
+                return Ok(exit::PASS);
+            }
+            Err(failure) => failures.push(failure),
+        }
+    }
+    Ok(report_failure(&failures))
+}
+
+/// One line on stderr naming the failed check(s); exit code 1.
+fn report_failure(failures: &[verify::VerifyFailure]) -> i32 {
+    let text = match failures {
+        [] => "no bundle found".to_string(),
+        [one] => one.to_string(),
+        many => format!(
+            "none of {} bundles verified: {}",
+            many.len(),
+            many.iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    eprintln!("error: verification failed: {}", text.replace('\n', " "));
+    exit::VIOLATION
+}

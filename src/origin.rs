@@ -1,0 +1,31 @@
+//! Where evidence comes from, before any of it is verified: the origin of
+//! a bundle, and a registry's unsigned record of who published a package.
+//!
+//! Plain data, below the cache that stores it and the sources that find
+//! it; [`crate::evidence`] builds on it once bundles are verified.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a bundle came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleOrigin {
+    /// The source that produced it, e.g. `github`, `dir:bundles`, `url:https://…`.
+    pub source: String,
+    /// The file, URL or cache entry, with a line or index when there are several.
+    pub location: String,
+}
+
+/// Unsigned publisher data a registry records (crates.io `trustpub_data`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryAssertion {
+    /// `crates.io`.
+    pub registry: String,
+    /// `github`, `gitlab`, …
+    pub provider: String,
+    /// Repository URL, e.g. `https://github.com/serde-rs/serde`.
+    pub repository: String,
+    /// The commit, when recorded.
+    pub sha: Option<String>,
+    /// The CI run, when recorded.
+    pub run_id: Option<String>,
+}

@@ -1,0 +1,250 @@
+//! What a run is configured with, and everything resolved from it: the
+//! inventory, the policy, the cache, the sources, the fetch options and the
+//! trust roots. Every command resolves these here, so that a setting means
+//! the same thing everywhere.
+
+use std::path::{Path, PathBuf};
+
+use miette::Result;
+
+use super::Note;
+use crate::cache::Cache;
+use crate::fetch::{FetchOptions, DEFAULT_NO_ATTESTATION_TTL};
+use crate::http::HttpConfig;
+use crate::lockfile::{Inventory, MetadataOptions};
+use crate::policy::{Policy, RootSpec};
+use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
+use crate::trust::tuf::roots_for_run;
+use crate::trust::{Instance, RootOrigin, TrustRoot};
+
+/// Which packages a run audits.
+#[derive(Debug, Clone)]
+pub enum InventorySelection {
+    /// The workspace, through `cargo metadata`.
+    Workspace {
+        /// The workspace's `Cargo.toml`; found from the current directory when `None`.
+        manifest_path: Option<PathBuf>,
+    },
+    /// A bare lockfile: no manifest, no cargo call.
+    Lockfile(PathBuf),
+    /// An inventory already read.
+    Loaded(Inventory),
+}
+
+impl Default for InventorySelection {
+    fn default() -> Self {
+        Self::Workspace {
+            manifest_path: None,
+        }
+    }
+}
+
+/// The typed configuration of a run. The command line is one way to make
+/// it; anything embedding the checks can build it directly.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub inventory: InventorySelection,
+    /// The policy file; discovered from the workspace root (or the
+    /// lockfile's folder) when `None`, else the default policy.
+    pub policy: Option<PathBuf>,
+    /// Trust roots that replace the policy's `[trust] roots`.
+    pub roots: Option<Vec<RootSpec>>,
+    /// Sources tried before the policy's `[[source]]` tables.
+    pub sources: Vec<SourceSpec>,
+    /// The cache directory; the user cache directory when `None`.
+    pub cache_dir: Option<PathBuf>,
+    /// Use only the cache and local sources; make no network connection.
+    pub offline: bool,
+    /// The time everything is judged at.
+    pub now: jiff::Timestamp,
+    /// Packages fetched at once.
+    pub jobs: usize,
+    pub http: HttpConfig,
+    /// Show a progress bar on stderr while fetching.
+    pub progress: bool,
+    /// The token sent to the GitHub API.
+    pub github_auth: GitHubAuth,
+    /// How long a cached "no attestation" answer is used; the policy's
+    /// `[cache]` setting when `None`.
+    pub no_attestation_ttl: Option<jiff::SignedDuration>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        let fetch = FetchOptions::default();
+        Self {
+            inventory: InventorySelection::default(),
+            policy: None,
+            roots: None,
+            sources: Vec::new(),
+            cache_dir: None,
+            offline: fetch.offline,
+            now: fetch.now,
+            jobs: fetch.jobs,
+            http: fetch.http,
+            progress: fetch.progress,
+            github_auth: fetch.github_auth,
+            no_attestation_ttl: None,
+        }
+    }
+}
+
+impl RunConfig {
+    /// The inventory: the one given, else the lockfile, else the workspace through cargo.
+    pub fn load_inventory(&self) -> Result<Inventory> {
+        Ok(match &self.inventory {
+            InventorySelection::Loaded(inventory) => inventory.clone(),
+            InventorySelection::Lockfile(path) => Inventory::from_lockfile(path)?,
+            InventorySelection::Workspace { manifest_path } => {
+                Inventory::from_workspace(&MetadataOptions {
+                    manifest_path: manifest_path.clone(),
+                    offline: self.offline,
+                })?
+            }
+        })
+    }
+
+    /// The policy for an inventory: the file given, else the one discovered
+    /// from [`policy_dir`] upward, else the default policy.
+    pub fn load_policy(&self, inventory: &Inventory) -> Result<Policy> {
+        Ok(Policy::resolve(
+            self.policy.as_deref(),
+            &policy_dir(inventory),
+            self.now,
+        )?)
+    }
+
+    /// The cache, opened (and created when missing).
+    pub fn open_cache(&self) -> Result<Cache> {
+        let dir = Cache::resolve_dir(self.cache_dir.as_deref())?;
+        Ok(Cache::open(&dir)?)
+    }
+
+    /// The sources of a run: the configured ones, then the policy's
+    /// `[[source]]` tables; the defaults when there are none.
+    pub fn sources(&self, policy: &Policy) -> Vec<SourceSpec> {
+        let sources: Vec<SourceSpec> = self
+            .sources
+            .iter()
+            .cloned()
+            .chain(policy.sources.iter().map(|s| s.value.clone()))
+            .collect();
+        if sources.is_empty() {
+            default_sources()
+        } else {
+            sources
+        }
+    }
+
+    /// The fetch options this configuration and the policy imply
+    /// (`no_attestation_ttl`, when set, wins over `[cache]`).
+    pub fn fetch_options(&self, policy: &Policy) -> FetchOptions {
+        let from_policy = jiff::SignedDuration::try_from(policy.cache.no_attestation_ttl())
+            .unwrap_or(DEFAULT_NO_ATTESTATION_TTL);
+        FetchOptions {
+            jobs: self.jobs,
+            offline: self.offline,
+            http: self.http.clone(),
+            no_attestation_ttl: self.no_attestation_ttl.unwrap_or(from_policy),
+            now: self.now,
+            progress: self.progress,
+            github_auth: if self.offline {
+                GitHubAuth::none()
+            } else {
+                self.github_auth.clone()
+            },
+        }
+    }
+
+    /// The trust roots of a run. [`RunConfig::roots`] replaces the policy's
+    /// list. Named public-good and GitHub roots come from the TUF cache when
+    /// it holds a verified copy (else the embedded snapshot); a warning is
+    /// noted when the copy is older than the policy's `max-age`.
+    pub fn trust_roots(
+        &self,
+        policy: &Policy,
+        cache: &Cache,
+        notes: &mut Vec<Note>,
+    ) -> Result<Vec<TrustRoot>> {
+        let specs: Vec<RootSpec> = match &self.roots {
+            Some(specs) => specs.clone(),
+            None => policy.trust.roots(),
+        };
+        let needs_refreshed = specs.iter().any(
+            |spec| matches!(spec, RootSpec::Instance { instance } if *instance != Instance::Staging),
+        );
+        let mut refreshed = if needs_refreshed {
+            let in_use = roots_for_run(Some(cache), self.now, signed(policy.trust.max_age()))?;
+            notes.extend(in_use.warnings.into_iter().map(|message| Note {
+                // The cached copy is either old or unusable (the embedded one is used).
+                code: if message.contains("cannot be used") {
+                    "trust-root-cache-unusable"
+                } else {
+                    "trust-root-old"
+                },
+                message,
+            }));
+            in_use.roots
+        } else {
+            Vec::new()
+        };
+        let mut roots = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let root = match spec {
+                RootSpec::File { path } => TrustRoot::from_file(&path)?,
+                RootSpec::Instance {
+                    instance: Instance::Staging,
+                } => TrustRoot::embedded(Instance::Staging)?,
+                RootSpec::Instance { instance } => {
+                    match refreshed
+                        .iter()
+                        .position(|root| root_instance(root) == Some(instance))
+                    {
+                        Some(position) => refreshed.swap_remove(position),
+                        None => TrustRoot::embedded(instance)?,
+                    }
+                }
+            };
+            roots.push(root);
+        }
+        Ok(roots)
+    }
+}
+
+/// The folder a policy belongs to: the workspace root, else the lockfile's
+/// folder. Discovery starts here, and `init` writes here.
+pub fn policy_dir(inventory: &Inventory) -> PathBuf {
+    inventory.workspace_root.clone().unwrap_or_else(|| {
+        inventory
+            .lockfile
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    })
+}
+
+/// One query per package that has a checksum, with the repository the
+/// policy expects for it as the hint where GitHub should be asked.
+pub fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
+    inventory
+        .dependencies()
+        .filter_map(|package| {
+            PackageQuery::for_package(
+                package,
+                policy.expected_repository(&package.name, &package.version),
+            )
+        })
+        .collect()
+}
+
+fn root_instance(root: &TrustRoot) -> Option<Instance> {
+    match &root.origin {
+        RootOrigin::Embedded { instance } | RootOrigin::Tuf { instance, .. } => Some(*instance),
+        RootOrigin::File { .. } => None,
+    }
+}
+
+/// A policy duration as jiff's; beyond its range means "forever".
+fn signed(duration: std::time::Duration) -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(duration).unwrap_or(jiff::SignedDuration::MAX)
+}
