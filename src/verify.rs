@@ -20,6 +20,8 @@ use crate::trust::TrustRoot;
 
 pub use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
+mod certificate;
+
 /// The in-toto payload type the DSSE envelopes of provenance carry.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
@@ -45,6 +47,10 @@ pub enum Check {
     Identity,
     /// The OIDC issuer is not the expected one.
     Issuer,
+    /// The certificate is not one Fulcio would issue: an extension twice,
+    /// an identity other than its Build Signer URI, or deprecated claims
+    /// that contradict their successors.
+    CertificateClaims,
 }
 
 impl Check {
@@ -60,6 +66,7 @@ impl Check {
             Self::Subject => "subject digest",
             Self::Identity => "identity",
             Self::Issuer => "issuer",
+            Self::CertificateClaims => "certificate claims",
         }
     }
 }
@@ -440,7 +447,7 @@ fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> 
 
 /// Verify one bundle against one trust root.
 ///
-/// Checks, in order (all but 6 and 7 by `sigstore-verify`, see
+/// Checks, in order (all but 7 and 8 by `sigstore-verify`, see
 /// [`sigstore_verify::Verifier::verify`] for its own order):
 /// 1. the bundle is structurally valid for its media type;
 /// 2. the verified signing times: transparency-log integrated time (SET or
@@ -455,7 +462,11 @@ fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> 
 ///    and the artifact digest is an in-toto subject (DSSE) or the signed
 ///    digest (message signature);
 /// 6. the issuer, when one is expected (exact match, through the library);
-/// 7. the identity, when one is expected: exact match against any email,
+/// 7. the certificate is one Fulcio would issue: each extension once, a
+///    GitHub Actions identity equal to its Build Signer URI, deprecated
+///    claims that agree with their successors
+///    ([`certificate::check_consistency`], our code);
+/// 8. the identity, when one is expected: exact match against any email,
 ///    URI or otherName SAN of the certificate (our code: the library cannot
 ///    read otherName SANs).
 ///
@@ -547,7 +558,8 @@ pub fn verify_bundle(
                 "no certificate information in the result",
             )
         })?;
-        let sans = subject_alt_names(cert_der.as_bytes())?;
+        let sans = certificate::subject_alt_names(cert_der.as_bytes())?;
+        certificate::check_consistency(cert_der.as_bytes(), &sans)?;
         let facts = SignerFacts {
             identity: sans.first().map(|s| s.value.clone()),
             sans,
@@ -594,6 +606,7 @@ pub fn verify_bundle(
         if issuer.is_some() {
             checks.push(Check::Issuer);
         }
+        checks.push(Check::CertificateClaims);
         if identity.is_some() {
             checks.push(Check::Identity);
         }
@@ -663,7 +676,7 @@ pub fn verify_with_roots(
 
 /// How telling a failure under one of several roots is; the highest is
 /// reported. First, how far verification got: a failed SCT, signature,
-/// subject, identity or issuer check comes after the certificate chained to
+/// subject, identity, issuer or certificate claims check comes after the certificate chained to
 /// the root's CA (that root is the bundle's instance); a failed chain comes
 /// after the root's log or TSA vouched for the signing time (the root is
 /// the bundle's instance, or shares its log, but no CA of it issued the
@@ -672,7 +685,12 @@ pub fn verify_with_roots(
 /// the choice is a property of the failures alone, never of their order.
 fn failure_rank(failure: &VerifyFailure) -> (u8, std::cmp::Reverse<(u8, &str)>) {
     let progress = match failure.check {
-        Check::Sct | Check::Signature | Check::Subject | Check::Identity | Check::Issuer => 2,
+        Check::Sct
+        | Check::Signature
+        | Check::Subject
+        | Check::Identity
+        | Check::Issuer
+        | Check::CertificateClaims => 2,
         Check::CertificateChain => 1,
         Check::BundleFormat | Check::TransparencyLog | Check::Timestamp => 0,
     };
@@ -830,53 +848,6 @@ pub fn check_log_binding(
         }
     }
     Ok(())
-}
-
-/// The SANs of a certificate: email, URI and the Fulcio username otherName.
-fn subject_alt_names(der: &[u8]) -> Result<Vec<San>, VerifyFailure> {
-    use der::Decode;
-    use x509_cert::ext::pkix::name::GeneralName;
-    use x509_cert::ext::pkix::SubjectAltName;
-    const FULCIO_USERNAME: der::asn1::ObjectIdentifier =
-        der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
-
-    let malformed = |e: der::Error| {
-        VerifyFailure::new(
-            Check::CertificateChain,
-            format!("malformed certificate: {e}"),
-        )
-    };
-    let cert = x509_cert::Certificate::from_der(der).map_err(malformed)?;
-    let Some((_, san)) = cert
-        .tbs_certificate
-        .get::<SubjectAltName>()
-        .map_err(malformed)?
-    else {
-        return Ok(Vec::new());
-    };
-    let mut sans = Vec::new();
-    for name in san.0 {
-        match name {
-            GeneralName::Rfc822Name(email) => sans.push(San {
-                kind: SanKind::Email,
-                value: email.to_string(),
-            }),
-            GeneralName::UniformResourceIdentifier(uri) => sans.push(San {
-                kind: SanKind::Uri,
-                value: uri.to_string(),
-            }),
-            GeneralName::OtherName(other) if other.type_id == FULCIO_USERNAME => {
-                if let Ok(value) = other.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
-                    sans.push(San {
-                        kind: SanKind::OtherName,
-                        value: value.to_string(),
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(sans)
 }
 
 /// The in-toto statement of a DSSE bundle (already bound to the artifact by

@@ -86,6 +86,21 @@ pub(crate) struct LeafRequest<'a> {
     /// The CT log that signs the embedded SCT; `None` for an instance
     /// without one (GitHub's Fulcio embeds no SCT).
     pub(crate) ct_log: Option<&'a KeyPair>,
+    /// How the leaf differs from what Fulcio issues, if it does.
+    pub(crate) fault: Option<&'a CertificateFault>,
+}
+
+/// A leaf certificate Fulcio would not issue, signed by the CA all the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateFault {
+    /// The Fulcio extension `1.3.6.1.4.1.57264.1.N` a second time, after
+    /// the first, with `value` (a reader that keeps the last copy sees it).
+    DuplicateExtension { number: u32, value: String },
+    /// The SAN URI is `uri` instead of the Build Signer URI (`.1.9`).
+    SanOtherThanSigner { uri: String },
+    /// The deprecated extension `.1.N` (`1` to `6`) holds `value`, which
+    /// contradicts its successor.
+    DeprecatedContradicts { number: u32, value: String },
 }
 
 /// A certificate key identifier: the first 160 bits of the SHA-256 of the
@@ -311,8 +326,11 @@ impl Authority {
     pub(crate) fn issue_leaf(&self, request: &LeafRequest<'_>) -> Vec<u8> {
         let issuer = &self.intermediate;
         let subject = Name::default();
-        let uri =
-            Ia5String::new(&request.claims.identity()).expect("a GitHub workflow URI is ASCII");
+        let identity = match request.fault {
+            Some(CertificateFault::SanOtherThanSigner { uri }) => uri.clone(),
+            _ => request.claims.identity(),
+        };
+        let uri = Ia5String::new(&identity).expect("a GitHub workflow URI is ASCII");
         let mut extensions = vec![
             extension(&KeyUsage(KeyUsages::DigitalSignature.into()), true),
             extension(&ExtendedKeyUsage(vec![CODE_SIGNING]), false),
@@ -324,7 +342,26 @@ impl Authority {
                 true,
             ),
         ];
-        for (number, value) in request.claims.fulcio_extensions() {
+        let mut claims = request.claims.fulcio_extensions();
+        match request.fault {
+            Some(CertificateFault::DeprecatedContradicts { number, value }) => {
+                for (n, claim) in &mut claims {
+                    if n == number {
+                        *claim = FulcioValue::Raw(value.clone());
+                    }
+                }
+            }
+            Some(CertificateFault::DuplicateExtension { number, value }) => {
+                let value = if *number <= 6 {
+                    FulcioValue::Raw(value.clone())
+                } else {
+                    FulcioValue::Der(value.clone())
+                };
+                claims.push((*number, value));
+            }
+            _ => {}
+        }
+        for (number, value) in claims {
             let oid = ObjectIdentifier::new(&format!("{FULCIO_ARC}.{number}"))
                 .expect("a Fulcio claim OID");
             let bytes = match value {

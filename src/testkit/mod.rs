@@ -55,6 +55,7 @@ pub use claims::{Claims, SignerWorkflow, GITHUB_ACTIONS_ISSUER};
 pub use rekor_v2::REKOR_V2_NAME;
 pub use statement::{cargo_purl, SLSA_PROVENANCE_V1, STATEMENT_TYPE};
 
+pub use ca::CertificateFault;
 use ca::{Authority, LeafRequest};
 use keys::{KeyPair, Seed};
 use log::{Log, MerkleTree};
@@ -103,6 +104,8 @@ pub struct Faults {
     pub untrusted_ca: bool,
     /// Part of the log material changed after the log signed it.
     pub tamper: Option<Tamper>,
+    /// A leaf certificate, signed by the trusted CA, that Fulcio would not issue.
+    pub certificate: Option<CertificateFault>,
 }
 
 /// When the log integrated the entry (or the TSA dated the signature),
@@ -454,6 +457,7 @@ impl Instance {
             claims: &request.claims,
             sct_timestamp_ms,
             ct_log: (self.kind == Kind::PublicGood).then_some(&self.ct_log),
+            fault: request.faults.certificate.as_ref(),
         });
         let certificate = DerCertificate::new(certificate);
 

@@ -235,6 +235,7 @@ impl Instance {
                         .expect("testkit times are after 1970")
                         + 250,
                     ct_log: Some(&self.ct_log),
+                    fault: None,
                 }),
             );
 

@@ -57,6 +57,7 @@ fn a_minted_bundle_verifies_with_every_check() {
             Check::Signature,
             Check::Subject,
             Check::Issuer,
+            Check::CertificateClaims,
             Check::Identity,
         ]
     );
@@ -434,6 +435,7 @@ fn a_github_like_bundle_verifies_through_its_timestamp() {
             Check::Signature,
             Check::Subject,
             Check::Issuer,
+            Check::CertificateClaims,
             Check::Identity,
         ]
     );

@@ -5,6 +5,8 @@
 mod adversarial;
 mod architecture;
 mod bundle_url;
+#[cfg(feature = "testkit")]
+mod certificates;
 mod check;
 mod conformance;
 #[cfg(feature = "testkit")]

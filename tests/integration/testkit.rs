@@ -76,6 +76,7 @@ fn a_minted_bundle_verifies_through_the_binary() {
             "signature",
             "subject",
             "issuer",
+            "certificate-claims",
             "identity"
         ])
     );
@@ -591,6 +592,7 @@ fn a_github_like_bundle_verifies_through_the_binary_by_its_timestamp() {
             "signature",
             "subject",
             "issuer",
+            "certificate-claims",
             "identity"
         ])
     );
