@@ -99,6 +99,12 @@ impl VerifyFailure {
             Error::IdentityMismatch { .. } => Check::Identity,
             Error::IssuerMismatch { .. } => Check::Issuer,
             Error::SignatureInvalid(_) | Error::Crypto(_) => Check::Signature,
+            // Raised once the bundle's own signature and digest or statement
+            // bound the artifact: the log entry is for something else, and
+            // the bundle is tampered with, not another artifact's.
+            Error::ArtifactMismatch(detail) if detail == HASHEDREKORD_ENTRY_MISMATCH => {
+                Check::TransparencyLog
+            }
             Error::ArtifactMismatch(_) | Error::UnsupportedArtifact(_) => Check::Subject,
             Error::Certificate(CertificateError::Sct(_)) => Check::Sct,
             Error::Certificate(_) | Error::TrustedCertificate(_) => Check::CertificateChain,
@@ -109,6 +115,10 @@ impl VerifyFailure {
         Self::new(check, error.to_string())
     }
 }
+
+/// The library's message when a `hashedrekord` log entry's digest is not
+/// the artifact's (checked after the bundle's own binding to the artifact).
+const HASHEDREKORD_ENTRY_MISMATCH: &str = "artifact hash mismatch for hashedrekord entry";
 
 /// What the artifact is: its bytes or a digest of them.
 #[derive(Debug, Clone)]

@@ -133,6 +133,8 @@ pub struct ManifestEntry {
     pub issuer: Option<String>,
     pub notes: Option<String>,
     pub why_fail: Option<String>,
+    /// For conformance cases: what kind of check the case is about.
+    pub fail_category: Option<String>,
 }
 
 impl ManifestEntry {
