@@ -32,6 +32,44 @@ const CLIENT_DEPENDENT: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The check every real bundle that must fail fails (the words of
+/// `error: verification failed: <check> check failed: …`).
+const FAILED_CHECK: &[(&str, &str)] = &[
+    (
+        "gh-cli/github_provenance_demo-0.0.12-py3-none-any-bundle-missing-cert.jsonl",
+        "bundle format",
+    ),
+    (
+        "gh-cli/github_provenance_demo-0.0.12-py3-none-any-bundle-missing-verification-material.jsonl",
+        "bundle format",
+    ),
+    ("gh-cli/sigstoreBundle-invalid-signature.json", "bundle format"),
+    ("sigstore-python/bundle_cve_2022_36056.txt.sigstore", "transparency log"),
+    ("sigstore-python/bundle_invalid_version.txt.sigstore", "bundle format"),
+    ("sigstore-python/bundle_no_cert_v1.txt.sigstore", "bundle format"),
+    ("sigstore-python/bundle_no_log_entry.txt.sigstore", "bundle format"),
+    ("sigstore-python/bundle_no_checkpoint.txt.sigstore", "bundle format"),
+    (
+        "sigstore-python/bundle_v3_no_signed_time.txt.sigstore.json",
+        "timestamp",
+    ),
+    ("sigstore-python/Python-3.12.5.tgz.sigstore", "bundle format"),
+];
+
+/// Real bundles rejected for another reason than the manifest's
+/// `why_fail`, and why. The README lists them beside the client-dependent
+/// cases (and `conformance.rs` lists the conformance cases).
+const OTHER_REASON: &[(&str, &str)] = &[
+    (
+        "gh-cli/sigstoreBundle-invalid-signature.json",
+        "its DSSE payload is `text/plain`, not an in-toto statement: no artifact can be bound to it, and the library refuses it while preparing the artifact check, before it verifies signatures (the invalid signature of the manifest is never reached)",
+    ),
+    (
+        "sigstore-python/bundle_no_cert_v1.txt.sigstore",
+        "its v0.1 inclusion proof has no checkpoint, refused when the bundle is read, before the empty chain; with the proof removed it fails for having no signing certificate",
+    ),
+];
+
 /// The artifact argument: the file when the manifest has it, else the digest
 /// the statement's subjects use (sha512 for npm provenance), else sha256.
 /// A bundle with neither (a DSSE envelope over plain text) gets a digest no
@@ -126,8 +164,69 @@ fn every_real_bundle_gives_its_expected_result() {
                 run.stderr.trim()
             ));
         }
+        if got == "fail" && expected == "fail" {
+            let check = FAILED_CHECK
+                .iter()
+                .find(|(name, _)| *name == entry.bundle)
+                .map(|(_, check)| *check)
+                .unwrap_or_else(|| panic!("{}: no expected check listed", entry.name()));
+            let failed = run
+                .stderr
+                .trim()
+                .strip_prefix("error: verification failed: ")
+                .and_then(|rest| rest.split_once(" check failed: "))
+                .map(|(check, _)| check);
+            if failed != Some(check) {
+                wrong.push(format!(
+                    "{}: failed {failed:?}, expected {check:?}: {}",
+                    entry.name(),
+                    run.stderr.trim()
+                ));
+            }
+        }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Every listed bundle is one that must fail.
+    for (name, _) in FAILED_CHECK.iter().chain(OTHER_REASON) {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.bundle == *name && e.expected == "fail"),
+            "{name} is not a bundle the manifest expects to fail"
+        );
+    }
+}
+
+/// The empty chain of `bundle_no_cert_v1` is caught once the proof without
+/// a checkpoint, which is refused first, is removed.
+#[test]
+fn a_real_bundle_without_certificate_fails_for_it_behind_its_proof() {
+    let Some(root) =
+        real_fixtures("a_real_bundle_without_certificate_fails_for_it_behind_its_proof")
+    else {
+        return;
+    };
+    let dir = TestDir::new();
+    let entry = manifest(&root)
+        .into_iter()
+        .find(|e| e.bundle == "sigstore-python/bundle_no_cert_v1.txt.sigstore")
+        .unwrap();
+    let mut bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join(&entry.bundle)).unwrap()).unwrap();
+    for log_entry in bundle
+        .pointer_mut("/verificationMaterial/tlogEntries")
+        .unwrap()
+        .as_array_mut()
+        .unwrap()
+    {
+        log_entry.as_object_mut().unwrap().remove("inclusionProof");
+    }
+    let path = dir.write("no-proof.json", bundle.to_string());
+    verify(&dir, &root, &entry, &path)
+        .expect_code(1)
+        .assert_stderr(
+            "bundle format check failed: invalid bundle: bundle has no signing certificate",
+        );
 }
 
 #[test]
@@ -155,6 +254,7 @@ fn jsonl_files_pass_when_any_line_verifies() {
         return;
     };
     let dir = TestDir::new();
+    let mut mixed = 0;
     for entry in manifest(&root)
         .iter()
         .filter(|e| e.format == "bundle-jsonl" && e.jsonl_line == Some(0))
@@ -163,7 +263,48 @@ fn jsonl_files_pass_when_any_line_verifies() {
         let run = verify(&dir, &root, entry, &root.join(&entry.bundle));
         let expected = if entry.expected == "pass" { 0 } else { 1 };
         assert_eq!(run.code, expected, "{}: {}", entry.bundle, run.stderr);
+        if entry.expected != "pass" {
+            continue;
+        }
+        // The good line beside a copy whose signature does not verify, in
+        // either order: the file passes; two bad lines fail.
+        let text = std::fs::read_to_string(root.join(&entry.bundle)).unwrap();
+        let good = text.lines().find(|l| !l.trim().is_empty()).unwrap();
+        let bad = tampered_signature(good);
+        for (name, lines, code) in [
+            ("bad-then-good", [bad.as_str(), good], 0),
+            ("good-then-bad", [good, bad.as_str()], 0),
+            ("bad-twice", [bad.as_str(), bad.as_str()], 1),
+        ] {
+            let path = dir.write(format!("{name}.jsonl"), lines.join("\n") + "\n");
+            let run = verify(&dir, &root, entry, &path);
+            assert_eq!(run.code, code, "{} {name}: {}", entry.bundle, run.stderr);
+            if code == 1 {
+                run.assert_stderr("none of 2 bundles verified");
+            }
+        }
+        mixed += 1;
     }
+    assert!(mixed > 0, "no passing JSONL file to mix lines into");
+}
+
+/// A bundle (one JSON line) with one bit of its signature flipped.
+fn tampered_signature(line: &str) -> String {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut bundle: serde_json::Value = serde_json::from_str(line).unwrap();
+    let pointer = if bundle.get("dsseEnvelope").is_some() {
+        "/dsseEnvelope/signatures/0/sig"
+    } else {
+        "/messageSignature/signature"
+    };
+    let signature = bundle
+        .pointer_mut(pointer)
+        .expect("a bundle has a signature");
+    let mut bytes = engine.decode(signature.as_str().unwrap()).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    *signature = serde_json::Value::String(engine.encode(bytes));
+    bundle.to_string()
 }
 
 #[test]
