@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use super::*;
-use crate::evidence::{RegistryAssertion, Rejected};
+use crate::evidence::{Attestation, RegistryAssertion, Rejected};
+use crate::policy::{Code, RuleKind};
 use crate::verify::{
     CertificateClaims, Check, SignerFacts, StatementFacts, VerifiedFacts, VerifyFailure,
 };

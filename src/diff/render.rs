@@ -1,0 +1,293 @@
+//! A diff for people (text, and Markdown for GitHub job summaries) and
+//! for machines (JSON lines).
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{Change, Diff, DiffSummary, Observed, RepositoryFacts, WorkflowFacts};
+use crate::exit;
+
+#[derive(Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+enum SummaryMessage<'a> {
+    DiffSummary(&'a DiffSummary),
+}
+
+/// One JSON object per line: each change, then `diff-summary`.
+pub fn write_json(diff: &Diff, out: &mut dyn Write) -> std::io::Result<()> {
+    for change in &diff.changes {
+        serde_json::to_writer(&mut *out, change).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    serde_json::to_writer(&mut *out, &SummaryMessage::DiffSummary(&diff.summary()))
+        .map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// `2 added, 1 removed, 1 downgrade (failing), …`.
+pub fn summary_line(s: &DiffSummary) -> String {
+    let mut parts = vec![
+        format!("{} added", s.added),
+        format!("{} removed", s.removed),
+    ];
+    let mut count = |n: usize, one: &str, many: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    };
+    count(s.downgrades, "downgrade", "downgrades");
+    count(s.upgrades, "upgrade", "upgrades");
+    count(
+        s.repository_changes,
+        "repository change",
+        "repository changes",
+    );
+    count(s.workflow_changes, "workflow change", "workflow changes");
+    count(s.unchecked, "not checked", "not checked");
+    count(s.accepted, "accepted", "accepted");
+    let verdict = match s.exit_code {
+        exit::PASS => "no provenance change fails".to_string(),
+        exit::VIOLATION => format!(
+            "{} change{} fail{}",
+            s.failing,
+            if s.failing == 1 { "" } else { "s" },
+            if s.failing == 1 { "s" } else { "" }
+        ),
+        _ => "some changes could not be checked".to_string(),
+    };
+    format!("{}: {verdict}", parts.join(", "))
+}
+
+fn repository_text(r: &RepositoryFacts) -> String {
+    match (&r.repository, &r.repository_id) {
+        (Some(uri), Some(id)) => format!("{uri} (ID {id})"),
+        (Some(uri), None) => uri.clone(),
+        (None, Some(id)) => format!("ID {id}"),
+        (None, None) => "nothing".into(),
+    }
+}
+
+fn workflow_text(w: &WorkflowFacts) -> String {
+    let mut text = w.workflow.clone().unwrap_or_else(|| "nothing".into());
+    if let Some(signer) = &w.signer_workflow {
+        let _ = write!(text, " signed by {signer}");
+    }
+    text
+}
+
+fn built(o: &Observed) -> String {
+    let mut text = o.evidence.to_string();
+    if let Some(repository) = &o.repository {
+        let _ = write!(text, ", {repository}");
+    }
+    if let Some(workflow) = &o.workflow {
+        let _ = write!(text, " {workflow}");
+    }
+    let _ = write!(text, " ({})", o.outcome);
+    text
+}
+
+/// The diff as Markdown, for a GitHub Actions job summary.
+pub fn markdown(diff: &Diff) -> String {
+    let summary = diff.summary();
+    let verdict = match summary.exit_code {
+        exit::PASS => "no downgrade",
+        exit::VIOLATION => "changes fail",
+        _ => "could not be checked",
+    };
+    let mut text = format!(
+        "## Provenance changes: {verdict}\n\n{}\n\n",
+        summary_line(&summary)
+    );
+    if diff.changes.is_empty() {
+        return text;
+    }
+    text.push_str("| | change | package | from | to |\n|---|---|---|---|---|\n");
+    let cell = |s: String| s.replace('|', "\\|").replace('\n', " ");
+    for change in &diff.changes {
+        let mark = if change.fails() {
+            "❌"
+        } else if change.accepted() {
+            "✔️ accepted"
+        } else if matches!(change, Change::DiffUnchecked(_)) {
+            "⚠️"
+        } else {
+            ""
+        };
+        let (kind, package, from, to) = match change {
+            Change::DiffAdded(l) => (
+                "added",
+                format!("{}@{}", l.name, l.version),
+                String::new(),
+                built(&l.observed),
+            ),
+            Change::DiffRemoved(l) => (
+                "removed",
+                format!("{}@{}", l.name, l.version),
+                l.observed.evidence.to_string(),
+                String::new(),
+            ),
+            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
+                if matches!(change, Change::DiffDowngrade(_)) {
+                    "downgrade"
+                } else {
+                    "upgrade"
+                },
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                c.from.to_string(),
+                c.to.to_string(),
+            ),
+            Change::DiffRepository(c) => (
+                "repository",
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                repository_text(&c.from),
+                repository_text(&c.to),
+            ),
+            Change::DiffWorkflow(c) => (
+                "workflow",
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                workflow_text(&c.from),
+                workflow_text(&c.to),
+            ),
+            Change::DiffUnchecked(u) => (
+                "not checked",
+                format!("{} {} → {}", u.name, u.previous_version, u.version),
+                u.from.to_string(),
+                format!("{} (the {} side could not be checked)", u.to, u.side),
+            ),
+        };
+        let _ = writeln!(
+            text,
+            "| {mark} | {kind} | `{}` | {} | {} |",
+            cell(package),
+            cell(from),
+            cell(to)
+        );
+    }
+    text
+}
+
+/// Append the Markdown of the diff to `path` (the file `GITHUB_STEP_SUMMARY` names).
+pub fn append_markdown(diff: &Diff, path: &Path) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(markdown(diff).as_bytes())
+}
+
+/// The diff for people: one line per change (a mark, the kind of change,
+/// the package and what changed), then the summary line.
+pub fn render(diff: &Diff) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "Provenance changes from {} to {}",
+        diff.old_lockfile.display(),
+        diff.new_lockfile.display()
+    );
+    for note in &diff.notes {
+        let _ = writeln!(w, "note: {note}");
+    }
+    if diff.changes.is_empty() {
+        let _ = writeln!(w, "  no dependency changed");
+    }
+    const INDENT: &str = "                      ";
+    for change in &diff.changes {
+        let mark = if change.fails() {
+            "FAIL"
+        } else if change.accepted() {
+            "accepted"
+        } else if matches!(change, Change::DiffUnchecked(_)) {
+            "ERROR"
+        } else {
+            ""
+        };
+        let (kind, text) = match change {
+            Change::DiffAdded(l) => (
+                "added",
+                format!("{}@{}: {}", l.name, l.version, built(&l.observed)),
+            ),
+            Change::DiffRemoved(l) => (
+                "removed",
+                format!("{}@{} (was {})", l.name, l.version, l.observed.evidence),
+            ),
+            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
+                if matches!(change, Change::DiffDowngrade(_)) {
+                    "downgrade"
+                } else {
+                    "upgrade"
+                },
+                format!(
+                    "{} {} -> {}: {} -> {}",
+                    c.name, c.previous_version, c.version, c.from, c.to
+                ),
+            ),
+            Change::DiffRepository(c) => (
+                "repository",
+                format!(
+                    "{} {} -> {}: {} -> {}",
+                    c.name,
+                    c.previous_version,
+                    c.version,
+                    repository_text(&c.from),
+                    repository_text(&c.to)
+                ),
+            ),
+            Change::DiffWorkflow(c) => (
+                "workflow",
+                format!(
+                    "{} {} -> {}: {} -> {}",
+                    c.name,
+                    c.previous_version,
+                    c.version,
+                    workflow_text(&c.from),
+                    workflow_text(&c.to)
+                ),
+            ),
+            Change::DiffUnchecked(u) => {
+                let mut text = format!(
+                    "{} {} -> {}: the {} lockfile's version could not be checked ({} -> {} as far as known)",
+                    u.name, u.previous_version, u.version, u.side, u.from, u.to
+                );
+                for error in &u.errors {
+                    let _ = write!(
+                        text,
+                        "\n{INDENT}{}: {}",
+                        error.source,
+                        error.message.replace('\n', " ")
+                    );
+                }
+                ("unchecked", text)
+            }
+        };
+        let _ = writeln!(w, "{mark:<9} {kind:<11} {text}");
+        let (accepted, note) = match change {
+            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (&c.accepted, &c.note),
+            Change::DiffRepository(c) => (&c.accepted, &c.note),
+            Change::DiffWorkflow(c) => (&c.accepted, &c.note),
+            _ => (&None, &None),
+        };
+        if let Some(note) = note {
+            let _ = writeln!(w, "{INDENT}{note}");
+        }
+        if let Some(accepted) = accepted {
+            let _ = writeln!(w, "{INDENT}accepted by {accepted}");
+        }
+    }
+    let summary = diff.summary();
+    let _ = writeln!(w, "{}", summary_line(&summary));
+    if summary.failing > 0 {
+        let _ = writeln!(
+            w,
+            "help: if a change is expected, accept it in the policy's [diff] table \
+             (allow-downgrade, allow-repository-change, allow-workflow-change) \
+             or with --allow-downgrade/--allow-repository-change/--allow-workflow-change NAME"
+        );
+    }
+    out
+}

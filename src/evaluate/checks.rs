@@ -1,0 +1,294 @@
+//! Each requirement of a rule checked against one verified attestation,
+//! or against a registry's assertion.
+
+use std::fmt;
+
+use super::{Failure, Requirement};
+use crate::evidence::Attestation;
+use crate::policy::matcher::{self, id_matches, owner_of, signer_matches, write_one_of};
+use crate::policy::Effective;
+
+struct Display<F>(F);
+
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Display<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
+    }
+}
+
+fn one_of<'a>(items: impl ExactSizeIterator<Item = &'a str> + Clone) -> String {
+    Display(|f: &mut fmt::Formatter<'_>| write_one_of(f, items.clone())).to_string()
+}
+
+/// Every requirement an attestation fails, in the documented order:
+/// issuer, repository, repository-id, owner, owner-id, workflow,
+/// signer-workflow, signer-digest, ref, triggers, runner, visibility,
+/// predicate-type.
+pub fn check_attestation(effective: &Effective<'_>, attestation: &Attestation) -> Vec<Failure> {
+    let facts = &attestation.facts;
+    let claims = facts.claims();
+    let claim = |get: fn(&crate::verify::CertificateClaims) -> &Option<String>| {
+        claims.and_then(|c| get(c).as_deref())
+    };
+    let mut failures = Vec::new();
+    let mut fail = |requirement, expected: String, found: Option<&str>, span| {
+        failures.push(Failure {
+            requirement,
+            expected,
+            found: found.map(str::to_string),
+            span: Some(span),
+            bundle: Some(attestation.origin.clone()),
+        })
+    };
+
+    if let Some((issuer, _)) = effective.issuer {
+        let found = facts.signer.as_ref().and_then(|s| s.issuer.as_deref());
+        if !found.is_some_and(|i| issuer.value.is_match(i)) {
+            fail(
+                Requirement::Issuer,
+                issuer.value.to_string(),
+                found,
+                issuer.span,
+            );
+        }
+    }
+    let repository = claim(|c| &c.source_repository_uri);
+    if let Some((repo, _)) = effective.repository {
+        if !repository.is_some_and(|r| repo.value.is_match(r)) {
+            fail(
+                Requirement::Repository,
+                repo.value.text.clone(),
+                repository,
+                repo.span,
+            );
+        }
+    }
+    if let Some((id, _)) = effective.repository_id {
+        let found = claim(|c| &c.source_repository_identifier);
+        if !found.is_some_and(|f| id_matches(&id.value, f)) {
+            fail(Requirement::RepositoryId, id.value.clone(), found, id.span);
+        }
+    }
+    if let Some((owner, _)) = effective.owner {
+        let found = claim(|c| &c.source_repository_owner_uri);
+        if !found.is_some_and(|f| owner.value.is_match(f)) {
+            fail(
+                Requirement::Owner,
+                owner.value.text.clone(),
+                found,
+                owner.span,
+            );
+        }
+    }
+    if let Some((id, _)) = effective.owner_id {
+        let found = claim(|c| &c.source_repository_owner_identifier);
+        if !found.is_some_and(|f| id_matches(&id.value, f)) {
+            fail(Requirement::OwnerId, id.value.clone(), found, id.span);
+        }
+    }
+    if let Some((workflow, _)) = effective.workflow {
+        let found =
+            claim(|c| &c.build_config_uri).map(|uri| matcher::workflow_path(uri, repository));
+        if !found.is_some_and(|f| workflow.value.is_match(f)) {
+            fail(
+                Requirement::Workflow,
+                workflow.value.to_string(),
+                found,
+                workflow.span,
+            );
+        }
+    }
+    if let Some((signer, _)) = effective.signer_workflow {
+        let found = claim(|c| &c.build_signer_uri);
+        if !found.is_some_and(|f| signer.value.0.iter().any(|g| signer_matches(g, f))) {
+            fail(
+                Requirement::SignerWorkflow,
+                signer.value.to_string(),
+                found,
+                signer.span,
+            );
+        }
+    }
+    if let Some((digests, _)) = effective.signer_digest {
+        let found = claim(|c| &c.build_signer_digest);
+        if !found.is_some_and(|f| digests.value.iter().any(|d| d.eq_ignore_ascii_case(f))) {
+            fail(
+                Requirement::SignerDigest,
+                one_of(digests.value.iter().map(String::as_str)),
+                found,
+                digests.span,
+            );
+        }
+    }
+    if let Some((refs, _)) = effective.refs {
+        let found = claim(|c| &c.source_repository_ref);
+        if !found.is_some_and(|f| refs.value.is_match(f)) {
+            fail(Requirement::Ref, refs.value.to_string(), found, refs.span);
+        }
+    }
+    if let Some((triggers, _)) = effective.triggers {
+        let found = claim(|c| &c.build_trigger);
+        if !found.is_some_and(|f| triggers.value.is_match(f)) {
+            fail(
+                Requirement::Triggers,
+                triggers.value.to_string(),
+                found,
+                triggers.span,
+            );
+        }
+    }
+    if let Some((runner, _)) = effective.runner {
+        let found = claim(|c| &c.runner_environment);
+        if !runner.value.is_match(found) {
+            fail(
+                Requirement::Runner,
+                runner.value.as_str().to_string(),
+                found,
+                runner.span,
+            );
+        }
+    }
+    if let Some((visibility, _)) = effective.visibility {
+        let found = claim(|c| &c.source_repository_visibility_at_signing);
+        if !found.is_some_and(|f| visibility.value.iter().any(|v| v.as_str() == f)) {
+            fail(
+                Requirement::Visibility,
+                one_of(visibility.value.iter().map(|v| v.as_str())),
+                found,
+                visibility.span,
+            );
+        }
+    }
+    if let Some((types, _)) = effective.predicate_type {
+        let found = facts.statement.as_ref().map(|s| s.predicate_type.as_str());
+        if !found.is_some_and(|f| types.value.iter().any(|t| t == f)) {
+            fail(
+                Requirement::PredicateType,
+                one_of(types.value.iter().map(String::as_str)),
+                found,
+                types.span,
+            );
+        }
+    }
+    failures
+}
+
+/// Every requirement registry data fails. It states a repository (and so
+/// its owner); other requirements set in the deciding rule itself cannot be
+/// met by it, and those inherited from `[defaults]` describe attestations
+/// and are not applied.
+pub fn check_registry(
+    effective: &Effective<'_>,
+    registry: &crate::evidence::RegistryAssertion,
+) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    let found_repo = Some(registry.repository.clone());
+    if let Some((repo, _)) = effective.repository {
+        if !repo.value.is_match(&registry.repository) {
+            failures.push(Failure {
+                requirement: Requirement::Repository,
+                expected: repo.value.text.clone(),
+                found: found_repo.clone(),
+                span: Some(repo.span),
+                bundle: None,
+            });
+        }
+    }
+    if let Some((owner, _)) = effective.owner {
+        let found = owner_of(&registry.repository);
+        if !found.as_deref().is_some_and(|f| owner.value.is_match(f)) {
+            failures.push(Failure {
+                requirement: Requirement::Owner,
+                expected: owner.value.text.clone(),
+                found,
+                span: Some(owner.span),
+                bundle: None,
+            });
+        }
+    }
+    let unstated = [
+        (
+            Requirement::Issuer,
+            effective
+                .issuer
+                .map(|(v, i)| (v.span, i, v.value.to_string())),
+        ),
+        (
+            Requirement::RepositoryId,
+            effective
+                .repository_id
+                .map(|(v, i)| (v.span, i, v.value.clone())),
+        ),
+        (
+            Requirement::OwnerId,
+            effective
+                .owner_id
+                .map(|(v, i)| (v.span, i, v.value.clone())),
+        ),
+        (
+            Requirement::Workflow,
+            effective
+                .workflow
+                .map(|(v, i)| (v.span, i, v.value.to_string())),
+        ),
+        (
+            Requirement::SignerWorkflow,
+            effective
+                .signer_workflow
+                .map(|(v, i)| (v.span, i, v.value.to_string())),
+        ),
+        (
+            Requirement::SignerDigest,
+            effective
+                .signer_digest
+                .map(|(v, i)| (v.span, i, one_of(v.value.iter().map(String::as_str)))),
+        ),
+        (
+            Requirement::Ref,
+            effective
+                .refs
+                .map(|(v, i)| (v.span, i, v.value.to_string())),
+        ),
+        (
+            Requirement::Triggers,
+            effective
+                .triggers
+                .map(|(v, i)| (v.span, i, v.value.to_string())),
+        ),
+        (
+            Requirement::Runner,
+            effective
+                .runner
+                .map(|(v, i)| (v.span, i, v.value.as_str().to_string())),
+        ),
+        (
+            Requirement::Visibility,
+            effective
+                .visibility
+                .map(|(v, i)| (v.span, i, one_of(v.value.iter().map(|x| x.as_str())))),
+        ),
+        (
+            Requirement::PredicateType,
+            effective
+                .predicate_type
+                .map(|(v, i)| (v.span, i, one_of(v.value.iter().map(String::as_str)))),
+        ),
+    ];
+    for (requirement, value) in unstated {
+        if let Some((span, inherited, expected)) = value {
+            if !inherited {
+                failures.push(Failure {
+                    requirement,
+                    expected,
+                    found: Some(format!(
+                        "nothing: {} data does not state it (only an attestation can)",
+                        registry.registry
+                    )),
+                    span: Some(span),
+                    bundle: None,
+                });
+            }
+        }
+    }
+    failures
+}

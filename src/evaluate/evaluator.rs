@@ -1,0 +1,452 @@
+//! The evaluation of one package after another, and what it remembers
+//! for the stale-policy warnings.
+
+use super::{
+    check_attestation, check_registry, Evaluation, Failure, Outcome, PackageOutcome, Requirement,
+    RuleRef, RuleRefKind,
+};
+use crate::evidence::{BundleOrigin, Evidence, SourceError};
+use crate::lockfile::{Package, PackageSource};
+use crate::policy::{
+    deciding_position, matching_exemption, Code, Exemption, Policy, PolicyDiagnostic, RuleKind,
+};
+
+/// Evaluates packages one at a time and remembers which rules were used,
+/// for the stale-policy warnings.
+pub struct Evaluator<'p> {
+    policy: &'p Policy,
+    now: jiff::Timestamp,
+    /// Per rule, per selector: decided at least one package.
+    rule_used: Vec<Vec<bool>>,
+    /// Per exemption: matched a package / was needed by one.
+    exemption_matched: Vec<bool>,
+    exemption_needed: Vec<bool>,
+    git_used: Vec<bool>,
+    path_used: Vec<bool>,
+}
+
+/// What the evidence shows against the requirements, before exemptions.
+enum Verdict {
+    Pass(Option<BundleOrigin>),
+    Fail(Vec<Failure>),
+    /// Failures nothing can waive (a bundle that fails verification).
+    Rejected(Vec<Failure>),
+    Missing,
+    Error(Vec<SourceError>, Vec<Failure>),
+}
+
+impl<'p> Evaluator<'p> {
+    pub fn new(policy: &'p Policy, now: jiff::Timestamp) -> Self {
+        Self {
+            policy,
+            now,
+            rule_used: policy
+                .rules
+                .iter()
+                .map(|r| vec![false; r.selectors.len()])
+                .collect(),
+            exemption_matched: vec![false; policy.exemptions.len()],
+            exemption_needed: vec![false; policy.exemptions.len()],
+            git_used: vec![false; policy.git.as_ref().map_or(0, |g| g.patterns.len())],
+            path_used: vec![false; policy.path_deps.as_ref().map_or(0, |p| p.patterns.len())],
+        }
+    }
+
+    /// The outcome for one package.
+    ///
+    /// Checks, in order: workspace membership (passes); a bundle that
+    /// failed verification (a violation nothing waives); git and path
+    /// dependencies against `[git]`/`[path]`; registry packages against the
+    /// most specific rule (else `[defaults]`): verified attestations first,
+    /// then registry data, then the absence of evidence; finally an
+    /// exemption turns a failure into `exempt` (or, expired, says so).
+    pub fn package(&mut self, package: &Package, evidence: &Evidence) -> PackageOutcome {
+        let make = |rule: RuleRef, outcome: Outcome| PackageOutcome {
+            name: package.name.clone(),
+            version: package.version.clone(),
+            source: package.source.clone(),
+            evidence: evidence.level(),
+            rule,
+            outcome,
+        };
+        if package.workspace_member {
+            return make(
+                RuleRef::bare(RuleRefKind::WorkspaceMember),
+                Outcome::Pass { bundle: None },
+            );
+        }
+        let (rule, verdict) = match &package.source {
+            PackageSource::Git { url, .. } => self.git(url, evidence),
+            PackageSource::Path => self.path(&package.name, evidence),
+            PackageSource::CratesIo | PackageSource::Registry { .. } => {
+                self.registry(package, evidence)
+            }
+        };
+        let outcome = self.apply_exemption(package, verdict);
+        make(rule, outcome)
+    }
+
+    /// A git URL is matched in its normal form; one that has none (a `..`
+    /// segment, an encoded `/`, …) matches no pattern, and the reason is shown.
+    fn git(&mut self, url: &str, evidence: &Evidence) -> (RuleRef, Verdict) {
+        let shown = git_url(url);
+        match crate::policy::url::normalize(url) {
+            Ok(normal) => self.allow_listed(true, Some(&normal), shown.to_string(), evidence),
+            Err(reason) => self.allow_listed(true, None, format!("{shown} ({reason})"), evidence),
+        }
+    }
+
+    fn path(&mut self, name: &str, evidence: &Evidence) -> (RuleRef, Verdict) {
+        self.allow_listed(false, Some(name), name.to_string(), evidence)
+    }
+
+    /// `text`: what the patterns are matched against (`None`: nothing
+    /// matches); `shown`: what a failure says was found.
+    fn allow_listed(
+        &mut self,
+        git: bool,
+        text: Option<&str>,
+        shown: String,
+        evidence: &Evidence,
+    ) -> (RuleRef, Verdict) {
+        let (kind, list, used, requirement) = if git {
+            (
+                RuleRefKind::Git,
+                self.policy.git.as_ref(),
+                &mut self.git_used,
+                Requirement::Git,
+            )
+        } else {
+            (
+                RuleRefKind::Path,
+                self.policy.path_deps.as_ref(),
+                &mut self.path_used,
+                Requirement::Path,
+            )
+        };
+        let rejected = rejected_failures(evidence);
+        let Some(list) = list else {
+            // No table: not checked.
+            let rule = RuleRef::bare(kind);
+            let verdict = if rejected.is_empty() {
+                Verdict::Missing
+            } else {
+                Verdict::Rejected(rejected)
+            };
+            return (rule, verdict);
+        };
+        let found = text.and_then(|text| list.find(text));
+        let rule = RuleRef {
+            kind,
+            index: found,
+            selector: found.map(|i| list.patterns[i].value.to_string()),
+            span: Some(found.map_or(list.span, |i| list.patterns[i].span)),
+        };
+        if let Some(i) = found {
+            used[i] = true;
+        }
+        let verdict = if !rejected.is_empty() {
+            Verdict::Rejected(rejected)
+        } else if found.is_some() {
+            Verdict::Pass(None)
+        } else {
+            let what = if git { "git URL" } else { "package name" };
+            Verdict::Fail(vec![Failure {
+                requirement,
+                expected: if list.patterns.is_empty() {
+                    format!("no {} dependencies (allow = [])", kind_word(git))
+                } else {
+                    let mut text = format!("a {what} matching ");
+                    text.push_str(
+                        &list
+                            .patterns
+                            .iter()
+                            .map(|p| p.value.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    );
+                    text
+                },
+                found: Some(shown),
+                span: Some(list.span),
+                bundle: None,
+            }])
+        };
+        (rule, verdict)
+    }
+
+    fn registry(&mut self, package: &Package, evidence: &Evidence) -> (RuleRef, Verdict) {
+        let policy = self.policy;
+        let (rule_ref, effective) = match deciding_position(policy, &package.name, &package.version)
+        {
+            Some((position, selector)) => {
+                let rule = &policy.rules[position];
+                self.rule_used[position][selector] = true;
+                let s = &rule.selectors[selector];
+                (
+                    RuleRef {
+                        kind: match rule.kind {
+                            RuleKind::Package => RuleRefKind::Package,
+                            RuleKind::Owner => RuleRefKind::Owner,
+                        },
+                        index: Some(rule.index),
+                        selector: Some(s.describe()),
+                        span: Some(match rule.kind {
+                            RuleKind::Package => rule.span,
+                            RuleKind::Owner => s.name.span,
+                        }),
+                    },
+                    rule.requirements.merged(&policy.defaults),
+                )
+            }
+            None => {
+                // A policy read from text has [defaults], even when empty.
+                let kind = if policy.text.is_some() {
+                    RuleRefKind::Defaults
+                } else {
+                    RuleRefKind::BuiltIn
+                };
+                (
+                    RuleRef::bare(kind),
+                    crate::policy::NO_REQUIREMENTS.merged(&policy.defaults),
+                )
+            }
+        };
+        let rejected = rejected_failures(evidence);
+        if !rejected.is_empty() {
+            return (rule_ref, Verdict::Rejected(rejected));
+        }
+        // Verified attestations decide whenever there is one.
+        if !evidence.attestations.is_empty() {
+            let mut closest: Option<Vec<Failure>> = None;
+            for attestation in &evidence.attestations {
+                let failures = check_attestation(&effective, attestation);
+                if failures.is_empty() {
+                    return (rule_ref, Verdict::Pass(Some(attestation.origin.clone())));
+                }
+                if closest.as_ref().is_none_or(|c| failures.len() < c.len()) {
+                    closest = Some(failures);
+                }
+            }
+            return (rule_ref, Verdict::Fail(closest.unwrap_or_default()));
+        }
+        let level = effective.level();
+        if let Some(registry) = &evidence.registry {
+            if level <= crate::evidence::EvidenceLevel::RegistryAsserted {
+                let failures = check_registry(&effective, registry);
+                return if failures.is_empty() {
+                    (rule_ref, Verdict::Pass(None))
+                } else {
+                    (rule_ref, Verdict::Fail(failures))
+                };
+            }
+        }
+        if level == crate::evidence::EvidenceLevel::None {
+            return (rule_ref, Verdict::Missing);
+        }
+        let (require, _) = effective.require.expect("a level above none is set");
+        let failure = Failure {
+            requirement: Requirement::Require,
+            expected: require.value.to_string(),
+            found: Some(evidence.level().to_string()),
+            span: Some(require.span),
+            bundle: None,
+        };
+        let mut errors = evidence.errors.clone();
+        if package.checksum.is_none() {
+            errors.push(SourceError {
+                source: "Cargo.lock".into(),
+                message: format!(
+                    "{} has no checksum in Cargo.lock, so its provenance cannot be looked up",
+                    package.id()
+                ),
+            });
+        }
+        if errors.is_empty() {
+            (rule_ref, Verdict::Fail(vec![failure]))
+        } else {
+            (rule_ref, Verdict::Error(errors, vec![failure]))
+        }
+    }
+
+    fn apply_exemption(&mut self, package: &Package, verdict: Verdict) -> Outcome {
+        let exemption = matching_exemption(self.policy, &package.name, &package.version);
+        if let Some(e) = exemption {
+            self.exemption_matched[e.index] = true;
+        }
+        match verdict {
+            Verdict::Pass(bundle) => Outcome::Pass { bundle },
+            Verdict::Missing => Outcome::Missing,
+            Verdict::Rejected(failures) => {
+                if let Some(e) = exemption {
+                    // Counted as needed: the package does not pass.
+                    self.exemption_needed[e.index] = true;
+                }
+                Outcome::Violation { failures }
+            }
+            Verdict::Fail(failures) | Verdict::Error(_, failures)
+                if exemption.is_some_and(|e| !e.is_expired(self.now)) =>
+            {
+                let e = exemption.expect("checked above");
+                self.exemption_needed[e.index] = true;
+                Outcome::Exempt {
+                    exemption: exemption_ref(e),
+                    reason: e.reason.value.clone(),
+                    until: e.until.as_ref().map(|u| u.value),
+                    failures,
+                }
+            }
+            Verdict::Fail(mut failures) => {
+                if let Some(e) = exemption {
+                    self.exemption_needed[e.index] = true;
+                    failures.push(expired_failure(e));
+                }
+                Outcome::Violation { failures }
+            }
+            Verdict::Error(errors, mut failures) => match exemption {
+                Some(e) => {
+                    self.exemption_needed[e.index] = true;
+                    failures.push(expired_failure(e));
+                    Outcome::Violation { failures }
+                }
+                None => Outcome::Error { errors, failures },
+            },
+        }
+    }
+
+    /// The evaluation, with the stale-policy warnings.
+    pub fn finish(self, outcomes: Vec<PackageOutcome>) -> Evaluation {
+        let policy = self.policy;
+        let mut warnings = Vec::new();
+        for (rule, used) in policy.rules.iter().zip(&self.rule_used) {
+            for (selector, used) in rule.selectors.iter().zip(used) {
+                if *used {
+                    continue;
+                }
+                let (span, what) = match rule.kind {
+                    RuleKind::Package => (rule.span, "this [[package]] rule".to_string()),
+                    RuleKind::Owner => (
+                        selector.name.span,
+                        format!("`{}` in this [[owner]] rule", selector.name.value),
+                    ),
+                };
+                warnings.push(
+                    PolicyDiagnostic::warning(
+                        Code::UnusedRule,
+                        format!("{what} decided no package of the lockfile"),
+                    )
+                    .label(span, format!("no package is decided by `{}`", selector.describe()))
+                    .help("remove it if the dependency is gone; a more specific rule may also be taking precedence"),
+                );
+            }
+        }
+        for exemption in &policy.exemptions {
+            let span = exemption.span;
+            if !self.exemption_matched[exemption.index] {
+                warnings.push(
+                    PolicyDiagnostic::warning(
+                        Code::UnusedExemption,
+                        format!(
+                            "the exemption for `{}` matched no package of the lockfile",
+                            exemption.selector.describe()
+                        ),
+                    )
+                    .label(span, "matches nothing")
+                    .help("remove it if the dependency is gone"),
+                );
+            } else if !self.exemption_needed[exemption.index] {
+                warnings.push(
+                    PolicyDiagnostic::warning(
+                        Code::UnneededExemption,
+                        format!(
+                            "the exemption for `{}` is not needed: the package meets its rule",
+                            exemption.selector.describe()
+                        ),
+                    )
+                    .label(span, "not needed")
+                    .help("remove the exemption"),
+                );
+            }
+        }
+        for (list, used, table) in [
+            (&policy.git, &self.git_used, "[git]"),
+            (&policy.path_deps, &self.path_used, "[path]"),
+        ] {
+            let Some(list) = list else { continue };
+            for (pattern, used) in list.patterns.iter().zip(used) {
+                if !used {
+                    warnings.push(
+                        PolicyDiagnostic::warning(
+                            Code::UnusedRule,
+                            format!(
+                                "`{}` in {table} allow matched no dependency of the lockfile",
+                                pattern.value
+                            ),
+                        )
+                        .label(pattern.span, "matches nothing")
+                        .help("remove it if the dependency is gone"),
+                    );
+                }
+            }
+        }
+        warnings.sort_by_key(|w| w.span().map_or(0, |s| s.offset));
+        if let Some(text) = &policy.text {
+            warnings = warnings
+                .into_iter()
+                .map(|w| w.with_source(text.clone()))
+                .collect();
+        }
+        Evaluation {
+            mode: policy.mode,
+            outcomes,
+            warnings,
+        }
+    }
+}
+
+fn kind_word(git: bool) -> &'static str {
+    if git {
+        "git"
+    } else {
+        "path"
+    }
+}
+
+/// A Cargo.lock git URL without `?query` (the locked commit is already gone).
+fn git_url(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(u, _)| u)
+}
+
+fn exemption_ref(e: &Exemption) -> RuleRef {
+    RuleRef {
+        kind: RuleRefKind::Exempt,
+        index: Some(e.index),
+        selector: Some(e.selector.describe()),
+        span: Some(e.span),
+    }
+}
+
+fn expired_failure(e: &Exemption) -> Failure {
+    let until = e.until.as_ref().expect("an expired exemption has a date");
+    Failure {
+        requirement: Requirement::ExemptionExpired,
+        expected: format!("an exemption in force (\"{}\")", e.reason.value),
+        found: Some(format!("expired on {}", until.value)),
+        span: Some(until.span),
+        bundle: None,
+    }
+}
+
+fn rejected_failures(evidence: &Evidence) -> Vec<Failure> {
+    evidence
+        .rejected
+        .iter()
+        .map(|r| Failure {
+            requirement: Requirement::BundleVerification,
+            expected: "a bundle that verifies".into(),
+            found: Some(r.failure.to_string()),
+            span: None,
+            bundle: Some(r.origin.clone()),
+        })
+        .collect()
+}

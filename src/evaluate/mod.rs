@@ -1,0 +1,324 @@
+//! Applying the policy to what was found for each package.
+//!
+//! Every package gets one [`Outcome`] (pass, violation, exempt, missing or
+//! error) and the rule that decided it, following `docs/policy.md`
+//! ("Which rule decides", "Outcomes"). Matching uses verified facts only;
+//! registry data counts only for what it states (a repository) and only
+//! when the rule accepts that level. After a run, rules and exemptions that
+//! decided nothing are reported as warnings (stale policy).
+//!
+//! This file holds what evaluation decides (the outcomes and the failures);
+//! [`Evaluator`] decides it package by package, and [`check_attestation`]
+//! and [`check_registry`] compare one rule with one piece of evidence.
+
+mod checks;
+mod evaluator;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use checks::{check_attestation, check_registry};
+pub use evaluator::Evaluator;
+
+use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
+use crate::exit;
+use crate::lockfile::{Package, PackageSource};
+use crate::policy::{Mode, Policy, PolicyDiagnostic, PolicySpan};
+// Which rule decides is the policy's to say; evaluation applies it.
+pub use crate::policy::{deciding_rule, matching_exemption};
+
+/// The requirement a failure is about, as named in `docs/policy.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Requirement {
+    /// A bundle for the package's checksum failed verification.
+    BundleVerification,
+    /// The evidence level (`require`).
+    Require,
+    Issuer,
+    Repository,
+    RepositoryId,
+    Owner,
+    OwnerId,
+    Workflow,
+    SignerWorkflow,
+    SignerDigest,
+    Ref,
+    Triggers,
+    Runner,
+    Visibility,
+    PredicateType,
+    /// A git dependency not allowed by `[git]`.
+    Git,
+    /// A path dependency not allowed by `[path]`.
+    Path,
+    /// The exemption that would have excused the package has expired.
+    ExemptionExpired,
+}
+
+impl Requirement {
+    /// The policy key (or the word) for this requirement.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BundleVerification => "bundle-verification",
+            Self::Require => "require",
+            Self::Issuer => "issuer",
+            Self::Repository => "repository",
+            Self::RepositoryId => "repository-id",
+            Self::Owner => "owner",
+            Self::OwnerId => "owner-id",
+            Self::Workflow => "workflow",
+            Self::SignerWorkflow => "signer-workflow",
+            Self::SignerDigest => "signer-digest",
+            Self::Ref => "ref",
+            Self::Triggers => "triggers",
+            Self::Runner => "runner",
+            Self::Visibility => "visibility",
+            Self::PredicateType => "predicate-type",
+            Self::Git => "git",
+            Self::Path => "path",
+            Self::ExemptionExpired => "exemption-expired",
+        }
+    }
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One requirement that was not met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub requirement: Requirement,
+    /// What the policy asks for, as written.
+    pub expected: String,
+    /// What the evidence shows; `None` when it shows nothing for this.
+    pub found: Option<String>,
+    /// The policy key (`key = value`) that demanded it.
+    pub span: Option<PolicySpan>,
+    /// The bundle the finding is about, if any.
+    pub bundle: Option<BundleOrigin>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, found {}",
+            self.requirement,
+            self.expected,
+            self.found.as_deref().unwrap_or("nothing")
+        )
+    }
+}
+
+/// Which part of the policy decided a package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleRefKind {
+    /// A workspace member: needs nothing.
+    WorkspaceMember,
+    /// No policy file: the built-in default.
+    BuiltIn,
+    Defaults,
+    Package,
+    Owner,
+    Exempt,
+    Git,
+    Path,
+}
+
+/// A reference to the rule that decided a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRef {
+    pub kind: RuleRefKind,
+    /// 0-based position among the tables of its kind.
+    pub index: Option<usize>,
+    /// The selector that matched (`serde*`, `libc 0.2.*`, a `[git] allow` pattern).
+    pub selector: Option<String>,
+    /// The table, or the matching pattern.
+    pub span: Option<PolicySpan>,
+}
+
+impl RuleRef {
+    fn bare(kind: RuleRefKind) -> Self {
+        Self {
+            kind,
+            index: None,
+            selector: None,
+            span: None,
+        }
+    }
+}
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = match self.kind {
+            RuleRefKind::WorkspaceMember => return f.write_str("workspace member"),
+            RuleRefKind::BuiltIn => return f.write_str("the default policy"),
+            RuleRefKind::Defaults => return f.write_str("[defaults]"),
+            RuleRefKind::Package => "[[package]]",
+            RuleRefKind::Owner => "[[owner]]",
+            RuleRefKind::Exempt => "[[exempt]]",
+            RuleRefKind::Git => "[git]",
+            RuleRefKind::Path => "[path]",
+        };
+        f.write_str(table)?;
+        if let Some(selector) = &self.selector {
+            write!(f, " {selector}")?;
+        }
+        if let Some(span) = &self.span {
+            write!(f, " (line {})", span.line)?;
+        }
+        Ok(())
+    }
+}
+
+/// What was decided for one package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Every requirement is met. `bundle` is the attestation that met them
+    /// (none for registry data or when nothing was needed).
+    Pass { bundle: Option<BundleOrigin> },
+    /// At least one requirement is not met.
+    Violation { failures: Vec<Failure> },
+    /// An exemption applies; `failures` are what it excuses.
+    Exempt {
+        exemption: RuleRef,
+        /// Serialized as `exemption_reason`: in JSON messages `reason` names the message kind.
+        #[serde(rename = "exemption_reason")]
+        reason: String,
+        until: Option<jiff::civil::Date>,
+        failures: Vec<Failure>,
+    },
+    /// No evidence was found, and none is required.
+    Missing,
+    /// Evidence is required but could not be checked.
+    Error {
+        errors: Vec<SourceError>,
+        failures: Vec<Failure>,
+    },
+}
+
+impl Outcome {
+    /// `pass`, `violation`, `exempt`, `missing` or `error`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Pass { .. } => "pass",
+            Self::Violation { .. } => "violation",
+            Self::Exempt { .. } => "exempt",
+            Self::Missing => "missing",
+            Self::Error { .. } => "error",
+        }
+    }
+}
+
+/// One package, its evidence level and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageOutcome {
+    pub name: String,
+    pub version: semver::Version,
+    pub source: PackageSource,
+    /// The strongest evidence found.
+    pub evidence: EvidenceLevel,
+    /// The rule whose requirements applied.
+    pub rule: RuleRef,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+impl PackageOutcome {
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+
+    /// Whether a bundle for this package failed verification: fails the
+    /// run in every mode.
+    pub fn has_rejected_bundle(&self) -> bool {
+        matches!(&self.outcome, Outcome::Violation { failures }
+            if failures.iter().any(|f| f.requirement == Requirement::BundleVerification))
+    }
+}
+
+/// How many packages had each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub violation: usize,
+    pub exempt: usize,
+    pub missing: usize,
+    pub error: usize,
+}
+
+/// The result of evaluating a policy over a lockfile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub mode: Mode,
+    /// One per package, in inventory order.
+    pub outcomes: Vec<PackageOutcome>,
+    /// Stale policy: rules and exemptions that decided nothing, exemptions
+    /// that were not needed. In file order.
+    pub warnings: Vec<PolicyDiagnostic>,
+}
+
+impl Evaluation {
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for outcome in &self.outcomes {
+            match outcome.outcome {
+                Outcome::Pass { .. } => counts.pass += 1,
+                Outcome::Violation { .. } => counts.violation += 1,
+                Outcome::Exempt { .. } => counts.exempt += 1,
+                Outcome::Missing => counts.missing += 1,
+                Outcome::Error { .. } => counts.error += 1,
+            }
+        }
+        counts
+    }
+
+    /// The exit code: 1 when a bundle failed verification (any mode); in
+    /// enforce mode 1 for any violation, else 2 when a package could not be
+    /// checked; else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self
+            .outcomes
+            .iter()
+            .any(PackageOutcome::has_rejected_bundle)
+        {
+            return exit::VIOLATION;
+        }
+        if self.mode == Mode::Audit {
+            return exit::PASS;
+        }
+        let counts = self.counts();
+        if counts.violation > 0 {
+            exit::VIOLATION
+        } else if counts.error > 0 {
+            exit::ERROR
+        } else {
+            exit::PASS
+        }
+    }
+}
+
+/// Evaluate every package; see [`Evaluator`].
+pub fn evaluate<'a>(
+    policy: &Policy,
+    packages: impl IntoIterator<Item = (&'a Package, &'a Evidence)>,
+    now: jiff::Timestamp,
+) -> Evaluation {
+    let mut evaluator = Evaluator::new(policy, now);
+    let outcomes = packages
+        .into_iter()
+        .map(|(package, evidence)| evaluator.package(package, evidence))
+        .collect();
+    evaluator.finish(outcomes)
+}
+
+#[cfg(test)]
+mod tests;

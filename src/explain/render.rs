@@ -1,0 +1,362 @@
+//! `explain` as text for people: the package's outcome, what each source
+//! answered, every bundle with its checks and facts, the registry
+//! assertion, the deciding rule with its text, and each requirement.
+
+use std::fmt::Write as _;
+
+use super::{BundleStatus, Explanation, RuleExplanation};
+use crate::evaluate::{Failure, RuleRefKind};
+use crate::evidence::EvidenceLevel;
+use crate::fetch::SourceOutcome;
+use crate::policy::Mode;
+use crate::verify::VerifiedFacts;
+
+/// The text for people.
+pub fn render(x: &Explanation) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let p = &x.package;
+    let _ = writeln!(
+        w,
+        "{}@{} ({}): {}",
+        p.name,
+        p.version,
+        p.source,
+        x.outcome.to_uppercase()
+    );
+    let _ = writeln!(
+        w,
+        "  lockfile    {}:{}",
+        p.lockfile.display(),
+        p.lockfile_line
+    );
+    match &p.checksum {
+        Some(checksum) => {
+            let _ = writeln!(w, "  checksum    sha256:{checksum}");
+        }
+        None if p.workspace_member => {
+            let _ = writeln!(w, "  checksum    none (a workspace member)");
+        }
+        None if !p.source.is_registry() => {
+            let _ = writeln!(
+                w,
+                "  checksum    none (a {} dependency, built from source)",
+                p.source.kind()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                w,
+                "  checksum    none in Cargo.lock (no provenance can be looked up)"
+            );
+        }
+    }
+    let _ = writeln!(w, "  evidence    {}", x.evidence_level);
+    let _ = writeln!(
+        w,
+        "  policy      {}{}",
+        x.policy
+            .as_ref()
+            .map_or("the default policy (no policy file)".to_string(), |p| p
+                .display()
+                .to_string()),
+        if x.mode == Mode::Audit {
+            " (audit mode)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(w, "  trust roots {}", x.trust_roots.join(", "));
+
+    let _ = writeln!(w, "\nSources");
+    if x.sources.is_empty() {
+        let _ = writeln!(w, "  none asked ({})", not_asked_why(x));
+    }
+    let width = x
+        .sources
+        .iter()
+        .map(|s| s.source.len())
+        .chain(x.source_errors.iter().map(|e| e.source.len()))
+        .max()
+        .unwrap_or(0);
+    for s in &x.sources {
+        let _ = writeln!(w, "  {:<width$}  {}", s.source, source_answer(s));
+    }
+    for e in &x.source_errors {
+        if !x.sources.iter().any(|s| s.source == e.source) {
+            let _ = writeln!(w, "  {:<width$}  error: {}", e.source, e.message);
+        }
+    }
+
+    if x.bundles.is_empty() {
+        let _ = writeln!(w, "\nBundles\n  none found");
+    }
+    for (n, b) in x.bundles.iter().enumerate() {
+        let status = match b.status {
+            BundleStatus::Verified if b.decided => "verified; the outcome rests on it",
+            BundleStatus::Verified => "verified",
+            BundleStatus::Rejected => "REJECTED: failed verification",
+            BundleStatus::Ignored => "ignored: not for this checksum",
+        };
+        let _ = writeln!(w, "\nBundle {} [{status}]", n + 1);
+        let _ = writeln!(w, "  location    {}", b.location);
+        let cached = match b.cached {
+            Some(true) => " (answer from the cache)",
+            Some(false) if b.source.starts_with("dir:") => " (read from the folder)",
+            Some(false) => " (fetched in this run)",
+            None => "",
+        };
+        let _ = writeln!(w, "  source      {}{cached}", b.source);
+        if let Some(check) = b.failed_check {
+            let _ = writeln!(
+                w,
+                "  failed      {check}: {}",
+                b.failure.as_deref().unwrap_or("").replace('\n', " ")
+            );
+        }
+        if let Some(facts) = &b.facts {
+            write_facts(w, facts, p.checksum.as_deref());
+        }
+    }
+
+    let _ = writeln!(w, "\nRegistry assertion");
+    match &x.registry {
+        Some(r) => {
+            let _ = writeln!(
+                w,
+                "  {} says {} published it from {} (unsigned)",
+                r.registry, r.provider, r.repository
+            );
+            if let Some(sha) = &r.sha {
+                let _ = writeln!(w, "  commit      {sha}");
+            }
+            if let Some(run) = &r.run_id {
+                let _ = writeln!(w, "  run         {run}");
+            }
+        }
+        None => {
+            let _ = writeln!(w, "  none");
+        }
+    }
+
+    let _ = writeln!(w, "\nDecided by {}", x.rule.display);
+    write_rule_text(w, &x.rule);
+    if !x.requirements.is_empty() {
+        let _ = writeln!(w, "\nRequirements");
+        let width = x
+            .requirements
+            .iter()
+            .map(|r| r.requirement.as_str().len())
+            .max()
+            .unwrap_or(0);
+        for r in &x.requirements {
+            let _ = writeln!(
+                w,
+                "  {} {:<width$}  expected {}, found {}{}",
+                if r.met { "ok  " } else { "FAIL" },
+                r.requirement.as_str(),
+                r.expected,
+                r.found.as_deref().unwrap_or("nothing"),
+                match (r.line, r.inherited) {
+                    (Some(line), true) => format!("  (line {line}, from [defaults])"),
+                    (Some(line), false) => format!("  (line {line})"),
+                    _ => String::new(),
+                },
+            );
+        }
+    }
+    let unlisted: Vec<&Failure> = x
+        .failures
+        .iter()
+        .filter(|f| {
+            !x.requirements
+                .iter()
+                .any(|r| r.requirement == f.requirement && !r.met)
+        })
+        .collect();
+    if !unlisted.is_empty() {
+        let _ = writeln!(w, "\nFailures");
+        for f in unlisted {
+            let _ = write!(w, "  FAIL {f}");
+            if let Some(bundle) = &f.bundle {
+                let _ = write!(w, " ({})", bundle.location);
+            }
+            let _ = writeln!(w);
+        }
+    }
+    if let Some(e) = &x.exemption {
+        let _ = writeln!(
+            w,
+            "\n{} {}",
+            if e.expired {
+                "Expired exemption"
+            } else {
+                "Exempted by"
+            },
+            e.rule.display
+        );
+        write_rule_text(w, &e.rule);
+    }
+    let _ = writeln!(w, "\nOutcome: {} ({})", x.outcome, why(x));
+    out
+}
+
+fn not_asked_why(x: &Explanation) -> &'static str {
+    if x.package.workspace_member {
+        "a workspace member needs no provenance"
+    } else if !x.package.source.is_registry() {
+        "only registry packages have a .crate checksum to look provenance up by"
+    } else {
+        "the lockfile has no checksum for it"
+    }
+}
+
+fn source_answer(s: &SourceOutcome) -> String {
+    use crate::fetch::Outcome as O;
+    let text = match &s.outcome {
+        O::Bundles { documents, ignored } => {
+            let mut t = format!("{documents} bundle(s) for the checksum");
+            if *ignored > 0 {
+                let _ = write!(t, ", {ignored} for other artifacts");
+            }
+            t
+        }
+        O::NoAttestation => "no attestation".to_string(),
+        O::Registry { asserted: true } => "publisher recorded (registry-asserted)".to_string(),
+        O::Registry { asserted: false } => "no publisher recorded".to_string(),
+        O::NotApplicable { reason } => format!("not applicable: {reason}"),
+        O::NotCached => "no cached answer (offline)".to_string(),
+        O::Error { message } => format!("error: {}", message.replace('\n', " ")),
+        O::NotAsked => "not asked (bundles already found)".to_string(),
+    };
+    if s.cached {
+        format!("{text} [cached]")
+    } else {
+        text
+    }
+}
+
+fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
+    let _ = writeln!(w, "  trust root  {}", facts.trust_root);
+    let _ = writeln!(w, "  media type  {}", facts.media_type);
+    let checks: Vec<&str> = facts.checks.iter().map(|c| c.describe()).collect();
+    let _ = writeln!(w, "  passed      {}", checks.join(", "));
+    if let Some(signer) = &facts.signer {
+        let _ = writeln!(
+            w,
+            "  identity    {}",
+            signer.identity.as_deref().unwrap_or("(none)")
+        );
+        let _ = writeln!(
+            w,
+            "  issuer      {}",
+            signer.issuer.as_deref().unwrap_or("(none)")
+        );
+        let _ = writeln!(
+            w,
+            "  certificate valid {} to {}",
+            signer.not_before, signer.not_after
+        );
+        let _ = writeln!(w, "  claims");
+        let claims = serde_json::to_value(&signer.claims).unwrap_or_default();
+        if let Some(map) = claims.as_object() {
+            let width = map.keys().map(String::len).max().unwrap_or(0);
+            for (key, value) in map {
+                let _ = writeln!(
+                    w,
+                    "    {key:<width$}  {}",
+                    value.as_str().unwrap_or("(absent)")
+                );
+            }
+        }
+    } else {
+        let _ = writeln!(w, "  signer      a managed key (no certificate claims)");
+    }
+    for entry in &facts.log_entries {
+        let _ = writeln!(
+            w,
+            "  log entry   index {} ({}, log {}){}",
+            entry.log_index,
+            entry.kind,
+            entry.log_id,
+            entry
+                .integrated_time
+                .map_or(String::new(), |t| format!(", integrated {t}"))
+        );
+    }
+    let times: Vec<String> = facts.verified_times.iter().map(|t| t.to_string()).collect();
+    let _ = writeln!(
+        w,
+        "  verified times {}",
+        if times.is_empty() {
+            "(none)".to_string()
+        } else {
+            times.join(", ")
+        }
+    );
+    if let Some(statement) = &facts.statement {
+        let _ = writeln!(w, "  statement   {}", statement.statement_type);
+        let _ = writeln!(w, "  predicate   {}", statement.predicate_type);
+        for subject in &statement.subjects {
+            let digests: Vec<String> = subject
+                .digest
+                .iter()
+                .map(|(algorithm, hex)| {
+                    let mark = if algorithm == "sha256" && Some(hex.as_str()) == checksum {
+                        " (the Cargo.lock checksum)"
+                    } else {
+                        ""
+                    };
+                    format!("{algorithm}:{hex}{mark}")
+                })
+                .collect();
+            let _ = writeln!(w, "  subject     {} {}", subject.name, digests.join(" "));
+        }
+    }
+}
+
+fn write_rule_text(w: &mut String, rule: &RuleExplanation) {
+    let (Some(text), Some(first)) = (&rule.text, rule.first_line) else {
+        return;
+    };
+    if let Some(file) = &rule.file {
+        let _ = writeln!(w, "  {}:{first}", file.display());
+    }
+    let last = first as usize + text.lines().count().saturating_sub(1);
+    let width = last.to_string().len();
+    for (n, line) in text.lines().enumerate() {
+        let _ = writeln!(w, "  {:>width$} | {line}", first as usize + n);
+    }
+}
+
+/// The outcome in a few words.
+fn why(x: &Explanation) -> String {
+    let failed = |x: &Explanation| {
+        x.failures
+            .iter()
+            .map(|f| f.requirement.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match x.outcome {
+        "pass" if x.package.workspace_member => "a workspace member needs nothing".into(),
+        "pass" => match x.bundles.iter().find(|b| b.decided) {
+            Some(b) => format!("every requirement is met by {}", b.location),
+            None if x.evidence_level == EvidenceLevel::RegistryAsserted => {
+                "the registry assertion meets every requirement".into()
+            }
+            None if matches!(x.rule.rule.kind, RuleRefKind::Git | RuleRefKind::Path) => {
+                format!("allowed by {}", x.rule.display)
+            }
+            None => format!("{} asks for nothing more", x.rule.display),
+        },
+        "violation" => format!("failed: {}", failed(x)),
+        "exempt" => match &x.exemption {
+            Some(e) => format!("exempt: {}; excuses {}", e.reason, failed(x)),
+            None => "exempt".into(),
+        },
+        "missing" => "no evidence found, and none is required".into(),
+        "error" => "evidence is required but could not be checked".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,219 @@
+//! Each requirement of the deciding rule, beside what the evidence shows.
+
+use super::{span_text, RequirementCheck};
+use crate::evaluate::{self, Requirement};
+use crate::evidence::{Attestation, BundleOrigin, Evidence, EvidenceLevel};
+use crate::lockfile::Package;
+use crate::policy::matcher::{owner_of, workflow_path};
+use crate::policy::{self, Effective, Policy, PolicySpan, NO_REQUIREMENTS};
+
+/// The requirements of the rule deciding a registry package, each with
+/// what the evidence shows: against the attestation the outcome rests on
+/// when there is one, else against the registry assertion, else against
+/// the evidence level alone. Other packages (workspace members, git and
+/// path dependencies) have none: their rule is an allow list.
+pub(super) fn requirement_checks(
+    policy: &Policy,
+    package: &Package,
+    evidence: &Evidence,
+    decided: Option<&BundleOrigin>,
+) -> Vec<RequirementCheck> {
+    if package.workspace_member || !package.source.is_registry() {
+        return Vec::new();
+    }
+    let effective = match policy::deciding_rule(policy, &package.name, &package.version) {
+        Some((rule, _)) => rule.requirements.merged(&policy.defaults),
+        None => NO_REQUIREMENTS.merged(&policy.defaults),
+    };
+    let expected = expectations(&effective);
+    let make = |e: &Expected, found: Option<String>, met: bool, against: &str| RequirementCheck {
+        requirement: e.requirement,
+        expected: e.text.clone(),
+        found,
+        met,
+        inherited: e.inherited,
+        line: Some(e.span.line),
+        text: span_text(policy, e.span),
+        against: against.to_string(),
+    };
+    let level = evidence.level();
+    let attestation = decided
+        .and_then(|origin| evidence.attestations.iter().find(|a| &a.origin == origin))
+        .or_else(|| evidence.attestations.first());
+    let mut checks = Vec::new();
+    if let Some(attestation) = attestation {
+        let failures = evaluate::check_attestation(&effective, attestation);
+        for e in &expected {
+            if e.requirement == Requirement::Require {
+                checks.push(make(
+                    e,
+                    Some(level.to_string()),
+                    level >= effective.level(),
+                    "evidence level",
+                ));
+                continue;
+            }
+            let met = !failures.iter().any(|f| f.requirement == e.requirement);
+            let found = attested_fact(e.requirement, attestation);
+            checks.push(make(e, found, met, &attestation.origin.location));
+        }
+    } else if let (Some(registry), true) = (
+        &evidence.registry,
+        effective.level() <= EvidenceLevel::RegistryAsserted,
+    ) {
+        let failures = evaluate::check_registry(&effective, registry);
+        for e in &expected {
+            let found = match e.requirement {
+                Requirement::Require => Some(level.to_string()),
+                Requirement::Repository => Some(registry.repository.clone()),
+                Requirement::Owner => owner_of(&registry.repository),
+                // Attestation-only keys inherited from [defaults] are not
+                // applied to registry data.
+                _ if e.inherited => continue,
+                _ => None,
+            };
+            let met = match e.requirement {
+                Requirement::Require => true,
+                other => !failures.iter().any(|f| f.requirement == other),
+            };
+            checks.push(make(e, found, met, "registry"));
+        }
+    } else if let Some(e) = expected
+        .iter()
+        .find(|e| e.requirement == Requirement::Require)
+    {
+        checks.push(make(
+            e,
+            Some(level.to_string()),
+            level >= effective.level(),
+            "evidence level",
+        ));
+    }
+    checks
+}
+
+/// One requirement as the policy states it.
+struct Expected {
+    requirement: Requirement,
+    text: String,
+    span: PolicySpan,
+    inherited: bool,
+}
+
+fn one_of<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    match items.as_slice() {
+        [one] => (*one).to_string(),
+        many => format!("one of {}", many.join(", ")),
+    }
+}
+
+/// The requirements that are set, in the documented order.
+fn expectations(e: &Effective<'_>) -> Vec<Expected> {
+    let mut out = Vec::new();
+    let mut add = |requirement, value: Option<(String, PolicySpan, bool)>| {
+        if let Some((text, span, inherited)) = value {
+            out.push(Expected {
+                requirement,
+                text,
+                span,
+                inherited,
+            });
+        }
+    };
+    add(
+        Requirement::Require,
+        e.require.map(|(v, i)| (v.value.to_string(), v.span, i)),
+    );
+    add(
+        Requirement::Issuer,
+        e.issuer.map(|(v, i)| (v.value.to_string(), v.span, i)),
+    );
+    add(
+        Requirement::Repository,
+        e.repository.map(|(v, i)| (v.value.text.clone(), v.span, i)),
+    );
+    add(
+        Requirement::RepositoryId,
+        e.repository_id.map(|(v, i)| (v.value.clone(), v.span, i)),
+    );
+    add(
+        Requirement::Owner,
+        e.owner.map(|(v, i)| (v.value.text.clone(), v.span, i)),
+    );
+    add(
+        Requirement::OwnerId,
+        e.owner_id.map(|(v, i)| (v.value.clone(), v.span, i)),
+    );
+    add(
+        Requirement::Workflow,
+        e.workflow.map(|(v, i)| (v.value.to_string(), v.span, i)),
+    );
+    add(
+        Requirement::SignerWorkflow,
+        e.signer_workflow
+            .map(|(v, i)| (v.value.to_string(), v.span, i)),
+    );
+    add(
+        Requirement::SignerDigest,
+        e.signer_digest
+            .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
+    );
+    add(
+        Requirement::Ref,
+        e.refs.map(|(v, i)| (v.value.to_string(), v.span, i)),
+    );
+    add(
+        Requirement::Triggers,
+        e.triggers.map(|(v, i)| (v.value.to_string(), v.span, i)),
+    );
+    add(
+        Requirement::Runner,
+        e.runner
+            .map(|(v, i)| (v.value.as_str().to_string(), v.span, i)),
+    );
+    add(
+        Requirement::Visibility,
+        e.visibility
+            .map(|(v, i)| (one_of(v.value.iter().map(|x| x.as_str())), v.span, i)),
+    );
+    add(
+        Requirement::PredicateType,
+        e.predicate_type
+            .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
+    );
+    out
+}
+
+/// What a verified attestation shows for a requirement.
+fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<String> {
+    let facts = &attestation.facts;
+    let claims = facts.claims();
+    let claim = |get: fn(&crate::verify::CertificateClaims) -> &Option<String>| {
+        claims.and_then(|c| get(c).clone())
+    };
+    match requirement {
+        Requirement::Issuer => facts.signer.as_ref().and_then(|s| s.issuer.clone()),
+        Requirement::Repository => claim(|c| &c.source_repository_uri),
+        Requirement::RepositoryId => claim(|c| &c.source_repository_identifier),
+        Requirement::Owner => claim(|c| &c.source_repository_owner_uri),
+        Requirement::OwnerId => claim(|c| &c.source_repository_owner_identifier),
+        Requirement::Workflow => {
+            let repository = claim(|c| &c.source_repository_uri);
+            claim(|c| &c.build_config_uri)
+                .map(|uri| workflow_path(&uri, repository.as_deref()).to_string())
+        }
+        Requirement::SignerWorkflow => claim(|c| &c.build_signer_uri),
+        Requirement::SignerDigest => claim(|c| &c.build_signer_digest),
+        Requirement::Ref => claim(|c| &c.source_repository_ref),
+        Requirement::Triggers => claim(|c| &c.build_trigger),
+        Requirement::Runner => claim(|c| &c.runner_environment),
+        Requirement::Visibility => claim(|c| &c.source_repository_visibility_at_signing),
+        Requirement::PredicateType => facts.statement.as_ref().map(|s| s.predicate_type.clone()),
+        Requirement::Require => Some(EvidenceLevel::Attested.to_string()),
+        Requirement::BundleVerification
+        | Requirement::Git
+        | Requirement::Path
+        | Requirement::ExemptionExpired => None,
+    }
+}

@@ -1,0 +1,507 @@
+//! From policy text to a typed [`Policy`], collecting every problem.
+//!
+//! The text is parsed with `toml_edit`, which keeps the span of every key
+//! and value. Each table is then read key by key: a bad key or value adds a
+//! diagnostic and reading goes on, so that one run reports all problems.
+//!
+//! This file reads the document and checks across tables; each table has
+//! its reader in its own file ([`rules`]: `[defaults]`, `[[package]]`,
+//! `[[owner]]`; [`exemptions`]: `[[exempt]]`, `[git]`, `[path]`;
+//! [`sources`]: `[[source]]`; [`settings`]: `[trust]`, `[cache]`, `[diff]`),
+//! all built on the value readers of [`values`].
+
+mod exemptions;
+mod rules;
+mod settings;
+mod sources;
+mod values;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::NamedSource;
+use toml_edit::{ImDocument, Item, Value};
+
+use super::diagnostic::LineIndex;
+use super::matcher::Glob;
+use super::{
+    Code, InvalidPolicy, Mode, Policy, PolicyDiagnostic, PolicySpan, RootSpec, Rule, RuleKind,
+    Selector,
+};
+use crate::sources::SourceSpec;
+
+const TOP_KEYS: &[&str] = &[
+    "mode", "defaults", "package", "owner", "exempt", "git", "path", "source", "trust", "cache",
+    "diff",
+];
+const REQUIREMENT_KEYS: &[&str] = &[
+    "require",
+    "issuer",
+    "repository",
+    "repository-id",
+    "owner",
+    "owner-id",
+    "workflow",
+    "signer-workflow",
+    "signer-digest",
+    "ref",
+    "triggers",
+    "runner",
+    "visibility",
+    "predicate-type",
+];
+const PACKAGE_KEYS: &[&str] = &["name", "version"];
+const OWNER_KEYS: &[&str] = &["packages"];
+const EXEMPT_KEYS: &[&str] = &["name", "version", "reason", "until"];
+const ALLOW_KEYS: &[&str] = &["allow"];
+const TRUST_KEYS: &[&str] = &["roots", "max-age"];
+const CACHE_KEYS: &[&str] = &["no-attestation-ttl"];
+const DIFF_KEYS: &[&str] = &[
+    "allow-downgrade",
+    "allow-repository-change",
+    "allow-workflow-change",
+];
+const SOURCE_KINDS: &[&str] = &["github", "url", "dir", "crates-io"];
+const LEVELS: &[&str] = &["attested", "registry-asserted", "none"];
+const MODES: &[&str] = &["enforce", "audit"];
+const ROOT_NAMES: &[&str] = &["public-good", "github", "staging"];
+
+fn source_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "github" => &["kind", "api-url", "org", "predicate-type"],
+        "url" => &["kind", "template"],
+        "dir" => &["kind", "path"],
+        "crates-io" => &["kind", "api-url"],
+        _ => &[
+            "kind",
+            "api-url",
+            "org",
+            "predicate-type",
+            "template",
+            "path",
+        ],
+    }
+}
+
+/// One `key = value` of a table.
+struct Entry<'a> {
+    key: &'a str,
+    key_span: PolicySpan,
+    item: &'a Item,
+    value_span: PolicySpan,
+    /// From the key to the end of the value.
+    full: PolicySpan,
+}
+
+struct Parser<'t> {
+    text: &'t str,
+    lines: LineIndex,
+    diags: Vec<PolicyDiagnostic>,
+    base_dir: &'t Path,
+    now: jiff::Timestamp,
+}
+
+pub(super) fn parse(
+    text: &str,
+    name: &str,
+    base_dir: &Path,
+    now: jiff::Timestamp,
+) -> Result<Policy, InvalidPolicy> {
+    let source = Arc::new(NamedSource::new(name, text.to_string()).with_language("toml"));
+    let mut parser = Parser {
+        text,
+        lines: LineIndex::new(text),
+        diags: Vec::new(),
+        base_dir,
+        now,
+    };
+    let mut policy = match ImDocument::parse(text) {
+        Ok(doc) => parser.document(doc.as_table()),
+        Err(error) => {
+            let span = parser.span(error.span().unwrap_or(0..0));
+            let message = error.message().trim().to_string();
+            parser.diags.push(
+                PolicyDiagnostic::error(Code::Syntax, format!("invalid TOML: {message}"))
+                    .label(span, message.lines().next().unwrap_or_default().to_string())
+                    .help("the policy file must be valid TOML; see docs/policy.md for its format"),
+            );
+            Policy::default()
+        }
+    };
+    let mut diags = std::mem::take(&mut parser.diags);
+    diags.sort_by_key(|d| d.span().map_or(0, |s| s.offset));
+    let diags: Vec<_> = diags
+        .into_iter()
+        .map(|d| d.with_source(source.clone()))
+        .collect();
+    if diags.iter().any(PolicyDiagnostic::is_error) {
+        return Err(InvalidPolicy {
+            name: name.to_string(),
+            problems: diags,
+        });
+    }
+    policy.warnings = diags;
+    policy.text = Some(source);
+    Ok(policy)
+}
+
+impl Parser<'_> {
+    fn document(&mut self, root: &toml_edit::Table) -> Policy {
+        let mut policy = Policy::default();
+        let start = self.span(0..0);
+        for entry in self.entries(root, start) {
+            match entry.key {
+                "mode" => {
+                    if let Some(mode) = self.word(&entry, MODES, |s| match s {
+                        "enforce" => Some(Mode::Enforce),
+                        "audit" => Some(Mode::Audit),
+                        _ => None,
+                    }) {
+                        policy.mode = mode;
+                    }
+                }
+                "defaults" => {
+                    if let Some(table) = self.table(&entry) {
+                        let span = entry.value_span;
+                        for e in self.entries(table, span) {
+                            if !self.requirement(&e, &mut policy.defaults) {
+                                self.unknown_key(&e, "[defaults]", REQUIREMENT_KEYS);
+                            }
+                        }
+                    }
+                }
+                "package" => {
+                    // Counted once, not per table: a policy may have 10,000 rules.
+                    let mut index = count(&policy.rules, RuleKind::Package);
+                    for (table, span) in self.tables(&entry) {
+                        if let Some(rule) = self.package_rule(table, span, index) {
+                            policy.rules.push(rule);
+                            index += 1;
+                        }
+                    }
+                }
+                "owner" => {
+                    // Counted once, not per table: a policy may have 10,000 rules.
+                    let mut index = count(&policy.rules, RuleKind::Owner);
+                    for (table, span) in self.tables(&entry) {
+                        if let Some(rule) = self.owner_rule(table, span, index) {
+                            policy.rules.push(rule);
+                            index += 1;
+                        }
+                    }
+                }
+                "exempt" => {
+                    for (table, span) in self.tables(&entry) {
+                        let index = policy.exemptions.len();
+                        if let Some(exemption) = self.exemption(table, span, index) {
+                            policy.exemptions.push(exemption);
+                        }
+                    }
+                }
+                "git" => {
+                    if let Some(table) = self.table(&entry) {
+                        policy.git = self.allow_list(table, entry.value_span, "[git]", Glob::url);
+                    }
+                }
+                "path" => {
+                    if let Some(table) = self.table(&entry) {
+                        policy.path_deps =
+                            self.allow_list(table, entry.value_span, "[path]", Glob::package_name);
+                    }
+                }
+                "source" => {
+                    for (table, span) in self.tables(&entry) {
+                        if let Some(source) = self.source(table, span) {
+                            policy.sources.push(source);
+                        }
+                    }
+                }
+                "trust" => {
+                    if let Some(table) = self.table(&entry) {
+                        policy.trust = self.trust(table, entry.value_span);
+                    }
+                }
+                "cache" => {
+                    if let Some(table) = self.table(&entry) {
+                        policy.cache = self.cache(table, entry.value_span);
+                    }
+                }
+                "diff" => {
+                    if let Some(table) = self.table(&entry) {
+                        policy.diff = self.diff(table, entry.value_span);
+                    }
+                }
+                _ => self.unknown_key(&entry, "the policy file", TOP_KEYS),
+            }
+        }
+        // [[package]] rules first, then [[owner]] rules, each in file order.
+        policy.rules.sort_by_key(|r| (r.kind, r.index));
+        policy.rule_index =
+            super::SelectorIndex::build(policy.rules.iter().enumerate().flat_map(|(i, rule)| {
+                rule.selectors
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, s)| (i, j, s))
+            }));
+        policy.exempt_index = super::SelectorIndex::build(
+            policy
+                .exemptions
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i, 0, &e.selector)),
+        );
+        self.cross_checks(&policy);
+        policy
+    }
+
+    /// Checks across tables: duplicate selectors, requirements that
+    /// contradict each other, exemptions that have already expired.
+    fn cross_checks(&mut self, policy: &Policy) {
+        // Duplicate rule selectors: the second could never decide anything.
+        let mut seen: HashMap<(String, String), (PolicySpan, RuleKind)> = HashMap::new();
+        for rule in &policy.rules {
+            for selector in &rule.selectors {
+                let key = selector_key(selector);
+                let span = selector_span(selector);
+                if let Some((first, first_kind)) = seen.get(&key) {
+                    self.push(
+                        PolicyDiagnostic::error(
+                            Code::DuplicateRule,
+                            format!(
+                                "a second rule for `{}`: the first one always wins",
+                                selector.describe()
+                            ),
+                        )
+                        .label(span, format!("duplicate in {}", rule.kind.table()))
+                        .label(*first, format!("first rule, in {}", first_kind.table()))
+                        .help("merge the two rules, or give them different `version` requirements"),
+                    );
+                } else {
+                    seen.insert(key, (span, rule.kind));
+                }
+            }
+        }
+        let mut seen: HashMap<(String, String), PolicySpan> = HashMap::new();
+        for exemption in &policy.exemptions {
+            let key = selector_key(&exemption.selector);
+            let span = selector_span(&exemption.selector);
+            if let Some(first) = seen.get(&key) {
+                self.push(
+                    PolicyDiagnostic::error(
+                        Code::DuplicateRule,
+                        format!("a second exemption for `{}`", exemption.selector.describe()),
+                    )
+                    .label(span, "duplicate")
+                    .label(*first, "first exemption")
+                    .help("keep one exemption per package and version requirement"),
+                );
+            } else {
+                seen.insert(key, span);
+            }
+        }
+
+        // A repository outside its own owner can never be satisfied.
+        let check = |this: &mut Self, merged: super::Effective<'_>, table: &str| {
+            if let (Some((repo, repo_inherited)), Some((owner, owner_inherited))) =
+                (merged.repository, merged.owner)
+            {
+                // Both from [defaults]: reported once, for [defaults] itself.
+                let reported_elsewhere = repo_inherited && owner_inherited;
+                if !reported_elsewhere && !owner.value.contains(&repo.value) {
+                    this.push(
+                        PolicyDiagnostic::error(
+                            Code::ContradictoryRule,
+                            format!(
+                                "{table} requires repository {} and owner {}, which no build can satisfy",
+                                repo.value.text, owner.value.text
+                            ),
+                        )
+                        .label(repo.span, "this repository…")
+                        .label(owner.span, "…is not under this owner")
+                        .help("fix one of the two, or remove `owner` (the repository implies it)"),
+                    );
+                }
+            }
+        };
+        check(
+            self,
+            policy.defaults.merged(&super::NO_REQUIREMENTS),
+            "[defaults]",
+        );
+        for rule in &policy.rules {
+            check(
+                self,
+                rule.requirements.merged(&policy.defaults),
+                rule.kind.table(),
+            );
+        }
+
+        for exemption in &policy.exemptions {
+            if exemption.is_expired(self.now) {
+                let until = exemption.until.as_ref().expect("expired has a date");
+                self.push(
+                    PolicyDiagnostic::warning(
+                        Code::ExemptionExpired,
+                        format!(
+                            "the exemption for `{}` expired on {}",
+                            exemption.selector.describe(),
+                            until.value
+                        ),
+                    )
+                    .label(until.span, "expired")
+                    .help("the package is a violation from that day on: renew the date with a reason, or remove the exemption"),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn check_files(policy: &Policy) -> Vec<PolicyDiagnostic> {
+    let mut diags = Vec::new();
+    for root in policy.trust.roots.iter().flatten() {
+        if let RootSpec::File { path } = &root.value {
+            if let Err(error) = crate::trust::TrustRoot::from_file(path) {
+                diags.push(
+                    PolicyDiagnostic::error(Code::BadTrustRoot, error.to_string())
+                        .label(root.span, "this trust root cannot be used")
+                        .help("name a trusted_root.json (relative to the policy file), or one of \"public-good\", \"github\", \"staging\""),
+                );
+            }
+        }
+    }
+    for source in &policy.sources {
+        if let SourceSpec::Dir { path } = &source.value {
+            if !path.is_dir() {
+                diags.push(
+                    PolicyDiagnostic::warning(
+                        Code::MissingDir,
+                        format!("the folder {} does not exist", path.display()),
+                    )
+                    .label(source.span, "this source finds nothing")
+                    .help("create it (e.g. with `gh attestation download`) or fix `path`, which is relative to the policy file"),
+                );
+            }
+        }
+    }
+    if let Some(text) = &policy.text {
+        diags = diags
+            .into_iter()
+            .map(|d| d.with_source(text.clone()))
+            .collect();
+    }
+    diags
+}
+
+fn count(rules: &[Rule], kind: RuleKind) -> usize {
+    rules.iter().filter(|r| r.kind == kind).count()
+}
+
+fn all_keys(own: &[&'static str]) -> Vec<&'static str> {
+    own.iter().chain(REQUIREMENT_KEYS).copied().collect()
+}
+
+fn selector_key(selector: &Selector) -> (String, String) {
+    (
+        selector.name.value.as_str().to_string(),
+        selector
+            .version
+            .as_ref()
+            .map(|v| v.value.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+fn selector_span(selector: &Selector) -> PolicySpan {
+    selector.name.span
+}
+
+/// The table a key belongs to, for keys written in the wrong table.
+fn home_of(key: &str) -> Option<&'static str> {
+    if REQUIREMENT_KEYS.contains(&key) {
+        Some("[defaults], [[package]] or [[owner]]")
+    } else if key == "reason" || key == "until" {
+        Some("[[exempt]]")
+    } else if key == "packages" {
+        Some("[[owner]]")
+    } else if key == "roots" || key == "max-age" {
+        Some("[trust]")
+    } else if key == "no-attestation-ttl" {
+        Some("[cache]")
+    } else if DIFF_KEYS.contains(&key) {
+        Some("[diff]")
+    } else if key == "allow" {
+        Some("[git] or [path]")
+    } else if ["kind", "template", "api-url", "org"].contains(&key) {
+        Some("[[source]]")
+    } else if key == "mode" {
+        Some("the top of the file (before any table)")
+    } else {
+        None
+    }
+}
+
+fn type_name(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Value(v) => value_type_name(v),
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+    }
+}
+
+fn value_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a date",
+        Value::Array(_) => "an array",
+        Value::InlineTable(_) => "a table",
+    }
+}
+
+fn quoted(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parse `"30s"`, `"15m"`, `"24h"`, `"90d"`, `"2w"`, `"1d12h"`.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration");
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = rest[digits..].trim_start();
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let seconds = match &rest[..unit_len] {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            "" => return Err(format!("`{text}` has a number without a unit")),
+            unit => return Err(format!("`{unit}` is not a unit (use s, m, h, d or w)")),
+        };
+        total = number
+            .checked_mul(seconds)
+            .and_then(|s| total.checked_add(s))
+            .filter(|s| *s <= 100 * 365 * 86_400)
+            .ok_or_else(|| format!("`{text}` is too long"))?;
+        rest = rest[unit_len..].trim_start();
+    }
+    Ok(Duration::from_secs(total))
+}

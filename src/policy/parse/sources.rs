@@ -1,0 +1,143 @@
+//! `[[source]]`: where provenance is fetched from.
+
+use toml_edit::TableLike;
+
+use super::{source_keys, Parser, SOURCE_KINDS};
+use crate::policy::{Code, PolicyDiagnostic, PolicySpan, Spanned};
+use crate::sources::{SourceSpec, CRATES_IO_API, GITHUB_API};
+
+impl Parser<'_> {
+    pub(super) fn source(
+        &mut self,
+        table: &dyn TableLike,
+        span: PolicySpan,
+    ) -> Option<Spanned<SourceSpec>> {
+        let entries = self.entries(table, span);
+        let Some(kind_entry) = entries.iter().find(|e| e.key == "kind") else {
+            self.missing_key(
+                Code::MissingKey,
+                "[[source]]",
+                span,
+                "kind",
+                "say which kind of source this is: kind = \"github\", \"url\", \"dir\" or \"crates-io\"",
+            );
+            return None;
+        };
+        let kind = self.word(kind_entry, SOURCE_KINDS, |s| {
+            SOURCE_KINDS.contains(&s).then(|| s.to_string())
+        });
+        let allowed = source_keys(kind.as_deref().unwrap_or(""));
+        let table_name = match &kind {
+            Some(k) => format!("[[source]] of kind \"{k}\""),
+            None => "[[source]]".to_string(),
+        };
+        let mut api_url = None;
+        let mut org = None;
+        let mut predicate_type = None;
+        let mut template = None;
+        let mut path = None;
+        let mut ok = kind.is_some();
+        for entry in &entries {
+            if !allowed.contains(&entry.key) {
+                self.unknown_key(entry, &table_name, allowed);
+                ok = false;
+                continue;
+            }
+            match entry.key {
+                "api-url" => {
+                    api_url = self.url(entry);
+                    ok &= api_url.is_some();
+                }
+                "predicate-type" => {
+                    predicate_type = self.url(entry);
+                    ok &= predicate_type.is_some();
+                }
+                "org" => {
+                    org = self.string(entry).and_then(|(text, span)| {
+                        let valid = !text.is_empty()
+                            && text.chars().all(|c| {
+                                c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
+                            });
+                        if !valid {
+                            self.bad_value(
+                                Code::BadSource,
+                                span,
+                                format!("`{text}` is not an organisation name"),
+                                "expected an organisation login such as my-org",
+                            );
+                        }
+                        valid.then(|| text.to_string())
+                    });
+                    ok &= org.is_some();
+                }
+                "template" => {
+                    template = self.string(entry).and_then(|(text, span)| {
+                        match SourceSpec::url(text) {
+                            Ok(_) => Some(text.to_string()),
+                            Err(reason) => {
+                                self.push(
+                                    PolicyDiagnostic::error(Code::BadSource, reason)
+                                        .label(span, "names no artifact")
+                                        .help("e.g. \"https://mirror.example/{name}/{version}/{checksum}.sigstore.json\""),
+                                );
+                                None
+                            }
+                        }
+                    });
+                    ok &= template.is_some();
+                }
+                "path" => {
+                    path = self.string(entry).and_then(|(text, span)| {
+                        if text.is_empty() {
+                            self.bad_value(
+                                Code::BadSource,
+                                span,
+                                "a `dir` source needs a folder".into(),
+                                "empty path",
+                            );
+                            None
+                        } else {
+                            Some(self.base_dir.join(text))
+                        }
+                    });
+                    ok &= path.is_some();
+                }
+                _ => {}
+            }
+        }
+        let kind = kind?;
+        let needed = match kind.as_str() {
+            "url" if !table.contains_key("template") => Some("template"),
+            "dir" if !table.contains_key("path") => Some("path"),
+            _ => None,
+        };
+        if let Some(key) = needed {
+            self.missing_key(
+                Code::MissingKey,
+                &table_name,
+                span,
+                key,
+                "see the [[source]] section of docs/policy.md",
+            );
+            return None;
+        }
+        if !ok {
+            return None;
+        }
+        let spec = match kind.as_str() {
+            "github" => SourceSpec::GitHub {
+                api_url: api_url.unwrap_or_else(|| GITHUB_API.into()),
+                org,
+                predicate_type,
+            },
+            "url" => SourceSpec::Url {
+                template: template?,
+            },
+            "dir" => SourceSpec::Dir { path: path? },
+            _ => SourceSpec::CratesIo {
+                api_url: api_url.unwrap_or_else(|| CRATES_IO_API.into()),
+            },
+        };
+        Some(Spanned::new(spec, span))
+    }
+}
