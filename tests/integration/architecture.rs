@@ -1,6 +1,7 @@
-//! The layering rules of docs/architecture.md, read from the source: no
-//! import cycle between modules, and the core (everything but `cli` and
-//! `main.rs`) knows nothing of clap, the command layer or the terminal.
+//! The layering rules of docs/architecture.md, read from the source: every
+//! use points down its table of layers, no import cycle between modules,
+//! and the core (everything but `cli` and `main.rs`) knows nothing of clap,
+//! the command layer or the terminal.
 //!
 //! Every `.rs` file under `src/` is one module. A reference is any
 //! `crate::…`, `super::…` or `self::…` path outside a comment, resolved to
@@ -280,6 +281,64 @@ fn no_import_cycle_between_modules() {
             .collect();
         panic!("import cycle:\n  {}", steps.join("\n  "));
     }
+}
+
+/// The row of each top-level module in docs/architecture.md's table of
+/// layers: `| 7 | \`policy/\` | … |` gives `policy → 7`.
+fn layers() -> BTreeMap<String, u32> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut rows = BTreeMap::new();
+    for line in text.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (Some(row), Some(modules)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        let Ok(row) = row.parse::<u32>() else {
+            continue;
+        };
+        for module in modules.split(',') {
+            let module = module.trim().trim_matches('`').trim_end_matches('/');
+            rows.insert(module.to_string(), row);
+        }
+    }
+    rows
+}
+
+#[test]
+fn every_use_points_down_the_table_of_layers() {
+    let layers = layers();
+    assert_eq!(layers.get("cli"), layers.values().max());
+    assert!(layers["lockfile"] < layers["policy"]);
+    let modules = modules();
+    let known: BTreeSet<String> = modules.keys().cloned().collect();
+    let top = |m: &str| m.split("::").next().unwrap_or(m).to_string();
+    // The binary and the crate root hold no code of a layer; the test
+    // instance is test support, used only by tests.
+    let outside = |m: &str| matches!(top(m).as_str(), "main" | "crate" | "testkit");
+    let mut problems = Vec::new();
+    for (name, module) in modules.iter().filter(|(n, _)| !outside(n)) {
+        let Some(&from) = layers.get(&top(name)) else {
+            problems.push(format!(
+                "{}: {name} is in no row of docs/architecture.md",
+                module.file.display()
+            ));
+            continue;
+        };
+        for (to, at) in references(name, module, &known) {
+            if outside(&to) || top(&to) == top(name) {
+                continue;
+            }
+            match layers.get(&top(&to)) {
+                Some(&row) if row < from => {}
+                Some(&row) => problems.push(format!(
+                    "{at}: {name} (row {from}) uses {to} (row {row}): uses must point down"
+                )),
+                None => problems.push(format!("{at}: {to} is in no row of docs/architecture.md")),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
