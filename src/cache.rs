@@ -34,7 +34,7 @@ use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use sigstore_types::Sha256Hash;
 
-use crate::origin::{BundleOrigin, RegistryAssertion};
+use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
 
 /// Bumped when the entry format changes; old entries are then simply absent.
 const FORMAT: u32 = 1;
@@ -72,6 +72,10 @@ pub enum Answer {
     /// What the registry records about the publisher (`None`: nothing).
     Registry {
         assertion: Option<RegistryAssertion>,
+        /// The registry's record of the version; `None` when it has none
+        /// (yet), the only registry answer that expires.
+        #[serde(default)]
+        record: Option<RegistryRecord>,
     },
 }
 
@@ -82,7 +86,9 @@ impl Answer {
         match self {
             Self::Bundles { documents, .. } => documents.is_empty(),
             Self::NoAttestation => true,
-            Self::Registry { assertion } => assertion.is_none(),
+            // A published version's record never changes, with a
+            // publisher or without.
+            Self::Registry { assertion, record } => assertion.is_none() && record.is_none(),
         }
     }
 }

@@ -52,6 +52,19 @@ pub struct FetchOptions {
     /// Show a progress bar on stderr (callers pass `stderr is a TTY && !quiet`).
     pub progress: bool,
     pub github_auth: GitHubAuth,
+    /// Told, before anything is fetched, what the run will ask of the rate
+    /// limited services and how long that takes.
+    pub announce: Option<Announcer>,
+}
+
+/// Where a fetch says what it is about to do (the command layer prints it).
+#[derive(Clone)]
+pub struct Announcer(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Announcer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Announcer")
+    }
 }
 
 impl Default for FetchOptions {
@@ -64,6 +77,7 @@ impl Default for FetchOptions {
             now: jiff::Timestamp::now(),
             progress: false,
             github_auth: GitHubAuth::none(),
+            announce: None,
         }
     }
 }
@@ -273,6 +287,8 @@ struct Shared {
     stopped: Vec<OnceLock<String>>,
     cache: Option<Cache>,
     http: Option<Http>,
+    /// What the sources share between tasks (crates.io's limiter).
+    state: sources::RunState,
     options: FetchOptions,
     warnings: std::sync::Mutex<Vec<String>>,
 }
@@ -387,9 +403,15 @@ pub async fn fetch_each_async(
         stopped: sources.iter().map(|_| OnceLock::new()).collect(),
         cache: cache.cloned(),
         http,
+        state: sources::RunState::new(&options.http),
         options: options.clone(),
         warnings: std::sync::Mutex::new(Vec::new()),
     });
+    if let (Some(announce), false) = (&options.announce, options.offline) {
+        for message in plan(&shared, &queries) {
+            (announce.0)(&message);
+        }
+    }
     let progress = progress_bar(queries.len(), options.progress);
     let jobs = options.jobs.max(1);
     let mut pending = queries.into_iter().enumerate().peekable();
@@ -445,11 +467,92 @@ fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
         indicatif::ProgressDrawTarget::stderr(),
     );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} fetching provenance {bar:30} {pos}/{len} ({elapsed})",
+        "{spinner} fetching provenance {bar:30} {pos}/{len} ({elapsed}, about {eta} left)",
     ) {
         bar.set_style(style);
     }
     bar
+}
+
+/// What the rate-limited services will be asked in this run, at most, and
+/// what that means: crates.io allows one request a second; GitHub, without
+/// a token, 60 an hour. Counted from the cache before anything is asked.
+fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
+    let options = &shared.options;
+    let uncached = |index: usize, query: &PackageQuery| {
+        !shared.cache.as_ref().is_some_and(|cache| {
+            cache
+                .read(&query.checksum, &shared.labels[index])
+                .is_some_and(|entry| entry.is_fresh(options.now, options.no_attestation_ttl))
+        })
+    };
+    let crates_io = shared
+        .sources
+        .iter()
+        .position(|s| matches!(s, SourceSpec::CratesIo { .. }));
+    let mut messages = Vec::new();
+    if let Some(index) = crates_io {
+        let names: std::collections::BTreeSet<&str> = queries
+            .iter()
+            .filter(|q| q.source == crate::lockfile::PackageSource::CratesIo)
+            .filter(|q| uncached(index, q))
+            .map(|q| q.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            let time = options.http.crates_io_interval * names.len() as u32;
+            messages.push(format!(
+                "crates.io: up to {} request(s), one per crate, at most one a second (its data access policy): up to {} for that part of this run",
+                names.len(),
+                duration_text(time)
+            ));
+        }
+    }
+    if !options.github_auth.is_set() {
+        for (index, spec) in shared.sources.iter().enumerate() {
+            if !matches!(spec, SourceSpec::GitHub { .. }) {
+                continue;
+            }
+            let asked = queries
+                .iter()
+                .filter(|q| q.repository_hint.is_some() || crates_io.is_some())
+                .filter(|q| uncached(index, q))
+                .count();
+            if asked > 0 {
+                messages.push(format!(
+                    "{}: up to {asked} request(s) to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
+                    shared.labels[index]
+                ));
+            }
+        }
+    }
+    messages
+}
+
+/// `1 h 2 min`, `3 min 20 s`, `45 s`.
+fn duration_text(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs();
+    match (seconds / 3600, seconds % 3600 / 60, seconds % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
+}
+
+/// The repository crates.io records for a package, when it is on GitHub:
+/// the one its trusted publisher used, else the crate's `repository`.
+fn discovered_repository(
+    assertion: Option<&crate::origin::RegistryAssertion>,
+    record: Option<&crate::origin::RegistryRecord>,
+) -> Option<String> {
+    let on_github = |url: &str| sources::repository_from_url(url).is_some();
+    assertion
+        .map(|a| a.repository.clone())
+        .filter(|url| on_github(url))
+        .or_else(|| {
+            record
+                .and_then(|r| r.repository.clone())
+                .filter(|url| on_github(url))
+        })
 }
 
 async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
@@ -461,6 +564,31 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
         errors: Vec::new(),
         outcomes: Vec::new(),
     };
+    // Neither the policy nor the package's manifest names its repository:
+    // ask crates.io first, and look on GitHub where crates.io says the
+    // crate lives. A lookup hint only: what passes is still decided by the
+    // verified bundle and the policy.
+    let mut early = None;
+    let github = shared
+        .sources
+        .iter()
+        .any(|s| matches!(s, SourceSpec::GitHub { org: None, .. }));
+    if let (None, true) = (&result.query.repository_hint, github) {
+        if let Some(index) = shared
+            .sources
+            .iter()
+            .position(|s| matches!(s, SourceSpec::CratesIo { .. }))
+        {
+            let answered =
+                ask_through_cache(shared, index, &shared.sources[index], &result.query).await;
+            if let Ok((Some(Reply::Answer(Answer::Registry { assertion, record })), _)) = &answered
+            {
+                result.query.repository_hint =
+                    discovered_repository(assertion.as_ref(), record.as_ref());
+            }
+            early = Some((index, answered));
+        }
+    }
     for (index, spec) in shared.sources.iter().enumerate() {
         let label = &shared.labels[index];
         let is_registry = matches!(spec, SourceSpec::CratesIo { .. });
@@ -469,12 +597,19 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
             outcome,
             cached,
         };
+        let asked_early = early.take_if(|(at, _)| *at == index).map(|(_, a)| a);
         // Bundles found: later sources (and registry data) add nothing.
-        if !result.documents.is_empty() || (is_registry && result.registry.is_some()) {
+        if asked_early.is_none()
+            && (!result.documents.is_empty() || (is_registry && result.registry.is_some()))
+        {
             result.outcomes.push(outcome(Outcome::NotAsked, false));
             continue;
         }
-        let (reply, cached) = match ask_through_cache(shared, index, spec, &result.query).await {
+        let answered = match asked_early {
+            Some(answered) => answered,
+            None => ask_through_cache(shared, index, spec, &result.query).await,
+        };
+        let (reply, cached) = match answered {
             Ok(answered) => answered,
             Err(message) => {
                 result.errors.push(SourceError {
@@ -491,9 +626,10 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
             None => Outcome::NotCached,
             Some(Reply::NotApplicable(reason)) => Outcome::NotApplicable { reason },
             Some(Reply::Answer(Answer::NoAttestation)) => Outcome::NoAttestation,
-            Some(Reply::Answer(Answer::Registry { assertion })) => {
+            Some(Reply::Answer(Answer::Registry { assertion, .. })) => {
                 let asserted = assertion.is_some();
-                if result.registry.is_none() {
+                // Registry data counts only where no bundle was found.
+                if result.registry.is_none() && result.documents.is_empty() {
                     result.registry = assertion;
                 }
                 Outcome::Registry { asserted }
@@ -542,14 +678,20 @@ async fn ask_through_cache(
     if let Some(reason) = shared.stopped[index].get() {
         return Err(reason.clone());
     }
-    let reply = sources::ask(spec, query, shared.http.as_ref(), &options.github_auth)
-        .await
-        .map_err(|failure| {
-            if failure.stop_source {
-                let _ = shared.stopped[index].set(failure.message.clone());
-            }
-            failure.message
-        })?;
+    let reply = sources::ask(
+        spec,
+        query,
+        shared.http.as_ref(),
+        &options.github_auth,
+        &shared.state,
+    )
+    .await
+    .map_err(|failure| {
+        if failure.stop_source {
+            let _ = shared.stopped[index].set(failure.message.clone());
+        }
+        failure.message
+    })?;
     if let (true, Some(cache), Reply::Answer(answer)) = (remote, &shared.cache, &reply) {
         let entry = CacheEntry::new(&query.checksum, label, options.now, answer.clone());
         if let Err(error) = cache.write(&query.checksum, &entry) {

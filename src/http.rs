@@ -50,7 +50,13 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Redirects followed per request.
     pub max_redirects: usize,
+    /// The least time between two requests to crates.io's API, across the
+    /// whole run: its data access policy allows one a second.
+    pub crates_io_interval: Duration,
 }
+
+/// crates.io's API rate: at most one request a second.
+pub const CRATES_IO_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -64,6 +70,7 @@ impl Default for HttpConfig {
             // Four times the largest bundle: one page of GitHub's API holds many.
             max_body_bytes: crate::limits::MAX_DOCUMENT_BYTES,
             max_redirects: 5,
+            crates_io_interval: CRATES_IO_INTERVAL,
         }
     }
 }
@@ -242,7 +249,19 @@ impl Http {
     /// which are retried or waited out first: 404 and other 4xx answers are
     /// the caller's to interpret.
     pub async fn get(&self, url: &Url, headers: &HeaderMap) -> Result<Response, HttpError> {
-        self.get_capped(url, headers, self.config.max_body_bytes)
+        self.get_capped(url, headers, self.config.max_body_bytes, None)
+            .await
+    }
+
+    /// [`Http::get`] for a service that allows a limited rate: every
+    /// attempt (retries included) first waits its turn at `limiter`.
+    pub async fn get_limited(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        limiter: &RateLimiter,
+    ) -> Result<Response, HttpError> {
+        self.get_capped(url, headers, self.config.max_body_bytes, Some(limiter))
             .await
     }
 
@@ -259,8 +278,13 @@ impl Http {
     ) -> Result<Response, HttpError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(accept));
-        self.get_capped(url, &headers, max_bytes.min(self.config.max_body_bytes))
-            .await
+        self.get_capped(
+            url,
+            &headers,
+            max_bytes.min(self.config.max_body_bytes),
+            None,
+        )
+        .await
     }
 
     async fn get_capped(
@@ -268,6 +292,7 @@ impl Http {
         url: &Url,
         headers: &HeaderMap,
         max_bytes: usize,
+        limiter: Option<&RateLimiter>,
     ) -> Result<Response, HttpError> {
         check_url(url)?;
         let mut retries_left = self.config.retries;
@@ -275,6 +300,9 @@ impl Http {
         let mut attempt_number = 0u32;
         loop {
             attempt_number += 1;
+            if let Some(limiter) = limiter {
+                limiter.wait().await;
+            }
             match self.attempt(url, headers, attempt_number, max_bytes).await {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(error) => return Err(error),
@@ -405,6 +433,39 @@ impl Http {
     }
 }
 
+/// Spaces requests to one service: each [`RateLimiter::wait`] returns at
+/// least `interval` after the previous one returned, however many tasks
+/// wait at once (they take turns in the order they came). One per service
+/// per run, shared by every task.
+#[derive(Debug)]
+pub struct RateLimiter {
+    interval: Duration,
+    next: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl RateLimiter {
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            next: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Wait for this caller's turn.
+    pub async fn wait(&self) {
+        // Held while sleeping: the next caller's turn starts from this one.
+        let mut next = self.next.lock().await;
+        if let Some(at) = *next {
+            tokio::time::sleep_until(at).await;
+        }
+        *next = Some(tokio::time::Instant::now() + self.interval);
+    }
+}
+
 /// Whether a response is a rate limit, and when it resets.
 ///
 /// `Some(None)`: rate limited, no reset time given. A 403 counts only with
@@ -526,6 +587,45 @@ mod tests {
             let delay = http.backoff(exponent);
             let nominal = Duration::from_millis(100 * 2u64.pow(exponent.min(2)));
             assert!(delay >= nominal / 2 && delay <= nominal, "{delay:?}");
+        }
+    }
+
+    #[test]
+    fn crates_io_is_asked_at_most_once_a_second_by_default() {
+        assert_eq!(
+            HttpConfig::default().crates_io_interval,
+            Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn the_limiter_spaces_every_caller() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let interval = Duration::from_millis(30);
+        let limiter = std::sync::Arc::new(RateLimiter::new(interval));
+        let mut times: Vec<tokio::time::Instant> = runtime.block_on(async {
+            let tasks: Vec<_> = (0..5)
+                .map(|_| {
+                    let limiter = limiter.clone();
+                    tokio::spawn(async move {
+                        limiter.wait().await;
+                        tokio::time::Instant::now()
+                    })
+                })
+                .collect();
+            let mut times = Vec::new();
+            for task in tasks {
+                times.push(task.await.unwrap());
+            }
+            times
+        });
+        times.sort();
+        for pair in times.windows(2) {
+            assert!(pair[1] - pair[0] >= interval, "{:?}", pair[1] - pair[0]);
         }
     }
 

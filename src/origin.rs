@@ -26,6 +26,22 @@ pub struct RegistryAssertion {
     pub repository: String,
     /// The commit, when recorded.
     pub sha: Option<String>,
-    /// The CI run, when recorded.
+    /// The CI run (GitHub's `run_id`, GitLab's `job_id`), when recorded.
     pub run_id: Option<String>,
+    /// Whether the crate accepts only trusted publishing (no tokens), as
+    /// the registry said when asked; `None` when it did not say.
+    #[serde(default)]
+    pub trustpub_only: Option<bool>,
+}
+
+/// What a registry records about a published version beyond its publisher:
+/// never changes once published, except the crate-level fields, which are
+/// as of when it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryRecord {
+    /// The crate's `repository` (from its latest manifest), unchecked: a
+    /// hint of where to look, never evidence.
+    pub repository: Option<String>,
+    /// Whether the crate accepts only trusted publishing.
+    pub trustpub_only: Option<bool>,
 }

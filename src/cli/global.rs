@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::fetch::Announcer;
 use crate::http::HttpConfig;
 use crate::policy::RootSpec;
 use crate::run::{InventorySelection, RunConfig};
@@ -115,6 +116,8 @@ impl GlobalOptions {
                 GitHubAuth::from_env()
             },
             no_attestation_ttl: None,
+            announce: (!self.quiet)
+                .then(|| Announcer(std::sync::Arc::new(|message: &str| eprintln!("{message}")))),
         }
     }
 
@@ -156,6 +159,9 @@ pub struct HttpArgs {
     /// Largest response body accepted, in bytes.
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     pub http_max_bytes: Option<usize>,
+    /// Least time between two requests to crates.io's API, in milliseconds.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub crates_io_interval_ms: Option<u64>,
 }
 
 impl HttpArgs {
@@ -178,6 +184,9 @@ impl HttpArgs {
         }
         if let Some(bytes) = self.http_max_bytes {
             config.max_body_bytes = bytes;
+        }
+        if let Some(ms) = self.crates_io_interval_ms {
+            config.crates_io_interval = Duration::from_millis(ms);
         }
         config
     }

@@ -111,6 +111,7 @@ fn registry(repository: &str) -> Evidence {
             repository: repository.into(),
             sha: Some("1".repeat(40)),
             run_id: Some("1".into()),
+            trustpub_only: None,
         }),
         ..Evidence::default()
     }

@@ -133,6 +133,17 @@ pub fn render(x: &Explanation) -> String {
             if let Some(run) = &r.run_id {
                 let _ = writeln!(w, "  run         {run}");
             }
+            if let Some(only) = r.trustpub_only {
+                let _ = writeln!(
+                    w,
+                    "  trusted publishing only: {}",
+                    if only {
+                        "yes (crates.io refuses tokens for this crate)"
+                    } else {
+                        "no (tokens may publish it too)"
+                    }
+                );
+            }
         }
         None => {
             let _ = writeln!(w, "  none");

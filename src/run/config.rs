@@ -9,7 +9,7 @@ use miette::Result;
 
 use super::Note;
 use crate::cache::Cache;
-use crate::fetch::{FetchOptions, DEFAULT_NO_ATTESTATION_TTL};
+use crate::fetch::{Announcer, FetchOptions, DEFAULT_NO_ATTESTATION_TTL};
 use crate::http::HttpConfig;
 use crate::lockfile::{Inventory, MetadataOptions};
 use crate::policy::{Policy, RootSpec};
@@ -67,6 +67,8 @@ pub struct RunConfig {
     /// How long a cached "no attestation" answer is used; the policy's
     /// `[cache]` setting when `None`.
     pub no_attestation_ttl: Option<jiff::SignedDuration>,
+    /// Told up front what the run asks of rate-limited services.
+    pub announce: Option<Announcer>,
 }
 
 impl Default for RunConfig {
@@ -85,6 +87,7 @@ impl Default for RunConfig {
             progress: fetch.progress,
             github_auth: fetch.github_auth,
             no_attestation_ttl: None,
+            announce: None,
         }
     }
 }
@@ -153,6 +156,7 @@ impl RunConfig {
             } else {
                 self.github_auth.clone()
             },
+            announce: self.announce.clone(),
         }
     }
 

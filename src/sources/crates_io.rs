@@ -1,48 +1,171 @@
-//! crates.io Trusted Publishing data: `GET /api/v1/crates/{name}/{version}`,
-//! `version.trustpub_data` (`provider`, `repository`, `sha`, `run_id`).
+//! crates.io Trusted Publishing data, asked politely.
 //!
-//! It is unsigned and says nothing of the workflow, so it is recorded as a
-//! [`RegistryAssertion`] (the weaker "registry-asserted" level), never as
-//! verified provenance. It counts only when crates.io's checksum for the
+//! One `GET /api/v1/crates/{name}?include=versions` per crate name and run
+//! answers for every locked version of it at once: each version's
+//! `checksum` and `trustpub_data` (GitHub: `repository`, `run_id`, `sha`;
+//! GitLab: `project_path`, `job_id`, `sha`), and the crate's
+//! `trustpub_only` and `repository`. Every request of a run, whatever task
+//! makes it, waits its turn at one [`RateLimiter`]: crates.io's data access
+//! policy allows one request a second, with a User-Agent that names the
+//! application ([`crate::http::USER_AGENT_VALUE`]).
+//!
+//! The data is unsigned and says nothing of the workflow, so it is recorded
+//! as a [`RegistryAssertion`] (the weaker "registry-asserted" level), never
+//! as verified provenance. It counts only when crates.io's checksum for the
 //! version is the one in Cargo.lock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 
 use super::{is_plain, PackageQuery, Reply, SourceFailure};
 use crate::cache::Answer;
-use crate::evidence::RegistryAssertion;
-use crate::http::Http;
+use crate::http::{Http, RateLimiter};
 use crate::lockfile::PackageSource;
+use crate::origin::{RegistryAssertion, RegistryRecord};
+
+const LABEL: &str = "crates-io";
 
 #[derive(Deserialize)]
-struct VersionResponse {
-    version: VersionData,
+struct CrateResponse {
+    #[serde(rename = "crate")]
+    krate: CrateData,
+    #[serde(default)]
+    versions: Vec<VersionData>,
+}
+
+#[derive(Deserialize)]
+struct CrateData {
+    repository: Option<String>,
+    trustpub_only: Option<bool>,
 }
 
 #[derive(Deserialize)]
 struct VersionData {
+    num: String,
     checksum: Option<String>,
     trustpub_data: Option<TrustPubData>,
 }
 
-#[derive(Deserialize)]
+/// Both forms crates.io's OpenAPI description gives (`TrustpubData`).
+#[derive(Deserialize, Clone)]
 struct TrustPubData {
     provider: String,
+    /// GitHub: `owner/repo`.
     repository: Option<String>,
+    /// GitLab: `group/project`.
     project_path: Option<String>,
     sha: Option<String>,
+    /// GitHub; a string (older answers had a number).
     run_id: Option<serde_json::Value>,
+    /// GitLab.
     job_id: Option<serde_json::Value>,
+}
+
+/// One crate as crates.io records it; `None` when crates.io has no such crate.
+type CrateRecord = Option<Arc<CrateAnswer>>;
+
+struct CrateAnswer {
+    repository: Option<String>,
+    trustpub_only: Option<bool>,
+    versions: HashMap<String, VersionData>,
+}
+
+/// A crate's answer for the run, asked once by whichever task needs it first.
+type CrateCell = Arc<OnceCell<Result<CrateRecord, SourceFailure>>>;
+
+/// What every task of a run shares: the limiter and the crates asked about.
+#[derive(Debug)]
+pub struct CratesIoShared {
+    limiter: RateLimiter,
+    /// `api_url name` → the answer (or failure), asked once per run.
+    crates: Mutex<HashMap<String, CrateCell>>,
+}
+
+impl std::fmt::Debug for CrateAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CrateAnswer({} versions)", self.versions.len())
+    }
+}
+
+impl CratesIoShared {
+    pub fn new(interval: std::time::Duration) -> Self {
+        Self {
+            limiter: RateLimiter::new(interval),
+            crates: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The crate's record, asked at most once per run and API.
+    async fn record(
+        &self,
+        http: &Http,
+        api_url: &str,
+        name: &str,
+    ) -> Result<CrateRecord, SourceFailure> {
+        let cell = {
+            let mut crates = self
+                .crates
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            crates
+                .entry(format!("{api_url} {name}"))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| fetch_crate(http, &self.limiter, api_url, name))
+            .await
+            .clone()
+    }
+}
+
+async fn fetch_crate(
+    http: &Http,
+    limiter: &RateLimiter,
+    api_url: &str,
+    name: &str,
+) -> Result<CrateRecord, SourceFailure> {
+    let base = api_url.trim_end_matches('/');
+    let url = Url::parse(&format!("{base}/api/v1/crates/{name}?include=versions"))
+        .map_err(|e| SourceFailure::stopping(format!("{LABEL}: bad API URL {base}: {e}")))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let response = http
+        .get_limited(&url, &headers, limiter)
+        .await
+        .map_err(|e| SourceFailure::new(format!("{LABEL}: {e}")))?;
+    match response.status {
+        StatusCode::OK => {}
+        StatusCode::NOT_FOUND => return Ok(None),
+        status => {
+            return Err(SourceFailure::new(format!(
+                "{LABEL}: {url} answered {status}"
+            )))
+        }
+    }
+    let data: CrateResponse = serde_json::from_slice(&response.body)
+        .map_err(|e| SourceFailure::new(format!("{LABEL}: {url}: not a crate record: {e}")))?;
+    Ok(Some(Arc::new(CrateAnswer {
+        repository: data.krate.repository,
+        trustpub_only: data.krate.trustpub_only,
+        versions: data
+            .versions
+            .into_iter()
+            .map(|v| (v.num.clone(), v))
+            .collect(),
+    })))
 }
 
 pub(super) async fn ask(
     http: &Http,
+    shared: &CratesIoShared,
     api_url: &str,
     query: &PackageQuery,
 ) -> Result<Reply, SourceFailure> {
-    const LABEL: &str = "crates-io";
     if query.source != PackageSource::CratesIo {
         return Ok(Reply::NotApplicable(format!(
             "it comes from {}, not crates.io",
@@ -56,31 +179,18 @@ pub(super) async fn ask(
             query.id()
         )));
     }
-    let base = api_url.trim_end_matches('/');
-    let url = Url::parse(&format!(
-        "{base}/api/v1/crates/{}/{}",
-        query.name,
-        version.replace('+', "%2B")
-    ))
-    .map_err(|e| SourceFailure::stopping(format!("{LABEL}: bad API URL {base}: {e}")))?;
-    let mut headers = HeaderMap::new();
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    let response = http
-        .get(&url, &headers)
-        .await
-        .map_err(|e| SourceFailure::new(format!("{LABEL}: {e}")))?;
-    match response.status {
-        StatusCode::OK => {}
-        StatusCode::NOT_FOUND => return Ok(Reply::Answer(Answer::Registry { assertion: None })),
-        status => {
-            return Err(SourceFailure::new(format!(
-                "{LABEL}: {url} answered {status}"
-            )))
-        }
-    }
-    let data: VersionResponse = serde_json::from_slice(&response.body)
-        .map_err(|e| SourceFailure::new(format!("{LABEL}: {url}: not a version record: {e}")))?;
-    if let Some(checksum) = &data.version.checksum {
+    let not_found = Reply::Answer(Answer::Registry {
+        assertion: None,
+        record: None,
+    });
+    let Some(krate) = shared.record(http, api_url, &query.name).await? else {
+        return Ok(not_found);
+    };
+    // A version not listed (yet): asked again once "not found" expires.
+    let Some(data) = krate.versions.get(&version) else {
+        return Ok(not_found);
+    };
+    if let Some(checksum) = &data.checksum {
         if !checksum.eq_ignore_ascii_case(&query.checksum.to_hex()) {
             return Err(SourceFailure::new(format!(
                 "{LABEL}: crates.io records checksum {checksum} for {}, but Cargo.lock has {}; the lockfile does not pin the published .crate file",
@@ -90,11 +200,18 @@ pub(super) async fn ask(
         }
     }
     Ok(Reply::Answer(Answer::Registry {
-        assertion: data.version.trustpub_data.map(assertion),
+        assertion: data
+            .trustpub_data
+            .clone()
+            .map(|d| assertion(d, krate.trustpub_only)),
+        record: Some(RegistryRecord {
+            repository: krate.repository.clone(),
+            trustpub_only: krate.trustpub_only,
+        }),
     }))
 }
 
-fn assertion(data: TrustPubData) -> RegistryAssertion {
+fn assertion(data: TrustPubData, trustpub_only: Option<bool>) -> RegistryAssertion {
     let id = |v: Option<serde_json::Value>| {
         v.map(|v| match v {
             serde_json::Value::String(s) => s,
@@ -113,5 +230,6 @@ fn assertion(data: TrustPubData) -> RegistryAssertion {
         repository,
         sha: data.sha,
         run_id: id(data.run_id).or_else(|| id(data.job_id)),
+        trustpub_only,
     }
 }

@@ -6,7 +6,7 @@
 //! | `github` | `GET /repos/{owner}/{repo}/attestations/sha256:{checksum}` (or `/orgs/{org}/…`) | bundles |
 //! | `url` | a URL template with `{name}`, `{version}`, `{checksum}` | bundles |
 //! | `dir` | `NAME-VERSION.sigstore.json`, `NAME-VERSION.jsonl`, `sha256:CHECKSUM.jsonl` | bundles |
-//! | `crates-io` | `GET /api/v1/crates/{name}/{version}` (`trustpub_data`) | registry assertion |
+//! | `crates-io` | `GET /api/v1/crates/{name}?include=versions`, once per crate name, at most one request a second (`trustpub_data`) | registry assertion |
 //!
 //! A source's answer is only routed here: bundles are split into one
 //! document each and those whose (unverified) in-toto subjects do not
@@ -26,7 +26,7 @@ use sigstore_types::Sha256Hash;
 
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::evidence::BundleOrigin;
-use crate::http::{Http, HttpError};
+use crate::http::{Http, HttpConfig, HttpError};
 use crate::lockfile::{Package, PackageSource};
 
 pub use github::{repository_from_url, GitHubAuth};
@@ -127,6 +127,21 @@ pub enum Reply {
     NotApplicable(String),
 }
 
+/// What the sources of one run share between its tasks: crates.io's rate
+/// limiter and the crates already asked about.
+#[derive(Debug)]
+pub struct RunState {
+    crates_io: crates_io::CratesIoShared,
+}
+
+impl RunState {
+    pub fn new(http: &HttpConfig) -> Self {
+        Self {
+            crates_io: crates_io::CratesIoShared::new(http.crates_io_interval),
+        }
+    }
+}
+
 /// Ask one source about one package. `http` is `None` offline, in which case
 /// only local sources may be asked (callers never ask remote ones).
 pub async fn ask(
@@ -134,6 +149,7 @@ pub async fn ask(
     query: &PackageQuery,
     http: Option<&Http>,
     auth: &GitHubAuth,
+    state: &RunState,
 ) -> Result<Reply, SourceFailure> {
     let label = spec.label();
     match spec {
@@ -166,7 +182,9 @@ pub async fn ask(
                 SourceSpec::Url { template } => {
                     url_template::ask(http, template, &label, query).await
                 }
-                SourceSpec::CratesIo { api_url } => crates_io::ask(http, api_url, query).await,
+                SourceSpec::CratesIo { api_url } => {
+                    crates_io::ask(http, &state.crates_io, api_url, query).await
+                }
                 SourceSpec::Dir { .. } => unreachable!("handled above"),
             }
         }

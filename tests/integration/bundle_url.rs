@@ -67,10 +67,8 @@ fn blob_reply(body: Vec<u8>) -> Reply {
     .header("content-type", "application/x-snappy")
 }
 
-/// A lockfile of `pdfium-NAME 1.0.0` packages with the given checksums, and
-/// a policy requiring the bundle's repository and workflow, asking GitHub
-/// at `api_url`, trusting only the public-good root.
-fn workload(dir: &TestDir, recorded: &Recorded, api_url: &str, packages: &[(&str, &str)]) {
+/// A lockfile of `pdfium-NAME 1.0.0` crates.io packages with the given checksums.
+fn write_lockfile(dir: &TestDir, packages: &[(&str, &str)]) {
     let mut lock = String::from("version = 4\n");
     for (name, checksum) in packages {
         lock.push_str(&format!(
@@ -78,6 +76,13 @@ fn workload(dir: &TestDir, recorded: &Recorded, api_url: &str, packages: &[(&str
         ));
     }
     dir.write("Cargo.lock", lock);
+}
+
+/// A lockfile of `pdfium-NAME 1.0.0` packages with the given checksums, and
+/// a policy requiring the bundle's repository and workflow, asking GitHub
+/// at `api_url`, trusting only the public-good root.
+fn workload(dir: &TestDir, recorded: &Recorded, api_url: &str, packages: &[(&str, &str)]) {
+    write_lockfile(dir, packages);
     dir.write(
         "provenance.toml",
         format!(
@@ -299,4 +304,83 @@ fn a_blob_that_cannot_be_read_fails_its_package_only() {
         assert!(!run.stdout.contains("sig="), "{case}: {}", run.stdout);
         assert!(!run.stderr.contains("sig="), "{case}: {}", run.stderr);
     }
+}
+
+/// crates.io's answer for a crate of the lockfile, in the recorded shape:
+/// the recorded crate object naming `repository`, and the recorded
+/// token-published version as `1.0.0` with `checksum`.
+fn crates_io_answer(test: &str, repository: &str, checksum: &str) -> Option<Vec<u8>> {
+    let read = |file: &str| -> Option<Value> {
+        api_file(test, &format!("crates-io/{file}")).map(|b| serde_json::from_slice(&b).unwrap())
+    };
+    let (mut krate, mut version) = (
+        read("crate-trustpub-only-false.json")?,
+        read("version-token-published.json")?,
+    );
+    krate["crate"]["repository"] = repository.into();
+    version["version"]["num"] = "1.0.0".into();
+    version["version"]["checksum"] = checksum.into();
+    krate["versions"] = Value::Array(vec![version["version"].take()]);
+    Some(serde_json::to_vec(&krate).unwrap())
+}
+
+#[test]
+fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
+    let test = "a_bare_lockfile_audit_finds_the_repository_on_crates_io";
+    let Some(recorded) = recorded(test) else {
+        return;
+    };
+    let (api, blobs) = servers(&recorded, &[(ARM, BLOB_PATH), (ARM64, BLOB_PATH)]);
+    blobs.route(BLOB_PATH, vec![blob_reply(recorded.blob.clone())]);
+    let crates_io = Server::start();
+    for (name, checksum) in [("android-arm", ARM), ("android-arm64", ARM64)] {
+        crates_io.route(
+            &format!("/api/v1/crates/pdfium-{name}"),
+            vec![Reply::json(
+                crates_io_answer(test, REPOSITORY, checksum).unwrap(),
+            )],
+        );
+    }
+    let dir = TestDir::new();
+    write_lockfile(&dir, &[("android-arm", ARM), ("android-arm64", ARM64)]);
+    // No repository anywhere but on crates.io: the policy pins the workflow.
+    dir.write(
+        "provenance.toml",
+        format!(
+            "[defaults]\nrequire = \"attested\"\nworkflow = \".github/workflows/build-all.yml\"\n\n\
+             [[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n\
+             [[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n\n\
+             [trust]\nroots = [{}]\n",
+            api.base,
+            crates_io.base,
+            toml_string(&recorded.root.display().to_string())
+        ),
+    );
+    let run = check(&dir, &[]).expect_code(0);
+    let messages = packages(&run);
+    for name in ["pdfium-android-arm", "pdfium-android-arm64"] {
+        let found = package(&messages, name);
+        assert_eq!(found["outcome"], "pass", "{found}");
+        assert_eq!(found["provenance"]["repository"], REPOSITORY);
+    }
+    // crates.io: one request per crate, a second apart, naming the tool.
+    let asked = crates_io.seen();
+    assert_eq!(asked.len(), 2);
+    let gap = asked[1].at.max(asked[0].at) - asked[1].at.min(asked[0].at);
+    assert!(gap >= std::time::Duration::from_millis(950), "{gap:?}");
+    assert!(asked.iter().all(|s| s.headers["user-agent"]
+        .to_str()
+        .unwrap()
+        .starts_with("cargo-verify-provenance/")));
+    // GitHub was asked at the repository crates.io records; the blob host
+    // never saw the token.
+    assert_eq!(api.seen().len(), 2);
+    assert!(blobs
+        .seen()
+        .iter()
+        .all(|s| s.headers.get("authorization").is_none()));
+    // Offline, from the cache: the same outcome, and no request at all.
+    let offline = check(&dir, &["--offline"]).expect_code(0);
+    assert_eq!(packages(&offline), messages);
+    assert_eq!(crates_io.seen().len() + api.seen().len(), 4);
 }

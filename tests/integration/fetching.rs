@@ -86,6 +86,8 @@ fn options() -> FetchOptions {
             backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(20),
             max_rate_limit_wait: Duration::from_secs(5),
+            // crates.io's one request a second is tested on its own.
+            crates_io_interval: Duration::from_millis(10),
             ..HttpConfig::default()
         },
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
@@ -630,16 +632,20 @@ fn url_template_serves_jsonl_and_dir_serves_all_three_names() {
 #[test]
 fn crates_io_trusted_publishing_is_a_registry_assertion() {
     let server = Server::start();
+    // `GET /api/v1/crates/{name}`: the crate and its versions.
     let version = |checksum_hex: &str, trustpub: serde_json::Value| {
-        serde_json::to_vec(&serde_json::json!({"version": {
-            "id": 1, "crate": "widget", "num": "1.2.3", "checksum": checksum_hex,
-            "dl_path": "/api/v1/crates/widget/1.2.3/download", "yanked": false,
-            "published_by": null, "trustpub_data": trustpub,
-        }}))
+        serde_json::to_vec(&serde_json::json!({
+            "crate": {"name": "widget", "repository": null, "trustpub_only": false},
+            "versions": [{
+                "id": 1, "crate": "widget", "num": "1.2.3", "checksum": checksum_hex,
+                "dl_path": "/api/v1/crates/widget/1.2.3/download", "yanked": false,
+                "published_by": null, "trustpub_data": trustpub,
+            }],
+        }))
         .unwrap()
     };
     server.route(
-        "/api/v1/crates/widget/1.2.3",
+        "/api/v1/crates/widget",
         vec![Reply::json(version(
             &hex::encode(checksum(1)),
             serde_json::json!({"provider": "github", "repository": "acme/widget",
@@ -647,7 +653,7 @@ fn crates_io_trusted_publishing_is_a_registry_assertion() {
         ))],
     );
     server.route(
-        "/api/v1/crates/gadget/1.2.3",
+        "/api/v1/crates/gadget",
         vec![Reply::json(version(
             &hex::encode(checksum(7)),
             serde_json::Value::Null,

@@ -9,6 +9,7 @@ mod bundle_url;
 mod certificates;
 mod check;
 mod conformance;
+mod crates_io;
 #[cfg(feature = "testkit")]
 mod diff;
 mod duplicated_fields;

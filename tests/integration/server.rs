@@ -65,6 +65,8 @@ impl Reply {
 pub struct Seen {
     pub path_and_query: String,
     pub headers: HeaderMap,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -203,6 +205,7 @@ async fn answer(state: &State, uri: Uri, headers: HeaderMap) -> Response {
     state.seen.lock().unwrap().push(Seen {
         path_and_query: path_and_query.clone(),
         headers,
+        at: std::time::Instant::now(),
     });
     let reply = next_reply(&state.script_exact, &path_and_query)
         .or_else(|| next_reply(&state.script, uri.path()))

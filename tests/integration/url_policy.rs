@@ -121,12 +121,16 @@ fn registry_data_naming_a_repository_outside_the_owner_fails_the_owner_rule() {
     ] {
         let server = Server::start();
         server.route(
-            "/api/v1/crates/widget/1.2.3",
+            "/api/v1/crates/widget",
             vec![Reply::json(
-                serde_json::to_vec(&serde_json::json!({"version": {
-                    "checksum": CHECKSUM,
-                    "trustpub_data": {"provider": "github", "repository": repository},
-                }}))
+                serde_json::to_vec(&serde_json::json!({
+                    "crate": {"name": "widget"},
+                    "versions": [{
+                        "num": "1.2.3",
+                        "checksum": CHECKSUM,
+                        "trustpub_data": {"provider": "github", "repository": repository},
+                    }],
+                }))
                 .unwrap(),
             )],
         );
