@@ -128,6 +128,23 @@ fn minted_targets() -> Vec<Target> {
     // A GitHub-like instance: no log, an RFC 3161 timestamp dates each signature.
     let github = testkit::Instance::github(MINTED_SEED + 3);
     targets.extend(minted_with(&github, "testkit-github", &requests[..2]));
+    // A message signature in the Rekor v2-like log: an inclusion proof and
+    // checkpoint, no SET and no integrated time, an RFC 3161 timestamp.
+    let minted = instance.mint_rekor_v2(&requests[0]);
+    targets.push(Target {
+        name: format!(
+            "minted (testkit, Rekor v2) {}@{}",
+            minted.name, minted.version
+        ),
+        bundle: serde_json::from_str(&minted.to_json()).unwrap(),
+        root: serde_json::from_str(&instance.rekor_v2_trusted_root_json()).unwrap(),
+        instance: "testkit".into(),
+        artifact: ArtifactInput::sha256(sigstore_types::Sha256Hash::new(requests[0].sha256)),
+        signer: Signer::Certificate {
+            identity: Some(minted.identity.clone()),
+            issuer: Some(minted.issuer.clone()),
+        },
+    });
     targets
 }
 
@@ -1106,22 +1123,29 @@ fn load_root(name: &str, root: &Value) -> Result<TrustRoot, String> {
 
 /// Verify as `verify-bundle` does (with the expected identity and issuer),
 /// and as a run does (`verify_with_roots`, no identity: the policy judges
-/// the facts). `Ok` when either path accepts.
-fn accepted(
+/// the facts). Each path's result; the run's path is `None` when it does
+/// not apply (a managed key, or a swapped identity or issuer, which only
+/// the first path checks).
+fn verdicts(
     name: &str,
     bundle: &Value,
     root: &TrustRoot,
     artifact: &ArtifactInput,
     signer: &Signer,
     identity_swap: bool,
-) -> Result<(), VerifyFailure> {
-    let parsed = verify::parse_bundles(bundle.to_string().as_bytes(), name)?;
+) -> (Result<(), VerifyFailure>, Option<Result<(), VerifyFailure>>) {
+    let parsed = match verify::parse_bundles(bundle.to_string().as_bytes(), name) {
+        Ok(parsed) => parsed,
+        // Both paths read the bundle the same way.
+        Err(failure) => return (Err(failure.clone()), Some(Err(failure))),
+    };
     assert_eq!(parsed.len(), 1, "{name}");
-    let parsed = parsed.into_iter().next().unwrap()?;
-    verify::verify_bundle(root, &parsed.bundle, artifact, &signer.check())?;
-    // A run checks no identity in verification (the policy does), so a
-    // swapped identity or issuer is only for the first path.
-    if !identity_swap && matches!(signer, Signer::Certificate { .. }) {
+    let parsed = match parsed.into_iter().next().unwrap() {
+        Ok(parsed) => parsed,
+        Err(failure) => return (Err(failure.clone()), Some(Err(failure))),
+    };
+    let single = verify::verify_bundle(root, &parsed.bundle, artifact, &signer.check()).map(drop);
+    let run = (!identity_swap && matches!(signer, Signer::Certificate { .. })).then(|| {
         verify::verify_with_roots(
             std::slice::from_ref(root),
             &parsed.bundle,
@@ -1130,9 +1154,27 @@ fn accepted(
                 identity: None,
                 issuer: None,
             },
-        )?;
+        )
+        .map(drop)
+    });
+    (single, run)
+}
+
+/// `Ok` when either path of [`verdicts`] accepts; otherwise the first
+/// path's failure.
+fn accepted(
+    name: &str,
+    bundle: &Value,
+    root: &TrustRoot,
+    artifact: &ArtifactInput,
+    signer: &Signer,
+    identity_swap: bool,
+) -> Result<(), VerifyFailure> {
+    let (single, run) = verdicts(name, bundle, root, artifact, signer, identity_swap);
+    if run.as_ref().is_some_and(Result::is_ok) {
+        return Ok(());
     }
-    Ok(())
+    single
 }
 
 /// Counted for a variant whose trust root is refused when it is loaded.
@@ -1145,15 +1187,19 @@ fn attack(targets: &[Target]) -> (Vec<String>, BTreeMap<String, BTreeMap<String,
     let mut seen: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for (i, target) in targets.iter().enumerate() {
         let root = load_root(&target.name, &target.root).expect("the target's own root loads");
-        if let Err(failure) = accepted(
+        // The original passes on every path that applies to it.
+        let (single, run) = verdicts(
             &target.name,
             &target.bundle,
             &root,
             &target.artifact,
             &target.signer,
             false,
-        ) {
-            panic!("{}: the original does not verify: {failure}", target.name);
+        );
+        for verdict in std::iter::once(single).chain(run) {
+            if let Err(failure) = verdict {
+                panic!("{}: the original does not verify: {failure}", target.name);
+            }
         }
         let others: Vec<&Target> = targets[i + 1..].iter().chain(&targets[..i]).collect();
         for variant in variants(target, &others) {
@@ -1291,6 +1337,9 @@ fn every_tampered_minted_bundle_is_rejected() {
         "timestamps-from-another-bundle",
         "trust-root-tsa-replaced",
         "trust-root-tsa-expired",
+        "message-signature",
+        "message-digest",
+        "message-digest-swapped",
     ] {
         assert!(
             seen.contains_key(mutation),
