@@ -1046,7 +1046,6 @@ mod minted {
     use super::*;
     use crate::testkit::{self, Claims, Faults, MintRequest};
     use crate::trust::TrustRoot;
-    use crate::verify::{verify_bundle, ArtifactInput, SignerCheck};
 
     const SHA: [u8; 32] = [0x5a; 32];
 
@@ -1063,31 +1062,35 @@ mod minted {
         }
     }
 
-    /// Mint a bundle for `claims`, verify it, and return the evidence:
-    /// an attestation when it verifies, a rejected bundle otherwise.
+    /// Mint a bundle for `claims` and gather its evidence as a run does
+    /// ([`crate::fetch::PackageFetch::verify`]): an attestation when it
+    /// verifies, a bundle set aside when it is for another artifact, a
+    /// rejected bundle otherwise.
     fn evidence(claims: Claims, faults: Faults) -> Evidence {
         let (instance, root) = &*INSTANCE;
         let minted =
             instance.mint(&MintRequest::new("tokio", "1.45.0", SHA, claims).with_faults(faults));
-        let origin = BundleOrigin {
-            source: "dir:bundles".into(),
-            location: minted.file_name(),
-        };
-        let artifact = ArtifactInput::sha256(sigstore_types::Sha256Hash::new(SHA));
-        let signer = SignerCheck::Certificate {
-            identity: None,
-            issuer: None,
-        };
-        match verify_bundle(root, &minted.bundle, &artifact, &signer) {
-            Ok(facts) => Evidence {
-                attestations: vec![Attestation { origin, facts }],
-                ..Evidence::default()
+        let fetched = crate::fetch::PackageFetch {
+            query: crate::sources::PackageQuery {
+                name: minted.name.clone(),
+                version: minted.version.parse().unwrap(),
+                source: PackageSource::CratesIo,
+                checksum: sigstore_types::Sha256Hash::new(SHA),
+                repository_hint: None,
             },
-            Err(failure) => Evidence {
-                rejected: vec![Rejected { origin, failure }],
-                ..Evidence::default()
-            },
-        }
+            documents: vec![crate::cache::BundleDocument {
+                origin: BundleOrigin {
+                    source: "dir:bundles".into(),
+                    location: minted.file_name(),
+                },
+                json: minted.to_json(),
+            }],
+            registry: None,
+            ignored: Vec::new(),
+            errors: Vec::new(),
+            outcomes: Vec::new(),
+        };
+        fetched.verify(std::slice::from_ref(root))
     }
 
     fn base() -> Claims {
@@ -1242,7 +1245,7 @@ signer-digest = "{commit}"
     #[test]
     fn a_bundle_that_fails_verification_is_a_violation_even_when_nothing_is_required() {
         let faults = Faults {
-            subject_sha256: Some([0x11; 32]),
+            untrusted_ca: true,
             ..Faults::default()
         };
         let evidence = evidence(base(), faults);
@@ -1253,6 +1256,25 @@ signer-digest = "{commit}"
             [Requirement::BundleVerification]
         );
         assert_eq!(evaluation.exit_code(), exit::VIOLATION);
+    }
+
+    /// A bundle for another artifact is set aside, not rejected: the
+    /// package has no provenance, which is no violation when none is
+    /// required, and is one when it is.
+    #[test]
+    fn a_bundle_for_another_artifact_is_set_aside() {
+        let faults = Faults {
+            subject_sha256: Some([0x11; 32]),
+            ..Faults::default()
+        };
+        let evidence = evidence(base(), faults);
+        assert!(evidence.rejected.is_empty() && evidence.attestations.is_empty());
+        assert_eq!(evidence.ignored.len(), 1);
+        let evaluation = evaluate(&Policy::default_policy(), [(&pkg(), &evidence)], now());
+        assert_eq!(evaluation.outcomes[0].outcome, Outcome::Missing);
+        let attested = policy("[defaults]\nrequire = \"attested\"\n");
+        let outcome = one(&attested, &pkg(), &evidence);
+        assert_eq!(failed(&outcome), [Requirement::Require]);
     }
 
     #[test]
