@@ -274,11 +274,50 @@ mod tests {
         );
     }
 
+    /// Where `b` differs from `a` (JSON pointers, with both values).
+    fn differ(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Object(a), Value::Object(b)) => {
+                for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+                    match (a.get(key), b.get(key)) {
+                        (Some(x), Some(y)) => differ(&format!("{at}/{key}"), x, y, out),
+                        // An absent list is an empty one (the proto3 default).
+                        (None, Some(Value::Array(y))) if y.is_empty() => {}
+                        (x, y) => out.push(format!("{at}/{key}: {x:?} → {y:?}")),
+                    }
+                }
+            }
+            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    differ(&format!("{at}/{i}"), x, y, out);
+                }
+            }
+            _ if a == b => {}
+            _ => out.push(format!("{at}: {a} → {b}")),
+        }
+    }
+
+    /// The cached copy is kept as the parsed root and serialized again when
+    /// loaded: nothing of the published file may be lost on the way (keys,
+    /// certificate chains, log IDs, validity windows, URLs).
     #[test]
     fn a_parsed_root_serializes_back_to_a_valid_root() {
-        let root = TrustedRoot::from_json(Instance::GitHub.embedded_json()).unwrap();
-        let now = jiff::Timestamp::now();
-        let loaded = to_trust_root(Instance::GitHub, &root, PathBuf::from("x"), now).unwrap();
-        assert!(loaded.requirements == TrustRoot::embedded(Instance::GitHub).unwrap().requirements);
+        for instance in [Instance::PublicGood, Instance::GitHub] {
+            let published: serde_json::Value =
+                serde_json::from_str(instance.embedded_json()).unwrap();
+            let root = TrustedRoot::from_json(instance.embedded_json()).unwrap();
+            let now = jiff::Timestamp::now();
+            let loaded = to_trust_root(instance, &root, PathBuf::from("x"), now).unwrap();
+            let again = serde_json::to_value(loaded.trusted_root()).unwrap();
+            let mut differences = Vec::new();
+            differ("", &published, &again, &mut differences);
+            assert!(differences.is_empty(), "{instance:?}: {differences:#?}");
+            assert_eq!(
+                loaded.requirements,
+                TrustRoot::embedded(instance).unwrap().requirements,
+                "{instance:?}"
+            );
+        }
     }
 }
