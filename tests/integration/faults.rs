@@ -113,6 +113,16 @@ pub(crate) fn check_args(source: &str) -> Vec<String> {
     .collect()
 }
 
+/// The same arguments with an hour's HTTP timeout: held requests are waited for.
+fn patient(mut args: Vec<String>) -> Vec<String> {
+    let at = args
+        .iter()
+        .position(|a| a == "--http-timeout-ms")
+        .expect("the arguments set a timeout");
+    args[at + 1] = "3600000".into();
+    args
+}
+
 /// Each package's outcome in a JSON-lines report, and the summary.
 pub(crate) fn outcomes(stdout: &str) -> (Vec<(String, String)>, Value) {
     let mut packages = Vec::new();
@@ -379,39 +389,61 @@ fn a_killed_run_and_a_torn_entry_lose_nothing_and_never_pass_unchecked() {
     let numbers: Vec<u16> = (0..40).collect();
     let server = Server::start();
     serve(&server, &numbers);
-    server.set_latency(Duration::from_millis(60));
     let dir = TestDir::new();
     workload(&dir, numbers.iter().copied());
     let cache = dir.join(".cache");
 
-    // A run killed (SIGKILL) once it has stored some answers.
+    // A run killed (SIGKILL) once it has stored some answers. The server
+    // answers three requests and holds the rest, and the run waits for
+    // them as long as it takes: it is still running when killed, whatever
+    // the machine's speed.
+    const ANSWERED: usize = 3;
+    server.hold_after(ANSWERED);
     let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-verify-provenance"))
         .current_dir(dir.path())
         .env("CARGO_VERIFY_PROVENANCE_CACHE", &cache)
         .env_remove("CARGO_NET_OFFLINE")
-        .args(check_args(&url_source(&server.base)))
+        .args(patient(check_args(&url_source(&server.base))))
         .args(["--jobs", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // The bound only turns a broken run into a failure instead of a hang.
     let started = Instant::now();
-    while cache_files(&cache).len() < 3 {
+    let stored_now = || {
+        cache_files(&cache)
+            .iter()
+            .filter(|(path, _)| {
+                !path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".tmp")
+            })
+            .count()
+    };
+    while stored_now() < ANSWERED {
         assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no answer stored"
+            started.elapsed() < Duration::from_secs(120),
+            "the answers were not stored"
         );
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended before it was killed: {status}");
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before it was killed"
+    );
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success(), "the run was not killed: {status}");
+    server.release();
     // What it stored is whole (a temporary file it was writing may be left).
     let stored = assert_entries_whole(&cache);
-    assert!(
-        stored < numbers.len(),
-        "the run finished before it was killed"
-    );
+    assert_eq!(stored, ANSWERED, "only the answered packages are stored");
 
     // A torn entry (a power loss) and a temporary file of the killed run.
     let (torn, bytes) = cache_files(&cache)

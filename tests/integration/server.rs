@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -79,6 +79,12 @@ struct State {
     connections: AtomicUsize,
     /// Added to every answer.
     latency: Mutex<Duration>,
+    /// Requests answered so far, and how many are answered before the
+    /// rest wait for [`Server::release`] (`usize::MAX`: none wait).
+    answered: AtomicUsize,
+    hold_after: AtomicUsize,
+    released: AtomicBool,
+    release: tokio::sync::Notify,
 }
 
 /// The running server; stops when dropped.
@@ -91,7 +97,10 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Self {
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            hold_after: AtomicUsize::new(usize::MAX),
+            ..State::default()
+        });
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let server_state = state.clone();
@@ -152,6 +161,19 @@ impl Server {
             .insert(path_and_query.to_string(), replies.into());
     }
 
+    /// Answer the next `count` requests, and hold every later one
+    /// unanswered until [`Server::release`]: a client then cannot finish,
+    /// whatever the time it takes to get that far.
+    pub fn hold_after(&self, count: usize) {
+        self.state.hold_after.store(count, Ordering::SeqCst);
+    }
+
+    /// Answer the held requests and every later one.
+    pub fn release(&self) {
+        self.state.released.store(true, Ordering::SeqCst);
+        self.state.release.notify_waiters();
+    }
+
     pub fn set_latency(&self, latency: Duration) {
         *self.state.latency.lock().unwrap() = latency;
     }
@@ -178,6 +200,8 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // Held requests would keep the graceful shutdown waiting.
+        self.release();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -210,6 +234,16 @@ async fn answer(state: &State, uri: Uri, headers: HeaderMap) -> Response {
     let reply = next_reply(&state.script_exact, &path_and_query)
         .or_else(|| next_reply(&state.script, uri.path()))
         .unwrap_or_else(|| Reply::status(404));
+    if state.answered.fetch_add(1, Ordering::SeqCst) >= state.hold_after.load(Ordering::SeqCst) {
+        loop {
+            // Registered before the flag is read, so a release in between is not missed.
+            let released = state.release.notified();
+            if state.released.load(Ordering::SeqCst) {
+                break;
+            }
+            released.await;
+        }
+    }
     let latency = *state.latency.lock().unwrap();
     tokio::time::sleep(latency + reply.delay).await;
     let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).unwrap());
