@@ -15,6 +15,13 @@
 //! and a hash of the source's label, so no name from a lockfile, a server or
 //! a configuration ever becomes a path component.
 //!
+//! The folder may be shared between users and CI jobs, so nothing in it
+//! is trusted: every file below the root is opened through [`confined`]
+//! (no path component followed if it is a symbolic link, no FIFO or device
+//! read), entries are bound to their digest and source, and their strings
+//! (origins, locations, reasons, registry data) are data to show, never to
+//! act on.
+//!
 //! Every write goes to a temporary file in the destination folder and is
 //! renamed into place, so readers see a whole entry or none. Runs hold a
 //! shared lock on `lock` while they use the cache; a run that gets it
@@ -27,7 +34,6 @@
 //! verified every time they are used.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
@@ -40,8 +46,12 @@ use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
 const FORMAT: u32 = 1;
 /// Entries larger than this are not read (real ones are a few hundred KiB at most).
 const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
-/// Prefix of temporary files (the `tempfile` crate's).
-const TEMP_PREFIX: &str = ".tmp";
+/// The lock file, under the root.
+const LOCK: &str = "lock";
+
+mod confined;
+use confined::is_refused;
+pub(crate) use confined::Confined;
 
 /// One bundle document as a source returned it, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +173,8 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> CacheError + '_ {
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    /// The open root folder, through which every file below it is reached.
+    dir: std::sync::Arc<Confined>,
     /// `None` for a read-only folder without a lock file: nothing is ever
     /// written or cleaned there, so there is nothing to coordinate.
     lock: std::sync::Arc<Option<File>>,
@@ -195,26 +207,29 @@ impl Cache {
     /// exists but cannot be written (a read-only mount, a cache prepared for
     /// offline runs) is opened for reading: its entries are used, and the
     /// first answer that cannot be stored is reported.
+    ///
+    /// The root is the path given (followed like any path the user names);
+    /// `lock` and everything else below it must not be a symbolic link.
     pub fn open(root: &Path) -> Result<Self, CacheError> {
         use fs4::FileExt;
-        let lock_path = root.join("lock");
-        let writable = std::fs::create_dir_all(root).and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .read(true)
-                .write(true)
-                .open(&lock_path)
-        });
+        let lock_path = root.join(LOCK);
+        let created = std::fs::create_dir_all(root);
+        let dir = match Confined::open(root) {
+            Ok(dir) => dir,
+            Err(error) => return Err(io_error(root)(created.err().unwrap_or(error))),
+        };
+        let writable = created.and_then(|()| dir.open_file(Path::new(LOCK), true));
         let (lock, read_only) = match writable {
-            Ok(lock) => (Some(lock), false),
-            Err(error) if cannot_write(&error) && root.is_dir() => {
-                (File::open(&lock_path).ok(), true)
-            }
-            Err(error) => return Err(io_error(root)(error)),
+            Ok(lock) => (lock, false),
+            Err(error) if cannot_write(&error) => match dir.open_file(Path::new(LOCK), false) {
+                Err(error) if is_refused(&error) => return Err(io_error(&lock_path)(error)),
+                opened => (opened.ok().flatten(), true),
+            },
+            Err(error) => return Err(io_error(&lock_path)(error)),
         };
         let cache = Self {
             root: root.to_path_buf(),
+            dir: std::sync::Arc::new(dir),
             lock: std::sync::Arc::new(lock),
             unwritable: std::sync::Arc::new(read_only.into()),
             reported: std::sync::Arc::new(false.into()),
@@ -234,33 +249,85 @@ impl Cache {
         &self.root
     }
 
-    fn attestations_dir(&self) -> PathBuf {
-        self.root.join("attestations").join(format!("v{FORMAT}"))
+    fn attestations_dir() -> PathBuf {
+        Path::new("attestations").join(format!("v{FORMAT}"))
     }
 
-    /// The file of one source's entry for one artifact. One flat file per
-    /// entry (under a 256-way fan-out) rather than a folder per artifact:
-    /// creating inodes is most of the cost of filling a cold cache.
-    pub fn entry_path(&self, digest: &Sha256Hash, source: &str) -> PathBuf {
+    /// The file of one source's entry for one artifact, below the root.
+    /// One flat file per entry (under a 256-way fan-out) rather than a
+    /// folder per artifact: creating inodes is most of the cost of filling
+    /// a cold cache.
+    fn entry_relative(digest: &Sha256Hash, source: &str) -> PathBuf {
         let hex = digest.to_hex();
         let key = sigstore_crypto::sha256(source.as_bytes()).to_hex();
-        self.attestations_dir()
+        Self::attestations_dir()
             .join(&hex[..2])
             .join(format!("{hex}-{}.json", &key[..32]))
     }
 
-    /// The cached answer of `source` for `digest`, if there is a readable one.
+    /// The path of one source's entry for one artifact.
+    pub fn entry_path(&self, digest: &Sha256Hash, source: &str) -> PathBuf {
+        self.root.join(Self::entry_relative(digest, source))
+    }
+
+    /// The cached answer of `source` for `digest`, if there is a readable
+    /// one. An entry that is a link, not a regular file, too large, does not
+    /// parse, or is for another artifact or source is ignored as absent.
+    /// The origins in it are set to `source`: the entry's own words for
+    /// where its bundles came from are not taken.
     pub fn read(&self, digest: &Sha256Hash, source: &str) -> Option<CacheEntry> {
-        let path = self.entry_path(digest, source);
-        let file = File::open(&path).ok()?;
-        if file.metadata().ok()?.len() > MAX_ENTRY_BYTES {
-            return None;
-        }
-        let entry: CacheEntry = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+        let bytes = self
+            .dir
+            .read(&Self::entry_relative(digest, source), MAX_ENTRY_BYTES)
+            .ok()??;
+        let mut entry: CacheEntry = serde_json::from_slice(&bytes).ok()?;
         // An entry for another artifact or source (a file copied by hand) is not this one.
         let expected = format!("sha256:{}", digest.to_hex());
-        (entry.format == FORMAT && entry.digest == expected && entry.source == source)
-            .then_some(entry)
+        if !(entry.format == FORMAT && entry.digest == expected && entry.source == source) {
+            return None;
+        }
+        if let Answer::Bundles { documents, ignored } = &mut entry.answer {
+            let origins = documents
+                .iter_mut()
+                .map(|d| &mut d.origin)
+                .chain(ignored.iter_mut().map(|i| &mut i.origin));
+            for origin in origins {
+                origin.source = source.to_string();
+            }
+        }
+        Some(entry)
+    }
+
+    /// The bytes of the file `relative` (below the root), if it exists.
+    /// An error for a link, a file that is not a regular one, or one larger
+    /// than `max`.
+    pub fn read_file(&self, relative: &Path, max: u64) -> Result<Option<Vec<u8>>, CacheError> {
+        self.dir
+            .read(relative, max)
+            .map_err(io_error(&self.root.join(relative)))
+    }
+
+    /// Write the file `relative` (below the root) atomically, creating its
+    /// folders; nothing is followed if it is a link.
+    pub fn write_file(&self, relative: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+        self.dir
+            .write_atomic(relative, bytes)
+            .map_err(io_error(&self.root.join(relative)))
+    }
+
+    /// Every regular file under the folder `relative` (down to `depth`
+    /// folders below it), with its bytes; an error for a link or any other
+    /// kind of file, or past `max_files` files or `max_bytes` in all.
+    pub fn files(
+        &self,
+        relative: &Path,
+        depth: usize,
+        max_files: usize,
+        max_bytes: u64,
+    ) -> Result<Vec<(PathBuf, Vec<u8>)>, CacheError> {
+        self.dir
+            .files(relative, depth, max_files, max_bytes)
+            .map_err(io_error(&self.root.join(relative)))
     }
 
     /// Store an entry atomically (temporary file, then rename).
@@ -270,7 +337,8 @@ impl Cache {
     /// so that one problem is reported once rather than once per package.
     pub fn write(&self, digest: &Sha256Hash, entry: &CacheEntry) -> Result<(), CacheError> {
         use std::sync::atomic::Ordering;
-        let path = self.entry_path(digest, &entry.source);
+        let relative = Self::entry_relative(digest, &entry.source);
+        let path = self.root.join(&relative);
         if self.unwritable.load(Ordering::Relaxed) {
             if self.reported.swap(true, Ordering::Relaxed) {
                 return Ok(());
@@ -287,8 +355,9 @@ impl Cache {
             path: path.clone(),
             source: std::io::Error::other(e),
         })?;
-        match write_atomic(&path, &bytes) {
-            Err(CacheError::Io { source, .. }) if cannot_write(&source) => {
+        match self.write_file(&relative, &bytes) {
+            // A planted link stops writing too: the folder is not fit for it.
+            Err(CacheError::Io { source, .. }) if cannot_write(&source) || is_refused(&source) => {
                 self.unwritable.store(true, Ordering::Relaxed);
                 if self.reported.swap(true, Ordering::Relaxed) {
                     return Ok(());
@@ -305,30 +374,21 @@ impl Cache {
         }
     }
 
-    /// Where the TUF client keeps one instance's metadata and targets.
+    /// Where one instance's TUF metadata and targets are kept, below the root.
+    pub fn tuf_relative(instance: &str) -> PathBuf {
+        Path::new("tuf").join(instance)
+    }
+
+    /// The folder of one instance's TUF metadata and targets.
     pub fn tuf_dir(&self, instance: &str) -> PathBuf {
-        self.root.join("tuf").join(instance)
+        self.root.join(Self::tuf_relative(instance))
     }
 
     /// Remove temporary files under the cache (only called while no other
     /// run holds the lock). Errors are ignored: a leftover is harmless.
     fn remove_leftovers(&self) {
-        fn walk(dir: &Path, depth: usize) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                let path = entry.path();
-                if name.to_string_lossy().starts_with(TEMP_PREFIX) {
-                    let _ = std::fs::remove_file(&path);
-                } else if depth > 0 && entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    walk(&path, depth - 1);
-                }
-            }
-        }
-        walk(&self.attestations_dir(), 1);
-        walk(&self.root.join("tuf"), 0);
+        self.dir.remove_temporaries(&Self::attestations_dir(), 1);
+        self.dir.remove_temporaries(Path::new("tuf"), 2);
     }
 }
 
@@ -343,33 +403,6 @@ fn cannot_write(error: &std::io::Error) -> bool {
             | ErrorKind::StorageFull
             | ErrorKind::QuotaExceeded
     )
-}
-
-/// Write a file atomically: a temporary file in the same folder, renamed
-/// over the destination. Creates the folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let temp_in = |dir: &Path| {
-        tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(dir)
-    };
-    // The folder usually exists: create it only when it does not, which
-    // saves a call per entry on a cold run.
-    let mut temp = match temp_in(dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-            temp_in(dir)
-        }
-        created => created,
-    }
-    .map_err(io_error(dir))?;
-    temp.write_all(bytes).map_err(io_error(temp.path()))?;
-    temp.persist(path).map_err(|e| CacheError::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -408,6 +441,36 @@ mod tests {
         let path = cache.entry_path(&digest(1), "url:../../etc/{name}");
         assert!(path.starts_with(dir.path()));
         assert!(!path.to_string_lossy().contains(".."));
+    }
+
+    #[test]
+    fn an_entry_cannot_say_its_bundles_came_from_another_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut claimed = origin();
+        claimed.source = "dir:vendor/trusted".into();
+        let answer = Answer::Bundles {
+            documents: vec![BundleDocument {
+                origin: claimed.clone(),
+                json: "{}".into(),
+            }],
+            ignored: vec![IgnoredBundle {
+                origin: claimed,
+                reason: "x".into(),
+            }],
+        };
+        let entry = CacheEntry::new(&digest(4), "github", now, answer);
+        cache.write(&digest(4), &entry).unwrap();
+        let Some(CacheEntry {
+            answer: Answer::Bundles { documents, ignored },
+            ..
+        }) = cache.read(&digest(4), "github")
+        else {
+            panic!("the entry reads back");
+        };
+        assert_eq!(documents[0].origin.source, "github");
+        assert_eq!(ignored[0].origin.source, "github");
     }
 
     #[test]

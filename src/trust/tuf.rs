@@ -13,14 +13,23 @@
 //! expiry at the time of the last successful refresh; a copy that does not
 //! verify is reported and the embedded root is used instead. A root older
 //! than the configured age is used with a warning.
+//!
+//! The TUF client never works in the cache folder itself, which may be
+//! shared and hold planted links: it refreshes into a private temporary
+//! folder whose files are then written into the cache through
+//! [`Cache::write_file`], and it re-verifies a copy read out of the cache
+//! through [`Cache::files`] (no link followed, only regular files). The
+//! refresh record is not signed, so it may only make a copy look older:
+//! one dated after the signed timestamp metadata expired, or in the
+//! future, is refused.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sigstore_trust_root::{TrustedRoot, TufBootstrap, TufConfig};
 
 use super::{Instance, RootOrigin, TrustRoot, TrustRootError};
-use crate::cache::{write_atomic, Cache};
+use crate::cache::{Cache, Confined};
 use crate::http::Http;
 
 /// The instances whose roots `trust-root update` refreshes.
@@ -41,11 +50,30 @@ impl TufRepository {
     /// The instance's own repository, trusted through the TUF root embedded
     /// in `sigstore-trust-root`.
     pub fn for_instance(instance: Instance) -> Self {
+        #[cfg(feature = "testkit")]
+        if let Some(repository) = Self::testkit_override(instance) {
+            return repository;
+        }
         let sigstore = instance.sigstore();
         Self {
             url: sigstore.tuf_url().to_string(),
             bootstrap_root: sigstore.tuf_root().to_vec(),
         }
+    }
+
+    /// In builds with the test instance only: one repository for every
+    /// instance, given by `CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL` and the
+    /// file of its bootstrap root by `…_TUF_ROOT`, so that tests can drive
+    /// `trust-root update` and cached roots through the binary against a
+    /// repository they serve.
+    #[cfg(feature = "testkit")]
+    fn testkit_override(_: Instance) -> Option<Self> {
+        let url = std::env::var("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL").ok()?;
+        let root = std::env::var_os("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_ROOT")?;
+        Some(Self {
+            url,
+            bootstrap_root: std::fs::read(root).ok()?,
+        })
     }
 
     fn config(&self, cache_dir: PathBuf) -> TufConfig {
@@ -65,12 +93,20 @@ struct RefreshRecord {
     refreshed: jiff::Timestamp,
 }
 
-fn record_path(cache: &Cache, instance: Instance) -> PathBuf {
-    cache
-        .root()
-        .join("tuf")
-        .join(format!("{}.refreshed.json", instance.name()))
+/// The refresh record of an instance, below the cache root.
+fn record_relative(instance: Instance) -> PathBuf {
+    Path::new("tuf").join(format!("{}.refreshed.json", instance.name()))
 }
+
+/// Refresh records are a few hundred bytes.
+const MAX_RECORD_BYTES: u64 = 64 * 1024;
+/// Bounds on a cached TUF copy: real ones hold a dozen files of metadata
+/// and one `trusted_root.json`, well under 1 MiB.
+const MAX_TUF_FILES: usize = 256;
+const MAX_TUF_BYTES: u64 = 32 * 1024 * 1024;
+/// How far ahead of this machine's clock a refresh record may be dated (a
+/// cache shared with a machine whose clock is a little ahead).
+const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 
 fn tuf_error(instance: Instance, error: impl std::fmt::Display) -> TrustRootError {
     TrustRootError::Tuf {
@@ -79,16 +115,26 @@ fn tuf_error(instance: Instance, error: impl std::fmt::Display) -> TrustRootErro
     }
 }
 
+/// A private folder for the TUF client (mode 0700, removed when dropped).
+fn private_folder(instance: Instance) -> Result<tempfile::TempDir, TrustRootError> {
+    tempfile::Builder::new()
+        .prefix("cargo-verify-provenance-tuf-")
+        .tempdir()
+        .map_err(|e| tuf_error(instance, format!("cannot create a private folder: {e}")))
+}
+
 /// Refresh one instance's root through TUF into the cache.
 ///
 /// Checks, in order:
 /// 1. the TUF metadata chain verifies from the bootstrap root (signatures,
-///    thresholds, versions, expiry at `now`), by `sigstore-trust-root`;
+///    thresholds, versions, expiry at `now`), by `sigstore-trust-root`,
+///    working in a private folder;
 /// 2. the `trusted_root.json` target matches the length and hashes the
 ///    verified metadata pin;
 /// 3. the root is valid as a whole ([`TrustRoot::from_json`]).
 ///
-/// Only then is the refresh time recorded, so a failed refresh leaves the
+/// Only then are the verified files written into the cache (never through
+/// a link) and the refresh time recorded, so a failed refresh leaves the
 /// previous copy in use.
 pub async fn refresh(
     http: &Http,
@@ -97,47 +143,143 @@ pub async fn refresh(
     repository: &TufRepository,
     now: jiff::Timestamp,
 ) -> Result<TrustRoot, TrustRootError> {
-    let dir = cache.tuf_dir(instance.name());
+    let private = private_folder(instance)?;
     let config = repository
-        .config(dir.clone())
+        .config(private.path().to_path_buf())
         .with_http_client(http.client().clone());
     let root = TrustedRoot::from_tuf_at(config, now)
         .await
         .map_err(|e| tuf_error(instance, e))?;
-    let loaded = to_trust_root(instance, &root, dir, now)?;
+    let loaded = to_trust_root(instance, &root, cache.tuf_dir(instance.name()), now)?;
+    let files = Confined::open(private.path())
+        .and_then(|dir| dir.files(Path::new(""), 1, MAX_TUF_FILES, MAX_TUF_BYTES))
+        .map_err(|e| tuf_error(instance, e))?;
+    let folder = Cache::tuf_relative(instance.name());
+    for (path, bytes) in files {
+        cache
+            .write_file(&folder.join(path), &bytes)
+            .map_err(|e| tuf_error(instance, e))?;
+    }
     let record = RefreshRecord {
         instance: instance.name().to_string(),
         url: repository.url.clone(),
         refreshed: now,
     };
     let bytes = serde_json::to_vec_pretty(&record).map_err(|e| tuf_error(instance, e))?;
-    write_atomic(&record_path(cache, instance), &bytes).map_err(|e| tuf_error(instance, e))?;
+    cache
+        .write_file(&record_relative(instance), &bytes)
+        .map_err(|e| tuf_error(instance, e))?;
     Ok(loaded)
+}
+
+/// When the signed timestamp metadata among `files` expires (read before
+/// it is verified: it is used only to refuse a record, never to accept).
+fn timestamp_expiry(files: &[(PathBuf, Vec<u8>)]) -> Option<jiff::Timestamp> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        signed: Signed,
+    }
+    #[derive(Deserialize)]
+    struct Signed {
+        expires: jiff::Timestamp,
+    }
+    let (_, bytes) = files
+        .iter()
+        .find(|(path, _)| path == Path::new("timestamp.json"))?;
+    serde_json::from_slice::<Metadata>(bytes)
+        .ok()
+        .map(|m| m.signed.expires)
 }
 
 /// The cached copy of an instance's root, re-verified from the cached TUF
 /// files with no network access; `Ok(None)` when it was never refreshed.
+///
+/// Checks, in order:
+/// 1. the refresh record is a regular file (no link) that parses, for this
+///    repository (another repository's copy is not this one: `Ok(None)`);
+/// 2. the record is not dated after `now` (beyond a little clock skew);
+/// 3. the cached TUF files are regular files (no link anywhere), within
+///    bounds, copied into a private folder;
+/// 4. the record is not dated after the expiry of the timestamp metadata
+///    (a refresh verifies that metadata unexpired at its own time, so a
+///    later record was not written by one);
+/// 5. the TUF metadata chain verifies from the bootstrap root at the
+///    record's time, and the `trusted_root.json` target matches it;
+/// 6. the root is valid as a whole.
 pub async fn load_cached(
     cache: &Cache,
     instance: Instance,
     repository: &TufRepository,
+    now: jiff::Timestamp,
 ) -> Result<Option<TrustRoot>, TrustRootError> {
-    let path = record_path(cache, instance);
-    let record: RefreshRecord = match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| tuf_error(instance, format!("{}: {e}", path.display())))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(tuf_error(instance, format!("{}: {e}", path.display()))),
+    let relative = record_relative(instance);
+    let path = cache.root().join(&relative);
+    let Some(bytes) = cache
+        .read_file(&relative, MAX_RECORD_BYTES)
+        .map_err(|e| tuf_error(instance, e))?
+    else {
+        return Ok(None);
     };
+    let record: RefreshRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| tuf_error(instance, format!("{}: {e}", path.display())))?;
     if record.url != repository.url {
         return Ok(None);
     }
-    let dir = cache.tuf_dir(instance.name());
-    let config = repository.config(dir.clone()).offline();
+    if record.refreshed > now + CLOCK_SKEW {
+        return Err(tuf_error(
+            instance,
+            format!(
+                "{} says the copy was refreshed at {}, after now ({now}); it was not written by a refresh",
+                path.display(),
+                record.refreshed
+            ),
+        ));
+    }
+    let folder = Cache::tuf_relative(instance.name());
+    let files = cache
+        .files(&folder, 1, MAX_TUF_FILES, MAX_TUF_BYTES)
+        .map_err(|e| tuf_error(instance, e))?;
+    match timestamp_expiry(&files) {
+        Some(expires) if record.refreshed > expires => {
+            return Err(tuf_error(
+                instance,
+                format!(
+                    "{} says the copy was refreshed at {}, after its signed timestamp metadata expired ({expires}); the record does not belong to this metadata",
+                    path.display(),
+                    record.refreshed
+                ),
+            ))
+        }
+        Some(_) => {}
+        None => {
+            return Err(tuf_error(
+                instance,
+                format!(
+                    "{}: no readable timestamp metadata",
+                    cache.tuf_dir(instance.name()).display()
+                ),
+            ))
+        }
+    }
+    let private = private_folder(instance)?;
+    for (path, bytes) in &files {
+        let target = private.path().join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| tuf_error(instance, e))?;
+        }
+        std::fs::write(&target, bytes).map_err(|e| tuf_error(instance, e))?;
+    }
+    let config = repository.config(private.path().to_path_buf()).offline();
     let root = TrustedRoot::from_tuf_at(config, record.refreshed)
         .await
         .map_err(|e| tuf_error(instance, e))?;
-    to_trust_root(instance, &root, dir, record.refreshed).map(Some)
+    to_trust_root(
+        instance,
+        &root,
+        cache.tuf_dir(instance.name()),
+        record.refreshed,
+    )
+    .map(Some)
 }
 
 fn to_trust_root(
@@ -192,7 +334,9 @@ pub fn roots_for_run_from(
         .map_err(|e| tuf_error(Instance::PublicGood, e))?;
     for instance in REFRESHED_INSTANCES {
         let cached = match cache {
-            Some(cache) => runtime.block_on(load_cached(cache, instance, &repository(instance))),
+            Some(cache) => {
+                runtime.block_on(load_cached(cache, instance, &repository(instance), now))
+            }
             None => Ok(None),
         };
         match cached {
@@ -252,15 +396,16 @@ mod tests {
             url: TufRepository::for_instance(Instance::PublicGood).url,
             refreshed: jiff::Timestamp::now(),
         };
-        write_atomic(
-            &record_path(&cache, Instance::PublicGood),
-            &serde_json::to_vec(&record).unwrap(),
-        )
-        .unwrap();
-        let target = cache
-            .tuf_dir("public-good")
-            .join("targets/trusted_root.json");
-        write_atomic(&target, Instance::PublicGood.embedded_json().as_bytes()).unwrap();
+        cache
+            .write_file(
+                &record_relative(Instance::PublicGood),
+                &serde_json::to_vec(&record).unwrap(),
+            )
+            .unwrap();
+        let target = Cache::tuf_relative("public-good").join("targets/trusted_root.json");
+        cache
+            .write_file(&target, Instance::PublicGood.embedded_json().as_bytes())
+            .unwrap();
         let in_use =
             roots_for_run(Some(&cache), jiff::Timestamp::now(), DEFAULT_MAX_ROOT_AGE).unwrap();
         assert!(matches!(

@@ -24,6 +24,8 @@ mod fetching;
 mod fixtures;
 mod harness;
 #[cfg(feature = "testkit")]
+mod hostile_cache;
+#[cfg(feature = "testkit")]
 mod independent;
 #[cfg(feature = "testkit")]
 mod init;

@@ -19,6 +19,14 @@ const EXPIRES: &str = "2100-01-01T00:00:00Z";
 
 /// A one-key TUF repository: `(root.json, [(path, bytes)])`.
 fn repository(target: &[u8]) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    repository_with_timestamp_expiry(target, EXPIRES)
+}
+
+/// [`repository`] whose timestamp metadata expires at `timestamp_expires`.
+pub(crate) fn repository_with_timestamp_expiry(
+    target: &[u8],
+    timestamp_expires: &str,
+) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
     let key = KeyPair::generate_ecdsa_p256().unwrap();
     let public = json!({
         "keytype": "ecdsa",
@@ -59,7 +67,7 @@ fn repository(target: &[u8]) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
         "meta": { "targets.json": pin(&targets) },
     }));
     let timestamp = sign(json!({
-        "_type": "timestamp", "spec_version": "1.0.0", "version": 1, "expires": EXPIRES,
+        "_type": "timestamp", "spec_version": "1.0.0", "version": 1, "expires": timestamp_expires,
         "meta": { "snapshot.json": pin(&snapshot) },
     }));
     let role = json!({ "keyids": [key_id], "threshold": 1 });
@@ -79,7 +87,7 @@ fn repository(target: &[u8]) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
     (root, files)
 }
 
-fn serve(server: &Server, files: &[(String, Vec<u8>)]) {
+pub(crate) fn serve(server: &Server, files: &[(String, Vec<u8>)]) {
     for (path, bytes) in files {
         server.route(path, vec![Reply::json(bytes.clone())]);
     }
@@ -134,7 +142,7 @@ fn a_refreshed_root_is_cached_reverified_offline_and_aged() {
     let connections = server.connections();
     drop(server);
     let cached = runtime()
-        .block_on(load_cached(&cache, Instance::PublicGood, &tuf))
+        .block_on(load_cached(&cache, Instance::PublicGood, &tuf, refreshed))
         .unwrap()
         .expect("a cached root");
     assert!(
@@ -211,7 +219,7 @@ fn a_repository_not_signed_by_the_trusted_root_is_refused_and_nothing_is_kept() 
         .unwrap_err();
     assert!(error.to_string().contains("TUF"), "{error}");
     assert!(runtime()
-        .block_on(load_cached(&cache, Instance::GitHub, &tuf))
+        .block_on(load_cached(&cache, Instance::GitHub, &tuf, now))
         .unwrap()
         .is_none());
 }
