@@ -289,6 +289,8 @@ struct Shared {
     http: Option<Http>,
     /// What the sources share between tasks (crates.io's limiter).
     state: sources::RunState,
+    /// What GitHub's bulk listings gave, per source and digest.
+    listed: sources::github_bulk::Listed,
     options: FetchOptions,
     warnings: std::sync::Mutex<Vec<String>>,
 }
@@ -397,10 +399,36 @@ pub async fn fetch_each_async(
     } else {
         Some(Http::new(options.http.clone())?)
     };
+    let labels: Vec<String> = sources.iter().map(SourceSpec::label).collect();
+    let stopped: Vec<OnceLock<String>> = sources.iter().map(|_| OnceLock::new()).collect();
+    // With a token, the packages of one owner are listed together.
+    let listed = match &http {
+        Some(http) if options.github_auth.is_set() => {
+            let needed = |index: usize, query: &PackageQuery| {
+                !fresh_in_cache(cache, &labels[index], query, options)
+            };
+            let (listed, stops) = sources::github_bulk::prefetch(
+                http,
+                sources,
+                &queries,
+                &options.github_auth,
+                needed,
+            )
+            .await;
+            for (stop, reason) in stopped.iter().zip(stops) {
+                if let Some(reason) = reason {
+                    let _ = stop.set(reason);
+                }
+            }
+            listed
+        }
+        _ => vec![Default::default(); sources.len()],
+    };
     let shared = Arc::new(Shared {
         sources: sources.to_vec(),
-        labels: sources.iter().map(SourceSpec::label).collect(),
-        stopped: sources.iter().map(|_| OnceLock::new()).collect(),
+        labels,
+        stopped,
+        listed,
         cache: cache.cloned(),
         http,
         state: sources::RunState::new(&options.http),
@@ -480,11 +508,7 @@ fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
 fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
     let options = &shared.options;
     let uncached = |index: usize, query: &PackageQuery| {
-        !shared.cache.as_ref().is_some_and(|cache| {
-            cache
-                .read(&query.checksum, &shared.labels[index])
-                .is_some_and(|entry| entry.is_fresh(options.now, options.no_attestation_ttl))
-        })
+        !fresh_in_cache(shared.cache.as_ref(), &shared.labels[index], query, options)
     };
     let crates_io = shared
         .sources
@@ -526,6 +550,20 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
         }
     }
     messages
+}
+
+/// Whether the cache has an answer from source `label` that is still used.
+fn fresh_in_cache(
+    cache: Option<&Cache>,
+    label: &str,
+    query: &PackageQuery,
+    options: &FetchOptions,
+) -> bool {
+    cache.is_some_and(|cache| {
+        cache
+            .read(&query.checksum, label)
+            .is_some_and(|entry| entry.is_fresh(options.now, options.no_attestation_ttl))
+    })
 }
 
 /// `1 h 2 min`, `3 min 20 s`, `45 s`.
@@ -678,14 +716,22 @@ async fn ask_through_cache(
     if let Some(reason) = shared.stopped[index].get() {
         return Err(reason.clone());
     }
-    let reply = sources::ask(
-        spec,
-        query,
-        shared.http.as_ref(),
-        &options.github_auth,
-        &shared.state,
-    )
-    .await
+    let reply = match (shared.listed[index].get(&query.checksum), &shared.http) {
+        (Some((endpoint, entries)), Some(http)) => {
+            let location = format!("{endpoint}#sha256:{}", query.checksum.to_hex());
+            sources::answer_listed(http, label, &location, entries, &query.checksum).await
+        }
+        _ => {
+            sources::ask(
+                spec,
+                query,
+                shared.http.as_ref(),
+                &options.github_auth,
+                &shared.state,
+            )
+            .await
+        }
+    }
     .map_err(|failure| {
         if failure.stop_source {
             let _ = shared.stopped[index].set(failure.message.clone());

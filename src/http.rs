@@ -287,10 +287,40 @@ impl Http {
         .await
     }
 
+    /// POST a JSON body, following the rules of this module: as
+    /// [`Http::get`] (a POST that only reads, such as GitHub's bulk-list
+    /// queries, is retried as a GET is).
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Response, HttpError> {
+        let mut headers = headers.clone();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.request(url, &headers, Some(body), self.config.max_body_bytes, None)
+            .await
+    }
+
     async fn get_capped(
         &self,
         url: &Url,
         headers: &HeaderMap,
+        max_bytes: usize,
+        limiter: Option<&RateLimiter>,
+    ) -> Result<Response, HttpError> {
+        self.request(url, headers, None, max_bytes, limiter).await
+    }
+
+    /// One request (a GET, or a POST of `body`), with retries and waits.
+    async fn request(
+        &self,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Option<&[u8]>,
         max_bytes: usize,
         limiter: Option<&RateLimiter>,
     ) -> Result<Response, HttpError> {
@@ -303,7 +333,10 @@ impl Http {
             if let Some(limiter) = limiter {
                 limiter.wait().await;
             }
-            match self.attempt(url, headers, attempt_number, max_bytes).await {
+            match self
+                .attempt(url, headers, body, attempt_number, max_bytes)
+                .await
+            {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(error) => return Err(error),
                 Attempt::Retry(error) => {
@@ -342,6 +375,7 @@ impl Http {
         &self,
         url: &Url,
         headers: &HeaderMap,
+        body: Option<&[u8]>,
         attempts: u32,
         limit: usize,
     ) -> Attempt {
@@ -361,13 +395,11 @@ impl Http {
                 }
             }
         };
-        let mut response = match self
-            .client
-            .get(url.clone())
-            .headers(headers.clone())
-            .send()
-            .await
-        {
+        let request = match body {
+            Some(body) => self.client.post(url.clone()).body(body.to_vec()),
+            None => self.client.get(url.clone()),
+        };
+        let mut response = match request.headers(headers.clone()).send().await {
             Ok(response) => response,
             // A refused redirect is a decision, not a transient failure.
             Err(error) if error.is_redirect() => {

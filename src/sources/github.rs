@@ -144,24 +144,7 @@ pub(super) async fn ask(
     }
     let origin = url.origin();
 
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        ACCEPT,
-        HeaderValue::from_static("application/vnd.github+json"),
-    );
-    headers.insert(
-        "x-github-api-version",
-        HeaderValue::from_static(API_VERSION),
-    );
-    if let Some(token) = &auth.token {
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            SourceFailure::stopping(
-                "GITHUB_TOKEN / GH_TOKEN contains characters not allowed in a header",
-            )
-        })?;
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
+    let headers = api_headers(auth)?;
 
     let mut documents: Vec<BundleDocument> = Vec::new();
     let mut ignored: Vec<IgnoredBundle> = Vec::new();
@@ -249,8 +232,32 @@ pub(super) async fn ask(
     ))
 }
 
+/// The headers of every request to the API: its media type and version,
+/// and the token when there is one (for the API host only).
+pub(super) fn api_headers(auth: &GitHubAuth) -> Result<HeaderMap, SourceFailure> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("application/vnd.github+json"),
+    );
+    headers.insert(
+        "x-github-api-version",
+        HeaderValue::from_static(API_VERSION),
+    );
+    if let Some(token) = &auth.token {
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            SourceFailure::stopping(
+                "GITHUB_TOKEN / GH_TOKEN contains characters not allowed in a header",
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
+
 /// A transport error, with rate limits turned into a stop of this source.
-fn failure(label: &str, auth: &GitHubAuth, error: HttpError) -> SourceFailure {
+pub(super) fn failure(label: &str, auth: &GitHubAuth, error: HttpError) -> SourceFailure {
     match error {
         HttpError::RateLimited { reset_in, .. } => {
             let when = reset_in

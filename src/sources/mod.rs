@@ -17,6 +17,7 @@ pub mod bundle_url;
 mod crates_io;
 mod dir;
 mod github;
+pub mod github_bulk;
 mod spec;
 mod url_template;
 
@@ -125,6 +126,26 @@ pub enum Reply {
     /// The source does not apply to this package (e.g. `crates-io` for a
     /// package from another registry, `github` without a known repository).
     NotApplicable(String),
+}
+
+/// The answer for one package made from the attestation entries a bulk
+/// listing gave for its digest ([`github_bulk::list`]): bundles behind a
+/// `bundle_url` fetched as for a per-digest list; none is "no attestation".
+pub async fn answer_listed(
+    http: &Http,
+    label: &str,
+    location: &str,
+    entries: &[serde_json::Value],
+    checksum: &Sha256Hash,
+) -> Result<Reply, SourceFailure> {
+    if entries.is_empty() {
+        return Ok(Reply::Answer(Answer::NoAttestation));
+    }
+    let body = serde_json::json!({ "attestations": entries }).to_string();
+    split_fetching(body.as_bytes(), label, location, checksum, http)
+        .await
+        .map(|(answer, _)| Reply::Answer(answer))
+        .map_err(|e| SourceFailure::new(format!("{label}: {e}")))
 }
 
 /// What the sources of one run share between its tasks: crates.io's rate

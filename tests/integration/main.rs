@@ -22,6 +22,8 @@ mod faults;
 #[cfg(feature = "testkit")]
 mod fetching;
 mod fixtures;
+#[cfg(feature = "testkit")]
+mod github_bulk;
 mod harness;
 #[cfg(feature = "testkit")]
 mod hostile_cache;

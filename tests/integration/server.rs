@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::serve::ListenerExt;
 
@@ -67,6 +67,8 @@ pub struct Seen {
     pub headers: HeaderMap,
     /// When the request arrived.
     pub at: std::time::Instant,
+    pub method: String,
+    pub body: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -121,10 +123,12 @@ impl Server {
                     counter.connections.fetch_add(1, Ordering::SeqCst);
                 });
                 let handler_state = server_state.clone();
-                let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
-                    let state = handler_state.clone();
-                    async move { answer(&state, uri, headers).await }
-                });
+                let app = axum::Router::new().fallback(
+                    move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                        let state = handler_state.clone();
+                        async move { answer(&state, method, uri, headers, body).await }
+                    },
+                );
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = shutdown_rx.await;
@@ -221,7 +225,13 @@ fn next_reply(script: &Mutex<HashMap<String, VecDeque<Reply>>>, key: &str) -> Op
     }
 }
 
-async fn answer(state: &State, uri: Uri, headers: HeaderMap) -> Response {
+async fn answer(
+    state: &State,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
@@ -230,6 +240,8 @@ async fn answer(state: &State, uri: Uri, headers: HeaderMap) -> Response {
         path_and_query: path_and_query.clone(),
         headers,
         at: std::time::Instant::now(),
+        method: method.to_string(),
+        body: body.to_vec(),
     });
     let reply = next_reply(&state.script_exact, &path_and_query)
         .or_else(|| next_reply(&state.script, uri.path()))

@@ -1,0 +1,216 @@
+//! GitHub's bulk-list endpoints against a loopback server: with a token,
+//! the packages of one owner are listed in one request (organization, else
+//! user), and anything refused falls back to one request per digest.
+
+use std::time::Duration;
+
+use cargo_verify_provenance::fetch::{fetch, FetchOptions, FetchReport, Outcome};
+use cargo_verify_provenance::http::HttpConfig;
+use cargo_verify_provenance::lockfile::PackageSource;
+use cargo_verify_provenance::sources::{GitHubAuth, PackageQuery, SourceSpec};
+use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
+use serde_json::Value;
+use sigstore_types::Sha256Hash;
+
+use crate::server::{Reply, Server};
+
+fn checksum(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+fn queries() -> Vec<PackageQuery> {
+    (1..=3)
+        .map(|n| PackageQuery {
+            name: format!("widget-{n}"),
+            version: "1.0.0".parse().unwrap(),
+            source: PackageSource::CratesIo,
+            checksum: Sha256Hash::new(checksum(n)),
+            repository_hint: Some("https://github.com/acme/widget".into()),
+        })
+        .collect()
+}
+
+/// Bundles for packages 1 and 2 (none for 3).
+fn bundles(instance: &Instance) -> Vec<String> {
+    (1..=2)
+        .map(|n| {
+            instance
+                .mint(&MintRequest::new(
+                    &format!("widget-{n}"),
+                    "1.0.0",
+                    checksum(n),
+                    Claims::github("acme/widget", "1.0.0"),
+                ))
+                .to_json()
+        })
+        .collect()
+}
+
+/// The bulk answer: package 1 inline, package 2 behind a `bundle_url` on
+/// the same server, package 3 `null`.
+fn bulk_answer(server: &Server, bundles: &[String]) -> Vec<u8> {
+    let digest = |n: u8| format!("sha256:{}", hex::encode(checksum(n)));
+    let text = format!(
+        r#"{{"attestations_subject_digests":{{"{}":[{{"bundle":{},"repository_id":1}}],"{}":[{{"repository_id":1,"bundle_url":"{}/blob/2.json.sn?sig=s","initiator":"user"}}],"{}":null}},"page_info":{{"has_next":false,"has_previous":false}}}}"#,
+        digest(1),
+        bundles[0],
+        digest(2),
+        server.base,
+        digest(3)
+    );
+    let blob = snap::raw::Encoder::new()
+        .compress_vec(bundles[1].as_bytes())
+        .unwrap();
+    server.route(
+        "/blob/2.json.sn",
+        vec![Reply::json(blob).header("content-type", "application/x-snappy")],
+    );
+    text.into_bytes()
+}
+
+fn run(server: &Server, token: bool) -> FetchReport {
+    let options = FetchOptions {
+        jobs: 4,
+        http: HttpConfig {
+            retries: 0,
+            backoff: Duration::from_millis(5),
+            ..HttpConfig::default()
+        },
+        now: "2026-06-01T00:00:00Z".parse().unwrap(),
+        github_auth: if token {
+            GitHubAuth::token("ghp_bulk")
+        } else {
+            GitHubAuth::none()
+        },
+        ..FetchOptions::default()
+    };
+    let sources = [SourceSpec::GitHub {
+        api_url: server.base.clone(),
+        org: None,
+        predicate_type: None,
+    }];
+    fetch(queries(), &sources, None, &options).unwrap()
+}
+
+fn found(report: &FetchReport) -> Vec<usize> {
+    report.packages.iter().map(|p| p.documents.len()).collect()
+}
+
+fn posts(server: &Server) -> Vec<(String, Value)> {
+    server
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "POST")
+        .map(|s| {
+            (
+                s.path_and_query.clone(),
+                serde_json::from_slice(&s.body).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn per_digest_requests(server: &Server) -> usize {
+    server
+        .seen()
+        .iter()
+        .filter(|s| s.path_and_query.starts_with("/repos/"))
+        .count()
+}
+
+#[test]
+fn with_a_token_an_owner_is_listed_in_one_request() {
+    let server = Server::start();
+    let instance = Instance::new(71);
+    let answer = bulk_answer(&server, &bundles(&instance));
+    server.route(
+        "/orgs/acme/attestations/bulk-list",
+        vec![Reply::json(answer)],
+    );
+    let report = run(&server, true);
+    assert_eq!(found(&report), [1, 1, 0], "{report:#?}");
+    assert_eq!(
+        report.packages[2].outcomes[0].outcome,
+        Outcome::NoAttestation
+    );
+    let root = [instance.trust_root()];
+    for package in &report.packages[..2] {
+        assert_eq!(package.verify(&root).attestations.len(), 1);
+    }
+    let posts = posts(&server);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let mut asked: Vec<&str> = posts[0].1["subject_digests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    asked.sort();
+    let want: Vec<String> = (1..=3)
+        .map(|n| format!("sha256:{}", hex::encode(checksum(n))))
+        .collect();
+    assert_eq!(asked, want);
+    assert_eq!(per_digest_requests(&server), 0);
+    for seen in server.seen() {
+        let authorized = seen.headers.get("authorization").is_some();
+        assert_eq!(
+            authorized,
+            seen.method == "POST",
+            "the token goes to the API only: {}",
+            seen.path_and_query
+        );
+    }
+}
+
+#[test]
+fn an_owner_that_is_no_organization_is_listed_as_a_user() {
+    let server = Server::start();
+    let instance = Instance::new(72);
+    let answer = bulk_answer(&server, &bundles(&instance));
+    server.route(
+        "/orgs/acme/attestations/bulk-list",
+        vec![Reply::status(404)],
+    );
+    server.route(
+        "/users/acme/attestations/bulk-list",
+        vec![Reply::json(answer)],
+    );
+    let report = run(&server, true);
+    assert_eq!(found(&report), [1, 1, 0]);
+    let paths: Vec<String> = posts(&server).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths.len(), 2);
+    assert!(paths[0].starts_with("/orgs/acme/") && paths[1].starts_with("/users/acme/"));
+    assert_eq!(per_digest_requests(&server), 0);
+}
+
+#[test]
+fn refused_or_without_a_token_each_digest_is_asked_alone() {
+    for token in [true, false] {
+        let server = Server::start();
+        let instance = Instance::new(73);
+        let bundles = bundles(&instance);
+        server.route(
+            "/orgs/acme/attestations/bulk-list",
+            vec![Reply::status(404)],
+        );
+        server.route(
+            "/users/acme/attestations/bulk-list",
+            vec![Reply::status(422)],
+        );
+        for (n, bundle) in (1..=2).zip(&bundles) {
+            server.route(
+                &format!(
+                    "/repos/acme/widget/attestations/sha256:{}",
+                    hex::encode(checksum(n))
+                ),
+                vec![Reply::json(format!(
+                    r#"{{"attestations":[{{"bundle":{bundle},"repository_id":1}}]}}"#
+                ))],
+            );
+        }
+        let report = run(&server, token);
+        assert_eq!(found(&report), [1, 1, 0], "token {token}");
+        assert_eq!(posts(&server).len(), if token { 2 } else { 0 });
+        assert_eq!(per_digest_requests(&server), 3, "token {token}");
+    }
+}
