@@ -70,12 +70,27 @@ pub fn check_attestation(effective: &Effective<'_>, attestation: &Attestation) -
         }
     }
     if let Some((owner, _)) = effective.owner {
+        // Both the owner claim and the repository claim: a certificate whose
+        // owner is the expected one but whose repository lies elsewhere was
+        // not made for a build under that owner.
         let found = claim(|c| &c.source_repository_owner_uri);
         if !found.is_some_and(|f| owner.value.is_match(f)) {
             fail(
                 Requirement::Owner,
                 owner.value.text.clone(),
                 found,
+                owner.span,
+            );
+        } else if !repository.is_some_and(|r| owner.value.contains_claim(r)) {
+            let found = format!(
+                "owner {}, but repository {}",
+                found.unwrap_or_default(),
+                repository.unwrap_or("(none)")
+            );
+            fail(
+                Requirement::Owner,
+                format!("a repository under {}", owner.value.text),
+                Some(&found),
                 owner.span,
             );
         }
@@ -87,9 +102,12 @@ pub fn check_attestation(effective: &Effective<'_>, attestation: &Attestation) -
         }
     }
     if let Some((workflow, _)) = effective.workflow {
-        let found =
-            claim(|c| &c.build_config_uri).map(|uri| matcher::workflow_path(uri, repository));
-        if !found.is_some_and(|f| workflow.value.is_match(f)) {
+        let uri = claim(|c| &c.build_config_uri);
+        let path = uri.and_then(|uri| matcher::workflow_in_repository(uri, repository));
+        if !path.is_some_and(|f| workflow.value.is_match(f)) {
+            // Shown as found: the path, else the whole URI (another repository's).
+            let found =
+                path.or_else(|| uri.map(|uri| uri.rsplit_once('@').map_or(uri, |(u, _)| u)));
             fail(
                 Requirement::Workflow,
                 workflow.value.to_string(),

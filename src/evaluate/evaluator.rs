@@ -23,6 +23,9 @@ pub struct Evaluator<'p> {
     exemption_needed: Vec<bool>,
     git_used: Vec<bool>,
     path_used: Vec<bool>,
+    /// Per rule, per selector: the packages it names by exact name whose
+    /// version it does not cover, decided by another rule or `[defaults]`.
+    versions_passed_over: Vec<Vec<Vec<String>>>,
 }
 
 /// What the evidence shows against the requirements, before exemptions.
@@ -49,6 +52,11 @@ impl<'p> Evaluator<'p> {
             exemption_needed: vec![false; policy.exemptions.len()],
             git_used: vec![false; policy.git.as_ref().map_or(0, |g| g.patterns.len())],
             path_used: vec![false; policy.path_deps.as_ref().map_or(0, |p| p.patterns.len())],
+            versions_passed_over: policy
+                .rules
+                .iter()
+                .map(|r| vec![Vec::new(); r.selectors.len()])
+                .collect(),
         }
     }
 
@@ -175,10 +183,30 @@ impl<'p> Evaluator<'p> {
         (rule, verdict)
     }
 
+    /// Remember the rules that name `package` exactly but not its version,
+    /// when none that does decides it: it falls to a glob rule or
+    /// `[defaults]`, which a warning says.
+    fn note_versions_passed_over(&mut self, package: &Package, decided: Option<(usize, usize)>) {
+        let policy = self.policy;
+        let exact = |(rule, selector): (usize, usize)| {
+            let s = &policy.rules[rule].selectors[selector];
+            s.name.value.is_literal() && s.name.value.is_match(&package.name)
+        };
+        if decided.is_some_and(exact) {
+            return;
+        }
+        for (rule, selector) in policy.rule_index.candidates(&package.name) {
+            if exact((rule, selector)) {
+                self.versions_passed_over[rule][selector].push(package.id());
+            }
+        }
+    }
+
     fn registry(&mut self, package: &Package, evidence: &Evidence) -> (RuleRef, Verdict) {
         let policy = self.policy;
-        let (rule_ref, effective) = match deciding_position(policy, &package.name, &package.version)
-        {
+        let decided = deciding_position(policy, &package.name, &package.version);
+        self.note_versions_passed_over(package, decided);
+        let (rule_ref, effective) = match decided {
             Some((position, selector)) => {
                 let rule = &policy.rules[position];
                 self.rule_used[position][selector] = true;
@@ -337,6 +365,28 @@ impl<'p> Evaluator<'p> {
                     )
                     .label(span, format!("no package is decided by `{}`", selector.describe()))
                     .help("remove it if the dependency is gone; a more specific rule may also be taking precedence"),
+                );
+            }
+        }
+        for (rule, passed_over) in policy.rules.iter().zip(&self.versions_passed_over) {
+            for (selector, packages) in rule.selectors.iter().zip(passed_over) {
+                let Some(version) = selector.version.as_ref().filter(|_| !packages.is_empty())
+                else {
+                    continue;
+                };
+                warnings.push(
+                    PolicyDiagnostic::warning(
+                        Code::VersionNotCovered,
+                        format!(
+                            "{} {} `{}`, but not this version; a glob rule or [defaults] decides {}",
+                            packages.join(", "),
+                            if packages.len() == 1 { "is named by" } else { "are named by" },
+                            selector.describe(),
+                            if packages.len() == 1 { "it" } else { "them" },
+                        ),
+                    )
+                    .label(version.span, "does not cover that version")
+                    .help("widen `version`, or add a rule for the other versions, so that a named package is never decided by a weaker rule"),
                 );
             }
         }

@@ -4,7 +4,7 @@ use super::{span_text, RequirementCheck};
 use crate::evaluate::{self, Requirement};
 use crate::evidence::{Attestation, BundleOrigin, Evidence, EvidenceLevel};
 use crate::lockfile::Package;
-use crate::policy::matcher::{owner_of, workflow_path};
+use crate::policy::matcher::{owner_of, workflow_in_repository};
 use crate::policy::{self, Effective, Policy, PolicySpan, NO_REQUIREMENTS};
 
 /// The requirements of the rule deciding a registry package, each with
@@ -200,8 +200,13 @@ fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<
         Requirement::OwnerId => claim(|c| &c.source_repository_owner_identifier),
         Requirement::Workflow => {
             let repository = claim(|c| &c.source_repository_uri);
-            claim(|c| &c.build_config_uri)
-                .map(|uri| workflow_path(&uri, repository.as_deref()).to_string())
+            // What the matcher compares: the path within the repository,
+            // else the whole URI (a workflow of another repository).
+            claim(|c| &c.build_config_uri).map(|uri| {
+                workflow_in_repository(&uri, repository.as_deref())
+                    .unwrap_or_else(|| uri.rsplit_once('@').map_or(&uri, |(u, _)| u))
+                    .to_string()
+            })
         }
         Requirement::SignerWorkflow => claim(|c| &c.build_signer_uri),
         Requirement::SignerDigest => claim(|c| &c.build_signer_digest),

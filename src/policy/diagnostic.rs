@@ -117,12 +117,13 @@ pub enum Code {
     UnusedRule,
     UnusedExemption,
     UnneededExemption,
+    VersionNotCovered,
     Invalid,
 }
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 31] = [
+    pub const ALL: [Code; 32] = [
         Code::NotFound,
         Code::Ambiguous,
         Code::Unreadable,
@@ -153,6 +154,7 @@ impl Code {
         Code::UnusedRule,
         Code::UnusedExemption,
         Code::UnneededExemption,
+        Code::VersionNotCovered,
         Code::Invalid,
     ];
 
@@ -188,6 +190,7 @@ impl Code {
             Code::UnusedRule => "policy-unused-rule",
             Code::UnusedExemption => "policy-unused-exemption",
             Code::UnneededExemption => "policy-unneeded-exemption",
+            Code::VersionNotCovered => "policy-version-not-covered",
             Code::Invalid => "policy-invalid",
         }
     }

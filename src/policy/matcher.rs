@@ -97,13 +97,13 @@ impl Glob {
         self.matcher.is_none()
     }
 
-    /// How many characters of the pattern are not wildcard syntax: the more,
-    /// the more specific the pattern.
+    /// How many characters every text the pattern matches has literally,
+    /// from the parsed pattern: the more, the more specific the pattern.
+    /// A literal or escaped character counts one; `*`, `?` and a class
+    /// `[…]` count nothing (they are not literal); `{a,b}` counts its
+    /// alternative with the fewest.
     pub fn literal_len(&self) -> usize {
-        self.text
-            .chars()
-            .filter(|c| !"*?[]{},!^\\".contains(*c))
-            .count()
+        literal_len(&self.pattern)
     }
 
     pub fn is_match(&self, text: &str) -> bool {
@@ -112,6 +112,46 @@ impl Glob {
             Some(m) => m.is_match(text),
         }
     }
+}
+
+/// [`Glob::literal_len`] of a pattern (or of one alternative of `{…}`).
+fn literal_len(pattern: &str) -> usize {
+    let mut chars = pattern.chars();
+    let mut count = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '?' => {}
+            '\\' => count += usize::from(chars.next().is_some()),
+            '[' => {
+                // A `]` right after `[` or `[!`/`[^` is a member, not the end.
+                let mut negation = true;
+                let mut members = 0;
+                for c in chars.by_ref() {
+                    if negation && matches!(c, '!' | '^') {
+                        negation = false;
+                        continue;
+                    }
+                    negation = false;
+                    if c == ']' && members > 0 {
+                        break;
+                    }
+                    members += 1;
+                }
+            }
+            '{' => {
+                let mut inner = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    inner.push(c);
+                }
+                count += inner.split(',').map(literal_len).min().unwrap_or(0);
+            }
+            _ => count += 1,
+        }
+    }
+    count
 }
 
 impl PartialEq for Glob {
@@ -220,6 +260,16 @@ impl RepoUrl {
 
     pub fn is_match(&self, claim: &str) -> bool {
         normalize_repo_url(claim).is_ok_and(|claim| claim == self.normalized)
+    }
+
+    /// Whether the claimed repository URL lies under this owner (in
+    /// normal form); a claim without one does not.
+    pub fn contains_claim(&self, repository: &str) -> bool {
+        normalize_repo_url(repository).is_ok_and(|normal| {
+            normal
+                .strip_prefix(&self.normalized)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
     }
 
     /// Whether `repository` lies under this owner.
@@ -404,6 +454,31 @@ pub fn workflow_path<'a>(build_config_uri: &'a str, repository: Option<&str>) ->
     crate::verify::CertificateClaims::workflow_path(build_config_uri).unwrap_or(without_ref)
 }
 
+/// What a `workflow` pin is matched against: the path of the workflow
+/// within the source repository, only when the build config URI lies in
+/// that repository (the repository part compared without case, followed by
+/// a `/`). `None` when it does not, when there is no repository to compare
+/// with, or when the URI has a `.` or `..` segment: a workflow in another
+/// repository never satisfies a pin on this one's, whatever the path.
+pub fn workflow_in_repository<'a>(
+    build_config_uri: &'a str,
+    repository: Option<&str>,
+) -> Option<&'a str> {
+    if super::url::has_dot_segment(build_config_uri) {
+        return None;
+    }
+    let without_ref = build_config_uri
+        .rsplit_once('@')
+        .map_or(build_config_uri, |(path, _)| path);
+    let repository = repository?.trim_end_matches('/');
+    let rest = without_ref
+        .get(..repository.len())
+        .filter(|prefix| prefix.eq_ignore_ascii_case(repository))
+        .map(|_| &without_ref[repository.len()..])?;
+    let path = rest.strip_prefix('/')?.trim_start_matches('/');
+    (!path.is_empty()).then_some(path)
+}
+
 /// Whether a `signer-workflow` pattern matches a build signer URI: a pattern
 /// with `@` matches the whole URI, one without matches the URI without its ref.
 /// A URI with a `.` or `..` segment in any spelling matches nothing.
@@ -542,6 +617,24 @@ mod tests {
     }
 
     #[test]
+    fn specificity_counts_what_every_match_has_literally() {
+        for (pattern, literal) in [
+            ("serde", 5),
+            ("serde*", 5),
+            ("tokio-?", 6),
+            ("lib[cz]", 3),
+            ("lib[]z]", 3),
+            ("lib[!]z]x", 4),
+            ("{mio,bytes}", 3),
+            ("{a,bcd}-sys", 5),
+            ("x\\*", 2),
+            ("*", 0),
+        ] {
+            assert_eq!(glob(pattern).literal_len(), literal, "{pattern}");
+        }
+    }
+
+    #[test]
     fn bad_globs_are_rejected_with_a_reason() {
         for (pattern, needle) in [
             ("serde[", "unclosed `[`"),
@@ -673,6 +766,50 @@ mod tests {
         for (uri, repo, expected) in table {
             assert_eq!(workflow_path(uri, repo), expected, "{uri}");
         }
+    }
+
+    #[test]
+    fn a_workflow_is_matched_only_inside_its_repository() {
+        let repo = Some("https://github.com/o/r");
+        for (uri, expected) in [
+            (
+                "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1",
+                Some(".github/workflows/release.yml"),
+            ),
+            (
+                "https://github.com/O/R/.github/workflows/release.yml@refs/tags/v1",
+                Some(".github/workflows/release.yml"),
+            ),
+            (
+                "https://github.com/evil/x/.github/workflows/release.yml@refs/tags/v1",
+                None,
+            ),
+            (
+                "https://github.com/o/r-evil/.github/workflows/release.yml@refs/tags/v1",
+                None,
+            ),
+            (
+                "https://github.com/o/r/../x/.github/workflows/release.yml@refs/tags/v1",
+                None,
+            ),
+            ("https://github.com/o/r@refs/tags/v1", None),
+        ] {
+            assert_eq!(workflow_in_repository(uri, repo), expected, "{uri}");
+        }
+        assert_eq!(
+            workflow_in_repository(
+                "https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main",
+                Some("https://gitlab.com/g/p")
+            ),
+            Some(".gitlab-ci.yml")
+        );
+        assert_eq!(
+            workflow_in_repository(
+                "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1",
+                None
+            ),
+            None
+        );
     }
 
     #[test]

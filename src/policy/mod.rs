@@ -152,13 +152,27 @@ pub struct Selector {
     pub version: Option<Spanned<semver::VersionReq>>,
 }
 
+/// Whether `version` meets a rule's version requirement. A prerelease
+/// (`1.0.0-rc.1`) meets it as its release (`1.0.0`) would, as well as by
+/// semver's own rule: `1.*` covers the prereleases of the 1.x line, which
+/// semver alone would leave to a weaker rule.
+pub fn version_matches(requirement: &semver::VersionReq, version: &semver::Version) -> bool {
+    requirement.matches(version)
+        || (!version.pre.is_empty()
+            && requirement.matches(&semver::Version::new(
+                version.major,
+                version.minor,
+                version.patch,
+            )))
+}
+
 impl Selector {
     pub fn matches(&self, name: &str, version: &semver::Version) -> bool {
         self.name.value.is_match(name)
             && self
                 .version
                 .as_ref()
-                .is_none_or(|req| req.value.matches(version))
+                .is_none_or(|req| version_matches(&req.value, version))
     }
 
     /// A sort key, smallest = most specific: exact name with a version,

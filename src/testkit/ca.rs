@@ -98,9 +98,10 @@ pub enum CertificateFault {
     DuplicateExtension { number: u32, value: String },
     /// The SAN URI is `uri` instead of the Build Signer URI (`.1.9`).
     SanOtherThanSigner { uri: String },
-    /// The deprecated extension `.1.N` (`1` to `6`) holds `value`, which
-    /// contradicts its successor.
-    DeprecatedContradicts { number: u32, value: String },
+    /// The Fulcio extension `.1.N` holds `value` instead of what the claims
+    /// give (a deprecated one contradicting its successor, an owner that is
+    /// not the repository's, a workflow of another repository, …).
+    ReplacedClaim { number: u32, value: String },
 }
 
 /// A certificate key identifier: the first 160 bits of the SHA-256 of the
@@ -344,20 +345,15 @@ impl Authority {
         ];
         let mut claims = request.claims.fulcio_extensions();
         match request.fault {
-            Some(CertificateFault::DeprecatedContradicts { number, value }) => {
+            Some(CertificateFault::ReplacedClaim { number, value }) => {
                 for (n, claim) in &mut claims {
                     if n == number {
-                        *claim = FulcioValue::Raw(value.clone());
+                        *claim = FulcioValue::encoded(*number, value);
                     }
                 }
             }
             Some(CertificateFault::DuplicateExtension { number, value }) => {
-                let value = if *number <= 6 {
-                    FulcioValue::Raw(value.clone())
-                } else {
-                    FulcioValue::Der(value.clone())
-                };
-                claims.push((*number, value));
+                claims.push((*number, FulcioValue::encoded(*number, value)));
             }
             _ => {}
         }

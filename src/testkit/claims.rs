@@ -286,6 +286,17 @@ pub(crate) enum FulcioValue {
     Der(String),
 }
 
+impl FulcioValue {
+    /// `value` as Fulcio encodes extension `.1.number`.
+    pub(crate) fn encoded(number: u32, value: &str) -> Self {
+        if number <= 6 {
+            Self::Raw(value.to_string())
+        } else {
+            Self::Der(value.to_string())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,11 @@
 //! that names the extension, while the same build's well-formed bundle
 //! passes.
 
-use cargo_verify_provenance::testkit::files::{
-    cargo_lock, write_bundles, write_file, LockedPackage,
-};
+use cargo_verify_provenance::testkit::files::LockedPackage;
 use cargo_verify_provenance::testkit::{CertificateFault, Claims, Faults, Instance, MintRequest};
 
 use crate::harness::TestDir;
+use crate::rule_matching::write_minted;
 
 const NOW: &str = "2026-11-25T12:00:00Z";
 const EVIL_WORKFLOW: &str =
@@ -18,9 +17,9 @@ const EVIL_WORKFLOW: &str =
 
 /// Each package, the fault of its certificate, and what the rejection must say.
 fn cases() -> Vec<(&'static str, Option<CertificateFault>, &'static str)> {
-    use CertificateFault::{DeprecatedContradicts, DuplicateExtension, SanOtherThanSigner};
+    use CertificateFault::{DuplicateExtension, ReplacedClaim, SanOtherThanSigner};
     let deprecated = |number: u32, value: &str| {
-        Some(DeprecatedContradicts {
+        Some(ReplacedClaim {
             number,
             value: value.into(),
         })
@@ -116,15 +115,13 @@ fn certificates_fulcio_would_not_issue_are_rejected_with_the_reason() {
             })
         })
         .collect();
-    write_file(&dir.join("Cargo.lock"), cargo_lock("app", &locked)).unwrap();
-    write_bundles(&dir.join("bundles"), &instance.mint_batch(&requests)).unwrap();
-    write_file(&dir.join("trusted_root.json"), instance.trusted_root_json()).unwrap();
-    write_file(
-        &dir.join("provenance.toml"),
-        "[defaults]\nrequire = \"attested\"\n\n[trust]\nroots = [\"trusted_root.json\"]\n\n\
-         [[source]]\nkind = \"dir\"\npath = \"bundles\"\n\n[path]\nallow = [\"app\"]\n",
-    )
-    .unwrap();
+    write_minted(
+        &dir,
+        &instance,
+        &locked,
+        &requests,
+        "[defaults]\nrequire = \"attested\"\n",
+    );
 
     let offline = ["--lockfile", "Cargo.lock", "--offline", "--now", NOW];
     let run = dir

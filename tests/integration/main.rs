@@ -42,6 +42,8 @@ mod policy;
 mod real_bundles;
 #[cfg(feature = "testkit")]
 mod root_order;
+#[cfg(feature = "testkit")]
+mod rule_matching;
 mod server;
 #[cfg(feature = "testkit")]
 mod testkit;
