@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, Result};
 
 use super::diff::AcceptArgs;
-use super::{ColorChoice, GlobalOptions};
+use super::{ColorChoice, GlobalOptions, RunArgs};
 use crate::diff::{self, Accept, Diff};
 use crate::report::{human, json, markdown, sarif, Report};
 use crate::run::{collect, Run, RunConfig};
@@ -16,7 +16,7 @@ use crate::run::{collect, Run, RunConfig};
 #[derive(Args, Debug, Clone, Default)]
 pub struct CheckArgs {
     /// How the report is written on stdout: a table for people, JSON lines, or SARIF 2.1.0.
-    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    #[arg(long, alias = "format", value_enum, value_name = "FORMAT", default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
     /// Also compare provenance with this older lockfile (see `diff`): downgrades fail.
     #[arg(long, value_name = "OLD.lock")]
@@ -24,11 +24,14 @@ pub struct CheckArgs {
     /// Changes to accept with --baseline.
     #[command(flatten)]
     pub accept: AcceptArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum MessageFormat {
     #[default]
+    #[value(alias = "text")]
     Human,
     Json,
     Sarif,
@@ -36,7 +39,7 @@ pub enum MessageFormat {
 
 /// Run the whole job and report. Exit code: 0 pass, 1 violation, 2 error.
 pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
-    let config = global.run_config();
+    let config = args.run.run_config(global);
     let run = collect(&config)?;
     let diff = for_check(
         &config,

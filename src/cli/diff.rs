@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::GlobalOptions;
+use super::{GlobalOptions, JobArgs, OutputFormat, RunArgs};
 use crate::diff::{self, Accept};
 use crate::lockfile::Inventory;
 use crate::policy::matcher::Glob;
@@ -53,33 +53,40 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub accept: AcceptArgs,
     /// How the changes are written on stdout: text for people, or JSON lines.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
-    pub message_format: DiffFormat,
+    #[arg(long, alias = "format", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub message_format: OutputFormat,
+    /// Both lockfiles are checked under the same policy, roots and sources.
+    #[command(flatten)]
+    pub job: JobArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum DiffFormat {
-    #[default]
-    Human,
-    Json,
+impl DiffArgs {
+    /// The options of the job both lockfiles go through (each lockfile is
+    /// named on the command line, so there is no workspace to choose).
+    fn run_args(&self) -> RunArgs {
+        RunArgs {
+            job: self.job.clone(),
+            ..RunArgs::default()
+        }
+    }
 }
 
 /// `diff OLD.lock NEW.lock`. Exit code: 1 when a change fails, 2 when one
 /// could not be checked (or on an error), else 0.
 pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
-    let mut config = global.run_config();
+    let mut config = args.run_args().run_config(global);
     config.inventory = InventorySelection::Loaded(Inventory::from_lockfile(&args.new)?);
     let new = collect(&config)?;
     let diff = diff::against_baseline(&config, &new, &args.old, &args.accept.accept())?;
     let mut stdout = std::io::stdout().lock();
     match args.message_format {
-        DiffFormat::Human => stdout
+        OutputFormat::Human => stdout
             .write_all(diff::render(&diff).as_bytes())
             .into_diagnostic()?,
-        DiffFormat::Json => diff::write_json(&diff, &mut stdout).into_diagnostic()?,
+        OutputFormat::Json => diff::write_json(&diff, &mut stdout).into_diagnostic()?,
     }
     stdout.flush().into_diagnostic()?;
-    if args.message_format == DiffFormat::Json && !global.quiet {
+    if args.message_format == OutputFormat::Json && !global.quiet {
         let mut stderr = std::io::stderr().lock();
         for note in &diff.notes {
             let _ = writeln!(stderr, "warning[diff-note]: {note}");

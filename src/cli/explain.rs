@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::GlobalOptions;
+use super::{GlobalOptions, OutputFormat, RunArgs};
 use crate::explain::{render, select, Explanation, PackageSpec};
 use crate::run::{collect, InventorySelection};
 
@@ -15,16 +15,11 @@ pub struct ExplainArgs {
     /// The package: NAME, or NAME@VERSION when the lockfile holds several versions.
     #[arg(value_name = "NAME[@VERSION]", value_parser = PackageSpec::parse)]
     pub package: PackageSpec,
-    /// Output: text for people, or one JSON object.
-    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
-    pub format: ExplainFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum ExplainFormat {
-    #[default]
-    Human,
-    Json,
+    /// How the explanation is written on stdout: text for people, or one JSON object.
+    #[arg(long, alias = "format", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub message_format: OutputFormat,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `explain`: run the whole job, then lay out one package.
@@ -34,7 +29,7 @@ pub enum ExplainFormat {
 /// package's own outcome gives the exit code.
 pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
     // A mistyped name fails before any fetching.
-    let mut config = global.run_config();
+    let mut config = args.run.run_config(global);
     let inventory = config.load_inventory()?;
     select(&inventory, &args.package)?;
     config.inventory = InventorySelection::Loaded(inventory);
@@ -42,12 +37,12 @@ pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
     let index = select(&run.inventory, &args.package)?;
     let explanation = Explanation::new(&run, index);
     let mut stdout = std::io::stdout().lock();
-    match args.format {
-        ExplainFormat::Json => {
+    match args.message_format {
+        OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut stdout, &explanation).into_diagnostic()?;
             writeln!(stdout).into_diagnostic()?;
         }
-        ExplainFormat::Human => {
+        OutputFormat::Human => {
             stdout
                 .write_all(render(&explanation).as_bytes())
                 .into_diagnostic()?;

@@ -5,20 +5,42 @@ use std::io::Write;
 use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::{FactsFormat, GlobalOptions};
+use super::{
+    GlobalOptions, JobArgs, OutputFormat, PolicyFileArgs, RunArgs, SourceArgs, WorkspaceArgs,
+};
 use crate::exit;
 use crate::fetch::{fetch, FetchReport, Outcome, PackageFetch};
 use crate::run::queries;
 
 #[derive(Args, Debug)]
 pub struct FetchArgs {
-    /// Output: one line per package, or one JSON document.
-    #[arg(long, value_enum, default_value_t = FactsFormat::Text)]
-    pub format: FactsFormat,
+    /// How the results are written on stdout: one line per package, or one JSON document.
+    #[arg(long, alias = "format", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub message_format: OutputFormat,
     /// How long a cached "no attestation" answer is used before asking again
     /// (e.g. `24h`, `90m`, `7d`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub no_attestation_ttl: Option<jiff::SignedDuration>,
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    #[command(flatten)]
+    pub policy: PolicyFileArgs,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+}
+
+impl FetchArgs {
+    /// The options of a run, less the trust roots: nothing is verified.
+    fn run_args(&self) -> RunArgs {
+        RunArgs {
+            workspace: self.workspace.clone(),
+            job: JobArgs {
+                policy: self.policy.clone(),
+                sources: self.sources.clone(),
+                ..JobArgs::default()
+            },
+        }
+    }
 }
 
 fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
@@ -42,7 +64,7 @@ fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
 /// Run `fetch`. Exit code 0 when every source answered for every package,
 /// 2 when a source failed or (offline) a package is not in the cache.
 pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
-    let mut config = global.run_config();
+    let mut config = args.run_args().run_config(global);
     config.no_attestation_ttl = args.no_attestation_ttl;
     let inventory = config.load_inventory()?;
     let policy = config.load_policy(&inventory)?;
@@ -56,14 +78,14 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     )?;
 
     let mut stdout = std::io::stdout().lock();
-    match args.format {
-        FactsFormat::Json => writeln!(
+    match args.message_format {
+        OutputFormat::Json => writeln!(
             stdout,
             "{}",
             serde_json::to_string_pretty(&json_report(&report)).into_diagnostic()?
         )
         .into_diagnostic()?,
-        FactsFormat::Text => {
+        OutputFormat::Human => {
             for package in &report.packages {
                 writeln!(stdout, "{:<40} {}", package.query.id(), summary(package))
                     .into_diagnostic()?;

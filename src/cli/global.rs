@@ -1,4 +1,5 @@
-//! The options every command understands, and what they mean to the core.
+//! The options of the commands, in groups each command takes as it needs
+//! them, and what they mean to the core.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,48 +14,12 @@ use crate::run::{InventorySelection, RunConfig};
 use crate::sources::{GitHubAuth, SourceSpec};
 use crate::trust::Instance;
 
-/// Options every command understands.
+/// Options every command understands, as in cargo: how much is written
+/// and in which colours, and whether the network may be used; and the
+/// hidden settings tests and benchmarks give every command (the cache, the
+/// clock, HTTP timeouts).
 #[derive(Args, Debug, Clone)]
 pub struct GlobalOptions {
-    /// Path to the workspace's Cargo.toml (default: found from the current directory).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
-    /// Audit this Cargo.lock alone: no manifest, no cargo call.
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        conflicts_with = "manifest_path"
-    )]
-    pub lockfile: Option<PathBuf>,
-    /// A trusted_root.json to verify against instead of the built-in roots.
-    #[arg(long = "trusted-root", global = true, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
-    /// Verify against Sigstore's staging instance.
-    #[arg(long, global = true, conflicts_with = "trusted_root")]
-    pub staging: bool,
-    /// The policy file (default: provenance.toml or .cargo/provenance.toml, found upward from the workspace root).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub policy: Option<PathBuf>,
-    /// A provenance source, tried in the order given, before those in the policy:
-    /// github, github:ORG, url:TEMPLATE, dir:PATH or crates-io.
-    #[arg(long = "source", global = true, value_name = "SOURCE", value_parser = SourceSpec::parse_cli)]
-    pub sources: Vec<SourceSpec>,
-    /// How many fetches run at once.
-    #[arg(short, long, global = true, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub jobs: u16,
-    /// The cache directory (default: the user cache directory).
-    #[arg(
-        long,
-        global = true,
-        hide = true,
-        value_name = "DIR",
-        env = "CARGO_VERIFY_PROVENANCE_CACHE"
-    )]
-    pub cache_dir: Option<PathBuf>,
-    /// The current time, for reproducible runs (RFC 3339).
-    #[arg(long, global = true, hide = true, value_name = "TIME")]
-    pub now: Option<jiff::Timestamp>,
     /// Require Cargo.lock to be up to date (never changed in any case).
     #[arg(long, global = true)]
     pub locked: bool,
@@ -71,8 +36,20 @@ pub struct GlobalOptions {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// No progress or informational output.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// The cache directory (default: the user cache directory).
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        value_name = "DIR",
+        env = "CARGO_VERIFY_PROVENANCE_CACHE"
+    )]
+    pub cache_dir: Option<PathBuf>,
+    /// The current time, for reproducible runs (RFC 3339).
+    #[arg(long, global = true, hide = true, value_name = "TIME")]
+    pub now: Option<jiff::Timestamp>,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -90,37 +67,123 @@ impl GlobalOptions {
     pub fn now(&self) -> jiff::Timestamp {
         self.now.unwrap_or_else(jiff::Timestamp::now)
     }
+}
 
+/// Which packages: the workspace's, or a bare lockfile's.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WorkspaceArgs {
+    /// Path to the workspace's Cargo.toml (default: found from the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Audit this Cargo.lock alone: no manifest, no cargo call.
+    #[arg(long, value_name = "PATH", conflicts_with = "manifest_path")]
+    pub lockfile: Option<PathBuf>,
+}
+
+/// The policy file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PolicyFileArgs {
+    /// The policy file (default: provenance.toml or .cargo/provenance.toml, found upward from the workspace root).
+    #[arg(long, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+}
+
+/// The trust roots bundles are verified against.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RootArgs {
+    /// A trusted_root.json to verify against instead of the built-in roots.
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Verify against Sigstore's staging instance.
+    #[arg(long, conflicts_with = "trusted_root")]
+    pub staging: bool,
+}
+
+/// Where provenance is fetched from, and how many fetches run at once.
+#[derive(Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// A provenance source, tried in the order given, before those in the policy:
+    /// github, github:ORG, url:TEMPLATE, dir:PATH or crates-io.
+    #[arg(long = "source", value_name = "SOURCE", value_parser = SourceSpec::parse_cli)]
+    pub sources: Vec<SourceSpec>,
+    /// How many fetches run at once.
+    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: u16,
+}
+
+const DEFAULT_JOBS: u16 = 32;
+
+impl Default for SourceArgs {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            jobs: DEFAULT_JOBS,
+        }
+    }
+}
+
+/// What the whole job runs under, whichever packages it checks: the
+/// policy, the roots and the sources.
+#[derive(Args, Debug, Clone, Default)]
+pub struct JobArgs {
+    #[command(flatten)]
+    pub policy: PolicyFileArgs,
+    #[command(flatten)]
+    pub roots: RootArgs,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+}
+
+/// Everything a command that runs the whole job takes: which packages, and
+/// what the job runs under. Commands that take only some of these fill the
+/// rest with the defaults.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+impl RunArgs {
     /// The core's configuration for these options. Nothing past this point
     /// sees the command line.
-    pub fn run_config(&self) -> RunConfig {
+    pub fn run_config(&self, global: &GlobalOptions) -> RunConfig {
+        let offline = global.offline();
+        let JobArgs {
+            policy,
+            roots,
+            sources,
+        } = &self.job;
         RunConfig {
-            inventory: match &self.lockfile {
+            inventory: match &self.workspace.lockfile {
                 Some(path) => InventorySelection::Lockfile(path.clone()),
                 None => InventorySelection::Workspace {
-                    manifest_path: self.manifest_path.clone(),
+                    manifest_path: self.workspace.manifest_path.clone(),
                 },
             },
-            policy: self.policy.clone(),
-            roots: self.roots(),
-            sources: self.sources.clone(),
-            cache_dir: self.cache_dir.clone(),
-            offline: self.offline(),
-            now: self.now(),
-            jobs: usize::from(self.jobs),
-            http: self.http.config(),
-            progress: !self.quiet && std::io::stderr().is_terminal(),
-            github_auth: if self.offline() {
+            policy: policy.policy.clone(),
+            roots: roots.roots(),
+            sources: sources.sources.clone(),
+            cache_dir: global.cache_dir.clone(),
+            offline,
+            now: global.now(),
+            jobs: usize::from(sources.jobs),
+            http: global.http.config(),
+            progress: !global.quiet && std::io::stderr().is_terminal(),
+            github_auth: if offline {
                 GitHubAuth::none()
             } else {
                 GitHubAuth::from_env()
             },
             no_attestation_ttl: None,
-            announce: (!self.quiet)
+            announce: (!global.quiet)
                 .then(|| Announcer(std::sync::Arc::new(|message: &str| eprintln!("{message}")))),
         }
     }
+}
 
+impl RootArgs {
     /// `--trusted-root` and `--staging` replace the policy's roots.
     fn roots(&self) -> Option<Vec<RootSpec>> {
         match (&self.trusted_root, self.staging) {

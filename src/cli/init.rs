@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::GlobalOptions;
+use super::{GlobalOptions, RunArgs};
 use crate::exit;
 use crate::init::{policy_text, write_atomically, InitError, POLICY_FILE};
 use crate::run::{collect, policy_dir, InventorySelection, Run};
@@ -23,6 +23,8 @@ pub struct InitArgs {
     /// How long the suggested (commented-out) exemptions last, in days.
     #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i32).range(1..=3650))]
     pub exemption_days: i32,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `init`.
@@ -34,7 +36,7 @@ pub struct InitArgs {
 /// (a temporary file renamed into place, never over a file that appeared
 /// meanwhile unless `--force`).
 pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
-    let mut config = global.run_config();
+    let mut config = args.run.run_config(global);
     let inventory = config.load_inventory()?;
     let dir = policy_dir(&inventory);
     let target = dir.join(POLICY_FILE);

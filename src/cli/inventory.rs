@@ -6,21 +6,27 @@ use std::io::Write;
 use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::{FactsFormat, GlobalOptions};
+use super::{GlobalOptions, OutputFormat, RunArgs, WorkspaceArgs};
 use crate::exit;
 
 #[derive(Args, Debug)]
 pub struct InventoryArgs {
-    /// Output: a table, or one JSON document.
-    #[arg(long, value_enum, default_value_t = FactsFormat::Text)]
-    pub format: FactsFormat,
+    /// How the inventory is written on stdout: a table, or one JSON document.
+    #[arg(long, alias = "format", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub message_format: OutputFormat,
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
 }
 
 pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
-    let inventory = global.run_config().load_inventory()?;
+    let run_args = RunArgs {
+        workspace: args.workspace.clone(),
+        ..RunArgs::default()
+    };
+    let inventory = run_args.run_config(global).load_inventory()?;
     let mut stdout = std::io::stdout().lock();
-    match args.format {
-        FactsFormat::Json => {
+    match args.message_format {
+        OutputFormat::Json => {
             writeln!(
                 stdout,
                 "{}",
@@ -28,7 +34,7 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
             )
             .into_diagnostic()?;
         }
-        FactsFormat::Text => {
+        OutputFormat::Human => {
             for package in &inventory.packages {
                 let status = match package.checksum_absence() {
                     None => "checksum".to_string(),

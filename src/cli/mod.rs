@@ -23,10 +23,13 @@ mod verify_bundle;
 
 use std::io::IsTerminal;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use miette::Result;
 
-pub use global::{ColorChoice, GlobalOptions, HttpArgs};
+pub use global::{
+    ColorChoice, GlobalOptions, HttpArgs, JobArgs, PolicyFileArgs, RootArgs, RunArgs, SourceArgs,
+    WorkspaceArgs,
+};
 
 use crate::exit;
 
@@ -41,16 +44,19 @@ pub enum FakeCli {
 }
 
 /// Verify where every dependency in Cargo.lock was built, from Sigstore provenance.
+///
+/// The options of the default action belong to it alone: a subcommand's
+/// options follow the subcommand's name.
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = false)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    #[command(flatten)]
-    pub global: GlobalOptions,
     /// Options of the default action (verify every dependency).
     #[command(flatten)]
     pub check: check::CheckArgs,
+    #[command(flatten)]
+    pub global: GlobalOptions,
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,10 +79,13 @@ pub enum Command {
     Init(init::InitArgs),
 }
 
-/// The output of `verify-bundle`, `inventory` and `fetch`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FactsFormat {
-    Text,
+/// How a command other than the default action writes its result on
+/// stdout (`--message-format`): text for people, or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    #[value(alias = "text")]
+    Human,
     Json,
 }
 
@@ -86,7 +95,7 @@ pub fn main() -> i32 {
     if args.get(1).map(|a| a != SUBCOMMAND).unwrap_or(true) {
         args.insert(1, SUBCOMMAND.into());
     }
-    let FakeCli::VerifyProvenance(cli) = match FakeCli::try_parse_from(args) {
+    let FakeCli::VerifyProvenance(cli) = match parse(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -105,6 +114,67 @@ pub fn main() -> i32 {
             exit::ERROR
         }
     }
+}
+
+/// Parse a command line (the cargo form). Options of the default action
+/// given with a subcommand are an error: that subcommand would not use
+/// them. So is `--quiet` with `--verbose`, as in cargo.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Result<FakeCli, clap::Error> {
+    let mut command = FakeCli::command();
+    let matches = command.try_get_matches_from_mut(args)?;
+    if let Some((SUBCOMMAND, top)) = matches.subcommand() {
+        if let Some((name, _)) = top.subcommand() {
+            let cli = command
+                .find_subcommand_mut(SUBCOMMAND)
+                .expect("the subcommand is defined");
+            if let Some(error) = misplaced_option(cli, top, name) {
+                return Err(error);
+            }
+        }
+    }
+    let cli = FakeCli::from_arg_matches(&matches)?;
+    // Given on both sides of a subcommand's name, the two flags escape
+    // clap's own conflict check.
+    let FakeCli::VerifyProvenance(Cli { global, .. }) = &cli;
+    if global.quiet && global.verbose > 0 {
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "the argument '--quiet' cannot be used with '--verbose'",
+        ));
+    }
+    Ok(cli)
+}
+
+/// The first option of the default action given on the command line
+/// before the subcommand `name`, as an error saying where it belongs.
+fn misplaced_option(
+    cli: &mut clap::Command,
+    matches: &clap::ArgMatches,
+    name: &str,
+) -> Option<clap::Error> {
+    let (flag, taken) = {
+        let subcommand = cli.find_subcommand(name)?;
+        let given = cli.get_arguments().find(|arg| {
+            !arg.is_global_set()
+                && matches.value_source(arg.get_id().as_str())
+                    == Some(clap::parser::ValueSource::CommandLine)
+        })?;
+        let flag = match (given.get_long(), given.get_short()) {
+            (Some(long), _) => format!("--{long}"),
+            (None, Some(short)) => format!("-{short}"),
+            (None, None) => given.get_id().to_string(),
+        };
+        let taken = subcommand
+            .get_arguments()
+            .any(|arg| arg.get_id() == given.get_id());
+        (flag, taken)
+    };
+    let message = if taken {
+        format!("`{flag}` goes after the subcommand: `cargo {SUBCOMMAND} {name} {flag} …`")
+    } else {
+        format!("`{flag}` does not apply to `{name}`; see `cargo {SUBCOMMAND} {name} --help`")
+    };
+    Some(cli.error(clap::error::ErrorKind::ArgumentConflict, message))
 }
 
 fn install_report_hook(color: ColorChoice) {

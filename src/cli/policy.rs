@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use miette::{IntoDiagnostic, Result};
 
-use super::GlobalOptions;
+use super::{GlobalOptions, PolicyFileArgs, WorkspaceArgs};
 use crate::exit;
 use crate::policy::{discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind};
 
@@ -19,26 +19,34 @@ pub struct PolicyArgs {
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
     /// Validate the policy file (no network): every problem at once; exit 0 valid, 2 invalid.
-    Check,
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyCheckArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    #[command(flatten)]
+    pub policy: PolicyFileArgs,
 }
 
 pub fn run(global: &GlobalOptions, args: &PolicyArgs) -> Result<i32> {
-    match args.command {
-        PolicyCommand::Check => check(global),
+    match &args.command {
+        PolicyCommand::Check(args) => check(global, args),
     }
 }
 
 /// Where discovery starts: the folder of `--lockfile`, else the workspace
 /// root (`cargo locate-project --workspace`, which reads manifests only),
 /// else the folder of `--manifest-path`, else the current directory.
-fn start_dir(global: &GlobalOptions) -> PathBuf {
-    if let Some(lockfile) = &global.lockfile {
+fn start_dir(workspace: &WorkspaceArgs) -> PathBuf {
+    if let Some(lockfile) = &workspace.lockfile {
         return parent_or_dot(lockfile);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = std::process::Command::new(cargo);
     command.args(["locate-project", "--workspace", "--message-format", "plain"]);
-    if let Some(manifest) = &global.manifest_path {
+    if let Some(manifest) = &workspace.manifest_path {
         command.arg("--manifest-path").arg(manifest);
     }
     if let Ok(output) = command.stderr(std::process::Stdio::null()).output() {
@@ -50,7 +58,7 @@ fn start_dir(global: &GlobalOptions) -> PathBuf {
             }
         }
     }
-    match &global.manifest_path {
+    match &workspace.manifest_path {
         Some(manifest) => parent_or_dot(manifest),
         None => PathBuf::from("."),
     }
@@ -68,11 +76,11 @@ fn parent_or_dot(path: &Path) -> PathBuf {
 /// parses and validates (every problem reported at once), and the files it
 /// names can be used (trust root files load; `dir` folders exist, else a
 /// warning). Makes no network connection.
-fn check(global: &GlobalOptions) -> Result<i32> {
-    let path = match &global.policy {
+fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
+    let path = match &args.policy.policy {
         Some(path) => path.clone(),
         None => {
-            let start = start_dir(global);
+            let start = start_dir(&args.workspace);
             match discover(&start)? {
                 Some(path) => path,
                 None => {

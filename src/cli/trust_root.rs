@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 use miette::Result;
 
-use super::GlobalOptions;
+use super::{GlobalOptions, RunArgs};
 use crate::exit;
 use crate::http::Http;
 use crate::trust::tuf::{refresh, TufRepository, REFRESHED_INSTANCES};
@@ -28,7 +28,8 @@ pub enum TrustRootCommand {
 /// Run `trust-root update`: exit code 0 when every root was refreshed, 2 otherwise.
 pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
     let TrustRootCommand::Update = args.command;
-    let config = global.run_config();
+    // Only the cache, the clock and the network settings, all global.
+    let config = RunArgs::default().run_config(global);
     if config.offline {
         return Err(miette::miette!(
             code = "offline",

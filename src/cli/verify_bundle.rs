@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use miette::{Context, IntoDiagnostic, Result};
 
-use super::{FactsFormat, GlobalOptions};
+use super::{GlobalOptions, OutputFormat, RootArgs};
 use crate::exit;
 use crate::trust::{Instance, TrustRoot};
 use crate::verify::{self, ArtifactInput, SignerCheck};
@@ -26,9 +26,11 @@ pub struct VerifyBundleArgs {
     /// Verify a managed-key bundle with this PEM public key.
     #[arg(long, value_name = "KEY.pub", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
     pub key: Option<PathBuf>,
-    /// Output: a one-line verdict, or the verified facts as JSON.
-    #[arg(long, value_enum, default_value_t = FactsFormat::Text)]
-    pub format: FactsFormat,
+    /// How the result is written on stdout: a one-line verdict, or the verified facts as JSON.
+    #[arg(long, alias = "format", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub message_format: OutputFormat,
+    #[command(flatten)]
+    pub roots: RootArgs,
     /// The artifact: a file, or `sha256:<hex>` / `sha512:<hex>`.
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub artifact: String,
@@ -36,8 +38,8 @@ pub struct VerifyBundleArgs {
 
 /// The roots `verify-bundle` checks against: the one named, else the
 /// production (or staging) root.
-fn single_root(global: &GlobalOptions) -> Result<TrustRoot> {
-    Ok(match (&global.trusted_root, global.staging) {
+fn single_root(roots: &RootArgs) -> Result<TrustRoot> {
+    Ok(match (&roots.trusted_root, roots.staging) {
         (Some(path), _) => TrustRoot::from_file(path)?,
         (None, true) => TrustRoot::embedded(Instance::Staging)?,
         (None, false) => TrustRoot::embedded(Instance::PublicGood)?,
@@ -45,7 +47,7 @@ fn single_root(global: &GlobalOptions) -> Result<TrustRoot> {
 }
 
 pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
-    let root = single_root(global)?;
+    let root = single_root(&args.roots)?;
     let artifact = if args.artifact.starts_with("sha256:") || args.artifact.starts_with("sha512:") {
         ArtifactInput::parse_digest(&args.artifact).map_err(|e| {
             miette::miette!(
@@ -108,8 +110,8 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
         match outcome {
             Ok((parsed, facts)) => {
                 let mut stdout = std::io::stdout().lock();
-                match args.format {
-                    FactsFormat::Json => {
+                match args.message_format {
+                    OutputFormat::Json => {
                         let value = serde_json::json!({ "bundle": parsed.origin, "facts": facts });
                         writeln!(
                             stdout,
@@ -118,7 +120,7 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
                         )
                         .into_diagnostic()?;
                     }
-                    FactsFormat::Text => {
+                    OutputFormat::Human => {
                         if !global.quiet {
                             writeln!(
                                 stdout,

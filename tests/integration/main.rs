@@ -31,6 +31,7 @@ mod hostile_cache;
 mod independent;
 #[cfg(feature = "testkit")]
 mod init;
+mod interface;
 mod inventory;
 #[cfg(feature = "testkit")]
 mod limits;
