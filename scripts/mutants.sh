@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Mutation testing of the security checks with cargo-mutants: every mutant
+# of the files below must be caught by a test, or be listed as accepted in
+# docs/mutation-testing.md. Not part of CI (a full run takes hours on two
+# cores); see that document for the last result.
+#
+# usage: scripts/mutants.sh [FILE_GLOB...] [-- CARGO_TEST_ARGS...]
+#   no FILE_GLOB: the default set (verify, evaluation, matcher, cache, sources)
+#   CARGO_TEST_ARGS: passed to `cargo test` for every mutant (a filter, --lib, ...)
+# Extra cargo-mutants options go in CVP_MUTANTS_ARGS, e.g.
+#   CVP_MUTANTS_ARGS="--re is_fresh" scripts/mutants.sh src/cache.rs -- --lib cache::
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo-mutants >/dev/null 2>&1; then
+  cargo install --locked cargo-mutants
+fi
+
+globs=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  globs+=("$1")
+  shift
+done
+[ "${1:-}" = "--" ] && shift
+if [ ${#globs[@]} -eq 0 ]; then
+  globs=(src/verify.rs 'src/evaluate*' src/policy/matcher.rs src/cache.rs 'src/sources/*')
+fi
+file_args=()
+for glob in "${globs[@]}"; do
+  file_args+=(--file "$glob")
+done
+
+# cargo-mutants builds in a copy of the tree, where the real fixtures are not
+# found beside it: point at them, and fail rather than skip without them.
+fixtures="$(cd .. && pwd)/shared/fixtures/real"
+if [ -z "${CVP_REAL_FIXTURES:-}" ] && [ -f "$fixtures/MANIFEST.json" ]; then
+  export CVP_REAL_FIXTURES="$fixtures"
+fi
+export CVP_REQUIRE_FIXTURES=1
+
+# One job at a time at a lower priority: the machine is shared. The copy of
+# target/ saves rebuilding every dependency.
+# shellcheck disable=SC2086
+exec nice -n 10 cargo mutants \
+  --all-features \
+  --jobs 1 \
+  --copy-target true \
+  --timeout-multiplier 3 \
+  --output target/mutants \
+  "${file_args[@]}" \
+  ${CVP_MUTANTS_ARGS:-} \
+  -- "$@"
