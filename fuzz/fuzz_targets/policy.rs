@@ -123,6 +123,7 @@ fn packages() -> &'static [(Package, Evidence)] {
                     repository: "https://github.com/rust-random/rand".into(),
                     sha: None,
                     run_id: None,
+                    trustpub_only: None,
                 }),
                 ..Evidence::default()
             },
