@@ -37,6 +37,9 @@ impl std::fmt::Display for EvidenceLevel {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
     pub origin: BundleOrigin,
+    /// The SHA-256 (hex) of the bundle's JSON as it was verified: what a
+    /// verification summary names it by.
+    pub digest: String,
     pub facts: VerifiedFacts,
 }
 
@@ -45,6 +48,8 @@ pub struct Attestation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {
     pub origin: BundleOrigin,
+    /// The SHA-256 (hex) of the bundle's JSON as it was read.
+    pub digest: String,
     pub failure: VerifyFailure,
 }
 

@@ -169,12 +169,14 @@ impl PackageFetch {
             ..Evidence::default()
         };
         for document in &self.documents {
+            let digest = sigstore_crypto::sha256(document.json.as_bytes()).to_hex();
             let items =
                 match verify::parse_bundles(document.json.as_bytes(), &document.origin.location) {
                     Ok(items) => items,
                     Err(failure) => {
                         evidence.rejected.push(Rejected {
                             origin: document.origin.clone(),
+                            digest,
                             failure,
                         });
                         continue;
@@ -187,6 +189,7 @@ impl PackageFetch {
                 match result {
                     Ok(facts) => evidence.attestations.push(Attestation {
                         origin: document.origin.clone(),
+                        digest: digest.clone(),
                         facts,
                     }),
                     Err(failure) if failure.check == Check::Subject => {
@@ -194,6 +197,7 @@ impl PackageFetch {
                     }
                     Err(failure) => evidence.rejected.push(Rejected {
                         origin: document.origin.clone(),
+                        digest: digest.clone(),
                         failure,
                     }),
                 }

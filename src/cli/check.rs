@@ -5,12 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use miette::{IntoDiagnostic, Result};
+use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::diff::AcceptArgs;
 use super::{ColorChoice, GlobalOptions, RunArgs};
 use crate::diff::{self, Accept, Diff};
-use crate::report::{human, json, markdown, sarif, Report};
+use crate::report::{human, json, markdown, sarif, vsa, Report};
 use crate::run::{collect, Run, RunConfig};
 
 #[derive(Args, Debug, Clone, Default)]
@@ -21,6 +21,9 @@ pub struct CheckArgs {
     /// Also compare provenance with this older lockfile (see `diff`): downgrades fail.
     #[arg(long, value_name = "OLD.lock")]
     pub baseline: Option<std::path::PathBuf>,
+    /// Also write a SLSA verification summary (an unsigned in-toto statement) per registry package to FILE, one per line.
+    #[arg(long, value_name = "FILE")]
+    pub vsa_out: Option<std::path::PathBuf>,
     /// Changes to accept with --baseline.
     #[command(flatten)]
     pub accept: AcceptArgs,
@@ -48,6 +51,9 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         &args.accept.accept(),
     )?;
     let report = Report::from_run(&run);
+    if let Some(path) = &args.vsa_out {
+        write_vsa(&run, path)?;
+    }
     let color = match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -123,6 +129,22 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         Some(diff) => diff::combine(report.summary.exit_code, diff.exit_code()),
         None => report.summary.exit_code,
     })
+}
+
+/// `--vsa-out FILE`: the run's verification summaries, written before the
+/// report so that a run that cannot make them says so before anything else.
+fn write_vsa(run: &Run, path: &Path) -> Result<()> {
+    let statements = vsa::statements(run)?;
+    let mut text = Vec::new();
+    vsa::write_lines(&statements, &mut text).into_diagnostic()?;
+    std::fs::write(path, text)
+        .into_diagnostic()
+        .wrap_err_with(|| {
+            format!(
+                "cannot write the verification summaries to {}",
+                path.display()
+            )
+        })
 }
 
 /// `--baseline` on the main command: the diff against the old lockfile, if

@@ -693,6 +693,7 @@ mod tests {
             registry: None,
             attestations: 0,
             rejected: Vec::new(),
+            decided_by: Vec::new(),
             source_errors: Vec::new(),
         }
     }

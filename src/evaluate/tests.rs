@@ -73,6 +73,7 @@ fn attestation_with(claims: CertificateClaims, issuer: &str, predicate: &str) ->
             source: "dir:bundles".into(),
             location: "bundles/x.sigstore.json".into(),
         },
+        digest: "ab".repeat(32),
         facts: VerifiedFacts {
             trust_root: "test".into(),
             media_type: "application/vnd.dev.sigstore.bundle.v0.3+json".into(),
@@ -123,6 +124,7 @@ fn rejected() -> Rejected {
             source: "github".into(),
             location: "https://api.github.com/…#attestations[0]".into(),
         },
+        digest: "cd".repeat(32),
         failure: VerifyFailure::new(Check::Signature, "signature does not verify"),
     }
 }

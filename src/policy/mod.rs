@@ -495,14 +495,18 @@ impl Policy {
     /// rule deciding it names one: lets a source ask the right repository
     /// when the package declares none.
     pub fn expected_repository(&self, name: &str, version: &semver::Version) -> Option<&str> {
-        let rule = deciding_rule(self, name, version);
-        let requirements = match rule {
-            Some((rule, _)) => rule.requirements.merged(&self.defaults),
-            None => NO_REQUIREMENTS.merged(&self.defaults),
-        };
-        requirements
+        self.requirements_for(name, version)
             .repository
             .map(|(repo, _)| repo.value.text.as_str())
+    }
+
+    /// What the policy requires of a registry package: the deciding rule's
+    /// keys over `[defaults]`, else `[defaults]` alone.
+    pub fn requirements_for(&self, name: &str, version: &semver::Version) -> Effective<'_> {
+        match deciding_rule(self, name, version) {
+            Some((rule, _)) => rule.requirements.merged(&self.defaults),
+            None => NO_REQUIREMENTS.merged(&self.defaults),
+        }
     }
 }
 

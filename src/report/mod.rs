@@ -1,6 +1,7 @@
 //! Reports: one serializable [`Report`] made from a run, rendered for
 //! people ([`human`]), machines ([`json`], [`sarif`]) and GitHub job
-//! summaries ([`markdown`]).
+//! summaries ([`markdown`]); [`vsa`] states what it decided as SLSA
+//! verification summaries.
 //!
 //! Progress and logs go to stderr; stdout carries only the report.
 
@@ -8,6 +9,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
+pub mod vsa;
 
 use std::path::PathBuf;
 
@@ -80,6 +82,9 @@ pub struct PackageReport {
     pub attestations: usize,
     /// Bundles for the checksum that failed verification, and why.
     pub rejected: Vec<Rejected>,
+    /// The bundles the outcome rests on, by digest: the attestation that
+    /// passed, else every bundle a failure is about.
+    pub decided_by: Vec<DecidingBundle>,
     /// Sources that could not answer for this package.
     pub source_errors: Vec<SourceError>,
 }
@@ -93,6 +98,55 @@ impl PackageReport {
     pub fn status(&self) -> &'static str {
         self.outcome.outcome.name()
     }
+}
+
+/// A bundle an outcome rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecidingBundle {
+    #[serde(flatten)]
+    pub origin: BundleOrigin,
+    /// The SHA-256 (hex) of the bundle's JSON as it was verified.
+    pub sha256: String,
+}
+
+/// The bundles an outcome rests on: the attestation that passed, else
+/// each bundle a failure is about (verified or rejected), in the order of
+/// the failures, each once.
+pub fn deciding_bundles(outcome: &Outcome, evidence: &Evidence) -> Vec<DecidingBundle> {
+    let origins: Vec<&BundleOrigin> = match outcome {
+        Outcome::Pass { bundle } => bundle.iter().collect(),
+        Outcome::Violation { failures }
+        | Outcome::Exempt { failures, .. }
+        | Outcome::Error { failures, .. } => {
+            failures.iter().filter_map(|f| f.bundle.as_ref()).collect()
+        }
+        Outcome::Missing => Vec::new(),
+    };
+    let mut found: Vec<DecidingBundle> = Vec::new();
+    for origin in origins {
+        let digests = evidence
+            .attestations
+            .iter()
+            .filter(|a| &a.origin == origin)
+            .map(|a| &a.digest)
+            .chain(
+                evidence
+                    .rejected
+                    .iter()
+                    .filter(|r| &r.origin == origin)
+                    .map(|r| &r.digest),
+            );
+        for digest in digests {
+            let bundle = DecidingBundle {
+                origin: origin.clone(),
+                sha256: digest.clone(),
+            };
+            if !found.contains(&bundle) {
+                found.push(bundle);
+            }
+        }
+    }
+    found
 }
 
 /// The facts of one verified attestation that people look for first.
@@ -181,6 +235,7 @@ impl Report {
                 registry: evidence.registry.clone(),
                 attestations: evidence.attestations.len(),
                 rejected: evidence.rejected.clone(),
+                decided_by: deciding_bundles(&outcome.outcome, evidence),
                 source_errors: evidence.errors.clone(),
                 outcome: outcome.clone(),
             })

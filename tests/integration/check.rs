@@ -13,17 +13,17 @@ use cargo_verify_provenance::testkit::{Claims, Faults, Instance, MintRequest, Ta
 use crate::harness::{Run, TestDir};
 
 /// A fixed clock, so that runs compare byte for byte.
-const NOW: &str = "2026-11-25T12:00:00Z";
+pub(crate) const NOW: &str = "2026-11-25T12:00:00Z";
 
 /// One package of a workload, and how its bundle is made (if it has one).
-struct Crate {
-    name: &'static str,
-    version: &'static str,
-    bundle: Option<(Claims, Faults)>,
+pub(crate) struct Crate {
+    pub(crate) name: &'static str,
+    pub(crate) version: &'static str,
+    pub(crate) bundle: Option<(Claims, Faults)>,
 }
 
 impl Crate {
-    fn attested(name: &'static str, repository: &str) -> Self {
+    pub(crate) fn attested(name: &'static str, repository: &str) -> Self {
         Self {
             name,
             version: "1.0.0",
@@ -31,7 +31,7 @@ impl Crate {
         }
     }
 
-    fn with_claims(name: &'static str, claims: Claims) -> Self {
+    pub(crate) fn with_claims(name: &'static str, claims: Claims) -> Self {
         Self {
             name,
             version: "1.0.0",
@@ -39,7 +39,7 @@ impl Crate {
         }
     }
 
-    fn tampered(name: &'static str, repository: &str, tamper: Tamper) -> Self {
+    pub(crate) fn tampered(name: &'static str, repository: &str, tamper: Tamper) -> Self {
         Self {
             name,
             version: "1.0.0",
@@ -53,7 +53,7 @@ impl Crate {
         }
     }
 
-    fn without_bundle(name: &'static str) -> Self {
+    pub(crate) fn without_bundle(name: &'static str) -> Self {
         Self {
             name,
             version: "1.0.0",
@@ -61,7 +61,7 @@ impl Crate {
         }
     }
 
-    fn checksum(&self) -> [u8; 32] {
+    pub(crate) fn checksum(&self) -> [u8; 32] {
         let digest = sigstore_verify::crypto::sha256(
             format!("{}-{}.crate", self.name, self.version).as_bytes(),
         );
@@ -72,7 +72,7 @@ impl Crate {
 /// Write `Cargo.lock`, `bundles/`, `trusted_root.json` and `provenance.toml`
 /// (the policy text given, then the trust, source and path tables every
 /// workload shares) into `dir`.
-fn workload(dir: &TestDir, crates: &[Crate], policy: &str) {
+pub(crate) fn workload(dir: &TestDir, crates: &[Crate], policy: &str) {
     let instance = Instance::new(41);
     let requests: Vec<MintRequest> = crates
         .iter()
@@ -101,7 +101,7 @@ fn workload(dir: &TestDir, crates: &[Crate], policy: &str) {
     write_file(&dir.join("provenance.toml"), text).unwrap();
 }
 
-fn check(dir: &TestDir, extra: &[&str]) -> Run {
+pub(crate) fn check(dir: &TestDir, extra: &[&str]) -> Run {
     dir.command()
         .args([
             "--lockfile",
@@ -116,7 +116,7 @@ fn check(dir: &TestDir, extra: &[&str]) -> Run {
         .run()
 }
 
-const ATTESTED: &str = "[defaults]\nrequire = \"attested\"\n";
+pub(crate) const ATTESTED: &str = "[defaults]\nrequire = \"attested\"\n";
 
 #[test]
 fn every_package_verified_is_exit_0() {

@@ -51,3 +51,5 @@ mod testkit;
 #[cfg(feature = "testkit")]
 mod trust_update;
 mod url_policy;
+#[cfg(feature = "testkit")]
+mod vsa;

@@ -427,6 +427,7 @@ fn demo_outcomes(
                         source: "dir:bundles".into(),
                         location: file.display().to_string(),
                     },
+                    digest: sigstore_verify::crypto::sha256(json.as_bytes()).to_hex(),
                     facts,
                 });
             }

@@ -1,0 +1,308 @@
+//! `--vsa-out`: what the run decided, as SLSA Verification Summary
+//! Attestations (<https://slsa.dev/spec/v1.0/verification_summary>) a
+//! consumer can read without re-running the check.
+//!
+//! One in-toto Statement v1 per registry package with a `.crate` checksum,
+//! made by [`statements`] and written, one JSON object per line, by
+//! [`write_lines`]. The statements are unsigned: a signer wraps each
+//! [`Statement`]'s JSON ([`Statement::to_json`]) in a DSSE envelope of
+//! payload type `application/vnd.in-toto+json`.
+//!
+//! `verifiedLevels` claims only what the policy required and the evidence
+//! showed (`docs/vsa.md` has the mapping):
+//!
+//! | level | when |
+//! |---|---|
+//! | `FAILED` | the outcome does not satisfy the policy |
+//! | `SLSA_BUILD_LEVEL_2` | passed on a verified bundle with a SLSA provenance predicate, the policy requires `require = "attested"` and `runner = "github-hosted"`, and the certificate says the runner was GitHub-hosted |
+//! | `SLSA_BUILD_LEVEL_1` | passed on a verified bundle with a SLSA provenance predicate and the policy requires `require = "attested"` |
+//! | `SLSA_BUILD_LEVEL_0` | passed on anything else (registry data, an exemption, nothing required) |
+//!
+//! Level 3 is never claimed: nothing in a certificate shows that the build
+//! platform kept the build's steps from the signing key.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{deciding_bundles, DecidingBundle};
+use crate::evaluate::Outcome;
+use crate::evidence::{Evidence, EvidenceLevel};
+use crate::lockfile::{Package, PackageSource};
+use crate::policy::matcher::Runner;
+use crate::run::Run;
+
+/// The in-toto Statement type.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// The SLSA Verification Summary predicate type.
+pub const PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
+/// The DSSE payload type a signer wraps a statement in.
+pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// The SLSA provenance predicate types that show how a package was built.
+const SLSA_PROVENANCE: [&str; 2] = [
+    "https://slsa.dev/provenance/v1",
+    "https://slsa.dev/provenance/v0.2",
+];
+
+/// One in-toto Statement v1 with the Verification Summary predicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    #[serde(rename = "_type")]
+    pub statement_type: &'static str,
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: &'static str,
+    pub predicate: Summary,
+}
+
+impl Statement {
+    /// The statement's JSON on one line: what is written, and what a signer signs.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a statement is plain data")
+    }
+}
+
+/// The artifact: the `.crate` file, by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    /// `NAME-VERSION.crate`.
+    pub name: String,
+    pub digest: Sha256Digest,
+}
+
+/// An in-toto DigestSet holding a SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sha256Digest {
+    pub sha256: String,
+}
+
+/// A ResourceDescriptor with a digest, and a URI when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Descriptor {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    pub digest: Sha256Digest,
+}
+
+/// The Verification Summary predicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub verifier: Verifier,
+    /// The run's clock (`--now` makes it fixed).
+    pub time_verified: jiff::Timestamp,
+    /// `pkg:cargo/NAME@VERSION`, with `repository_url` for another registry.
+    pub resource_uri: String,
+    pub policy: Descriptor,
+    /// The bundles that decided the outcome (none when no bundle did).
+    pub input_attestations: Vec<Descriptor>,
+    pub verification_result: VerificationResult,
+    pub verified_levels: Vec<&'static str>,
+    pub slsa_version: &'static str,
+}
+
+/// Who verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verifier {
+    /// `pkg:cargo/cargo-verify-provenance@VERSION`: this tool, at this version.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum VerificationResult {
+    Passed,
+    Failed,
+}
+
+/// Why no verification summary could be made.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum VsaError {
+    #[error("a verification summary names the policy it verified against, and this run has no policy file")]
+    #[diagnostic(
+        code("vsa-without-policy"),
+        help("write one with `cargo verify-provenance init`, or pass --policy")
+    )]
+    NoPolicy,
+    #[error("{}: cannot make a URI of the policy file's path", path.display())]
+    #[diagnostic(code("vsa-policy-uri"))]
+    PolicyUri { path: PathBuf },
+    #[error("{package}: cannot make a package URL: {message}")]
+    #[diagnostic(code("vsa-package-url"))]
+    PackageUrl { package: String, message: String },
+}
+
+/// The verification summary of every in-scope package of the run, in
+/// inventory order: every registry package with a `.crate` checksum.
+///
+/// Checks, in order: the run has a policy file (its path becomes the
+/// `policy.uri`, the SHA-256 of its text the digest); each package's name,
+/// version and registry make a valid package URL.
+pub fn statements(run: &Run) -> Result<Vec<Statement>, VsaError> {
+    let policy = policy_descriptor(run)?;
+    let verifier = Verifier {
+        id: format!(
+            "pkg:cargo/{}@{}",
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    let mut statements = Vec::new();
+    for ((package, evidence), outcome) in run
+        .inventory
+        .packages
+        .iter()
+        .zip(&run.evidence)
+        .zip(&run.evaluation.outcomes)
+    {
+        let Some(checksum) = package.checksum.filter(|_| in_scope(package)) else {
+            continue;
+        };
+        let passed = matches!(
+            outcome.outcome,
+            Outcome::Pass { .. } | Outcome::Exempt { .. }
+        );
+        let inputs = deciding_bundles(&outcome.outcome, evidence);
+        statements.push(Statement {
+            statement_type: STATEMENT_TYPE,
+            subject: vec![Subject {
+                name: format!("{}-{}.crate", package.name, package.version),
+                digest: Sha256Digest {
+                    sha256: checksum.to_hex(),
+                },
+            }],
+            predicate_type: PREDICATE_TYPE,
+            predicate: Summary {
+                verifier: verifier.clone(),
+                time_verified: run.now,
+                resource_uri: package_url(package)?,
+                policy: policy.clone(),
+                input_attestations: inputs.iter().map(input_descriptor).collect(),
+                verification_result: if passed {
+                    VerificationResult::Passed
+                } else {
+                    VerificationResult::Failed
+                },
+                verified_levels: vec![if passed {
+                    build_level(run, package, evidence, &outcome.outcome)
+                } else {
+                    "FAILED"
+                }],
+                slsa_version: "1.0",
+            },
+        });
+    }
+    Ok(statements)
+}
+
+/// Write each statement on its own line.
+pub fn write_lines(statements: &[Statement], out: &mut dyn Write) -> std::io::Result<()> {
+    for statement in statements {
+        out.write_all(statement.to_json().as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Whether a package gets a verification summary: a registry package
+/// (whose `.crate` file has a checksum), not a workspace member.
+fn in_scope(package: &Package) -> bool {
+    package.source.is_registry() && !package.workspace_member
+}
+
+fn policy_descriptor(run: &Run) -> Result<Descriptor, VsaError> {
+    let (Some(path), Some(text)) = (&run.policy.path, &run.policy.text) else {
+        return Err(VsaError::NoPolicy);
+    };
+    Ok(Descriptor {
+        uri: Some(file_uri(path).ok_or_else(|| VsaError::PolicyUri { path: path.clone() })?),
+        digest: Sha256Digest {
+            sha256: sigstore_crypto::sha256(text.inner().as_bytes()).to_hex(),
+        },
+    })
+}
+
+/// A `file:` URI of an absolute form of `path` (percent-encoded by `url`).
+fn file_uri(path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).ok()?;
+    url::Url::from_file_path(absolute).ok().map(String::from)
+}
+
+/// `pkg:cargo/NAME@VERSION`; for another registry, with its index as the
+/// `repository_url` qualifier. Encoded by the `packageurl` crate, which
+/// follows the PURL specification (a `+` in a version becomes `%2B`).
+fn package_url(package: &Package) -> Result<String, VsaError> {
+    let error = |e: packageurl::Error| VsaError::PackageUrl {
+        package: package.id(),
+        message: e.to_string(),
+    };
+    let mut purl = packageurl::PackageUrl::new("cargo", package.name.as_str()).map_err(error)?;
+    purl.with_version(package.version.to_string())
+        .map_err(error)?;
+    if let PackageSource::Registry { url } = &package.source {
+        purl.add_qualifier("repository_url", url.as_str())
+            .map_err(error)?;
+    }
+    Ok(purl.to_string())
+}
+
+/// A bundle as an input attestation: its digest, and its location when that
+/// is a URL or an absolute path.
+fn input_descriptor(bundle: &DecidingBundle) -> Descriptor {
+    let location = bundle.origin.location.as_str();
+    let uri = match url::Url::parse(location) {
+        Ok(url) if matches!(url.scheme(), "https" | "http" | "file") => Some(url.to_string()),
+        _ if Path::new(location).is_absolute() => {
+            url::Url::from_file_path(location).ok().map(String::from)
+        }
+        _ => None,
+    };
+    Descriptor {
+        uri,
+        digest: Sha256Digest {
+            sha256: bundle.sha256.clone(),
+        },
+    }
+}
+
+/// The SLSA build level a passing package is verified at: see the table
+/// in the module documentation.
+fn build_level(
+    run: &Run,
+    package: &Package,
+    evidence: &Evidence,
+    outcome: &Outcome,
+) -> &'static str {
+    let Outcome::Pass {
+        bundle: Some(origin),
+    } = outcome
+    else {
+        return "SLSA_BUILD_LEVEL_0";
+    };
+    let Some(attestation) = evidence.attestations.iter().find(|a| &a.origin == origin) else {
+        return "SLSA_BUILD_LEVEL_0";
+    };
+    let requirements = run.policy.requirements_for(&package.name, &package.version);
+    let provenance = attestation
+        .facts
+        .statement
+        .as_ref()
+        .is_some_and(|s| SLSA_PROVENANCE.contains(&s.predicate_type.as_str()));
+    if requirements.level() < EvidenceLevel::Attested || !provenance {
+        return "SLSA_BUILD_LEVEL_0";
+    }
+    let hosted_required = requirements
+        .runner
+        .is_some_and(|(runner, _)| runner.value == Runner::GithubHosted);
+    let hosted = attestation
+        .facts
+        .claims()
+        .and_then(|c| c.runner_environment.as_deref())
+        == Some(Runner::GithubHosted.as_str());
+    if hosted_required && hosted {
+        "SLSA_BUILD_LEVEL_2"
+    } else {
+        "SLSA_BUILD_LEVEL_1"
+    }
+}
