@@ -33,6 +33,9 @@ fn package(name: &str, version: &str, source: PackageSource, checksum: Option<u8
         workspace_member: false,
         repository: None,
         line: 1,
+        build_time: None,
+        direct: false,
+        out_of_scope: None,
     }
 }
 

@@ -75,7 +75,7 @@ impl DiffArgs {
 /// could not be checked (or on an error), else 0.
 pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
     let mut config = args.run_args().run_config(global);
-    config.inventory = InventorySelection::Loaded(Inventory::from_lockfile(&args.new)?);
+    config.inventory = InventorySelection::Loaded(Box::new(Inventory::from_lockfile(&args.new)?));
     let new = collect(&config)?;
     let diff = diff::against_baseline(&config, &new, &args.old, &args.accept.accept())?;
     let mut stdout = std::io::stdout().lock();

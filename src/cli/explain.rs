@@ -32,7 +32,7 @@ pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
     let mut config = args.run.run_config(global);
     let inventory = config.load_inventory()?;
     select(&inventory, &args.package)?;
-    config.inventory = InventorySelection::Loaded(inventory);
+    config.inventory = InventorySelection::Loaded(Box::new(inventory));
     let run = collect(&config)?;
     let index = select(&run.inventory, &args.package)?;
     let explanation = Explanation::new(&run, index);

@@ -49,7 +49,7 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
             return Err(InitError::Exists { path: target }.into());
         }
     }
-    config.inventory = InventorySelection::Loaded(inventory);
+    config.inventory = InventorySelection::Loaded(Box::new(inventory));
     let run = collect(&config)?;
     let text = policy_text(&run, &dir, args.exemption_days);
     if args.stdout {

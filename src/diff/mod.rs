@@ -658,7 +658,7 @@ pub fn against_baseline(
 ) -> Result<Diff> {
     let inventory = baseline_inventory(baseline, &new.inventory)?;
     let mut config = config.clone();
-    config.inventory = InventorySelection::Loaded(inventory);
+    config.inventory = InventorySelection::Loaded(Box::new(inventory));
     if config.policy.is_none() {
         config.policy.clone_from(&new.policy.path);
     }

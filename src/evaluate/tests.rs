@@ -32,6 +32,9 @@ fn package(name: &str, version: &str) -> Package {
         workspace_member: false,
         repository: None,
         line: 1,
+        build_time: None,
+        direct: false,
+        out_of_scope: None,
     }
 }
 

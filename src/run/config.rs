@@ -28,7 +28,7 @@ pub enum InventorySelection {
     /// A bare lockfile: no manifest, no cargo call.
     Lockfile(PathBuf),
     /// An inventory already read.
-    Loaded(Inventory),
+    Loaded(Box<Inventory>),
 }
 
 impl Default for InventorySelection {
@@ -96,7 +96,7 @@ impl RunConfig {
     /// The inventory: the one given, else the lockfile, else the workspace through cargo.
     pub fn load_inventory(&self) -> Result<Inventory> {
         Ok(match &self.inventory {
-            InventorySelection::Loaded(inventory) => inventory.clone(),
+            InventorySelection::Loaded(inventory) => (**inventory).clone(),
             InventorySelection::Lockfile(path) => Inventory::from_lockfile(path)?,
             InventorySelection::Workspace { manifest_path } => {
                 Inventory::from_workspace(&MetadataOptions {

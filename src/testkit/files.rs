@@ -133,10 +133,6 @@ runner = "github-hosted"
 visibility = "public"
 predicate-type = "https://slsa.dev/provenance/v1"
 
-# The workload's own root package.
-[path]
-allow = ["workload"]
-
 [trust]
 roots = ["trusted_root.json"]
 

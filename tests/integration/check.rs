@@ -96,7 +96,7 @@ pub(crate) fn workload(dir: &TestDir, crates: &[Crate], policy: &str) {
     write_bundles(&dir.join("bundles"), &minted).unwrap();
     write_file(&dir.join("trusted_root.json"), instance.trusted_root_json()).unwrap();
     let text = format!(
-        "{policy}\n[trust]\nroots = [\"trusted_root.json\"]\n\n[[source]]\nkind = \"dir\"\npath = \"bundles\"\n\n[path]\nallow = [\"app\"]\n"
+        "{policy}\n[trust]\nroots = [\"trusted_root.json\"]\n\n[[source]]\nkind = \"dir\"\npath = \"bundles\"\n"
     );
     write_file(&dir.join("provenance.toml"), text).unwrap();
 }

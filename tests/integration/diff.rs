@@ -271,7 +271,7 @@ fn a_downgrade_accepted_in_the_policy_passes() {
     assert_eq!(change["fails"], false);
     assert_eq!(change["accepted"]["by"], "policy");
     assert_eq!(change["accepted"]["pattern"], "known");
-    assert_eq!(change["accepted"]["line"], 15);
+    assert_eq!(change["accepted"]["line"], 12);
     assert!(change["accepted"]["file"]
         .as_str()
         .unwrap()

@@ -142,3 +142,107 @@ fn stale_lockfile_is_an_error_and_left_alone() {
         stale
     );
 }
+
+#[test]
+fn a_bare_lockfiles_own_package_passes_without_a_path_entry() {
+    let dir = TestDir::new();
+    // app → helper (a path dependency outside the workspace) and itoa.
+    dir.write(
+        "Cargo.lock",
+        format!(
+            "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"helper\", \"itoa\"]\n\n\
+             [[package]]\nname = \"helper\"\nversion = \"0.1.0\"\n\n\
+             [[package]]\nname = \"itoa\"\nversion = \"1.0.11\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{CHECKSUM}\"\n"
+        ),
+    );
+    dir.write("provenance.toml", "[path]\nallow = []\n");
+    dir.write("bundles/.keep", "");
+    let run = dir
+        .command()
+        .args([
+            "--lockfile",
+            "Cargo.lock",
+            "--offline",
+            "--source",
+            "dir:bundles",
+            "--message-format",
+            "json",
+        ])
+        .run()
+        .expect_code(1);
+    let outcomes: std::collections::BTreeMap<String, (String, String)> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["reason"] == "package")
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_string(),
+                (
+                    v["outcome"].as_str().unwrap().to_string(),
+                    v["rule"]["kind"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes["app"], ("pass".into(), "workspace-member".into()));
+    // A path dependency something depends on still needs `[path] allow`.
+    assert_eq!(outcomes["helper"], ("violation".into(), "path".into()));
+}
+
+#[test]
+fn a_workspace_inventory_marks_build_time_code_from_cargo_metadata() {
+    let dir = TestDir::new();
+    dir.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\", \"macros\", \"sys\"]\nresolver = \"2\"\n",
+    );
+    dir.write(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nmacros = { path = \"../macros\" }\nsys = { path = \"../sys\" }\n",
+    );
+    dir.write("app/src/lib.rs", "");
+    dir.write(
+        "macros/Cargo.toml",
+        "[package]\nname = \"macros\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\nproc-macro = true\n",
+    );
+    dir.write("macros/src/lib.rs", "");
+    dir.write(
+        "sys/Cargo.toml",
+        "[package]\nname = \"sys\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    dir.write("sys/src/lib.rs", "");
+    dir.write("sys/build.rs", "fn main() {}\n");
+    dir.write(
+        "Cargo.lock",
+        "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"macros\", \"sys\"]\n\n[[package]]\nname = \"macros\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"sys\"\nversion = \"0.1.0\"\n",
+    );
+    let run = dir
+        .command()
+        .args(["inventory", "--format", "json", "--offline"])
+        .run()
+        .expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["graph"]["origin"], "metadata", "{value}");
+    let package = |name: &str| {
+        value["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        package("macros")["build_time"],
+        serde_json::json!({"proc_macro": true, "build_script": false})
+    );
+    assert_eq!(
+        package("sys")["build_time"],
+        serde_json::json!({"proc_macro": false, "build_script": true})
+    );
+    assert_eq!(
+        package("app")["build_time"],
+        serde_json::json!({"proc_macro": false, "build_script": false})
+    );
+}

@@ -98,9 +98,6 @@ roots = ["trusted_root.json"]
 [[source]]
 kind = "dir"
 path = "bundles"
-
-[path]
-allow = ["app"]
 "#;
 
 /// A fixed time after the bundles were minted.

@@ -60,7 +60,7 @@ pub(crate) fn write_minted(
         &dir.join("provenance.toml"),
         format!(
             "{policy}\n[trust]\nroots = [\"trusted_root.json\"]\n\n\
-             [[source]]\nkind = \"dir\"\npath = \"bundles\"\n\n[path]\nallow = [\"app\"]\n"
+             [[source]]\nkind = \"dir\"\npath = \"bundles\"\n"
         ),
     )
     .unwrap();

@@ -60,7 +60,7 @@ fn a_git_url_that_walks_out_of_the_allowed_owner_is_a_violation() {
         dir.write("Cargo.lock", git_lockfile(url));
         dir.write(
             "provenance.toml",
-            "[git]\nallow = [\"https://github.com/my-org/*\"]\n\n[path]\nallow = [\"app\"]\n",
+            "[git]\nallow = [\"https://github.com/my-org/*\"]\n",
         );
         let run = run(&dir).expect_code(1);
         assert_eq!(
@@ -85,7 +85,7 @@ fn the_same_place_spelled_differently_still_matches() {
         dir.write("Cargo.lock", git_lockfile(url));
         dir.write(
             "provenance.toml",
-            "[git]\nallow = [\"https://GitHub.com/my-org/*.git\"]\n\n[path]\nallow = [\"app\"]\n",
+            "[git]\nallow = [\"https://GitHub.com/my-org/*.git\"]\n",
         );
         let run = run(&dir).expect_code(0);
         assert_eq!(outcome(&run, "payload"), "pass", "{url}\n{}", run.stdout);
@@ -147,7 +147,7 @@ fn registry_data_naming_a_repository_outside_the_owner_fails_the_owner_rule() {
             "provenance.toml",
             format!(
                 "[[owner]]\nowner = \"https://github.com/acme\"\npackages = [\"widget\"]\nrequire = \"registry-asserted\"\n\n\
-                 [[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n\n[path]\nallow = [\"app\"]\n",
+                 [[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
                 server.base
             ),
         );
