@@ -69,7 +69,7 @@ fn each_command_offers_only_the_options_it_uses() {
             &[],
             &[
                 FORMAT,
-                &["baseline", "version"],
+                &["baseline", "version", "vsa-out"],
                 ACCEPT,
                 WORKSPACE,
                 POLICY,
