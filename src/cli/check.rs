@@ -7,8 +7,7 @@ use std::path::Path;
 use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, Result, WrapErr};
 
-use super::diff::AcceptArgs;
-use super::{ColorChoice, GlobalOptions, RunArgs};
+use super::{AcceptArgs, ColorChoice, GlobalOptions, RunArgs};
 use crate::diff::{self, Accept, Diff};
 use crate::report::{human, json, markdown, sarif, vsa, Report};
 use crate::run::{collect, Run, RunConfig};

@@ -7,40 +7,10 @@ use std::path::PathBuf;
 use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::{GlobalOptions, JobArgs, OutputFormat, RunArgs};
-use crate::diff::{self, Accept};
+use super::{AcceptArgs, GlobalOptions, JobArgs, OutputFormat, RunArgs};
+use crate::diff;
 use crate::lockfile::Inventory;
-use crate::policy::matcher::Glob;
 use crate::run::{collect, InventorySelection};
-
-/// Changes to accept for one run, by package name (exact or glob).
-#[derive(Args, Debug, Clone, Default)]
-pub struct AcceptArgs {
-    /// Accept a drop of the evidence level for packages matching NAME (a name or glob; repeatable).
-    #[arg(long = "allow-downgrade", value_name = "NAME", value_parser = parse_pattern)]
-    pub allow_downgrade: Vec<Glob>,
-    /// Accept a change of repository (URL or ID) for packages matching NAME (repeatable).
-    #[arg(long = "allow-repository-change", value_name = "NAME", value_parser = parse_pattern)]
-    pub allow_repository_change: Vec<Glob>,
-    /// Accept a change of workflow or signer workflow for packages matching NAME (repeatable).
-    #[arg(long = "allow-workflow-change", value_name = "NAME", value_parser = parse_pattern)]
-    pub allow_workflow_change: Vec<Glob>,
-}
-
-impl AcceptArgs {
-    /// The core's list of changes to accept.
-    pub fn accept(&self) -> Accept {
-        Accept {
-            allow_downgrade: self.allow_downgrade.clone(),
-            allow_repository_change: self.allow_repository_change.clone(),
-            allow_workflow_change: self.allow_workflow_change.clone(),
-        }
-    }
-}
-
-fn parse_pattern(text: &str) -> Result<Glob, String> {
-    Glob::package_name(text)
-}
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {

@@ -27,8 +27,8 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use miette::Result;
 
 pub use global::{
-    ColorChoice, GlobalOptions, HttpArgs, JobArgs, PolicyFileArgs, RootArgs, RunArgs, SourceArgs,
-    WorkspaceArgs,
+    AcceptArgs, ColorChoice, GlobalOptions, HttpArgs, JobArgs, PolicyFileArgs, RootArgs, RunArgs,
+    SourceArgs, WorkspaceArgs,
 };
 
 use crate::exit;
