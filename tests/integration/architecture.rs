@@ -352,6 +352,25 @@ fn every_use_points_down_the_table_of_layers() {
 }
 
 #[test]
+fn no_command_reaches_into_another_commands_module() {
+    let crossing: Vec<String> = graph()
+        .into_iter()
+        .filter(|(from, _)| from.starts_with("cli::"))
+        .flat_map(|(from, edges)| {
+            edges
+                .into_iter()
+                .filter(|(to, _)| to.starts_with("cli::"))
+                .map(move |(to, at)| format!("{from} → {to} ({at})"))
+        })
+        .collect();
+    assert!(
+        crossing.is_empty(),
+        "what commands share belongs in cli/mod.rs or cli/global.rs:\n{}",
+        crossing.join("\n")
+    );
+}
+
+#[test]
 fn the_core_knows_nothing_of_the_command_line() {
     let modules = modules();
     let known: BTreeSet<String> = modules.keys().cloned().collect();
