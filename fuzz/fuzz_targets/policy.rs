@@ -102,6 +102,7 @@ fn packages() -> &'static [(Package, Evidence)] {
                 let evidence = Evidence {
                     attestations: vec![Attestation {
                         origin: origin(&minted.file_name()),
+                        digest: "0".repeat(64),
                         facts,
                     }],
                     ..Evidence::default()
@@ -136,6 +137,7 @@ fn packages() -> &'static [(Package, Evidence)] {
             Evidence {
                 rejected: vec![Rejected {
                     origin: origin("evil-0.1.0.sigstore.json"),
+                    digest: "1".repeat(64),
                     failure: VerifyFailure::new(Check::Signature, "signature does not verify"),
                 }],
                 ..Evidence::default()
