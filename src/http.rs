@@ -330,13 +330,16 @@ impl Http {
         let mut attempt_number = 0u32;
         loop {
             attempt_number += 1;
-            if let Some(limiter) = limiter {
-                limiter.wait().await;
-            }
-            match self
+            // Held until the attempt is over, answer read or failure seen.
+            let turn = match limiter {
+                Some(limiter) => Some(limiter.turn().await),
+                None => None,
+            };
+            let outcome = self
                 .attempt(url, headers, body, attempt_number, max_bytes)
-                .await
-            {
+                .await;
+            drop(turn);
+            match outcome {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Fail(error) => return Err(error),
                 Attempt::Retry(error) => {
@@ -465,21 +468,38 @@ impl Http {
     }
 }
 
-/// Spaces requests to one service: each [`RateLimiter::wait`] returns at
-/// least `interval` after the previous one returned, however many tasks
-/// wait at once (they take turns in the order they came). One per service
-/// per run, shared by every task.
+/// Spaces requests to one service: one request at a time, and each one
+/// starts at least `interval` after the previous one *finished* (its answer
+/// read, or its failure seen), however many tasks wait at once (they take
+/// turns in the order they came). Measuring from the end rather than the
+/// start keeps the gap the service sees at `interval` or more even when a
+/// request is slow to leave this machine. One per service per run, shared by
+/// every task.
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Duration,
-    next: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+    /// When the last request finished; `None` before the first.
+    last_done: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+/// A caller's turn at a [`RateLimiter`]: the next turn waits until this one
+/// is dropped, then `interval` more.
+#[derive(Debug)]
+pub struct Turn<'a> {
+    last_done: tokio::sync::MutexGuard<'a, Option<tokio::time::Instant>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *self.last_done = Some(tokio::time::Instant::now());
+    }
 }
 
 impl RateLimiter {
     pub fn new(interval: Duration) -> Self {
         Self {
             interval,
-            next: tokio::sync::Mutex::new(None),
+            last_done: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -487,14 +507,13 @@ impl RateLimiter {
         self.interval
     }
 
-    /// Wait for this caller's turn.
-    pub async fn wait(&self) {
-        // Held while sleeping: the next caller's turn starts from this one.
-        let mut next = self.next.lock().await;
-        if let Some(at) = *next {
-            tokio::time::sleep_until(at).await;
+    /// Wait for this caller's turn; hold it for the whole request.
+    pub async fn turn(&self) -> Turn<'_> {
+        let last_done = self.last_done.lock().await;
+        if let Some(done) = *last_done {
+            tokio::time::sleep_until(done + self.interval).await;
         }
-        *next = Some(tokio::time::Instant::now() + self.interval);
+        Turn { last_done }
     }
 }
 
@@ -631,33 +650,46 @@ mod tests {
     }
 
     #[test]
-    fn the_limiter_spaces_every_caller() {
+    fn the_limiter_spaces_every_caller_from_the_end_of_the_previous_turn() {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
         let interval = Duration::from_millis(30);
+        // Each turn is held as long as a slow request would be.
+        let held = Duration::from_millis(20);
         let limiter = std::sync::Arc::new(RateLimiter::new(interval));
-        let mut times: Vec<tokio::time::Instant> = runtime.block_on(async {
-            let tasks: Vec<_> = (0..5)
-                .map(|_| {
-                    let limiter = limiter.clone();
-                    tokio::spawn(async move {
-                        limiter.wait().await;
-                        tokio::time::Instant::now()
+        let mut turns: Vec<(tokio::time::Instant, tokio::time::Instant)> =
+            runtime.block_on(async {
+                let tasks: Vec<_> = (0..5)
+                    .map(|_| {
+                        let limiter = limiter.clone();
+                        tokio::spawn(async move {
+                            let turn = limiter.turn().await;
+                            let start = tokio::time::Instant::now();
+                            tokio::time::sleep(held).await;
+                            let end = tokio::time::Instant::now();
+                            drop(turn);
+                            (start, end)
+                        })
                     })
-                })
-                .collect();
-            let mut times = Vec::new();
-            for task in tasks {
-                times.push(task.await.unwrap());
-            }
-            times
-        });
-        times.sort();
-        for pair in times.windows(2) {
-            assert!(pair[1] - pair[0] >= interval, "{:?}", pair[1] - pair[0]);
+                    .collect();
+                let mut turns = Vec::new();
+                for task in tasks {
+                    turns.push(task.await.unwrap());
+                }
+                turns
+            });
+        turns.sort();
+        for pair in turns.windows(2) {
+            let (_, previous_end) = pair[0];
+            let (next_start, _) = pair[1];
+            assert!(
+                next_start - previous_end >= interval,
+                "{:?} after the previous turn ended",
+                next_start.saturating_duration_since(previous_end)
+            );
         }
     }
 

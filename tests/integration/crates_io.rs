@@ -214,12 +214,10 @@ fn crates_io_is_asked_once_a_second_with_a_user_agent_naming_the_tool() {
     arrivals.sort();
     for pair in arrivals.windows(2) {
         let gap = pair[1] - pair[0];
-        // A correctness check of the spacing, with a little room for the
-        // clock and the loopback connection.
-        assert!(
-            gap >= Duration::from_millis(950),
-            "{gap:?} between requests"
-        );
+        // A correctness check of the spacing: a request starts a second
+        // after the previous answer was read, so after it arrived here too
+        // (one monotonic clock), however loaded the machine is.
+        assert!(gap >= Duration::from_secs(1), "{gap:?} between requests");
     }
     for request in &seen {
         let agent = request.headers["user-agent"].to_str().unwrap();
