@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::origin::{BundleOrigin, RegistryAssertion};
+pub use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
 use crate::verify::{VerifiedFacts, VerifyFailure};
 
 /// How strong the evidence for a package is, weakest first.
@@ -67,6 +67,9 @@ pub struct Evidence {
     pub attestations: Vec<Attestation>,
     pub rejected: Vec<Rejected>,
     pub registry: Option<RegistryAssertion>,
+    /// The registry's record of the version (publish time, whether the
+    /// crate refuses token publishing), unsigned.
+    pub record: Option<RegistryRecord>,
     /// Bundles whose subjects do not include this package's checksum (ignored).
     pub ignored: Vec<BundleOrigin>,
     pub errors: Vec<SourceError>,

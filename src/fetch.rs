@@ -12,7 +12,10 @@
 //! For each package the sources are tried in order:
 //! - once a source has produced a bundle document for the package's
 //!   checksum, later sources are not asked;
-//! - `crates-io` (registry assertions) is asked only when no bundle was found;
+//! - `crates-io` is asked for every crates.io package, bundles found or not:
+//!   its record of the publisher is checked against a verified bundle
+//!   (`evidence-conflict`), and it says whether the crate refuses token
+//!   publishing; a second registry source is not asked once one answered;
 //! - a source that fails is reported in [`PackageFetch::errors`] and the next
 //!   one is tried; a source that cannot answer for any package (a long rate
 //!   limit) is not asked again in this run, while answers already in the
@@ -33,6 +36,7 @@ use serde::Serialize;
 use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle};
 use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, SourceError};
 use crate::http::{Http, HttpConfig, HttpError};
+use crate::origin::RegistryRecord;
 use crate::sources::{self, GitHubAuth, PackageQuery, Reply, SourceSpec};
 use crate::trust::TrustRoot;
 use crate::verify::{self, ArtifactInput, Check, SignerCheck};
@@ -129,6 +133,9 @@ pub struct PackageFetch {
     /// bundle's JSON; [`crate::verify::parse_bundles`] reads it.
     pub documents: Vec<BundleDocument>,
     pub registry: Option<RegistryAssertion>,
+    /// The registry's record of the version (publish time, the crate's
+    /// `trustpub_only`), when it has one.
+    pub record: Option<RegistryRecord>,
     /// Bundles returned for another artifact.
     pub ignored: Vec<IgnoredBundle>,
     /// Sources that could not answer.
@@ -164,6 +171,7 @@ impl PackageFetch {
         };
         let mut evidence = Evidence {
             registry: self.registry.clone(),
+            record: self.record.clone(),
             ignored: self.ignored.iter().map(|i| i.origin.clone()).collect(),
             errors: self.errors.clone(),
             ..Evidence::default()
@@ -602,6 +610,7 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
         query,
         documents: Vec::new(),
         registry: None,
+        record: None,
         ignored: Vec::new(),
         errors: Vec::new(),
         outcomes: Vec::new(),
@@ -640,10 +649,14 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
             cached,
         };
         let asked_early = early.take_if(|(at, _)| *at == index).map(|(_, a)| a);
-        // Bundles found: later sources (and registry data) add nothing.
-        if asked_early.is_none()
-            && (!result.documents.is_empty() || (is_registry && result.registry.is_some()))
-        {
+        // Bundles found: later bundle sources add nothing. The registry is
+        // asked all the same: its record is checked against the bundle.
+        let settled = if is_registry {
+            result.registry.is_some() || result.record.is_some()
+        } else {
+            !result.documents.is_empty()
+        };
+        if asked_early.is_none() && settled {
             result.outcomes.push(outcome(Outcome::NotAsked, false));
             continue;
         }
@@ -668,11 +681,15 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
             None => Outcome::NotCached,
             Some(Reply::NotApplicable(reason)) => Outcome::NotApplicable { reason },
             Some(Reply::Answer(Answer::NoAttestation)) => Outcome::NoAttestation,
-            Some(Reply::Answer(Answer::Registry { assertion, .. })) => {
+            Some(Reply::Answer(Answer::Registry { assertion, record })) => {
                 let asserted = assertion.is_some();
-                // Registry data counts only where no bundle was found.
-                if result.registry.is_none() && result.documents.is_empty() {
+                // Evaluation weighs it: the level of evidence where no
+                // bundle verified, a cross-check where one did.
+                if result.registry.is_none() {
                     result.registry = assertion;
+                }
+                if result.record.is_none() {
+                    result.record = record;
                 }
                 Outcome::Registry { asserted }
             }

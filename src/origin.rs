@@ -44,4 +44,7 @@ pub struct RegistryRecord {
     pub repository: Option<String>,
     /// Whether the crate accepts only trusted publishing.
     pub trustpub_only: Option<bool>,
+    /// When the version was published (crates.io's `created_at`).
+    #[serde(default)]
+    pub published: Option<jiff::Timestamp>,
 }

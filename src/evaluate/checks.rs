@@ -310,3 +310,91 @@ pub fn check_registry(
     }
     failures
 }
+
+/// One value a verified bundle and the registry's record both speak to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Comparison {
+    /// `repository` or `commit`.
+    pub what: &'static str,
+    /// What the registry records; `None`: it does not say.
+    pub registry: Option<String>,
+    /// What the certificate states; `None`: it does not say.
+    pub certificate: Option<String>,
+    /// `None` when either side is silent: nothing to contradict.
+    pub agree: Option<bool>,
+}
+
+/// The cross-check of one verified attestation against the registry's
+/// record of the publisher.
+///
+/// Compares, in order: the record's repository (GitHub `repository` or
+/// GitLab `project_path`, as a URL on its provider) with the
+/// certificate's source repository (`1.3.6.1.4.1.57264.1.12`), in the
+/// normal form the policy compares repositories in (so a GitLab project
+/// only ever matches a GitLab-issued certificate's repository); then the
+/// record's commit `sha` with the certificate's source repository digest
+/// (`.1.13`), ignoring case.
+pub fn cross_check(
+    attestation: &Attestation,
+    registry: &crate::evidence::RegistryAssertion,
+) -> [Comparison; 2] {
+    let claims = attestation.facts.claims();
+    let repository = claims.and_then(|c| c.source_repository_uri.clone());
+    let digest = claims.and_then(|c| c.source_repository_digest.clone());
+    [
+        Comparison {
+            what: "repository",
+            agree: repository
+                .as_deref()
+                .map(|r| matcher::same_repository(&registry.repository, r)),
+            registry: Some(registry.repository.clone()),
+            certificate: repository,
+        },
+        Comparison {
+            what: "commit",
+            agree: registry
+                .sha
+                .as_deref()
+                .zip(digest.as_deref())
+                .map(|(sha, digest)| sha.eq_ignore_ascii_case(digest)),
+            registry: registry.sha.clone(),
+            certificate: digest,
+        },
+    ]
+}
+
+/// Every disagreement between a verified attestation and the registry's
+/// record ([`cross_check`]), one failure each, attestations in order.
+pub fn conflicts(
+    attestations: &[Attestation],
+    registry: &crate::evidence::RegistryAssertion,
+) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for attestation in attestations {
+        for comparison in cross_check(attestation, registry) {
+            if comparison.agree != Some(false) {
+                continue;
+            }
+            let (claim, oid) = match comparison.what {
+                "repository" => ("source repository", ".1.12"),
+                _ => ("source repository digest", ".1.13"),
+            };
+            failures.push(Failure {
+                requirement: Requirement::EvidenceConflict,
+                expected: format!(
+                    "the {} {} records for the publish: {}",
+                    comparison.what,
+                    registry.registry,
+                    comparison.registry.unwrap_or_default()
+                ),
+                found: Some(format!(
+                    "the certificate's {claim} ({oid}): {}",
+                    comparison.certificate.unwrap_or_default()
+                )),
+                span: None,
+                bundle: Some(attestation.origin.clone()),
+            });
+        }
+    }
+    failures
+}

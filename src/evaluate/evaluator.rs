@@ -2,8 +2,8 @@
 //! for the stale-policy warnings.
 
 use super::{
-    check_attestation, check_registry, Evaluation, Failure, Outcome, PackageOutcome, Requirement,
-    RuleRef, RuleRefKind,
+    check_attestation, check_registry, conflicts, Evaluation, Failure, Outcome, PackageOutcome,
+    Requirement, RuleRef, RuleRefKind,
 };
 use crate::evidence::{BundleOrigin, Evidence, SourceError};
 use crate::lockfile::{Package, PackageSource};
@@ -32,7 +32,8 @@ pub struct Evaluator<'p> {
 enum Verdict {
     Pass(Option<BundleOrigin>),
     Fail(Vec<Failure>),
-    /// Failures nothing can waive (a bundle that fails verification).
+    /// Failures nothing can waive (a bundle that fails verification, or
+    /// that contradicts the registry).
     Rejected(Vec<Failure>),
     Missing,
     Error(Vec<SourceError>, Vec<Failure>),
@@ -63,7 +64,8 @@ impl<'p> Evaluator<'p> {
     /// The outcome for one package.
     ///
     /// Checks, in order: workspace membership (passes); a bundle that
-    /// failed verification (a violation nothing waives); git and path
+    /// failed verification, or a verified one that contradicts the
+    /// registry's record (a violation nothing waives); git and path
     /// dependencies against `[git]`/`[path]`; registry packages against the
     /// most specific rule (else `[defaults]`): verified attestations first,
     /// then registry data, then the absence of evidence; finally an
@@ -240,9 +242,14 @@ impl<'p> Evaluator<'p> {
                 )
             }
         };
-        let rejected = rejected_failures(evidence);
-        if !rejected.is_empty() {
-            return (rule_ref, Verdict::Rejected(rejected));
+        // A bundle that fails verification, or that contradicts the
+        // registry's record of the publisher, fails whatever the rule says.
+        let mut unwaivable = rejected_failures(evidence);
+        if let Some(registry) = &evidence.registry {
+            unwaivable.extend(conflicts(&evidence.attestations, registry));
+        }
+        if !unwaivable.is_empty() {
+            return (rule_ref, Verdict::Rejected(unwaivable));
         }
         // Verified attestations decide whenever there is one.
         if !evidence.attestations.is_empty() {

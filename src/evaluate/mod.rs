@@ -18,7 +18,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use checks::{check_attestation, check_registry};
+pub use checks::{check_attestation, check_registry, conflicts, cross_check, Comparison};
 pub use evaluator::Evaluator;
 
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
@@ -34,6 +34,9 @@ pub use crate::policy::{deciding_rule, matching_exemption};
 pub enum Requirement {
     /// A bundle for the package's checksum failed verification.
     BundleVerification,
+    /// A verified bundle and the registry's record of the publisher
+    /// disagree on the repository or the commit.
+    EvidenceConflict,
     /// The evidence level (`require`).
     Require,
     Issuer,
@@ -62,6 +65,7 @@ impl Requirement {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BundleVerification => "bundle-verification",
+            Self::EvidenceConflict => "evidence-conflict",
             Self::Require => "require",
             Self::Issuer => "issuer",
             Self::Repository => "repository",
@@ -80,6 +84,14 @@ impl Requirement {
             Self::Path => "path",
             Self::ExemptionExpired => "exemption-expired",
         }
+    }
+}
+
+impl Requirement {
+    /// Whether failing it fails the run whatever the policy says: no
+    /// exemption waives it and audit mode does not soften it.
+    pub fn is_unwaivable(self) -> bool {
+        matches!(self, Self::BundleVerification | Self::EvidenceConflict)
     }
 }
 
@@ -237,11 +249,11 @@ impl PackageOutcome {
         format!("{}@{}", self.name, self.version)
     }
 
-    /// Whether a bundle for this package failed verification: fails the
-    /// run in every mode.
-    pub fn has_rejected_bundle(&self) -> bool {
+    /// Whether a bundle for this package failed verification, or
+    /// contradicts the registry's record: fails the run in every mode.
+    pub fn has_unwaivable_failure(&self) -> bool {
         matches!(&self.outcome, Outcome::Violation { failures }
-            if failures.iter().any(|f| f.requirement == Requirement::BundleVerification))
+            if failures.iter().any(|f| f.requirement.is_unwaivable()))
     }
 }
 
@@ -281,14 +293,15 @@ impl Evaluation {
         counts
     }
 
-    /// The exit code: 1 when a bundle failed verification (any mode); in
+    /// The exit code: 1 when a bundle failed verification or contradicts
+    /// the registry (any mode); in
     /// enforce mode 1 for any violation, else 2 when a package could not be
     /// checked; else 0.
     pub fn exit_code(&self) -> i32 {
         if self
             .outcomes
             .iter()
-            .any(PackageOutcome::has_rejected_bundle)
+            .any(PackageOutcome::has_unwaivable_failure)
         {
             return exit::VIOLATION;
         }

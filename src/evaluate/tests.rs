@@ -643,12 +643,41 @@ require = "registry-asserted"
         )),
         [Requirement::Owner]
     );
-    // A verified attestation always decides, even when registry data would pass.
+    // A verified attestation always decides when the record agrees with
+    // it: the rule judges the bundle.
     let mut both = attested(claims("evil/a"));
-    both.registry = registry("https://github.com/o/a").registry;
+    both.registry = registry("https://github.com/evil/a").registry;
+    both.registry.as_mut().unwrap().sha = None;
     assert_eq!(
         failed(&one(&p, &package("a", "1.0.0"), &both)),
         [Requirement::Repository]
+    );
+    // When they disagree, neither is taken: an evidence conflict.
+    both.registry = registry("https://github.com/o/a").registry;
+    assert_eq!(
+        failed(&one(&p, &package("a", "1.0.0"), &both)),
+        [Requirement::EvidenceConflict]
+    );
+}
+
+#[test]
+fn an_evidence_conflict_is_waived_by_nothing() {
+    let p = policy("mode = \"audit\"\n[[exempt]]\nname = \"a\"\nreason = \"r\"\n");
+    let mut commit = claims("o/a");
+    commit.source_repository_digest = Some("ab".repeat(20));
+    let mut both = attested(commit);
+    both.registry = registry("https://github.com/o/a").registry;
+    // Same repository, another commit.
+    let outcome = one(&p, &package("a", "1.0.0"), &both);
+    assert_eq!(failed(&outcome), [Requirement::EvidenceConflict]);
+    assert!(outcome.has_unwaivable_failure());
+    let evaluation = evaluate(&p, [(&package("a", "1.0.0"), &both)], now());
+    assert_eq!(evaluation.exit_code(), crate::exit::VIOLATION);
+    // The same commit, in another case: they agree.
+    both.registry.as_mut().unwrap().sha = Some("AB".repeat(20));
+    assert_eq!(
+        one(&p, &package("a", "1.0.0"), &both).outcome.name(),
+        "pass"
     );
 }
 
@@ -669,7 +698,7 @@ fn a_rejected_bundle_is_a_violation_whatever_the_rule_or_exemption() {
         let evaluation = evaluate(&p, [(&package("a", "1.0.0"), &evidence)], now());
         let outcome = &evaluation.outcomes[0];
         assert_eq!(failed(outcome), [Requirement::BundleVerification], "{text}");
-        assert!(outcome.has_rejected_bundle());
+        assert!(outcome.has_unwaivable_failure());
         assert_eq!(evaluation.exit_code(), exit::VIOLATION, "{text}");
     }
     // Also with the built-in default policy.
@@ -1091,6 +1120,7 @@ mod minted {
                 json: minted.to_json(),
             }],
             registry: None,
+            record: None,
             ignored: Vec::new(),
             errors: Vec::new(),
             outcomes: Vec::new(),

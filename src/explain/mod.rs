@@ -290,6 +290,13 @@ pub struct ExemptionExplanation {
     pub expired: bool,
 }
 
+/// One verified bundle compared with the registry's record.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossCheck {
+    pub bundle: BundleOrigin,
+    pub comparisons: Vec<crate::evaluate::Comparison>,
+}
+
 /// Everything behind one package's outcome: the `explain --format json` object.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
@@ -308,6 +315,9 @@ pub struct Explanation {
     pub sources: Vec<SourceAnswer>,
     pub bundles: Vec<BundleExplanation>,
     pub registry: Option<RegistryAssertion>,
+    /// Each verified bundle compared with the registry's record of the
+    /// publisher: a disagreement is an `evidence-conflict`.
+    pub cross_checks: Vec<CrossCheck>,
     /// Sources that could not answer.
     pub source_errors: Vec<SourceError>,
     pub rule: RuleExplanation,
@@ -321,7 +331,7 @@ pub struct Explanation {
 /// The package's own exit code, by the rules of the whole run
 /// ([`crate::evaluate::Evaluation::exit_code`]) applied to it alone.
 pub fn package_exit_code(outcome: &PackageOutcome, mode: Mode) -> i32 {
-    if outcome.has_rejected_bundle() {
+    if outcome.has_unwaivable_failure() {
         return exit::VIOLATION;
     }
     if mode == Mode::Audit {
@@ -393,6 +403,20 @@ impl Explanation {
             sources,
             bundles,
             registry: evidence.registry.clone(),
+            cross_checks: evidence
+                .registry
+                .as_ref()
+                .map(|registry| {
+                    evidence
+                        .attestations
+                        .iter()
+                        .map(|a| CrossCheck {
+                            bundle: a.origin.clone(),
+                            comparisons: crate::evaluate::cross_check(a, registry).to_vec(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             source_errors,
             rule: rule_explanation(&run.policy, &outcome.rule),
             requirements,

@@ -149,6 +149,31 @@ pub fn render(x: &Explanation) -> String {
             let _ = writeln!(w, "  none");
         }
     }
+    for check in &x.cross_checks {
+        let _ = writeln!(
+            w,
+            "\nCross-check: {} against the registry's record",
+            check.bundle.location
+        );
+        for c in &check.comparisons {
+            let verdict = match c.agree {
+                Some(true) => "agree",
+                Some(false) => "DISAGREE: evidence-conflict",
+                None => "not compared: one side does not say",
+            };
+            let _ = writeln!(w, "  {:<11} {verdict}", c.what);
+            let _ = writeln!(
+                w,
+                "    registry    {}",
+                c.registry.as_deref().unwrap_or("(not recorded)")
+            );
+            let _ = writeln!(
+                w,
+                "    certificate {}",
+                c.certificate.as_deref().unwrap_or("(not stated)")
+            );
+        }
+    }
 
     let _ = writeln!(w, "\nDecided by {}", x.rule.display);
     write_rule_text(w, &x.rule);

@@ -217,6 +217,7 @@ fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<
         Requirement::PredicateType => facts.statement.as_ref().map(|s| s.predicate_type.clone()),
         Requirement::Require => Some(EvidenceLevel::Attested.to_string()),
         Requirement::BundleVerification
+        | Requirement::EvidenceConflict
         | Requirement::Git
         | Requirement::Path
         | Requirement::ExemptionExpired => None,

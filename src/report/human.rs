@@ -212,18 +212,25 @@ impl PackageDiagnostic {
                 let rejected = failures
                     .iter()
                     .any(|f| f.requirement == Requirement::BundleVerification);
+                let conflict = failures
+                    .iter()
+                    .any(|f| f.requirement == Requirement::EvidenceConflict);
                 let code = if rejected {
                     "bundle-rejected"
+                } else if conflict {
+                    "evidence-conflict"
                 } else {
                     "provenance-violation"
                 };
-                let severity = if rejected || enforce {
+                let severity = if rejected || conflict || enforce {
                     Severity::Error
                 } else {
                     Severity::Warning
                 };
                 let help = if rejected {
                     "a bundle for this exact .crate checksum failed verification: it was tampered with, or made for another trust root; nothing in the policy can waive it".to_string()
+                } else if conflict {
+                    "the verified bundle and crates.io's record of the publisher name another repository or commit: one of them is not what it claims; nothing in the policy can waive it".to_string()
                 } else {
                     format!("if this build is legitimate, change {rule} to accept it, or add an [[exempt]] entry with a reason")
                 };

@@ -23,6 +23,12 @@ const RULES: &[(&str, &str, &str, &str)] = &[
         "The bundle was tampered with, is for another trust root, or is malformed. A policy cannot waive it.",
     ),
     (
+        "evidence-conflict",
+        "A verified bundle and the registry's record of the publisher disagree",
+        "error",
+        "The certificate's source repository or commit is not the one crates.io records for the publish: one of the two is not what it claims. A policy cannot waive it.",
+    ),
+    (
         "provenance-violation",
         "The package's provenance does not satisfy the policy",
         "error",
@@ -96,6 +102,11 @@ fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>)
                 .any(|f| f.requirement == Requirement::BundleVerification)
             {
                 "bundle-rejected"
+            } else if failures
+                .iter()
+                .any(|f| f.requirement == Requirement::EvidenceConflict)
+            {
+                "evidence-conflict"
             } else if failures
                 .iter()
                 .all(|f| f.requirement == Requirement::ExemptionExpired)

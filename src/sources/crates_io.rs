@@ -47,6 +47,10 @@ struct CrateData {
 #[derive(Deserialize)]
 struct VersionData {
     num: String,
+    /// When the version was published (RFC 3339); one that does not parse
+    /// is not known, which no cut-off date counts as "before".
+    #[serde(default)]
+    created_at: Option<String>,
     checksum: Option<String>,
     trustpub_data: Option<TrustPubData>,
 }
@@ -207,6 +211,7 @@ pub(super) async fn ask(
         record: Some(RegistryRecord {
             repository: krate.repository.clone(),
             trustpub_only: krate.trustpub_only,
+            published: data.created_at.as_deref().and_then(|t| t.parse().ok()),
         }),
     }))
 }

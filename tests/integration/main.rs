@@ -14,6 +14,8 @@ mod crates_io;
 mod diff;
 mod duplicated_fields;
 #[cfg(feature = "testkit")]
+mod evidence_conflict;
+#[cfg(feature = "testkit")]
 mod explain;
 #[cfg(feature = "testkit")]
 mod fail_closed;
