@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
+pub use crate::origin::{BundleOrigin, FailureKind, RegistryAssertion, RegistryRecord};
 use crate::verify::{VerifiedFacts, VerifyFailure};
 
 /// How strong the evidence for a package is, weakest first.
@@ -59,6 +59,23 @@ pub struct Rejected {
 pub struct SourceError {
     pub source: String,
     pub message: String,
+    #[serde(default)]
+    pub kind: FailureKind,
+    /// The host that could not be reached, for the kinds that say so.
+    #[serde(default)]
+    pub host: Option<String>,
+}
+
+impl SourceError {
+    /// A failure of no particular kind.
+    pub fn new(source: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            source: source.into(),
+            message: message.into(),
+            kind: FailureKind::Failed,
+            host: None,
+        }
+    }
 }
 
 /// Everything found for one package.

@@ -37,7 +37,7 @@ use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle};
 use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, SourceError};
 use crate::http::{Http, HttpConfig, HttpError};
 use crate::origin::RegistryRecord;
-use crate::sources::{self, GitHubAuth, PackageQuery, Reply, SourceSpec};
+use crate::sources::{self, GitHubAuth, PackageQuery, Reply, SourceFailure, SourceSpec};
 use crate::trust::TrustRoot;
 use crate::verify::{self, ArtifactInput, Check, SignerCheck};
 
@@ -296,7 +296,7 @@ struct Shared {
     sources: Vec<SourceSpec>,
     labels: Vec<String>,
     /// Per source: why it is no longer asked in this run.
-    stopped: Vec<OnceLock<String>>,
+    stopped: Vec<OnceLock<SourceFailure>>,
     cache: Option<Cache>,
     http: Option<Http>,
     /// What the sources share between tasks (crates.io's limiter).
@@ -412,7 +412,7 @@ pub async fn fetch_each_async(
         Some(Http::new(options.http.clone())?)
     };
     let labels: Vec<String> = sources.iter().map(SourceSpec::label).collect();
-    let stopped: Vec<OnceLock<String>> = sources.iter().map(|_| OnceLock::new()).collect();
+    let stopped: Vec<OnceLock<SourceFailure>> = sources.iter().map(|_| OnceLock::new()).collect();
     // With a token, the packages of one owner are listed together.
     let listed = match &http {
         Some(http) if options.github_auth.is_set() => {
@@ -453,6 +453,8 @@ pub async fn fetch_each_async(
         }
     }
     let progress = progress_bar(queries.len(), options.progress);
+    // Packages some source could not answer for, shown as they happen.
+    let unanswered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let jobs = options.jobs.max(1);
     let mut pending = queries.into_iter().enumerate().peekable();
     let mut tasks = tokio::task::JoinSet::new();
@@ -476,8 +478,13 @@ pub async fn fetch_each_async(
             };
             let shared = shared.clone();
             let progress = progress.clone();
+            let unanswered = unanswered.clone();
             tasks.spawn(async move {
                 let result = fetch_package(&shared, query).await;
+                if !result.errors.is_empty() {
+                    let count = unanswered.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    progress.set_message(format!(", {count} not answered"));
+                }
                 progress.inc(1);
                 (position, result)
             });
@@ -507,7 +514,7 @@ fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
         indicatif::ProgressDrawTarget::stderr(),
     );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} fetching provenance {bar:30} {pos}/{len} ({elapsed}, about {eta} left)",
+        "{spinner} fetching provenance {bar:30} {pos}/{len}{msg} ({elapsed}, about {eta} left)",
     ) {
         bar.set_style(style);
     }
@@ -666,14 +673,14 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
         };
         let (reply, cached) = match answered {
             Ok(answered) => answered,
-            Err(message) => {
-                result.errors.push(SourceError {
-                    source: label.clone(),
-                    message: message.clone(),
-                });
-                result
-                    .outcomes
-                    .push(outcome(Outcome::Error { message }, false));
+            Err(failure) => {
+                result.errors.push(failure.for_source(label));
+                result.outcomes.push(outcome(
+                    Outcome::Error {
+                        message: failure.message,
+                    },
+                    false,
+                ));
                 continue;
             }
         };
@@ -716,7 +723,7 @@ async fn ask_through_cache(
     index: usize,
     spec: &SourceSpec,
     query: &PackageQuery,
-) -> Result<(Option<Reply>, bool), String> {
+) -> Result<(Option<Reply>, bool), SourceFailure> {
     let label = &shared.labels[index];
     let options = &shared.options;
     let remote = spec.is_remote();
@@ -734,8 +741,8 @@ async fn ask_through_cache(
             return Ok((None, false));
         }
     }
-    if let Some(reason) = shared.stopped[index].get() {
-        return Err(reason.clone());
+    if let Some(failure) = shared.stopped[index].get() {
+        return Err(failure.clone());
     }
     let reply = match (shared.listed[index].get(&query.checksum), &shared.http) {
         (Some((endpoint, entries)), Some(http)) => {
@@ -753,11 +760,10 @@ async fn ask_through_cache(
             .await
         }
     }
-    .map_err(|failure| {
+    .inspect_err(|failure| {
         if failure.stop_source {
-            let _ = shared.stopped[index].set(failure.message.clone());
+            let _ = shared.stopped[index].set(failure.clone());
         }
-        failure.message
     })?;
     if let (true, Some(cache), Reply::Answer(answer)) = (remote, &shared.cache, &reply) {
         let entry = CacheEntry::new(&query.checksum, label, options.now, answer.clone());

@@ -6,19 +6,30 @@
 //! - `https` only, except `http` to a loopback address (tests, local mirrors);
 //!   redirects are limited in number and held to the same rule;
 //! - a connect timeout and a total timeout per attempt;
-//! - retries with exponential backoff and jitter on connection errors,
-//!   timeouts and 5xx answers;
+//! - retries with exponential backoff and jitter on broken connections,
+//!   timeouts and 5xx answers, but none when the host cannot be reached at
+//!   all (its name does not resolve, it refuses the connection, the TLS
+//!   handshake fails): asking again at once cannot help;
+//! - a host that could not be reached [`GIVE_UP_AFTER`] times in a row for
+//!   the same reason is not asked again by this client (every task shares
+//!   it), so a run without a network ends in moments;
+//! - names under `.invalid` (RFC 6761) fail to resolve without asking any
+//!   name server;
 //! - rate limits (429, or 403 with rate-limit headers) are waited out when
 //!   the wait is short, and reported as [`HttpError::RateLimited`] otherwise;
 //! - response bodies are streamed and refused past a size cap;
 //! - a User-Agent naming the tool and its version.
 
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use miette::Diagnostic;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, RETRY_AFTER, USER_AGENT};
 use reqwest::{StatusCode, Url};
+
+pub use crate::origin::FailureKind;
 
 /// `cargo-verify-provenance/VERSION (+REPOSITORY)`.
 pub const USER_AGENT_VALUE: &str = concat!(
@@ -94,6 +105,20 @@ pub enum HttpError {
         attempts: u32,
         message: String,
     },
+    #[error("{url}: cannot reach {host}: {}{}", kind.describe(), if *given_up { " before, so it is not asked again in this run".to_string() } else { format!(" ({detail})") })]
+    #[diagnostic(
+        code("http-unreachable"),
+        help("check the network, or run with --offline to use only the cache and local sources")
+    )]
+    Unreachable {
+        url: String,
+        /// `host`, or `host:port` for a port other than the scheme's.
+        host: String,
+        kind: FailureKind,
+        detail: String,
+        /// Not even tried: the host had already failed [`GIVE_UP_AFTER`] times.
+        given_up: bool,
+    },
     #[error("{url}: no complete answer within {timeout_ms} ms after {attempts} attempt(s)")]
     #[diagnostic(
         code("http-timeout"),
@@ -138,11 +163,35 @@ impl HttpError {
             Self::Insecure { url }
             | Self::BadUrl { url, .. }
             | Self::Connection { url, .. }
+            | Self::Unreachable { url, .. }
             | Self::Timeout { url, .. }
             | Self::ServerError { url, .. }
             | Self::TooLarge { url, .. }
             | Self::RateLimited { url, .. } => Some(url),
             Self::Client(_) => None,
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Self::Unreachable { kind, .. } => *kind,
+            Self::Connection { .. } => FailureKind::ConnectionFailed,
+            Self::Timeout { .. } => FailureKind::Timeout,
+            Self::ServerError { .. } => FailureKind::ServerError,
+            Self::RateLimited { .. } => FailureKind::RateLimited,
+            Self::Insecure { .. }
+            | Self::BadUrl { .. }
+            | Self::TooLarge { .. }
+            | Self::Client(_) => FailureKind::Failed,
+        }
+    }
+
+    /// The host that could not be reached, for [`HttpError::Unreachable`].
+    pub fn unreachable_host(&self) -> Option<&str> {
+        match self {
+            Self::Unreachable { host, .. } => Some(host),
+            _ => None,
         }
     }
 }
@@ -162,6 +211,145 @@ pub struct Response {
 pub struct Http {
     client: reqwest::Client,
     config: HttpConfig,
+    hosts: Arc<HostHealth>,
+}
+
+/// A host that could not be reached this many times in a row, for the same
+/// reason, is not asked again by the same client.
+pub const GIVE_UP_AFTER: u32 = 3;
+
+/// Per host: the connection failures since its last answer. Shared by
+/// every task using one client.
+#[derive(Debug, Default)]
+struct HostHealth {
+    hosts: Mutex<HashMap<String, HostState>>,
+}
+
+#[derive(Debug, Clone)]
+struct HostState {
+    kind: FailureKind,
+    detail: String,
+    in_a_row: u32,
+}
+
+impl HostHealth {
+    /// The failure the host was given up on for, if it was.
+    fn given_up(&self, host: &str) -> Option<HostState> {
+        let hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts
+            .get(host)
+            .filter(|state| state.in_a_row >= GIVE_UP_AFTER)
+            .cloned()
+    }
+
+    fn failed(&self, host: &str, kind: FailureKind, detail: &str) {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        let state = hosts.entry(host.to_string()).or_insert(HostState {
+            kind,
+            detail: detail.to_string(),
+            in_a_row: 0,
+        });
+        if state.in_a_row >= GIVE_UP_AFTER {
+            return;
+        }
+        if state.kind != kind {
+            state.kind = kind;
+            state.in_a_row = 0;
+        }
+        state.detail = detail.to_string();
+        state.in_a_row += 1;
+    }
+
+    fn answered(&self, host: &str) {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        if hosts.get(host).is_some_and(|s| s.in_a_row < GIVE_UP_AFTER) {
+            hosts.remove(host);
+        }
+    }
+}
+
+/// `host`, or `host:port` when the port is not the scheme's.
+fn host_of(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// Why a failed request could not reach its host, if that is why it failed.
+fn unreachable_kind(error: &reqwest::Error) -> Option<FailureKind> {
+    if !error.is_connect() {
+        return None;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.is::<NameNotResolved>() {
+            return Some(FailureKind::DnsFailed);
+        }
+        // The TLS layer wraps its I/O error in another one, whose `source`
+        // skips it: look inside I/O errors too.
+        let mut io = cause.downcast_ref::<std::io::Error>();
+        while let Some(error) = io {
+            if error
+                .get_ref()
+                .is_some_and(|inner| inner.is::<NameNotResolved>())
+            {
+                return Some(FailureKind::DnsFailed);
+            }
+            match error.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return Some(FailureKind::ConnectionRefused)
+                }
+                // What the TLS layer reports a failed handshake as.
+                std::io::ErrorKind::InvalidData => return Some(FailureKind::TlsFailed),
+                _ => {}
+            }
+            io = error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>());
+        }
+        source = cause.source();
+    }
+    error.is_timeout().then_some(FailureKind::ConnectTimeout)
+}
+
+/// A host name that did not resolve.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} does not resolve: {detail}")]
+struct NameNotResolved {
+    host: String,
+    detail: String,
+}
+
+/// The system's name resolution, except for names under `.invalid`, which
+/// never resolve (RFC 6761) and fail without asking any name server.
+struct Resolver;
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let failure = |detail: String| -> Box<dyn std::error::Error + Send + Sync> {
+                Box::new(NameNotResolved {
+                    host: host.clone(),
+                    detail,
+                })
+            };
+            let bare = host.trim_end_matches('.').to_ascii_lowercase();
+            if bare == "invalid" || bare.ends_with(".invalid") {
+                return Err(failure("a name under .invalid never resolves".into()));
+            }
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|e| failure(e.to_string()))?
+                .collect();
+            if addresses.is_empty() {
+                return Err(failure("no address".into()));
+            }
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// Whether a URL may be fetched: `https`, or `http` to a loopback address.
@@ -227,9 +415,14 @@ impl Http {
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .redirect(redirect)
+            .dns_resolver(Resolver)
             .build()
             .map_err(|e| HttpError::Client(error_chain(&e)))?;
-        Ok(Self { client, config })
+        Ok(Self {
+            client,
+            config,
+            hosts: Arc::default(),
+        })
     }
 
     /// The client itself, for libraries that take one (the TUF refresh).
@@ -325,16 +518,23 @@ impl Http {
         limiter: Option<&RateLimiter>,
     ) -> Result<Response, HttpError> {
         check_url(url)?;
+        let host = host_of(url);
         let mut retries_left = self.config.retries;
         let mut waits_left = 3u32;
         let mut attempt_number = 0u32;
         loop {
             attempt_number += 1;
+            // Checked before and after a rate-limit wait: a host given up
+            // on costs no wait.
+            self.refuse_given_up(url, &host)?;
             // Held until the attempt is over, answer read or failure seen.
             let turn = match limiter {
                 Some(limiter) => Some(limiter.turn().await),
                 None => None,
             };
+            if turn.is_some() {
+                self.refuse_given_up(url, &host)?;
+            }
             let outcome = self
                 .attempt(url, headers, body, attempt_number, max_bytes)
                 .await;
@@ -358,6 +558,20 @@ impl Http {
                     tokio::time::sleep(wait).await;
                 }
             }
+        }
+    }
+
+    /// [`HttpError::Unreachable`] for a host given up on in this run.
+    fn refuse_given_up(&self, url: &Url, host: &str) -> Result<(), HttpError> {
+        match self.hosts.given_up(host) {
+            Some(state) => Err(HttpError::Unreachable {
+                url: url.to_string(),
+                host: host.to_string(),
+                kind: state.kind,
+                detail: state.detail,
+                given_up: true,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -410,8 +624,29 @@ impl Http {
                     url: format!("{url_text} ({})", error_chain(&error)),
                 })
             }
-            Err(error) => return Attempt::Retry(transport(error)),
+            Err(error) => {
+                let Some(kind) = unreachable_kind(&error) else {
+                    return Attempt::Retry(transport(error));
+                };
+                let host = host_of(url);
+                let detail = innermost_cause(&error);
+                self.hosts.failed(&host, kind, &detail);
+                let unreachable = HttpError::Unreachable {
+                    url: url_text,
+                    host,
+                    kind,
+                    detail,
+                    given_up: false,
+                };
+                // A connect timeout may pass; the others cannot.
+                return if kind == FailureKind::ConnectTimeout {
+                    Attempt::Retry(unreachable)
+                } else {
+                    Attempt::Fail(unreachable)
+                };
+            }
         };
+        self.hosts.answered(&host_of(url));
         let status = response.status();
         let final_url = response.url().clone();
         let response_headers = response.headers().clone();
@@ -555,6 +790,16 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
+/// The last error in a chain of sources: what went wrong, without the
+/// layers that only say where.
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = error;
+    while let Some(cause) = last.source() {
+        last = cause;
+    }
+    last.to_string()
+}
+
 /// An error and its sources, on one line.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -639,6 +884,123 @@ mod tests {
             let nominal = Duration::from_millis(100 * 2u64.pow(exponent.min(2)));
             assert!(delay >= nominal / 2 && delay <= nominal, "{delay:?}");
         }
+    }
+
+    fn get_now(http: &Http, url: &str) -> Result<Response, HttpError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(http.get(&Url::parse(url).unwrap(), &HeaderMap::new()))
+    }
+
+    /// A client that would retry anything retryable three times, quickly.
+    fn retrying() -> Http {
+        Http::new(HttpConfig {
+            retries: 3,
+            backoff: Duration::from_millis(1),
+            ..HttpConfig::default()
+        })
+        .unwrap()
+    }
+
+    /// A server on 127.0.0.1 that answers every connection with plain HTTP
+    /// (so a TLS handshake with it fails) and counts the connections.
+    fn plain_http_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::Write as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = count.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+            }
+        });
+        (port, count)
+    }
+
+    #[test]
+    fn a_failed_tls_handshake_is_not_retried_and_the_host_is_given_up_on() {
+        let (port, connections) = plain_http_server();
+        let http = retrying();
+        let url = format!("https://127.0.0.1:{port}/x");
+        let count = || connections.load(std::sync::atomic::Ordering::SeqCst);
+        for attempt in 1..=GIVE_UP_AFTER {
+            let error = get_now(&http, &url).unwrap_err();
+            assert!(
+                matches!(&error, HttpError::Unreachable { kind: FailureKind::TlsFailed, given_up: false, host, .. } if *host == format!("127.0.0.1:{port}")),
+                "{error:?}"
+            );
+            assert_eq!(count(), attempt as usize, "one connection per request");
+        }
+        // Given up on: no further connection.
+        for _ in 0..5 {
+            let error = get_now(&http, &url).unwrap_err();
+            assert!(
+                matches!(
+                    &error,
+                    HttpError::Unreachable {
+                        kind: FailureKind::TlsFailed,
+                        given_up: true,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+        }
+        assert_eq!(count(), GIVE_UP_AFTER as usize);
+        // Another client (another run) asks again.
+        assert!(get_now(&retrying(), &url).is_err());
+        assert_eq!(count(), GIVE_UP_AFTER as usize + 1);
+    }
+
+    #[test]
+    fn refused_connections_and_unresolvable_names_are_unreachable_hosts() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let http = retrying();
+        let error = get_now(&http, &format!("http://127.0.0.1:{port}/")).unwrap_err();
+        assert_eq!(error.kind(), FailureKind::ConnectionRefused, "{error}");
+        assert_eq!(
+            error.unreachable_host(),
+            Some(format!("127.0.0.1:{port}").as_str())
+        );
+
+        // `.invalid` never resolves, and no name server is asked.
+        for url in ["https://api.example.invalid/x", "https://INVALID./x"] {
+            let error = get_now(&http, url).unwrap_err();
+            assert_eq!(error.kind(), FailureKind::DnsFailed, "{error}");
+            assert!(error.to_string().contains("cannot reach"), "{error}");
+        }
+        // Each host is judged on its own.
+        assert!(http.hosts.given_up("api.example.invalid").is_none());
+    }
+
+    #[test]
+    fn an_answer_resets_the_count_of_failures() {
+        let health = HostHealth::default();
+        for _ in 0..GIVE_UP_AFTER - 1 {
+            health.failed("h", FailureKind::ConnectionRefused, "x");
+        }
+        health.answered("h");
+        health.failed("h", FailureKind::ConnectionRefused, "x");
+        // A different failure starts counting again.
+        health.failed("h", FailureKind::DnsFailed, "x");
+        health.failed("h", FailureKind::DnsFailed, "x");
+        assert!(health.given_up("h").is_none());
+        health.failed("h", FailureKind::DnsFailed, "x");
+        assert_eq!(
+            health.given_up("h").map(|s| s.kind),
+            Some(FailureKind::DnsFailed)
+        );
+        // Given up on stays given up on.
+        health.answered("h");
+        assert!(health.given_up("h").is_some());
     }
 
     #[test]

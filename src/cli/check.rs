@@ -79,12 +79,7 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
             stdout.flush().into_diagnostic()?;
             human::write_diagnostics(&report, run.policy.text.clone(), color, &mut stderr)
                 .into_diagnostic()?;
-            writeln!(
-                stdout,
-                "{}",
-                human::summary_line(&report.summary, report.mode)
-            )
-            .into_diagnostic()?;
+            writeln!(stdout, "{}", human::summary_line(&report)).into_diagnostic()?;
         }
         MessageFormat::Json => json::write(&report, &mut stdout).into_diagnostic()?,
         MessageFormat::Sarif => sarif::write(&report, &mut stdout).into_diagnostic()?,
@@ -104,11 +99,7 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         for warning in &report.warnings {
             let _ = writeln!(stderr, "warning[{}]: {}", warning.code, warning.message);
         }
-        let _ = writeln!(
-            stderr,
-            "{}",
-            human::summary_line(&report.summary, report.mode)
-        );
+        let _ = writeln!(stderr, "{}", human::summary_line(&report));
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let appended = markdown::append(&report, std::path::Path::new(&path)).and_then(|()| {

@@ -41,7 +41,7 @@ use crate::report::{PackageReport, Report};
 use crate::run::{collect, InventorySelection, Run, RunConfig};
 
 /// The version of the `diff-*` JSON messages; raised on incompatible changes.
-pub const DIFF_FORMAT_VERSION: u32 = 1;
+pub const DIFF_FORMAT_VERSION: u32 = 2;
 
 /// Changes to accept for one run, by package name (exact or glob), beyond
 /// the policy's `[diff]` table.
@@ -684,7 +684,7 @@ mod tests {
                     selector: None,
                     span: None,
                 },
-                outcome: Outcome::Missing,
+                outcome: Outcome::NoProvenance,
             },
             checksum: None,
             workspace_member: false,
@@ -741,10 +741,8 @@ mod tests {
         };
         let unknown = |name: &str, version: &str| {
             let mut p = package(name, version);
-            p.source_errors.push(SourceError {
-                source: "github".into(),
-                message: "rate limited".into(),
-            });
+            p.source_errors
+                .push(SourceError::new("github", "rate limited"));
             p
         };
         let kinds = |old: &[PackageReport], new: &[PackageReport]| {

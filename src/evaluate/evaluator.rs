@@ -35,7 +35,8 @@ enum Verdict {
     /// Failures nothing can waive (a bundle that fails verification, or
     /// that contradicts the registry).
     Rejected(Vec<Failure>),
-    Missing,
+    NoProvenance,
+    NotChecked(Vec<SourceError>),
     Error(Vec<SourceError>, Vec<Failure>),
 }
 
@@ -139,7 +140,7 @@ impl<'p> Evaluator<'p> {
             // No table: not checked.
             let rule = RuleRef::bare(kind);
             let verdict = if rejected.is_empty() {
-                Verdict::Missing
+                Verdict::NoProvenance
             } else {
                 Verdict::Rejected(rejected)
             };
@@ -276,8 +277,23 @@ impl<'p> Evaluator<'p> {
                 };
             }
         }
+        let mut errors = evidence.errors.clone();
+        if package.checksum.is_none() {
+            errors.push(SourceError::new(
+                "Cargo.lock",
+                format!(
+                    "{} has no checksum in Cargo.lock, so its provenance cannot be looked up",
+                    package.id()
+                ),
+            ));
+        }
         if level == crate::evidence::EvidenceLevel::None {
-            return (rule_ref, Verdict::Missing);
+            let verdict = if errors.is_empty() {
+                Verdict::NoProvenance
+            } else {
+                Verdict::NotChecked(errors)
+            };
+            return (rule_ref, verdict);
         }
         let (require, _) = effective.require.expect("a level above none is set");
         let failure = Failure {
@@ -287,16 +303,6 @@ impl<'p> Evaluator<'p> {
             span: Some(require.span),
             bundle: None,
         };
-        let mut errors = evidence.errors.clone();
-        if package.checksum.is_none() {
-            errors.push(SourceError {
-                source: "Cargo.lock".into(),
-                message: format!(
-                    "{} has no checksum in Cargo.lock, so its provenance cannot be looked up",
-                    package.id()
-                ),
-            });
-        }
         if errors.is_empty() {
             (rule_ref, Verdict::Fail(vec![failure]))
         } else {
@@ -311,7 +317,8 @@ impl<'p> Evaluator<'p> {
         }
         match verdict {
             Verdict::Pass(bundle) => Outcome::Pass { bundle },
-            Verdict::Missing => Outcome::Missing,
+            Verdict::NoProvenance => Outcome::NoProvenance,
+            Verdict::NotChecked(errors) => Outcome::NotChecked { errors },
             Verdict::Rejected(failures) => {
                 if let Some(e) = exemption {
                     // Counted as needed: the package does not pass.

@@ -1,7 +1,7 @@
 //! Applying the policy to what was found for each package.
 //!
-//! Every package gets one [`Outcome`] (pass, violation, exempt, missing or
-//! error) and the rule that decided it, following `docs/policy.md`
+//! Every package gets one [`Outcome`] (pass, violation, exempt, no
+//! provenance, not checked or error) and the rule that decided it, following `docs/policy.md`
 //! ("Which rule decides", "Outcomes"). Matching uses verified facts only;
 //! registry data counts only for what it states (a repository) and only
 //! when the rule accepts that level. After a run, rules and exemptions that
@@ -207,8 +207,11 @@ pub enum Outcome {
         until: Option<jiff::civil::Date>,
         failures: Vec<Failure>,
     },
-    /// No evidence was found, and none is required.
-    Missing,
+    /// Every source answered, none has evidence, and none is required.
+    NoProvenance,
+    /// A source could not answer, nothing else was found, and none is
+    /// required: whether provenance exists is not known.
+    NotChecked { errors: Vec<SourceError> },
     /// Evidence is required but could not be checked.
     Error {
         errors: Vec<SourceError>,
@@ -217,13 +220,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// `pass`, `violation`, `exempt`, `missing` or `error`.
+    /// `pass`, `violation`, `exempt`, `no-provenance`, `not-checked` or `error`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Pass { .. } => "pass",
             Self::Violation { .. } => "violation",
             Self::Exempt { .. } => "exempt",
-            Self::Missing => "missing",
+            Self::NoProvenance => "no-provenance",
+            Self::NotChecked { .. } => "not-checked",
             Self::Error { .. } => "error",
         }
     }
@@ -263,7 +267,8 @@ pub struct Counts {
     pub pass: usize,
     pub violation: usize,
     pub exempt: usize,
-    pub missing: usize,
+    pub no_provenance: usize,
+    pub not_checked: usize,
     pub error: usize,
 }
 
@@ -286,7 +291,8 @@ impl Evaluation {
                 Outcome::Pass { .. } => counts.pass += 1,
                 Outcome::Violation { .. } => counts.violation += 1,
                 Outcome::Exempt { .. } => counts.exempt += 1,
-                Outcome::Missing => counts.missing += 1,
+                Outcome::NoProvenance => counts.no_provenance += 1,
+                Outcome::NotChecked { .. } => counts.not_checked += 1,
                 Outcome::Error { .. } => counts.error += 1,
             }
         }

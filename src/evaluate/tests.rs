@@ -559,13 +559,37 @@ fn evidence_levels_and_missing_evidence() {
     assert_eq!(failed(&outcome), [Requirement::Require]);
     assert_eq!(outcome.evidence, EvidenceLevel::RegistryAsserted);
 
-    // Nothing required: missing, not a violation.
+    // Nothing required, every source answered: no provenance, not a violation.
     let none_rule = policy("[defaults]\nrequire = \"none\"\n");
-    assert_eq!(one(&none_rule, &pkg, &nothing).outcome, Outcome::Missing);
+    assert_eq!(
+        one(&none_rule, &pkg, &nothing).outcome,
+        Outcome::NoProvenance
+    );
     let builtin = Policy::default_policy();
     let outcome = one(&builtin, &pkg, &nothing);
-    assert_eq!(outcome.outcome, Outcome::Missing);
+    assert_eq!(outcome.outcome, Outcome::NoProvenance);
     assert_eq!(outcome.rule.kind, RuleRefKind::BuiltIn);
+
+    // Nothing required, but a source could not answer: not checked, which
+    // is not "no provenance" and does not fail the run.
+    let unanswered = Evidence {
+        errors: vec![SourceError::new("github", "unreachable")],
+        ..Evidence::default()
+    };
+    let evaluation = evaluate(&builtin, [(&pkg, &unanswered)], now());
+    assert_eq!(
+        evaluation.outcomes[0].outcome,
+        Outcome::NotChecked {
+            errors: unanswered.errors.clone()
+        }
+    );
+    assert_eq!(evaluation.counts().not_checked, 1);
+    assert_eq!(evaluation.counts().no_provenance, 0);
+    assert_eq!(evaluation.exit_code(), exit::PASS);
+    // Evidence another source found still decides.
+    let mut found = registry("https://github.com/o/a");
+    found.errors = unanswered.errors.clone();
+    assert_eq!(one(&builtin, &pkg, &found).outcome.name(), "pass");
 }
 
 #[test]
@@ -792,10 +816,7 @@ reason = "was missing once"
 fn source_errors_make_a_required_package_an_error() {
     let p = policy("[defaults]\nrequire = \"attested\"\n");
     let evidence = Evidence {
-        errors: vec![SourceError {
-            source: "github".into(),
-            message: "rate limited".into(),
-        }],
+        errors: vec![SourceError::new("github", "rate limited")],
         ..Evidence::default()
     };
     let evaluation = evaluate(&p, [(&package("a", "1.0.0"), &evidence)], now());
@@ -815,11 +836,11 @@ fn source_errors_make_a_required_package_an_error() {
     };
     assert_eq!(errors[0].source, "Cargo.lock");
 
-    // Not required: nothing to check, missing.
+    // Not required: not checked (not "no provenance").
     let lenient = policy("");
     assert_eq!(
-        one(&lenient, &no_checksum, &evidence).outcome,
-        Outcome::Missing
+        one(&lenient, &no_checksum, &evidence).outcome.name(),
+        "not-checked"
     );
 }
 
@@ -856,9 +877,12 @@ fn git_and_path_dependencies_follow_their_tables() {
     let p = policy("[defaults]\nrequire = \"attested\"\n");
     assert_eq!(
         one(&p, &git("https://github.com/o/g"), &none).outcome,
-        Outcome::Missing
+        Outcome::NoProvenance
     );
-    assert_eq!(one(&p, &path("local"), &none).outcome, Outcome::Missing);
+    assert_eq!(
+        one(&p, &path("local"), &none).outcome,
+        Outcome::NoProvenance
+    );
 
     let p = policy(
         "[git]\nallow = [\"https://github.com/my-org/*\"]\n[path]\nallow = [\"vendored-*\"]\n",
@@ -902,10 +926,7 @@ fn git_and_path_dependencies_follow_their_tables() {
 fn audit_mode_reports_without_failing() {
     let p = policy("mode = \"audit\"\n[defaults]\nrequire = \"attested\"\n");
     let errors = Evidence {
-        errors: vec![SourceError {
-            source: "github".into(),
-            message: "timeout".into(),
-        }],
+        errors: vec![SourceError::new("github", "timeout")],
         ..Evidence::default()
     };
     let evaluation = evaluate(
@@ -1306,7 +1327,7 @@ signer-digest = "{commit}"
         assert!(evidence.rejected.is_empty() && evidence.attestations.is_empty());
         assert_eq!(evidence.ignored.len(), 1);
         let evaluation = evaluate(&Policy::default_policy(), [(&pkg(), &evidence)], now());
-        assert_eq!(evaluation.outcomes[0].outcome, Outcome::Missing);
+        assert_eq!(evaluation.outcomes[0].outcome, Outcome::NoProvenance);
         let attested = policy("[defaults]\nrequire = \"attested\"\n");
         let outcome = one(&attested, &pkg(), &evidence);
         assert_eq!(failed(&outcome), [Requirement::Require]);
@@ -1380,7 +1401,7 @@ signer-digest = "{commit}"
                 ("tokio@1.45.0".to_string(), "pass"),
                 ("tokio@1.46.0".to_string(), "pass"),
                 ("mio@1.0.0".to_string(), "pass"),
-                ("libc@0.2.150".to_string(), "missing"),
+                ("libc@0.2.150".to_string(), "no-provenance"),
                 ("serde@1.0.200".to_string(), "pass"),
                 ("fork@0.1.0".to_string(), "pass"),
             ]

@@ -9,7 +9,7 @@
 //! decided (with its text from the policy file) and each requirement of
 //! that rule compared with what the evidence shows.
 //!
-//! The exit code is the package's own: 0 pass (or exempt, or missing and
+//! The exit code is the package's own: 0 pass (or exempt, or no provenance and
 //! not required), 1 violation, 2 could not be checked or bad input.
 //!
 //! This file builds the [`Explanation`] (serialized as is for JSON);
@@ -302,7 +302,7 @@ pub struct CrossCheck {
 pub struct Explanation {
     pub format_version: u32,
     pub package: PackageFacts,
-    /// `pass`, `violation`, `exempt`, `missing` or `error`.
+    /// `pass`, `violation`, `exempt`, `no-provenance`, `not-checked` or `error`.
     pub outcome: &'static str,
     /// The package's own exit code: 0 pass, 1 violation, 2 not checked.
     pub exit_code: i32,
@@ -370,13 +370,15 @@ impl Explanation {
                     expired: false,
                 }),
             ),
-            Outcome::Pass { .. } | Outcome::Missing => (Vec::new(), None),
+            Outcome::Pass { .. } | Outcome::NoProvenance | Outcome::NotChecked { .. } => {
+                (Vec::new(), None)
+            }
         };
         // An expired exemption is a failure of a violation: show the exemption too.
         let exemption = exemption.or_else(|| expired_exemption(run, package, &failures));
         let requirements = requirement_checks(&run.policy, package, evidence, decided.as_ref());
         let mut source_errors = evidence.errors.clone();
-        if let Outcome::Error { errors, .. } = &outcome.outcome {
+        if let Outcome::Error { errors, .. } | Outcome::NotChecked { errors } = &outcome.outcome {
             for error in errors {
                 if !source_errors.contains(error) {
                     source_errors.push(error.clone());

@@ -391,7 +391,13 @@ fn why(x: &Explanation) -> String {
             Some(e) => format!("exempt: {}; excuses {}", e.reason, failed(x)),
             None => "exempt".into(),
         },
-        "missing" => "no evidence found, and none is required".into(),
+        "no-provenance" => {
+            "every source answered and none has provenance for it; none is required".into()
+        }
+        "not-checked" => {
+            "a source could not answer, so whether it has provenance is not known; none is required"
+                .into()
+        }
         "error" => "evidence is required but could not be checked".into(),
         other => other.to_string(),
     }

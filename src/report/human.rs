@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 
-use super::{PackageReport, Report, Summary};
+use super::{count, PackageReport, Report};
 use crate::evaluate::{Failure, Outcome, Requirement};
 use crate::policy::Mode;
 
@@ -22,139 +22,282 @@ pub struct HumanOptions {
     pub color: bool,
 }
 
-/// Write the table to `out` (nothing with `-q`).
+/// The widest a package, repository or workflow cell gets; longer ones
+/// are shortened in the middle.
+const MAX_CELL: usize = 40;
+
+/// Write the table to `out` (nothing with `-q`): a header naming each
+/// column, then one row per package, problems first. A package built from a
+/// verified attestation shows its repository, workflow and ref; any other
+/// says why it has its status in place of those three.
 pub fn write_table(
     report: &Report,
     options: HumanOptions,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    if !options.quiet {
-        let rows: Vec<&PackageReport> = report
-            .by_severity()
-            .into_iter()
-            .filter(|p| options.verbose || !p.workspace_member)
-            .collect();
-        let widths = (
-            rows.iter().map(|p| p.id().len()).max().unwrap_or(7).max(7),
-            rows.iter()
-                .map(|p| p.outcome.evidence.to_string().len())
-                .max()
-                .unwrap_or(8)
-                .max(8),
+    if options.quiet {
+        return Ok(());
+    }
+    let rows: Vec<(&PackageReport, Row)> = report
+        .by_severity()
+        .into_iter()
+        .filter(|p| options.verbose || !p.workspace_member)
+        .map(|p| (p, Row::of(p)))
+        .collect();
+    let width = |header: &str, cells: &mut dyn Iterator<Item = usize>| {
+        cells
+            .fold(header.len(), usize::max)
+            .min(MAX_CELL.max(header.len()))
+    };
+    let status_width = width(
+        "STATUS",
+        &mut rows.iter().map(|(p, _)| status_word(p).len()),
+    );
+    let package_width = width("PACKAGE", &mut rows.iter().map(|(p, _)| chars(&p.id())));
+    let evidence_width = width(
+        "EVIDENCE",
+        &mut rows
+            .iter()
+            .map(|(p, _)| p.outcome.evidence.to_string().len()),
+    );
+    let built = || {
+        rows.iter().filter_map(|(_, row)| match row {
+            Row::Built {
+                repository,
+                workflow,
+                ..
+            } => Some((repository, workflow)),
+            Row::Note(_) => None,
+        })
+    };
+    let repository_width = width("REPOSITORY", &mut built().map(|(r, _)| chars(r)));
+    let workflow_width = width("WORKFLOW", &mut built().map(|(_, w)| chars(w)));
+    let mut line = format!(
+        "{:<status_width$} {:<package_width$} {:<evidence_width$} ",
+        "STATUS", "PACKAGE", "EVIDENCE"
+    );
+    if built().next().is_some() {
+        let _ = write!(
+            line,
+            "{:<repository_width$} {:<workflow_width$} REF",
+            "REPOSITORY", "WORKFLOW"
         );
-        writeln!(
-            out,
-            "{:<9} {:<w0$} {:<w1$} REPOSITORY / WORKFLOW",
-            "STATUS",
-            "PACKAGE",
-            "EVIDENCE",
-            w0 = widths.0,
-            w1 = widths.1
-        )?;
-        for package in rows {
-            writeln!(
-                out,
-                "{:<9} {:<w0$} {:<w1$} {}",
-                paint(
-                    package.status(),
-                    status_color(package.status()),
-                    options.color
-                ),
-                package.id(),
-                package.outcome.evidence.to_string(),
-                where_built(package),
-                w0 = widths.0,
-                w1 = widths.1
-            )?;
+    } else {
+        line.push_str("DETAILS");
+    }
+    writeln!(out, "{}", line.trim_end())?;
+    for (package, row) in &rows {
+        let status = status_word(package);
+        let mut line = format!(
+            "{} {:<package_width$} {:<evidence_width$} ",
+            paint(
+                &format!("{status:<status_width$}"),
+                status_color(package.status()),
+                options.color
+            ),
+            shorten(&package.id(), package_width),
+            package.outcome.evidence.to_string(),
+        );
+        match row {
+            Row::Built {
+                repository,
+                workflow,
+                git_ref,
+            } => {
+                let _ = write!(
+                    line,
+                    "{:<repository_width$} {:<workflow_width$} {git_ref}",
+                    shorten(repository, repository_width),
+                    shorten(workflow, workflow_width),
+                );
+            }
+            Row::Note(note) => line.push_str(note),
         }
+        writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
 }
 
-/// `12 verified, 1 violation, 2 missing, 1 exempt (34 packages)`.
-pub fn summary_line(summary: &Summary, mode: Mode) -> String {
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
+/// The status as the table shows it: `no provenance`, `not checked`, ….
+fn status_word(package: &PackageReport) -> String {
+    package.status().replace('-', " ")
+}
+
+/// What follows the evidence column in a package's row.
+enum Row {
+    Built {
+        repository: String,
+        workflow: String,
+        git_ref: String,
+    },
+    Note(String),
+}
+
+impl Row {
+    fn of(package: &PackageReport) -> Self {
+        let note = match &package.outcome.outcome {
+            Outcome::Violation { failures } => first_of(failures.iter().map(|f| f.to_string())),
+            Outcome::Exempt { reason, until, .. } => match until {
+                Some(until) => format!("exempt until {until}: {reason}"),
+                None => format!("exempt: {reason}"),
+            },
+            Outcome::NotChecked { errors } => first_of(errors.iter().map(source_failure)),
+            Outcome::Error { errors, failures } => format!(
+                "{}; {}",
+                first_of(failures.iter().map(|f| f.to_string())),
+                first_of(errors.iter().map(source_failure))
+            ),
+            Outcome::NoProvenance if package.outcome.source.is_registry() => {
+                "no source has provenance for it".to_string()
+            }
+            Outcome::NoProvenance => {
+                let kind = package.outcome.source.kind();
+                format!("{kind} dependency (no [{kind}] table checks it)")
+            }
+            Outcome::Pass { .. } => {
+                if let Some(provenance) = &package.provenance {
+                    return Row::Built {
+                        repository: provenance.repository.clone().unwrap_or_else(|| "?".into()),
+                        workflow: provenance.workflow.clone().unwrap_or_else(|| "?".into()),
+                        git_ref: provenance.git_ref.clone().unwrap_or_default(),
+                    };
+                }
+                if let Some(registry) = &package.registry {
+                    format!("{} (registry-asserted)", registry.repository)
+                } else if package.workspace_member {
+                    "workspace member".to_string()
+                } else {
+                    format!("allowed by {}", package.outcome.rule)
+                }
+            }
+        };
+        Row::Note(note)
+    }
+}
+
+/// `github: DNS lookup failed`.
+fn source_failure(error: &crate::evidence::SourceError) -> String {
+    match error.kind {
+        crate::evidence::FailureKind::Failed => error.message.clone(),
+        kind => format!("{}: {}", error.source, kind.describe()),
+    }
+}
+
+/// The first item, and how many more there are.
+fn first_of(mut items: impl Iterator<Item = String>) -> String {
+    let first = items.next().unwrap_or_default();
+    match items.count() {
+        0 => first,
+        more => format!("{first} (and {more} more)"),
+    }
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// `text` in at most `width` characters, shortened in the middle.
+fn shorten(text: &str, width: usize) -> String {
+    let length = chars(text);
+    if length <= width || width < 5 {
+        return text.to_string();
+    }
+    let keep = width - 1;
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let mut shortened: String = text.chars().take(head).collect();
+    shortened.push('…');
+    shortened.extend(text.chars().skip(length - tail));
+    shortened
+}
+
+/// `12 verified, 1 violation, 1 exempt, 2 no provenance, 0 not checked (34
+/// packages)`, then why packages were not checked, if some were.
+pub fn summary_line(report: &Report) -> String {
+    let summary = &report.summary;
     let mut line = format!(
-        "{} verified, {}, {} missing, {} exempt",
+        "{} verified, {}, {} exempt, {} no provenance, {} not checked",
         summary.verified,
-        plural(summary.violations, "violation"),
-        summary.missing,
-        summary.exempt
+        count(summary.violations, "violation", "violations"),
+        summary.exempt,
+        summary.no_provenance,
+        summary.not_checked,
     );
     if summary.errors > 0 {
-        let _ = write!(line, ", {} not checked", summary.errors);
+        let _ = write!(
+            line,
+            ", {} (required, not checked)",
+            count(summary.errors, "error", "errors")
+        );
     }
     if summary.registry_asserted > 0 {
         let _ = write!(line, ", {} registry-asserted", summary.registry_asserted);
     }
-    let _ = write!(line, " ({} packages", summary.packages);
+    let _ = write!(line, " ({}", count(summary.packages, "package", "packages"));
     if summary.other_pass > 0 {
-        let _ = write!(line, "; {} need nothing", summary.other_pass);
+        let _ = write!(
+            line,
+            "; {} nothing",
+            count(summary.other_pass, "needs", "need")
+        );
     }
     line.push(')');
-    if mode == Mode::Audit {
+    if !report.not_checked_because.is_empty() {
+        let _ = write!(
+            line,
+            "; not checked: {}",
+            report.not_checked_because.join("; ")
+        );
+    }
+    if report.mode == Mode::Audit {
         line.push_str(" [audit mode: violations do not fail the run]");
     }
     line
-}
-
-/// Repository and workflow the package was built from, or what is known.
-fn where_built(package: &PackageReport) -> String {
-    if let Some(provenance) = &package.provenance {
-        let repository = provenance.repository.as_deref().unwrap_or("?");
-        let workflow = provenance.workflow.as_deref().unwrap_or("?");
-        let git_ref = provenance.git_ref.as_deref().unwrap_or("");
-        return format!("{repository} {workflow} {git_ref}")
-            .trim_end()
-            .to_string();
-    }
-    if let Some(registry) = &package.registry {
-        return format!("{} (registry-asserted)", registry.repository);
-    }
-    match &package.outcome.outcome {
-        Outcome::Exempt { reason, .. } => format!("exempt: {reason}"),
-        _ if package.workspace_member => "workspace member".to_string(),
-        _ if !package.outcome.source.is_registry() => package.outcome.source.to_string(),
-        _ if !package.rejected.is_empty() => "bundle failed verification".to_string(),
-        _ if !package.source_errors.is_empty() => "could not be checked".to_string(),
-        _ => String::new(),
-    }
 }
 
 fn status_color(status: &str) -> &'static str {
     match status {
         "pass" => "32",
         "violation" | "error" => "31",
-        "exempt" | "missing" => "33",
+        "not-checked" => "1;33",
+        "no-provenance" => "33",
+        "exempt" => "36",
         _ => "0",
     }
 }
 
+/// `text` (padded already, so that the escape codes do not break alignment)
+/// in colour.
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
-        // Pad before coloring so the escape codes do not break alignment.
-        format!("\x1b[{code}m{text:<9}\x1b[0m")
+        format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()
     }
 }
 
 /// The diagnostics for every package that needs attention, and the warnings.
+///
+/// Packages required to have evidence that could not be checked only
+/// because a host could not be reached, or nothing was cached offline (a
+/// cause a warning names once), share one diagnostic listing them.
 pub fn diagnostics(
     report: &Report,
     policy_text: Option<Arc<NamedSource<String>>>,
 ) -> Vec<PackageDiagnostic> {
-    report
-        .packages
-        .iter()
+    let (told, single): (Vec<&PackageReport>, Vec<&PackageReport>) =
+        report.packages.iter().partition(|package| {
+            matches!(&package.outcome.outcome, Outcome::Error { errors, .. }
+                if !errors.is_empty() && errors.iter().all(|e| e.kind.is_unreachable() || e.kind == crate::evidence::FailureKind::NotCached))
+        });
+    let mut diagnostics: Vec<PackageDiagnostic> = single
+        .into_iter()
         .filter_map(|package| PackageDiagnostic::new(package, report.mode, policy_text.clone()))
-        .collect()
+        .collect();
+    if !told.is_empty() {
+        diagnostics.push(PackageDiagnostic::unchecked_together(&told, report));
+    }
+    diagnostics
 }
 
 /// Render the diagnostics and warnings to `out` (stderr).
@@ -186,6 +329,15 @@ pub fn write_diagnostics(
     Ok(())
 }
 
+/// `source: message`, without the source twice when the message names it.
+fn with_source(error: &crate::evidence::SourceError) -> String {
+    if error.message.starts_with(&format!("{}: ", error.source)) {
+        error.message.clone()
+    } else {
+        format!("{}: {}", error.source, error.message)
+    }
+}
+
 /// One package's problem, pointing into the policy.
 #[derive(Debug)]
 pub struct PackageDiagnostic {
@@ -198,6 +350,35 @@ pub struct PackageDiagnostic {
 }
 
 impl PackageDiagnostic {
+    /// One diagnostic for packages required to have evidence that could not
+    /// be checked for a reason the warnings name once.
+    fn unchecked_together(packages: &[&PackageReport], report: &Report) -> Self {
+        const SHOWN: usize = 5;
+        let mut ids: Vec<String> = packages.iter().take(SHOWN).map(|p| p.id()).collect();
+        if packages.len() > SHOWN {
+            ids.push(format!("and {} more", packages.len() - SHOWN));
+        }
+        Self {
+            code: "provenance-unchecked",
+            severity: if report.mode == Mode::Enforce {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            message: format!(
+                "{} the policy requires evidence for could not be checked: {}",
+                count(packages.len(), "package", "packages"),
+                ids.join(", ")
+            ),
+            help: Some(
+                "the warnings below say why; a package the policy requires evidence for is never passed unchecked"
+                    .into(),
+            ),
+            labels: Vec::new(),
+            source: None,
+        }
+    }
+
     /// The diagnostic for a package, if it needs one.
     pub fn new(
         package: &PackageReport,
@@ -245,7 +426,7 @@ impl PackageDiagnostic {
             Outcome::Error { errors, failures } => {
                 let mut message = format!("{id}: could not be checked");
                 for error in errors {
-                    let _ = write!(message, "\n  {}: {}", error.source, error.message);
+                    let _ = write!(message, "\n  {}", with_source(error));
                 }
                 let severity = if enforce {
                     Severity::Error

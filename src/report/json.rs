@@ -31,6 +31,7 @@ struct SummaryMessage<'a> {
     sources: &'a [String],
     #[serde(flatten)]
     counts: &'a Summary,
+    not_checked_because: &'a [String],
 }
 
 /// Write the messages of `report` to `out`.
@@ -51,6 +52,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             trust_roots: &report.trust_roots,
             sources: &report.sources,
             counts: &report.summary,
+            not_checked_because: &report.not_checked_because,
         }),
     )
 }

@@ -16,11 +16,7 @@ pub fn render(report: &Report) -> String {
         _ => "could not complete",
     };
     let _ = writeln!(text, "## Dependency provenance: {verdict}\n");
-    let _ = writeln!(
-        text,
-        "{}\n",
-        human::summary_line(&report.summary, report.mode)
-    );
+    let _ = writeln!(text, "{}\n", human::summary_line(report));
     let attention: Vec<_> = report
         .by_severity()
         .into_iter()
@@ -37,6 +33,11 @@ pub fn render(report: &Report) -> String {
                 | crate::evaluate::Outcome::Error { failures, .. } => failures
                     .iter()
                     .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                crate::evaluate::Outcome::NotChecked { errors } => errors
+                    .iter()
+                    .map(|e| e.message.clone())
                     .collect::<Vec<_>>()
                     .join("; "),
                 crate::evaluate::Outcome::Exempt { reason, until, .. } => match until {

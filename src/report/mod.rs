@@ -5,6 +5,7 @@
 //!
 //! Progress and logs go to stderr; stdout carries only the report.
 
+pub mod failures;
 pub mod human;
 pub mod json;
 pub mod markdown;
@@ -24,7 +25,7 @@ use crate::run::Run;
 use crate::verify::CertificateClaims;
 
 /// The version of the JSON message format; raised on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Everything a run decided, ready to render.
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +39,9 @@ pub struct Report {
     /// The sources, in the order they were tried.
     pub sources: Vec<String>,
     pub summary: Summary,
+    /// Why packages were not checked, in a few words each (see
+    /// [`failures::not_checked_because`]); empty when all were.
+    pub not_checked_because: Vec<String>,
     /// One per lockfile package, in lockfile order (name, version, source).
     pub packages: Vec<PackageReport>,
     /// Stale policy, old trust roots, packages missing from the cache.
@@ -57,7 +61,11 @@ pub struct Summary {
     pub other_pass: usize,
     pub violations: usize,
     pub exempt: usize,
-    pub missing: usize,
+    /// Every source answered and none had evidence; none was required.
+    pub no_provenance: usize,
+    /// A source could not answer and nothing else was found; none was required.
+    pub not_checked: usize,
+    /// Evidence was required but could not be checked.
     pub errors: usize,
     /// Bundles found for a package's checksum that failed verification.
     pub rejected_bundles: usize,
@@ -94,7 +102,7 @@ impl PackageReport {
         self.outcome.id()
     }
 
-    /// `pass`, `violation`, `exempt`, `missing` or `error`.
+    /// `pass`, `violation`, `exempt`, `no-provenance`, `not-checked` or `error`.
     pub fn status(&self) -> &'static str {
         self.outcome.outcome.name()
     }
@@ -120,7 +128,7 @@ pub fn deciding_bundles(outcome: &Outcome, evidence: &Evidence) -> Vec<DecidingB
         | Outcome::Error { failures, .. } => {
             failures.iter().filter_map(|f| f.bundle.as_ref()).collect()
         }
-        Outcome::Missing => Vec::new(),
+        Outcome::NoProvenance | Outcome::NotChecked { .. } => Vec::new(),
     };
     let mut found: Vec<DecidingBundle> = Vec::new();
     for origin in origins {
@@ -271,6 +279,8 @@ impl Report {
                 line: None,
             });
         }
+        let sources: Vec<String> = run.sources.iter().map(|s| s.label()).collect();
+        warnings.extend(failures::warnings(&packages, &sources));
         if let Some(missing) = &run.missing_from_cache {
             warnings.push(Warning {
                 code: "offline-not-cached".into(),
@@ -286,22 +296,25 @@ impl Report {
             policy: run.policy.path.clone(),
             mode: run.evaluation.mode,
             trust_roots: run.roots.iter().map(|r| r.name.clone()).collect(),
-            sources: run.sources.iter().map(|s| s.label()).collect(),
+            sources,
             summary,
+            not_checked_because: failures::not_checked_because(&packages),
             packages,
             warnings,
         }
     }
 
     /// The packages whose outcome needs attention: violations, errors,
-    /// exemptions and missing evidence, in that order, then the passes.
+    /// packages not checked, exemptions and packages without provenance,
+    /// in that order, then the passes.
     pub fn by_severity(&self) -> Vec<&PackageReport> {
         let rank = |p: &PackageReport| match p.outcome.outcome {
             Outcome::Violation { .. } => 0,
             Outcome::Error { .. } => 1,
-            Outcome::Exempt { .. } => 2,
-            Outcome::Missing => 3,
-            Outcome::Pass { .. } => 4,
+            Outcome::NotChecked { .. } => 2,
+            Outcome::Exempt { .. } => 3,
+            Outcome::NoProvenance => 4,
+            Outcome::Pass { .. } => 5,
         };
         let mut sorted: Vec<&PackageReport> = self.packages.iter().collect();
         sorted.sort_by_key(|p| rank(p));
@@ -344,9 +357,15 @@ fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
             Outcome::Pass { .. } => summary.other_pass += 1,
             Outcome::Violation { .. } => summary.violations += 1,
             Outcome::Exempt { .. } => summary.exempt += 1,
-            Outcome::Missing => summary.missing += 1,
+            Outcome::NoProvenance => summary.no_provenance += 1,
+            Outcome::NotChecked { .. } => summary.not_checked += 1,
             Outcome::Error { .. } => summary.errors += 1,
         }
     }
     summary
+}
+
+/// `1 package`, `2 packages`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

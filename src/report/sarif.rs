@@ -1,6 +1,6 @@
 //! `--message-format sarif`: SARIF 2.1.0, for GitHub code scanning and
 //! other SARIF viewers. Every package that is a violation, could not be
-//! checked, or has no evidence becomes a result located at its entry in
+//! checked (required or not), or has no provenance becomes a result located at its entry in
 //! Cargo.lock, with the policy rule that decided it as a related location.
 
 use std::io::Write;
@@ -47,10 +47,16 @@ const RULES: &[(&str, &str, &str, &str)] = &[
         "A source failed or the cache has no answer offline; the policy requires evidence, so the package is not passed.",
     ),
     (
+        "provenance-not-checked",
+        "A source could not answer for the package",
+        "warning",
+        "The policy does not require evidence for this package, but a source failed or the cache has no answer offline, so whether it has provenance is not known.",
+    ),
+    (
         "provenance-missing",
         "No provenance was found for the package",
         "note",
-        "The policy does not require evidence for this package, but none was found.",
+        "The policy does not require evidence for this package; every source answered and none has provenance for it.",
     ),
 ];
 
@@ -118,7 +124,10 @@ fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>)
             (rule, failures)
         }
         Outcome::Error { failures, .. } => ("provenance-unchecked", failures),
-        Outcome::Missing if package.outcome.source.is_registry() => ("provenance-missing", &[]),
+        Outcome::NotChecked { .. } => ("provenance-not-checked", &[]),
+        Outcome::NoProvenance if package.outcome.source.is_registry() => {
+            ("provenance-missing", &[])
+        }
         _ => return None,
     };
     let level = RULES
@@ -136,7 +145,8 @@ fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>)
     for failure in failures {
         text.push_str(&format!("; {failure}"));
     }
-    if let Outcome::Error { errors, .. } = &package.outcome.outcome {
+    if let Outcome::Error { errors, .. } | Outcome::NotChecked { errors } = &package.outcome.outcome
+    {
         for error in errors {
             text.push_str(&format!("; {}: {}", error.source, error.message));
         }

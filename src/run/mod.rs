@@ -186,8 +186,11 @@ fn add_offline_gaps(fetched: &PackageFetch, evidence: &mut Evidence) {
     for outcome in &fetched.outcomes {
         if outcome.outcome == fetch::Outcome::NotCached {
             evidence.errors.push(SourceError {
-                source: outcome.source.clone(),
-                message: "no cached answer, and this run is offline; run `cargo verify-provenance fetch` while online".into(),
+                kind: crate::evidence::FailureKind::NotCached,
+                ..SourceError::new(
+                    outcome.source.clone(),
+                    "no cached answer, and this run is offline; run `cargo verify-provenance fetch` while online",
+                )
             });
         }
     }
@@ -242,7 +245,8 @@ mod tests {
             .count();
         let counts = run.evaluation.counts();
         assert!(verified > 30, "{counts:?}");
-        assert!(counts.exempt > 0 && counts.missing > 0, "{counts:?}");
+        assert!(counts.exempt > 0 && counts.no_provenance > 0, "{counts:?}");
+        assert_eq!(counts.not_checked, 0, "{counts:?}");
         assert_eq!(counts.violation + counts.error, 0, "{counts:?}");
         assert_eq!(run.evaluation.exit_code(), exit::PASS);
         assert!(run.missing_from_cache.is_none());

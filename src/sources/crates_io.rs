@@ -141,7 +141,7 @@ async fn fetch_crate(
     let response = http
         .get_limited(&url, &headers, limiter)
         .await
-        .map_err(|e| SourceFailure::new(format!("{LABEL}: {e}")))?;
+        .map_err(|e| SourceFailure::http(LABEL, e))?;
     match response.status {
         StatusCode::OK => {}
         StatusCode::NOT_FOUND => return Ok(None),

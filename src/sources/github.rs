@@ -268,11 +268,14 @@ pub(super) fn failure(label: &str, auth: &GitHubAuth, error: HttpError) -> Sourc
             } else {
                 "set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit"
             };
-            SourceFailure::stopping(format!(
-                "{label}: GitHub's API rate limit is reached{when}; stopped asking it in this run; {hint}"
-            ))
+            SourceFailure {
+                kind: crate::evidence::FailureKind::RateLimited,
+                ..SourceFailure::stopping(format!(
+                    "{label}: GitHub's API rate limit is reached{when}; stopped asking it in this run; {hint}"
+                ))
+            }
         }
-        other => SourceFailure::new(format!("{label}: {other}")),
+        other => SourceFailure::http(label, other),
     }
 }
 

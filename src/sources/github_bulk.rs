@@ -197,7 +197,7 @@ pub async fn prefetch(
     queries: &[super::PackageQuery],
     auth: &GitHubAuth,
     needed: impl Fn(usize, &super::PackageQuery) -> bool,
-) -> (Listed, Vec<Option<String>>) {
+) -> (Listed, Vec<Option<SourceFailure>>) {
     let mut listed: Listed = vec![HashMap::new(); sources.len()];
     let mut stops = vec![None; sources.len()];
     for (index, spec) in sources.iter().enumerate() {
@@ -244,7 +244,7 @@ pub async fn prefetch(
                 }
                 Ok(BulkOutcome::Refused(_)) => {}
                 Err(failure) if failure.stop_source => {
-                    stops[index] = Some(failure.message);
+                    stops[index] = Some(failure);
                     break;
                 }
                 // Anything else: those packages are asked one at a time.

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use sigstore_types::Sha256Hash;
 
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
-use crate::evidence::BundleOrigin;
+use crate::evidence::{BundleOrigin, FailureKind, SourceError};
 use crate::http::{Http, HttpConfig, HttpError};
 use crate::lockfile::{Package, PackageSource};
 
@@ -95,6 +95,9 @@ pub struct SourceFailure {
     /// The source cannot answer for any package now (a long rate limit, a
     /// missing folder): stop asking it in this run.
     pub stop_source: bool,
+    pub kind: FailureKind,
+    /// The host that could not be reached, when that is the failure.
+    pub host: Option<String>,
 }
 
 impl SourceFailure {
@@ -102,20 +105,45 @@ impl SourceFailure {
         Self {
             message: message.into(),
             stop_source: false,
+            kind: FailureKind::Failed,
+            host: None,
         }
     }
 
     pub fn stopping(message: impl Into<String>) -> Self {
         Self {
-            message: message.into(),
             stop_source: true,
+            ..Self::new(message)
+        }
+    }
+
+    /// A request of the source `label` that failed, with its kind.
+    pub fn http(label: &str, error: HttpError) -> Self {
+        Self {
+            kind: error.kind(),
+            host: error.unreachable_host().map(str::to_string),
+            ..Self::new(format!("{label}: {error}"))
+        }
+    }
+
+    /// As reported for one package.
+    pub fn for_source(&self, source: &str) -> SourceError {
+        SourceError {
+            source: source.to_string(),
+            message: self.message.clone(),
+            kind: self.kind,
+            host: self.host.clone(),
         }
     }
 }
 
 impl From<HttpError> for SourceFailure {
     fn from(error: HttpError) -> Self {
-        Self::new(error.to_string())
+        Self {
+            kind: error.kind(),
+            host: error.unreachable_host().map(str::to_string),
+            ..Self::new(error.to_string())
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub(super) async fn ask(
     let response = http
         .get(&url, &headers)
         .await
-        .map_err(|e| SourceFailure::new(format!("{label}: {e}")))?;
+        .map_err(|e| SourceFailure::http(label, e))?;
     match response.status {
         StatusCode::OK => {
             split_fetching(&response.body, label, url.as_str(), &query.checksum, http)

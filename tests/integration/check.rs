@@ -127,7 +127,7 @@ fn every_package_verified_is_exit_0() {
         &format!("{ATTESTED}\n[[package]]\nname = \"alpha\"\nrepository = \"https://github.com/org/alpha\"\nref = \"refs/tags/v*\"\n"),
     );
     let run = check(&dir, &[]).expect_code(0);
-    run.assert_stdout("2 verified, 0 violations, 0 missing, 0 exempt");
+    run.assert_stdout("2 verified, 0 violations, 0 exempt, 0 no provenance, 0 not checked");
     let alpha = run
         .stdout
         .lines()
@@ -246,7 +246,7 @@ fn audit_mode_reports_violations_and_exits_0() {
 }
 
 #[test]
-fn required_but_absent_is_a_violation_and_not_required_is_missing() {
+fn required_but_absent_is_a_violation_and_not_required_is_no_provenance() {
     let dir = TestDir::new();
     workload(
         &dir,
@@ -270,7 +270,7 @@ fn required_but_absent_is_a_violation_and_not_required_is_missing() {
         "",
     );
     let run = check(&relaxed, &[]).expect_code(0);
-    run.assert_stdout("1 verified, 0 violations, 1 missing");
+    run.assert_stdout("1 verified, 0 violations, 0 exempt, 1 no provenance, 0 not checked");
 }
 
 #[test]
@@ -357,7 +357,7 @@ fn json_lines_follow_the_documented_schema() {
     assert_eq!(outcome("alpha"), "pass");
     assert_eq!(outcome("beta"), "violation");
     assert_eq!(outcome("gamma"), "exempt");
-    assert_eq!(outcome("delta"), "missing");
+    assert_eq!(outcome("delta"), "no-provenance");
     assert_eq!(outcome("epsilon"), "violation");
     let unused = messages
         .iter()
@@ -566,13 +566,13 @@ fn run_demo(policy: &str, code: i32) -> Run {
 }
 
 #[test]
-fn the_demo_passes_with_missing_and_exempt_packages() {
+fn the_demo_passes_with_packages_without_provenance_and_exempt() {
     let run = run_demo("provenance.toml", 0);
     let summary = run.stdout.lines().last().unwrap();
     assert!(summary.contains("0 violations"), "{summary}");
     assert!(!summary.starts_with("0 verified"), "{summary}");
     assert!(
-        run.stdout.lines().any(|l| l.starts_with("missing")),
+        run.stdout.lines().any(|l| l.starts_with("no provenance")),
         "{}",
         run.stdout
     );

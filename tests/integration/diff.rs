@@ -110,7 +110,7 @@ fn new_and_removed_dependencies_are_listed_with_their_evidence_and_pass() {
     assert_eq!(summary["removed"], 1);
     assert_eq!(summary["upgrades"], 1);
     assert_eq!(summary["failing"], 0);
-    assert_eq!(summary["format_version"], 1);
+    assert_eq!(summary["format_version"], 2);
 
     let human = diff(&dir, &[]).expect_code(0).stdout;
     for needle in [

@@ -1,5 +1,5 @@
 //! `explain NAME[@VERSION]` through the binary, over a generated workload:
-//! a passing, a violating, a missing and a rejected package, bad package
+//! a passing, a violating, a no-provenance and a rejected package, bad package
 //! arguments, and a cached answer from a remote source.
 
 use cargo_verify_provenance::testkit::{Claims, Faults, Tamper};
@@ -235,10 +235,10 @@ fn a_violating_package_shows_the_rule_text_and_what_differs() {
 }
 
 #[test]
-fn a_missing_package_shows_every_source_answered_and_nothing_was_found() {
+fn a_package_without_provenance_shows_every_source_answered_and_nothing_was_found() {
     let dir = workload();
     let x = parsed(&explain(&dir, "absent", true).expect_code(0));
-    assert_eq!(x["outcome"], "missing");
+    assert_eq!(x["outcome"], "no-provenance");
     assert_eq!(x["evidence_level"], "none");
     assert!(x["bundles"].as_array().unwrap().is_empty());
     assert_eq!(x["sources"][0]["result"], "no-attestation");
@@ -250,7 +250,7 @@ fn a_missing_package_shows_every_source_answered_and_nothing_was_found() {
     for needle in [
         "bundles  no attestation",
         "Bundles\n  none found",
-        "Outcome: missing",
+        "Outcome: no-provenance",
     ] {
         assert!(human.contains(needle), "{needle:?} not in\n{human}");
     }

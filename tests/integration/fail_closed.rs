@@ -65,7 +65,10 @@ fn a_run_without_a_policy_file_says_that_nothing_is_required() {
         .run()
         .expect_code(0);
     let (packages, summary) = outcomes(&run.stdout);
-    assert_eq!(packages, [("pkg1".to_string(), "missing".to_string())]);
+    assert_eq!(
+        packages,
+        [("pkg1".to_string(), "no-provenance".to_string())]
+    );
     assert!(summary["policy"].is_null());
     run.assert_stdout("\"code\":\"no-policy\"");
     // For people too, on stderr.

@@ -88,6 +88,66 @@ impl Cmd {
         self
     }
 
+    /// Run with stdin, stdout and stderr on a pseudo-terminal (120 columns),
+    /// as in an interactive shell. `stdout` holds everything the terminal
+    /// showed, escape sequences included; `stderr` is empty.
+    pub fn run_in_terminal(mut self) -> Run {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let (mut master, mut slave) = (0, 0);
+        let size = libc::winsize {
+            ws_row: 50,
+            ws_col: 120,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty writes two new descriptors, owned from here on.
+        let opened = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and nothing else owns them.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let slave = std::fs::File::from(slave);
+        self.command
+            .env("TERM", "xterm-256color")
+            .stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave);
+        let mut child = self.command.spawn().expect("run the binary");
+        // The child holds the only remaining copies of the terminal's end.
+        drop(self.command);
+        let mut master = std::fs::File::from(master);
+        let reader = std::thread::spawn(move || {
+            let mut shown = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Reading fails (EIO) once every copy of the other end is closed.
+            while let Ok(n) = master.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                shown.extend_from_slice(&buffer[..n]);
+            }
+            shown
+        });
+        let status = child.wait().expect("wait for the binary");
+        let shown = reader.join().unwrap();
+        Run {
+            code: status
+                .code()
+                .expect("the binary exited, not killed by a signal"),
+            stdout: String::from_utf8_lossy(&shown).into_owned(),
+            stderr: String::new(),
+        }
+    }
+
     pub fn run(mut self) -> Run {
         let Output {
             status,

@@ -128,7 +128,7 @@ fn a_mixed_lockfile_passes_and_the_pins_hold() {
     assert_eq!(code, 0, "{summary}");
     assert_eq!(summary["verified"], 4, "{summary}");
     let delta = lines.iter().find(|l| l["name"] == "delta").unwrap();
-    assert_eq!(delta["outcome"], "missing");
+    assert_eq!(delta["outcome"], "no-provenance");
 
     // A release built elsewhere is no longer accepted: the pins hold.
     let impostor = Instance::new(SEED).mint(&MintRequest::new(

@@ -52,6 +52,8 @@ mod server;
 mod testkit;
 #[cfg(feature = "testkit")]
 mod trust_update;
+#[cfg(feature = "testkit")]
+mod unreachable;
 mod url_policy;
 #[cfg(feature = "testkit")]
 mod vsa;

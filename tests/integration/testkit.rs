@@ -452,13 +452,13 @@ fn demo_outcomes(
 }
 
 #[test]
-fn the_demo_policy_passes_with_missing_and_exempt_packages() {
+fn the_demo_policy_passes_with_packages_without_provenance_and_exempt() {
     let (outcomes, exit_code) = demo_outcomes("provenance.toml");
     assert_eq!(exit_code, 0);
     let of = |name: &str| outcomes[name].0.as_str();
     assert_eq!(of("demo-app"), "pass");
     for name in ["libc", "once_cell"] {
-        assert_eq!(of(name), "missing", "{name}");
+        assert_eq!(of(name), "no-provenance", "{name}");
     }
     for name in ["hex", "ring"] {
         assert_eq!(of(name), "exempt", "{name}");
@@ -531,10 +531,14 @@ fn the_demo_runs_end_to_end_through_the_binary_with_no_network() {
     let (code, summary, smallvec, libc) = run_policy("provenance.toml");
     assert_eq!(code, 0, "{summary}");
     assert_eq!(summary["verified"], 42);
-    assert_eq!(summary["missing"], 2);
+    assert_eq!(summary["no_provenance"], 2);
+    assert_eq!(summary["not_checked"], 0);
     assert_eq!(summary["exempt"], 2);
     assert_eq!(summary["violations"], 0);
-    assert_eq!((smallvec.as_str(), libc.as_str()), ("pass", "missing"));
+    assert_eq!(
+        (smallvec.as_str(), libc.as_str()),
+        ("pass", "no-provenance")
+    );
 
     let (code, summary, smallvec, libc) = run_policy("provenance-strict.toml");
     assert_eq!(code, 1, "{summary}");
@@ -564,7 +568,13 @@ fn a_generated_workload_passes_its_own_policy_end_to_end() {
     assert_eq!(summary["verified"], 60, "{summary}");
     assert_eq!(summary["packages"], 61, "{summary}");
     assert_eq!(summary["other_pass"], 1, "the root package: {summary}");
-    for count in ["violations", "missing", "errors", "exempt"] {
+    for count in [
+        "violations",
+        "no_provenance",
+        "not_checked",
+        "errors",
+        "exempt",
+    ] {
         assert_eq!(summary[count], 0, "{count}: {summary}");
     }
 }

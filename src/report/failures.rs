@@ -1,0 +1,130 @@
+//! What the sources could not answer, gathered over every package: one
+//! warning naming the hosts that could not be reached, one per source and
+//! kind of any other failure (with how many packages it hit), and the short
+//! reasons the summary gives for the packages not checked.
+
+use super::{count, PackageReport, Warning};
+use crate::evaluate::Outcome;
+use crate::evidence::{FailureKind, SourceError};
+
+/// The warning code for hosts that could not be reached.
+pub const UNREACHABLE: &str = "network-unreachable";
+/// The warning code for any other failure of a source.
+pub const SOURCE_FAILED: &str = "source-failed";
+
+/// The warnings about sources that failed, for every package of the run:
+/// the unreachable hosts once, then one per source and kind of failure, in
+/// source order. Packages missing from the cache offline are left to the
+/// `offline-not-cached` warning.
+pub fn warnings(packages: &[PackageReport], sources: &[String]) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let all: Vec<&SourceError> = packages.iter().flat_map(|p| &p.source_errors).collect();
+    if let Some(hosts) = unreachable_hosts(all.iter().copied()) {
+        warnings.push(Warning {
+            code: UNREACHABLE.into(),
+            message: format!(
+                "cannot reach {hosts}: check the network, or run with --offline after `cargo verify-provenance fetch`"
+            ),
+            file: None,
+            line: None,
+        });
+    }
+    // (source position, source, kind) → packages hit, and the first message.
+    let mut groups: Vec<((usize, &str, FailureKind), usize, &str)> = Vec::new();
+    for package in packages {
+        let mut seen: Vec<(&str, FailureKind)> = Vec::new();
+        for error in &package.source_errors {
+            if error.kind.is_unreachable() || error.kind == FailureKind::NotCached {
+                continue;
+            }
+            let key = (error.source.as_str(), error.kind);
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            let position = sources
+                .iter()
+                .position(|s| *s == error.source)
+                .unwrap_or(sources.len());
+            let key = (position, key.0, key.1);
+            match groups.iter_mut().find(|(k, ..)| *k == key) {
+                Some((_, hit, _)) => *hit += 1,
+                None => groups.push((key, 1, &error.message)),
+            }
+        }
+    }
+    groups.sort_by_key(|(key, ..)| *key);
+    for ((_, source, kind), hit, first) in groups {
+        let first = first
+            .strip_prefix(source)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(first);
+        warnings.push(Warning {
+            code: SOURCE_FAILED.into(),
+            message: format!(
+                "{source} could not answer for {} ({}); first: {first}",
+                count(hit, "package", "packages"),
+                kind.describe()
+            ),
+            file: None,
+            line: None,
+        });
+    }
+    warnings
+}
+
+/// Why packages were not checked, in a few words each: the hosts that could
+/// not be reached, "not in the cache" offline, or a source and its kind of
+/// failure. Empty when every package was checked.
+pub fn not_checked_because(packages: &[PackageReport]) -> Vec<String> {
+    let errors: Vec<&SourceError> = packages
+        .iter()
+        .filter_map(|p| match &p.outcome.outcome {
+            Outcome::NotChecked { errors } | Outcome::Error { errors, .. } => Some(errors),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut reasons = Vec::new();
+    if let Some(hosts) = unreachable_hosts(errors.iter().copied()) {
+        reasons.push(format!("cannot reach {hosts}"));
+    }
+    for error in errors {
+        let reason = match error.kind {
+            kind if kind.is_unreachable() => continue,
+            FailureKind::NotCached => "not in the cache, and the run is offline".to_string(),
+            FailureKind::Failed => format!("{} failed", error.source),
+            kind => format!("{}: {}", error.source, kind.describe()),
+        };
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
+    reasons
+}
+
+/// `crates.io, api.github.com (DNS lookup failed)`: each host that could
+/// not be reached, grouped by why, in the order first met.
+fn unreachable_hosts<'a>(errors: impl Iterator<Item = &'a SourceError>) -> Option<String> {
+    let mut by_kind: Vec<(FailureKind, Vec<&str>)> = Vec::new();
+    for error in errors.filter(|e| e.kind.is_unreachable()) {
+        let Some(host) = error.host.as_deref() else {
+            continue;
+        };
+        match by_kind.iter_mut().find(|(kind, _)| *kind == error.kind) {
+            Some((_, hosts)) if hosts.contains(&host) => {}
+            Some((_, hosts)) => hosts.push(host),
+            None => by_kind.push((error.kind, vec![host])),
+        }
+    }
+    if by_kind.is_empty() {
+        return None;
+    }
+    Some(
+        by_kind
+            .iter()
+            .map(|(kind, hosts)| format!("{} ({})", hosts.join(", "), kind.describe()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
