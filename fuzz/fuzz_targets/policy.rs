@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use cargo_verify_provenance::evaluate::{evaluate, Outcome, Requirement};
 use cargo_verify_provenance::evidence::{
-    Attestation, BundleOrigin, Evidence, RegistryAssertion, Rejected, SourceError,
+    Attestation, BundleOrigin, Evidence, FailureKind, RegistryAssertion, Rejected, SourceError,
 };
 use cargo_verify_provenance::lockfile::{Package, PackageSource};
 use cargo_verify_provenance::policy::Policy;
@@ -149,6 +149,8 @@ fn packages() -> &'static [(Package, Evidence)] {
                 errors: vec![SourceError {
                     source: "github".into(),
                     message: "connection refused".into(),
+                    kind: FailureKind::ConnectionRefused,
+                    host: Some("api.github.com".into()),
                 }],
                 ..Evidence::default()
             },
