@@ -6,7 +6,8 @@ use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
 use super::{
-    GlobalOptions, JobArgs, OutputFormat, PolicyFileArgs, RunArgs, SourceArgs, WorkspaceArgs,
+    GlobalOptions, JobArgs, OutputFormat, PolicyFileArgs, RunArgs, ScopeArgs, SourceArgs,
+    WorkspaceArgs,
 };
 use crate::exit;
 use crate::fetch::{fetch, FetchReport, Outcome, PackageFetch};
@@ -24,6 +25,8 @@ pub struct FetchArgs {
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
     #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
     pub policy: PolicyFileArgs,
     #[command(flatten)]
     pub sources: SourceArgs,
@@ -34,6 +37,7 @@ impl FetchArgs {
     fn run_args(&self) -> RunArgs {
         RunArgs {
             workspace: self.workspace.clone(),
+            scope: self.scope.clone(),
             job: JobArgs {
                 policy: self.policy.clone(),
                 sources: self.sources.clone(),
@@ -66,8 +70,10 @@ fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
 pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     let mut config = args.run_args().run_config(global);
     config.no_attestation_ttl = args.no_attestation_ttl;
-    let inventory = config.load_inventory()?;
+    let mut inventory = config.load_inventory()?;
     let policy = config.load_policy(&inventory)?;
+    // Packages outside the scope are not fetched; a bare lockfile is whole.
+    config.apply_scope(&mut inventory, &policy, &mut Vec::new())?;
     let sources = config.sources(&policy);
     let cache = config.open_cache()?;
     let report = fetch(

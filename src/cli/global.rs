@@ -82,6 +82,18 @@ pub struct WorkspaceArgs {
     pub lockfile: Option<PathBuf>,
 }
 
+/// Which part of the dependency graph is checked (the workspace only: a
+/// bare lockfile does not say).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ScopeArgs {
+    /// Check only what cargo builds for this target triple (repeatable; replaces the policy's [graph] targets; default: every platform).
+    #[arg(long = "target", value_name = "TRIPLE", conflicts_with = "lockfile")]
+    pub targets: Vec<String>,
+    /// Leave out packages that only dev-dependencies bring in.
+    #[arg(long, visible_alias = "exclude-dev", conflicts_with = "lockfile")]
+    pub no_dev: bool,
+}
+
 /// The policy file.
 #[derive(Args, Debug, Clone, Default)]
 pub struct PolicyFileArgs {
@@ -173,6 +185,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
     #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
     pub job: JobArgs,
 }
 
@@ -210,6 +224,8 @@ impl RunArgs {
             no_attestation_ttl: None,
             announce: (!global.quiet)
                 .then(|| Announcer(std::sync::Arc::new(|message: &str| eprintln!("{message}")))),
+            targets: self.scope.targets.clone(),
+            exclude_dev: self.scope.no_dev,
         }
     }
 }

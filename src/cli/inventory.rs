@@ -6,8 +6,9 @@ use std::io::Write;
 use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
-use super::{GlobalOptions, OutputFormat, RunArgs, WorkspaceArgs};
+use super::{GlobalOptions, OutputFormat, RunArgs, ScopeArgs, WorkspaceArgs};
 use crate::exit;
+use crate::lockfile::{OutOfScope, Package, Scope};
 
 #[derive(Args, Debug)]
 pub struct InventoryArgs {
@@ -16,6 +17,8 @@ pub struct InventoryArgs {
     pub message_format: OutputFormat,
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 }
 
 pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
@@ -23,7 +26,11 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
         workspace: args.workspace.clone(),
         ..RunArgs::default()
     };
-    let inventory = run_args.run_config(global).load_inventory()?;
+    let mut inventory = run_args.run_config(global).load_inventory()?;
+    inventory.apply_scope(&Scope {
+        targets: args.scope.targets.clone(),
+        exclude_dev: args.scope.no_dev,
+    })?;
     let mut stdout = std::io::stdout().lock();
     match args.message_format {
         OutputFormat::Json => {
@@ -45,10 +52,12 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
                 };
                 writeln!(
                     stdout,
-                    "{:<40} {:<12} {:<18} {}",
+                    "{:<40} {:<12} {:<18} {:<14} {:<12} {}",
                     package.id(),
                     package.source.kind(),
                     status,
+                    how_used(package),
+                    build_time(package),
                     package.repository.as_deref().unwrap_or("")
                 )
                 .into_diagnostic()?;
@@ -56,4 +65,29 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
         }
     }
     Ok(exit::PASS)
+}
+
+/// How the workspace uses a package: `member`, `direct`, `transitive`, or
+/// why it is outside the scope (`dev-only`, `other-platform`, `not-built`).
+fn how_used(package: &Package) -> &'static str {
+    match &package.out_of_scope {
+        Some(OutOfScope::DevOnly) => "dev-only",
+        Some(OutOfScope::OtherPlatforms { .. }) => "other-platform",
+        Some(OutOfScope::NotBuilt) => "not-built",
+        None if package.workspace_member => "member",
+        None if package.direct => "direct",
+        None => "transitive",
+    }
+}
+
+/// The code it runs at build time: `proc-macro`, `build-script`, both,
+/// `-` for none, `unknown` for a bare lockfile.
+fn build_time(package: &Package) -> &'static str {
+    match package.build_time {
+        None => "unknown",
+        Some(b) if b.proc_macro && b.build_script => "proc-macro+build-script",
+        Some(b) if b.proc_macro => "proc-macro",
+        Some(b) if b.build_script => "build-script",
+        Some(_) => "-",
+    }
 }

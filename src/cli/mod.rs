@@ -28,7 +28,7 @@ use miette::Result;
 
 pub use global::{
     AcceptArgs, ColorChoice, GlobalOptions, HttpArgs, JobArgs, PolicyFileArgs, RootArgs, RunArgs,
-    SourceArgs, WorkspaceArgs,
+    ScopeArgs, SourceArgs, WorkspaceArgs,
 };
 
 use crate::exit;

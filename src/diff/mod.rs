@@ -287,6 +287,7 @@ impl Diff {
             file: new.policy.path.clone(),
             cli: accept,
         };
+        let (old_packages, new_packages) = in_scope(old_report.packages, new_report.packages);
         let mut notes = Vec::new();
         if old.policy.path != new.policy.path {
             notes.push(format!(
@@ -299,7 +300,7 @@ impl Diff {
             old_lockfile: old.inventory.lockfile.clone(),
             new_lockfile: new.inventory.lockfile.clone(),
             policy: new.policy.path.clone(),
-            changes: compare(&old_report.packages, &new_report.packages, &acceptor),
+            changes: compare(&old_packages, &new_packages, &acceptor),
             notes,
         }
     }
@@ -449,6 +450,37 @@ fn listed(package: &PackageReport) -> Listed {
 }
 
 /// Every change between the packages of two runs, in order.
+/// The packages both sides are compared on: the new side's in scope, and
+/// the old side's but those whose name the new side has only outside its
+/// scope (which would otherwise look removed).
+fn in_scope(
+    old: Vec<PackageReport>,
+    new: Vec<PackageReport>,
+) -> (Vec<PackageReport>, Vec<PackageReport>) {
+    let is_out = |p: &PackageReport| {
+        matches!(
+            p.outcome.outcome,
+            crate::evaluate::Outcome::OutOfScope { .. }
+        )
+    };
+    let kept: std::collections::HashSet<String> = new
+        .iter()
+        .filter(|p| !is_out(p))
+        .map(|p| p.outcome.name.clone())
+        .collect();
+    let left_out: std::collections::HashSet<String> = new
+        .iter()
+        .filter(|p| is_out(p) && !kept.contains(&p.outcome.name))
+        .map(|p| p.outcome.name.clone())
+        .collect();
+    let old = old
+        .into_iter()
+        .filter(|p| !is_out(p) && !left_out.contains(&p.outcome.name))
+        .collect();
+    let new = new.into_iter().filter(|p| !is_out(p)).collect();
+    (old, new)
+}
+
 fn compare(old: &[PackageReport], new: &[PackageReport], accept: &Acceptor<'_>) -> Vec<Change> {
     let old_by_name = by_name(old);
     let new_by_name = by_name(new);
@@ -695,6 +727,9 @@ mod tests {
             rejected: Vec::new(),
             decided_by: Vec::new(),
             source_errors: Vec::new(),
+            direct: false,
+            build_time: None,
+            dependency_path: Vec::new(),
         }
     }
 

@@ -86,6 +86,15 @@ impl<'p> Evaluator<'p> {
                 Outcome::Pass { bundle: None },
             );
         }
+        if let Some(out_of_scope) = &package.out_of_scope {
+            self.note_out_of_scope(package);
+            return make(
+                RuleRef::bare(RuleRefKind::OutOfScope),
+                Outcome::OutOfScope {
+                    out_of_scope: out_of_scope.clone(),
+                },
+            );
+        }
         let (rule, verdict) = match &package.source {
             PackageSource::Git { url, .. } => self.git(url, evidence),
             PackageSource::Path => self.path(&package.name, evidence),
@@ -95,6 +104,44 @@ impl<'p> Evaluator<'p> {
         };
         let outcome = self.apply_exemption(package, verdict);
         make(rule, outcome)
+    }
+
+    /// A package outside the scope is decided by nothing, but the rule,
+    /// pattern and exemption that would decide it are still in use (the
+    /// dependency is there, only not in this build): they are not reported
+    /// as stale.
+    fn note_out_of_scope(&mut self, package: &Package) {
+        let policy = self.policy;
+        match &package.source {
+            PackageSource::Git { url, .. } => {
+                let found = crate::policy::url::normalize(url)
+                    .ok()
+                    .and_then(|normal| policy.git.as_ref().and_then(|list| list.find(&normal)));
+                if let Some(index) = found {
+                    self.git_used[index] = true;
+                }
+            }
+            PackageSource::Path => {
+                let found = policy
+                    .path_deps
+                    .as_ref()
+                    .and_then(|list| list.find(&package.name));
+                if let Some(index) = found {
+                    self.path_used[index] = true;
+                }
+            }
+            PackageSource::CratesIo | PackageSource::Registry { .. } => {
+                if let Some((rule, selector)) =
+                    deciding_position(policy, &package.name, &package.version)
+                {
+                    self.rule_used[rule][selector] = true;
+                }
+            }
+        }
+        if let Some(e) = matching_exemption(policy, &package.name, &package.version) {
+            self.exemption_matched[e.index] = true;
+            self.exemption_needed[e.index] = true;
+        }
     }
 
     /// A git URL is matched in its normal form; one that has none (a `..`

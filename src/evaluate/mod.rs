@@ -141,6 +141,8 @@ pub enum RuleRefKind {
     Exempt,
     Git,
     Path,
+    /// Outside the part of the graph being checked: nothing applies.
+    OutOfScope,
 }
 
 /// A reference to the rule that decided a package.
@@ -171,6 +173,7 @@ impl fmt::Display for RuleRef {
         let table = match self.kind {
             RuleRefKind::WorkspaceMember => return f.write_str("workspace member"),
             RuleRefKind::BuiltIn => return f.write_str("the default policy"),
+            RuleRefKind::OutOfScope => return f.write_str("the scope"),
             RuleRefKind::Defaults => return f.write_str("[defaults]"),
             RuleRefKind::Package => "[[package]]",
             RuleRefKind::Owner => "[[owner]]",
@@ -217,10 +220,16 @@ pub enum Outcome {
         errors: Vec<SourceError>,
         failures: Vec<Failure>,
     },
+    /// Not part of the build being checked (`--target`, `--no-dev`,
+    /// `[graph]`): not fetched, not checked, never fails the run.
+    OutOfScope {
+        out_of_scope: crate::lockfile::OutOfScope,
+    },
 }
 
 impl Outcome {
-    /// `pass`, `violation`, `exempt`, `no-provenance`, `not-checked` or `error`.
+    /// `pass`, `violation`, `exempt`, `no-provenance`, `not-checked`, `error`
+    /// or `out-of-scope`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Pass { .. } => "pass",
@@ -229,6 +238,7 @@ impl Outcome {
             Self::NoProvenance => "no-provenance",
             Self::NotChecked { .. } => "not-checked",
             Self::Error { .. } => "error",
+            Self::OutOfScope { .. } => "out-of-scope",
         }
     }
 }
@@ -270,6 +280,7 @@ pub struct Counts {
     pub no_provenance: usize,
     pub not_checked: usize,
     pub error: usize,
+    pub out_of_scope: usize,
 }
 
 /// The result of evaluating a policy over a lockfile.
@@ -294,6 +305,7 @@ impl Evaluation {
                 Outcome::NoProvenance => counts.no_provenance += 1,
                 Outcome::NotChecked { .. } => counts.not_checked += 1,
                 Outcome::Error { .. } => counts.error += 1,
+                Outcome::OutOfScope { .. } => counts.out_of_scope += 1,
             }
         }
         counts

@@ -370,9 +370,10 @@ impl Explanation {
                     expired: false,
                 }),
             ),
-            Outcome::Pass { .. } | Outcome::NoProvenance | Outcome::NotChecked { .. } => {
-                (Vec::new(), None)
-            }
+            Outcome::Pass { .. }
+            | Outcome::NoProvenance
+            | Outcome::NotChecked { .. }
+            | Outcome::OutOfScope { .. } => (Vec::new(), None),
         };
         // An expired exemption is a failure of a violation: show the exemption too.
         let exemption = exemption.or_else(|| expired_exemption(run, package, &failures));
@@ -603,6 +604,10 @@ fn rule_spans(policy: &Policy, rule: &RuleRef) -> Vec<PolicySpan> {
                 policy.path_deps.as_ref()
             };
             spans.extend(list.map(|l| l.span));
+        }
+        RuleRefKind::OutOfScope => {
+            spans.extend(policy.graph.targets.as_ref().map(|t| t.span));
+            spans.extend(policy.graph.exclude_dev.as_ref().map(|e| e.span));
         }
         RuleRefKind::WorkspaceMember | RuleRefKind::BuiltIn => {}
     }

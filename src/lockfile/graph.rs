@@ -85,6 +85,9 @@ pub enum OutOfScope {
     DevOnly,
     /// Built for none of the targets checked.
     OtherPlatforms { targets: Vec<String> },
+    /// Built for no platform: an optional dependency that no feature the
+    /// workspace turns on (every feature of every member) brings in.
+    NotBuilt,
 }
 
 impl fmt::Display for OutOfScope {
@@ -96,6 +99,7 @@ impl fmt::Display for OutOfScope {
             Self::OtherPlatforms { targets } => {
                 write!(f, "not built for {}", targets.join(", "))
             }
+            Self::NotBuilt => f.write_str("not built: no feature of the workspace turns it on"),
         }
     }
 }
@@ -121,8 +125,8 @@ pub struct Graph {
     all_parents: Vec<u32>,
 }
 
-/// Which edges a target-filtered view of the graph keeps: per edge
-/// (from, to), whether it is more than a dev-dependency on those targets.
+/// The edges cargo builds for the targets checked: per edge (from, to),
+/// whether it is built without dev-dependencies.
 pub type ActiveEdges = HashMap<(usize, usize), bool>;
 
 /// What [`Graph::scope`] decided for each package.
@@ -149,13 +153,14 @@ impl Graph {
     /// from a workspace member (`roots`) to every package.
     ///
     /// Steps, in order:
-    /// 1. an edge is in scope when `active` (the target-filtered view, `None`
-    ///    for every platform) keeps it, and, with `exclude_dev`, it is more
-    ///    than a dev-dependency there;
+    /// 1. an edge is in scope when `active` (what cargo builds, `None` for
+    ///    every edge) keeps it, and, with `exclude_dev`, it is built without
+    ///    dev-dependencies;
     /// 2. a breadth-first search from the roots over those edges reaches the
     ///    packages in scope, and records the shortest paths;
     /// 3. a package it does not reach is `dev-only` when the same search
-    ///    with dev-dependencies reaches it, else outside the targets; a
+    ///    with dev-dependencies reaches it, else outside the targets (not
+    ///    built at all when no target is given); a
     ///    package no edge of any kind reaches stays in scope (nothing says
     ///    it is not built), as does everything when the scope is everything;
     /// 4. a package is direct when an edge in scope leads to it from a root.
@@ -195,6 +200,8 @@ impl Graph {
                 }
                 out_of_scope[index] = Some(if scope.exclude_dev && with_dev[index] {
                     OutOfScope::DevOnly
+                } else if scope.targets.is_empty() {
+                    OutOfScope::NotBuilt
                 } else {
                     OutOfScope::OtherPlatforms {
                         targets: scope.targets.clone(),
@@ -471,6 +478,7 @@ mod tests {
                 o.as_ref().map(|o| match o {
                     OutOfScope::DevOnly => "dev",
                     OutOfScope::OtherPlatforms { .. } => "platform",
+                    OutOfScope::NotBuilt => "not built",
                 })
             })
             .collect();

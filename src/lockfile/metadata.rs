@@ -5,13 +5,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
-use std::str::FromStr;
 
-use cargo_metadata::cargo_platform::{Cfg, Platform};
 use cargo_metadata::{CargoOpt, DependencyKind, Metadata, MetadataCommand};
 
-use super::graph::{ActiveEdges, DepKind, DepUse, Edge, Graph, GraphOrigin};
+use super::graph::{DepKind, DepUse, Edge, Graph, GraphOrigin};
 use super::{BuildTime, Inventory, PackageSource, WorkspaceError};
 
 /// How cargo should be asked about the workspace.
@@ -25,12 +22,10 @@ pub struct MetadataOptions {
 
 /// Run `cargo metadata` with every feature of every member (so that the
 /// graph holds everything the lockfile does), `--locked` (the lockfile is
-/// never changed), `--offline` when asked, and `--filter-platform` for one
-/// target when given. Cargo is `$CARGO`, else `cargo` on `PATH`.
-fn cargo_metadata(
-    options: &MetadataOptions,
-    platform: Option<&str>,
-) -> Result<Metadata, WorkspaceError> {
+/// never changed) and `--offline` when asked. Cargo is `$CARGO`, else
+/// `cargo` on `PATH`. What is built for given targets comes from `cargo
+/// tree` (see the `tree` module).
+fn cargo_metadata(options: &MetadataOptions) -> Result<Metadata, WorkspaceError> {
     let mut command = MetadataCommand::new();
     command.features(CargoOpt::AllFeatures);
     if let Some(manifest) = &options.manifest_path {
@@ -39,9 +34,6 @@ fn cargo_metadata(
     let mut flags = vec!["--locked".to_string()];
     if options.offline {
         flags.push("--offline".into());
-    }
-    if let Some(platform) = platform {
-        flags.extend(["--filter-platform".to_string(), platform.to_string()]);
     }
     command.other_options(flags);
     command.exec().map_err(|error| match error {
@@ -72,7 +64,7 @@ impl Inventory {
     /// build script; build the graph from cargo's resolve, with the kind and
     /// platform of each dependency.
     pub fn from_workspace(options: &MetadataOptions) -> Result<Self, WorkspaceError> {
-        let metadata = cargo_metadata(options, None)?;
+        let metadata = cargo_metadata(options)?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
         let lockfile = root.join("Cargo.lock");
         if !lockfile.is_file() {
@@ -173,168 +165,5 @@ impl Inventory {
             ids.insert(package.id.repr.clone(), index);
         }
         ids
-    }
-
-    /// The edges cargo keeps for any of `targets` (`cargo metadata
-    /// --filter-platform`, once per target), each with whether it is more
-    /// than a dev-dependency there.
-    ///
-    /// Cargo keeps an edge when one of its declarations is for the target,
-    /// but lists every declaration; which one it kept matters only when an
-    /// edge is declared both as a dev-dependency and, for some `cfg(…)`
-    /// platform, as a normal or build one. Only then is the `cfg` evaluated
-    /// (with `cargo-platform`, on the target's cfg values from `rustc
-    /// --print=cfg`); if rustc cannot say, the edge counts as built.
-    pub(super) fn active_edges(
-        &self,
-        options: &MetadataOptions,
-        targets: &[String],
-    ) -> Result<ActiveEdges, WorkspaceError> {
-        let mut active = ActiveEdges::new();
-        for target in targets {
-            let metadata = cargo_metadata(options, Some(target))?;
-            let mut cfgs: Option<Option<Vec<Cfg>>> = None;
-            for node in metadata.resolve.iter().flat_map(|r| &r.nodes) {
-                let Some(&from) = self.package_ids.get(node.id.repr.as_str()) else {
-                    continue;
-                };
-                for dep in &node.deps {
-                    let Some(&to) = self.package_ids.get(dep.pkg.repr.as_str()) else {
-                        continue;
-                    };
-                    let uses = self.graph.dependencies[from]
-                        .iter()
-                        .find(|edge| edge.to == to)
-                        .map_or(&[][..], |edge| &edge.uses[..]);
-                    let beyond_dev = beyond_dev_on(uses, target, || {
-                        cfgs.get_or_insert_with(|| target_cfgs(target)).as_deref()
-                    });
-                    *active.entry((from, to)).or_default() |= beyond_dev;
-                }
-            }
-        }
-        Ok(active)
-    }
-}
-
-/// Whether an edge cargo keeps for `target` is more than a dev-dependency
-/// there: one of its normal or build declarations is for every platform,
-/// for `target` by name, or (evaluated only when that decides it) for a
-/// `cfg(…)` that holds there.
-fn beyond_dev_on<'c>(
-    uses: &[DepUse],
-    target: &str,
-    cfgs: impl FnOnce() -> Option<&'c [Cfg]>,
-) -> bool {
-    if uses.is_empty() || uses.iter().all(|u| u.kind != DepKind::Dev) {
-        return true;
-    }
-    let built: Vec<Option<Platform>> = uses
-        .iter()
-        .filter(|u| u.kind != DepKind::Dev)
-        .map(|u| {
-            u.platform
-                .as_deref()
-                .and_then(|p| Platform::from_str(p).ok())
-        })
-        .collect();
-    if built.is_empty() {
-        return false;
-    }
-    if built.iter().any(|platform| match platform {
-        None => true,
-        Some(Platform::Name(name)) => name == target,
-        Some(Platform::Cfg(_)) => false,
-    }) {
-        return true;
-    }
-    let conditional: Vec<&Platform> = built
-        .iter()
-        .flatten()
-        .filter(|p| matches!(p, Platform::Cfg(_)))
-        .collect();
-    if conditional.is_empty() {
-        return false;
-    }
-    match cfgs() {
-        Some(cfgs) => conditional.iter().any(|p| p.matches(target, cfgs)),
-        None => true,
-    }
-}
-
-/// The cfg values of a target, as cargo asks rustc for them: `$RUSTC`
-/// (else `rustc`) `--print=cfg --target TARGET`, with the flags of
-/// `CARGO_ENCODED_RUSTFLAGS` or `RUSTFLAGS`. `None` when rustc cannot say.
-fn target_cfgs(target: &str) -> Option<Vec<Cfg>> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let mut command = Command::new(rustc);
-    command.args(["--print=cfg", "--target", target]);
-    match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
-        Ok(flags) => {
-            command.args(flags.split('\u{1f}').filter(|f| !f.is_empty()));
-        }
-        Err(_) => {
-            if let Ok(flags) = std::env::var("RUSTFLAGS") {
-                command.args(flags.split_whitespace());
-            }
-        }
-    }
-    let output = command.output().ok().filter(|o| o.status.success())?;
-    let text = String::from_utf8(output.stdout).ok()?;
-    Some(
-        text.lines()
-            .filter_map(|line| Cfg::from_str(line).ok())
-            .collect(),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn used(kind: DepKind, platform: Option<&str>) -> DepUse {
-        DepUse {
-            kind,
-            platform: platform.map(str::to_string),
-        }
-    }
-
-    #[test]
-    fn a_dev_dependency_is_told_from_a_platform_dependency_only_when_it_must_be() {
-        let linux = "x86_64-unknown-linux-gnu";
-        let never = || -> Option<&'static [Cfg]> { panic!("no cfg needed") };
-        assert!(beyond_dev_on(&[], linux, never));
-        assert!(beyond_dev_on(
-            &[used(DepKind::Normal, Some("cfg(windows)"))],
-            linux,
-            never
-        ));
-        assert!(!beyond_dev_on(&[used(DepKind::Dev, None)], linux, never));
-        let both = [used(DepKind::Dev, None), used(DepKind::Build, None)];
-        assert!(beyond_dev_on(&both, linux, never));
-        let by_name = [used(DepKind::Dev, None), used(DepKind::Normal, Some(linux))];
-        assert!(beyond_dev_on(&by_name, linux, never));
-        let other_name = [
-            used(DepKind::Dev, None),
-            used(DepKind::Normal, Some("x86_64-pc-windows-msvc")),
-        ];
-        assert!(!beyond_dev_on(&other_name, linux, never));
-
-        let unix: Vec<Cfg> = ["unix", "target_os=\"linux\""]
-            .iter()
-            .map(|c| Cfg::from_str(c).unwrap())
-            .collect();
-        let mixed = [
-            used(DepKind::Dev, None),
-            used(DepKind::Normal, Some("cfg(windows)")),
-        ];
-        assert!(!beyond_dev_on(&mixed, linux, || Some(&unix)));
-        let mixed_unix = [
-            used(DepKind::Dev, None),
-            used(DepKind::Normal, Some("cfg(unix)")),
-        ];
-        assert!(beyond_dev_on(&mixed_unix, linux, || Some(&unix)));
-        // rustc could not say: counted as built.
-        assert!(beyond_dev_on(&mixed, linux, || None));
     }
 }

@@ -21,6 +21,7 @@
 pub mod graph;
 mod metadata;
 mod parse;
+mod tree;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -182,6 +183,11 @@ impl Package {
         format!("{}@{}", self.name, self.version)
     }
 
+    /// Whether provenance is looked up for it: in scope, not a workspace member.
+    pub fn needs_provenance(&self) -> bool {
+        !self.workspace_member && self.out_of_scope.is_none()
+    }
+
     /// Whether it runs code at build time; `None`: unknown.
     pub fn runs_at_build_time(&self) -> Option<bool> {
         self.build_time.map(BuildTime::any)
@@ -302,6 +308,12 @@ pub enum WorkspaceError {
         help("if the lockfile is missing or out of date, run `cargo generate-lockfile` or `cargo update` yourself (this tool never changes it); to audit the lockfile as it is, pass --lockfile PATH")
     )]
     Failed { manifest: String, stderr: String },
+    #[error("`cargo tree --locked` failed for {manifest}:\n{stderr}")]
+    #[diagnostic(
+        code("cargo-tree-failed"),
+        help("`--target` and `[graph] targets` take target triples rustc knows (`rustc --print target-list`); without a target's standard library installed, cargo can still tell what it builds")
+    )]
+    TreeFailed { manifest: String, stderr: String },
     #[error("`cargo metadata` printed output that is not valid metadata: {0}")]
     #[diagnostic(code("cargo-metadata-failed"))]
     BadOutput(String),
@@ -406,9 +418,9 @@ impl Inventory {
         path.iter().map(|&i| self.packages[i].id()).collect()
     }
 
-    /// Packages that need provenance: everything but workspace members.
+    /// Packages that need provenance: everything in scope but workspace members.
     pub fn dependencies(&self) -> impl Iterator<Item = &Package> {
-        self.packages.iter().filter(|p| !p.workspace_member)
+        self.packages.iter().filter(|p| p.needs_provenance())
     }
 }
 

@@ -121,7 +121,8 @@ pub fn render<'a>(
     let mut git = Vec::new();
     let mut path = Vec::new();
     for (package, evidence) in packages {
-        if package.workspace_member {
+        // Packages outside the scope were not looked up: nothing to pin.
+        if !package.needs_provenance() {
             continue;
         }
         match &package.source {

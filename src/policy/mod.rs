@@ -336,6 +336,29 @@ pub struct DiffConfig {
     pub allow_workflow_change: Vec<Spanned<Glob>>,
 }
 
+/// `[graph]`: which part of the dependency graph a run checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GraphConfig {
+    /// Only what is built for these targets (`--target` replaces them).
+    pub targets: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Leave out packages that only dev-dependencies bring in.
+    pub exclude_dev: Option<Spanned<bool>>,
+}
+
+impl GraphConfig {
+    /// The targets listed, in order (none: every platform).
+    pub fn targets(&self) -> Vec<String> {
+        self.targets.as_ref().map_or_else(Vec::new, |targets| {
+            targets.value.iter().map(|t| t.value.clone()).collect()
+        })
+    }
+
+    /// Whether dev-only packages are left out.
+    pub fn exclude_dev(&self) -> bool {
+        self.exclude_dev.as_ref().is_some_and(|e| e.value)
+    }
+}
+
 /// A validated policy.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -355,6 +378,7 @@ pub struct Policy {
     pub trust: TrustConfig,
     pub cache: CacheConfig,
     pub diff: DiffConfig,
+    pub graph: GraphConfig,
     /// Warnings found while loading (the policy is valid).
     pub warnings: Vec<PolicyDiagnostic>,
     /// Rule selectors by exact name, and the globs.

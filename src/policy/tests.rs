@@ -623,3 +623,34 @@ mod snapshots {
         insta::assert_snapshot!(rendered);
     }
 }
+
+#[test]
+fn graph_settings_parse_and_are_validated() {
+    let policy = parse(
+        "[graph]\ntargets = [\"x86_64-unknown-linux-gnu\", \"aarch64-apple-darwin\"]\nexclude-dev = true\n",
+    )
+    .unwrap();
+    assert_eq!(
+        policy.graph.targets(),
+        ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin"]
+    );
+    assert!(policy.graph.exclude_dev());
+    let targets = policy.graph.targets.as_ref().unwrap();
+    assert_eq!(targets.span.line, 2);
+    assert_eq!(policy.graph.exclude_dev.as_ref().unwrap().span.line, 3);
+    assert!(!Policy::default_policy().graph.exclude_dev());
+
+    assert_eq!(codes("[graph]\ntargets = []\n"), ["policy-empty-list"]);
+    assert_eq!(
+        codes("[graph]\ntargets = [\"x86_64 linux\", \"a-b\", \"a-b\"]\nexclude-dev = \"yes\"\ntarget = [\"a-b\"]\n"),
+        [
+            "policy-bad-value",
+            "policy-bad-value",
+            "policy-wrong-type",
+            "policy-unknown-key"
+        ]
+    );
+    // A key of [graph] elsewhere is pointed home.
+    let text = render_invalid("[defaults]\nexclude-dev = true\n");
+    assert!(text.contains("[graph]"), "{text}");
+}

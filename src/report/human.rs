@@ -27,9 +27,11 @@ pub struct HumanOptions {
 const MAX_CELL: usize = 40;
 
 /// Write the table to `out` (nothing with `-q`): a header naming each
-/// column, then one row per package, problems first. A package built from a
-/// verified attestation shows its repository, workflow and ref; any other
-/// says why it has its status in place of those three.
+/// column, then one row per package, problems first and, within an
+/// outcome, direct dependencies before transitive ones; packages outside
+/// the scope only with `-v`. A package built from a verified attestation
+/// shows its repository, workflow and ref; any other says why it has its
+/// status in place of those three.
 pub fn write_table(
     report: &Report,
     options: HumanOptions,
@@ -38,12 +40,16 @@ pub fn write_table(
     if options.quiet {
         return Ok(());
     }
-    let rows: Vec<(&PackageReport, Row)> = report
+    let mut rows: Vec<(&PackageReport, Row)> = report
         .by_severity()
         .into_iter()
-        .filter(|p| options.verbose || !p.workspace_member)
+        .filter(|p| {
+            options.verbose
+                || !(p.workspace_member || matches!(p.outcome.outcome, Outcome::OutOfScope { .. }))
+        })
         .map(|p| (p, Row::of(p)))
         .collect();
+    rows.sort_by_key(|(p, _)| p.severity_rank() * 2 + usize::from(!p.direct));
     let width = |header: &str, cells: &mut dyn Iterator<Item = usize>| {
         cells
             .fold(header.len(), usize::max)
@@ -54,6 +60,10 @@ pub fn write_table(
         &mut rows.iter().map(|(p, _)| status_word(p).len()),
     );
     let package_width = width("PACKAGE", &mut rows.iter().map(|(p, _)| chars(&p.id())));
+    let dependency_width = width(
+        "DEPENDENCY",
+        &mut rows.iter().map(|(p, _)| dependency_kind(p).len()),
+    );
     let evidence_width = width(
         "EVIDENCE",
         &mut rows
@@ -73,8 +83,8 @@ pub fn write_table(
     let repository_width = width("REPOSITORY", &mut built().map(|(r, _)| chars(r)));
     let workflow_width = width("WORKFLOW", &mut built().map(|(_, w)| chars(w)));
     let mut line = format!(
-        "{:<status_width$} {:<package_width$} {:<evidence_width$} ",
-        "STATUS", "PACKAGE", "EVIDENCE"
+        "{:<status_width$} {:<package_width$} {:<dependency_width$} {:<evidence_width$} ",
+        "STATUS", "PACKAGE", "DEPENDENCY", "EVIDENCE"
     );
     if built().next().is_some() {
         let _ = write!(
@@ -89,13 +99,14 @@ pub fn write_table(
     for (package, row) in &rows {
         let status = status_word(package);
         let mut line = format!(
-            "{} {:<package_width$} {:<evidence_width$} ",
+            "{} {:<package_width$} {:<dependency_width$} {:<evidence_width$} ",
             paint(
                 &format!("{status:<status_width$}"),
                 status_color(package.status()),
                 options.color
             ),
             shorten(&package.id(), package_width),
+            dependency_kind(package),
             package.outcome.evidence.to_string(),
         );
         match row {
@@ -123,6 +134,19 @@ fn status_word(package: &PackageReport) -> String {
     package.status().replace('-', " ")
 }
 
+/// `member`, `direct` or `transitive`, with `build-time` for a crate that
+/// runs code at build time (a proc-macro or a build script).
+fn dependency_kind(package: &PackageReport) -> &'static str {
+    let build_time = package.runs_at_build_time() == Some(true);
+    match (package.workspace_member, package.direct, build_time) {
+        (true, _, _) => "member",
+        (false, true, true) => "direct build-time",
+        (false, true, false) => "direct",
+        (false, false, true) => "transitive build-time",
+        (false, false, false) => "transitive",
+    }
+}
+
 /// What follows the evidence column in a package's row.
 enum Row {
     Built {
@@ -142,6 +166,7 @@ impl Row {
                 None => format!("exempt: {reason}"),
             },
             Outcome::NotChecked { errors } => first_of(errors.iter().map(source_failure)),
+            Outcome::OutOfScope { out_of_scope } => out_of_scope.to_string(),
             Outcome::Error { errors, failures } => format!(
                 "{}; {}",
                 first_of(failures.iter().map(|f| f.to_string())),
@@ -234,6 +259,9 @@ pub fn summary_line(report: &Report) -> String {
         let _ = write!(line, ", {} registry-asserted", summary.registry_asserted);
     }
     let _ = write!(line, " ({}", count(summary.packages, "package", "packages"));
+    if summary.out_of_scope > 0 {
+        let _ = write!(line, " in scope, {} out of scope", summary.out_of_scope);
+    }
     if summary.other_pass > 0 {
         let _ = write!(
             line,
@@ -262,6 +290,7 @@ fn status_color(status: &str) -> &'static str {
         "not-checked" => "1;33",
         "no-provenance" => "33",
         "exempt" => "36",
+        "out-of-scope" => "2",
         _ => "0",
     }
 }
@@ -358,6 +387,12 @@ impl PackageDiagnostic {
         if packages.len() > SHOWN {
             ids.push(format!("and {} more", packages.len() - SHOWN));
         }
+        let mut paths = String::new();
+        for package in packages.iter().take(SHOWN) {
+            if let Some(path) = package.path_text() {
+                let _ = write!(paths, "\n  dependency path: {path}");
+            }
+        }
         Self {
             code: "provenance-unchecked",
             severity: if report.mode == Mode::Enforce {
@@ -366,7 +401,7 @@ impl PackageDiagnostic {
                 Severity::Warning
             },
             message: format!(
-                "{} the policy requires evidence for could not be checked: {}",
+                "{} the policy requires evidence for could not be checked: {}{paths}",
                 count(packages.len(), "package", "packages"),
                 ids.join(", ")
             ),
@@ -444,6 +479,12 @@ impl PackageDiagnostic {
             _ => return None,
         };
         let mut message = message;
+        if let Some(path) = package.path_text() {
+            let _ = write!(message, "\n  dependency path: {path}");
+        }
+        if package.runs_at_build_time() == Some(true) {
+            message.push_str("\n  runs code at build time (a proc-macro or a build script)");
+        }
         let mut labels = Vec::new();
         let mut bundles: Vec<&str> = failures
             .iter()

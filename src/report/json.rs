@@ -10,7 +10,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{PackageReport, Report, Summary, Warning, FORMAT_VERSION};
+use super::{GraphSummary, PackageReport, Report, Summary, Warning, FORMAT_VERSION};
 use crate::policy::Mode;
 
 #[derive(Serialize)]
@@ -29,6 +29,7 @@ struct SummaryMessage<'a> {
     mode: Mode,
     trust_roots: &'a [String],
     sources: &'a [String],
+    graph: &'a GraphSummary,
     #[serde(flatten)]
     counts: &'a Summary,
     not_checked_because: &'a [String],
@@ -51,6 +52,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             mode: report.mode,
             trust_roots: &report.trust_roots,
             sources: &report.sources,
+            graph: &report.graph,
             counts: &report.summary,
             not_checked_because: &report.not_checked_because,
         }),

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{human, Report};
+use crate::evaluate::Outcome;
 
 /// The Markdown text of `report`.
 pub fn render(report: &Report) -> String {
@@ -17,10 +18,11 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(text, "## Dependency provenance: {verdict}\n");
     let _ = writeln!(text, "{}\n", human::summary_line(report));
+    write_build_time_unattested(report, &mut text);
     let attention: Vec<_> = report
         .by_severity()
         .into_iter()
-        .filter(|p| !matches!(p.status(), "pass"))
+        .filter(|p| !matches!(p.status(), "pass" | "out-of-scope"))
         .collect();
     if !attention.is_empty() {
         let _ = writeln!(
@@ -45,6 +47,11 @@ pub fn render(report: &Report) -> String {
                     None => format!("exempt: {reason}"),
                 },
                 _ => String::new(),
+            };
+            let details = match package.path_text() {
+                Some(path) if details.is_empty() => format!("via {path}"),
+                Some(path) => format!("{details}; via {path}"),
+                None => details,
             };
             let _ = writeln!(
                 text,
@@ -82,6 +89,47 @@ pub fn render(report: &Report) -> String {
         text.push_str("\n</details>\n");
     }
     text
+}
+
+/// First, the crates that run code on the build machine (proc-macros,
+/// build scripts) without a verified attestation: a compromised one owns
+/// the runner, so they lead the summary.
+fn write_build_time_unattested(report: &Report, text: &mut String) {
+    use crate::evidence::EvidenceLevel;
+    let unattested: Vec<_> = report
+        .by_severity()
+        .into_iter()
+        .filter(|p| {
+            p.runs_at_build_time() == Some(true)
+                && !p.workspace_member
+                && !matches!(p.outcome.outcome, Outcome::OutOfScope { .. })
+                && p.outcome.evidence != EvidenceLevel::Attested
+        })
+        .collect();
+    if unattested.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        text,
+        "### Build-time code without an attestation\n\n{} crates in this build run code on the build machine (proc-macros, build scripts) and have no verified attestation.\n\n| status | package | runs | evidence | dependency path |\n|---|---|---|---|---|",
+        unattested.len()
+    );
+    for package in unattested {
+        let runs = match package.build_time {
+            Some(b) if b.proc_macro && b.build_script => "proc-macro, build script",
+            Some(b) if b.proc_macro => "proc-macro",
+            _ => "build script",
+        };
+        let _ = writeln!(
+            text,
+            "| {} | `{}` | {runs} | {} | {} |",
+            package.status(),
+            package.id(),
+            package.outcome.evidence,
+            escape(&package.path_text().unwrap_or_default())
+        );
+    }
+    text.push('\n');
 }
 
 /// Append the summary to `path` (the file `GITHUB_STEP_SUMMARY` names).

@@ -20,6 +20,7 @@ use crate::evaluate::{Outcome, PackageOutcome};
 use crate::evidence::{
     Attestation, BundleOrigin, Evidence, RegistryAssertion, Rejected, SourceError,
 };
+use crate::lockfile::{BuildTime, GraphOrigin};
 use crate::policy::{Level, Mode};
 use crate::run::Run;
 use crate::verify::CertificateClaims;
@@ -42,15 +43,30 @@ pub struct Report {
     /// Why packages were not checked, in a few words each (see
     /// [`failures::not_checked_because`]); empty when all were.
     pub not_checked_because: Vec<String>,
+    /// Where the dependency graph came from, and which part was checked.
+    pub graph: GraphSummary,
     /// One per lockfile package, in lockfile order (name, version, source).
     pub packages: Vec<PackageReport>,
     /// Stale policy, old trust roots, packages missing from the cache.
     pub warnings: Vec<Warning>,
 }
 
+/// Where the dependency graph came from, and which part of it was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphSummary {
+    /// `metadata` (cargo's resolve) or `lockfile` (a bare lockfile: no
+    /// dependency kinds, platforms or build-time facts; everything checked).
+    pub origin: GraphOrigin,
+    /// The targets checked; empty: every platform.
+    pub targets: Vec<String>,
+    /// Whether packages only dev-dependencies bring in were left out.
+    pub exclude_dev: bool,
+}
+
 /// The counts, and the exit code they make.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// The packages in scope (every package unless the scope is limited).
     pub packages: usize,
     /// Passed on a verified attestation.
     pub verified: usize,
@@ -69,6 +85,8 @@ pub struct Summary {
     pub errors: usize,
     /// Bundles found for a package's checksum that failed verification.
     pub rejected_bundles: usize,
+    /// Packages of the lockfile outside the scope: not checked.
+    pub out_of_scope: usize,
     pub exit_code: i32,
 }
 
@@ -95,6 +113,14 @@ pub struct PackageReport {
     pub decided_by: Vec<DecidingBundle>,
     /// Sources that could not answer for this package.
     pub source_errors: Vec<SourceError>,
+    /// A workspace member depends on it directly.
+    pub direct: bool,
+    /// Whether it is a proc-macro or has a build script; `null`: unknown
+    /// (a bare lockfile does not say).
+    pub build_time: Option<BuildTime>,
+    /// The shortest path from a workspace member to it, as `name@version`
+    /// (the member first, the package last); empty when nothing leads to it.
+    pub dependency_path: Vec<String>,
 }
 
 impl PackageReport {
@@ -102,9 +128,28 @@ impl PackageReport {
         self.outcome.id()
     }
 
-    /// `pass`, `violation`, `exempt`, `no-provenance`, `not-checked` or `error`.
+    /// `pass`, `violation`, `exempt`, `no-provenance`, `not-checked`, `error`
+    /// or `out-of-scope`.
     pub fn status(&self) -> &'static str {
         self.outcome.outcome.name()
+    }
+
+    /// Whether it runs code at build time; `None`: unknown.
+    pub fn runs_at_build_time(&self) -> Option<bool> {
+        self.build_time.map(BuildTime::any)
+    }
+
+    /// The dependency path as people read it: `app → reqwest → h2`, with
+    /// the versions, and `(direct)` for a direct dependency.
+    pub fn path_text(&self) -> Option<String> {
+        if self.dependency_path.len() < 2 {
+            return None;
+        }
+        let mut text = self.dependency_path.join(" → ");
+        if self.direct {
+            text.push_str(" (direct)");
+        }
+        Some(text)
     }
 }
 
@@ -128,7 +173,9 @@ pub fn deciding_bundles(outcome: &Outcome, evidence: &Evidence) -> Vec<DecidingB
         | Outcome::Error { failures, .. } => {
             failures.iter().filter_map(|f| f.bundle.as_ref()).collect()
         }
-        Outcome::NoProvenance | Outcome::NotChecked { .. } => Vec::new(),
+        Outcome::NoProvenance | Outcome::NotChecked { .. } | Outcome::OutOfScope { .. } => {
+            Vec::new()
+        }
     };
     let mut found: Vec<DecidingBundle> = Vec::new();
     for origin in origins {
@@ -228,13 +275,17 @@ pub struct Warning {
 impl Report {
     /// Build the report of a run.
     pub fn from_run(run: &Run) -> Self {
-        let packages: Vec<PackageReport> = run
-            .inventory
+        let inventory = &run.inventory;
+        let packages: Vec<PackageReport> = inventory
             .packages
             .iter()
+            .enumerate()
             .zip(&run.evidence)
             .zip(&run.evaluation.outcomes)
-            .map(|((package, evidence), outcome)| PackageReport {
+            .map(|(((index, package), evidence), outcome)| PackageReport {
+                direct: package.direct,
+                build_time: package.build_time,
+                dependency_path: inventory.path_ids(&inventory.path_to(index)),
                 checksum: package.checksum.map(|c| c.to_hex()),
                 workspace_member: package.workspace_member,
                 lockfile_line: package.line,
@@ -299,6 +350,11 @@ impl Report {
             sources,
             summary,
             not_checked_because: failures::not_checked_because(&packages),
+            graph: GraphSummary {
+                origin: inventory.graph.origin,
+                targets: inventory.scope.targets.clone(),
+                exclude_dev: inventory.scope.exclude_dev,
+            },
             packages,
             warnings,
         }
@@ -306,19 +362,26 @@ impl Report {
 
     /// The packages whose outcome needs attention: violations, errors,
     /// packages not checked, exemptions and packages without provenance,
-    /// in that order, then the passes.
+    /// in that order, then the passes, then the packages outside the scope.
     pub fn by_severity(&self) -> Vec<&PackageReport> {
-        let rank = |p: &PackageReport| match p.outcome.outcome {
+        let mut sorted: Vec<&PackageReport> = self.packages.iter().collect();
+        sorted.sort_by_key(|p| p.severity_rank());
+        sorted
+    }
+}
+
+impl PackageReport {
+    /// The place of its outcome in [`Report::by_severity`].
+    pub fn severity_rank(&self) -> usize {
+        match self.outcome.outcome {
             Outcome::Violation { .. } => 0,
             Outcome::Error { .. } => 1,
             Outcome::NotChecked { .. } => 2,
             Outcome::Exempt { .. } => 3,
             Outcome::NoProvenance => 4,
             Outcome::Pass { .. } => 5,
-        };
-        let mut sorted: Vec<&PackageReport> = self.packages.iter().collect();
-        sorted.sort_by_key(|p| rank(p));
-        sorted
+            Outcome::OutOfScope { .. } => 6,
+        }
     }
 }
 
@@ -341,7 +404,6 @@ fn deciding_attestation<'e>(
 fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
     use crate::evidence::EvidenceLevel;
     let mut summary = Summary {
-        packages: packages.len(),
         exit_code,
         ..Summary::default()
     };
@@ -360,8 +422,10 @@ fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
             Outcome::NoProvenance => summary.no_provenance += 1,
             Outcome::NotChecked { .. } => summary.not_checked += 1,
             Outcome::Error { .. } => summary.errors += 1,
+            Outcome::OutOfScope { .. } => summary.out_of_scope += 1,
         }
     }
+    summary.packages = packages.len() - summary.out_of_scope;
     summary
 }
 

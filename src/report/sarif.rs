@@ -151,6 +151,9 @@ fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>)
             text.push_str(&format!("; {}: {}", error.source, error.message));
         }
     }
+    if let Some(path) = package.path_text() {
+        text.push_str(&format!("; dependency path: {path}"));
+    }
     let mut related = Vec::new();
     if let (Some(uri), Some(span)) = (policy_uri, &package.outcome.rule.span) {
         related.push(json!({
@@ -178,6 +181,9 @@ fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>)
             "package": package.outcome.name,
             "version": package.outcome.version.to_string(),
             "evidence": package.outcome.evidence,
+            "dependencyPath": package.dependency_path,
+            "direct": package.direct,
+            "buildTime": package.runs_at_build_time(),
         },
     });
     if !related.is_empty() {

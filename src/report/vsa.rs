@@ -208,7 +208,7 @@ pub fn write_lines(statements: &[Statement], out: &mut dyn Write) -> std::io::Re
 /// Whether a package gets a verification summary: a registry package
 /// (whose `.crate` file has a checksum), not a workspace member.
 fn in_scope(package: &Package) -> bool {
-    package.source.is_registry() && !package.workspace_member
+    package.source.is_registry() && package.needs_provenance()
 }
 
 fn policy_descriptor(run: &Run) -> Result<Descriptor, VsaError> {

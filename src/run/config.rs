@@ -11,7 +11,7 @@ use super::Note;
 use crate::cache::Cache;
 use crate::fetch::{Announcer, FetchOptions, DEFAULT_NO_ATTESTATION_TTL};
 use crate::http::HttpConfig;
-use crate::lockfile::{Inventory, MetadataOptions};
+use crate::lockfile::{GraphOrigin, Inventory, MetadataOptions, Scope};
 use crate::policy::{Policy, RootSpec};
 use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
 use crate::trust::tuf::roots_for_run;
@@ -69,6 +69,12 @@ pub struct RunConfig {
     pub no_attestation_ttl: Option<jiff::SignedDuration>,
     /// Told up front what the run asks of rate-limited services.
     pub announce: Option<Announcer>,
+    /// Check only what is built for these targets; the policy's `[graph]
+    /// targets` when empty.
+    pub targets: Vec<String>,
+    /// Leave out packages that only dev-dependencies bring in (also when
+    /// the policy's `[graph] exclude-dev` says so).
+    pub exclude_dev: bool,
 }
 
 impl Default for RunConfig {
@@ -88,6 +94,8 @@ impl Default for RunConfig {
             github_auth: fetch.github_auth,
             no_attestation_ttl: None,
             announce: None,
+            targets: Vec::new(),
+            exclude_dev: false,
         }
     }
 }
@@ -115,6 +123,43 @@ impl RunConfig {
             &policy_dir(inventory),
             self.now,
         )?)
+    }
+
+    /// The part of the dependency graph a run checks: the configured
+    /// targets (else the policy's `[graph] targets`), without dev-only
+    /// packages when this configuration or the policy's `[graph]
+    /// exclude-dev` says so.
+    pub fn scope(&self, policy: &Policy) -> Scope {
+        Scope {
+            targets: if self.targets.is_empty() {
+                policy.graph.targets()
+            } else {
+                self.targets.clone()
+            },
+            exclude_dev: self.exclude_dev || policy.graph.exclude_dev(),
+        }
+    }
+
+    /// Limit the inventory to [`RunConfig::scope`]. A bare lockfile knows
+    /// no dependency kinds or platforms: it is checked whole, and a note
+    /// says so.
+    pub fn apply_scope(
+        &self,
+        inventory: &mut Inventory,
+        policy: &Policy,
+        notes: &mut Vec<Note>,
+    ) -> Result<()> {
+        let scope = self.scope(policy);
+        if inventory.graph.origin == GraphOrigin::Lockfile {
+            if !scope.is_everything() {
+                notes.push(Note {
+                    code: "scope-not-applied",
+                    message: "a bare lockfile does not say how each dependency is used or on which platforms: every package is checked, whatever the targets and `exclude-dev` say".into(),
+                });
+            }
+            return Ok(());
+        }
+        Ok(inventory.apply_scope(&scope)?)
     }
 
     /// The cache, opened (and created when missing).

@@ -53,11 +53,13 @@ pub struct Note {
 /// 1. read the lockfile (the inventory or lockfile given, else the
 ///    workspace through cargo);
 /// 2. load the policy (the file given, else discovered from the workspace
-///    root or the lockfile's folder, else the default policy);
+///    root or the lockfile's folder, else the default policy), and limit
+///    the inventory to the scope (the configured targets and dev
+///    dependencies, else the policy's `[graph]`);
 /// 3. load the trust roots (the configured ones, else the policy's
 ///    `[trust] roots`; the public-good and GitHub roots come from the
 ///    TUF-refreshed cache when present, else from the binary);
-/// 4. fetch every registry package's bundles from the sources (the
+/// 4. fetch every registry package in scope's bundles from the sources (the
 ///    configured ones, then the policy's, else github and crates-io),
 ///    through the cache; offline, from the cache and local folders only;
 /// 5. verify every bundle against the roots, in parallel; only a verified
@@ -65,10 +67,11 @@ pub struct Note {
 /// 6. evaluate the policy over every package and what was found for it.
 pub fn collect(config: &RunConfig) -> Result<Run> {
     let now = config.now;
-    let inventory = config.load_inventory()?;
+    let mut inventory = config.load_inventory()?;
     let policy = config.load_policy(&inventory)?;
-    let cache = config.open_cache()?;
     let mut notes: Vec<Note> = Vec::new();
+    config.apply_scope(&mut inventory, &policy, &mut notes)?;
+    let cache = config.open_cache()?;
     let roots = config.trust_roots(&policy, &cache, &mut notes)?;
     let sources = config.sources(&policy);
 
@@ -76,7 +79,7 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         .packages
         .iter()
         .enumerate()
-        .filter(|(_, package)| !package.workspace_member)
+        .filter(|(_, package)| package.needs_provenance())
         .filter_map(|(index, package)| {
             let expected = policy.expected_repository(&package.name, &package.version);
             PackageQuery::for_package(package, expected).map(|query| (index, query))

@@ -38,6 +38,7 @@ mod rekor_v2;
 mod statement;
 mod trusted_root;
 mod tsa;
+pub mod workspace;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;

@@ -29,6 +29,9 @@ fn options_in_help(dir: &TestDir, command: &[&str]) -> BTreeSet<String> {
     args.push("--help");
     let help = run(dir, &args).expect_code(0).stdout;
     help.lines()
+        // An option's line is indented a little; a wrapped description
+        // (which may begin with an alias, `--exclude-dev]`) much more.
+        .filter(|line| line.len() - line.trim_start().len() < 10)
         .filter_map(|line| {
             let line = line.trim_start();
             let line = match line.strip_prefix('-') {
@@ -51,6 +54,7 @@ const GLOBAL: &[&str] = &[
 ];
 
 const WORKSPACE: &[&str] = &["manifest-path", "lockfile"];
+const SCOPE: &[&str] = &["target", "no-dev"];
 const POLICY: &[&str] = &["policy"];
 const ROOTS: &[&str] = &["trusted-root", "staging"];
 const SOURCES: &[&str] = &["source", "jobs"];
@@ -72,6 +76,7 @@ fn each_command_offers_only_the_options_it_uses() {
                 &["baseline", "version", "vsa-out"],
                 ACCEPT,
                 WORKSPACE,
+                SCOPE,
                 POLICY,
                 ROOTS,
                 SOURCES,
@@ -90,20 +95,31 @@ fn each_command_offers_only_the_options_it_uses() {
                 ROOTS,
             ],
         ),
-        (&["inventory"], &[FORMAT, WORKSPACE]),
+        (&["inventory"], &[FORMAT, WORKSPACE, SCOPE]),
         (&["policy", "check"], &[WORKSPACE, POLICY]),
         (
             &["fetch"],
-            &[FORMAT, &["no-attestation-ttl"], WORKSPACE, POLICY, SOURCES],
+            &[
+                FORMAT,
+                &["no-attestation-ttl"],
+                WORKSPACE,
+                SCOPE,
+                POLICY,
+                SOURCES,
+            ],
         ),
         (&["trust-root", "update"], &[]),
-        (&["explain"], &[FORMAT, WORKSPACE, POLICY, ROOTS, SOURCES]),
+        (
+            &["explain"],
+            &[FORMAT, WORKSPACE, SCOPE, POLICY, ROOTS, SOURCES],
+        ),
         (&["diff"], &[ACCEPT, FORMAT, POLICY, ROOTS, SOURCES]),
         (
             &["init"],
             &[
                 &["force", "stdout", "exemption-days"],
                 WORKSPACE,
+                SCOPE,
                 POLICY,
                 ROOTS,
                 SOURCES,

@@ -47,6 +47,8 @@ mod real_bundles;
 mod root_order;
 #[cfg(feature = "testkit")]
 mod rule_matching;
+#[cfg(feature = "testkit")]
+mod scope;
 mod server;
 #[cfg(feature = "testkit")]
 mod testkit;

@@ -7,7 +7,8 @@
 //! This file reads the document and checks across tables; each table has
 //! its reader in its own file ([`rules`]: `[defaults]`, `[[package]]`,
 //! `[[owner]]`; [`exemptions`]: `[[exempt]]`, `[git]`, `[path]`;
-//! [`sources`]: `[[source]]`; [`settings`]: `[trust]`, `[cache]`, `[diff]`),
+//! [`sources`]: `[[source]]`; [`settings`]: `[trust]`, `[cache]`, `[diff]`,
+//! `[graph]`),
 //! all built on the value readers of [`values`].
 
 mod exemptions;
@@ -34,7 +35,7 @@ use crate::sources::SourceSpec;
 
 const TOP_KEYS: &[&str] = &[
     "mode", "defaults", "package", "owner", "exempt", "git", "path", "source", "trust", "cache",
-    "diff",
+    "diff", "graph",
 ];
 const REQUIREMENT_KEYS: &[&str] = &[
     "require",
@@ -63,6 +64,7 @@ const DIFF_KEYS: &[&str] = &[
     "allow-repository-change",
     "allow-workflow-change",
 ];
+const GRAPH_KEYS: &[&str] = &["targets", "exclude-dev"];
 const SOURCE_KINDS: &[&str] = &["github", "url", "dir", "crates-io"];
 const LEVELS: &[&str] = &["attested", "registry-asserted", "none"];
 const MODES: &[&str] = &["enforce", "audit"];
@@ -231,6 +233,11 @@ impl Parser<'_> {
                 "diff" => {
                     if let Some(table) = self.table(&entry) {
                         policy.diff = self.diff(table, entry.value_span);
+                    }
+                }
+                "graph" => {
+                    if let Some(table) = self.table(&entry) {
+                        policy.graph = self.graph(table, entry.value_span);
                     }
                 }
                 _ => self.unknown_key(&entry, "the policy file", TOP_KEYS),
@@ -431,6 +438,8 @@ fn home_of(key: &str) -> Option<&'static str> {
         Some("[cache]")
     } else if DIFF_KEYS.contains(&key) {
         Some("[diff]")
+    } else if GRAPH_KEYS.contains(&key) {
+        Some("[graph]")
     } else if key == "allow" {
         Some("[git] or [path]")
     } else if ["kind", "template", "api-url", "org"].contains(&key) {

@@ -1,10 +1,13 @@
-//! `[trust]`, `[cache]` and `[diff]`.
+//! `[trust]`, `[cache]`, `[diff]` and `[graph]`.
 
 use toml_edit::TableLike;
 
-use super::{Parser, CACHE_KEYS, DIFF_KEYS, ROOT_NAMES, TRUST_KEYS};
+use super::{Parser, CACHE_KEYS, DIFF_KEYS, GRAPH_KEYS, ROOT_NAMES, TRUST_KEYS};
 use crate::policy::matcher::Glob;
-use crate::policy::{CacheConfig, DiffConfig, PolicySpan, RootSpec, Spanned, TrustConfig};
+use crate::policy::{
+    CacheConfig, Code, DiffConfig, GraphConfig, PolicyDiagnostic, PolicySpan, RootSpec, Spanned,
+    TrustConfig,
+};
 use crate::trust::Instance;
 
 impl Parser<'_> {
@@ -80,4 +83,61 @@ impl Parser<'_> {
         }
         config
     }
+
+    /// `[graph]`: the part of the dependency graph a run checks. Targets
+    /// are target triples as rustc names them (cargo says whether it knows
+    /// one when it is asked); each is listed once.
+    pub(super) fn graph(&mut self, table: &dyn TableLike, span: PolicySpan) -> GraphConfig {
+        let mut config = GraphConfig::default();
+        for entry in self.entries(table, span) {
+            match entry.key {
+                "targets" => {
+                    let Some(list) = self.nonempty_strings(&entry) else {
+                        continue;
+                    };
+                    let mut targets: Vec<Spanned<String>> = Vec::new();
+                    for (text, span) in list {
+                        if !is_target_triple(text) {
+                            self.bad_value(
+                                Code::BadValue,
+                                span,
+                                format!("`{text}` is not a target triple"),
+                                "a target triple, such as \"x86_64-unknown-linux-gnu\"",
+                            );
+                        } else if let Some(first) = targets.iter().find(|t| t.value == text) {
+                            let first = first.span;
+                            self.push(
+                                PolicyDiagnostic::error(
+                                    Code::BadValue,
+                                    format!("target `{text}` is listed twice"),
+                                )
+                                .label(span, "listed again here")
+                                .label(first, "first listed here")
+                                .help("remove one of the two"),
+                            );
+                        } else {
+                            targets.push(Spanned::new(text.to_string(), span));
+                        }
+                    }
+                    config.targets = Some(Spanned::new(targets, entry.full));
+                }
+                "exclude-dev" => config.exclude_dev = self.boolean(&entry),
+                _ => self.unknown_key(&entry, "[graph]", GRAPH_KEYS),
+            }
+        }
+        config
+    }
+}
+
+/// Whether `text` looks like a target triple: two to five parts of ASCII
+/// letters, digits, `_` and `.`, joined by `-`.
+fn is_target_triple(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    (2..=5).contains(&parts.len())
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        })
 }

@@ -104,6 +104,16 @@ impl Parser<'_> {
         );
     }
 
+    pub(super) fn boolean(&mut self, entry: &Entry<'_>) -> Option<Spanned<bool>> {
+        match entry.item.as_value().and_then(|v| v.as_bool()) {
+            Some(value) => Some(Spanned::new(value, entry.full)),
+            None => {
+                self.wrong_type(entry, "`true` or `false`");
+                None
+            }
+        }
+    }
+
     pub(super) fn string<'a>(&mut self, entry: &Entry<'a>) -> Option<(&'a str, PolicySpan)> {
         match entry.item.as_str() {
             Some(s) => Some((s, entry.value_span)),

@@ -1,0 +1,292 @@
+//! The scope of a run (`--target`, `--no-dev`, `[graph]`) against what
+//! cargo itself says it builds (`cargo tree`), on a generated workspace of
+//! path crates and on this project's own workspace; and the dependency
+//! path under every diagnostic.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use cargo_verify_provenance::testkit::workspace::{path_workspace, write_path_workspace};
+use serde_json::Value;
+
+use crate::harness::TestDir;
+
+const LINUX: &str = "x86_64-unknown-linux-gnu";
+const WINDOWS: &str = "x86_64-pc-windows-msvc";
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// A generated workspace of path crates, with its lockfile.
+fn generated() -> TestDir {
+    let dir = TestDir::new();
+    write_path_workspace(dir.path(), &path_workspace(40)).unwrap();
+    let status = cargo()
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+/// The packages `cargo tree` lists for the workspace at `manifest`, as
+/// `name@version`.
+fn cargo_tree(manifest: &Path, target: &str, edges: &str) -> BTreeSet<String> {
+    let output = cargo()
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "--workspace",
+            "--all-features",
+        ])
+        .args(["--target", target, "-e", edges])
+        .args(["--prefix", "none", "--format", "{p}"])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next().unwrap();
+            let version = words.next().unwrap().trim_start_matches('v');
+            format!("{name}@{version}")
+        })
+        .collect()
+}
+
+/// The inventory of the workspace at `manifest` under the scope flags.
+fn inventory(dir: &TestDir, manifest: &Path, scope: &[&str]) -> Vec<Value> {
+    let run = dir
+        .command()
+        .args(["inventory", "--message-format", "json", "--offline"])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .args(scope)
+        .run()
+        .expect_code(0);
+    let value: Value = serde_json::from_str(&run.stdout).unwrap();
+    value["packages"].as_array().unwrap().clone()
+}
+
+fn id(package: &Value) -> String {
+    format!(
+        "{}@{}",
+        package["name"].as_str().unwrap(),
+        package["version"].as_str().unwrap()
+    )
+}
+
+fn in_scope(packages: &[Value]) -> BTreeSet<String> {
+    packages
+        .iter()
+        .filter(|p| p["out_of_scope"].is_null())
+        .map(id)
+        .collect()
+}
+
+fn reason_of<'a>(packages: &'a [Value], name: &str) -> &'a Value {
+    &packages.iter().find(|p| p["name"] == name).unwrap()["out_of_scope"]
+}
+
+#[test]
+fn the_scope_of_a_generated_workspace_is_what_cargo_builds() {
+    let dir = generated();
+    let manifest = dir.join("Cargo.toml");
+    for (target, flags, edges) in [
+        (Some(LINUX), &["--no-dev"][..], "normal,build"),
+        (Some(LINUX), &[][..], "normal,build,dev"),
+        (Some(WINDOWS), &["--exclude-dev"][..], "normal,build"),
+        (None, &["--no-dev"][..], "normal,build"),
+    ] {
+        let mut scope: Vec<&str> = target.iter().flat_map(|t| ["--target", t]).collect();
+        scope.extend(flags);
+        let packages = inventory(&dir, &manifest, &scope);
+        let expected = cargo_tree(&manifest, target.unwrap_or("all"), edges);
+        assert_eq!(in_scope(&packages), expected, "{target:?} {flags:?}");
+        if target.is_some() {
+            assert!(expected.len() < packages.len(), "something is left out");
+        }
+    }
+
+    let packages = inventory(&dir, &manifest, &["--target", LINUX, "--no-dev"]);
+    // A dev-dependency of app that c0000 build-depends on: built.
+    assert!(reason_of(&packages, "c0001").is_null());
+    // For Windows only.
+    assert_eq!(
+        reason_of(&packages, "c0002"),
+        &serde_json::json!({"kind": "other-platforms", "targets": [LINUX]})
+    );
+    // Declared both as a dev-dependency and for one platform: for Windows
+    // (left out on Linux, as dev-only), for unix (built on Linux).
+    assert_eq!(reason_of(&packages, "c0007")["kind"], "dev-only");
+    assert!(reason_of(&packages, "c0008").is_null());
+    if cfg!(target_os = "linux") {
+        // Build dependencies are built for the machine that builds: on a
+        // Linux host, for a Windows target, the unix-only dependency of a
+        // build dependency (c0003 → c0010) is built; the Windows-only one
+        // of c0001 (c0001 → c0004) is built only where c0001 is compiled
+        // for the target: as app's dev-dependency, not as c0000's build
+        // dependency.
+        let windows = inventory(&dir, &manifest, &["--target", WINDOWS, "--no-dev"]);
+        assert!(reason_of(&windows, "c0010").is_null());
+        assert_eq!(reason_of(&windows, "c0004")["kind"], "dev-only");
+    }
+    // Every platform, dev-dependencies included: the whole lockfile.
+    let everything = inventory(&dir, &manifest, &[]);
+    assert_eq!(in_scope(&everything).len(), everything.len());
+}
+
+#[test]
+fn the_scope_of_this_workspace_is_what_cargo_builds() {
+    let dir = TestDir::new();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let packages = inventory(&dir, &manifest, &["--target", LINUX, "--no-dev"]);
+    let expected = cargo_tree(&manifest, LINUX, "normal,build");
+    assert_eq!(in_scope(&packages), expected);
+    // Windows-only crates and dev-dependencies are in the lockfile, and out.
+    let kinds: BTreeSet<&str> = packages
+        .iter()
+        .filter_map(|p| p["out_of_scope"]["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, BTreeSet::from(["dev-only", "other-platforms"]));
+}
+
+/// Policy for the generated workspace: every path dependency must be
+/// listed (none is), and the scope comes from the policy.
+const STRICT_PATHS: &str =
+    "[graph]\ntargets = [\"x86_64-unknown-linux-gnu\"]\nexclude-dev = true\n\n[path]\nallow = []\n";
+
+#[test]
+fn out_of_scope_packages_are_listed_never_checked_and_every_diagnostic_has_its_path() {
+    let dir = generated();
+    dir.write("provenance.toml", STRICT_PATHS);
+    let run = dir
+        .command()
+        .args(["--offline", "--message-format", "json"])
+        .run()
+        .expect_code(1);
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let packages: Vec<&Value> = lines.iter().filter(|l| l["reason"] == "package").collect();
+    let summary = lines.last().unwrap();
+    let out: Vec<&&Value> = packages
+        .iter()
+        .filter(|p| p["outcome"] == "out-of-scope")
+        .collect();
+    assert!(!out.is_empty());
+    for package in &out {
+        assert_eq!(package["rule"]["kind"], "out-of-scope", "{package}");
+        assert!(package["out_of_scope"]["kind"].is_string(), "{package}");
+        // Listed with why it is locked at all.
+        assert_eq!(package["dependency_path"][0], "app@0.1.0", "{package}");
+    }
+    assert_eq!(summary["out_of_scope"], out.len());
+    assert_eq!(summary["packages"], packages.len() - out.len());
+    assert_eq!(
+        summary["graph"],
+        serde_json::json!({"origin": "metadata", "targets": [LINUX], "exclude_dev": true})
+    );
+    let violations: Vec<&&Value> = packages
+        .iter()
+        .filter(|p| p["outcome"] == "violation")
+        .collect();
+    assert_eq!(summary["violations"], violations.len());
+    for package in &violations {
+        let path = package["dependency_path"].as_array().unwrap();
+        assert!(path.len() >= 2, "{package}");
+        assert!(path[0] == "app@0.1.0" || path[0] == "tool@0.1.0");
+        assert_eq!(path.last().unwrap().as_str().unwrap(), id(package));
+        assert_eq!(package["direct"], path.len() == 2, "{package}");
+    }
+
+    // For people: one diagnostic per violation, each with its path; the
+    // table leaves out what is out of scope unless -v.
+    let human = dir
+        .command()
+        .args(["--offline", "--color", "never"])
+        .run()
+        .expect_code(1);
+    let diagnostics = human.stderr.matches("provenance-violation").count();
+    assert_eq!(diagnostics, violations.len(), "{}", human.stderr);
+    assert_eq!(
+        human
+            .stderr
+            .matches("dependency path: app@0.1.0 → ")
+            .count(),
+        violations.len(),
+        "{}",
+        human.stderr
+    );
+    assert!(!human.stdout.contains("out of scope "), "{}", human.stdout);
+    human.assert_stdout(format!(
+        "({} packages in scope, {} out of scope",
+        packages.len() - out.len(),
+        out.len()
+    ));
+    let verbose = dir
+        .command()
+        .args(["--offline", "--color", "never", "-v"])
+        .run()
+        .expect_code(1);
+    let listed = verbose
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("out of scope"))
+        .count();
+    assert_eq!(listed, out.len(), "{}", verbose.stdout);
+    verbose.assert_stdout("dev-only: reached from the workspace only through dev-dependencies");
+    verbose.assert_stdout(format!("not built for {LINUX}"));
+
+    // The command line replaces the policy's targets.
+    let windows = dir
+        .command()
+        .args(["--offline", "--message-format", "json", "--target", WINDOWS])
+        .run();
+    let summary: Value = serde_json::from_str(windows.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["graph"]["targets"], serde_json::json!([WINDOWS]));
+    assert_eq!(summary["graph"]["exclude_dev"], true);
+}
+
+#[test]
+fn a_bare_lockfile_cannot_be_limited() {
+    let dir = generated();
+    let run = dir
+        .command()
+        .args(["--lockfile", "Cargo.lock", "--target", LINUX, "--offline"])
+        .run()
+        .expect_code(2);
+    run.assert_stderr("--lockfile");
+    // From the policy: everything is checked, and a warning says so.
+    dir.write("provenance.toml", STRICT_PATHS);
+    let run = dir
+        .command()
+        .args([
+            "--lockfile",
+            "Cargo.lock",
+            "--offline",
+            "--message-format",
+            "json",
+        ])
+        .run()
+        .expect_code(1);
+    run.assert_stderr("warning[scope-not-applied]");
+    let summary: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["out_of_scope"], 0);
+    assert_eq!(summary["graph"]["origin"], "lockfile");
+}
