@@ -11,7 +11,9 @@
 //!   downgrade, which fails ("no-downgrade");
 //! - the repository (URL or immutable ID), which fails when it changes;
 //! - the workflow and the reusable signer workflow (without its ref), which
-//!   fail when they change.
+//!   fail when they change;
+//! - crates.io's `trustpub_only`: switched off (the crate accepts API tokens
+//!   again) is a downgrade, which fails.
 //!
 //! `[diff]` in the policy and `--allow-*` flags accept known changes by
 //! package name. Dependencies added or removed, and upgrades, are reported
@@ -77,6 +79,10 @@ pub struct Observed {
     pub workflow: Option<String>,
     /// The reusable workflow that signed, when it is not the one that ran.
     pub signer_workflow: Option<String>,
+    /// Whether crates.io refuses token publishing for the crate, as it said
+    /// when this version was checked; `None`: not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trustpub_only: Option<bool>,
     /// False when nothing was found and some source could not answer: the
     /// evidence level is then not known.
     pub checked: bool,
@@ -98,6 +104,7 @@ impl Observed {
             repository_id: provenance.and_then(|p| p.repository_id.clone()),
             workflow: provenance.and_then(|p| p.workflow.clone()),
             signer_workflow: provenance.and_then(|p| p.signer_workflow.clone()),
+            trustpub_only: package.record.as_ref().and_then(|r| r.trustpub_only),
             checked: evidence != EvidenceLevel::None || package.source_errors.is_empty(),
             source_errors: package.source_errors.clone(),
         }
@@ -195,6 +202,9 @@ pub enum Change {
     DiffRepository(Compared<RepositoryFacts>),
     /// The workflow or signer workflow changed: fails unless accepted.
     DiffWorkflow(Compared<WorkflowFacts>),
+    /// crates.io's `trustpub_only` was switched off: a downgrade, which
+    /// fails unless accepted (`allow-downgrade`).
+    DiffTrustpubOnly(Compared<bool>),
     /// A downgrade could be hidden by a side that could not be checked.
     DiffUnchecked(Unchecked),
 }
@@ -207,6 +217,7 @@ impl Change {
             Self::DiffDowngrade(c) | Self::DiffUpgrade(c) => (&c.name, &c.version),
             Self::DiffRepository(c) => (&c.name, &c.version),
             Self::DiffWorkflow(c) => (&c.name, &c.version),
+            Self::DiffTrustpubOnly(c) => (&c.name, &c.version),
             Self::DiffUnchecked(u) => (&u.name, &u.version),
         }
     }
@@ -217,6 +228,7 @@ impl Change {
             Self::DiffDowngrade(c) => c.fails,
             Self::DiffRepository(c) => c.fails,
             Self::DiffWorkflow(c) => c.fails,
+            Self::DiffTrustpubOnly(c) => c.fails,
             _ => false,
         }
     }
@@ -226,6 +238,7 @@ impl Change {
             Self::DiffDowngrade(c) => c.accepted.is_some(),
             Self::DiffRepository(c) => c.accepted.is_some(),
             Self::DiffWorkflow(c) => c.accepted.is_some(),
+            Self::DiffTrustpubOnly(c) => c.accepted.is_some(),
             _ => false,
         }
     }
@@ -239,6 +252,7 @@ impl Change {
             Self::DiffUpgrade(_) => 4,
             Self::DiffRepository(_) => 5,
             Self::DiffWorkflow(_) => 6,
+            Self::DiffTrustpubOnly(_) => 7,
         }
     }
 }
@@ -317,7 +331,7 @@ impl Diff {
             match change {
                 Change::DiffAdded(_) => s.added += 1,
                 Change::DiffRemoved(_) => s.removed += 1,
-                Change::DiffDowngrade(_) => s.downgrades += 1,
+                Change::DiffDowngrade(_) | Change::DiffTrustpubOnly(_) => s.downgrades += 1,
                 Change::DiffUpgrade(_) => s.upgrades += 1,
                 Change::DiffRepository(_) => s.repository_changes += 1,
                 Change::DiffWorkflow(_) => s.workflow_changes += 1,
@@ -522,7 +536,8 @@ fn compare(old: &[PackageReport], new: &[PackageReport], accept: &Acceptor<'_>) 
 /// Checks, in order: the evidence level (a drop is a downgrade; a side
 /// that could not be checked makes a possible drop unchecked); the
 /// repository URL and ID, when both sides state them; the workflow and
-/// signer workflow (without its ref), when both sides are attested.
+/// signer workflow (without its ref), when both sides are attested;
+/// crates.io's `trustpub_only`, switched off (both sides known).
 fn compare_pair(
     before: &PackageReport,
     after: &PackageReport,
@@ -625,6 +640,15 @@ fn compare_pair(
             )));
         }
     }
+
+    if let (Some(true), Some(false)) = (was.trustpub_only, now.trustpub_only) {
+        changes.push(Change::DiffTrustpubOnly(pair.compared(
+            Some(Kind::Downgrade),
+            true,
+            false,
+            Some("crates.io accepts API tokens for the crate again".to_string()),
+        )));
+    }
 }
 
 /// A package and its previous version.
@@ -723,6 +747,7 @@ mod tests {
             lockfile_line: 1,
             provenance: None,
             registry: None,
+            record: None,
             attestations: 0,
             rejected: Vec::new(),
             decided_by: Vec::new(),

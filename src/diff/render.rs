@@ -152,6 +152,12 @@ pub fn markdown(diff: &Diff) -> String {
                 workflow_text(&c.from),
                 workflow_text(&c.to),
             ),
+            Change::DiffTrustpubOnly(c) => (
+                "trustpub-only off",
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                "trustpub_only = true".to_string(),
+                "trustpub_only = false".to_string(),
+            ),
             Change::DiffUnchecked(u) => (
                 "not checked",
                 format!("{} {} → {}", u.name, u.previous_version, u.version),
@@ -249,6 +255,13 @@ pub fn render(diff: &Diff) -> String {
                     workflow_text(&c.to)
                 ),
             ),
+            Change::DiffTrustpubOnly(c) => (
+                "downgrade",
+                format!(
+                    "{} {} -> {}: trustpub_only = true -> false",
+                    c.name, c.previous_version, c.version
+                ),
+            ),
             Change::DiffUnchecked(u) => {
                 let mut text = format!(
                     "{} {} -> {}: the {} lockfile's version could not be checked ({} -> {} as far as known)",
@@ -270,6 +283,7 @@ pub fn render(diff: &Diff) -> String {
             Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (&c.accepted, &c.note),
             Change::DiffRepository(c) => (&c.accepted, &c.note),
             Change::DiffWorkflow(c) => (&c.accepted, &c.note),
+            Change::DiffTrustpubOnly(c) => (&c.accepted, &c.note),
             _ => (&None, &None),
         };
         if let Some(note) = note {

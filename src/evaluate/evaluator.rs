@@ -8,7 +8,8 @@ use super::{
 use crate::evidence::{BundleOrigin, Evidence, SourceError};
 use crate::lockfile::{Package, PackageSource};
 use crate::policy::{
-    deciding_position, matching_exemption, Code, Exemption, Policy, PolicyDiagnostic, RuleKind,
+    deciding_position, matching_exemption, Code, Effective, Exemption, Policy, PolicyDiagnostic,
+    RuleKind,
 };
 
 /// Evaluates packages one at a time and remembers which rules were used,
@@ -290,71 +291,11 @@ impl<'p> Evaluator<'p> {
                 )
             }
         };
-        // A bundle that fails verification, or that contradicts the
-        // registry's record of the publisher, fails whatever the rule says.
-        let mut unwaivable = rejected_failures(evidence);
-        if let Some(registry) = &evidence.registry {
-            unwaivable.extend(conflicts(&evidence.attestations, registry));
-        }
-        if !unwaivable.is_empty() {
-            return (rule_ref, Verdict::Rejected(unwaivable));
-        }
-        // Verified attestations decide whenever there is one.
-        if !evidence.attestations.is_empty() {
-            let mut closest: Option<Vec<Failure>> = None;
-            for attestation in &evidence.attestations {
-                let failures = check_attestation(&effective, attestation);
-                if failures.is_empty() {
-                    return (rule_ref, Verdict::Pass(Some(attestation.origin.clone())));
-                }
-                if closest.as_ref().is_none_or(|c| failures.len() < c.len()) {
-                    closest = Some(failures);
-                }
-            }
-            return (rule_ref, Verdict::Fail(closest.unwrap_or_default()));
-        }
-        let level = effective.level();
-        if let Some(registry) = &evidence.registry {
-            if level <= crate::evidence::EvidenceLevel::RegistryAsserted {
-                let failures = check_registry(&effective, registry);
-                return if failures.is_empty() {
-                    (rule_ref, Verdict::Pass(None))
-                } else {
-                    (rule_ref, Verdict::Fail(failures))
-                };
-            }
-        }
-        let mut errors = evidence.errors.clone();
-        if package.checksum.is_none() {
-            errors.push(SourceError::new(
-                "Cargo.lock",
-                format!(
-                    "{} has no checksum in Cargo.lock, so its provenance cannot be looked up",
-                    package.id()
-                ),
-            ));
-        }
-        if level == crate::evidence::EvidenceLevel::None {
-            let verdict = if errors.is_empty() {
-                Verdict::NoProvenance
-            } else {
-                Verdict::NotChecked(errors)
-            };
-            return (rule_ref, verdict);
-        }
-        let (require, _) = effective.require.expect("a level above none is set");
-        let failure = Failure {
-            requirement: Requirement::Require,
-            expected: require.value.to_string(),
-            found: Some(evidence.level().to_string()),
-            span: Some(require.span),
-            bundle: None,
-        };
-        if errors.is_empty() {
-            (rule_ref, Verdict::Fail(vec![failure]))
-        } else {
-            (rule_ref, Verdict::Error(errors, vec![failure]))
-        }
+        let verdict = evidence_verdict(package, evidence, &effective);
+        (
+            rule_ref,
+            with_trustpub_only(verdict, package, evidence, &effective),
+        )
     }
 
     fn apply_exemption(&mut self, package: &Package, verdict: Verdict) -> Outcome {
@@ -545,6 +486,143 @@ fn expired_failure(e: &Exemption) -> Failure {
         found: Some(format!("expired on {}", until.value)),
         span: Some(until.span),
         bundle: None,
+    }
+}
+
+/// What the evidence shows against a rule's requirements, before
+/// `trustpub-only` and exemptions.
+///
+/// Checks, in order: a bundle that fails verification, or a verified one
+/// that contradicts the registry's record of the publisher (fails whatever
+/// the rule says); verified attestations (any one passing passes); registry
+/// data where the rule asks for no more; the absence of evidence.
+fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effective<'_>) -> Verdict {
+    let mut unwaivable = rejected_failures(evidence);
+    if let Some(registry) = &evidence.registry {
+        unwaivable.extend(conflicts(&evidence.attestations, registry));
+    }
+    if !unwaivable.is_empty() {
+        return Verdict::Rejected(unwaivable);
+    }
+    // Verified attestations decide whenever there is one.
+    if !evidence.attestations.is_empty() {
+        let mut closest: Option<Vec<Failure>> = None;
+        for attestation in &evidence.attestations {
+            let failures = check_attestation(effective, attestation);
+            if failures.is_empty() {
+                return Verdict::Pass(Some(attestation.origin.clone()));
+            }
+            if closest.as_ref().is_none_or(|c| failures.len() < c.len()) {
+                closest = Some(failures);
+            }
+        }
+        return Verdict::Fail(closest.unwrap_or_default());
+    }
+    let level = effective.level();
+    if let Some(registry) = &evidence.registry {
+        if level <= crate::evidence::EvidenceLevel::RegistryAsserted {
+            let failures = check_registry(effective, registry);
+            return if failures.is_empty() {
+                Verdict::Pass(None)
+            } else {
+                Verdict::Fail(failures)
+            };
+        }
+    }
+    let mut errors = evidence.errors.clone();
+    if package.checksum.is_none() {
+        errors.push(SourceError::new(
+            "Cargo.lock",
+            format!(
+                "{} has no checksum in Cargo.lock, so its provenance cannot be looked up",
+                package.id()
+            ),
+        ));
+    }
+    if level == crate::evidence::EvidenceLevel::None {
+        return if errors.is_empty() {
+            Verdict::NoProvenance
+        } else {
+            Verdict::NotChecked(errors)
+        };
+    }
+    let (require, _) = effective.require.expect("a level above none is set");
+    let failure = Failure {
+        requirement: Requirement::Require,
+        expected: require.value.to_string(),
+        found: Some(evidence.level().to_string()),
+        span: Some(require.span),
+        bundle: None,
+    };
+    if errors.is_empty() {
+        Verdict::Fail(vec![failure])
+    } else {
+        Verdict::Error(errors, vec![failure])
+    }
+}
+
+/// `verdict` with `trustpub-only = true` applied: the registry's record
+/// must say the crate refuses token publishing. A record that says it
+/// does not is a failure; no record (another registry, a source that could
+/// not answer, crates.io not asked) leaves the package not checked, never
+/// passed. A rejected bundle stays a rejection; a failure stays a failure.
+fn with_trustpub_only(
+    verdict: Verdict,
+    package: &Package,
+    evidence: &Evidence,
+    effective: &Effective<'_>,
+) -> Verdict {
+    let Some(required) = effective.trustpub_only_required() else {
+        return verdict;
+    };
+    let recorded = evidence.record.as_ref().and_then(|r| r.trustpub_only);
+    let failure = |found: String| Failure {
+        requirement: Requirement::TrustpubOnly,
+        expected:
+            "a crate that crates.io publishes only through trusted publishing (trustpub_only)"
+                .into(),
+        found: Some(found),
+        span: Some(required.span),
+        bundle: None,
+    };
+    match (recorded, verdict) {
+        (Some(true), verdict) | (_, verdict @ Verdict::Rejected(_)) => verdict,
+        (Some(false), verdict) => {
+            let failure =
+                failure("crates.io also accepts API tokens for it (trustpub_only = false)".into());
+            match verdict {
+                Verdict::Fail(mut failures) | Verdict::Error(_, mut failures) => {
+                    failures.push(failure);
+                    Verdict::Fail(failures)
+                }
+                _ => Verdict::Fail(vec![failure]),
+            }
+        }
+        (None, Verdict::Fail(failures)) => Verdict::Fail(failures),
+        (None, verdict) => {
+            let (mut errors, mut failures) = match verdict {
+                Verdict::Error(errors, failures) => (errors, failures),
+                Verdict::NotChecked(errors) => (errors, Vec::new()),
+                _ => (evidence.errors.clone(), Vec::new()),
+            };
+            if errors.is_empty() {
+                errors.push(SourceError::new(
+                    "trustpub-only",
+                    match &package.source {
+                        PackageSource::CratesIo => format!(
+                            "no record from crates.io says whether {} refuses token publishing (is a crates-io source configured?)",
+                            package.name
+                        ),
+                        _ => format!(
+                            "{} is not from crates.io, the only registry that records trustpub_only",
+                            package.name
+                        ),
+                    },
+                ));
+            }
+            failures.push(failure("nothing: the record could not be read".into()));
+            Verdict::Error(errors, failures)
+        }
     }
 }
 

@@ -39,6 +39,8 @@ pub enum Requirement {
     EvidenceConflict,
     /// The evidence level (`require`).
     Require,
+    /// The registry must record that the crate refuses token publishing.
+    TrustpubOnly,
     Issuer,
     Repository,
     RepositoryId,
@@ -67,6 +69,7 @@ impl Requirement {
             Self::BundleVerification => "bundle-verification",
             Self::EvidenceConflict => "evidence-conflict",
             Self::Require => "require",
+            Self::TrustpubOnly => "trustpub-only",
             Self::Issuer => "issuer",
             Self::Repository => "repository",
             Self::RepositoryId => "repository-id",

@@ -89,6 +89,21 @@ pub(super) fn requirement_checks(
             "evidence level",
         ));
     }
+    // Whatever the evidence, the registry's record of the crate.
+    if let Some(required) = effective.trustpub_only_required() {
+        let (_, inherited) = effective.trustpub_only.expect("required, so set");
+        let recorded = evidence.record.as_ref().and_then(|r| r.trustpub_only);
+        checks.push(RequirementCheck {
+            requirement: Requirement::TrustpubOnly,
+            expected: "true".into(),
+            found: recorded.map(|r| r.to_string()),
+            met: recorded == Some(true),
+            inherited,
+            line: Some(required.span.line),
+            text: span_text(policy, required.span),
+            against: "registry record".into(),
+        });
+    }
     checks
 }
 
@@ -218,6 +233,7 @@ fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<
         Requirement::Require => Some(EvidenceLevel::Attested.to_string()),
         Requirement::BundleVerification
         | Requirement::EvidenceConflict
+        | Requirement::TrustpubOnly
         | Requirement::Git
         | Requirement::Path
         | Requirement::ExemptionExpired => None,

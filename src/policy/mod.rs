@@ -82,6 +82,9 @@ pub struct Requirements {
     pub runner: Option<Spanned<Runner>>,
     pub visibility: Option<Spanned<Vec<Visibility>>>,
     pub predicate_type: Option<Spanned<Vec<String>>>,
+    /// The registry must record that the crate refuses token publishing
+    /// (crates.io's `trustpub_only`); `false` lifts an inherited `true`.
+    pub trustpub_only: Option<Spanned<bool>>,
 }
 
 impl Requirements {
@@ -108,6 +111,7 @@ impl Requirements {
             runner: pick(&self.runner, &defaults.runner),
             visibility: pick(&self.visibility, &defaults.visibility),
             predicate_type: pick(&self.predicate_type, &defaults.predicate_type),
+            trustpub_only: pick(&self.trustpub_only, &defaults.trustpub_only),
         }
     }
 }
@@ -135,9 +139,15 @@ pub struct Effective<'a> {
     pub runner: Option<(&'a Spanned<Runner>, bool)>,
     pub visibility: Option<(&'a Spanned<Vec<Visibility>>, bool)>,
     pub predicate_type: Option<(&'a Spanned<Vec<String>>, bool)>,
+    pub trustpub_only: Option<(&'a Spanned<bool>, bool)>,
 }
 
-impl Effective<'_> {
+impl<'a> Effective<'a> {
+    /// The `trustpub-only = true` in force, if any.
+    pub fn trustpub_only_required(&self) -> Option<&'a Spanned<bool>> {
+        self.trustpub_only.map(|(v, _)| v).filter(|v| v.value)
+    }
+
     /// The evidence level required (`none` when unset).
     pub fn level(&self) -> EvidenceLevel {
         self.require

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::evaluate::{Outcome, PackageOutcome};
 use crate::evidence::{
-    Attestation, BundleOrigin, Evidence, RegistryAssertion, Rejected, SourceError,
+    Attestation, BundleOrigin, Evidence, RegistryAssertion, RegistryRecord, Rejected, SourceError,
 };
 use crate::lockfile::{BuildTime, GraphOrigin};
 use crate::policy::{Level, Mode};
@@ -104,6 +104,9 @@ pub struct PackageReport {
     /// What the deciding (else the first) verified attestation shows.
     pub provenance: Option<Provenance>,
     pub registry: Option<RegistryAssertion>,
+    /// The registry's record of the version and crate (publish time,
+    /// `trustpub_only`), when it has one.
+    pub record: Option<RegistryRecord>,
     /// Verified attestations found for the checksum.
     pub attestations: usize,
     /// Bundles for the checksum that failed verification, and why.
@@ -292,6 +295,7 @@ impl Report {
                 provenance: deciding_attestation(outcome, evidence)
                     .map(Provenance::from_attestation),
                 registry: evidence.registry.clone(),
+                record: evidence.record.clone(),
                 attestations: evidence.attestations.len(),
                 rejected: evidence.rejected.clone(),
                 decided_by: deciding_bundles(&outcome.outcome, evidence),

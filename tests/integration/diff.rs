@@ -427,15 +427,7 @@ fn every_diff_message_follows_the_documented_schema() {
         &new,
         "\n[diff]\nallow-workflow-change = [\"moved\"]\n",
     );
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("docs/message-format.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let validator = crate::harness::message_format_validator();
     let run = |extra: &[&str]| {
         with_baseline(&dir)
             .args(["--message-format", "json"])

@@ -199,3 +199,15 @@ impl Run {
         self
     }
 }
+
+/// A validator of docs/message-format.schema.json, the documented JSON messages.
+pub fn message_format_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/message-format.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}

@@ -44,6 +44,8 @@ mod offline;
 mod policy;
 mod real_bundles;
 #[cfg(feature = "testkit")]
+mod registry_record;
+#[cfg(feature = "testkit")]
 mod root_order;
 #[cfg(feature = "testkit")]
 mod rule_matching;

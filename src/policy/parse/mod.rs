@@ -52,6 +52,7 @@ const REQUIREMENT_KEYS: &[&str] = &[
     "runner",
     "visibility",
     "predicate-type",
+    "trustpub-only",
 ];
 const PACKAGE_KEYS: &[&str] = &["name", "version"];
 const OWNER_KEYS: &[&str] = &["packages"];

@@ -223,6 +223,9 @@ impl Parser<'_> {
                 }
                 reqs.predicate_type = ok.then(|| Spanned::new(out, full));
             }
+            "trustpub-only" => {
+                reqs.trustpub_only = self.boolean(entry);
+            }
             _ => return false,
         }
         true
