@@ -13,7 +13,7 @@ use cargo_verify_provenance::evaluate::{evaluate, Outcome, Requirement};
 use cargo_verify_provenance::evidence::{
     Attestation, BundleOrigin, Evidence, FailureKind, RegistryAssertion, Rejected, SourceError,
 };
-use cargo_verify_provenance::lockfile::{Package, PackageSource};
+use cargo_verify_provenance::lockfile::{BuildTime, Package, PackageSource};
 use cargo_verify_provenance::policy::Policy;
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use cargo_verify_provenance::verify::{self, ArtifactInput, Check, SignerCheck, VerifyFailure};
@@ -33,8 +33,12 @@ fn package(name: &str, version: &str, source: PackageSource, checksum: Option<u8
         workspace_member: false,
         repository: None,
         line: 1,
-        build_time: None,
-        direct: false,
+        // Varied, so that `build-time` and `direct` selectors match some.
+        build_time: (name != "nothing").then_some(BuildTime {
+            proc_macro: name.len() % 2 == 0,
+            build_script: name == "libc",
+        }),
+        direct: name.len() % 3 == 0,
         out_of_scope: None,
     }
 }
@@ -216,7 +220,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let packages = packages();
     for (package, _) in packages {
-        let _ = policy.expected_repository(&package.name, &package.version);
+        let traits = cargo_verify_provenance::policy::Traits::of(package);
+        let _ = policy.expected_repository(&package.name, &package.version, traits);
     }
     let evaluation = evaluate(&policy, packages.iter().map(|(p, e)| (p, e)), now());
     assert_eq!(evaluation.outcomes.len(), packages.len());

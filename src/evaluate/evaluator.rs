@@ -9,7 +9,7 @@ use crate::evidence::{BundleOrigin, Evidence, SourceError};
 use crate::lockfile::{Package, PackageSource};
 use crate::policy::{
     deciding_position, matching_exemption, Code, Effective, Exemption, Policy, PolicyDiagnostic,
-    RuleKind,
+    RuleKind, Traits,
 };
 
 /// Evaluates packages one at a time and remembers which rules were used,
@@ -133,7 +133,7 @@ impl<'p> Evaluator<'p> {
             }
             PackageSource::CratesIo | PackageSource::Registry { .. } => {
                 if let Some((rule, selector)) =
-                    deciding_position(policy, &package.name, &package.version)
+                    deciding_position(policy, &package.name, &package.version, Traits::of(package))
                 {
                     self.rule_used[rule][selector] = true;
                 }
@@ -255,7 +255,8 @@ impl<'p> Evaluator<'p> {
 
     fn registry(&mut self, package: &Package, evidence: &Evidence) -> (RuleRef, Verdict) {
         let policy = self.policy;
-        let decided = deciding_position(policy, &package.name, &package.version);
+        let decided =
+            deciding_position(policy, &package.name, &package.version, Traits::of(package));
         self.note_versions_passed_over(package, decided);
         let (rule_ref, effective) = match decided {
             Some((position, selector)) => {

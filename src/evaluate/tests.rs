@@ -441,7 +441,7 @@ ref = "refs/glob-mio"
     );
     let expect = |name: &str, version: &str, kind: RuleRefKind, r: &str| {
         let version: semver::Version = version.parse().unwrap();
-        let (rule, selector) = deciding_rule(&p, name, &version)
+        let (rule, selector) = deciding_rule(&p, name, &version, Default::default())
             .map(|(rule, s)| (Some(rule), s))
             .unwrap_or((None, 0));
         let reqs = match rule {
@@ -500,12 +500,12 @@ version = ">=0"
 ref = "refs/versioned"
 "#,
     );
-    let (rule, _) = deciding_rule(&p, "aa", &"1.0.0".parse().unwrap()).unwrap();
+    let (rule, _) = deciding_rule(&p, "aa", &"1.0.0".parse().unwrap(), Default::default()).unwrap();
     assert_eq!((rule.kind, rule.index), (RuleKind::Package, 1));
     let p = policy(
         "[[package]]\nname = \"*a\"\n[[package]]\nname = \"a*\"\n[[owner]]\nowner-id = 1\npackages = [\"a?\"]\n",
     );
-    let (rule, _) = deciding_rule(&p, "aa", &"1.0.0".parse().unwrap()).unwrap();
+    let (rule, _) = deciding_rule(&p, "aa", &"1.0.0".parse().unwrap(), Default::default()).unwrap();
     assert_eq!((rule.kind, rule.index), (RuleKind::Package, 0));
 }
 

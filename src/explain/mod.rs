@@ -326,6 +326,43 @@ pub struct Explanation {
     /// What failed: the outcome's failures (for `exempt`, what the exemption excuses).
     pub failures: Vec<Failure>,
     pub exemption: Option<ExemptionExplanation>,
+    /// Why the package is in the lockfile: its paths from the workspace.
+    pub graph: GraphExplanation,
+}
+
+/// How many dependency paths `explain` lists; the rest are counted.
+pub const PATHS_SHOWN: usize = 10;
+
+/// The package's place in the dependency graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphExplanation {
+    /// A workspace member depends on it directly.
+    pub direct: bool,
+    /// The code it runs on the build machine; `None`: unknown (a bare lockfile).
+    pub build_time: Option<crate::lockfile::BuildTime>,
+    /// Why it is not checked, when it is outside the scope.
+    pub out_of_scope: Option<crate::lockfile::OutOfScope>,
+    /// Up to [`PATHS_SHOWN`] paths from a workspace member to it
+    /// (`name@version`, the member first), shortest first: over the edges
+    /// in scope, or every edge for a package outside the scope.
+    pub paths: Vec<Vec<String>>,
+    /// How many paths there are in all (saturating).
+    pub path_count: u64,
+}
+
+impl GraphExplanation {
+    fn of(run: &Run, index: usize) -> Self {
+        let inventory = &run.inventory;
+        let package = &inventory.packages[index];
+        let (paths, path_count) = inventory.paths_to(index, PATHS_SHOWN);
+        Self {
+            direct: package.direct,
+            build_time: package.build_time,
+            out_of_scope: package.out_of_scope.clone(),
+            paths: paths.iter().map(|p| inventory.path_ids(p)).collect(),
+            path_count,
+        }
+    }
 }
 
 /// The package's own exit code, by the rules of the whole run
@@ -422,6 +459,7 @@ impl Explanation {
                 .unwrap_or_default(),
             source_errors,
             rule: rule_explanation(&run.policy, &outcome.rule),
+            graph: GraphExplanation::of(run, index),
             requirements,
             failures,
             exemption,

@@ -67,6 +67,7 @@ pub fn render(x: &Explanation) -> String {
         }
     );
     let _ = writeln!(w, "  trust roots {}", x.trust_roots.join(", "));
+    write_graph(w, x);
 
     let _ = writeln!(w, "\nSources");
     if x.sources.is_empty() {
@@ -269,6 +270,51 @@ fn source_answer(s: &SourceOutcome) -> String {
         format!("{text} [cached]")
     } else {
         text
+    }
+}
+
+/// Why the package is in the lockfile: every path from a workspace
+/// member (up to a bound, the rest counted), whether it is direct, runs
+/// code at build time, or is outside the scope.
+fn write_graph(w: &mut String, x: &Explanation) {
+    let g = &x.graph;
+    if x.package.workspace_member {
+        return;
+    }
+    let build_time = match g.build_time {
+        None => "unknown (a bare lockfile does not say)",
+        Some(b) if b.proc_macro && b.build_script => "yes: a proc-macro with a build script",
+        Some(b) if b.proc_macro => "yes: a proc-macro",
+        Some(b) if b.build_script => "yes: a build script",
+        Some(_) => "no",
+    };
+    let _ = writeln!(w, "  build-time  {build_time}");
+    if let Some(reason) = &g.out_of_scope {
+        let _ = writeln!(
+            w,
+            "  scope       out of scope: {reason} (not fetched, not checked)"
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nWhy it is here ({}; {})",
+        if g.direct {
+            "a direct dependency"
+        } else {
+            "a transitive dependency"
+        },
+        match g.path_count {
+            0 => "no path from the workspace".to_string(),
+            1 => "1 path".to_string(),
+            n => format!("{n} paths"),
+        }
+    );
+    for path in &g.paths {
+        let _ = writeln!(w, "  {}", path.join(" → "));
+    }
+    let rest = g.path_count.saturating_sub(g.paths.len() as u64);
+    if rest > 0 {
+        let _ = writeln!(w, "  … and {rest} more");
     }
 }
 

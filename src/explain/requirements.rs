@@ -21,7 +21,12 @@ pub(super) fn requirement_checks(
     if package.workspace_member || !package.source.is_registry() {
         return Vec::new();
     }
-    let effective = match policy::deciding_rule(policy, &package.name, &package.version) {
+    let effective = match policy::deciding_rule(
+        policy,
+        &package.name,
+        &package.version,
+        policy::Traits::of(package),
+    ) {
         Some((rule, _)) => rule.requirements.merged(&policy.defaults),
         None => NO_REQUIREMENTS.merged(&policy.defaults),
     };

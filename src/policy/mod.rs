@@ -160,6 +160,31 @@ impl<'a> Effective<'a> {
 pub struct Selector {
     pub name: Spanned<Glob>,
     pub version: Option<Spanned<semver::VersionReq>>,
+    /// `[[package]]` only: whether the package runs code at build time.
+    pub build_time: Option<Spanned<bool>>,
+    /// `[[package]]` only: whether a workspace member depends on it directly.
+    pub direct: Option<Spanned<bool>>,
+}
+
+/// What a rule can select a package by, besides its name and version: its
+/// place in the dependency graph being checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traits {
+    /// A proc-macro or a package with a build script; `None`: unknown (a
+    /// bare lockfile does not say).
+    pub build_time: Option<bool>,
+    /// A workspace member depends on it directly.
+    pub direct: bool,
+}
+
+impl Traits {
+    /// The traits of a package of the inventory.
+    pub fn of(package: &crate::lockfile::Package) -> Self {
+        Self {
+            build_time: package.runs_at_build_time(),
+            direct: package.direct,
+        }
+    }
 }
 
 /// Whether `version` meets a rule's version requirement. A prerelease
@@ -177,32 +202,71 @@ pub fn version_matches(requirement: &semver::VersionReq, version: &semver::Versi
 }
 
 impl Selector {
-    pub fn matches(&self, name: &str, version: &semver::Version) -> bool {
+    /// A selector by name and version only.
+    pub fn by_name(name: Spanned<Glob>, version: Option<Spanned<semver::VersionReq>>) -> Self {
+        Self {
+            name,
+            version,
+            build_time: None,
+            direct: None,
+        }
+    }
+
+    /// Whether it selects the package. Checks, in order: the name, the
+    /// version, `build-time` (an unknown answer, from a bare lockfile,
+    /// matches neither `true` nor `false`), `direct`.
+    pub fn matches(&self, name: &str, version: &semver::Version, traits: Traits) -> bool {
         self.name.value.is_match(name)
             && self
                 .version
                 .as_ref()
                 .is_none_or(|req| version_matches(&req.value, version))
+            && self
+                .build_time
+                .as_ref()
+                .is_none_or(|wanted| traits.build_time == Some(wanted.value))
+            && self
+                .direct
+                .as_ref()
+                .is_none_or(|wanted| traits.direct == wanted.value)
+    }
+
+    /// How many of `build-time` and `direct` it sets.
+    fn trait_count(&self) -> usize {
+        usize::from(self.build_time.is_some()) + usize::from(self.direct.is_some())
     }
 
     /// A sort key, smallest = most specific: exact name with a version,
-    /// exact name, glob with a version, glob (more literal characters first).
-    pub fn specificity(&self) -> (u8, std::cmp::Reverse<usize>) {
+    /// exact name, glob with a version, glob (more literal characters
+    /// first); within each, more of `build-time` and `direct` first.
+    pub fn specificity(&self) -> (u8, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>) {
         let class = match (self.name.value.is_literal(), self.version.is_some()) {
             (true, true) => 0,
             (true, false) => 1,
             (false, true) => 2,
             (false, false) => 3,
         };
-        (class, std::cmp::Reverse(self.name.value.literal_len()))
+        (
+            class,
+            std::cmp::Reverse(self.name.value.literal_len()),
+            std::cmp::Reverse(self.trait_count()),
+        )
     }
 
-    /// `name` or `name@version-req`, as shown in reports.
+    /// `name`, `name version-req`, then `build-time`, `direct` (or `not
+    /// build-time`, `not direct`) when set, as shown in reports.
     pub fn describe(&self) -> String {
-        match &self.version {
+        let mut text = match &self.version {
             Some(req) => format!("{} {}", self.name.value, req.value),
             None => self.name.value.to_string(),
+        };
+        for (set, word) in [(&self.build_time, "build-time"), (&self.direct, "direct")] {
+            if let Some(wanted) = set {
+                text.push_str(if wanted.value { ", " } else { ", not " });
+                text.push_str(word);
+            }
         }
+        text
     }
 }
 
@@ -528,16 +592,26 @@ impl Policy {
     /// The repository the policy expects a package to come from, if the
     /// rule deciding it names one: lets a source ask the right repository
     /// when the package declares none.
-    pub fn expected_repository(&self, name: &str, version: &semver::Version) -> Option<&str> {
-        self.requirements_for(name, version)
+    pub fn expected_repository(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        traits: Traits,
+    ) -> Option<&str> {
+        self.requirements_for(name, version, traits)
             .repository
             .map(|(repo, _)| repo.value.text.as_str())
     }
 
     /// What the policy requires of a registry package: the deciding rule's
     /// keys over `[defaults]`, else `[defaults]` alone.
-    pub fn requirements_for(&self, name: &str, version: &semver::Version) -> Effective<'_> {
-        match deciding_rule(self, name, version) {
+    pub fn requirements_for(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        traits: Traits,
+    ) -> Effective<'_> {
+        match deciding_rule(self, name, version, traits) {
             Some((rule, _)) => rule.requirements.merged(&self.defaults),
             None => NO_REQUIREMENTS.merged(&self.defaults),
         }

@@ -140,8 +140,16 @@ fn a_full_policy_parses_into_typed_values() {
     assert_eq!((serde.kind, serde.index), (RuleKind::Package, 0));
     assert_eq!(serde.span.line, 12, "the rule points at its header");
     let selector = &serde.selectors[0];
-    assert!(selector.matches("serde_json", &"1.0.201".parse().unwrap()));
-    assert!(!selector.matches("serde_json", &"1.0.199".parse().unwrap()));
+    assert!(selector.matches(
+        "serde_json",
+        &"1.0.201".parse().unwrap(),
+        Default::default()
+    ));
+    assert!(!selector.matches(
+        "serde_json",
+        &"1.0.199".parse().unwrap(),
+        Default::default()
+    ));
     assert_eq!(
         serde.requirements.repository_id.as_ref().unwrap().value,
         "27123134"
@@ -653,4 +661,67 @@ fn graph_settings_parse_and_are_validated() {
     // A key of [graph] elsewhere is pointed home.
     let text = render_invalid("[defaults]\nexclude-dev = true\n");
     assert!(text.contains("[graph]"), "{text}");
+}
+
+#[test]
+fn build_time_and_direct_select_packages_and_rank_within_their_name_class() {
+    use crate::policy::{deciding_rule, Traits};
+    let policy = parse(concat!(
+        "[[package]]\nbuild-time = true\nrequire = \"attested\"\n\n",
+        "[[package]]\ndirect = true\nrequire = \"registry-asserted\"\n\n",
+        "[[package]]\nbuild-time = true\ndirect = true\nrunner = \"github-hosted\"\n\n",
+        "[[package]]\nname = \"serde*\"\n\n",
+        "[[package]]\nname = \"serde*\"\nbuild-time = true\n\n",
+        "[[package]]\nname = \"zerocopy-derive\"\n",
+    ))
+    .unwrap();
+    let decides = |name: &str, build_time: Option<bool>, direct: bool| {
+        let traits = Traits { build_time, direct };
+        deciding_rule(&policy, name, &"1.0.0".parse().unwrap(), traits).map(|(rule, _)| rule.index)
+    };
+    // By traits alone: the rule with more of them first.
+    assert_eq!(decides("syn", Some(true), false), Some(0));
+    assert_eq!(decides("tokio", Some(false), true), Some(1));
+    assert_eq!(decides("proc-macro2", Some(true), true), Some(2));
+    assert_eq!(decides("tokio", Some(false), false), None);
+    // Unknown (a bare lockfile): `build-time` selects nothing.
+    assert_eq!(decides("syn", None, false), None);
+    assert_eq!(decides("syn", None, true), Some(1));
+    // A name (even a glob) comes first; with the same name, traits decide.
+    assert_eq!(decides("serde_json", Some(false), true), Some(3));
+    assert_eq!(decides("serde_derive", Some(true), true), Some(4));
+    assert_eq!(decides("zerocopy-derive", Some(true), true), Some(5));
+    let (rule, _) = deciding_rule(
+        &policy,
+        "syn",
+        &"2.0.0".parse().unwrap(),
+        Traits {
+            build_time: Some(true),
+            direct: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(rule.selectors[0].describe(), "*, build-time, direct");
+    assert_eq!(rule.selectors[0].build_time.as_ref().unwrap().span.line, 10);
+
+    // Not a duplicate: the same name with other traits. A duplicate: all the same.
+    assert!(
+        codes("[[package]]\nname = \"a\"\n\n[[package]]\nname = \"a\"\ndirect = false\n")
+            .is_empty()
+    );
+    assert_eq!(
+        codes("[[package]]\ndirect = false\n\n[[package]]\nname = \"*\"\ndirect = false\n"),
+        ["policy-duplicate-rule"]
+    );
+    assert_eq!(
+        codes("[[package]]\nbuild-time = \"yes\"\n"),
+        ["policy-wrong-type"]
+    );
+    assert_eq!(
+        codes("[[package]]\nrequire = \"attested\"\n"),
+        ["policy-missing-key"]
+    );
+    // A selector of [[package]] elsewhere is pointed home.
+    let text = render_invalid("[defaults]\nbuild-time = true\n");
+    assert!(text.contains("[[package]]"), "{text}");
 }

@@ -283,7 +283,11 @@ fn build_level(
     let Some(attestation) = evidence.attestations.iter().find(|a| &a.origin == origin) else {
         return "SLSA_BUILD_LEVEL_0";
     };
-    let requirements = run.policy.requirements_for(&package.name, &package.version);
+    let requirements = run.policy.requirements_for(
+        &package.name,
+        &package.version,
+        crate::policy::Traits::of(package),
+    );
     let provenance = attestation
         .facts
         .statement

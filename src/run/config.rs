@@ -280,7 +280,11 @@ pub fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
         .filter_map(|package| {
             PackageQuery::for_package(
                 package,
-                policy.expected_repository(&package.name, &package.version),
+                policy.expected_repository(
+                    &package.name,
+                    &package.version,
+                    crate::policy::Traits::of(package),
+                ),
             )
         })
         .collect()

@@ -81,7 +81,11 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         .enumerate()
         .filter(|(_, package)| package.needs_provenance())
         .filter_map(|(index, package)| {
-            let expected = policy.expected_repository(&package.name, &package.version);
+            let expected = policy.expected_repository(
+                &package.name,
+                &package.version,
+                crate::policy::Traits::of(package),
+            );
             PackageQuery::for_package(package, expected).map(|query| (index, query))
         })
         .collect();

@@ -26,6 +26,7 @@ mod fetching;
 mod fixtures;
 #[cfg(feature = "testkit")]
 mod github_bulk;
+mod graph_rules;
 mod harness;
 #[cfg(feature = "testkit")]
 mod hostile_cache;

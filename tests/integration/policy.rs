@@ -126,6 +126,7 @@ fn the_examples_say_what_their_names_say() {
         &org,
         "tokio-util",
         &"0.7.0".parse().unwrap(),
+        Default::default(),
     )
     .unwrap();
     assert_eq!(rule.kind, RuleKind::Owner);
@@ -133,6 +134,7 @@ fn the_examples_say_what_their_names_say() {
         &org,
         "tokio-macros",
         &"2.0.0".parse().unwrap(),
+        Default::default(),
     )
     .unwrap();
     assert_eq!(rule.kind, RuleKind::Package);

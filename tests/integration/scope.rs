@@ -253,6 +253,42 @@ fn out_of_scope_packages_are_listed_never_checked_and_every_diagnostic_has_its_p
     verbose.assert_stdout("dev-only: reached from the workspace only through dev-dependencies");
     verbose.assert_stdout(format!("not built for {LINUX}"));
 
+    // The step summary leads with the build-time code in scope that has
+    // no attestation: every proc-macro and build script, none outside.
+    let summary_file = dir.join("summary.md");
+    dir.command()
+        .args(["--offline"])
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .run()
+        .expect_code(1);
+    let markdown = std::fs::read_to_string(&summary_file).unwrap();
+    let section = markdown
+        .find("### Build-time code without an attestation")
+        .expect(&markdown);
+    assert!(
+        section
+            < markdown
+                .find("| status | package | evidence | details |")
+                .unwrap()
+    );
+    let listed: BTreeSet<String> = markdown[section..]
+        .lines()
+        .skip_while(|l| !l.starts_with("|---"))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('`').nth(1).unwrap().to_string())
+        .collect();
+    let build_time: BTreeSet<String> = packages
+        .iter()
+        .filter(|p| p["outcome"] != "out-of-scope" && p["workspace_member"] == false)
+        .filter(|p| {
+            p["build_time"]["proc_macro"] == true || p["build_time"]["build_script"] == true
+        })
+        .map(|p| id(p))
+        .collect();
+    assert!(!build_time.is_empty());
+    assert_eq!(listed, build_time, "{markdown}");
+
     // The command line replaces the policy's targets.
     let windows = dir
         .command()
@@ -289,4 +325,62 @@ fn a_bare_lockfile_cannot_be_limited() {
     let summary: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["out_of_scope"], 0);
     assert_eq!(summary["graph"]["origin"], "lockfile");
+}
+
+#[test]
+fn explain_lists_every_path_and_sarif_carries_the_shortest() {
+    let dir = generated();
+    // Every platform, dev-dependencies included: c0007 is a dev-dependency
+    // of app (also for Windows) and a dependency of c0002, which app and
+    // c0000 depend on.
+    let run = dir
+        .command()
+        .args(["explain", "c0007", "--offline", "--message-format", "json"])
+        .run()
+        .expect_code(0);
+    let explanation: Value = serde_json::from_str(&run.stdout).unwrap();
+    let graph = &explanation["graph"];
+    assert_eq!(graph["path_count"], 3, "{graph}");
+    assert_eq!(
+        graph["paths"],
+        serde_json::json!([
+            ["app@0.1.0", "c0007@0.1.0"],
+            ["app@0.1.0", "c0002@0.1.0", "c0007@0.1.0"],
+            ["app@0.1.0", "c0000@0.1.0", "c0002@0.1.0", "c0007@0.1.0"]
+        ])
+    );
+    assert_eq!(graph["direct"], true);
+    assert!(graph["out_of_scope"].is_null());
+    let text = dir
+        .command()
+        .args(["explain", "c0007", "--offline"])
+        .run()
+        .expect_code(0);
+    text.assert_stdout("Why it is here (a direct dependency; 3 paths)");
+    text.assert_stdout("  app@0.1.0 → c0002@0.1.0 → c0007@0.1.0");
+    // A proc-macro, outside the scope on Linux (only a Windows crate uses it).
+    let text = dir
+        .command()
+        .args(["explain", "c0013", "--offline", "--no-dev"])
+        .args(["--target", LINUX])
+        .run()
+        .expect_code(0);
+    text.assert_stdout("build-time  yes: a proc-macro");
+
+    // SARIF: each result's message and properties carry the shortest path.
+    dir.write("provenance.toml", STRICT_PATHS);
+    let sarif = dir
+        .command()
+        .args(["--offline", "--message-format", "sarif"])
+        .run()
+        .expect_code(1);
+    let sarif: Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for result in results {
+        let path = result["properties"]["dependencyPath"].as_array().unwrap();
+        assert!(path.len() >= 2 && path[0] == "app@0.1.0", "{result}");
+        let text = result["message"]["text"].as_str().unwrap();
+        assert!(text.contains("dependency path: app@0.1.0 → "), "{text}");
+    }
 }

@@ -83,10 +83,7 @@ impl Parser<'_> {
         Some(Exemption {
             index,
             span,
-            selector: Selector {
-                name: name?,
-                version,
-            },
+            selector: Selector::by_name(name?, version),
             reason: reason?,
             until,
         })

@@ -54,7 +54,7 @@ const REQUIREMENT_KEYS: &[&str] = &[
     "predicate-type",
     "trustpub-only",
 ];
-const PACKAGE_KEYS: &[&str] = &["name", "version"];
+const PACKAGE_KEYS: &[&str] = &["name", "version", "build-time", "direct"];
 const OWNER_KEYS: &[&str] = &["packages"];
 const EXEMPT_KEYS: &[&str] = &["name", "version", "reason", "until"];
 const ALLOW_KEYS: &[&str] = &["allow"];
@@ -411,13 +411,18 @@ fn all_keys(own: &[&'static str]) -> Vec<&'static str> {
 }
 
 fn selector_key(selector: &Selector) -> (String, String) {
+    let version = selector
+        .version
+        .as_ref()
+        .map(|v| v.value.to_string())
+        .unwrap_or_default();
+    let traits = [&selector.build_time, &selector.direct]
+        .iter()
+        .map(|t| t.as_ref().map_or("-", |t| if t.value { "y" } else { "n" }))
+        .collect::<String>();
     (
         selector.name.value.as_str().to_string(),
-        selector
-            .version
-            .as_ref()
-            .map(|v| v.value.to_string())
-            .unwrap_or_default(),
+        format!("{version} {traits}"),
     )
 }
 
@@ -433,6 +438,8 @@ fn home_of(key: &str) -> Option<&'static str> {
         Some("[[exempt]]")
     } else if key == "packages" {
         Some("[[owner]]")
+    } else if key == "build-time" || key == "direct" {
+        Some("[[package]]")
     } else if key == "roots" || key == "max-age" {
         Some("[trust]")
     } else if key == "no-attestation-ttl" {

@@ -240,9 +240,19 @@ impl Parser<'_> {
         let mut requirements = Requirements::default();
         let mut name = None;
         let mut version = None;
+        let mut build_time = None;
+        let mut direct = None;
         let mut ok = true;
         for entry in self.entries(table, span) {
             match entry.key {
+                "build-time" => {
+                    build_time = self.boolean(&entry);
+                    ok &= build_time.is_some();
+                }
+                "direct" => {
+                    direct = self.boolean(&entry);
+                    ok &= direct.is_some();
+                }
                 "name" => {
                     name = self.string(&entry).and_then(|(text, span)| {
                         self.glob_list(&[(text, span)], Glob::package_name)
@@ -261,21 +271,34 @@ impl Parser<'_> {
                 }
             }
         }
-        if name.is_none() && !table.contains_key("name") {
-            self.missing_key(
-                Code::MissingKey,
-                "[[package]]",
-                span,
-                "name",
-                "name the package the rule is for: name = \"serde\" (or a glob: \"serde*\")",
-            );
+        let by_traits = ["build-time", "direct"]
+            .iter()
+            .any(|key| table.contains_key(key));
+        if !table.contains_key("name") {
+            if by_traits {
+                // Selected by its place in the graph alone: any name.
+                name = Glob::package_name("*").ok().map(|g| Spanned::new(g, span));
+            } else {
+                self.missing_key(
+                    Code::MissingKey,
+                    "[[package]]",
+                    span,
+                    "name",
+                    "name the package the rule is for: name = \"serde\" (or a glob: \"serde*\"), or select packages by `build-time = true` / `direct = true`",
+                );
+            }
         }
         let name = name.filter(|_| ok)?;
         Some(Rule {
             kind: RuleKind::Package,
             index,
             span,
-            selectors: vec![Selector { name, version }],
+            selectors: vec![Selector {
+                name,
+                version,
+                build_time,
+                direct,
+            }],
             requirements,
         })
     }
@@ -295,10 +318,7 @@ impl Parser<'_> {
                         self.glob_list(&list, Glob::package_name).map(|globs| {
                             globs
                                 .into_iter()
-                                .map(|name| Selector {
-                                    name,
-                                    version: None,
-                                })
+                                .map(|name| Selector::by_name(name, None))
                                 .collect::<Vec<_>>()
                         })
                     });
