@@ -124,7 +124,8 @@ pub struct Listed {
 /// Who accepted a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Acceptance {
-    /// `policy` (`[diff]`) or `command-line` (`--allow-*`).
+    /// `policy` (`[diff]`), `command-line` (`--allow-*`) or
+    /// `enforce-since` (`[diff] enforce-since`: published before it).
     pub by: &'static str,
     /// The pattern that matched the package name.
     pub pattern: String,
@@ -135,6 +136,14 @@ pub struct Acceptance {
 impl std::fmt::Display for Acceptance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.file, self.line) {
+            (Some(file), Some(line)) if self.by == "enforce-since" => {
+                write!(
+                    f,
+                    "enforce-since in {}:{line} ({})",
+                    file.display(),
+                    self.pattern
+                )
+            }
             (Some(file), Some(line)) => {
                 write!(f, "`{}` in {}:{line}", self.pattern, file.display())
             }
@@ -419,6 +428,27 @@ impl Acceptor<'_> {
     }
 }
 
+impl Acceptor<'_> {
+    /// `enforce-since`, when the registry says `package` was published
+    /// before that day. A version whose publish time is not known is not
+    /// taken to be older.
+    fn published_before(&self, package: &PackageReport) -> Option<Acceptance> {
+        let since = self.policy.enforce_since.as_ref()?;
+        let published = package.record.as_ref()?.published?;
+        let start = since
+            .value
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp();
+        (published < start).then(|| Acceptance {
+            by: "enforce-since",
+            pattern: format!("published {published}, before {}", since.value),
+            file: self.file.clone(),
+            line: Some(since.span.line),
+        })
+    }
+}
+
 /// The packages a diff looks at: workspace members are built here and have
 /// no provenance to compare.
 fn by_name(packages: &[PackageReport]) -> BTreeMap<&str, Vec<&PackageReport>> {
@@ -431,12 +461,29 @@ fn by_name(packages: &[PackageReport]) -> BTreeMap<&str, Vec<&PackageReport>> {
     map
 }
 
+/// The semver-compatible line of a version, as cargo reads `^`: the major
+/// version, else (`0.x`) the minor, else (`0.0.x`) the patch.
+fn semver_line(v: &semver::Version) -> (u64, u64, u64) {
+    match (v.major, v.minor) {
+        (0, 0) => (0, 0, v.patch),
+        (0, minor) => (0, minor, 0),
+        (major, _) => (major, 0, 0),
+    }
+}
+
 /// The position in `old` of the version a new package is compared with:
 /// the same version and source, else the same version, else the closest
-/// lower version, else the closest higher one.
-fn previous(new: &PackageReport, old: &[&PackageReport]) -> Option<usize> {
+/// lower version, else the closest higher one; with `same_line`, only
+/// versions of its semver-compatible line are candidates.
+fn previous(new: &PackageReport, old: &[&PackageReport], same_line: bool) -> Option<usize> {
     let version = &new.outcome.version;
-    let versions = || old.iter().enumerate().map(|(i, o)| (i, &o.outcome.version));
+    let line = semver_line(version);
+    let versions = || {
+        old.iter()
+            .enumerate()
+            .map(|(i, o)| (i, &o.outcome.version))
+            .filter(move |(_, v)| !same_line || semver_line(v) == line)
+    };
     old.iter()
         .position(|o| &o.outcome.version == version && o.outcome.source == new.outcome.source)
         .or_else(|| versions().find(|(_, v)| *v == version).map(|(i, _)| i))
@@ -503,7 +550,12 @@ fn compare(old: &[PackageReport], new: &[PackageReport], accept: &Acceptor<'_>) 
         let olds = old_by_name.get(name).map_or(&[][..], Vec::as_slice);
         let mut paired = vec![false; olds.len()];
         for package in news {
-            match previous(package, olds) {
+            let same_line = accept
+                .policy
+                .same_semver_line
+                .as_ref()
+                .is_some_and(|s| s.value);
+            match previous(package, olds, same_line) {
                 None => changes.push(Change::DiffAdded(listed(package))),
                 Some(position) => {
                     paired[position] = true;
@@ -663,7 +715,11 @@ impl Pair<'_> {
     /// for a change that never fails.
     fn compared<T>(&self, kind: Option<Kind>, from: T, to: T, note: Option<String>) -> Compared<T> {
         let name = &self.after.outcome.name;
-        let accepted = kind.and_then(|k| self.accept.find(k, name));
+        let accepted = kind.and_then(|k| {
+            self.accept
+                .find(k, name)
+                .or_else(|| self.accept.published_before(self.after))
+        });
         Compared {
             name: name.clone(),
             version: self.after.outcome.version.clone(),
@@ -767,14 +823,14 @@ mod tests {
         ];
         let old: Vec<&PackageReport> = old.iter().collect();
         let pick = |v: &str| {
-            previous(&package("syn", v), &old).map(|i| old[i].outcome.version.to_string())
+            previous(&package("syn", v), &old, false).map(|i| old[i].outcome.version.to_string())
         };
         assert_eq!(pick("2.0.100").as_deref(), Some("2.0.100"));
         assert_eq!(pick("2.0.119").as_deref(), Some("2.0.100"));
         assert_eq!(pick("1.0.200").as_deref(), Some("1.0.109"));
         assert_eq!(pick("0.15.0").as_deref(), Some("1.0.109"));
         assert_eq!(pick("4.0.0").as_deref(), Some("3.0.0"));
-        assert_eq!(previous(&package("syn", "1.0.0"), &[]), None);
+        assert_eq!(previous(&package("syn", "1.0.0"), &[], false), None);
     }
 
     #[test]

@@ -408,6 +408,12 @@ pub struct DiffConfig {
     pub allow_repository_change: Vec<Spanned<Glob>>,
     /// Packages whose workflow or signer workflow may change.
     pub allow_workflow_change: Vec<Spanned<Glob>>,
+    /// Compare a version only with a previous one of the same
+    /// semver-compatible line (`1.2.3` with `1.x`, `0.4.1` with `0.4.x`).
+    pub same_semver_line: Option<Spanned<bool>>,
+    /// Changes in versions the registry says were published before this
+    /// day (UTC) do not fail.
+    pub enforce_since: Option<Spanned<jiff::civil::Date>>,
 }
 
 /// `[graph]`: which part of the dependency graph a run checks.

@@ -471,3 +471,49 @@ fn every_diff_message_follows_the_documented_schema() {
     wrong["failing"] = Value::from("many");
     assert!(!validator.is_valid(&wrong));
 }
+
+#[test]
+fn same_semver_line_compares_only_within_a_compatible_line() {
+    let old = [
+        Crate::attested("major", "1.4.0", "acme/major"),
+        Crate::attested("zero", "0.3.2", "acme/zero"),
+        Crate::attested("line", "1.0.0", "acme/line"),
+    ];
+    let new = [
+        // A new major version without provenance, a new 0.x line from
+        // another repository: another line each.
+        Crate::unattested("major", "2.0.0"),
+        Crate::attested("zero", "0.4.0", "other/zero"),
+        // Within the line, a downgrade is one all the same.
+        Crate::unattested("line", "1.2.0"),
+    ];
+    let reasons = |lines: &[Value], name: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["name"] == name)
+            .map(|l| l["reason"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // By default each is compared with its closest previous version.
+    let dir = scenario(&old, &new, "");
+    let (code, lines) = diff_json(&dir, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(reasons(&lines, "major"), ["diff-downgrade"]);
+    assert_eq!(reasons(&lines, "zero"), ["diff-repository"]);
+
+    let dir = scenario(&old, &new, "\n[diff]\nsame-semver-line = true\n");
+    let (code, lines) = diff_json(&dir, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        reasons(&lines, "major"),
+        ["diff-removed", "diff-added"],
+        "{lines:#?}"
+    );
+    assert_eq!(
+        reasons(&lines, "zero"),
+        ["diff-removed", "diff-added"],
+        "{lines:#?}"
+    );
+    assert_eq!(reasons(&lines, "line"), ["diff-downgrade"]);
+    assert_eq!(lines.last().unwrap()["failing"], 1);
+}

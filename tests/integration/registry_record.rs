@@ -35,8 +35,8 @@ impl Recorded {
 
     /// The answer for one crate name: `trustpub_only` as `only` says (the
     /// recorded crate answer of that value, `None`: the key left out), and
-    /// each version published through the crate's repository's workflow
-    /// at the time given.
+    /// each version published through the workflow of its bundle's
+    /// repository (without a bundle: `org/NAME`) at the time given.
     pub(crate) fn answer(&self, only: Option<bool>, versions: &[(&Crate, &str)]) -> Vec<u8> {
         let mut krate = match only {
             Some(false) => self.only_false["crate"].clone(),
@@ -53,7 +53,7 @@ impl Recorded {
                 version["num"] = c.version.clone().into();
                 version["checksum"] = hex::encode(c.checksum()).into();
                 version["created_at"] = (*published).into();
-                let repository = c.claims.as_ref().map_or("org/unattested".to_string(), |cl| {
+                let repository = c.claims.as_ref().map_or(format!("org/{}", c.name), |cl| {
                     cl.repository.clone()
                 });
                 // No commit: the cross-check compares the repository only.
@@ -338,4 +338,149 @@ fn trustpub_only_takes_a_boolean() {
     run.assert_stderr("`trustpub-only` must be `true` or `false`, not a string");
     // Only the one mistake.
     run.assert_stderr("not a valid policy: 1 error");
+}
+
+/// `diff old.lock new.lock` in `dir`, asking crates.io.
+fn diff(dir: &TestDir, extra: &[&str]) -> Run {
+    dir.command()
+        .args(["diff", "old.lock", "new.lock", "--now", NOW])
+        .args(["--crates-io-interval-ms", "0", "--color", "never"])
+        .args(extra)
+        .run()
+}
+
+/// A folder with `old.lock`, `new.lock`, their bundles, crates.io at
+/// `server` answering for every crate (both versions, each published at
+/// the time given) and a policy of `extra` requiring nothing.
+fn diff_scenario(
+    server: &Server,
+    recorded: &Recorded,
+    pairs: &[(&Crate, &Crate, &str)],
+    extra: &str,
+) -> TestDir {
+    let dir = TestDir::new();
+    let old: Vec<Crate> = pairs.iter().map(|(o, _, _)| (*o).clone()).collect();
+    let new: Vec<Crate> = pairs.iter().map(|(_, n, _)| (*n).clone()).collect();
+    for (before, after, published) in pairs {
+        server.route(
+            &format!("/api/v1/crates/{}", after.name),
+            vec![Reply::json(recorded.answer(
+                Some(true),
+                &[(before, "2024-01-01T00:00:00Z"), (after, published)],
+            ))],
+        );
+    }
+    let all: Vec<Crate> = old.iter().chain(&new).cloned().collect();
+    write_bundles_and_root(dir.path(), &all);
+    write_lockfile(dir.path(), "old.lock", &old);
+    write_lockfile(dir.path(), "new.lock", &new);
+    dir.write(
+        "provenance.toml",
+        format!("{extra}\n[defaults]\n{}", sources(server)),
+    );
+    dir
+}
+
+fn changes<'a>(lines: &'a [Value], name: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .filter(|l| l["name"] == name && l["reason"] != "diff-summary")
+        .map(|l| l["reason"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_move_to_evidence_of_equal_or_higher_strength_is_no_downgrade() {
+    let test = "a_move_to_evidence_of_equal_or_higher_strength_is_no_downgrade";
+    let Some(recorded) = Recorded::read(test) else {
+        return;
+    };
+    let server = Server::start();
+    let published = "2026-03-01T00:00:00Z";
+    // Trusted publisher → provenance; provenance → provenance with the
+    // publisher's record beside it; trusted publisher → trusted publisher.
+    let up_old = Crate::unattested("up", "1.0.0");
+    let up_new = Crate::attested("up", "1.1.0", "org/up");
+    let same_old = Crate::attested("same", "1.0.0", "org/same");
+    let same_new = Crate::attested("same", "1.1.0", "org/same");
+    let record_old = Crate::unattested("record", "1.0.0");
+    let record_new = Crate::unattested("record", "1.1.0");
+    // The control: provenance → trusted publisher only is a downgrade.
+    let down_old = Crate::attested("down", "1.0.0", "org/down");
+    let down_new = Crate::unattested("down", "1.1.0");
+    let dir = diff_scenario(
+        &server,
+        &recorded,
+        &[
+            (&up_old, &up_new, published),
+            (&same_old, &same_new, published),
+            (&record_old, &record_new, published),
+            (&down_old, &down_new, published),
+        ],
+        "",
+    );
+    let run = diff(&dir, &["--message-format", "json"]).expect_code(1);
+    let lines = json_lines(&run.stdout);
+    assert_documented(&lines);
+    assert_eq!(changes(&lines, "up"), ["diff-upgrade"], "{lines:#?}");
+    let up = lines.iter().find(|l| l["name"] == "up").unwrap();
+    assert_eq!(
+        (up["from"].as_str(), up["to"].as_str()),
+        (Some("registry-asserted"), Some("attested"))
+    );
+    assert!(changes(&lines, "same").is_empty(), "{lines:#?}");
+    assert!(changes(&lines, "record").is_empty(), "{lines:#?}");
+    assert_eq!(changes(&lines, "down"), ["diff-downgrade"], "{lines:#?}");
+    let summary = lines.last().unwrap();
+    assert_eq!(
+        (summary["failing"].as_u64(), summary["upgrades"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
+fn enforce_since_ignores_changes_in_versions_published_before_it() {
+    let test = "enforce_since_ignores_changes_in_versions_published_before_it";
+    let Some(recorded) = Recorded::read(test) else {
+        return;
+    };
+    let server = Server::start();
+    let old_one = Crate::attested("old-one", "1.0.0", "org/old-one");
+    let old_one_new = Crate::unattested("old-one", "1.1.0");
+    let recent = Crate::attested("recent", "1.0.0", "org/recent");
+    let recent_new = Crate::attested("recent", "1.1.0", "elsewhere/recent");
+    let undated = Crate::attested("undated", "1.0.0", "org/undated");
+    let undated_new = Crate::unattested("undated", "1.1.0");
+    let dir = diff_scenario(
+        &server,
+        &recorded,
+        &[
+            (&old_one, &old_one_new, "2025-12-31T23:59:59Z"),
+            (&recent, &recent_new, "2026-01-01T00:00:00Z"),
+            // As crates.io's recorded answer has it: no time that parses.
+            (&undated, &undated_new, "[datetime]"),
+        ],
+        "[diff]\nenforce-since = 2026-01-01\n",
+    );
+    let run = diff(&dir, &["--message-format", "json"]).expect_code(1);
+    let lines = json_lines(&run.stdout);
+    assert_documented(&lines);
+    let change = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["name"] == name && l["reason"] != "diff-summary")
+            .unwrap_or_else(|| panic!("no change for {name}: {lines:#?}"))
+    };
+    let old = change("old-one");
+    assert_eq!(old["reason"], "diff-downgrade");
+    assert_eq!(old["fails"], false, "{old}");
+    assert_eq!(old["accepted"]["by"], "enforce-since");
+    assert_eq!(old["accepted"]["line"], 2);
+    assert_eq!(change("recent")["reason"], "diff-repository");
+    assert_eq!(change("recent")["fails"], true);
+    assert_eq!(change("undated")["fails"], true);
+    assert_eq!(lines.last().unwrap()["failing"], 2);
+    diff(&dir, &[])
+        .expect_code(1)
+        .assert_stdout("provenance.toml:2 (published 2025-12-31T23:59:59Z, before 2026-01-01)");
 }

@@ -64,6 +64,8 @@ const DIFF_KEYS: &[&str] = &[
     "allow-downgrade",
     "allow-repository-change",
     "allow-workflow-change",
+    "same-semver-line",
+    "enforce-since",
 ];
 const GRAPH_KEYS: &[&str] = &["targets", "exclude-dev"];
 const SOURCE_KINDS: &[&str] = &["github", "url", "dir", "crates-io"];

@@ -60,7 +60,9 @@ impl Parser<'_> {
         config
     }
 
-    /// `[diff]`: lists of package-name patterns whose changes `diff` accepts.
+    /// `[diff]`: lists of package-name patterns whose changes `diff`
+    /// accepts, which previous version a package is compared with, and
+    /// the day before which changes do not fail.
     pub(super) fn diff(&mut self, table: &dyn TableLike, span: PolicySpan) -> DiffConfig {
         let mut config = DiffConfig::default();
         for entry in self.entries(table, span) {
@@ -68,6 +70,14 @@ impl Parser<'_> {
                 "allow-downgrade" => &mut config.allow_downgrade,
                 "allow-repository-change" => &mut config.allow_repository_change,
                 "allow-workflow-change" => &mut config.allow_workflow_change,
+                "same-semver-line" => {
+                    config.same_semver_line = self.boolean(&entry);
+                    continue;
+                }
+                "enforce-since" => {
+                    config.enforce_since = self.date(&entry);
+                    continue;
+                }
                 _ => {
                     self.unknown_key(&entry, "[diff]", DIFF_KEYS);
                     continue;
