@@ -58,14 +58,17 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stderr().is_terminal(),
     };
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
+    let mut stdout = super::stdout();
+    let mut stderr = super::stderr();
     match args.message_format {
         MessageFormat::Human => {
             let stdout_color = match global.color {
                 ColorChoice::Auto => std::io::stdout().is_terminal(),
                 _ => color,
             };
+            if !global.quiet {
+                writeln!(stdout, "{}", human::header_line(&report)).into_diagnostic()?;
+            }
             human::write_table(
                 &report,
                 human::HumanOptions {

@@ -48,7 +48,7 @@ pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
     config.inventory = InventorySelection::Loaded(Box::new(Inventory::from_lockfile(&args.new)?));
     let new = collect(&config)?;
     let diff = diff::against_baseline(&config, &new, &args.old, &args.accept.accept())?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::stdout();
     match args.message_format {
         OutputFormat::Human => stdout
             .write_all(diff::render(&diff).as_bytes())
@@ -57,7 +57,7 @@ pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
     }
     stdout.flush().into_diagnostic()?;
     if args.message_format == OutputFormat::Json && !global.quiet {
-        let mut stderr = std::io::stderr().lock();
+        let mut stderr = super::stderr();
         for note in &diff.notes {
             let _ = writeln!(stderr, "warning[diff-note]: {note}");
         }

@@ -36,7 +36,7 @@ pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
     let run = collect(&config)?;
     let index = select(&run.inventory, &args.package)?;
     let explanation = Explanation::new(&run, index);
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::stdout();
     match args.message_format {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut stdout, &explanation).into_diagnostic()?;

@@ -83,7 +83,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
         &config.fetch_options(&policy),
     )?;
 
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::stdout();
     match args.message_format {
         OutputFormat::Json => writeln!(
             stdout,
@@ -120,7 +120,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     }
     drop(stdout);
 
-    let mut stderr = std::io::stderr().lock();
+    let mut stderr = super::stderr();
     for warning in &report.warnings {
         let _ = writeln!(stderr, "warning: {warning}");
     }

@@ -223,7 +223,7 @@ impl RunArgs {
             },
             no_attestation_ttl: None,
             announce: (!global.quiet)
-                .then(|| Announcer(std::sync::Arc::new(|message: &str| eprintln!("{message}")))),
+                .then(|| Announcer(std::sync::Arc::new(|message: &str| say!("{message}")))),
             targets: self.scope.targets.clone(),
             exclude_dev: self.scope.no_dev,
         }

@@ -53,14 +53,14 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     let run = collect(&config)?;
     let text = policy_text(&run, &dir, args.exemption_days);
     if args.stdout {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = super::stdout();
         stdout.write_all(text.as_bytes()).into_diagnostic()?;
         stdout.flush().into_diagnostic()?;
     } else {
         write_atomically(&target, &text, args.force)?;
     }
     if !global.quiet {
-        let mut stderr = std::io::stderr().lock();
+        let mut stderr = super::stderr();
         let _ = writeln!(
             stderr,
             "{}",

@@ -31,7 +31,7 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
         targets: args.scope.targets.clone(),
         exclude_dev: args.scope.no_dev,
     })?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::stdout();
     match args.message_format {
         OutputFormat::Json => {
             writeln!(

@@ -10,6 +10,14 @@
 //! a direct call has no such first argument. [`FakeCli`] accepts the first
 //! form, and [`main`] inserts the subcommand name for the second.
 
+/// A line on stderr; a reader that went away is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!($crate::cli::stderr(), $($arg)*);
+    }};
+}
+
 mod check;
 mod diff;
 mod explain;
@@ -110,7 +118,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(report) => {
-            eprintln!("{report:?}");
+            say!("{report:?}");
             exit::ERROR
         }
     }
@@ -205,5 +213,91 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Init(args)) => init::run(&cli.global, &args),
         None => check::run(&cli.global, &cli.check),
+    }
+}
+
+/// stdout or stderr for the commands. A reader that goes away early
+/// (`… | head`) is not an error of the work: what it no longer reads is
+/// dropped, and the command ends with the status of the work, never with a
+/// `Broken pipe` message or a panic.
+pub struct Stream<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Stream<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+/// The process's stdout, locked.
+pub fn stdout() -> Stream<std::io::StdoutLock<'static>> {
+    Stream {
+        inner: std::io::stdout().lock(),
+        closed: false,
+    }
+}
+
+/// The process's stderr, locked.
+pub fn stderr() -> Stream<std::io::StderrLock<'static>> {
+    Stream {
+        inner: std::io::stderr().lock(),
+        closed: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{ErrorKind, Result, Write};
+
+    use super::*;
+
+    struct Gone;
+
+    impl Write for Gone {
+        fn write(&mut self, _: &[u8]) -> Result<usize> {
+            Err(ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> Result<()> {
+            Err(ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[test]
+    fn a_reader_that_went_away_is_not_an_error_but_other_failures_are() {
+        let mut stream = Stream {
+            inner: Gone,
+            closed: false,
+        };
+        assert!(writeln!(stream, "a line").is_ok());
+        assert!(stream.flush().is_ok());
+        let mut full = Stream {
+            inner: std::io::Cursor::new([0u8; 2]),
+            closed: false,
+        };
+        assert!(full.write_all(b"too long").is_err());
     }
 }

@@ -8,7 +8,11 @@ use miette::{IntoDiagnostic, Result};
 
 use super::{GlobalOptions, PolicyFileArgs, WorkspaceArgs};
 use crate::exit;
-use crate::policy::{discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind};
+use crate::policy::{
+    discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind, SearchFrom,
+};
+use crate::report::count;
+use crate::run::lone_lockfile;
 
 #[derive(Args, Debug)]
 pub struct PolicyArgs {
@@ -36,12 +40,18 @@ pub fn run(global: &GlobalOptions, args: &PolicyArgs) -> Result<i32> {
     }
 }
 
-/// Where discovery starts: the folder of `--lockfile`, else the workspace
-/// root (`cargo locate-project --workspace`, which reads manifests only),
-/// else the folder of `--manifest-path`, else the current directory.
-fn start_dir(workspace: &WorkspaceArgs) -> PathBuf {
-    if let Some(lockfile) = &workspace.lockfile {
-        return parent_or_dot(lockfile);
+/// Where discovery starts, as for a run: the folder of `--lockfile` (or of
+/// a `Cargo.lock` alone in the current folder), else the workspace root
+/// (`cargo locate-project --workspace`, which reads manifests only), else
+/// the folder of `--manifest-path`, else the current directory.
+fn start_dir(workspace: &WorkspaceArgs) -> (PathBuf, SearchFrom) {
+    let lockfile = match &workspace.lockfile {
+        Some(lockfile) => Some(lockfile.clone()),
+        None if workspace.manifest_path.is_none() => lone_lockfile(),
+        None => None,
+    };
+    if let Some(lockfile) = lockfile {
+        return (parent_or_dot(&lockfile), SearchFrom::LockfileFolder);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut command = std::process::Command::new(cargo);
@@ -54,14 +64,15 @@ fn start_dir(workspace: &WorkspaceArgs) -> PathBuf {
             let text = String::from_utf8_lossy(&output.stdout);
             let manifest = PathBuf::from(text.trim());
             if manifest.is_file() {
-                return parent_or_dot(&manifest);
+                return (parent_or_dot(&manifest), SearchFrom::WorkspaceRoot);
             }
         }
     }
-    match &workspace.manifest_path {
+    let start = match &workspace.manifest_path {
         Some(manifest) => parent_or_dot(manifest),
         None => PathBuf::from("."),
-    }
+    };
+    (start, SearchFrom::WorkspaceRoot)
 }
 
 fn parent_or_dot(path: &Path) -> PathBuf {
@@ -80,12 +91,12 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
     let path = match &args.policy.policy {
         Some(path) => path.clone(),
         None => {
-            let start = start_dir(&args.workspace);
-            match discover(&start)? {
+            let (start, from) = start_dir(&args.workspace);
+            match discover(&start, from)? {
                 Some(path) => path,
                 None => {
                     if !global.quiet {
-                        eprintln!(
+                        say!(
                             "no policy file (provenance.toml or .cargo/provenance.toml) in {} or above: \
                              the default policy applies (every package reported, nothing required)",
                             start.display()
@@ -108,18 +119,18 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
         .into());
     }
     for warning in problems {
-        eprintln!("{:?}", miette::Report::new(warning));
+        say!("{:?}", miette::Report::new(warning));
     }
     if !global.quiet {
-        let count = |kind| policy.rules.iter().filter(|r| r.kind == kind).count();
+        let rules = |kind| policy.rules.iter().filter(|r| r.kind == kind).count();
         writeln!(
-            std::io::stdout().lock(),
-            "{}: valid ({} package rules, {} owner rules, {} exemptions, {} sources, mode {})",
+            super::stdout(),
+            "{}: valid ({}, {}, {}, {}, mode {})",
             path.display(),
-            count(RuleKind::Package),
-            count(RuleKind::Owner),
-            policy.exemptions.len(),
-            policy.sources.len(),
+            count(rules(RuleKind::Package), "package rule", "package rules"),
+            count(rules(RuleKind::Owner), "owner rule", "owner rules"),
+            count(policy.exemptions.len(), "exemption", "exemptions"),
+            count(policy.sources.len(), "source", "sources"),
             match policy.mode {
                 Mode::Enforce => "enforce",
                 Mode::Audit => "audit",

@@ -54,7 +54,7 @@ pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
             Ok(root) => {
                 if !global.quiet {
                     let _ = writeln!(
-                        std::io::stdout(),
+                        super::stdout(),
                         "updated the {} trust root from {} ({} certificate authorities, {} transparency logs, {} timestamp authorities)",
                         instance.name(),
                         repository.url,
@@ -66,7 +66,7 @@ pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
             }
             Err(error) => {
                 failed = true;
-                eprintln!("{:?}", miette::Report::new(error));
+                say!("{:?}", miette::Report::new(error));
             }
         }
     }

@@ -109,7 +109,7 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
         });
         match outcome {
             Ok((parsed, facts)) => {
-                let mut stdout = std::io::stdout().lock();
+                let mut stdout = super::stdout();
                 match args.message_format {
                     OutputFormat::Json => {
                         let value = serde_json::json!({ "bundle": parsed.origin, "facts": facts });
@@ -153,6 +153,6 @@ fn report_failure(failures: &[verify::VerifyFailure]) -> i32 {
                 .join("; ")
         ),
     };
-    eprintln!("error: verification failed: {}", text.replace('\n', " "));
+    say!("error: verification failed: {}", text.replace('\n', " "));
     exit::VIOLATION
 }

@@ -269,6 +269,12 @@ pub enum LockfileError {
         help("this is not a Cargo.lock a real workspace produces; check the path")
     )]
     TooLarge { path: PathBuf, size: u64, max: u64 },
+    #[error("lockfile {} lists no packages: there is nothing to check", path.display())]
+    #[diagnostic(
+        code("lockfile-empty"),
+        help("a Cargo.lock cargo writes lists at least the workspace's own packages: check the path, or regenerate it with `cargo generate-lockfile`")
+    )]
+    Empty { path: PathBuf },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Malformed(Box<MalformedLockfile>),

@@ -107,6 +107,13 @@ pub fn parse_lockfile(path: &Path, text: String) -> Result<Inventory, LockfileEr
             ))
         }
     };
+    // Even a workspace without dependencies lists its own packages: a
+    // lockfile with none would pass any policy without checking anything.
+    if raw.package.is_empty() {
+        return Err(LockfileError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
     if raw.package.len() > MAX_PACKAGES {
         return Err(malformed(
             0..0,

@@ -369,9 +369,10 @@ impl Diagnostic for InvalidPolicy {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(
-            "see docs/policy.md for every key; `cargo verify-provenance policy check` checks the file",
-        ))
+        Some(Box::new(format!(
+            "every key and rule is described at {}",
+            super::DOCS_URL
+        )))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {

@@ -24,7 +24,11 @@ use serde::{Deserialize, Serialize};
 pub(crate) use decide::deciding_position;
 pub use decide::{deciding_rule, matching_exemption};
 pub use diagnostic::{Code, InvalidPolicy, Label, Level, PolicyDiagnostic, PolicySpan};
-pub use discover::{discover, POLICY_FILE_NAMES};
+/// Where the policy file's reference lives, for help texts: an installed
+/// binary has no `docs/` folder beside it.
+pub const DOCS_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/policy.md");
+
+pub use discover::{discover, search_path, SearchFrom, POLICY_FILE_NAMES};
 use matcher::{Glob, GlobList, RepoUrl, Runner, Visibility};
 
 use crate::evidence::EvidenceLevel;
@@ -577,11 +581,12 @@ impl Policy {
     pub fn resolve(
         explicit: Option<&Path>,
         start: &Path,
+        from: SearchFrom,
         now: jiff::Timestamp,
     ) -> Result<Self, PolicyLoadError> {
         match explicit {
             Some(path) => Self::load(path, now),
-            None => match discover(start)? {
+            None => match discover(start, from)? {
                 Some(path) => Self::load(&path, now),
                 None => Ok(Self::default_policy()),
             },

@@ -416,7 +416,7 @@ fn load_reports_missing_and_oversized_files() {
     );
     // Policy::resolve falls back to the default policy when nothing is found.
     let empty = tempfile::tempdir().unwrap();
-    let resolved = Policy::resolve(None, empty.path(), now()).unwrap();
+    let resolved = Policy::resolve(None, empty.path(), SearchFrom::WorkspaceRoot, now()).unwrap();
     assert!(resolved.path.is_none() || resolved.path.as_deref() != Some(ok.as_path()));
 }
 

@@ -236,6 +236,40 @@ fn shorten(text: &str, width: usize) -> String {
     shortened
 }
 
+/// The line every human report starts with: what was checked, against
+/// which policy and trust roots. `lockfile: Cargo.lock; policy:
+/// provenance.toml; trust roots: public-good, github`, with `no policy
+/// file: nothing required` when the default policy applies.
+pub fn header_line(report: &Report) -> String {
+    let policy = match &report.policy {
+        Some(path) => format!("policy: {}", shown_path(path)),
+        None => "no policy file: nothing required".to_string(),
+    };
+    let roots = if report.trust_roots.is_empty() {
+        "none".to_string()
+    } else {
+        report.trust_roots.join(", ")
+    };
+    format!(
+        "lockfile: {}; {policy}; trust roots: {roots}",
+        shown_path(&report.lockfile)
+    )
+}
+
+/// A path relative to the current folder when it lies below it.
+fn shown_path(path: &std::path::Path) -> String {
+    let relative = std::env::current_dir().ok().and_then(|cwd| {
+        path.strip_prefix(cwd)
+            .ok()
+            .map(std::path::Path::to_path_buf)
+    });
+    relative
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// `12 verified, 1 violation, 1 exempt, 2 no provenance, 0 not checked (34
 /// packages)`, then why packages were not checked, if some were.
 pub fn summary_line(report: &Report) -> String {

@@ -72,8 +72,8 @@ pub fn render(report: &Report) -> String {
     if !verified.is_empty() {
         let _ = writeln!(
             text,
-            "<details><summary>{} packages with verified provenance</summary>\n\n| package | repository | workflow | ref |\n|---|---|---|---|",
-            verified.len()
+            "<details><summary>{} with verified provenance</summary>\n\n| package | repository | workflow | ref |\n|---|---|---|---|",
+            super::count(verified.len(), "package", "packages")
         );
         for package in verified {
             let provenance = package.provenance.as_ref().expect("filtered");

@@ -329,7 +329,10 @@ impl Report {
             // folder) requires nothing: say so rather than pass quietly.
             warnings.push(Warning {
                 code: "no-policy".into(),
-                message: "no policy file (provenance.toml or .cargo/provenance.toml) was found from the workspace upward: the default policy requires nothing, so only a bundle that fails verification can fail this run; write one with `cargo verify-provenance init` (see docs/policy.md) or pass --policy".into(),
+                message: format!(
+                    "no policy file (provenance.toml or .cargo/provenance.toml) was found from the workspace root (or the lockfile's folder) up to the repository root: the default policy requires nothing, so only a bundle that fails verification can fail this run; write one with `cargo verify-provenance init` (see {}) or pass --policy",
+                    crate::policy::DOCS_URL
+                ),
                 file: None,
                 line: None,
             });

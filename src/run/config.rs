@@ -12,7 +12,7 @@ use crate::cache::Cache;
 use crate::fetch::{Announcer, FetchOptions, DEFAULT_NO_ATTESTATION_TTL};
 use crate::http::HttpConfig;
 use crate::lockfile::{GraphOrigin, Inventory, MetadataOptions, Scope};
-use crate::policy::{Policy, RootSpec};
+use crate::policy::{Policy, RootSpec, SearchFrom};
 use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
 use crate::trust::tuf::roots_for_run;
 use crate::trust::{Instance, RootOrigin, TrustRoot};
@@ -101,11 +101,19 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
-    /// The inventory: the one given, else the lockfile, else the workspace through cargo.
+    /// The inventory: the one given, else the lockfile, else the workspace
+    /// through cargo. A current folder with a `Cargo.lock` but no
+    /// `Cargo.toml` (a lockfile kept on its own) is read as a bare lockfile:
+    /// cargo would audit whatever workspace lies above it instead.
     pub fn load_inventory(&self) -> Result<Inventory> {
         Ok(match &self.inventory {
             InventorySelection::Loaded(inventory) => (**inventory).clone(),
             InventorySelection::Lockfile(path) => Inventory::from_lockfile(path)?,
+            InventorySelection::Workspace {
+                manifest_path: None,
+            } if lone_lockfile().is_some() => {
+                Inventory::from_lockfile(&lone_lockfile().expect("just seen"))?
+            }
             InventorySelection::Workspace { manifest_path } => {
                 Inventory::from_workspace(&MetadataOptions {
                     manifest_path: manifest_path.clone(),
@@ -118,9 +126,11 @@ impl RunConfig {
     /// The policy for an inventory: the file given, else the one discovered
     /// from [`policy_dir`] upward, else the default policy.
     pub fn load_policy(&self, inventory: &Inventory) -> Result<Policy> {
+        let (start, from) = policy_search(inventory);
         Ok(Policy::resolve(
             self.policy.as_deref(),
-            &policy_dir(inventory),
+            &start,
+            from,
             self.now,
         )?)
     }
@@ -263,13 +273,28 @@ impl RunConfig {
 /// The folder a policy belongs to: the workspace root, else the lockfile's
 /// folder. Discovery starts here, and `init` writes here.
 pub fn policy_dir(inventory: &Inventory) -> PathBuf {
-    inventory.workspace_root.clone().unwrap_or_else(|| {
-        inventory
-            .lockfile
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    })
+    policy_search(inventory).0
+}
+
+/// Where discovery of the policy starts, and from what kind of folder.
+pub fn policy_search(inventory: &Inventory) -> (PathBuf, SearchFrom) {
+    match &inventory.workspace_root {
+        Some(root) => (root.clone(), SearchFrom::WorkspaceRoot),
+        None => (
+            inventory
+                .lockfile
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            SearchFrom::LockfileFolder,
+        ),
+    }
+}
+
+/// `Cargo.lock` in the current folder, when it holds no `Cargo.toml`.
+pub fn lone_lockfile() -> Option<PathBuf> {
+    let lockfile = Path::new("Cargo.lock");
+    (lockfile.is_file() && !Path::new("Cargo.toml").exists()).then(|| lockfile.to_path_buf())
 }
 
 /// One query per package that has a checksum, with the repository the

@@ -4,7 +4,9 @@
 
 mod config;
 
-pub use config::{policy_dir, queries, InventorySelection, RunConfig};
+pub use config::{
+    lone_lockfile, policy_dir, policy_search, queries, InventorySelection, RunConfig,
+};
 
 use miette::Result;
 

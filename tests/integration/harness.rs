@@ -83,6 +83,12 @@ impl Cmd {
         self
     }
 
+    /// Run in `dir` rather than the test's directory.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.command.env(key, value);
         self
@@ -145,6 +151,36 @@ impl Cmd {
                 .expect("the binary exited, not killed by a signal"),
             stdout: String::from_utf8_lossy(&shown).into_owned(),
             stderr: String::new(),
+        }
+    }
+
+    /// Run with stdout (and, with `stderr_too`, stderr) going into a pipe
+    /// whose reader is already gone, as in `… | head` once head has exited.
+    /// `stderr` holds what the binary wrote there otherwise.
+    pub fn run_into_closed_pipe(mut self, stderr_too: bool) -> Run {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let mut ends = [0; 2];
+        // SAFETY: pipe writes two new descriptors, owned from here on.
+        assert_eq!(unsafe { libc::pipe(ends.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just opened and nothing else owns them.
+        let (reader, writer) =
+            unsafe { (OwnedFd::from_raw_fd(ends[0]), OwnedFd::from_raw_fd(ends[1])) };
+        drop(reader);
+        let writer = std::fs::File::from(writer);
+        self.command.stdout(writer.try_clone().unwrap());
+        if stderr_too {
+            self.command.stderr(writer);
+        } else {
+            self.command.stderr(std::process::Stdio::piped());
+        }
+        let output = self.command.output().expect("run the binary");
+        Run {
+            code: output
+                .status
+                .code()
+                .expect("the binary exited, not killed by a signal"),
+            stdout: String::new(),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
         }
     }
 

@@ -91,7 +91,10 @@ fn deeply_nested_toml_is_an_error_not_a_crash() {
 #[test]
 fn a_policy_over_the_size_limit_is_refused() {
     let dir = TestDir::new();
-    dir.write("Cargo.lock", "version = 4\n");
+    dir.write(
+        "Cargo.lock",
+        "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    );
     sparse(&dir, "provenance.toml", MAX_POLICY_BYTES + 1);
     let run = dir
         .command()

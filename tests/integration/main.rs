@@ -4,6 +4,7 @@
 #[cfg(feature = "testkit")]
 mod adversarial;
 mod architecture;
+mod broken_pipe;
 mod bundle_url;
 #[cfg(feature = "testkit")]
 mod certificates;
@@ -23,6 +24,8 @@ mod fail_closed;
 mod faults;
 #[cfg(feature = "testkit")]
 mod fetching;
+#[cfg(feature = "testkit")]
+mod first_line;
 mod fixtures;
 #[cfg(feature = "testkit")]
 mod github_bulk;

@@ -208,6 +208,8 @@ fn policy_check_reports_every_problem_and_exits_2() {
 fn policy_check_finds_the_file_upward_or_reports_the_default() {
     let dir = TestDir::new();
     dir.write("ws/sub/Cargo.lock", "version = 4\n");
+    // The search goes up to the repository root.
+    std::fs::create_dir_all(dir.join("ws/.git")).unwrap();
     let run = dir
         .command()
         .args(["policy", "check", "--lockfile", "ws/sub/Cargo.lock"])

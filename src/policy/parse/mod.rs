@@ -130,7 +130,10 @@ pub(super) fn parse(
             parser.diags.push(
                 PolicyDiagnostic::error(Code::Syntax, format!("invalid TOML: {message}"))
                     .label(span, message.lines().next().unwrap_or_default().to_string())
-                    .help("the policy file must be valid TOML; see docs/policy.md for its format"),
+                    .help(format!(
+                        "the policy file must be valid TOML; its format is described at {}",
+                        super::DOCS_URL
+                    )),
             );
             Policy::default()
         }

@@ -117,7 +117,7 @@ impl Parser<'_> {
                 &table_name,
                 span,
                 key,
-                "see the [[source]] section of docs/policy.md",
+                &format!("see the [[source]] section of {}", crate::policy::DOCS_URL),
             );
             return None;
         }
