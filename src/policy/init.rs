@@ -4,7 +4,11 @@
 //! (URL and immutable ID), workflow, ref pattern and, when a reusable
 //! workflow signed, signer workflow its attestation shows; dependencies with
 //! only registry data are pinned to the repository it states; the rest are
-//! listed as commented-out exemptions to decide on. Git and path
+//! listed as commented-out exemptions to decide on. Where today's evidence
+//! shows it, a rule also requires what defends against a hijacked release
+//! pipeline, each with a comment saying why: release triggers (never a pull
+//! request's), a tag ref, a GitHub-hosted runner, and crates.io's refusal
+//! of token publishing (`trustpub-only`). Git and path
 //! dependencies are allowed as they are. The text parses as a policy under
 //! which the same lockfile and evidence pass (except bundles that fail
 //! verification, which nothing can waive; they are called out).
@@ -42,6 +46,11 @@ struct Pin {
     git_ref: Option<String>,
     /// Only when a workflow other than the one that ran signed (reusable).
     signer_workflow: Option<String>,
+    /// The release events, with the one that started the build, when that
+    /// was not a pull request's.
+    triggers: Option<Vec<String>>,
+    /// Whether the build ran on a GitHub-hosted runner.
+    github_hosted: bool,
 }
 
 impl Pin {
@@ -60,16 +69,44 @@ impl Pin {
             }
             _ => None,
         };
+        let triggers = claims
+            .build_trigger
+            .as_deref()
+            .filter(|t| !PULL_REQUEST_EVENTS.contains(t))
+            .map(|trigger| {
+                let mut triggers: Vec<String> =
+                    RELEASE_EVENTS.iter().map(|e| e.to_string()).collect();
+                if !RELEASE_EVENTS.contains(&trigger) {
+                    triggers.push(trigger.to_string());
+                }
+                triggers
+            });
         let pin = Self {
             repository,
             repository_id: claims.source_repository_identifier.clone(),
             workflow,
             git_ref,
             signer_workflow,
+            triggers,
+            github_hosted: claims.runner_environment.as_deref() == Some("github-hosted"),
         };
         (pin.repository.is_some() || pin.repository_id.is_some()).then_some(pin)
     }
 }
+
+/// The events a release is built on, pinned where a build was started by
+/// one of them (or another event that is not a pull request's).
+const RELEASE_EVENTS: [&str; 3] = ["push", "release", "workflow_dispatch"];
+
+/// Events that run a workflow for a pull request, with code its author
+/// controls (`pull_request_target` even with the repository's secrets):
+/// never pinned as allowed.
+const PULL_REQUEST_EVENTS: [&str; 4] = [
+    "pull_request",
+    "pull_request_target",
+    "pull_request_review",
+    "pull_request_review_comment",
+];
 
 /// `refs/tags/v1.2.3` → `refs/tags/*`: releases are tags, and the next one
 /// has another name. Branches are pinned as they are.
@@ -218,13 +255,19 @@ pub fn render<'a>(
         // One rule for every version when they all agree, else one per version.
         let first = &pins[0].2;
         let uniform = pins.iter().all(|(_, _, f)| same(f, first));
+        // A crate-level setting: pinned when crates.io said so for every version.
+        let trustpub_only = versions.iter().all(|(_, e)| {
+            e.record
+                .as_ref()
+                .is_some_and(|r| r.trustpub_only == Some(true))
+        });
         if uniform {
             if matches!(first, Found::Nothing) {
                 todo.extend(versions.iter().copied());
             } else {
                 let seen: Vec<String> =
                     pins.iter().map(|(p, _, _)| p.version.to_string()).collect();
-                write_rule(w, name, None, &seen, first, rule_require);
+                write_rule(w, name, None, &seen, first, rule_require, trustpub_only);
             }
             continue;
         }
@@ -239,6 +282,7 @@ pub fn render<'a>(
                     &[package.version.to_string()],
                     f,
                     rule_require,
+                    trustpub_only,
                 );
             }
         }
@@ -341,6 +385,7 @@ fn write_rule(
     seen: &[String],
     found: &Found<'_>,
     require: Option<&str>,
+    trustpub_only: bool,
 ) {
     let _ = writeln!(w, "[[package]]");
     let _ = writeln!(w, "name = {}", quote(name));
@@ -367,7 +412,28 @@ fn write_rule(
                 let _ = writeln!(w, "signer-workflow = {}", quote(signer));
             }
             if let Some(git_ref) = &pin.git_ref {
+                if git_ref == "refs/tags/*" {
+                    let _ = writeln!(
+                        w,
+                        "# Built from a tag: a push to a branch cannot publish a release."
+                    );
+                }
                 let _ = writeln!(w, "ref = {}", quote(git_ref));
+            }
+            if let Some(triggers) = &pin.triggers {
+                let _ = writeln!(
+                    w,
+                    "# Never from a pull request: pull_request(_target) runs code its author controls."
+                );
+                let items: Vec<String> = triggers.iter().map(|t| quote(t)).collect();
+                let _ = writeln!(w, "triggers = [{}]", items.join(", "));
+            }
+            if pin.github_hosted {
+                let _ = writeln!(
+                    w,
+                    "# Built on a GitHub-hosted runner: a fresh machine, not one the publisher keeps."
+                );
+                let _ = writeln!(w, "runner = \"github-hosted\"");
             }
         }
         Found::Registry(repository) => {
@@ -379,6 +445,13 @@ fn write_rule(
             let _ = writeln!(w, "repository = {}", quote(repository));
         }
         Found::Nothing => {}
+    }
+    if trustpub_only && !matches!(found, Found::Nothing) {
+        let _ = writeln!(
+            w,
+            "# crates.io refuses API tokens for it: a stolen token cannot publish a version."
+        );
+        let _ = writeln!(w, "trustpub-only = true");
     }
     let _ = writeln!(w);
 }

@@ -203,3 +203,135 @@ fn an_existing_policy_is_kept_unless_forced_and_stdout_writes_nothing() {
     refused.assert_stderr(".cargo/provenance.toml exists");
     assert!(!dir.join("provenance.toml").exists());
 }
+
+#[test]
+fn init_pins_the_hardened_keys_where_the_evidence_shows_them_and_passes() {
+    let test = "init_pins_the_hardened_keys_where_the_evidence_shows_them_and_passes";
+    let Some(recorded) = crate::registry_record::Recorded::read(test) else {
+        return;
+    };
+    let crates = [
+        // A tag, a push, a GitHub-hosted runner, crates.io refusing tokens.
+        Crate::attested("hardened", "1.0.0", "acme/hardened"),
+        Crate::with_claims(
+            "branch",
+            "1.0.0",
+            Claims::github("acme/branch", "1.0.0").on_branch("main"),
+        ),
+        Crate::with_claims(
+            "target",
+            "1.0.0",
+            Claims::github("acme/target", "1.0.0").with_trigger("pull_request_target"),
+        ),
+        Crate::with_claims(
+            "scheduled",
+            "1.0.0",
+            Claims::github("acme/scheduled", "1.0.0").with_trigger("schedule"),
+        ),
+        Crate::with_claims(
+            "own-runner",
+            "1.0.0",
+            Claims::github("acme/own-runner", "1.0.0").self_hosted(),
+        ),
+    ];
+    let server = crate::server::Server::start();
+    let published = "2026-01-10T08:00:00Z";
+    for krate in &crates {
+        let only = krate.name == "hardened";
+        server.route(
+            &format!("/api/v1/crates/{}", krate.name),
+            vec![crate::server::Reply::json(
+                recorded.answer(Some(only), &[(krate, published)]),
+            )],
+        );
+    }
+    let dir = TestDir::new();
+    write_bundles_and_root(dir.path(), &crates);
+    write_lockfile(dir.path(), "Cargo.lock", &crates);
+    // crates.io's answers into the cache, as a run against it leaves them.
+    dir.write(
+        "provenance.toml",
+        format!("[defaults]\n{}", crate::registry_record::sources(&server)),
+    );
+    dir.command()
+        .args(["--lockfile", "Cargo.lock", "--now", NOW])
+        .args(["--crates-io-interval-ms", "0"])
+        .run()
+        .expect_code(0);
+    std::fs::remove_file(dir.join("provenance.toml")).unwrap();
+    init(
+        &dir,
+        &[
+            "--source",
+            "dir:bundles",
+            "--source",
+            "crates-io",
+            "--trusted-root",
+            "trusted_root.json",
+        ],
+    )
+    .expect_code(0);
+    let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
+    let rule = |name: &str| -> String {
+        let start = text
+            .find(&format!("[[package]]\nname = \"{name}\"\n"))
+            .unwrap_or_else(|| panic!("no rule for {name} in\n{text}"));
+        let rest = &text[start + 1..];
+        rest[..rest.find("\n[").unwrap_or(rest.len())].to_string()
+    };
+    let hardened = rule("hardened");
+    for needle in [
+        "# Built from a tag: a push to a branch cannot publish a release.\nref = \"refs/tags/*\"",
+        "# Never from a pull request: pull_request(_target) runs code its author controls.\ntriggers = [\"push\", \"release\", \"workflow_dispatch\"]",
+        "# Built on a GitHub-hosted runner: a fresh machine, not one the publisher keeps.\nrunner = \"github-hosted\"",
+        "# crates.io refuses API tokens for it: a stolen token cannot publish a version.\ntrustpub-only = true",
+    ] {
+        assert!(hardened.contains(needle), "{needle:?} not in\n{hardened}");
+    }
+    // Only where the evidence shows it.
+    let branch = rule("branch");
+    assert!(branch.contains("ref = \"refs/heads/main\""), "{branch}");
+    assert!(!branch.contains("Built from a tag"), "{branch}");
+    assert!(!branch.contains("trustpub-only"), "{branch}");
+    assert!(!rule("target").contains("triggers ="), "{}", rule("target"));
+    assert!(
+        rule("scheduled")
+            .contains("triggers = [\"push\", \"release\", \"workflow_dispatch\", \"schedule\"]"),
+        "{}",
+        rule("scheduled")
+    );
+    assert!(
+        !rule("own-runner").contains("runner ="),
+        "{}",
+        rule("own-runner")
+    );
+
+    // The policy passes on the lockfile it was made from.
+    let (code, summary, _) = check(&dir);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["verified"], 5, "{summary}");
+    // And the hardened keys hold: a build from a pull_request_target on a
+    // self-hosted runner is no longer accepted for `hardened`.
+    let hijacked = Instance::new(SEED).mint(&MintRequest::new(
+        "hardened",
+        "1.0.0",
+        crates[0].checksum(),
+        Claims::github("acme/hardened", "1.0.0")
+            .with_trigger("pull_request_target")
+            .self_hosted(),
+    ));
+    std::fs::write(
+        dir.join("bundles/hardened-1.0.0.sigstore.json"),
+        hijacked.to_json(),
+    )
+    .unwrap();
+    let (code, _, lines) = check(&dir);
+    assert_eq!(code, 1);
+    let failed: Vec<&str> = lines.iter().find(|l| l["name"] == "hardened").unwrap()["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["requirement"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["triggers", "runner"]);
+}
