@@ -9,10 +9,14 @@
 //! that knows clap, writes to stdout and stderr, and sets the exit code.
 //! Imports point one way; `docs/architecture.md` describes the layers and
 //! where to add a source, a policy key or an output format.
+//! [`escape`] stands beside them all: every output (the reports, `explain`,
+//! `diff`, `init`'s policy, the command layer's writers) escapes the text
+//! from outside through it.
 
 pub mod cache;
 pub mod cli;
 pub mod diff;
+pub mod escape;
 pub mod evaluate;
 pub mod evidence;
 pub mod explain;

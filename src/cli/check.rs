@@ -9,6 +9,7 @@ use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::{AcceptArgs, ColorChoice, GlobalOptions, RunArgs};
 use crate::diff::{self, Accept, Diff};
+use crate::escape::{Terminal, Untrusted};
 use crate::report::{human, json, markdown, sarif, vsa, Report};
 use crate::run::{collect, Run, RunConfig};
 
@@ -98,6 +99,8 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
         .into_diagnostic()?;
     }
     stdout.flush().into_diagnostic()?;
+    drop(stderr);
+    let mut stderr = super::text_stderr();
     if args.message_format != MessageFormat::Human && !global.quiet {
         for warning in &report.warnings {
             let _ = writeln!(stderr, "warning[{}]: {}", warning.code, warning.message);
@@ -114,7 +117,7 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
             let _ = writeln!(
                 stderr,
                 "warning[step-summary]: cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
-                std::path::Path::new(&path).display()
+                Untrusted(std::path::Path::new(&path).display())
             );
         }
     }
@@ -171,19 +174,27 @@ fn write_after_report(
 ) -> std::io::Result<()> {
     match format {
         MessageFormat::Human => {
+            let mut stdout = Terminal::new(stdout);
             writeln!(stdout)?;
-            stdout.write_all(diff::render(diff).as_bytes())
+            stdout.write_all(diff::render(diff).as_bytes())?;
+            stdout.flush()
         }
         MessageFormat::Json => {
             diff::write_json(diff, stdout)?;
             if quiet {
                 return Ok(());
             }
+            let mut stderr = Terminal::new(stderr);
             for note in &diff.notes {
-                writeln!(stderr, "warning[diff-note]: {note}")?;
+                writeln!(stderr, "warning[diff-note]: {}", Untrusted(note))?;
             }
-            writeln!(stderr, "{}", diff::summary_line(&diff.summary()))
+            writeln!(stderr, "{}", diff::summary_line(&diff.summary()))?;
+            stderr.flush()
         }
-        MessageFormat::Sarif => stderr.write_all(diff::render(diff).as_bytes()),
+        MessageFormat::Sarif => {
+            let mut stderr = Terminal::new(stderr);
+            stderr.write_all(diff::render(diff).as_bytes())?;
+            stderr.flush()
+        }
     }
 }

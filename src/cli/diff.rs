@@ -9,6 +9,7 @@ use miette::{IntoDiagnostic, Result};
 
 use super::{AcceptArgs, GlobalOptions, JobArgs, OutputFormat, RunArgs};
 use crate::diff;
+use crate::escape::Untrusted;
 use crate::lockfile::Inventory;
 use crate::run::{collect, InventorySelection};
 
@@ -48,18 +49,24 @@ pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
     config.inventory = InventorySelection::Loaded(Box::new(Inventory::from_lockfile(&args.new)?));
     let new = collect(&config)?;
     let diff = diff::against_baseline(&config, &new, &args.old, &args.accept.accept())?;
-    let mut stdout = super::stdout();
     match args.message_format {
-        OutputFormat::Human => stdout
-            .write_all(diff::render(&diff).as_bytes())
-            .into_diagnostic()?,
-        OutputFormat::Json => diff::write_json(&diff, &mut stdout).into_diagnostic()?,
+        OutputFormat::Human => {
+            let mut stdout = super::text_stdout();
+            stdout
+                .write_all(diff::render(&diff).as_bytes())
+                .into_diagnostic()?;
+            stdout.flush().into_diagnostic()?;
+        }
+        OutputFormat::Json => {
+            let mut stdout = super::stdout();
+            diff::write_json(&diff, &mut stdout).into_diagnostic()?;
+            stdout.flush().into_diagnostic()?;
+        }
     }
-    stdout.flush().into_diagnostic()?;
     if args.message_format == OutputFormat::Json && !global.quiet {
-        let mut stderr = super::stderr();
+        let mut stderr = super::text_stderr();
         for note in &diff.notes {
-            let _ = writeln!(stderr, "warning[diff-note]: {note}");
+            let _ = writeln!(stderr, "warning[diff-note]: {}", Untrusted(note));
         }
         let _ = writeln!(stderr, "{}", diff::summary_line(&diff.summary()));
     }

@@ -43,9 +43,11 @@ pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
             writeln!(stdout).into_diagnostic()?;
         }
         OutputFormat::Human => {
+            let mut stdout = super::text_stdout();
             stdout
                 .write_all(render(&explanation).as_bytes())
                 .into_diagnostic()?;
+            stdout.flush().into_diagnostic()?;
         }
     }
     stdout.flush().into_diagnostic()?;

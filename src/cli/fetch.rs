@@ -9,6 +9,7 @@ use super::{
     GlobalOptions, JobArgs, OutputFormat, PolicyFileArgs, RunArgs, ScopeArgs, SourceArgs,
     WorkspaceArgs,
 };
+use crate::escape::Untrusted;
 use crate::exit;
 use crate::fetch::{fetch, FetchReport, Outcome, PackageFetch};
 use crate::run::queries;
@@ -92,6 +93,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
         )
         .into_diagnostic()?,
         OutputFormat::Human => {
+            let mut stdout = super::text_stdout();
             for package in &report.packages {
                 writeln!(stdout, "{:<40} {}", package.query.id(), summary(package))
                     .into_diagnostic()?;
@@ -100,7 +102,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
                         writeln!(
                             stdout,
                             "    {}: {}{}",
-                            outcome.source,
+                            Untrusted(&outcome.source),
                             describe(&outcome.outcome),
                             if outcome.cached { " (cached)" } else { "" }
                         )
@@ -110,19 +112,21 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
                         writeln!(
                             stdout,
                             "    ignored {}: {}",
-                            ignored.origin.location, ignored.reason
+                            Untrusted(&ignored.origin.location),
+                            Untrusted(&ignored.reason)
                         )
                         .into_diagnostic()?;
                     }
                 }
             }
+            stdout.flush().into_diagnostic()?;
         }
     }
     drop(stdout);
 
-    let mut stderr = super::stderr();
+    let mut stderr = super::text_stderr();
     for warning in &report.warnings {
-        let _ = writeln!(stderr, "warning: {warning}");
+        let _ = writeln!(stderr, "warning: {}", Untrusted(warning));
     }
     let errors: Vec<_> = report
         .packages
@@ -130,7 +134,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
         .flat_map(|p| p.errors.iter().map(move |e| (p.query.id(), e)))
         .collect();
     for (id, error) in &errors {
-        let _ = writeln!(stderr, "error: {id}: {}", error.message);
+        let _ = writeln!(stderr, "error: {id}: {}", Untrusted(&error.message));
     }
     let missing = report.missing_message();
     if let Some(message) = &missing {
@@ -181,13 +185,14 @@ fn summary(package: &PackageFetch) -> String {
         return format!(
             "{} bundle(s) from {}",
             package.documents.len(),
-            sources.join(", ")
+            Untrusted(sources.join(", "))
         );
     }
     if let Some(registry) = &package.registry {
         return format!(
             "registry-asserted: {} ({})",
-            registry.repository, registry.registry
+            Untrusted(&registry.repository),
+            Untrusted(&registry.registry)
         );
     }
     if package.missing_from_cache() {
@@ -207,9 +212,9 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::NoAttestation => "no attestation".into(),
         Outcome::Registry { asserted: true } => "publisher recorded".into(),
         Outcome::Registry { asserted: false } => "no publisher recorded".into(),
-        Outcome::NotApplicable { reason } => format!("not applicable: {reason}"),
+        Outcome::NotApplicable { reason } => format!("not applicable: {}", Untrusted(reason)),
         Outcome::NotCached => "not in the cache".into(),
-        Outcome::Error { message } => format!("error: {message}"),
+        Outcome::Error { message } => format!("error: {}", Untrusted(message)),
         Outcome::NotAsked => "not asked (bundles already found)".into(),
     }
 }

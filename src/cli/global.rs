@@ -223,7 +223,7 @@ impl RunArgs {
             },
             no_attestation_ttl: None,
             announce: (!global.quiet)
-                .then(|| Announcer(std::sync::Arc::new(|message: &str| say!("{message}")))),
+                .then(|| Announcer(std::sync::Arc::new(|message: &str| announce(message)))),
             targets: self.scope.targets.clone(),
             exclude_dev: self.scope.no_dev,
         }
@@ -300,4 +300,15 @@ impl HttpArgs {
         }
         config
     }
+}
+
+/// Say what the fetch is doing, on stderr: the message names sources and
+/// hosts, so it is escaped, on one line.
+fn announce(message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        super::text_stderr(),
+        "{}",
+        crate::escape::Untrusted(message)
+    );
 }

@@ -8,6 +8,7 @@ use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
 use super::{GlobalOptions, RunArgs};
+use crate::escape::Untrusted;
 use crate::exit;
 use crate::init::{policy_text, write_atomically, InitError, POLICY_FILE};
 use crate::run::{collect, policy_dir, InventorySelection, Run};
@@ -60,7 +61,7 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
         write_atomically(&target, &text, args.force)?;
     }
     if !global.quiet {
-        let mut stderr = super::stderr();
+        let mut stderr = super::text_stderr();
         let _ = writeln!(
             stderr,
             "{}",
@@ -92,7 +93,7 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
         .count();
     let rejected: usize = registry().map(|(_, e)| e.rejected.len()).sum();
     let mut line = match written {
-        Some(path) => format!("wrote {}: ", path.display()),
+        Some(path) => format!("wrote {}: ", Untrusted(path.display())),
         None => String::new(),
     };
     line.push_str(&format!(

@@ -7,6 +7,7 @@ use clap::Args;
 use miette::{IntoDiagnostic, Result};
 
 use super::{GlobalOptions, OutputFormat, RunArgs, ScopeArgs, WorkspaceArgs};
+use crate::escape::Untrusted;
 use crate::exit;
 use crate::lockfile::{OutOfScope, Package, Scope};
 
@@ -42,6 +43,7 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
             .into_diagnostic()?;
         }
         OutputFormat::Human => {
+            let mut stdout = super::text_stdout();
             for package in &inventory.packages {
                 let status = match package.checksum_absence() {
                     None => "checksum".to_string(),
@@ -58,10 +60,11 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
                     status,
                     how_used(package),
                     build_time(package),
-                    package.repository.as_deref().unwrap_or("")
+                    Untrusted(package.repository.as_deref().unwrap_or(""))
                 )
                 .into_diagnostic()?;
             }
+            stdout.flush().into_diagnostic()?;
         }
     }
     Ok(exit::PASS)

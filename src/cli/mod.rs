@@ -39,6 +39,7 @@ pub use global::{
     ScopeArgs, SourceArgs, WorkspaceArgs,
 };
 
+use crate::escape::{diagnostic::escaped, Terminal};
 use crate::exit;
 
 /// The name cargo knows this subcommand by.
@@ -118,7 +119,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(report) => {
-            say!("{report:?}");
+            say!("{:?}", escaped_report(report.as_ref()));
             exit::ERROR
         }
     }
@@ -199,6 +200,23 @@ fn install_report_hook(color: ColorChoice) {
                 .build(),
         )
     }));
+}
+
+/// An error or warning for the terminal: a copy with every text in it
+/// escaped (messages from servers, lockfile snippets, file names).
+pub(crate) fn escaped_report(diagnostic: &dyn miette::Diagnostic) -> miette::Report {
+    miette::Report::new(escaped(diagnostic))
+}
+
+/// Standard output for text: everything written through it is escaped
+/// for the terminal.
+pub(crate) fn text_stdout() -> Terminal<Stream<std::io::StdoutLock<'static>>> {
+    Terminal::new(stdout())
+}
+
+/// Standard error for text, escaped like [`text_stdout`].
+pub(crate) fn text_stderr() -> Terminal<Stream<std::io::StderrLock<'static>>> {
+    Terminal::new(stderr())
 }
 
 /// Run a parsed command line. Returns the exit code; errors are exit code 2.

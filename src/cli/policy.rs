@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use miette::{IntoDiagnostic, Result};
 
 use super::{GlobalOptions, PolicyFileArgs, WorkspaceArgs};
+use crate::escape::Untrusted;
 use crate::exit;
 use crate::policy::{
     discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind, SearchFrom,
@@ -96,10 +97,11 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
                 Some(path) => path,
                 None => {
                     if !global.quiet {
-                        say!(
+                        let _ = writeln!(
+                            super::text_stderr(),
                             "no policy file (provenance.toml or .cargo/provenance.toml) in {} or above: \
                              the default policy applies (every package reported, nothing required)",
-                            start.display()
+                            Untrusted(start.display())
                         );
                     }
                     return Ok(exit::PASS);
@@ -119,14 +121,14 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
         .into());
     }
     for warning in problems {
-        say!("{:?}", miette::Report::new(warning));
+        say!("{:?}", super::escaped_report(&warning));
     }
     if !global.quiet {
         let rules = |kind| policy.rules.iter().filter(|r| r.kind == kind).count();
         writeln!(
-            super::stdout(),
+            super::text_stdout(),
             "{}: valid ({}, {}, {}, {}, mode {})",
-            path.display(),
+            Untrusted(path.display()),
             count(rules(RuleKind::Package), "package rule", "package rules"),
             count(rules(RuleKind::Owner), "owner rule", "owner rules"),
             count(policy.exemptions.len(), "exemption", "exemptions"),

@@ -54,7 +54,7 @@ pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
             Ok(root) => {
                 if !global.quiet {
                     let _ = writeln!(
-                        super::stdout(),
+                        super::text_stdout(),
                         "updated the {} trust root from {} ({} certificate authorities, {} transparency logs, {} timestamp authorities)",
                         instance.name(),
                         repository.url,
@@ -66,7 +66,7 @@ pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
             }
             Err(error) => {
                 failed = true;
-                say!("{:?}", miette::Report::new(error));
+                say!("{:?}", super::escaped_report(&error));
             }
         }
     }

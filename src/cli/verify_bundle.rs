@@ -8,6 +8,7 @@ use clap::Args;
 use miette::{Context, IntoDiagnostic, Result};
 
 use super::{GlobalOptions, OutputFormat, RootArgs};
+use crate::escape::Untrusted;
 use crate::exit;
 use crate::trust::{Instance, TrustRoot};
 use crate::verify::{self, ArtifactInput, SignerCheck};
@@ -123,9 +124,10 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
                     OutputFormat::Human => {
                         if !global.quiet {
                             writeln!(
-                                stdout,
+                                super::text_stdout(),
                                 "OK: {} verified against {}",
-                                parsed.origin, facts.trust_root
+                                Untrusted(&parsed.origin),
+                                Untrusted(&facts.trust_root)
                             )
                             .into_diagnostic()?;
                         }
@@ -153,6 +155,10 @@ fn report_failure(failures: &[verify::VerifyFailure]) -> i32 {
                 .join("; ")
         ),
     };
-    say!("error: verification failed: {}", text.replace('\n', " "));
+    let _ = writeln!(
+        super::text_stderr(),
+        "error: verification failed: {}",
+        Untrusted(&text)
+    );
     exit::VIOLATION
 }

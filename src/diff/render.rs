@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::{Change, Diff, DiffSummary, Observed, RepositoryFacts, WorkflowFacts};
+use crate::escape::{markdown, Untrusted};
 use crate::exit;
 
 #[derive(Serialize)]
@@ -61,19 +62,24 @@ pub fn summary_line(s: &DiffSummary) -> String {
     format!("{}: {verdict}", parts.join(", "))
 }
 
+// The texts below hold claim values: each is escaped for the terminal
+// (and the Markdown escapes it again for itself).
 fn repository_text(r: &RepositoryFacts) -> String {
     match (&r.repository, &r.repository_id) {
-        (Some(uri), Some(id)) => format!("{uri} (ID {id})"),
-        (Some(uri), None) => uri.clone(),
-        (None, Some(id)) => format!("ID {id}"),
+        (Some(uri), Some(id)) => format!("{} (ID {})", Untrusted(uri), Untrusted(id)),
+        (Some(uri), None) => Untrusted(uri).to_string(),
+        (None, Some(id)) => format!("ID {}", Untrusted(id)),
         (None, None) => "nothing".into(),
     }
 }
 
 fn workflow_text(w: &WorkflowFacts) -> String {
-    let mut text = w.workflow.clone().unwrap_or_else(|| "nothing".into());
+    let mut text = w
+        .workflow
+        .as_deref()
+        .map_or_else(|| "nothing".into(), |w| Untrusted(w).to_string());
     if let Some(signer) = &w.signer_workflow {
-        let _ = write!(text, " signed by {signer}");
+        let _ = write!(text, " signed by {}", Untrusted(signer));
     }
     text
 }
@@ -81,10 +87,10 @@ fn workflow_text(w: &WorkflowFacts) -> String {
 fn built(o: &Observed) -> String {
     let mut text = o.evidence.to_string();
     if let Some(repository) = &o.repository {
-        let _ = write!(text, ", {repository}");
+        let _ = write!(text, ", {}", Untrusted(repository));
     }
     if let Some(workflow) = &o.workflow {
-        let _ = write!(text, " {workflow}");
+        let _ = write!(text, " {}", Untrusted(workflow));
     }
     let _ = write!(text, " ({})", o.outcome);
     text
@@ -106,7 +112,6 @@ pub fn markdown(diff: &Diff) -> String {
         return text;
     }
     text.push_str("| | change | package | from | to |\n|---|---|---|---|---|\n");
-    let cell = |s: String| s.replace('|', "\\|").replace('\n', " ");
     for change in &diff.changes {
         let mark = if change.fails() {
             "❌"
@@ -167,10 +172,10 @@ pub fn markdown(diff: &Diff) -> String {
         };
         let _ = writeln!(
             text,
-            "| {mark} | {kind} | `{}` | {} | {} |",
-            cell(package),
-            cell(from),
-            cell(to)
+            "| {mark} | {kind} | {} | {} | {} |",
+            markdown::code(&package),
+            markdown::text(&from),
+            markdown::text(&to)
         );
     }
     text
@@ -193,11 +198,11 @@ pub fn render(diff: &Diff) -> String {
     let _ = writeln!(
         w,
         "Provenance changes from {} to {}",
-        diff.old_lockfile.display(),
-        diff.new_lockfile.display()
+        Untrusted(diff.old_lockfile.display()),
+        Untrusted(diff.new_lockfile.display())
     );
     for note in &diff.notes {
-        let _ = writeln!(w, "note: {note}");
+        let _ = writeln!(w, "note: {}", Untrusted(note));
     }
     if diff.changes.is_empty() {
         let _ = writeln!(w, "  no dependency changed");
@@ -271,8 +276,8 @@ pub fn render(diff: &Diff) -> String {
                     let _ = write!(
                         text,
                         "\n{INDENT}{}: {}",
-                        error.source,
-                        error.message.replace('\n', " ")
+                        Untrusted(&error.source),
+                        Untrusted(&error.message)
                     );
                 }
                 ("unchecked", text)
@@ -287,10 +292,10 @@ pub fn render(diff: &Diff) -> String {
             _ => (&None, &None),
         };
         if let Some(note) = note {
-            let _ = writeln!(w, "{INDENT}{note}");
+            let _ = writeln!(w, "{INDENT}{}", Untrusted(note));
         }
         if let Some(accepted) = accepted {
-            let _ = writeln!(w, "{INDENT}accepted by {accepted}");
+            let _ = writeln!(w, "{INDENT}accepted by {}", Untrusted(accepted));
         }
     }
     let summary = diff.summary();

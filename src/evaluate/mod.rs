@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use checks::{check_attestation, check_registry, conflicts, cross_check, Comparison};
 pub use evaluator::Evaluator;
 
+use crate::escape::Untrusted;
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Package, PackageSource};
@@ -124,8 +125,8 @@ impl fmt::Display for Failure {
             f,
             "{}: expected {}, found {}",
             self.requirement,
-            self.expected,
-            self.found.as_deref().unwrap_or("nothing")
+            Untrusted(&self.expected),
+            Untrusted(self.found.as_deref().unwrap_or("nothing"))
         )
     }
 }

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{BundleStatus, Explanation, RuleExplanation};
+use crate::escape::Untrusted;
 use crate::evaluate::{Failure, RuleRefKind};
 use crate::evidence::EvidenceLevel;
 use crate::fetch::SourceOutcome;
@@ -21,13 +22,13 @@ pub fn render(x: &Explanation) -> String {
         "{}@{} ({}): {}",
         p.name,
         p.version,
-        p.source,
+        Untrusted(&p.source),
         x.outcome.to_uppercase()
     );
     let _ = writeln!(
         w,
         "  lockfile    {}:{}",
-        p.lockfile.display(),
+        Untrusted(p.lockfile.display()),
         p.lockfile_line
     );
     match &p.checksum {
@@ -57,16 +58,16 @@ pub fn render(x: &Explanation) -> String {
         "  policy      {}{}",
         x.policy
             .as_ref()
-            .map_or("the default policy (no policy file)".to_string(), |p| p
-                .display()
-                .to_string()),
+            .map_or("the default policy (no policy file)".to_string(), |p| {
+                Untrusted(p.display()).to_string()
+            }),
         if x.mode == Mode::Audit {
             " (audit mode)"
         } else {
             ""
         }
     );
-    let _ = writeln!(w, "  trust roots {}", x.trust_roots.join(", "));
+    let _ = writeln!(w, "  trust roots {}", Untrusted(x.trust_roots.join(", ")));
     write_graph(w, x);
 
     let _ = writeln!(w, "\nSources");
@@ -81,11 +82,21 @@ pub fn render(x: &Explanation) -> String {
         .max()
         .unwrap_or(0);
     for s in &x.sources {
-        let _ = writeln!(w, "  {:<width$}  {}", s.source, source_answer(s));
+        let _ = writeln!(
+            w,
+            "  {:<width$}  {}",
+            Untrusted(&s.source),
+            source_answer(s)
+        );
     }
     for e in &x.source_errors {
         if !x.sources.iter().any(|s| s.source == e.source) {
-            let _ = writeln!(w, "  {:<width$}  error: {}", e.source, e.message);
+            let _ = writeln!(
+                w,
+                "  {:<width$}  error: {}",
+                Untrusted(&e.source),
+                Untrusted(&e.message)
+            );
         }
     }
 
@@ -100,19 +111,19 @@ pub fn render(x: &Explanation) -> String {
             BundleStatus::Ignored => "ignored: not for this checksum",
         };
         let _ = writeln!(w, "\nBundle {} [{status}]", n + 1);
-        let _ = writeln!(w, "  location    {}", b.location);
+        let _ = writeln!(w, "  location    {}", Untrusted(&b.location));
         let cached = match b.cached {
             Some(true) => " (answer from the cache)",
             Some(false) if b.source.starts_with("dir:") => " (read from the folder)",
             Some(false) => " (fetched in this run)",
             None => "",
         };
-        let _ = writeln!(w, "  source      {}{cached}", b.source);
+        let _ = writeln!(w, "  source      {}{cached}", Untrusted(&b.source));
         if let Some(check) = b.failed_check {
             let _ = writeln!(
                 w,
                 "  failed      {check}: {}",
-                b.failure.as_deref().unwrap_or("").replace('\n', " ")
+                Untrusted(b.failure.as_deref().unwrap_or(""))
             );
         }
         if let Some(facts) = &b.facts {
@@ -126,13 +137,15 @@ pub fn render(x: &Explanation) -> String {
             let _ = writeln!(
                 w,
                 "  {} says {} published it from {} (unsigned)",
-                r.registry, r.provider, r.repository
+                Untrusted(&r.registry),
+                Untrusted(&r.provider),
+                Untrusted(&r.repository)
             );
             if let Some(sha) = &r.sha {
-                let _ = writeln!(w, "  commit      {sha}");
+                let _ = writeln!(w, "  commit      {}", Untrusted(sha));
             }
             if let Some(run) = &r.run_id {
-                let _ = writeln!(w, "  run         {run}");
+                let _ = writeln!(w, "  run         {}", Untrusted(run));
             }
             if let Some(only) = r.trustpub_only {
                 let _ = writeln!(
@@ -192,8 +205,8 @@ pub fn render(x: &Explanation) -> String {
                 "  {} {:<width$}  expected {}, found {}{}",
                 if r.met { "ok  " } else { "FAIL" },
                 r.requirement.as_str(),
-                r.expected,
-                r.found.as_deref().unwrap_or("nothing"),
+                Untrusted(&r.expected),
+                Untrusted(r.found.as_deref().unwrap_or("nothing")),
                 match (r.line, r.inherited) {
                     (Some(line), true) => format!("  (line {line}, from [defaults])"),
                     (Some(line), false) => format!("  (line {line})"),
@@ -216,7 +229,7 @@ pub fn render(x: &Explanation) -> String {
         for f in unlisted {
             let _ = write!(w, "  FAIL {f}");
             if let Some(bundle) = &f.bundle {
-                let _ = write!(w, " ({})", bundle.location);
+                let _ = write!(w, " ({})", Untrusted(&bundle.location));
             }
             let _ = writeln!(w);
         }
@@ -261,9 +274,9 @@ fn source_answer(s: &SourceOutcome) -> String {
         O::NoAttestation => "no attestation".to_string(),
         O::Registry { asserted: true } => "publisher recorded (registry-asserted)".to_string(),
         O::Registry { asserted: false } => "no publisher recorded".to_string(),
-        O::NotApplicable { reason } => format!("not applicable: {reason}"),
+        O::NotApplicable { reason } => format!("not applicable: {}", Untrusted(reason)),
         O::NotCached => "no cached answer (offline)".to_string(),
-        O::Error { message } => format!("error: {}", message.replace('\n', " ")),
+        O::Error { message } => format!("error: {}", Untrusted(message)),
         O::NotAsked => "not asked (bundles already found)".to_string(),
     };
     if s.cached {
@@ -310,7 +323,7 @@ fn write_graph(w: &mut String, x: &Explanation) {
         }
     );
     for path in &g.paths {
-        let _ = writeln!(w, "  {}", path.join(" → "));
+        let _ = writeln!(w, "  {}", Untrusted(path.join(" → ")));
     }
     let rest = g.path_count.saturating_sub(g.paths.len() as u64);
     if rest > 0 {
@@ -319,20 +332,20 @@ fn write_graph(w: &mut String, x: &Explanation) {
 }
 
 fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
-    let _ = writeln!(w, "  trust root  {}", facts.trust_root);
-    let _ = writeln!(w, "  media type  {}", facts.media_type);
+    let _ = writeln!(w, "  trust root  {}", Untrusted(&facts.trust_root));
+    let _ = writeln!(w, "  media type  {}", Untrusted(&facts.media_type));
     let checks: Vec<&str> = facts.checks.iter().map(|c| c.describe()).collect();
     let _ = writeln!(w, "  passed      {}", checks.join(", "));
     if let Some(signer) = &facts.signer {
         let _ = writeln!(
             w,
             "  identity    {}",
-            signer.identity.as_deref().unwrap_or("(none)")
+            Untrusted(signer.identity.as_deref().unwrap_or("(none)"))
         );
         let _ = writeln!(
             w,
             "  issuer      {}",
-            signer.issuer.as_deref().unwrap_or("(none)")
+            Untrusted(signer.issuer.as_deref().unwrap_or("(none)"))
         );
         let _ = writeln!(
             w,
@@ -347,7 +360,7 @@ fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
                 let _ = writeln!(
                     w,
                     "    {key:<width$}  {}",
-                    value.as_str().unwrap_or("(absent)")
+                    Untrusted(value.as_str().unwrap_or("(absent)"))
                 );
             }
         }
@@ -359,8 +372,8 @@ fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
             w,
             "  log entry   index {} ({}, log {}){}",
             entry.log_index,
-            entry.kind,
-            entry.log_id,
+            Untrusted(&entry.kind),
+            Untrusted(&entry.log_id),
             entry
                 .integrated_time
                 .map_or(String::new(), |t| format!(", integrated {t}"))
@@ -377,8 +390,8 @@ fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
         }
     );
     if let Some(statement) = &facts.statement {
-        let _ = writeln!(w, "  statement   {}", statement.statement_type);
-        let _ = writeln!(w, "  predicate   {}", statement.predicate_type);
+        let _ = writeln!(w, "  statement   {}", Untrusted(&statement.statement_type));
+        let _ = writeln!(w, "  predicate   {}", Untrusted(&statement.predicate_type));
         for subject in &statement.subjects {
             let digests: Vec<String> = subject
                 .digest
@@ -389,10 +402,15 @@ fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
                     } else {
                         ""
                     };
-                    format!("{algorithm}:{hex}{mark}")
+                    format!("{}:{}{mark}", Untrusted(algorithm), Untrusted(hex))
                 })
                 .collect();
-            let _ = writeln!(w, "  subject     {} {}", subject.name, digests.join(" "));
+            let _ = writeln!(
+                w,
+                "  subject     {} {}",
+                Untrusted(&subject.name),
+                digests.join(" ")
+            );
         }
     }
 }
@@ -402,11 +420,12 @@ fn write_rule_text(w: &mut String, rule: &RuleExplanation) {
         return;
     };
     if let Some(file) = &rule.file {
-        let _ = writeln!(w, "  {}:{first}", file.display());
+        let _ = writeln!(w, "  {}:{first}", Untrusted(file.display()));
     }
     let last = first as usize + text.lines().count().saturating_sub(1);
     let width = last.to_string().len();
     for (n, line) in text.lines().enumerate() {
+        // The user's own policy text: the command layer's writer escapes it.
         let _ = writeln!(w, "  {:>width$} | {line}", first as usize + n);
     }
 }
@@ -423,7 +442,7 @@ fn why(x: &Explanation) -> String {
     match x.outcome {
         "pass" if x.package.workspace_member => "a workspace member needs nothing".into(),
         "pass" => match x.bundles.iter().find(|b| b.decided) {
-            Some(b) => format!("every requirement is met by {}", b.location),
+            Some(b) => format!("every requirement is met by {}", Untrusted(&b.location)),
             None if x.evidence_level == EvidenceLevel::RegistryAsserted => {
                 "the registry assertion meets every requirement".into()
             }
@@ -434,7 +453,7 @@ fn why(x: &Explanation) -> String {
         },
         "violation" => format!("failed: {}", failed(x)),
         "exempt" => match &x.exemption {
-            Some(e) => format!("exempt: {}; excuses {}", e.reason, failed(x)),
+            Some(e) => format!("exempt: {}; excuses {}", Untrusted(&e.reason), failed(x)),
             None => "exempt".into(),
         },
         "no-provenance" => {

@@ -14,8 +14,10 @@
 //! verification, which nothing can waive; they are called out).
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
+use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, Value};
+
+use crate::escape::toml::{comment, string};
 use crate::evidence::{Attestation, Evidence};
 use crate::lockfile::{Package, PackageSource};
 use crate::policy::matcher::workflow_path;
@@ -60,7 +62,7 @@ impl Pin {
         let workflow = claims
             .build_config_uri
             .as_deref()
-            .map(|uri| workflow_path(uri, repository.as_deref()).to_string());
+            .map(|uri| globset::escape(workflow_path(uri, repository.as_deref())));
         let git_ref = claims.source_repository_ref.as_deref().map(ref_pattern);
         let strip_ref = |uri: &str| uri.rsplit_once('@').map_or(uri, |(u, _)| u).to_string();
         let signer_workflow = match (&claims.build_signer_uri, &claims.build_config_uri) {
@@ -109,12 +111,14 @@ const PULL_REQUEST_EVENTS: [&str; 4] = [
 ];
 
 /// `refs/tags/v1.2.3` → `refs/tags/*`: releases are tags, and the next one
-/// has another name. Branches are pinned as they are.
+/// has another name. Branches are pinned as they are (a `*`, `?`, `[` or
+/// `{` in the claim made literal: `workflow`, `signer-workflow` and `ref`
+/// are patterns, and a claim must not widen its own pin).
 fn ref_pattern(git_ref: &str) -> String {
     if git_ref.starts_with("refs/tags/") {
         "refs/tags/*".to_string()
     } else {
-        git_ref.to_string()
+        globset::escape(git_ref)
     }
 }
 
@@ -122,8 +126,8 @@ fn ref_pattern(git_ref: &str) -> String {
 /// at a branch or commit, exactly.
 fn signer_pattern(signer_uri: &str) -> String {
     match signer_uri.rsplit_once("@refs/tags/") {
-        Some((workflow, _)) => format!("{workflow}@refs/tags/*"),
-        None => signer_uri.to_string(),
+        Some((workflow, _)) => format!("{}@refs/tags/*", globset::escape(workflow)),
+        None => globset::escape(signer_uri),
     }
 }
 
@@ -143,13 +147,14 @@ fn found(evidence: &Evidence) -> Found<'_> {
     }
 }
 
-/// A TOML string literal.
-fn quote(text: &str) -> String {
-    toml_edit::Value::from(text).to_string()
-}
-
 /// The commented `provenance.toml` for these packages and what was found
 /// for each.
+///
+/// The document is built with `toml_edit`: every value is a string the
+/// writer quotes ([`crate::escape::toml::string`]), and every comment goes
+/// through [`Comments`], which writes only single `#` lines of visible
+/// text. So no value from outside (a claim, a file name, a cached error
+/// text) can end a comment or a string and start TOML of its own.
 pub fn render<'a>(
     packages: impl IntoIterator<Item = (&'a Package, &'a Evidence)>,
     options: &InitOptions,
@@ -192,63 +197,55 @@ pub fn render<'a>(
         .filter(|(_, e)| matches!(found(e), Found::Nothing))
         .count();
 
-    let mut out = String::new();
-    let w = &mut out;
-    let _ = writeln!(w, "# provenance.toml: who may build each dependency.");
-    let _ = writeln!(
-        w,
-        "# Written by `cargo verify-provenance init` on {} from {}.",
+    let mut doc = Document::new();
+    let mut header = Comments::default();
+    header.line("provenance.toml: who may build each dependency.");
+    header.line(format!(
+        "Written by `cargo verify-provenance init` on {} from {}.",
         options.today, options.lockfile
-    );
-    let _ = writeln!(w, "#");
-    let _ = writeln!(
-        w,
-        "# Trust on first use: every dependency whose provenance verified is pinned to"
-    );
-    let _ = writeln!(
-        w,
-        "# the repository (by immutable ID), workflow and ref it was built from today."
-    );
-    let _ = writeln!(
-        w,
-        "# Review the pins: they record what is, not what should be. The reference for"
-    );
-    let _ = writeln!(w, "# every key is docs/policy.md.");
-    let _ = writeln!(w);
+    ));
+    header.line("");
+    header.line("Trust on first use: every dependency whose provenance verified is pinned to");
+    header.line("the repository (by immutable ID), workflow and ref it was built from today.");
+    header.line("Review the pins: they record what is, not what should be. The reference for");
+    header.line("every key is docs/policy.md.");
+    header.end_block();
+    doc.pending = header;
+
     if !options.sources.is_empty() {
+        let mut sources = ArrayOfTables::new();
         for source in &options.sources {
-            write_source(w, source);
+            sources.push(doc.table(source_table(source)));
         }
+        doc.insert("source", Item::ArrayOfTables(sources));
     }
     if !options.roots.is_empty() {
-        let _ = writeln!(w, "[trust]");
-        let roots: Vec<_> = options.roots.iter().map(|r| quote(r)).collect();
-        let _ = writeln!(w, "roots = [{}]", roots.join(", "));
-        let _ = writeln!(w);
+        let mut trust = Table::new();
+        trust.insert(
+            "roots",
+            Item::Value(Value::Array(inline_list(&options.roots))),
+        );
+        let trust = doc.table(trust);
+        doc.insert("trust", Item::Table(trust));
     }
 
-    let _ = writeln!(w, "[defaults]");
+    let mut defaults = Rule::default();
     if all_attested {
-        let _ = writeln!(
-            w,
-            "# Every dependency has verified provenance: new ones must too."
-        );
-        let _ = writeln!(w, "require = \"attested\"");
+        defaults.comment("Every dependency has verified provenance: new ones must too.");
+        defaults.set("require", "attested");
     } else {
-        let _ = writeln!(
-            w,
-            "# Not every dependency has verified provenance yet: {unverified} without any are"
-        );
-        let _ = writeln!(
-            w,
-            "# listed at the end. Once each is pinned or exempted, require it of all:"
-        );
-        let _ = writeln!(w, "# require = \"attested\"");
-        let _ = writeln!(w, "require = \"none\"");
+        defaults.comment(format!(
+            "Not every dependency has verified provenance yet: {unverified} without any are"
+        ));
+        defaults.comment("listed at the end. Once each is pinned or exempted, require it of all:");
+        defaults.comment("require = \"attested\"");
+        defaults.set("require", "none");
     }
-    let _ = writeln!(w);
+    let defaults = doc.table(defaults.table);
+    doc.insert("defaults", Item::Table(defaults));
 
     let rule_require = if all_attested { None } else { Some("attested") };
+    let mut rules = ArrayOfTables::new();
     let mut todo: Vec<(&Package, &Evidence)> = Vec::new();
     for (name, versions) in &registry {
         let pins: Vec<_> = versions.iter().map(|(p, e)| (*p, *e, found(e))).collect();
@@ -267,7 +264,7 @@ pub fn render<'a>(
             } else {
                 let seen: Vec<String> =
                     pins.iter().map(|(p, _, _)| p.version.to_string()).collect();
-                write_rule(w, name, None, &seen, first, rule_require, trustpub_only);
+                rules.push(doc.table(rule(name, None, &seen, first, rule_require, trustpub_only)));
             }
             continue;
         }
@@ -275,51 +272,51 @@ pub fn render<'a>(
             if matches!(f, Found::Nothing) {
                 todo.push((package, evidence));
             } else {
-                write_rule(
-                    w,
+                let seen = [package.version.to_string()];
+                rules.push(doc.table(rule(
                     name,
                     Some(&package.version),
-                    &[package.version.to_string()],
+                    &seen,
                     f,
                     rule_require,
                     trustpub_only,
-                );
+                )));
             }
         }
     }
+    if !rules.is_empty() {
+        doc.insert("package", Item::ArrayOfTables(rules));
+    }
+
     if !todo.is_empty() {
         todo.sort_by(|a, b| (&a.0.name, &a.0.version).cmp(&(&b.0.name, &b.0.version)));
         let until = options
             .today
             .checked_add(jiff::Span::new().days(options.exemption_days))
             .unwrap_or(options.today);
-        let _ = writeln!(
-            w,
-            "# No verified provenance was found for these. Decide for each: get it attested"
-        );
-        let _ = writeln!(
-            w,
-            "# upstream, or uncomment its exemption and say why it is acceptable."
-        );
-        let _ = writeln!(w);
+        let notes = &mut doc.pending;
+        notes.line("No verified provenance was found for these. Decide for each: get it attested");
+        notes.line("upstream, or uncomment its exemption and say why it is acceptable.");
+        notes.end_block();
         for (package, evidence) in &todo {
-            let _ = writeln!(w, "# [[exempt]]");
-            let _ = writeln!(w, "# name = {}", quote(&package.name));
-            let _ = writeln!(w, "# version = {}", quote(&format!("={}", package.version)));
-            let _ = writeln!(w, "# reason = \"\"");
-            let _ = writeln!(w, "# until = {until}");
+            notes.line("[[exempt]]");
+            notes.line(format!("name = {}", string(&package.name)));
+            notes.line(format!(
+                "version = {}",
+                string(&format!("={}", package.version))
+            ));
+            notes.line("reason = \"\"");
+            notes.line(format!("until = {until}"));
             for error in &evidence.errors {
-                let _ = writeln!(
-                    w,
-                    "# (not checked: {}: {})",
-                    error.source,
-                    error.message.replace('\n', " ")
-                );
+                notes.line(format!(
+                    "(not checked: {}: {})",
+                    error.source, error.message
+                ));
             }
             if package.checksum.is_none() {
-                let _ = writeln!(w, "# (Cargo.lock has no checksum for it)");
+                notes.line("(Cargo.lock has no checksum for it)");
             }
-            let _ = writeln!(w);
+            notes.end_block();
         }
     }
     let rejected: Vec<_> = registry
@@ -328,45 +325,162 @@ pub fn render<'a>(
         .filter(|(_, e)| !e.rejected.is_empty())
         .collect();
     for (package, evidence) in rejected {
+        let notes = &mut doc.pending;
         for bad in &evidence.rejected {
-            let _ = writeln!(
-                w,
-                "# WARNING: a bundle for {} failed verification ({}: {}). Nothing in this",
+            notes.line(format!(
+                "WARNING: a bundle for {} failed verification ({}: {}). Nothing in this",
                 package.id(),
                 bad.origin.location,
-                bad.failure.to_string().replace('\n', " ")
-            );
-            let _ = writeln!(
-                w,
-                "# file can waive that: remove the bundle from its source or fix the trust root."
+                bad.failure
+            ));
+            notes.line(
+                "file can waive that: remove the bundle from its source or fix the trust root.",
             );
         }
-        let _ = writeln!(w);
+        notes.end_block();
     }
 
     if !git.is_empty() {
-        let _ = writeln!(w, "# Git dependencies, allowed as they are today.");
-        let _ = writeln!(w, "[git]");
-        write_list(
-            w,
-            "allow",
-            &git.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-        let _ = writeln!(w);
+        doc.pending
+            .line("Git dependencies, allowed as they are today.");
+        let mut table = Table::new();
+        table.insert("allow", Item::Value(Value::Array(list(&git))));
+        let table = doc.table(table);
+        doc.insert("git", Item::Table(table));
     }
     if !path.is_empty() {
-        let _ = writeln!(
-            w,
-            "# Path dependencies outside the workspace, allowed as they are today."
-        );
-        let _ = writeln!(w, "[path]");
-        write_list(w, "allow", &path);
-        let _ = writeln!(w);
+        doc.pending
+            .line("Path dependencies outside the workspace, allowed as they are today.");
+        let mut table = Table::new();
+        table.insert("allow", Item::Value(Value::Array(list(&path))));
+        let table = doc.table(table);
+        doc.insert("path", Item::Table(table));
     }
+    let mut out = doc.finish();
     while out.ends_with("\n\n") {
         out.pop();
     }
     out
+}
+
+/// Comment lines, each `# ` and one line of visible text (or a bare `#`),
+/// and blank lines between blocks: the only way comments get into the file.
+#[derive(Default)]
+struct Comments(String);
+
+impl Comments {
+    /// One comment line; a newline or control character in `text` is
+    /// shown escaped ([`comment`]), never written.
+    fn line(&mut self, text: impl AsRef<str>) {
+        let text = comment(text.as_ref());
+        if text.is_empty() {
+            self.0.push_str("#\n");
+        } else {
+            self.0.push_str("# ");
+            self.0.push_str(&text);
+            self.0.push('\n');
+        }
+    }
+
+    /// A blank line after a block of comments.
+    fn end_block(&mut self) {
+        self.0.push('\n');
+    }
+
+    fn take(&mut self) -> String {
+        std::mem::take(&mut self.0)
+    }
+}
+
+/// The document under construction, with the comments waiting for the next
+/// table (they go before its header).
+struct Document {
+    doc: DocumentMut,
+    pending: Comments,
+    first: bool,
+}
+
+impl Document {
+    fn new() -> Self {
+        Self {
+            doc: DocumentMut::new(),
+            pending: Comments::default(),
+            first: true,
+        }
+    }
+
+    /// `table`, with the waiting comments before its header, after a blank
+    /// line unless it is the first.
+    fn table(&mut self, mut table: Table) -> Table {
+        let blank = if self.first { "" } else { "\n" };
+        self.first = false;
+        table
+            .decor_mut()
+            .set_prefix(format!("{blank}{}", self.pending.take()));
+        table
+    }
+
+    fn insert(&mut self, key: &str, item: Item) {
+        self.doc.insert(key, item);
+    }
+
+    /// The text, with the comments still waiting at the end.
+    fn finish(mut self) -> String {
+        let pending = self.pending.take();
+        if !pending.is_empty() {
+            let blank = if self.first { "" } else { "\n" };
+            self.doc.set_trailing(format!("{blank}{pending}"));
+        }
+        self.doc.to_string()
+    }
+}
+
+/// A table whose keys may have comments above them.
+#[derive(Default)]
+struct Rule {
+    table: Table,
+    comment: Comments,
+}
+
+impl Rule {
+    /// A comment line above the next key.
+    fn comment(&mut self, text: impl AsRef<str>) {
+        self.comment.line(text);
+    }
+
+    /// `key = "value"`, with the waiting comment lines above it.
+    fn set(&mut self, key: &str, value: &str) {
+        self.set_value(key, string(value));
+    }
+
+    /// `key = value`, with the waiting comment lines above it.
+    fn set_value(&mut self, key: &str, value: Value) {
+        self.table.insert(key, Item::Value(value));
+        let comment = self.comment.take();
+        if !comment.is_empty() {
+            if let Some(mut key) = self.table.key_mut(key) {
+                key.leaf_decor_mut().set_prefix(comment);
+            }
+        }
+    }
+}
+
+/// `["a", "b"]` on one line.
+fn inline_list(items: &[impl AsRef<str>]) -> Array {
+    items.iter().map(|item| string(item.as_ref())).collect()
+}
+
+/// One item inline, more one per line.
+fn list(items: &[impl AsRef<str>]) -> Array {
+    let mut array = inline_list(items);
+    if array.len() > 1 {
+        for value in array.iter_mut() {
+            value.decor_mut().set_prefix("\n    ");
+        }
+        array.set_trailing_comma(true);
+        array.set_trailing("\n");
+    }
+    array
 }
 
 fn same(a: &Found<'_>, b: &Found<'_>) -> bool {
@@ -378,129 +492,107 @@ fn same(a: &Found<'_>, b: &Found<'_>) -> bool {
     }
 }
 
-fn write_rule(
-    w: &mut String,
+fn rule(
     name: &str,
     version: Option<&semver::Version>,
     seen: &[String],
     found: &Found<'_>,
     require: Option<&str>,
     trustpub_only: bool,
-) {
-    let _ = writeln!(w, "[[package]]");
-    let _ = writeln!(w, "name = {}", quote(name));
+) -> Table {
+    let mut rule = Rule::default();
+    rule.set("name", name);
     if let Some(version) = version {
-        let _ = writeln!(w, "version = {}", quote(&format!("={version}")));
+        rule.set("version", &format!("={version}"));
     } else if seen.len() > 1 {
-        let _ = writeln!(w, "# versions in Cargo.lock: {}", seen.join(", "));
+        rule.comment(format!("versions in Cargo.lock: {}", seen.join(", ")));
     }
     match found {
         Found::Attested(pin) => {
             if let Some(level) = require {
-                let _ = writeln!(w, "require = {}", quote(level));
+                rule.set("require", level);
             }
-            if let Some(repository) = &pin.repository {
-                let _ = writeln!(w, "repository = {}", quote(repository));
-            }
-            if let Some(id) = &pin.repository_id {
-                let _ = writeln!(w, "repository-id = {}", quote(id));
-            }
-            if let Some(workflow) = &pin.workflow {
-                let _ = writeln!(w, "workflow = {}", quote(workflow));
-            }
-            if let Some(signer) = &pin.signer_workflow {
-                let _ = writeln!(w, "signer-workflow = {}", quote(signer));
+            let keys = [
+                ("repository", &pin.repository),
+                ("repository-id", &pin.repository_id),
+                ("workflow", &pin.workflow),
+                ("signer-workflow", &pin.signer_workflow),
+            ];
+            for (key, value) in keys {
+                if let Some(value) = value {
+                    rule.set(key, value);
+                }
             }
             if let Some(git_ref) = &pin.git_ref {
                 if git_ref == "refs/tags/*" {
-                    let _ = writeln!(
-                        w,
-                        "# Built from a tag: a push to a branch cannot publish a release."
-                    );
+                    rule.comment("Built from a tag: a push to a branch cannot publish a release.");
                 }
-                let _ = writeln!(w, "ref = {}", quote(git_ref));
+                rule.set("ref", git_ref);
             }
             if let Some(triggers) = &pin.triggers {
-                let _ = writeln!(
-                    w,
-                    "# Never from a pull request: pull_request(_target) runs code its author controls."
+                rule.comment(
+                    "Never from a pull request: pull_request(_target) runs code its author controls.",
                 );
-                let items: Vec<String> = triggers.iter().map(|t| quote(t)).collect();
-                let _ = writeln!(w, "triggers = [{}]", items.join(", "));
+                rule.set_value("triggers", Value::Array(inline_list(triggers)));
             }
             if pin.github_hosted {
-                let _ = writeln!(
-                    w,
-                    "# Built on a GitHub-hosted runner: a fresh machine, not one the publisher keeps."
+                rule.comment(
+                    "Built on a GitHub-hosted runner: a fresh machine, not one the publisher keeps.",
                 );
-                let _ = writeln!(w, "runner = \"github-hosted\"");
+                rule.set("runner", "github-hosted");
             }
         }
         Found::Registry(repository) => {
-            let _ = writeln!(
-                w,
-                "# Only the registry's unsigned word (crates.io Trusted Publishing) so far."
+            rule.comment(
+                "Only the registry's unsigned word (crates.io Trusted Publishing) so far.",
             );
-            let _ = writeln!(w, "require = \"registry-asserted\"");
-            let _ = writeln!(w, "repository = {}", quote(repository));
+            rule.set("require", "registry-asserted");
+            rule.set("repository", repository);
         }
         Found::Nothing => {}
     }
     if trustpub_only && !matches!(found, Found::Nothing) {
-        let _ = writeln!(
-            w,
-            "# crates.io refuses API tokens for it: a stolen token cannot publish a version."
+        rule.comment(
+            "crates.io refuses API tokens for it: a stolen token cannot publish a version.",
         );
-        let _ = writeln!(w, "trustpub-only = true");
+        rule.set_value("trustpub-only", Value::from(true));
     }
-    let _ = writeln!(w);
+    rule.table
 }
 
-fn write_list(w: &mut String, key: &str, items: &[&str]) {
-    if items.len() == 1 {
-        let _ = writeln!(w, "{key} = [{}]", quote(items[0]));
-        return;
-    }
-    let _ = writeln!(w, "{key} = [");
-    for item in items {
-        let _ = writeln!(w, "    {},", quote(item));
-    }
-    let _ = writeln!(w, "]");
-}
-
-fn write_source(w: &mut String, source: &SourceSpec) {
-    let _ = writeln!(w, "[[source]]");
+fn source_table(source: &SourceSpec) -> Table {
+    let mut rule = Rule::default();
     match source {
         SourceSpec::GitHub {
             api_url,
             org,
             predicate_type,
         } => {
-            let _ = writeln!(w, "kind = \"github\"");
+            rule.set("kind", "github");
             if api_url != crate::sources::GITHUB_API {
-                let _ = writeln!(w, "api-url = {}", quote(api_url));
+                rule.set("api-url", api_url);
             }
             if let Some(org) = org {
-                let _ = writeln!(w, "org = {}", quote(org));
+                rule.set("org", org);
             }
             if let Some(p) = predicate_type {
-                let _ = writeln!(w, "predicate-type = {}", quote(p));
+                rule.set("predicate-type", p);
             }
         }
         SourceSpec::Url { template } => {
-            let _ = writeln!(w, "kind = \"url\"");
-            let _ = writeln!(w, "template = {}", quote(template));
+            rule.set("kind", "url");
+            rule.set("template", template);
         }
         SourceSpec::Dir { path } => {
-            let _ = writeln!(w, "kind = \"dir\"");
-            let _ = writeln!(w, "path = {}", quote(&path.to_string_lossy()));
+            rule.set("kind", "dir");
+            rule.set("path", &path.to_string_lossy());
         }
         SourceSpec::CratesIo { api_url } => {
-            let _ = writeln!(w, "kind = \"crates-io\"");
+            rule.set("kind", "crates-io");
             if api_url != crate::sources::CRATES_IO_API {
-                let _ = writeln!(w, "api-url = {}", quote(api_url));
+                rule.set("api-url", api_url);
             }
         }
     }
-    let _ = writeln!(w);
+    rule.table
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 
 use super::{count, PackageReport, Report};
+use crate::escape::{diagnostic::escaped, terminal, Sgr, Terminal, Untrusted};
 use crate::evaluate::{Failure, Outcome, Requirement};
 use crate::policy::Mode;
 
@@ -32,6 +33,10 @@ const MAX_CELL: usize = 40;
 /// the scope only with `-v`. A package built from a verified attestation
 /// shows its repository, workflow and ref; any other says why it has its
 /// status in place of those three.
+///
+/// Everything is written through [`Terminal`], and every value from
+/// outside is escaped on its own ([`Row::of`]), so no cell can hold a
+/// control character or break its line.
 pub fn write_table(
     report: &Report,
     options: HumanOptions,
@@ -40,6 +45,7 @@ pub fn write_table(
     if options.quiet {
         return Ok(());
     }
+    let mut out = Terminal::new(out);
     let mut rows: Vec<(&PackageReport, Row)> = report
         .by_severity()
         .into_iter()
@@ -59,7 +65,11 @@ pub fn write_table(
         "STATUS",
         &mut rows.iter().map(|(p, _)| status_word(p).len()),
     );
-    let package_width = width("PACKAGE", &mut rows.iter().map(|(p, _)| chars(&p.id())));
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|(p, _)| terminal(&p.id()).into_owned())
+        .collect();
+    let package_width = width("PACKAGE", &mut ids.iter().map(|id| chars(id)));
     let dependency_width = width(
         "DEPENDENCY",
         &mut rows.iter().map(|(p, _)| dependency_kind(p).len()),
@@ -96,16 +106,17 @@ pub fn write_table(
         line.push_str("DETAILS");
     }
     writeln!(out, "{}", line.trim_end())?;
-    for (package, row) in &rows {
-        let status = status_word(package);
+    for ((package, row), id) in rows.iter().zip(&ids) {
+        // Padded before it is coloured, so that the colour codes do not
+        // break the alignment.
+        let status = format!("{:<status_width$}", status_word(package));
+        match (options.color, status_color(package.status())) {
+            (true, Some(color)) => out.paint(&status, color)?,
+            _ => out.write_all(status.as_bytes())?,
+        }
         let mut line = format!(
-            "{} {:<package_width$} {:<dependency_width$} {:<evidence_width$} ",
-            paint(
-                &format!("{status:<status_width$}"),
-                status_color(package.status()),
-                options.color
-            ),
-            shorten(&package.id(), package_width),
+            " {:<package_width$} {:<dependency_width$} {:<evidence_width$} ",
+            shorten(id, package_width),
             dependency_kind(package),
             package.outcome.evidence.to_string(),
         );
@@ -126,7 +137,7 @@ pub fn write_table(
         }
         writeln!(out, "{}", line.trim_end())?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// The status as the table shows it: `no provenance`, `not checked`, ….
@@ -147,7 +158,8 @@ fn dependency_kind(package: &PackageReport) -> &'static str {
     }
 }
 
-/// What follows the evidence column in a package's row.
+/// What follows the evidence column in a package's row, every value from
+/// outside escaped ([`terminal`]: on one line, nothing hidden).
 enum Row {
     Built {
         repository: String,
@@ -181,10 +193,13 @@ impl Row {
             }
             Outcome::Pass { .. } => {
                 if let Some(provenance) = &package.provenance {
+                    let cell = |value: &Option<String>, none: &str| {
+                        terminal(value.as_deref().unwrap_or(none)).into_owned()
+                    };
                     return Row::Built {
-                        repository: provenance.repository.clone().unwrap_or_else(|| "?".into()),
-                        workflow: provenance.workflow.clone().unwrap_or_else(|| "?".into()),
-                        git_ref: provenance.git_ref.clone().unwrap_or_default(),
+                        repository: cell(&provenance.repository, "?"),
+                        workflow: cell(&provenance.workflow, "?"),
+                        git_ref: cell(&provenance.git_ref, ""),
                     };
                 }
                 if let Some(registry) = &package.registry {
@@ -196,7 +211,7 @@ impl Row {
                 }
             }
         };
-        Row::Note(note)
+        Row::Note(terminal(&note).into_owned())
     }
 }
 
@@ -308,7 +323,7 @@ pub fn summary_line(report: &Report) -> String {
         let _ = write!(
             line,
             "; not checked: {}",
-            report.not_checked_because.join("; ")
+            Untrusted(report.not_checked_because.join("; "))
         );
     }
     if report.mode == Mode::Audit {
@@ -317,25 +332,15 @@ pub fn summary_line(report: &Report) -> String {
     line
 }
 
-fn status_color(status: &str) -> &'static str {
+fn status_color(status: &str) -> Option<Sgr> {
     match status {
-        "pass" => "32",
-        "violation" | "error" => "31",
-        "not-checked" => "1;33",
-        "no-provenance" => "33",
-        "exempt" => "36",
-        "out-of-scope" => "2",
-        _ => "0",
-    }
-}
-
-/// `text` (padded already, so that the escape codes do not break alignment)
-/// in colour.
-fn paint(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
+        "pass" => Some(Sgr::GREEN),
+        "violation" | "error" => Some(Sgr::RED),
+        "not-checked" => Some(Sgr::BOLD_YELLOW),
+        "no-provenance" => Some(Sgr::YELLOW),
+        "exempt" => Some(Sgr::CYAN),
+        "out-of-scope" => Some(Sgr::DIM),
+        _ => None,
     }
 }
 
@@ -363,7 +368,8 @@ pub fn diagnostics(
     diagnostics
 }
 
-/// Render the diagnostics and warnings to `out` (stderr).
+/// Render the diagnostics and warnings to `out` (stderr), every text in
+/// them escaped ([`escaped`], [`Terminal`]).
 pub fn write_diagnostics(
     report: &Report,
     policy_text: Option<Arc<NamedSource<String>>>,
@@ -378,26 +384,36 @@ pub fn write_diagnostics(
     .with_width(100);
     for diagnostic in diagnostics(report, policy_text) {
         let mut text = String::new();
-        if handler.render_report(&mut text, &diagnostic).is_ok() {
+        // Rendered from an escaped copy: the colours are the only escape
+        // sequences in the text, so it is written as it is.
+        if handler
+            .render_report(&mut text, &escaped(&diagnostic))
+            .is_ok()
+        {
             writeln!(out, "{text}")?;
         }
     }
+    let mut out = Terminal::new(out);
     for warning in &report.warnings {
         let place = match (&warning.file, warning.line) {
-            (Some(file), Some(line)) => format!(" ({}:{line})", file.display()),
+            (Some(file), Some(line)) => format!(" ({}:{line})", Untrusted(file.display())),
             _ => String::new(),
         };
         writeln!(out, "warning[{}]: {}{place}", warning.code, warning.message)?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// `source: message`, without the source twice when the message names it.
 fn with_source(error: &crate::evidence::SourceError) -> String {
     if error.message.starts_with(&format!("{}: ", error.source)) {
-        error.message.clone()
+        Untrusted(&error.message).to_string()
     } else {
-        format!("{}: {}", error.source, error.message)
+        format!(
+            "{}: {}",
+            Untrusted(&error.source),
+            Untrusted(&error.message)
+        )
     }
 }
 
@@ -417,7 +433,11 @@ impl PackageDiagnostic {
     /// be checked for a reason the warnings name once.
     fn unchecked_together(packages: &[&PackageReport], report: &Report) -> Self {
         const SHOWN: usize = 5;
-        let mut ids: Vec<String> = packages.iter().take(SHOWN).map(|p| p.id()).collect();
+        let mut ids: Vec<String> = packages
+            .iter()
+            .take(SHOWN)
+            .map(|p| Untrusted(p.id()).to_string())
+            .collect();
         if packages.len() > SHOWN {
             ids.push(format!("and {} more", packages.len() - SHOWN));
         }
@@ -526,7 +546,7 @@ impl PackageDiagnostic {
             .collect();
         bundles.dedup();
         for bundle in bundles {
-            let _ = write!(message, "\n  bundle: {bundle}");
+            let _ = write!(message, "\n  bundle: {}", Untrusted(bundle));
         }
         for failure in failures {
             match (&failure.span, &source) {
@@ -554,8 +574,8 @@ impl PackageDiagnostic {
 fn failure_label(failure: &Failure) -> String {
     format!(
         "expected {}, found {}",
-        failure.expected,
-        failure.found.as_deref().unwrap_or("nothing")
+        Untrusted(&failure.expected),
+        Untrusted(failure.found.as_deref().unwrap_or("nothing"))
     )
 }
 

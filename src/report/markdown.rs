@@ -1,11 +1,16 @@
 //! A Markdown summary for GitHub Actions job summaries: appended to the file
 //! `GITHUB_STEP_SUMMARY` names, when it is set.
+//!
+//! GitHub renders it as GitHub Flavored Markdown with HTML, so every value
+//! from outside goes through [`crate::escape::markdown`]: names, repositories,
+//! workflows and refs as code spans, the details as escaped text.
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
 use super::{human, Report};
+use crate::escape::markdown::{code, text as plain};
 use crate::evaluate::Outcome;
 
 /// The Markdown text of `report`.
@@ -55,11 +60,11 @@ pub fn render(report: &Report) -> String {
             };
             let _ = writeln!(
                 text,
-                "| {} | `{}` | {} | {} |",
+                "| {} | {} | {} | {} |",
                 package.status(),
-                package.id(),
+                code(&package.id()),
                 package.outcome.evidence,
-                escape(&details)
+                plain(&details)
             );
         }
         text.push('\n');
@@ -79,11 +84,11 @@ pub fn render(report: &Report) -> String {
             let provenance = package.provenance.as_ref().expect("filtered");
             let _ = writeln!(
                 text,
-                "| `{}` | {} | {} | {} |",
-                package.id(),
-                escape(provenance.repository.as_deref().unwrap_or("")),
-                escape(provenance.workflow.as_deref().unwrap_or("")),
-                escape(provenance.git_ref.as_deref().unwrap_or(""))
+                "| {} | {} | {} | {} |",
+                code(&package.id()),
+                code(provenance.repository.as_deref().unwrap_or("")),
+                code(provenance.workflow.as_deref().unwrap_or("")),
+                code(provenance.git_ref.as_deref().unwrap_or(""))
             );
         }
         text.push_str("\n</details>\n");
@@ -122,11 +127,11 @@ fn write_build_time_unattested(report: &Report, text: &mut String) {
         };
         let _ = writeln!(
             text,
-            "| {} | `{}` | {runs} | {} | {} |",
+            "| {} | {} | {runs} | {} | {} |",
             package.status(),
-            package.id(),
+            code(&package.id()),
             package.outcome.evidence,
-            escape(&package.path_text().unwrap_or_default())
+            plain(&package.path_text().unwrap_or_default())
         );
     }
     text.push('\n');
@@ -139,8 +144,4 @@ pub fn append(report: &Report, path: &Path) -> std::io::Result<()> {
         .append(true)
         .open(path)?;
     file.write_all(render(report).as_bytes())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }

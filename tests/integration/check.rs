@@ -373,7 +373,7 @@ fn json_lines_follow_the_documented_schema() {
 /// The OASIS SARIF 2.1.0 schema, as shipped in the sources of the
 /// `serde-sarif` crate (a dev-dependency, so cargo has downloaded it into
 /// its registry; the version is the one Cargo.lock pins).
-fn sarif_schema() -> serde_json::Value {
+pub(crate) fn sarif_schema() -> serde_json::Value {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lock = std::fs::read_to_string(manifest_dir.join("Cargo.lock")).unwrap();
     let version = lock
@@ -499,7 +499,7 @@ fn step_summary_is_appended_when_github_step_summary_is_set() {
     assert!(text.contains("## Dependency provenance: failed"), "{text}");
     assert!(text.contains("| violation | `beta@1.0.0` |"), "{text}");
     assert!(
-        text.contains("| `alpha@1.0.0` | https://github.com/org/alpha |"),
+        text.contains("| `alpha@1.0.0` | `https://github.com/org/alpha` |"),
         "{text}"
     );
 }

@@ -15,6 +15,8 @@ mod crates_io;
 mod diff;
 mod duplicated_fields;
 #[cfg(feature = "testkit")]
+mod escaping;
+#[cfg(feature = "testkit")]
 mod evidence_conflict;
 #[cfg(feature = "testkit")]
 mod explain;

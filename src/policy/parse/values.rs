@@ -6,6 +6,7 @@ use std::time::Duration;
 use toml_edit::{TableLike, Value};
 
 use super::{home_of, parse_duration, quoted, type_name, value_type_name, Entry, Parser};
+use crate::escape::Untrusted;
 use crate::policy::diagnostic::closest;
 use crate::policy::matcher::{self, Glob, GlobList};
 use crate::policy::{Code, PolicyDiagnostic, PolicySpan, Spanned};
@@ -232,7 +233,7 @@ impl Parser<'_> {
                     self.bad_value(
                         Code::BadGlob,
                         *span,
-                        format!("`{text}` is not a valid pattern: {reason}"),
+                        format!("`{}` is not a valid pattern: {reason}", Untrusted(text)),
                         "bad pattern",
                     );
                 }
