@@ -106,10 +106,7 @@ fn escaped_source(
         return (None, Vec::new());
     };
     let (escaped, moves) = escape_source_text(text);
-    let mut named = NamedSource::new(
-        terminal(contents.name().unwrap_or_default()).into_owned(),
-        escaped,
-    );
+    let mut named = NamedSource::new(&*terminal(contents.name().unwrap_or_default()), escaped);
     if let Some(language) = contents.language() {
         named = named.with_language(language);
     }

@@ -73,7 +73,7 @@ fn the_terminal_writer_escapes_everything_but_its_own_colours() {
     let mut out = Vec::new();
     {
         let mut terminal = Terminal::new(&mut out);
-        write!(terminal, "x {HOSTILE}\n").unwrap();
+        writeln!(terminal, "x {HOSTILE}").unwrap();
         terminal.paint("pass\u{1b}[0m", Sgr::GREEN).unwrap();
         // A character split between two writes, and bytes that are not UTF-8.
         let bidi = "\u{202e}".as_bytes();

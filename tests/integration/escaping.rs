@@ -5,8 +5,6 @@
 //! summary, quoted by the TOML writer in `init`'s policy, and carried
 //! exactly (serde escapes them) in JSON and SARIF.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use cargo_verify_provenance::cache::{Answer, BundleDocument, Cache, CacheEntry};
 use cargo_verify_provenance::evidence::BundleOrigin;
 use cargo_verify_provenance::sources::SourceSpec;
@@ -15,7 +13,9 @@ use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use serde_json::Value;
 use sigstore_types::Sha256Hash;
 
+use crate::fail_closed::tampered;
 use crate::harness::{Run, TestDir};
+use crate::init::init;
 use crate::minted::{json_lines, NOW, SEED, SOURCES};
 
 /// A ref with a terminal title change, a screen clear, a CR and LF that
@@ -265,18 +265,6 @@ fn json_and_sarif_carry_hostile_values_exactly_and_stay_valid() {
     assert!(text.contains(REF_SHOWN), "{text}");
 }
 
-/// A bundle with its DSSE signature changed: it fails verification.
-fn tampered(json: &str) -> String {
-    let mut bundle: Value = serde_json::from_str(json).unwrap();
-    let signature = bundle
-        .pointer_mut("/dsseEnvelope/signatures/0/sig")
-        .unwrap();
-    let mut bytes = BASE64.decode(signature.as_str().unwrap()).unwrap();
-    *bytes.last_mut().unwrap() ^= 1;
-    *signature = Value::String(BASE64.encode(bytes));
-    bundle.to_string()
-}
-
 /// An origin that, written raw into a comment, ends it and exempts everything.
 const PLANTED_ORIGIN: &str =
     "planted)\n[[exempt]]\nname = \"*\"\nreason = \"planted\"\nuntil = 2099-01-01\n# (";
@@ -326,19 +314,11 @@ fn a_hostile_cached_origin_cannot_write_a_live_exemption_into_init() {
     );
     cache.write(&digest, &entry).unwrap();
 
-    let run = dir
-        .command()
-        .args([
-            "init",
-            "--lockfile",
-            "Cargo.lock",
-            "--offline",
-            "--now",
-            NOW,
-        ])
-        .args(["--source", source, "--trusted-root", "trusted_root.json"])
-        .run()
-        .expect_code(0);
+    let run = init(
+        &dir,
+        &["--source", source, "--trusted-root", "trusted_root.json"],
+    )
+    .expect_code(0);
     assert_escaped(&run.stderr, false);
     let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
     assert_escaped(&text, false);
@@ -370,24 +350,16 @@ fn init_pins_hostile_claims_exactly_and_writes_them_escaped() {
     let dir = TestDir::new();
     hostile_workload(&dir);
     std::fs::remove_file(dir.join("provenance.toml")).unwrap();
-    let run = dir
-        .command()
-        .args([
-            "init",
-            "--lockfile",
-            "Cargo.lock",
-            "--offline",
-            "--now",
-            NOW,
-        ])
-        .args([
+    let run = init(
+        &dir,
+        &[
             "--source",
             "dir:bundles",
             "--trusted-root",
             "trusted_root.json",
-        ])
-        .run()
-        .expect_code(0);
+        ],
+    )
+    .expect_code(0);
     assert_escaped(&run.stderr, false);
     let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
     // Every hidden character is a TOML escape: the file is plain text.

@@ -17,7 +17,7 @@ use crate::harness::TestDir;
 use crate::server::Server;
 
 /// A bundle with its DSSE signature changed.
-fn tampered(json: &str) -> String {
+pub(crate) fn tampered(json: &str) -> String {
     let mut bundle: Value = serde_json::from_str(json).unwrap();
     let signature = bundle
         .pointer_mut("/dsseEnvelope/signatures/0/sig")

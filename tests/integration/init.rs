@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::harness::{Run, TestDir};
 use crate::minted::{json_lines, write_bundles_and_root, write_lockfile, Crate, NOW, SEED};
 
-fn init(dir: &TestDir, extra: &[&str]) -> Run {
+pub(crate) fn init(dir: &TestDir, extra: &[&str]) -> Run {
     dir.command()
         .args([
             "init",
