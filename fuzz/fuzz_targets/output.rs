@@ -77,6 +77,7 @@ fn package_report(name: &str, outcome: Outcome, evidence: EvidenceLevel) -> Pack
         registry: None,
         attestations: 0,
         rejected: Vec::new(),
+        decided_by: Vec::new(),
         source_errors: Vec::new(),
     }
 }
