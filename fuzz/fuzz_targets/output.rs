@@ -273,6 +273,9 @@ fn check_init(s: &[String]) {
         workspace_member: false,
         repository: None,
         line: 1,
+        build_time: None,
+        direct: false,
+        out_of_scope: None,
     };
     let origin = BundleOrigin {
         source: s[4].clone(),
