@@ -105,6 +105,7 @@ fn report(s: &[String]) -> Report {
         repository: s[7].clone(),
         sha: Some(s[3].clone()),
         run_id: None,
+        trustpub_only: Some(true),
     };
 
     let mut attested = package_report(
@@ -153,6 +154,7 @@ fn report(s: &[String]) -> Report {
     );
     rejected.rejected = vec![Rejected {
         origin: origin.clone(),
+        digest: "0".repeat(64),
         failure: VerifyFailure::new(Check::Signature, s[6].clone()),
     }];
     let mut unchecked = package_report(
@@ -291,6 +293,7 @@ fn check_init(s: &[String]) {
                     repository: s[7].clone(),
                     sha: None,
                     run_id: None,
+                    trustpub_only: None,
                 }),
                 ..Evidence::default()
             },
@@ -304,6 +307,7 @@ fn check_init(s: &[String]) {
                 }],
                 rejected: vec![Rejected {
                     origin,
+                    digest: "1".repeat(64),
                     failure: VerifyFailure::new(Check::Signature, s[6].clone()),
                 }],
                 ..Evidence::default()
