@@ -5,7 +5,7 @@
 //! summary, quoted by the TOML writer in `init`'s policy, and carried
 //! exactly (serde escapes them) in JSON and SARIF.
 
-use cargo_verify_provenance::cache::{Answer, BundleDocument, Cache, CacheEntry};
+use cargo_verify_provenance::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle};
 use cargo_verify_provenance::evidence::BundleOrigin;
 use cargo_verify_provenance::sources::SourceSpec;
 use cargo_verify_provenance::testkit::files::{cargo_lock, LockedPackage};
@@ -16,7 +16,11 @@ use sigstore_types::Sha256Hash;
 use crate::fail_closed::tampered;
 use crate::harness::{Run, TestDir};
 use crate::init::init;
-use crate::minted::{json_lines, NOW, SEED, SOURCES};
+use crate::minted::{
+    json_lines, write_bundles_and_root, write_lockfile, Crate, NOW, SEED, SOURCES,
+};
+use crate::server::{Reply, Server};
+use crate::trust_update::repository_with_timestamp_expiry;
 
 /// A ref with a terminal title change, a screen clear, a CR and LF that
 /// would end a line or a table row, a table row of its own and HTML.
@@ -37,6 +41,15 @@ fn checksum() -> [u8; 32] {
     [0x3c; 32]
 }
 
+/// `hostile` 1.0.0 in a lockfile.
+fn hostile_locked() -> LockedPackage {
+    LockedPackage {
+        name: "hostile".into(),
+        version: "1.0.0".into(),
+        checksum: checksum(),
+    }
+}
+
 /// A lockfile of one crate, `hostile` 1.0.0, whose bundle (in
 /// `bundles/sha256:….jsonl`) carries the hostile ref, trigger and subject
 /// name, and a policy that pins the ref, so that the ref is what fails.
@@ -50,11 +63,7 @@ fn hostile_workload(dir: &TestDir) {
         minted.to_json() + "\n",
     );
     dir.write("trusted_root.json", Instance::new(SEED).trusted_root_json());
-    let locked = LockedPackage {
-        name: "hostile".into(),
-        version: "1.0.0".into(),
-        checksum: checksum(),
-    };
+    let locked = hostile_locked();
     dir.write("Cargo.lock", cargo_lock("app", &[locked]));
     dir.write(
         "provenance.toml",
@@ -119,6 +128,13 @@ fn assert_escaped(text: &str, colours: bool) {
     assert!(raw.is_empty(), "raw {raw:?} in:\n{text}");
 }
 
+/// [`assert_escaped`] on both streams of a run without colours.
+#[track_caller]
+fn assert_run_escaped(run: &Run) {
+    assert_escaped(&run.stdout, false);
+    assert_escaped(&run.stderr, false);
+}
+
 #[test]
 fn hostile_claims_are_shown_escaped_in_the_table_and_the_diagnostics() {
     let dir = TestDir::new();
@@ -155,8 +171,7 @@ fn explain_shows_claims_and_subject_names_escaped() {
         .args(["--now", NOW])
         .run()
         .expect_code(1);
-    assert_escaped(&run.stdout, false);
-    assert_escaped(&run.stderr, false);
+    assert_run_escaped(&run);
     run.assert_stdout(REF_SHOWN);
     run.assert_stdout(TRIGGER_SHOWN);
     run.assert_stdout(SUBJECT_SHOWN);
@@ -269,6 +284,38 @@ fn json_and_sarif_carry_hostile_values_exactly_and_stay_valid() {
 const PLANTED_ORIGIN: &str =
     "planted)\n[[exempt]]\nname = \"*\"\nreason = \"planted\"\nuntil = 2099-01-01\n# (";
 
+/// Store in the cache (shared, so anyone's) that `source` answered for
+/// `hostile` with the bundle `json` from [`PLANTED_ORIGIN`], and with
+/// `ignored` (a location and a reason), if any, as a document it ignored.
+fn plant(dir: &TestDir, source: &str, json: String, ignored: Option<(&str, &str)>) {
+    let cache = Cache::open(&dir.join(".cache")).unwrap();
+    let label = SourceSpec::parse_cli(source).unwrap().label();
+    let digest = Sha256Hash::new(checksum());
+    let origin = |location: &str| BundleOrigin {
+        source: label.clone(),
+        location: location.into(),
+    };
+    let entry = CacheEntry::new(
+        &digest,
+        &label,
+        "2026-05-20T00:00:00Z".parse().unwrap(),
+        Answer::Bundles {
+            documents: vec![BundleDocument {
+                origin: origin(PLANTED_ORIGIN),
+                json,
+            }],
+            ignored: ignored
+                .into_iter()
+                .map(|(location, reason)| IgnoredBundle {
+                    origin: origin(location),
+                    reason: reason.into(),
+                })
+                .collect(),
+        },
+    );
+    cache.write(&digest, &entry).unwrap();
+}
+
 #[test]
 fn a_hostile_cached_origin_cannot_write_a_live_exemption_into_init() {
     let dir = TestDir::new();
@@ -280,11 +327,7 @@ fn a_hostile_cached_origin_cannot_write_a_live_exemption_into_init() {
     dir.write("trusted_root.json", Instance::new(SEED).trusted_root_json());
     let other = [0x4d; 32];
     let packages = [
-        LockedPackage {
-            name: "hostile".into(),
-            version: "1.0.0".into(),
-            checksum: checksum(),
-        },
+        hostile_locked(),
         LockedPackage {
             name: "other".into(),
             version: "2.0.0".into(),
@@ -294,25 +337,7 @@ fn a_hostile_cached_origin_cannot_write_a_live_exemption_into_init() {
     dir.write("Cargo.lock", cargo_lock("app", &packages));
     // The cache (shared, so anyone's) says the source answered with a
     // bundle that fails verification, from a hostile location.
-    let cache = Cache::open(&dir.join(".cache")).unwrap();
-    let label = SourceSpec::parse_cli(source).unwrap().label();
-    let digest = Sha256Hash::new(checksum());
-    let entry = CacheEntry::new(
-        &digest,
-        &label,
-        "2026-05-20T00:00:00Z".parse().unwrap(),
-        Answer::Bundles {
-            documents: vec![BundleDocument {
-                origin: BundleOrigin {
-                    source: label.clone(),
-                    location: PLANTED_ORIGIN.into(),
-                },
-                json: tampered(&minted.to_json()),
-            }],
-            ignored: vec![],
-        },
-    );
-    cache.write(&digest, &entry).unwrap();
+    plant(&dir, source, tampered(&minted.to_json()), None);
 
     let run = init(
         &dir,
@@ -433,8 +458,7 @@ fn hostile_lockfile_strings_and_file_names_are_shown_escaped() {
             .run()
             .expect_code(0),
     ] {
-        assert_escaped(&run.stdout, false);
-        assert_escaped(&run.stderr, false);
+        assert_run_escaped(&run);
         assert!(
             !run.stdout.contains("fork\u{1b}") && !run.stderr.contains("fork\u{1b}"),
             "{run:?}"
@@ -443,4 +467,290 @@ fn hostile_lockfile_strings_and_file_names_are_shown_escaped() {
     check(&dir, &[])
         .expect_code(0)
         .assert_stdout("github.com/acme/fork\\u{1b}[2J\\r\\n?branch=main");
+}
+
+/// A workflow path with a title change, a CR and LF and a table row of its
+/// own with HTML (all ASCII: it is part of the certificate's SAN).
+const WORKFLOW: &str = ".github/workflows/release.yml\u{1b}]0;owned\u{7}\r\n| x | <b>bold</b> |";
+const WORKFLOW_SHOWN: &str =
+    ".github/workflows/release.yml\\u{1b}]0;owned\\u{7}\\r\\n| x | <b>bold</b> |";
+
+#[test]
+fn diff_shows_a_hostile_workflow_change_escaped_in_every_output() {
+    let mut hostile = Claims::github("acme/moved", "1.1.0");
+    hostile.workflow = WORKFLOW.into();
+    let old = [Crate::attested("moved", "1.0.0", "acme/moved")];
+    let new = [Crate::with_claims("moved", "1.1.0", hostile)];
+    let dir = TestDir::new();
+    let all: Vec<Crate> = old.iter().chain(&new).cloned().collect();
+    write_bundles_and_root(dir.path(), &all);
+    write_lockfile(dir.path(), "old.lock", &old);
+    write_lockfile(dir.path(), "new.lock", &new);
+    dir.write(
+        "provenance.toml",
+        format!("[defaults]\nrequire = \"none\"\n{SOURCES}"),
+    );
+
+    let diff = |extra: &[&str]| {
+        dir.command()
+            .args(["diff", "old.lock", "new.lock", "--offline", "--now", NOW])
+            .args(extra)
+            .run()
+            .expect_code(1)
+    };
+    let human = diff(&[]);
+    assert_run_escaped(&human);
+    human.assert_stdout(WORKFLOW_SHOWN);
+
+    let json = diff(&["--message-format", "json"]);
+    assert_escaped(&json.stderr, false);
+    assert!(!json.stdout.contains('\u{1b}') && !json.stdout.contains('\r'));
+    let lines = json_lines(&json.stdout);
+    let change = lines
+        .iter()
+        .find(|l| l["reason"] == "diff-workflow")
+        .unwrap_or_else(|| panic!("a workflow change: {lines:#?}"));
+    assert_eq!(change["to"]["workflow"], WORKFLOW);
+
+    // The main command with the old lockfile as its baseline: the terminal
+    // and the job summary.
+    let summary = dir.join("summary.md");
+    let run = dir
+        .command()
+        .args(["--lockfile", "new.lock", "--baseline", "old.lock"])
+        .args(["--offline", "--now", NOW])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run()
+        .expect_code(1);
+    assert_run_escaped(&run);
+    run.assert_stdout(WORKFLOW_SHOWN);
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(!text.contains('\r'), "{text:?}");
+    assert_escaped(&text, false);
+    assert!(!text.contains("\n| x |"), "{text}");
+    for line in text.lines() {
+        let outside = outside_code_spans(line);
+        assert!(!outside.contains("<b>"), "raw HTML in {line}");
+    }
+}
+
+#[test]
+fn policy_check_shows_file_names_and_policy_strings_escaped() {
+    let dir = TestDir::new();
+    dir.write("Cargo.lock", cargo_lock("app", &[]));
+    let folder = "policy\u{1b}[2J\u{202e}";
+    let policy_check = |text: &str| {
+        let policy = dir.write(format!("{folder}/provenance.toml"), text);
+        dir.command()
+            .args(["policy", "check", "--lockfile", "Cargo.lock", "--policy"])
+            .arg(&policy)
+            .run()
+    };
+    let run = policy_check("[defaults]\nrequire = \"none\"\n").expect_code(0);
+    assert_run_escaped(&run);
+    run.assert_stdout("policy\\u{1b}[2J\\u{202e}/provenance.toml: valid");
+
+    // A policy that does not parse, with a hostile string in the value the
+    // error names and raw control bytes beside it: the message, the file
+    // name and the snippet are shown escaped.
+    let run = policy_check(
+        "[defaults]\nrequire = \"none\"\n\n[[package]]\n\
+         name = \"ghost\\u001b]0;owned\\u0007\"\nrequire = \"attested\"\n",
+    )
+    .expect_code(2);
+    assert_run_escaped(&run);
+    run.assert_stderr("`ghost\\u{1b}]0;owned\\u{7}` is not a valid pattern");
+    run.assert_stderr("policy\\u{1b}[2J\\u{202e}/provenance.toml");
+    // Raw control bytes (TOML refuses them, even in a comment).
+    let run = policy_check("[defaults]\n# \u{1b}]0;owned\u{7}\u{9b}2J\nrequire = \"none\"\n")
+        .expect_code(2);
+    assert_run_escaped(&run);
+    run.assert_stderr("# \\u{1b}]0;owned\\u{7}\\u{9b}2J");
+}
+
+#[test]
+fn fetch_shows_cached_origins_and_ignored_reasons_escaped() {
+    let dir = TestDir::new();
+    let source = "url:http://127.0.0.1:9/b/{checksum}.json";
+    let minted = Instance::new(SEED).mint(&MintRequest::new(
+        "hostile",
+        "1.0.0",
+        checksum(),
+        Claims::github("acme/hostile", "1.0.0"),
+    ));
+    let locked = hostile_locked();
+    dir.write("Cargo.lock", cargo_lock("app", &[locked]));
+    plant(
+        &dir,
+        source,
+        minted.to_json(),
+        Some((
+            "ignored\u{1b}]0;owned\u{7}\r\nlocation",
+            "for another\u{1b}[2J artifact\u{85}",
+        )),
+    );
+
+    let fetch = |extra: &[&str]| {
+        dir.command()
+            .args(["fetch", "--lockfile", "Cargo.lock", "--offline"])
+            .args(["--source", source, "--now", NOW])
+            .args(extra)
+            .run()
+    };
+    let run = fetch(&["-v"]);
+    assert_run_escaped(&run);
+    run.assert_stdout(
+        "ignored ignored\\u{1b}]0;owned\\u{7}\\r\\nlocation: for another\\u{1b}[2J artifact\\u{85}",
+    );
+    assert!(!run.stdout.contains("\n[[exempt]]"), "{}", run.stdout);
+
+    // JSON carries them exactly.
+    let run = fetch(&["--message-format", "json"]);
+    assert!(!run.stdout.contains('\u{1b}') && !run.stdout.contains('\r'));
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        report
+            .to_string()
+            .contains(&serde_json::to_string(PLANTED_ORIGIN).unwrap()),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn verify_bundle_shows_file_names_and_claims_escaped() {
+    let dir = TestDir::new();
+    let mut claims = Claims::github("acme/hostile", "1.0.0");
+    claims.git_ref = REF.into();
+    let identity = claims.identity();
+    let minted = Instance::new(SEED).mint(&MintRequest::new(SUBJECT, "1.0.0", checksum(), claims));
+    let bundle = dir.write("bundle\u{1b}]0;owned\u{7}\r.json", minted.to_json());
+    dir.write("trusted_root.json", Instance::new(SEED).trusted_root_json());
+    let digest = format!("sha256:{}", hex::encode(checksum()));
+    let verify = |identity: &str| {
+        dir.command()
+            .arg("verify-bundle")
+            .arg("--bundle")
+            .arg(&bundle)
+            .args(["--certificate-identity", identity])
+            .args([
+                "--certificate-oidc-issuer",
+                "https://token.actions.githubusercontent.com",
+            ])
+            .args(["--trusted-root", "trusted_root.json", &digest])
+            .run()
+    };
+    let run = verify(&identity).expect_code(0);
+    assert_run_escaped(&run);
+    run.assert_stdout("OK: ");
+    run.assert_stdout("bundle\\u{1b}]0;owned\\u{7}\\r.json");
+
+    // Another identity: the failure names the one found, escaped.
+    let run = verify("https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1")
+        .expect_code(1);
+    assert_run_escaped(&run);
+    run.assert_stderr("refs/heads/main\\u{1b}]0;owned\\u{7}\\r\\n");
+}
+
+#[test]
+fn trust_root_update_shows_a_hostile_server_answer_escaped() {
+    let server = Server::start();
+    let target = Instance::new(SEED).trusted_root_json();
+    let (root, mut files) =
+        repository_with_timestamp_expiry(target.as_bytes(), "2100-01-01T00:00:00Z");
+    // The timestamp metadata says it is of a kind that carries a title
+    // change, a CR and LF and a screen clear.
+    let hostile = serde_json::json!({
+        "signed": { "_type": "\u{1b}]0;owned\u{7}\r\nerror: forged\u{1b}[2J" },
+        "signatures": [],
+    });
+    for (path, bytes) in &mut files {
+        if path == "/timestamp.json" {
+            *bytes = serde_json::to_vec(&hostile).unwrap();
+        }
+    }
+    for (path, bytes) in &files {
+        server.route(path, vec![Reply::json(bytes.clone())]);
+    }
+    let dir = TestDir::new();
+    let root_file = dir.write("tuf-root.json", root);
+    let run = dir
+        .command()
+        .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL", &server.base)
+        .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_ROOT", &root_file)
+        .args([
+            "trust-root",
+            "update",
+            "--http-retries",
+            "0",
+            "--color",
+            "never",
+        ])
+        .run()
+        .expect_code(2);
+    assert_run_escaped(&run);
+    run.assert_stderr("\\u{1b}]0;owned\\u{7}\\r\\nerror: forged\\u{1b}[2J");
+
+    // A cache folder whose name carries a title change, and which is a file.
+    let cache = dir.write("cache\u{1b}]0;owned\u{7}", "not a folder");
+    let run = dir
+        .command()
+        .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL", &server.base)
+        .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_ROOT", &root_file)
+        .args(["trust-root", "update", "--color", "never", "--cache-dir"])
+        .arg(&cache)
+        .run()
+        .expect_code(2);
+    assert_run_escaped(&run);
+    run.assert_stderr("cache\\u{1b}]0;owned\\u{7}");
+}
+
+#[test]
+fn a_hostile_server_error_text_is_shown_escaped() {
+    let server = Server::start();
+    let dir = TestDir::new();
+    let locked = hostile_locked();
+    dir.write("Cargo.lock", cargo_lock("app", &[locked]));
+    dir.write(
+        "provenance.toml",
+        format!(
+            "[defaults]\nrequire = \"attested\"\n\n[[source]]\nkind = \"github\"\norg = \"acme\"\napi-url = \"{}\"\n",
+            server.base
+        ),
+    );
+    // GitHub's error shape, with a message that would retitle the
+    // terminal, end the line and print a forged verdict.
+    let message = "Validation Failed\u{1b}]0;owned\u{7}\r\nok: every package verified\u{1b}[2J";
+    let body = serde_json::json!({ "message": message }).to_string();
+    server.route(
+        &format!("/orgs/acme/attestations/sha256:{}", hex::encode(checksum())),
+        vec![Reply {
+            body: body.into_bytes(),
+            ..Reply::status(422)
+        }],
+    );
+    // (Without spaces: miette wraps long lines at them.)
+    let shown = ["Failed\\u{1b}]0;owned\\u{7}\\r\\nok:", "verified\\u{1b}[2J"];
+    for command in [&["fetch", "-v"][..], &["--color", "always"], &["-v"]] {
+        let run = dir
+            .command()
+            .args(command)
+            .args([
+                "--lockfile",
+                "Cargo.lock",
+                "--http-retries",
+                "0",
+                "--now",
+                NOW,
+            ])
+            .run()
+            .expect_code(2);
+        assert_escaped(&run.stdout, true);
+        assert_escaped(&run.stderr, true);
+        for shown in shown {
+            assert!(
+                run.stdout.contains(shown) || run.stderr.contains(shown),
+                "{command:?}: {run:?}"
+            );
+        }
+    }
 }
