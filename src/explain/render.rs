@@ -167,7 +167,7 @@ pub fn render(x: &Explanation) -> String {
         let _ = writeln!(
             w,
             "\nCross-check: {} against the registry's record",
-            check.bundle.location
+            Untrusted(&check.bundle.location)
         );
         for c in &check.comparisons {
             let verdict = match c.agree {
@@ -179,12 +179,16 @@ pub fn render(x: &Explanation) -> String {
             let _ = writeln!(
                 w,
                 "    registry    {}",
-                c.registry.as_deref().unwrap_or("(not recorded)")
+                c.registry
+                    .as_deref()
+                    .map_or("(not recorded)".into(), |r| Untrusted(r).to_string())
             );
             let _ = writeln!(
                 w,
                 "    certificate {}",
-                c.certificate.as_deref().unwrap_or("(not stated)")
+                c.certificate
+                    .as_deref()
+                    .map_or("(not stated)".into(), |r| Untrusted(r).to_string())
             );
         }
     }

@@ -13,7 +13,9 @@ use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use serde_json::Value;
 use sigstore_types::Sha256Hash;
 
+use crate::evidence_conflict::{crate_answer, online};
 use crate::fail_closed::tampered;
+use crate::fixtures::api_file;
 use crate::harness::{Run, TestDir};
 use crate::init::init;
 use crate::minted::{
@@ -753,4 +755,65 @@ fn a_hostile_server_error_text_is_shown_escaped() {
             );
         }
     }
+}
+
+#[test]
+fn explain_shows_a_hostile_registry_record_escaped_in_the_cross_check() {
+    let test = "explain_shows_a_hostile_registry_record_escaped_in_the_cross_check";
+    let Some(template) = api_file(test, "crates-io/version-trustpub-github.json") else {
+        return;
+    };
+    let template: Value = serde_json::from_slice(&template).unwrap();
+    let krate = crate::check::Crate::attested("crossed", "org/crossed");
+    let server = Server::start();
+    // crates.io's record (anyone can publish one) names a repository and a
+    // commit that would retitle the terminal and forge a line.
+    let trustpub = serde_json::json!({
+        "provider": "github",
+        "repository": "impostor/x\u{1b}]0;owned\u{7}\r\n  certificate org/crossed",
+        "run_id": "1",
+        "sha": format!("{}\u{1b}[2J\n", "f".repeat(40)),
+    });
+    server.route(
+        "/api/v1/crates/crossed",
+        vec![Reply::json(crate_answer(
+            &template,
+            &hex::encode(krate.checksum()),
+            trustpub,
+        ))],
+    );
+    let dir = TestDir::new();
+    crate::check::workload(
+        &dir,
+        &[krate],
+        &format!(
+            "[defaults]\n\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
+            server.base
+        ),
+    );
+    let run = online(&dir, &["explain", "crossed"]).expect_code(1);
+    assert_run_escaped(&run);
+    let registry: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("registry "))
+        .collect();
+    assert!(
+        registry
+            .iter()
+            .any(|l| l.contains("impostor/x\\u{1b}]0;owned\\u{7}\\r\\n  certificate org/crossed")),
+        "{}",
+        run.stdout
+    );
+    // No line of the record's making.
+    assert!(
+        !run.stdout
+            .lines()
+            .any(|l| l.trim() == "certificate org/crossed"),
+        "{}",
+        run.stdout
+    );
+    // And the report for people.
+    let run = online(&dir, &[]).expect_code(1);
+    assert_run_escaped(&run);
 }

@@ -17,7 +17,7 @@ use crate::server::{Reply, Server};
 /// crates.io's answer for one crate at 1.0.0 with `checksum`, published
 /// through trusted publishing as `trustpub` says, made from the recorded
 /// version answer of the same provider.
-fn crate_answer(template: &Value, checksum: &str, trustpub: Value) -> Vec<u8> {
+pub(crate) fn crate_answer(template: &Value, checksum: &str, trustpub: Value) -> Vec<u8> {
     let mut version = template["version"].clone();
     version["num"] = "1.0.0".into();
     version["checksum"] = checksum.into();
@@ -105,7 +105,7 @@ fn setup(test: &str, policy: &str) -> Option<Setup> {
 }
 
 /// A run that asks crates.io: `args` (a command, its options) first.
-fn online(dir: &TestDir, args: &[&str]) -> Run {
+pub(crate) fn online(dir: &TestDir, args: &[&str]) -> Run {
     dir.command()
         .args(args)
         .args([
