@@ -28,13 +28,13 @@ use cargo_verify_provenance::evaluate::{
     Failure, Outcome, PackageOutcome, Requirement, RuleRef, RuleRefKind,
 };
 use cargo_verify_provenance::evidence::{
-    BundleOrigin, Evidence, EvidenceLevel, RegistryAssertion, Rejected, SourceError,
+    BundleOrigin, Evidence, EvidenceLevel, FailureKind, RegistryAssertion, Rejected, SourceError,
 };
 use cargo_verify_provenance::lockfile::{Package, PackageSource};
 use cargo_verify_provenance::policy::init::{render, InitOptions};
 use cargo_verify_provenance::policy::Mode;
 use cargo_verify_provenance::report::{
-    human, markdown, PackageReport, Provenance, Report, Summary, Warning,
+    failures, human, markdown, PackageReport, Provenance, Report, Summary, Warning,
 };
 use cargo_verify_provenance::verify::{Check, VerifyFailure};
 use cargo_verify_provenance_fuzz::{markdown_cells, outside_code_spans, raw_hidden};
@@ -98,6 +98,15 @@ fn report(s: &[String]) -> Report {
     let error = SourceError {
         source: s[4].clone(),
         message: s[6].clone(),
+        kind: FailureKind::Failed,
+        host: None,
+    };
+    // A host that could not be reached: named in a warning and the summary.
+    let unreachable = SourceError {
+        source: s[4].clone(),
+        message: s[6].clone(),
+        kind: FailureKind::DnsFailed,
+        host: Some(s[9].clone()),
     };
     let registry = RegistryAssertion {
         registry: "crates.io".into(),
@@ -165,7 +174,7 @@ fn report(s: &[String]) -> Report {
         },
         EvidenceLevel::None,
     );
-    unchecked.source_errors = vec![error];
+    unchecked.source_errors = vec![error.clone()];
     let exempt = package_report(
         "exempt",
         Outcome::Exempt {
@@ -182,7 +191,15 @@ fn report(s: &[String]) -> Report {
         EvidenceLevel::RegistryAsserted,
     );
     asserted.registry = Some(registry);
-    let mut git = package_report("git", Outcome::Missing, EvidenceLevel::None);
+    let mut not_checked = package_report(
+        "not-checked",
+        Outcome::NotChecked {
+            errors: vec![error.clone(), unreachable.clone()],
+        },
+        EvidenceLevel::None,
+    );
+    not_checked.source_errors = vec![error.clone(), unreachable];
+    let mut git = package_report("git", Outcome::NoProvenance, EvidenceLevel::None);
     git.outcome.source = PackageSource::Git {
         url: s[9].clone(),
         rev: Some(s[3].clone()),
@@ -190,26 +207,37 @@ fn report(s: &[String]) -> Report {
     git.checksum = None;
 
     let packages = vec![
-        attested, violation, rejected, unchecked, exempt, asserted, git,
+        attested,
+        violation,
+        rejected,
+        unchecked,
+        not_checked,
+        exempt,
+        asserted,
+        git,
     ];
+    let sources = vec![s[4].clone()];
+    let mut warnings = vec![Warning {
+        code: "policy-unused-rule".into(),
+        message: s[6].clone(),
+        file: Some(PathBuf::from(&s[10])),
+        line: Some(1),
+    }];
+    warnings.extend(failures::warnings(&packages, &sources));
     Report {
         lockfile: PathBuf::from(&s[10]),
         policy: Some(PathBuf::from(&s[10])),
         mode: Mode::Enforce,
         trust_roots: vec![s[4].clone()],
-        sources: vec![s[4].clone()],
+        sources,
         summary: Summary {
             packages: packages.len(),
             exit_code: 1,
             ..Summary::default()
         },
+        not_checked_because: failures::not_checked_because(&packages),
         packages,
-        warnings: vec![Warning {
-            code: "policy-unused-rule".into(),
-            message: s[6].clone(),
-            file: Some(PathBuf::from(&s[10])),
-            line: Some(1),
-        }],
+        warnings,
     }
 }
 
@@ -248,7 +276,16 @@ fn check_human(report: &Report) {
         human::write_diagnostics(report, Some(source), colour, &mut diagnostics).unwrap();
         let diagnostics = String::from_utf8(diagnostics).unwrap();
         assert_shown("diagnostics", &diagnostics, colour);
+        // Each warning on a line of its own.
+        let warnings = diagnostics
+            .lines()
+            .filter(|l| l.starts_with("warning["))
+            .count();
+        assert_eq!(warnings, report.warnings.len(), "{diagnostics:?}");
     }
+    let summary = human::summary_line(report);
+    assert_shown("summary", &summary, false);
+    assert!(!summary.contains('\n'), "{summary:?}");
 }
 
 fn check_markdown(report: &Report) {
@@ -304,6 +341,8 @@ fn check_init(s: &[String]) {
                 errors: vec![SourceError {
                     source: s[4].clone(),
                     message: s[6].clone(),
+                    kind: FailureKind::Failed,
+                    host: None,
                 }],
                 rejected: vec![Rejected {
                     origin,

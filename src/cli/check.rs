@@ -103,7 +103,12 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     let mut stderr = super::text_stderr();
     if args.message_format != MessageFormat::Human && !global.quiet {
         for warning in &report.warnings {
-            let _ = writeln!(stderr, "warning[{}]: {}", warning.code, warning.message);
+            let _ = writeln!(
+                stderr,
+                "warning[{}]: {}",
+                warning.code,
+                Untrusted(&warning.message)
+            );
         }
         let _ = writeln!(stderr, "{}", human::summary_line(&report));
     }

@@ -399,7 +399,13 @@ pub fn write_diagnostics(
             (Some(file), Some(line)) => format!(" ({}:{line})", Untrusted(file.display())),
             _ => String::new(),
         };
-        writeln!(out, "warning[{}]: {}{place}", warning.code, warning.message)?;
+        // One line each: a message can carry a source's or a host's text.
+        writeln!(
+            out,
+            "warning[{}]: {}{place}",
+            warning.code,
+            Untrusted(&warning.message)
+        )?;
     }
     out.flush()
 }

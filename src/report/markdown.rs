@@ -22,7 +22,9 @@ pub fn render(report: &Report) -> String {
         _ => "could not complete",
     };
     let _ = writeln!(text, "## Dependency provenance: {verdict}\n");
-    let _ = writeln!(text, "{}\n", human::summary_line(report));
+    // The summary names sources and hosts: text from outside too.
+    let _ = writeln!(text, "{}
+", plain(&human::summary_line(report)));
     write_build_time_unattested(report, &mut text);
     let attention: Vec<_> = report
         .by_severity()

@@ -466,7 +466,11 @@ fn hostile_lockfile_strings_and_file_names_are_shown_escaped() {
             "{run:?}"
         );
     }
-    check(&dir, &[])
+    // `explain` names the source, escaped.
+    dir.command()
+        .args(["explain", "fork", "--lockfile", "Cargo.lock", "--offline"])
+        .args(["--now", NOW])
+        .run()
         .expect_code(0)
         .assert_stdout("github.com/acme/fork\\u{1b}[2J\\r\\n?branch=main");
 }
