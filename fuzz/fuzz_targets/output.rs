@@ -30,11 +30,11 @@ use cargo_verify_provenance::evaluate::{
 use cargo_verify_provenance::evidence::{
     BundleOrigin, Evidence, EvidenceLevel, FailureKind, RegistryAssertion, Rejected, SourceError,
 };
-use cargo_verify_provenance::lockfile::{Package, PackageSource};
+use cargo_verify_provenance::lockfile::{BuildTime, GraphOrigin, Package, PackageSource};
 use cargo_verify_provenance::policy::init::{render, InitOptions};
 use cargo_verify_provenance::policy::Mode;
 use cargo_verify_provenance::report::{
-    failures, human, markdown, PackageReport, Provenance, Report, Summary, Warning,
+    failures, human, markdown, GraphSummary, PackageReport, Provenance, Report, Summary, Warning,
 };
 use cargo_verify_provenance::verify::{Check, VerifyFailure};
 use cargo_verify_provenance_fuzz::{markdown_cells, outside_code_spans, raw_hidden};
@@ -79,6 +79,13 @@ fn package_report(name: &str, outcome: Outcome, evidence: EvidenceLevel) -> Pack
         rejected: Vec::new(),
         decided_by: Vec::new(),
         source_errors: Vec::new(),
+        direct: false,
+        // Build-time code: listed first in the job summary.
+        build_time: Some(BuildTime {
+            proc_macro: true,
+            build_script: false,
+        }),
+        dependency_path: Vec::new(),
     }
 }
 
@@ -206,7 +213,7 @@ fn report(s: &[String]) -> Report {
     };
     git.checksum = None;
 
-    let packages = vec![
+    let mut packages = vec![
         attested,
         violation,
         rejected,
@@ -216,6 +223,10 @@ fn report(s: &[String]) -> Report {
         asserted,
         git,
     ];
+    // The path names what the lockfile names: text from outside.
+    for package in &mut packages {
+        package.dependency_path = vec!["app@0.1.0".into(), s[9].clone(), package.id()];
+    }
     let sources = vec![s[4].clone()];
     let mut warnings = vec![Warning {
         code: "policy-unused-rule".into(),
@@ -236,6 +247,11 @@ fn report(s: &[String]) -> Report {
             ..Summary::default()
         },
         not_checked_because: failures::not_checked_because(&packages),
+        graph: GraphSummary {
+            origin: GraphOrigin::Metadata,
+            targets: vec![s[3].clone()],
+            exclude_dev: true,
+        },
         packages,
         warnings,
     }
@@ -291,8 +307,15 @@ fn check_human(report: &Report) {
 fn check_markdown(report: &Report) {
     let text = markdown::render(report);
     assert_shown("job summary", &text, false);
-    for row in text.lines().filter(|l| l.starts_with('|')) {
-        assert_eq!(markdown_cells(row), 4, "{row:?}");
+    // Every row of a table has as many cells as its header.
+    let mut header_cells = None;
+    for row in text.lines() {
+        if !row.starts_with('|') {
+            header_cells = None;
+            continue;
+        }
+        let expected = *header_cells.get_or_insert_with(|| markdown_cells(row));
+        assert_eq!(markdown_cells(row), expected, "{row:?}");
         let markup = outside_code_spans(row);
         let bytes = markup.as_bytes();
         for (i, &b) in bytes.iter().enumerate() {

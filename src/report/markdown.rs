@@ -23,8 +23,7 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(text, "## Dependency provenance: {verdict}\n");
     // The summary names sources and hosts: text from outside too.
-    let _ = writeln!(text, "{}
-", plain(&human::summary_line(report)));
+    let _ = writeln!(text, "{}\n", plain(&human::summary_line(report)));
     write_build_time_unattested(report, &mut text);
     let attention: Vec<_> = report
         .by_severity()
