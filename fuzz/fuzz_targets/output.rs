@@ -75,6 +75,7 @@ fn package_report(name: &str, outcome: Outcome, evidence: EvidenceLevel) -> Pack
         lockfile_line: 1,
         provenance: None,
         registry: None,
+        record: None,
         attestations: 0,
         rejected: Vec::new(),
         decided_by: Vec::new(),
