@@ -263,7 +263,7 @@ pub fn header_line(report: &Report) -> String {
     let roots = if report.trust_roots.is_empty() {
         "none".to_string()
     } else {
-        report.trust_roots.join(", ")
+        Untrusted(report.trust_roots.join(", ")).to_string()
     };
     format!(
         "lockfile: {}; {policy}; trust roots: {roots}",
@@ -271,18 +271,18 @@ pub fn header_line(report: &Report) -> String {
     )
 }
 
-/// A path relative to the current folder when it lies below it.
+/// A path relative to the current folder when it lies below it, escaped
+/// (a file name is text from outside).
 fn shown_path(path: &std::path::Path) -> String {
     let relative = std::env::current_dir().ok().and_then(|cwd| {
         path.strip_prefix(cwd)
             .ok()
             .map(std::path::Path::to_path_buf)
     });
-    relative
+    let shown = relative
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
+        .unwrap_or_else(|| path.to_path_buf());
+    Untrusted(shown.display()).to_string()
 }
 
 /// `12 verified, 1 violation, 1 exempt, 2 no provenance, 0 not checked (34

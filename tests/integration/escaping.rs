@@ -155,6 +155,21 @@ fn hostile_claims_are_shown_escaped_in_the_table_and_the_diagnostics() {
         // The diagnostic says what was found, escaped.
         run.assert_stderr("refs/heads/main\\u{1b}]0;owned\\u{7}\\r\\n");
     }
+    // The report's first line names the lockfile, escaped.
+    let name = "Cargo\u{1b}]0;owned\u{7}\r\n.lock";
+    std::fs::copy(dir.join("Cargo.lock"), dir.join(name)).unwrap();
+    let run = dir
+        .command()
+        .args(["--lockfile", name, "--offline", "--now", NOW])
+        .run()
+        .expect_code(1);
+    assert_run_escaped(&run);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("Cargo\\u{1b}]0;owned\\u{7}\\r\\n.lock"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
