@@ -35,7 +35,7 @@ pub enum InitError {
         help("remove or rename it first, or pass --stdout to print the new policy")
     )]
     OtherExists { path: PathBuf },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     #[diagnostic(code("init-write-failed"), help("check that the folder is writable"))]
     Write {
         path: PathBuf,

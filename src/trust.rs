@@ -112,7 +112,7 @@ impl std::fmt::Debug for TrustRoot {
 /// A trusted root that cannot be used.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum TrustRootError {
-    #[error("cannot read trusted root {}: {source}", path.display())]
+    #[error("cannot read trusted root {}", path.display())]
     #[diagnostic(
         code("trust-root-unreadable"),
         help("pass an existing trusted_root.json with --trusted-root, or drop the option to use the embedded roots")

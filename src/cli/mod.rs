@@ -197,6 +197,10 @@ fn install_report_hook(color: ColorChoice) {
             miette::MietteHandlerOpts::new()
                 .color(colored)
                 .unicode(colored)
+                // Wrapped at spaces only: a URL or a package name is never cut.
+                .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation)
                 .build(),
         )
     }));

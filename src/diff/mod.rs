@@ -195,6 +195,19 @@ pub struct Unchecked {
     pub errors: Vec<SourceError>,
 }
 
+/// The same version from the same source now pins another `.crate` file:
+/// the published file was replaced, or the lockfile was edited by hand.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecksumChange {
+    pub name: String,
+    pub version: semver::Version,
+    pub source: PackageSource,
+    /// The SHA-256 the old lockfile pins.
+    pub from: String,
+    /// The SHA-256 the new lockfile pins.
+    pub to: String,
+}
+
 /// One line of the diff, as a JSON message (`reason` names the kind).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
@@ -203,6 +216,8 @@ pub enum Change {
     DiffAdded(Listed),
     /// A dependency only the old lockfile had.
     DiffRemoved(Listed),
+    /// The same version now pins a different `.crate` file: always fails.
+    DiffChecksum(ChecksumChange),
     /// The evidence level dropped: fails unless accepted.
     DiffDowngrade(Compared<EvidenceLevel>),
     /// The evidence level rose.
@@ -228,12 +243,14 @@ impl Change {
             Self::DiffWorkflow(c) => (&c.name, &c.version),
             Self::DiffTrustpubOnly(c) => (&c.name, &c.version),
             Self::DiffUnchecked(u) => (&u.name, &u.version),
+            Self::DiffChecksum(c) => (&c.name, &c.version),
         }
     }
 
     /// Whether it fails the diff (exit code 1).
     pub fn fails(&self) -> bool {
         match self {
+            Self::DiffChecksum(_) => true,
             Self::DiffDowngrade(c) => c.fails,
             Self::DiffRepository(c) => c.fails,
             Self::DiffWorkflow(c) => c.fails,
@@ -256,6 +273,7 @@ impl Change {
         match self {
             Self::DiffRemoved(_) => 0,
             Self::DiffAdded(_) => 1,
+            Self::DiffChecksum(_) => 2,
             Self::DiffDowngrade(_) => 2,
             Self::DiffUnchecked(_) => 3,
             Self::DiffUpgrade(_) => 4,
@@ -275,6 +293,8 @@ pub struct DiffSummary {
     pub policy: Option<PathBuf>,
     pub added: usize,
     pub removed: usize,
+    /// The same version pinning another `.crate` file.
+    pub checksum_changes: usize,
     pub downgrades: usize,
     pub upgrades: usize,
     pub repository_changes: usize,
@@ -340,6 +360,7 @@ impl Diff {
             match change {
                 Change::DiffAdded(_) => s.added += 1,
                 Change::DiffRemoved(_) => s.removed += 1,
+                Change::DiffChecksum(_) => s.checksum_changes += 1,
                 Change::DiffDowngrade(_) | Change::DiffTrustpubOnly(_) => s.downgrades += 1,
                 Change::DiffUpgrade(_) => s.upgrades += 1,
                 Change::DiffRepository(_) => s.repository_changes += 1,
@@ -596,6 +617,12 @@ fn compare_pair(
     accept: &Acceptor<'_>,
     changes: &mut Vec<Change>,
 ) {
+    if let Some(change) = checksum_change(before, after) {
+        // What the new file's provenance shows is not a change of the
+        // same build: report what happened, not a downgrade.
+        changes.push(Change::DiffChecksum(change));
+        return;
+    }
     let was = Observed::of(before);
     let now = Observed::of(after);
     let name = after.outcome.name.clone();
@@ -700,6 +727,22 @@ fn compare_pair(
             false,
             Some("crates.io accepts API tokens for the crate again".to_string()),
         )));
+    }
+}
+
+/// The same version and source pinning another checksum.
+fn checksum_change(before: &PackageReport, after: &PackageReport) -> Option<ChecksumChange> {
+    let same_release = before.outcome.version == after.outcome.version
+        && before.outcome.source == after.outcome.source;
+    match (&before.checksum, &after.checksum) {
+        (Some(from), Some(to)) if same_release && from != to => Some(ChecksumChange {
+            name: after.outcome.name.clone(),
+            version: after.outcome.version.clone(),
+            source: after.outcome.source.clone(),
+            from: from.clone(),
+            to: to.clone(),
+        }),
+        _ => None,
     }
 }
 

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{Change, Diff, DiffSummary, Observed, RepositoryFacts, WorkflowFacts};
+use super::{Change, Diff, DiffSummary, Observed, RepositoryFacts, Unchecked, WorkflowFacts};
 use crate::escape::{markdown, Untrusted};
+use crate::evidence::FailureKind;
 use crate::exit;
 
 #[derive(Serialize)]
@@ -39,6 +40,7 @@ pub fn summary_line(s: &DiffSummary) -> String {
             parts.push(format!("{n} {}", if n == 1 { one } else { many }));
         }
     };
+    count(s.checksum_changes, "checksum change", "checksum changes");
     count(s.downgrades, "downgrade", "downgrades");
     count(s.upgrades, "upgrade", "upgrades");
     count(
@@ -96,6 +98,49 @@ fn built(o: &Observed) -> String {
     text
 }
 
+/// Whether one line can say why `u` could not be checked: nothing was
+/// cached and the run is offline, or a host could not be reached.
+fn told_together(u: &Unchecked) -> bool {
+    !u.errors.is_empty()
+        && u.errors
+            .iter()
+            .all(|e| e.kind == FailureKind::NotCached || e.kind.is_unreachable())
+}
+
+/// `nothing could be checked (…): a 1.0, b 2.0, … and 41 more`, or
+/// `3 packages could not be checked (…): …`.
+fn unchecked_together(packages: &[&Unchecked], everything: bool) -> String {
+    const SHOWN: usize = 5;
+    let mut reasons: Vec<String> = Vec::new();
+    for error in packages.iter().flat_map(|u| &u.errors) {
+        let reason = match (&error.host, error.kind) {
+            (_, FailureKind::NotCached) => {
+                "nothing is cached and the run is offline: run `cargo verify-provenance fetch` while online".to_string()
+            }
+            (Some(host), kind) => format!("cannot reach {}: {}", Untrusted(host), kind.describe()),
+            (None, kind) => format!("{}: {}", Untrusted(&error.source), kind.describe()),
+        };
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
+    let mut names = packages
+        .iter()
+        .take(SHOWN)
+        .map(|u| format!("{} {}", u.name, u.version))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if packages.len() > SHOWN {
+        let _ = write!(names, " and {} more", packages.len() - SHOWN);
+    }
+    let head = if everything {
+        "nothing could be checked".to_string()
+    } else {
+        format!("{} packages could not be checked", packages.len())
+    };
+    format!("{head} ({}): {names}", reasons.join("; "))
+}
+
 /// The diff as Markdown, for a GitHub Actions job summary.
 pub fn markdown(diff: &Diff) -> String {
     let summary = diff.summary();
@@ -134,6 +179,12 @@ pub fn markdown(diff: &Diff) -> String {
                 format!("{}@{}", l.name, l.version),
                 l.observed.evidence.to_string(),
                 String::new(),
+            ),
+            Change::DiffChecksum(c) => (
+                "checksum",
+                format!("{}@{}", c.name, c.version),
+                format!("sha256 {}", c.from),
+                format!("sha256 {} (the same version, another .crate file)", c.to),
             ),
             Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
                 if matches!(change, Change::DiffDowngrade(_)) {
@@ -208,7 +259,24 @@ pub fn render(diff: &Diff) -> String {
         let _ = writeln!(w, "  no dependency changed");
     }
     const INDENT: &str = "                      ";
+    let together: Vec<&Unchecked> = diff
+        .changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::DiffUnchecked(u) if told_together(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    let together = if together.len() > 1 {
+        together
+    } else {
+        Vec::new()
+    };
     for change in &diff.changes {
+        if matches!(change, Change::DiffUnchecked(u) if together.iter().any(|t| std::ptr::eq(*t, u)))
+        {
+            continue;
+        }
         let mark = if change.fails() {
             "FAIL"
         } else if change.accepted() {
@@ -226,6 +294,13 @@ pub fn render(diff: &Diff) -> String {
             Change::DiffRemoved(l) => (
                 "removed",
                 format!("{}@{} (was {})", l.name, l.version, l.observed.evidence),
+            ),
+            Change::DiffChecksum(c) => (
+                "checksum",
+                format!(
+                    "{}@{}: the same version now pins another .crate file (sha256 {} -> {}): it was replaced where it is published, or the lockfile was edited; find out which before trusting it",
+                    c.name, c.version, c.from, c.to
+                ),
             ),
             Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
                 if matches!(change, Change::DiffDowngrade(_)) {
@@ -298,9 +373,19 @@ pub fn render(diff: &Diff) -> String {
             let _ = writeln!(w, "{INDENT}accepted by {}", Untrusted(accepted));
         }
     }
+    if !together.is_empty() {
+        let _ = writeln!(
+            w,
+            "{:<9} {:<11} {}",
+            "ERROR",
+            "unchecked",
+            unchecked_together(&together, together.len() == diff.changes.len())
+        );
+    }
     let summary = diff.summary();
     let _ = writeln!(w, "{}", summary_line(&summary));
-    if summary.failing > 0 {
+    // A checksum change cannot be accepted: no help for it.
+    if summary.failing > summary.checksum_changes {
         let _ = writeln!(
             w,
             "help: if a change is expected, accept it in the policy's [diff] table \

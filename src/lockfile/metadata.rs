@@ -37,20 +37,46 @@ fn cargo_metadata(options: &MetadataOptions) -> Result<Metadata, WorkspaceError>
     }
     command.other_options(flags);
     command.exec().map_err(|error| match error {
-        cargo_metadata::Error::CargoMetadata { stderr } => WorkspaceError::Failed {
-            manifest: options
+        cargo_metadata::Error::CargoMetadata { stderr } => metadata_failed(
+            options
                 .manifest_path
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "the current directory".into()),
-            stderr: stderr.trim().to_string(),
-        },
+            &stderr,
+        ),
         cargo_metadata::Error::Io(source) => WorkspaceError::Spawn {
             cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()),
             source,
         },
         other => WorkspaceError::BadOutput(other.to_string()),
     })
+}
+
+/// `cargo metadata` failed: what cargo said, less its advice to drop
+/// `--locked` (which this tool passes, not the user), and help that fits
+/// the cause.
+fn metadata_failed(manifest: String, stderr: &str) -> WorkspaceError {
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.contains("remove the --locked flag"))
+        .collect();
+    let said = said.join("\n").trim().to_string();
+    let help = if said.contains("could not find `Cargo.toml`") {
+        "there is no Cargo.toml in this folder or above it: run in a workspace, name one with --manifest-path, or audit a lockfile alone with --lockfile PATH"
+    } else if said.contains("needs to be updated") || said.contains("lock file") {
+        "the lockfile is missing or out of date for Cargo.toml: run `cargo generate-lockfile` or `cargo update` yourself (this tool never changes it), or audit the lockfile as it is with --lockfile PATH"
+    } else if said.contains("failed to parse manifest") || said.contains("failed to load manifest")
+    {
+        "cargo cannot read a manifest of the workspace: fix it, or audit the lockfile alone with --lockfile PATH"
+    } else {
+        "cargo could not read the workspace (see above); to audit the lockfile as it is, pass --lockfile PATH"
+    };
+    WorkspaceError::Failed {
+        manifest,
+        stderr: said,
+        help: help.to_string(),
+    }
 }
 
 impl Inventory {

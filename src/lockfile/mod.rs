@@ -253,7 +253,7 @@ pub struct Inventory {
 /// A lockfile that could not be read.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum LockfileError {
-    #[error("cannot read lockfile {}: {source}", path.display())]
+    #[error("cannot read lockfile {}", path.display())]
     #[diagnostic(
         code("lockfile-unreadable"),
         help("pass the path of an existing Cargo.lock with --lockfile, or run `cargo generate-lockfile`")
@@ -298,7 +298,7 @@ pub struct MalformedLockfile {
 /// A workspace whose lockfile cargo could not tell us about.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum WorkspaceError {
-    #[error("could not run `{cargo} metadata`: {source}")]
+    #[error("could not run `{cargo} metadata`")]
     #[diagnostic(
         code("cargo-metadata-failed"),
         help("set $CARGO to a working cargo, or audit the lockfile alone with --lockfile PATH")
@@ -309,11 +309,13 @@ pub enum WorkspaceError {
         source: std::io::Error,
     },
     #[error("`cargo metadata --locked` failed for {manifest}:\n{stderr}")]
-    #[diagnostic(
-        code("cargo-metadata-failed"),
-        help("if the lockfile is missing or out of date, run `cargo generate-lockfile` or `cargo update` yourself (this tool never changes it); to audit the lockfile as it is, pass --lockfile PATH")
-    )]
-    Failed { manifest: String, stderr: String },
+    #[diagnostic(code("cargo-metadata-failed"), help("{help}"))]
+    Failed {
+        manifest: String,
+        stderr: String,
+        /// What to do, for the cause cargo named.
+        help: String,
+    },
     #[error("`cargo tree --locked` failed for {manifest}:\n{stderr}")]
     #[diagnostic(
         code("cargo-tree-failed"),

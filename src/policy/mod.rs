@@ -644,7 +644,7 @@ pub enum PolicyLoadError {
         help("keep one of the two files, or pick one with --policy")
     )]
     Ambiguous { dir: PathBuf },
-    #[error("cannot read policy file {}: {source}", path.display())]
+    #[error("cannot read policy file {}", path.display())]
     #[diagnostic(
         code("policy-unreadable"),
         help("the policy must be a readable UTF-8 TOML file")

@@ -507,6 +507,14 @@ impl PackageDiagnostic {
                     "a bundle for this exact .crate checksum failed verification: it was tampered with, or made for another trust root; nothing in the policy can waive it".to_string()
                 } else if conflict {
                     "the verified bundle and crates.io's record of the publisher name another repository or commit: one of them is not what it claims; nothing in the policy can waive it".to_string()
+                } else if let Some(expired) = failures
+                    .iter()
+                    .find(|f| f.requirement == Requirement::ExemptionExpired)
+                {
+                    format!(
+                        "the [[exempt]] entry for this package {}: renew its `until` date with a reason, or remove the entry and fix what it excused",
+                        expired.found.as_deref().unwrap_or("has expired")
+                    )
                 } else {
                     format!("if this build is legitimate, change {rule} to accept it, or add an [[exempt]] entry with a reason")
                 };

@@ -517,3 +517,63 @@ fn same_semver_line_compares_only_within_a_compatible_line() {
     assert_eq!(reasons(&lines, "line"), ["diff-downgrade"]);
     assert_eq!(lines.last().unwrap()["failing"], 1);
 }
+
+#[test]
+fn the_same_version_pinning_another_crate_file_is_a_checksum_change_not_a_downgrade() {
+    let alpha = [Crate::attested("alpha", "1.0.0", "acme/alpha")];
+    let dir = scenario(&alpha, &alpha, "");
+    let old = std::fs::read_to_string(dir.join("old.lock")).unwrap();
+    let pinned = old
+        .lines()
+        .find_map(|l| l.strip_prefix("checksum = \""))
+        .map(|rest| rest.trim_end_matches('"').to_string())
+        .expect("a checksum");
+    let other = "ab".repeat(32);
+    dir.write("new.lock", old.replace(&pinned, &other));
+
+    let run = diff(&dir, &[]).expect_code(1);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("FAIL"))
+        .expect("a failing change");
+    assert!(
+        line.contains("checksum    alpha@1.0.0: the same version now pins another .crate file"),
+        "{}",
+        run.stdout
+    );
+    assert!(line.contains(&format!("{pinned} -> {other}")), "{line}");
+    assert!(!run.stdout.contains("downgrade"), "{}", run.stdout);
+
+    let (code, lines) = diff_json(&dir, &[]);
+    assert_eq!(code, 1);
+    let changes = only(&lines, "diff-checksum");
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["from"], pinned.as_str());
+    assert_eq!(changes[0]["to"], other.as_str());
+    assert!(only(&lines, "diff-downgrade").is_empty());
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["checksum_changes"], 1);
+    assert_eq!(summary["failing"], 1);
+}
+
+#[test]
+fn offline_with_nothing_cached_one_line_says_nothing_could_be_checked() {
+    let dir = TestDir::new();
+    dir.write("old.lock", crate::faults::lockfile(1..=30));
+    dir.write("new.lock", crate::faults::lockfile(1..=30));
+    let run = diff(&dir, &[]).expect_code(2);
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.stdout);
+    assert!(
+        errors[0].contains("nothing could be checked (nothing is cached and the run is offline: run `cargo verify-provenance fetch` while online): pkg1 1.0.0,"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].ends_with(" and 25 more"), "{}", errors[0]);
+    assert!(run.stdout.contains("30 not checked"), "{}", run.stdout);
+}

@@ -33,6 +33,7 @@ mod fixtures;
 mod github_bulk;
 mod graph_rules;
 mod harness;
+mod help_texts;
 #[cfg(feature = "testkit")]
 mod hostile_cache;
 #[cfg(feature = "testkit")]
