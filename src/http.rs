@@ -532,8 +532,13 @@ impl Http {
                 Some(limiter) => Some(limiter.turn().await),
                 None => None,
             };
-            if turn.is_some() {
-                self.refuse_given_up(url, &host)?;
+            // Given up on while waiting: the turn asked nothing, and the
+            // next caller need not wait for it.
+            if let Err(error) = self.refuse_given_up(url, &host) {
+                if let Some(turn) = turn {
+                    turn.unused();
+                }
+                return Err(error);
             }
             let outcome = self
                 .attempt(url, headers, body, attempt_number, max_bytes)
@@ -722,11 +727,22 @@ pub struct RateLimiter {
 #[derive(Debug)]
 pub struct Turn<'a> {
     last_done: tokio::sync::MutexGuard<'a, Option<tokio::time::Instant>>,
+    /// No request was made in this turn: the next one need not wait for it.
+    unused: bool,
+}
+
+impl Turn<'_> {
+    /// Give the turn back without having asked anything.
+    pub fn unused(mut self) {
+        self.unused = true;
+    }
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        *self.last_done = Some(tokio::time::Instant::now());
+        if !self.unused {
+            *self.last_done = Some(tokio::time::Instant::now());
+        }
     }
 }
 
@@ -748,7 +764,10 @@ impl RateLimiter {
         if let Some(done) = *last_done {
             tokio::time::sleep_until(done + self.interval).await;
         }
-        Turn { last_done }
+        Turn {
+            last_done,
+            unused: false,
+        }
     }
 }
 

@@ -31,8 +31,11 @@ pub fn run(global: &GlobalOptions, args: &ExplainArgs) -> Result<i32> {
     // A mistyped name fails before any fetching.
     let mut config = args.run.run_config(global);
     let inventory = config.load_inventory()?;
-    select(&inventory, &args.package)?;
+    let index = select(&inventory, &args.package)?;
     config.inventory = InventorySelection::Loaded(Box::new(inventory));
+    // Only this package is fetched and verified: its outcome depends on
+    // its own evidence and the policy, never on another package's.
+    config.only = Some(vec![index]);
     let run = collect(&config)?;
     let index = select(&run.inventory, &args.package)?;
     let explanation = Explanation::new(&run, index);

@@ -226,6 +226,7 @@ impl RunArgs {
                 .then(|| Announcer(std::sync::Arc::new(|message: &str| announce(message)))),
             targets: self.scope.targets.clone(),
             exclude_dev: self.scope.no_dev,
+            only: None,
         }
     }
 }

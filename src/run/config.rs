@@ -75,6 +75,10 @@ pub struct RunConfig {
     /// Leave out packages that only dev-dependencies bring in (also when
     /// the policy's `[graph] exclude-dev` says so).
     pub exclude_dev: bool,
+    /// Fetch and verify only these packages (positions in the inventory);
+    /// every package when `None`. `explain` asks about one package only:
+    /// no other package's outcome decides it.
+    pub only: Option<Vec<usize>>,
 }
 
 impl Default for RunConfig {
@@ -96,6 +100,7 @@ impl Default for RunConfig {
             announce: None,
             targets: Vec::new(),
             exclude_dev: false,
+            only: None,
         }
     }
 }

@@ -82,6 +82,7 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         .iter()
         .enumerate()
         .filter(|(_, package)| package.needs_provenance())
+        .filter(|(index, _)| config.only.as_ref().is_none_or(|only| only.contains(index)))
         .filter_map(|(index, package)| {
             let expected = policy.expected_repository(
                 &package.name,

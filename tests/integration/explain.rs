@@ -338,3 +338,26 @@ fn a_bundle_answered_from_the_cache_says_so() {
         .unwrap()
         .starts_with("url:"));
 }
+
+#[test]
+fn explain_asks_the_sources_about_the_one_package_only() {
+    let server = Server::start();
+    let dir = TestDir::new();
+    dir.write("Cargo.lock", crate::faults::lockfile(1..=20));
+    let run = dir
+        .command()
+        .args(["explain", "pkg7", "--lockfile", "Cargo.lock", "--now", NOW])
+        .args([
+            "--source",
+            &format!("url:{}", server.url("/{name}-{version}.json")),
+        ])
+        .args(["--http-retries", "0"])
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let asked: Vec<String> = server
+        .seen()
+        .into_iter()
+        .map(|s| s.path_and_query)
+        .collect();
+    assert_eq!(asked, ["/pkg7-1.0.0.json"], "{asked:?}");
+}

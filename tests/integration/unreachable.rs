@@ -286,3 +286,69 @@ fn the_progress_bar_counts_packages_a_source_could_not_answer() {
         "{shown:?}"
     );
 }
+
+#[test]
+fn this_projects_own_workspace_without_a_network_asks_each_host_a_few_times_and_names_them_once() {
+    // GitHub's and crates.io's APIs stand-ins speak plain HTTP: every TLS
+    // handshake with them fails, as with no network, and they count the
+    // connections.
+    let github = Server::start();
+    let crates_io = Server::start();
+    let https = |server: &Server| server.url("").replace("http://", "https://");
+    let host = |server: &Server| {
+        https(server)
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string()
+    };
+    let dir = TestDir::new();
+    dir.write(
+        "provenance.toml",
+        format!(
+            "[[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
+            https(&github).trim_end_matches('/'),
+            https(&crates_io).trim_end_matches('/')
+        ),
+    );
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let jobs = 4;
+    let run = dir
+        .command()
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args([
+            "--policy",
+            "provenance.toml",
+            "--color",
+            "never",
+            "--now",
+            NOW,
+        ])
+        .args(["-j", &jobs.to_string()])
+        .run()
+        .expect_code(0);
+    // No retries, and each host given up on after a few failures: at most
+    // the packages in flight then, out of hundreds.
+    assert!(
+        github.connections() <= GIVE_UP_AFTER + jobs,
+        "{}",
+        github.connections()
+    );
+    assert_eq!(crates_io.connections(), GIVE_UP_AFTER);
+    assert_eq!(
+        lines_with(&run.stderr, "cannot reach"),
+        [format!(
+            "warning[network-unreachable]: cannot reach {}, {} (TLS handshake failed): check the network, or run with --offline after `cargo verify-provenance fetch`",
+            host(&github),
+            host(&crates_io)
+        )],
+        "{}",
+        run.stderr
+    );
+    let summary = run.stdout.lines().last().unwrap();
+    assert!(
+        summary.starts_with("0 verified, 0 violations, 0 exempt, 0 no provenance, "),
+        "{summary}"
+    );
+    assert!(summary.contains(" not checked ("), "{summary}");
+}
