@@ -111,6 +111,9 @@ pub struct RootArgs {
     /// Verify against Sigstore's staging instance.
     #[arg(long, conflicts_with = "trusted_root")]
     pub staging: bool,
+    /// Verify against GitHub's artifact attestation instance (built in; private repositories' attestations).
+    #[arg(long, conflicts_with_all = ["trusted_root", "staging"])]
+    pub github: bool,
 }
 
 /// Where provenance is fetched from, and how many fetches run at once.
@@ -234,12 +237,15 @@ impl RunArgs {
 impl RootArgs {
     /// `--trusted-root` and `--staging` replace the policy's roots.
     fn roots(&self) -> Option<Vec<RootSpec>> {
-        match (&self.trusted_root, self.staging) {
-            (Some(path), _) => Some(vec![RootSpec::File { path: path.clone() }]),
-            (None, true) => Some(vec![RootSpec::Instance {
+        match (&self.trusted_root, self.staging, self.github) {
+            (Some(path), ..) => Some(vec![RootSpec::File { path: path.clone() }]),
+            (None, true, _) => Some(vec![RootSpec::Instance {
                 instance: Instance::Staging,
             }]),
-            (None, false) => None,
+            (None, false, true) => Some(vec![RootSpec::Instance {
+                instance: Instance::GitHub,
+            }]),
+            (None, false, false) => None,
         }
     }
 }

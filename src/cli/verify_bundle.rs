@@ -40,10 +40,11 @@ pub struct VerifyBundleArgs {
 /// The roots `verify-bundle` checks against: the one named, else the
 /// production (or staging) root.
 fn single_root(roots: &RootArgs) -> Result<TrustRoot> {
-    Ok(match (&roots.trusted_root, roots.staging) {
-        (Some(path), _) => TrustRoot::from_file(path)?,
-        (None, true) => TrustRoot::embedded(Instance::Staging)?,
-        (None, false) => TrustRoot::embedded(Instance::PublicGood)?,
+    Ok(match (&roots.trusted_root, roots.staging, roots.github) {
+        (Some(path), ..) => TrustRoot::from_file(path)?,
+        (None, true, _) => TrustRoot::embedded(Instance::Staging)?,
+        (None, false, true) => TrustRoot::embedded(Instance::GitHub)?,
+        (None, false, false) => TrustRoot::embedded(Instance::PublicGood)?,
     })
 }
 
@@ -82,6 +83,9 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
             issuer: args.certificate_oidc_issuer.clone(),
         },
     };
+    let signer_unchecked = args.key.is_none()
+        && args.certificate_identity.is_none()
+        && args.certificate_oidc_issuer.is_none();
     let origin = args.bundle.display().to_string();
     let bytes = match crate::limits::read_at_most(&args.bundle, verify::MAX_DOCUMENT_BYTES as u64)
         .into_diagnostic()
@@ -132,6 +136,11 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
                             .into_diagnostic()?;
                         }
                     }
+                }
+                if signer_unchecked && !global.quiet {
+                    say!(
+                        "warning[signer-not-checked]: the bundle verifies, but its signer was not checked: anyone can get a Sigstore certificate; pass --certificate-identity and --certificate-oidc-issuer (or --key) to say who must have signed it"
+                    );
                 }
                 return Ok(exit::PASS);
             }

@@ -429,3 +429,47 @@ fn github_instance_bundle_needs_the_github_root() {
         run.stderr
     );
 }
+
+#[test]
+fn verify_bundle_takes_github_beside_staging_and_says_loudly_when_the_signer_was_not_checked() {
+    let Some(root) = crate::fixtures::real_fixtures("verify_bundle_github") else {
+        return;
+    };
+    let dir = TestDir::new();
+    let bundle = root.join("sigstore-rust/github-private-attestation.sigstore.json");
+    let digest = "sha256:76f1fe8593bf227cca2c089e3c16dc95014a8d3e89c5dd220530469ca043c428";
+    let run = dir
+        .command()
+        .args(["verify-bundle", "--github", "--bundle"])
+        .arg(&bundle)
+        .arg(digest)
+        .run()
+        .expect_code(0);
+    run.assert_stdout("verified against github");
+    run.assert_stderr("warning[signer-not-checked]");
+    let run = dir
+        .command()
+        .args(["verify-bundle", "--github", "--bundle"])
+        .arg(&bundle)
+        .args([
+            "--certificate-identity",
+            "https://dotcom.releases.github.com",
+        ])
+        .arg(digest)
+        .run()
+        .expect_code(0);
+    assert!(!run.stderr.contains("signer-not-checked"), "{}", run.stderr);
+    // The GitHub root is built in, and is not the default.
+    dir.command()
+        .args(["verify-bundle", "--bundle"])
+        .arg(&bundle)
+        .arg(digest)
+        .run()
+        .expect_code(1);
+    dir.command()
+        .args(["verify-bundle", "--github", "--staging", "--bundle"])
+        .arg(&bundle)
+        .arg(digest)
+        .run()
+        .expect_code(2);
+}
