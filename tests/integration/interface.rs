@@ -56,7 +56,7 @@ const GLOBAL: &[&str] = &[
 const WORKSPACE: &[&str] = &["manifest-path", "lockfile"];
 const SCOPE: &[&str] = &["target", "no-dev"];
 const POLICY: &[&str] = &["policy"];
-const ROOTS: &[&str] = &["trusted-root", "staging"];
+const ROOTS: &[&str] = &["trusted-root", "staging", "github"];
 const SOURCES: &[&str] = &["source", "jobs"];
 const ACCEPT: &[&str] = &[
     "allow-downgrade",
