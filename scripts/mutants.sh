@@ -5,7 +5,8 @@
 # cores); see that document for the last result.
 #
 # usage: scripts/mutants.sh [FILE_GLOB...] [-- CARGO_TEST_ARGS...]
-#   no FILE_GLOB: the default set (verify, evaluation, matcher, cache, sources)
+#   no FILE_GLOB: the default set (verify, evaluation, matcher, URL normaliser,
+#   cache, sources)
 #   CARGO_TEST_ARGS: passed to `cargo test` for every mutant (a filter, --lib, ...)
 # Extra cargo-mutants options go in CVP_MUTANTS_ARGS, e.g.
 #   CVP_MUTANTS_ARGS="--re is_fresh" scripts/mutants.sh src/cache.rs -- --lib cache::
@@ -23,7 +24,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ "${1:-}" = "--" ] && shift
 if [ ${#globs[@]} -eq 0 ]; then
-  globs=(src/verify.rs 'src/evaluate*' src/policy/matcher.rs src/cache.rs 'src/sources/*')
+  globs=(src/verify.rs 'src/verify/*' 'src/evaluate/*' src/policy/matcher.rs src/policy/url.rs
+    src/cache.rs 'src/cache/*' 'src/sources/*')
 fi
 file_args=()
 for glob in "${globs[@]}"; do
@@ -40,11 +42,16 @@ export CVP_REQUIRE_FIXTURES=1
 
 # One job at a time at a lower priority: the machine is shared. target/ is
 # not copied: the copy's paths differ, so cargo rebuilds everything anyway.
+# With --in-place (in a checkout nobody is editing, reusing its target/)
+# there is no copy and one job at a time is all cargo-mutants allows.
+mode_args=(--jobs 1 --copy-target false)
+case " ${CVP_MUTANTS_ARGS:-} " in
+  *" --in-place "*) mode_args=() ;;
+esac
 # shellcheck disable=SC2086
 exec nice -n 10 cargo mutants \
   --all-features \
-  --jobs 1 \
-  --copy-target false \
+  "${mode_args[@]}" \
   --timeout-multiplier 3 \
   --output target/mutants \
   "${file_args[@]}" \

@@ -271,6 +271,11 @@ mod tests {
             "https://user:secret@github.com/my-org/x",
             "git@github.com:my-org/x.git",
             "https:///my-org/x",
+            // A scheme starts with a letter and holds only letters, digits,
+            // `+`, `-` and `.` (RFC 3986, 3.1).
+            "1https://github.com/my-org/x",
+            "+git://github.com/my-org/x",
+            "ht_tps://github.com/my-org/x",
             "",
         ] {
             assert!(normalize(url).is_err(), "{url:?}: {:?}", normalize(url));

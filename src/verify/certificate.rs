@@ -276,4 +276,19 @@ mod tests {
         assert!(!repository_uri_names("https://github.com/o/r", "o/R"));
         assert!(!repository_uri_names("o/r", "o/r"));
     }
+
+    #[test]
+    fn every_documented_extension_has_a_name_of_its_own() {
+        // Fulcio's OID list runs from .1.1 to .1.24: each is named in a
+        // failure by its own name, never by the fallback or another's.
+        let names: Vec<&str> = (1..=24).map(fulcio_name).collect();
+        let fallback = fulcio_name(0);
+        for (number, name) in (1..=24).zip(&names) {
+            assert_ne!(*name, fallback, ".1.{number}");
+            assert!(!name.is_empty(), ".1.{number}");
+        }
+        let distinct: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(distinct.len(), names.len());
+        assert_eq!(fulcio_name(25), fallback);
+    }
 }
