@@ -246,14 +246,23 @@ impl FetchReport {
         if missing.is_empty() {
             return None;
         }
-        let mut text = format!(
-            "{} package(s) are not in the cache, and this run is offline:\n",
-            missing.len()
-        );
-        for query in missing {
-            text.push_str(&format!("  {}\n", query.id()));
+        // A few names and a count: the table lists every package.
+        const SHOWN: usize = 5;
+        let names: Vec<String> = missing.iter().take(SHOWN).map(|q| q.id()).collect();
+        let mut text = match missing.len() {
+            1 => format!(
+                "1 package is not in the cache, and this run is offline: {}",
+                names.join(", ")
+            ),
+            n => format!(
+                "{n} packages are not in the cache, and this run is offline: {}",
+                names.join(", ")
+            ),
+        };
+        if missing.len() > SHOWN {
+            text.push_str(&format!(" and {} more", missing.len() - SHOWN));
         }
-        text.push_str("run `cargo verify-provenance fetch` while online to fill the cache");
+        text.push_str("; run `cargo verify-provenance fetch` while online to fill the cache");
         Some(text)
     }
 }

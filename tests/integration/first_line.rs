@@ -217,3 +217,34 @@ fn a_lockfile_without_packages_is_an_error_even_under_the_strictest_policy() {
         assert!(!run.stdout.contains("0 packages"), "{}", run.stdout);
     }
 }
+
+#[test]
+fn offline_with_nothing_cached_one_warning_names_a_few_packages_and_counts_the_rest() {
+    let dir = TestDir::new();
+    dir.write("Cargo.lock", lockfile(1..=30));
+    let run = dir
+        .command()
+        .args(["--lockfile", "Cargo.lock", "--offline", "--now", NOW])
+        .run()
+        .expect_code(0);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("not in the cache"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(
+        warnings[0].starts_with(
+            "warning[offline-not-cached]: 30 packages are not in the cache, and this run is offline: pkg1@1.0.0, "
+        ),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[0].ends_with(
+            " and 25 more; run `cargo verify-provenance fetch` while online to fill the cache"
+        ),
+        "{}",
+        warnings[0]
+    );
+}
