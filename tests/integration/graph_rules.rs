@@ -127,6 +127,20 @@ fn build_time_and_direct_rules_select_what_cargo_says() {
         .map(id)
         .collect();
 
+    // Nothing is cached and the run is offline: the packages required to
+    // be attested are not checked, and the diagnostic shows their paths.
+    let human = dir
+        .command()
+        .args(["--offline", "--no-dev", "--color", "never"])
+        .args(["--target", LINUX, "--policy"])
+        .arg(&policy)
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .run()
+        .expect_code(2);
+    human.assert_stderr("provenance-unchecked");
+    human.assert_stderr("dependency path: cargo-verify-provenance@0.1.0 → ");
+
     let all: BTreeSet<String> = checked.iter().map(|p| id(p)).collect();
     let expect = |wanted: &dyn Fn(&String) -> bool| -> BTreeSet<String> {
         all.iter().filter(|p| wanted(p)).cloned().collect()
