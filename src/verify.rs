@@ -121,6 +121,45 @@ impl VerifyFailure {
     }
 }
 
+impl VerifyFailure {
+    /// A subject failure of a DSSE bundle also names the digest algorithms
+    /// its statement's subjects use, so that a digest given in another
+    /// algorithm is seen for what it is. The names come from the bundle:
+    /// at most a few short ones are shown.
+    fn naming_subject_algorithms(mut self, bundle: &Bundle) -> Self {
+        const MAX_SHOWN: usize = 4;
+        const MAX_NAME: usize = 32;
+        if self.check != Check::Subject {
+            return self;
+        }
+        let Ok(Some(statement)) = statement_facts(bundle) else {
+            return self;
+        };
+        let algorithms: std::collections::BTreeSet<&str> = statement
+            .subjects
+            .iter()
+            .flat_map(|subject| subject.digest.keys())
+            .map(String::as_str)
+            .filter(|name| name.len() <= MAX_NAME)
+            .collect();
+        if algorithms.is_empty() {
+            return self;
+        }
+        let mut shown: Vec<&str> = algorithms.iter().copied().take(MAX_SHOWN).collect();
+        let more = algorithms.len() - shown.len();
+        let more_text = format!("{more} more");
+        if more > 0 {
+            shown.push(&more_text);
+        }
+        self.message = format!(
+            "{} (the statement's subjects are digested with {})",
+            self.message,
+            shown.join(", ")
+        );
+        self
+    }
+}
+
 /// The library's message when a `hashedrekord` log entry's digest is not
 /// the artifact's (checked after the bundle's own binding to the artifact).
 const HASHEDREKORD_ENTRY_MISMATCH: &str = "artifact hash mismatch for hashedrekord entry";
@@ -405,7 +444,9 @@ pub fn verify_bundle(
             (
                 verifier
                     .verify(artifact.as_artifact(), bundle, &policy)
-                    .map_err(VerifyFailure::from_library)?,
+                    .map_err(|e| {
+                        VerifyFailure::from_library(e).naming_subject_algorithms(bundle)
+                    })?,
                 false,
             )
         }
@@ -416,7 +457,7 @@ pub fn verify_bundle(
                     bundle,
                     &root.public_key_policy(key.clone()),
                 )
-                .map_err(VerifyFailure::from_library)?,
+                .map_err(|e| VerifyFailure::from_library(e).naming_subject_algorithms(bundle))?,
             true,
         ),
     };

@@ -67,4 +67,6 @@ mod trust_update;
 mod unreachable;
 mod url_policy;
 #[cfg(feature = "testkit")]
+mod verify_bundle;
+#[cfg(feature = "testkit")]
 mod vsa;
