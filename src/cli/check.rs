@@ -9,7 +9,7 @@ use miette::{IntoDiagnostic, Result, WrapErr};
 
 use super::{AcceptArgs, ColorChoice, GlobalOptions, RunArgs};
 use crate::diff::{self, Accept, Diff};
-use crate::escape::{Terminal, Untrusted};
+use crate::escape::Terminal;
 use crate::report::{human, json, markdown, sarif, vsa, Report};
 use crate::run::{collect, Run, RunConfig};
 
@@ -104,10 +104,9 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     if args.message_format != MessageFormat::Human && !global.quiet {
         for warning in &report.warnings {
             let _ = writeln!(
-                stderr,
-                "warning[{}]: {}",
-                warning.code,
-                Untrusted(&warning.message)
+                super::stderr(),
+                "{}",
+                human::warning_text(warning, super::stderr_style())
             );
         }
         let _ = writeln!(stderr, "{}", human::summary_line(&report));
@@ -119,10 +118,12 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
             })
         });
         if let Err(error) = appended {
-            let _ = writeln!(
-                stderr,
-                "warning[step-summary]: cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
-                Untrusted(std::path::Path::new(&path).display())
+            super::say_warning(
+                "step-summary",
+                &format!(
+                    "cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
+                    std::path::Path::new(&path).display()
+                ),
             );
         }
     }
@@ -189,10 +190,10 @@ fn write_after_report(
             if quiet {
                 return Ok(());
             }
-            let mut stderr = Terminal::new(stderr);
             for note in &diff.notes {
-                writeln!(stderr, "warning[diff-note]: {}", Untrusted(note))?;
+                super::say_warning("diff-note", note);
             }
+            let mut stderr = Terminal::new(stderr);
             writeln!(stderr, "{}", diff::summary_line(&diff.summary()))?;
             stderr.flush()
         }

@@ -9,7 +9,6 @@ use miette::{IntoDiagnostic, Result};
 
 use super::{AcceptArgs, GlobalOptions, JobArgs, OutputFormat, RunArgs};
 use crate::diff;
-use crate::escape::Untrusted;
 use crate::lockfile::Inventory;
 use crate::run::{collect, InventorySelection};
 
@@ -64,10 +63,10 @@ pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
         }
     }
     if args.message_format == OutputFormat::Json && !global.quiet {
-        let mut stderr = super::text_stderr();
         for note in &diff.notes {
-            let _ = writeln!(stderr, "warning[diff-note]: {}", Untrusted(note));
+            super::say_warning("diff-note", note);
         }
+        let mut stderr = super::text_stderr();
         let _ = writeln!(stderr, "{}", diff::summary_line(&diff.summary()));
     }
     Ok(diff.exit_code())

@@ -10,14 +10,6 @@
 //! a direct call has no such first argument. [`FakeCli`] accepts the first
 //! form, and [`main`] inserts the subcommand name for the second.
 
-/// A line on stderr; a reader that went away is not an error.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!($crate::cli::stderr(), $($arg)*);
-    }};
-}
-
 mod check;
 mod diff;
 mod explain;
@@ -39,8 +31,9 @@ pub use global::{
     ScopeArgs, SourceArgs, WorkspaceArgs,
 };
 
-use crate::escape::{diagnostic::escaped, Terminal};
+use crate::escape::Terminal;
 use crate::exit;
+use crate::report::render::{self, Style};
 
 /// The name cargo knows this subcommand by.
 pub const SUBCOMMAND: &str = "verify-provenance";
@@ -119,7 +112,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(report) => {
-            say!("{:?}", escaped_report(report.as_ref()));
+            say_diagnostic(report.as_ref());
             exit::ERROR
         }
     }
@@ -186,30 +179,40 @@ fn misplaced_option(
     Some(cli.error(clap::error::ErrorKind::ArgumentConflict, message))
 }
 
+/// How diagnostics on stderr are drawn: set once from `--color`.
+static STDERR_STYLE: std::sync::OnceLock<Style> = std::sync::OnceLock::new();
+
 fn install_report_hook(color: ColorChoice) {
     let colored = match color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stderr().is_terminal(),
     };
-    let _ = miette::set_hook(Box::new(move |_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .color(colored)
-                .unicode(colored)
-                // Wrapped at spaces only: a URL or a package name is never cut.
-                .break_words(false)
-                .word_separator(textwrap::WordSeparator::AsciiSpace)
-                .word_splitter(textwrap::WordSplitter::NoHyphenation)
-                .build(),
-        )
-    }));
+    let style = Style::new(colored);
+    let _ = STDERR_STYLE.set(style);
+    let _ = miette::set_hook(Box::new(move |_| Box::new(render::Handler { style })));
 }
 
-/// An error or warning for the terminal: a copy with every text in it
-/// escaped (messages from servers, lockfile snippets, file names).
-pub(crate) fn escaped_report(diagnostic: &dyn miette::Diagnostic) -> miette::Report {
-    miette::Report::new(escaped(diagnostic))
+/// The style of diagnostics on stderr (plain until the hook is installed).
+pub(crate) fn stderr_style() -> Style {
+    STDERR_STYLE.get().copied().unwrap_or(Style::new(false))
+}
+
+/// Write a diagnostic to stderr in the one style of every diagnostic
+/// ([`render`]): `error[code]: …` or `warning[code]: …`, escaped.
+pub(crate) fn say_diagnostic(diagnostic: &dyn miette::Diagnostic) {
+    use std::io::Write as _;
+    let _ = write!(stderr(), "{}", render::render(diagnostic, stderr_style()));
+}
+
+/// Write a one-line warning to stderr: `warning[code]: message`, escaped.
+pub(crate) fn say_warning(code: &str, message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        stderr(),
+        "{}",
+        render::warning_line(code, message, stderr_style())
+    );
 }
 
 /// Standard output for text: everything written through it is escaped

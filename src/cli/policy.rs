@@ -121,7 +121,7 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
         .into());
     }
     for warning in problems {
-        say!("{:?}", super::escaped_report(&warning));
+        super::say_diagnostic(&warning);
     }
     if !global.quiet {
         let rules = |kind| policy.rules.iter().filter(|r| r.kind == kind).count();

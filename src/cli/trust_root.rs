@@ -66,7 +66,7 @@ pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
             }
             Err(error) => {
                 failed = true;
-                say!("{:?}", super::escaped_report(&error));
+                super::say_diagnostic(&error);
             }
         }
     }

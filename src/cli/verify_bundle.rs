@@ -138,8 +138,9 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
                     }
                 }
                 if signer_unchecked && !global.quiet {
-                    say!(
-                        "warning[signer-not-checked]: the bundle verifies, but its signer was not checked: anyone can get a Sigstore certificate; pass --certificate-identity and --certificate-oidc-issuer (or --key) to say who must have signed it"
+                    super::say_warning(
+                        "signer-not-checked",
+                        "the bundle verifies, but its signer was not checked: anyone can get a Sigstore certificate; pass --certificate-identity and --certificate-oidc-issuer (or --key) to say who must have signed it",
                     );
                 }
                 return Ok(exit::PASS);
@@ -165,9 +166,13 @@ fn report_failure(failures: &[verify::VerifyFailure]) -> i32 {
         ),
     };
     let _ = writeln!(
-        super::text_stderr(),
-        "error: verification failed: {}",
-        Untrusted(&text)
+        super::stderr(),
+        "{}",
+        crate::report::render::error_line(
+            "bundle-rejected",
+            &format!("verification failed: {text}"),
+            super::stderr_style()
+        )
     );
     exit::VIOLATION
 }

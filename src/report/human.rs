@@ -9,7 +9,7 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 
 use super::{count, PackageReport, Report};
-use crate::escape::{diagnostic::escaped, terminal, Sgr, Terminal, Untrusted};
+use crate::escape::{terminal, Sgr, Terminal, Untrusted};
 use crate::evaluate::{Failure, Outcome, Requirement};
 use crate::policy::Mode;
 
@@ -376,38 +376,23 @@ pub fn write_diagnostics(
     color: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let handler = miette::GraphicalReportHandler::new_themed(if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    })
-    .with_width(100);
+    let style = super::render::Style::new(color);
     for diagnostic in diagnostics(report, policy_text) {
-        let mut text = String::new();
-        // Rendered from an escaped copy: the colours are the only escape
-        // sequences in the text, so it is written as it is.
-        if handler
-            .render_report(&mut text, &escaped(&diagnostic))
-            .is_ok()
-        {
-            writeln!(out, "{text}")?;
-        }
+        writeln!(out, "{}", super::render::render(&diagnostic, style))?;
     }
-    let mut out = Terminal::new(out);
     for warning in &report.warnings {
-        let place = match (&warning.file, warning.line) {
-            (Some(file), Some(line)) => format!(" ({}:{line})", Untrusted(file.display())),
-            _ => String::new(),
-        };
-        // One line each: a message can carry a source's or a host's text.
-        writeln!(
-            out,
-            "warning[{}]: {}{place}",
-            warning.code,
-            Untrusted(&warning.message)
-        )?;
+        writeln!(out, "{}", warning_text(warning, style))?;
     }
     out.flush()
+}
+
+/// A warning as one line, `warning[code]: message (file:line)`.
+pub fn warning_text(warning: &super::Warning, style: super::render::Style) -> String {
+    let mut message = warning.message.clone();
+    if let (Some(file), Some(line)) = (&warning.file, warning.line) {
+        let _ = write!(message, " ({}:{line})", file.display());
+    }
+    super::render::warning_line(&warning.code, &message, style)
 }
 
 /// `source: message`, without the source twice when the message names it.

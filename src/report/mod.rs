@@ -9,6 +9,7 @@ pub mod failures;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod render;
 pub mod sarif;
 pub mod vsa;
 

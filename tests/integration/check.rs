@@ -238,11 +238,7 @@ fn audit_mode_reports_violations_and_exits_0() {
     let run = check(&dir, &[]).expect_code(0);
     run.assert_stdout("2 violations");
     run.assert_stdout("audit mode");
-    assert!(
-        run.stderr.contains("Warning") || run.stderr.contains("⚠"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("warning[provenance-violation]: alpha@1.0.0");
 }
 
 #[test]

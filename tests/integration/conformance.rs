@@ -32,10 +32,13 @@ fn run_case(dir: &TestDir, case: &ConformanceCase, artifact: &str) -> Run {
 fn failure_of(run: &Run) -> String {
     let reason = run.stderr.trim();
     if run.code == 2 {
-        return reason.split_whitespace().next().unwrap_or("").to_string();
+        return reason
+            .strip_prefix("error[")
+            .and_then(|rest| rest.split_once("]:"))
+            .map_or_else(String::new, |(code, _)| code.to_string());
     }
     reason
-        .strip_prefix("error: verification failed: ")
+        .strip_prefix("error[bundle-rejected]: verification failed: ")
         .and_then(|rest| rest.split_once(" check failed: "))
         .map_or_else(String::new, |(check, _)| check.to_string())
 }
@@ -158,7 +161,7 @@ fn every_conformance_case_in_both_forms() {
                 if run.code == 1 {
                     assert_eq!(reason.lines().count(), 1, "{}: {reason}", case.name);
                     assert!(
-                        reason.starts_with("error: verification failed: "),
+                        reason.starts_with("error[bundle-rejected]: verification failed: "),
                         "{reason}"
                     );
                 }

@@ -207,7 +207,7 @@ fn the_human_report_and_explain_show_the_comparison() {
         return;
     };
     let run = online(&setup.dir, &[]).expect_code(1);
-    run.assert_stderr("evidence-conflict\n");
+    run.assert_stderr("error[evidence-conflict]: alpha@1.0.0");
     run.assert_stderr("nothing in the policy can waive it");
     let explained = online(&setup.dir, &["explain", "alpha"]).expect_code(1);
     explained.assert_stdout("Cross-check");

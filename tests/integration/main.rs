@@ -11,6 +11,7 @@ mod certificates;
 mod check;
 mod conformance;
 mod crates_io;
+mod diagnostic_style;
 #[cfg(feature = "testkit")]
 mod diff;
 mod duplicated_fields;

@@ -33,7 +33,7 @@ const CLIENT_DEPENDENT: &[(&str, &str, &str)] = &[
 ];
 
 /// The check every real bundle that must fail fails (the words of
-/// `error: verification failed: <check> check failed: …`).
+/// `error[bundle-rejected]: verification failed: <check> check failed: …`).
 const FAILED_CHECK: &[(&str, &str)] = &[
     (
         "gh-cli/github_provenance_demo-0.0.12-py3-none-any-bundle-missing-cert.jsonl",
@@ -173,7 +173,7 @@ fn every_real_bundle_gives_its_expected_result() {
             let failed = run
                 .stderr
                 .trim()
-                .strip_prefix("error: verification failed: ")
+                .strip_prefix("error[bundle-rejected]: verification failed: ")
                 .and_then(|rest| rest.split_once(" check failed: "))
                 .map(|(check, _)| check);
             if failed != Some(check) {
@@ -424,7 +424,8 @@ fn github_instance_bundle_needs_the_github_root() {
         .run()
         .expect_code(1);
     assert!(
-        run.stderr.starts_with("error: verification failed: "),
+        run.stderr
+            .starts_with("error[bundle-rejected]: verification failed: "),
         "{}",
         run.stderr
     );

@@ -99,7 +99,8 @@ fn a_minted_bundle_fails_against_the_public_good_root() {
     let minted = instance.mint(&request(claims()));
     let run = verify(&dir, &instance, &minted, &minted.identity, false, &[]).expect_code(1);
     assert!(
-        run.stderr.starts_with("error: verification failed: "),
+        run.stderr
+            .starts_with("error[bundle-rejected]: verification failed: "),
         "{}",
         run.stderr
     );
