@@ -83,7 +83,12 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
             stdout.flush().into_diagnostic()?;
             human::write_diagnostics(&report, run.policy.text.clone(), color, &mut stderr)
                 .into_diagnostic()?;
-            writeln!(stdout, "{}", human::summary_line(&report)).into_diagnostic()?;
+            writeln!(
+                stdout,
+                "{}",
+                human::painted_summary_line(&report, stdout_color)
+            )
+            .into_diagnostic()?;
         }
         MessageFormat::Json => json::write(&report, &mut stdout).into_diagnostic()?,
         MessageFormat::Sarif => sarif::write(&report, &mut stdout).into_diagnostic()?,
@@ -100,7 +105,6 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     }
     stdout.flush().into_diagnostic()?;
     drop(stderr);
-    let mut stderr = super::text_stderr();
     if args.message_format != MessageFormat::Human && !global.quiet {
         for warning in &report.warnings {
             let _ = writeln!(
@@ -109,7 +113,11 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
                 human::warning_text(warning, super::stderr_style())
             );
         }
-        let _ = writeln!(stderr, "{}", human::summary_line(&report));
+        let _ = writeln!(
+            super::stderr(),
+            "{}",
+            human::painted_summary_line(&report, color)
+        );
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let appended = markdown::append(&report, std::path::Path::new(&path)).and_then(|()| {

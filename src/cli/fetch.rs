@@ -12,6 +12,7 @@ use super::{
 use crate::escape::Untrusted;
 use crate::exit;
 use crate::fetch::{fetch, FetchReport, Outcome, PackageFetch};
+use crate::report::{count, failures};
 use crate::run::queries;
 
 #[derive(Args, Debug)]
@@ -124,30 +125,114 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     }
     drop(stdout);
 
-    let mut stderr = super::text_stderr();
+    // Failures grouped as in the main report: unreachable hosts named once,
+    // one line per source and kind of failure, with counts.
     for warning in &report.warnings {
-        let _ = writeln!(stderr, "warning: {}", Untrusted(warning));
+        super::say_warning("cache-write-failed", warning);
     }
-    let errors: Vec<_> = report
-        .packages
-        .iter()
-        .flat_map(|p| p.errors.iter().map(move |e| (p.query.id(), e)))
-        .collect();
-    for (id, error) in &errors {
-        let _ = writeln!(stderr, "error: {id}: {}", Untrusted(&error.message));
+    let labels: Vec<String> = sources.iter().map(|s| s.label()).collect();
+    for warning in failures::source_warnings(
+        report
+            .packages
+            .iter()
+            .map(|p| p.errors.as_slice())
+            .filter(|errors| !errors.is_empty()),
+        &labels,
+    ) {
+        super::say_warning(&warning.code, &warning.message);
     }
     let missing = report.missing_message();
     if let Some(message) = &missing {
-        let _ = writeln!(stderr, "error: {message}");
+        super::say_error("offline-not-cached", message);
     }
+    let totals = Totals::of(&report);
     if !global.quiet {
-        let _ = writeln!(stderr, "{}", totals(&report));
+        let mut stderr = super::text_stderr();
+        let _ = writeln!(stderr, "{}", totals.line());
     }
-    Ok(if errors.is_empty() && missing.is_none() {
+    // A source that could not answer leaves the cache incomplete, even for
+    // a package another source found bundles for.
+    let source_failed = report.packages.iter().any(|p| !p.errors.is_empty());
+    Ok(if !source_failed && missing.is_none() {
         exit::PASS
     } else {
         exit::ERROR
     })
+}
+
+/// What `fetch` found for a package: each package is in exactly one class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// Bundles naming its checksum.
+    Bundles,
+    /// No bundle, but the registry records who published it.
+    RegistryAsserted,
+    /// Offline, and some source has no cached answer.
+    NotInCache,
+    /// Some source could not answer, and nothing was found elsewhere.
+    NotFetched,
+    /// Every source answered: nothing exists.
+    NoAttestation,
+}
+
+impl Found {
+    fn of(package: &PackageFetch) -> Self {
+        if !package.documents.is_empty() {
+            Found::Bundles
+        } else if package.registry.is_some() {
+            Found::RegistryAsserted
+        } else if package.missing_from_cache() {
+            Found::NotInCache
+        } else if !package.errors.is_empty() {
+            Found::NotFetched
+        } else {
+            Found::NoAttestation
+        }
+    }
+}
+
+/// How many packages fell in each class; they add up to all of them.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Totals {
+    packages: usize,
+    bundles: usize,
+    registry_asserted: usize,
+    no_attestation: usize,
+    not_fetched: usize,
+    not_in_cache: usize,
+}
+
+impl Totals {
+    fn of(report: &FetchReport) -> Self {
+        let mut totals = Totals {
+            packages: report.packages.len(),
+            ..Totals::default()
+        };
+        for package in &report.packages {
+            *match Found::of(package) {
+                Found::Bundles => &mut totals.bundles,
+                Found::RegistryAsserted => &mut totals.registry_asserted,
+                Found::NoAttestation => &mut totals.no_attestation,
+                Found::NotFetched => &mut totals.not_fetched,
+                Found::NotInCache => &mut totals.not_in_cache,
+            } += 1;
+        }
+        totals
+    }
+
+    /// `12 packages: 8 with bundles, 0 registry-asserted, 4 no attestation,
+    /// 0 could not be fetched, 0 not in the cache`.
+    fn line(&self) -> String {
+        format!(
+            "{}: {} with bundles, {} registry-asserted, {} no attestation, {} could not be fetched, {} not in the cache",
+            count(self.packages, "package", "packages"),
+            self.bundles,
+            self.registry_asserted,
+            self.no_attestation,
+            self.not_fetched,
+            self.not_in_cache,
+        )
+    }
 }
 
 /// The JSON output: each package's results, with the bundles named by
@@ -175,39 +260,43 @@ fn json_report(report: &FetchReport) -> serde_json::Value {
 }
 
 fn summary(package: &PackageFetch) -> String {
-    if !package.documents.is_empty() {
-        let sources: Vec<&str> = package
-            .outcomes
-            .iter()
-            .filter(|o| matches!(o.outcome, Outcome::Bundles { documents, .. } if documents > 0))
-            .map(|o| o.source.as_str())
-            .collect();
-        return format!(
-            "{} bundle(s) from {}",
-            package.documents.len(),
-            Untrusted(sources.join(", "))
-        );
+    match Found::of(package) {
+        Found::Bundles => {
+            let sources: Vec<&str> = package
+                .outcomes
+                .iter()
+                .filter(
+                    |o| matches!(o.outcome, Outcome::Bundles { documents, .. } if documents > 0),
+                )
+                .map(|o| o.source.as_str())
+                .collect();
+            format!(
+                "{} from {}",
+                count(package.documents.len(), "bundle", "bundles"),
+                Untrusted(sources.join(", "))
+            )
+        }
+        Found::RegistryAsserted => {
+            let registry = package.registry.as_ref().expect("registry-asserted");
+            format!(
+                "registry-asserted: {} ({})",
+                Untrusted(&registry.repository),
+                Untrusted(&registry.registry)
+            )
+        }
+        Found::NotInCache => "not in the cache".into(),
+        Found::NotFetched => "could not be fetched".into(),
+        Found::NoAttestation => "no attestation".into(),
     }
-    if let Some(registry) = &package.registry {
-        return format!(
-            "registry-asserted: {} ({})",
-            Untrusted(&registry.repository),
-            Untrusted(&registry.registry)
-        );
-    }
-    if package.missing_from_cache() {
-        return "not in the cache".into();
-    }
-    if !package.errors.is_empty() {
-        return "could not be fetched".into();
-    }
-    "no attestation".into()
 }
 
 fn describe(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Bundles { documents, ignored } => {
-            format!("{documents} bundle(s), {ignored} for other artifacts")
+            format!(
+                "{}, {ignored} for other artifacts",
+                count(*documents, "bundle", "bundles")
+            )
         }
         Outcome::NoAttestation => "no attestation".into(),
         Outcome::Registry { asserted: true } => "publisher recorded".into(),
@@ -217,18 +306,6 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::Error { message } => format!("error: {}", Untrusted(message)),
         Outcome::NotAsked => "not asked (bundles already found)".into(),
     }
-}
-
-fn totals(report: &FetchReport) -> String {
-    let count = |f: &dyn Fn(&PackageFetch) -> bool| report.packages.iter().filter(|p| f(p)).count();
-    format!(
-        "{} package(s): {} with bundles, {} registry-asserted, {} with errors, {} not in the cache",
-        report.packages.len(),
-        count(&|p| !p.documents.is_empty()),
-        count(&|p| p.documents.is_empty() && p.registry.is_some()),
-        count(&|p| !p.errors.is_empty()),
-        count(&|p| p.missing_from_cache()),
-    )
 }
 
 #[cfg(test)]

@@ -97,12 +97,14 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
         None => String::new(),
     };
     line.push_str(&format!(
-        "{attested} packages pinned to their verified provenance, {asserted} to registry data, \
-         {undecided} without provenance listed as exemptions to decide on"
+        "{} pinned to their verified provenance, {asserted} to registry data, \
+         {undecided} without provenance listed as exemptions to decide on",
+        crate::report::count(attested, "package", "packages")
     ));
     if rejected > 0 {
         line.push_str(&format!(
-            "; {rejected} bundle(s) failed verification, which no policy can waive (see the file)"
+            "; {} verification, which no policy can waive (see the file)",
+            crate::report::count(rejected, "bundle failed", "bundles failed")
         ));
     }
     line

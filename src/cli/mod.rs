@@ -205,6 +205,16 @@ pub(crate) fn say_diagnostic(diagnostic: &dyn miette::Diagnostic) {
     let _ = write!(stderr(), "{}", render::render(diagnostic, stderr_style()));
 }
 
+/// Write a one-line error to stderr: `error[code]: message`, escaped.
+pub(crate) fn say_error(code: &str, message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        stderr(),
+        "{}",
+        render::error_line(code, message, stderr_style())
+    );
+}
+
 /// Write a one-line warning to stderr: `warning[code]: message`, escaped.
 pub(crate) fn say_warning(code: &str, message: &str) {
     use std::io::Write as _;

@@ -220,6 +220,12 @@ impl<W: io::Write> Drop for Terminal<W> {
     }
 }
 
+/// `text`, escaped for the terminal ([`terminal_text`]), in the colour
+/// `sgr`: for a line put together before it is written.
+pub fn painted(text: &str, sgr: Sgr) -> String {
+    format!("\x1b[{}m{}\x1b[0m", sgr.0, terminal_text(text))
+}
+
 /// An SGR colour for [`Terminal::paint`]: only these constants exist, so
 /// nothing from outside can become an escape sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -269,7 +269,10 @@ fn source_answer(s: &SourceOutcome) -> String {
     use crate::fetch::Outcome as O;
     let text = match &s.outcome {
         O::Bundles { documents, ignored } => {
-            let mut t = format!("{documents} bundle(s) for the checksum");
+            let mut t = format!(
+                "{} for the checksum",
+                crate::report::count(*documents, "bundle", "bundles")
+            );
             if *ignored > 0 {
                 let _ = write!(t, ", {ignored} for other artifacts");
             }

@@ -17,8 +17,17 @@ pub const SOURCE_FAILED: &str = "source-failed";
 /// source order. Packages missing from the cache offline are left to the
 /// `offline-not-cached` warning.
 pub fn warnings(packages: &[PackageReport], sources: &[String]) -> Vec<Warning> {
+    source_warnings(packages.iter().map(|p| p.source_errors.as_slice()), sources)
+}
+
+/// [`warnings`] for any list of packages, given each package's source
+/// errors (`fetch` has no evaluated report).
+pub fn source_warnings<'a>(
+    packages: impl Iterator<Item = &'a [SourceError]> + Clone,
+    sources: &[String],
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    let all: Vec<&SourceError> = packages.iter().flat_map(|p| &p.source_errors).collect();
+    let all: Vec<&SourceError> = packages.clone().flatten().collect();
     if let Some(hosts) = unreachable_hosts(all.iter().copied()) {
         warnings.push(Warning {
             code: UNREACHABLE.into(),
@@ -31,9 +40,9 @@ pub fn warnings(packages: &[PackageReport], sources: &[String]) -> Vec<Warning> 
     }
     // (source position, source, kind) → packages hit, and the first message.
     let mut groups: Vec<((usize, &str, FailureKind), usize, &str)> = Vec::new();
-    for package in packages {
+    for package_errors in packages {
         let mut seen: Vec<(&str, FailureKind)> = Vec::new();
-        for error in &package.source_errors {
+        for error in package_errors {
             if error.kind.is_unreachable() || error.kind == FailureKind::NotCached {
                 continue;
             }

@@ -285,6 +285,24 @@ fn shown_path(path: &std::path::Path) -> String {
     Untrusted(shown.display()).to_string()
 }
 
+/// [`summary_line`], in colour when `color`: red when the run fails (a
+/// violation, or something required that could not be checked), yellow
+/// when packages were not checked, green otherwise.
+pub fn painted_summary_line(report: &Report, color: bool) -> String {
+    let line = summary_line(report);
+    if !color {
+        return line;
+    }
+    let sgr = if report.summary.exit_code != 0 {
+        Sgr::RED
+    } else if report.summary.not_checked > 0 {
+        Sgr::BOLD_YELLOW
+    } else {
+        Sgr::GREEN
+    };
+    crate::escape::painted(&line, sgr)
+}
+
 /// `12 verified, 1 violation, 1 exempt, 2 no provenance, 0 not checked (34
 /// packages)`, then why packages were not checked, if some were.
 pub fn summary_line(report: &Report) -> String {

@@ -22,6 +22,9 @@ pub fn render(report: &Report) -> String {
         _ => "could not complete",
     };
     let _ = writeln!(text, "## Dependency provenance: {verdict}\n");
+    // Which lockfile, policy and trust roots, as the human report's first
+    // line says; file names are text from outside.
+    let _ = writeln!(text, "{}\n", plain(&human::header_line(report)));
     // The summary names sources and hosts: text from outside too.
     let _ = writeln!(text, "{}\n", plain(&human::summary_line(report)));
     write_build_time_unattested(report, &mut text);

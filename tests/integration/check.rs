@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cargo_verify_provenance::escape::markdown;
 use cargo_verify_provenance::testkit::files::{
     cargo_lock, write_bundles, write_file, LockedPackage,
 };
@@ -485,13 +486,24 @@ fn step_summary_is_appended_when_github_step_summary_is_set() {
         "[[package]]\nname = \"beta\"\nrepository = \"https://github.com/org/beta\"\n",
     );
     let summary = dir.write("summary.md", "# earlier step\n");
-    dir.command()
+    let run = dir
+        .command()
         .args(["--lockfile", "Cargo.lock", "--offline", "--now", NOW])
         .env("GITHUB_STEP_SUMMARY", &summary)
         .run()
         .expect_code(1);
     let text = std::fs::read_to_string(&summary).unwrap();
     assert!(text.starts_with("# earlier step\n"), "{text}");
+    // The same first line and the same counts as the terminal's report.
+    let first_line = run.stdout.lines().next().unwrap();
+    let summary_line = run.stdout.lines().last().unwrap();
+    assert!(summary_line.contains("1 violation"), "{}", run.stdout);
+    for line in [first_line, summary_line] {
+        assert!(
+            text.contains(&format!("\n{}\n", markdown::text(line))),
+            "{line:?} not in the step summary:\n{text}"
+        );
+    }
     assert!(text.contains("## Dependency provenance: failed"), "{text}");
     assert!(text.contains("| violation | `beta@1.0.0` |"), "{text}");
     assert!(

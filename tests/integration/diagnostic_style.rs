@@ -99,14 +99,24 @@ fn policy_errors_and_policy_warnings_share_the_header_style() {
     );
     let run = dir
         .command()
-        .args(["policy", "check", "--policy", "unused.toml", "--color", "never"])
+        .args([
+            "policy",
+            "check",
+            "--policy",
+            "unused.toml",
+            "--color",
+            "never",
+        ])
         .arg("--lockfile")
         .arg(demo.join("Cargo.lock"))
         .run();
     let run = run.expect_code(0);
     assert_eq!(
         headers(&run),
-        ["warning[policy-unknown-trigger]", "warning[policy-exemption-expired]"],
+        [
+            "warning[policy-unknown-trigger]",
+            "warning[policy-exemption-expired]"
+        ],
         "{}",
         run.stderr
     );
@@ -156,4 +166,23 @@ fn colour_only_when_asked() {
     assert!(!plain.stdout.contains('\u{1b}'), "{}", plain.stdout);
     let colored = strict("always");
     colored.assert_stderr("\u{1b}[1;31merror[provenance-violation]\u{1b}[0m");
+    // The summary line last, red for a failing run.
+    let last = colored.stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("\u{1b}[31m")
+            && last.contains(" violations, ")
+            && last.ends_with("\u{1b}[0m"),
+        "{last:?}"
+    );
+    let passing = TestDir::new()
+        .command()
+        .arg("--lockfile")
+        .arg(demo.join("Cargo.lock"))
+        .arg("--policy")
+        .arg(demo.join("provenance.toml"))
+        .args(["--offline", "--color", "always"])
+        .run()
+        .expect_code(0);
+    let last = passing.stdout.lines().last().unwrap();
+    assert!(last.starts_with("\u{1b}[32m42 verified, "), "{last:?}");
 }

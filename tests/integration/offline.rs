@@ -314,5 +314,70 @@ fn quiet_prints_nothing_on_stderr_and_verbose_lists_ignored_bundles() {
         "{}",
         run.stdout
     );
-    run.assert_stderr("1 package(s)");
+    run.assert_stderr("1 package: 0 with bundles");
+}
+
+/// The totals line of a human `fetch` run: every package in exactly one
+/// class.
+fn totals(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.contains(" with bundles, "))
+        .unwrap_or_else(|| panic!("no totals line:\n{stderr}"))
+}
+
+#[test]
+fn the_fetch_summary_accounts_for_every_package() {
+    let server = Server::start();
+    // pkg0..pkg9: bundles for 1, 2, 4, 5, 7, 8; none for 3, 6, 9; the
+    // server fails for pkg0 every time.
+    serve(&server, 10, |n| n % 3 != 0);
+    server.route(
+        &format!("/b/{}.json", hex::encode(checksum(0))),
+        vec![Reply::status(500); 20],
+    );
+    let dir = TestDir::new();
+    dir.write("Cargo.lock", lockfile(10));
+    let fetch = |extra: &[&str]| {
+        dir.command()
+            .args([
+                "fetch",
+                "--lockfile",
+                "Cargo.lock",
+                "--color",
+                "never",
+                "--source",
+            ])
+            .arg(source(&server))
+            .args(extra)
+            .run()
+    };
+    let online = fetch(&[]).expect_code(2);
+    assert_eq!(
+        totals(&online.stderr),
+        "10 packages: 6 with bundles, 0 registry-asserted, 3 no attestation, 1 could not be fetched, 0 not in the cache",
+        "{}",
+        online.stderr
+    );
+    // The failure is one warning with its count, not a line per package.
+    let failed: Vec<&str> = online
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning[source-failed]: "))
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", online.stderr);
+    assert!(failed[0].contains("for 1 package"), "{}", online.stderr);
+    online
+        .assert_stdout("pkg1@1.0.0")
+        .assert_stdout("1 bundle from ");
+
+    // Offline, pkg0 was never cached.
+    let offline = fetch(&["--offline"]).expect_code(2);
+    assert_eq!(
+        totals(&offline.stderr),
+        "10 packages: 6 with bundles, 0 registry-asserted, 3 no attestation, 0 could not be fetched, 1 not in the cache",
+        "{}",
+        offline.stderr
+    );
+    offline.assert_stderr("error[offline-not-cached]: ");
 }
