@@ -9,7 +9,7 @@ use miette::{IntoDiagnostic, Result};
 use super::{GlobalOptions, OutputFormat, RunArgs, ScopeArgs, WorkspaceArgs};
 use crate::escape::Untrusted;
 use crate::exit;
-use crate::lockfile::{OutOfScope, Package, Scope};
+use crate::lockfile::{Inventory, InventoryDocument, OutOfScope, Package, Scope};
 
 #[derive(Args, Debug)]
 pub struct InventoryArgs {
@@ -38,36 +38,72 @@ pub fn run(global: &GlobalOptions, args: &InventoryArgs) -> Result<i32> {
             writeln!(
                 stdout,
                 "{}",
-                serde_json::to_string_pretty(&inventory).into_diagnostic()?
+                serde_json::to_string_pretty(&InventoryDocument::new(&inventory))
+                    .into_diagnostic()?
             )
             .into_diagnostic()?;
         }
         OutputFormat::Human => {
             let mut stdout = super::text_stdout();
-            for package in &inventory.packages {
-                let status = match package.checksum_absence() {
-                    None => "checksum".to_string(),
-                    Some(absence) => serde_json::to_value(absence)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                };
-                writeln!(
-                    stdout,
-                    "{:<40} {:<12} {:<18} {:<14} {:<12} {}",
-                    package.id(),
-                    package.source.kind(),
-                    status,
-                    how_used(package),
-                    build_time(package),
-                    Untrusted(package.repository.as_deref().unwrap_or(""))
-                )
-                .into_diagnostic()?;
+            for line in table(&inventory) {
+                writeln!(stdout, "{line}").into_diagnostic()?;
             }
             stdout.flush().into_diagnostic()?;
         }
     }
     Ok(exit::PASS)
+}
+
+/// The human table: a header row naming each column, then one row per
+/// package; columns as wide as their widest cell, no trailing spaces.
+fn table(inventory: &Inventory) -> Vec<String> {
+    const HEADER: [&str; 6] = [
+        "PACKAGE",
+        "SOURCE",
+        "CHECKSUM",
+        "USE",
+        "BUILD-TIME",
+        "REPOSITORY",
+    ];
+    let mut rows: Vec<[String; 6]> = vec![HEADER.map(str::to_string)];
+    for package in &inventory.packages {
+        let checksum = match package.checksum_absence() {
+            None => "checksum".to_string(),
+            Some(absence) => serde_json::to_value(absence)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        };
+        rows.push([
+            Untrusted(package.id()).to_string(),
+            package.source.kind().to_string(),
+            checksum,
+            how_used(package).to_string(),
+            build_time(package).to_string(),
+            Untrusted(package.repository.as_deref().unwrap_or("-")).to_string(),
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+                if i > 0 {
+                    line.push(' ');
+                }
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    line.extend(std::iter::repeat_n(' ', width - cell.chars().count()));
+                }
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
 }
 
 /// How the workspace uses a package: `member`, `direct`, `transitive`, or

@@ -227,12 +227,16 @@ pub enum ChecksumAbsence {
     MissingFromLockfile,
 }
 
+/// The version of the inventory's JSON document (`inventory
+/// --message-format json`); raised on incompatible changes.
+pub const INVENTORY_FORMAT_VERSION: u32 = 1;
+
 /// The packages of one lockfile.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inventory {
     pub lockfile: PathBuf,
-    /// Lockfile format version (1 to 4).
-    pub format_version: u32,
+    /// Cargo.lock's own format version (1 to 4).
+    pub lockfile_version: u32,
     /// Sorted by name, then version, then source.
     pub packages: Vec<Package>,
     /// The workspace root, when the inventory came through cargo metadata.
@@ -248,6 +252,25 @@ pub struct Inventory {
     /// The position in `packages` of each of cargo's package IDs.
     #[serde(skip)]
     package_ids: HashMap<String, usize>,
+}
+
+/// The inventory as `inventory --message-format json` writes it: the
+/// document's own `format_version` ([`INVENTORY_FORMAT_VERSION`]), then
+/// the inventory's fields.
+#[derive(Debug, Serialize)]
+pub struct InventoryDocument<'a> {
+    pub format_version: u32,
+    #[serde(flatten)]
+    pub inventory: &'a Inventory,
+}
+
+impl<'a> InventoryDocument<'a> {
+    pub fn new(inventory: &'a Inventory) -> Self {
+        Self {
+            format_version: INVENTORY_FORMAT_VERSION,
+            inventory,
+        }
+    }
 }
 
 /// A lockfile that could not be read.

@@ -271,7 +271,7 @@ pub fn parse_lockfile(path: &Path, text: String) -> Result<Inventory, LockfileEr
     }
     Ok(Inventory {
         lockfile: path.to_path_buf(),
-        format_version,
+        lockfile_version: format_version,
         packages,
         workspace_root: None,
         graph: Graph::new(GraphOrigin::Lockfile, dependencies),

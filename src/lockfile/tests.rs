@@ -41,7 +41,7 @@ version = "0.0.1"
 "#
     );
     let inv = parse(&text).unwrap();
-    assert_eq!(inv.format_version, 4);
+    assert_eq!(inv.lockfile_version, 4);
     let names: Vec<_> = inv.packages.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["app", "internal", "local", "mygit", "serde"]);
     let serde = inv.packages.iter().find(|p| p.name == "serde").unwrap();
@@ -75,7 +75,7 @@ fn v3_reads_inline_checksums() {
             "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{SUM_A}\"\n"
         );
     let inv = parse(&text).unwrap();
-    assert_eq!(inv.format_version, 3);
+    assert_eq!(inv.lockfile_version, 3);
     assert_eq!(inv.packages[0].checksum.unwrap().to_hex(), SUM_A);
 }
 
@@ -85,7 +85,7 @@ fn v2_has_no_version_key() {
             "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{SUM_A}\"\n"
         );
     let inv = parse(&text).unwrap();
-    assert_eq!(inv.format_version, 2);
+    assert_eq!(inv.lockfile_version, 2);
     assert!(inv.packages[0].checksum.is_some());
 }
 
@@ -113,7 +113,7 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 "#
     );
     let inv = parse(&text).unwrap();
-    assert_eq!(inv.format_version, 1);
+    assert_eq!(inv.lockfile_version, 1);
     assert_eq!(inv.packages[0].checksum.unwrap().to_hex(), SUM_A);
     assert_eq!(
         inv.packages[1].checksum_absence(),

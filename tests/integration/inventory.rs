@@ -246,3 +246,45 @@ fn a_workspace_inventory_marks_build_time_code_from_cargo_metadata() {
         serde_json::json!({"proc_macro": false, "build_script": false})
     );
 }
+
+#[test]
+fn the_table_has_a_header_row_and_the_json_its_own_format_version() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/Cargo.lock");
+    let dir = TestDir::new();
+    let run = dir
+        .command()
+        .args(["inventory", "--lockfile"])
+        .arg(&demo)
+        .run()
+        .expect_code(0);
+    let mut lines = run.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "PACKAGE",
+            "SOURCE",
+            "CHECKSUM",
+            "USE",
+            "BUILD-TIME",
+            "REPOSITORY"
+        ]
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 47, "{}", run.stdout);
+    assert!(rows[0].starts_with("anstream@1.0.0 "), "{}", rows[0]);
+    for line in run.stdout.lines() {
+        assert_eq!(line, line.trim_end(), "trailing spaces");
+    }
+
+    let run = dir
+        .command()
+        .args(["inventory", "--message-format", "json", "--lockfile"])
+        .arg(&demo)
+        .run()
+        .expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["format_version"], 1);
+    assert_eq!(value["lockfile_version"], 4);
+    assert_eq!(value["packages"].as_array().unwrap().len(), 47);
+}
