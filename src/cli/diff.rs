@@ -51,6 +51,11 @@ pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
     match args.message_format {
         OutputFormat::Human => {
             let mut stdout = super::text_stdout();
+            if !global.quiet {
+                let report = crate::report::Report::from_run(&new);
+                writeln!(stdout, "{}", crate::report::human::header_line(&report))
+                    .into_diagnostic()?;
+            }
             stdout
                 .write_all(diff::render(&diff).as_bytes())
                 .into_diagnostic()?;

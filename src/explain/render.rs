@@ -19,11 +19,21 @@ pub fn render(x: &Explanation) -> String {
     let p = &x.package;
     let _ = writeln!(
         w,
-        "{}@{} ({}): {}",
+        "{}",
+        crate::report::human::header_text(&p.lockfile, x.policy.as_deref(), &x.trust_roots)
+    );
+    let _ = writeln!(
+        w,
+        "{}@{} ({}): {}{}",
         p.name,
         p.version,
         Untrusted(&p.source),
-        x.outcome.to_uppercase()
+        x.outcome.to_uppercase(),
+        if x.mode == Mode::Audit {
+            " (audit mode: violations do not fail the run)"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(
         w,
@@ -53,21 +63,6 @@ pub fn render(x: &Explanation) -> String {
         }
     }
     let _ = writeln!(w, "  evidence    {}", x.evidence_level);
-    let _ = writeln!(
-        w,
-        "  policy      {}{}",
-        x.policy
-            .as_ref()
-            .map_or("the default policy (no policy file)".to_string(), |p| {
-                Untrusted(p.display()).to_string()
-            }),
-        if x.mode == Mode::Audit {
-            " (audit mode)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(w, "  trust roots {}", Untrusted(x.trust_roots.join(", ")));
     write_graph(w, x);
 
     let _ = writeln!(w, "\nSources");

@@ -256,18 +256,33 @@ fn shorten(text: &str, width: usize) -> String {
 /// provenance.toml; trust roots: public-good, github`, with `no policy
 /// file: nothing required` when the default policy applies.
 pub fn header_line(report: &Report) -> String {
-    let policy = match &report.policy {
+    header_text(
+        &report.lockfile,
+        report.policy.as_deref(),
+        &report.trust_roots,
+    )
+}
+
+/// The first line of every human report (the main run, `diff`,
+/// `explain`): `lockfile: …; policy: … (or no policy file: nothing
+/// required); trust roots: …`.
+pub fn header_text(
+    lockfile: &std::path::Path,
+    policy: Option<&std::path::Path>,
+    trust_roots: &[String],
+) -> String {
+    let policy = match policy {
         Some(path) => format!("policy: {}", shown_path(path)),
         None => "no policy file: nothing required".to_string(),
     };
-    let roots = if report.trust_roots.is_empty() {
+    let roots = if trust_roots.is_empty() {
         "none".to_string()
     } else {
-        Untrusted(report.trust_roots.join(", ")).to_string()
+        Untrusted(trust_roots.join(", ")).to_string()
     };
     format!(
         "lockfile: {}; {policy}; trust roots: {roots}",
-        shown_path(&report.lockfile)
+        shown_path(lockfile)
     )
 }
 

@@ -101,6 +101,28 @@ fn every_human_report_starts_with_the_lockfile_policy_and_trust_roots() {
         summary["trust_roots"],
         serde_json::json!(["public-good", "github"])
     );
+
+    // explain and diff start with the same line.
+    dir.write("provenance.toml", "[defaults]\n");
+    dir.write("old.lock", lockfile(1..=1));
+    let header = "lockfile: Cargo.lock; policy: provenance.toml; trust roots: public-good, github";
+    for args in [
+        &["explain", "pkg1", "--lockfile", "Cargo.lock"][..],
+        &["diff", "old.lock", "Cargo.lock"][..],
+    ] {
+        let run = dir
+            .command()
+            .args(args)
+            .args(["--policy", "provenance.toml", "--offline", "--now", NOW])
+            .run();
+        assert_eq!(
+            run.stdout.lines().next(),
+            Some(header),
+            "{args:?}:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+    }
 }
 
 #[test]
