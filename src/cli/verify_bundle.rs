@@ -148,11 +148,66 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
             Err(failure) => failures.push(failure),
         }
     }
-    Ok(report_failure(&failures))
+    let hint = other_instance_hint(&args.roots, &bytes, &origin, &artifact, &signer);
+    Ok(report_failure_with(&failures, hint))
 }
 
-/// One line on stderr naming the failed check(s); exit code 1.
+/// After a failure against a built-in root the user did not name with
+/// `--trusted-root`: whether another built-in root verifies the bundle (a
+/// GitHub attestation for a private repository checked against the
+/// public-good root fails with a misleading log error). The answer is
+/// the library's full verification against that root, never a guess.
+fn other_instance_hint(
+    roots: &RootArgs,
+    bytes: &[u8],
+    origin: &str,
+    artifact: &ArtifactInput,
+    signer: &SignerCheck,
+) -> Option<String> {
+    if roots.trusted_root.is_some() {
+        return None;
+    }
+    let used = match (roots.staging, roots.github) {
+        (true, _) => Instance::Staging,
+        (false, true) => Instance::GitHub,
+        (false, false) => Instance::PublicGood,
+    };
+    let others = [Instance::GitHub, Instance::PublicGood, Instance::Staging];
+    for other in others.into_iter().filter(|i| *i != used) {
+        let Ok(root) = TrustRoot::embedded(other) else {
+            continue;
+        };
+        let Ok(parsed) = verify::parse_bundles(bytes, origin) else {
+            return None;
+        };
+        let verifies = parsed
+            .into_iter()
+            .flatten()
+            .any(|parsed| verify::verify_bundle(&root, &parsed.bundle, artifact, signer).is_ok());
+        if verifies {
+            let flag = match other {
+                Instance::GitHub => "pass --github",
+                Instance::Staging => "pass --staging",
+                Instance::PublicGood => "leave out --github and --staging",
+            };
+            return Some(format!(
+                "the bundle verifies against the built-in {} trust root, not against {}: {flag}",
+                other.name(),
+                used.name()
+            ));
+        }
+    }
+    None
+}
+
+/// A bundle that did not verify, on stderr; exit code 1.
 fn report_failure(failures: &[verify::VerifyFailure]) -> i32 {
+    report_failure_with(failures, None)
+}
+
+/// `error[bundle-rejected]: verification failed: …` naming the failed
+/// check(s), with `help` when there is one; exit code 1.
+fn report_failure_with(failures: &[verify::VerifyFailure], help: Option<String>) -> i32 {
     let text = match failures {
         [] => "no bundle found".to_string(),
         [one] => one.to_string(),
@@ -174,5 +229,8 @@ fn report_failure(failures: &[verify::VerifyFailure]) -> i32 {
             super::stderr_style()
         )
     );
+    if let Some(help) = help {
+        let _ = writeln!(super::text_stderr(), "  help: {help}");
+    }
     exit::VIOLATION
 }

@@ -460,13 +460,28 @@ fn verify_bundle_takes_github_beside_staging_and_says_loudly_when_the_signer_was
         .run()
         .expect_code(0);
     assert!(!run.stderr.contains("signer-not-checked"), "{}", run.stderr);
-    // The GitHub root is built in, and is not the default.
-    dir.command()
-        .args(["verify-bundle", "--bundle"])
+    // The GitHub root is built in, and is not the default; checked against
+    // the default root, the failure says which built-in root verifies it.
+    let run = dir
+        .command()
+        .args(["verify-bundle", "--color", "never", "--bundle"])
         .arg(&bundle)
         .arg(digest)
         .run()
         .expect_code(1);
+    run.assert_stderr("error[bundle-rejected]: verification failed: ");
+    run.assert_stderr(
+        "  help: the bundle verifies against the built-in github trust root, not against public-good: pass --github",
+    );
+    // No hint when the artifact is not the one signed: no root verifies it.
+    let run = dir
+        .command()
+        .args(["verify-bundle", "--color", "never", "--bundle"])
+        .arg(&bundle)
+        .arg(format!("sha256:{}", "ab".repeat(32)))
+        .run()
+        .expect_code(1);
+    assert!(!run.stderr.contains("help:"), "{}", run.stderr);
     dir.command()
         .args(["verify-bundle", "--github", "--staging", "--bundle"])
         .arg(&bundle)
