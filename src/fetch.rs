@@ -553,8 +553,8 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
         if !names.is_empty() {
             let time = options.http.crates_io_interval * names.len() as u32;
             messages.push(format!(
-                "crates.io: up to {} request(s), one per crate, at most one a second (its data access policy): up to {} for that part of this run",
-                names.len(),
+                "crates.io: up to {}, one per crate, at most one a second (its data access policy): up to {} for that part of this run",
+                crate::text::count(names.len(), "request", "requests"),
                 duration_text(time)
             ));
         }
@@ -571,8 +571,9 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
                 .count();
             if asked > 0 {
                 messages.push(format!(
-                    "{}: up to {asked} request(s) to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
-                    shared.labels[index]
+                    "{}: up to {} to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
+                    shared.labels[index],
+                    crate::text::count(asked, "request", "requests")
                 ));
             }
         }

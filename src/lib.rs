@@ -32,6 +32,7 @@ pub mod run;
 pub mod sources;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text;
 pub mod trust;
 pub mod verify;
 

@@ -75,7 +75,13 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     let mut inventory = config.load_inventory()?;
     let policy = config.load_policy(&inventory)?;
     // Packages outside the scope are not fetched; a bare lockfile is whole.
-    config.apply_scope(&mut inventory, &policy, &mut Vec::new())?;
+    let mut notes = Vec::new();
+    config.apply_scope(&mut inventory, &policy, &mut notes)?;
+    if !global.quiet {
+        for note in &notes {
+            super::say_warning(note.code, &note.message);
+        }
+    }
     let sources = config.sources(&policy);
     let cache = config.open_cache()?;
     let report = fetch(

@@ -314,8 +314,8 @@ impl HttpArgs {
 fn announce(message: &str) {
     use std::io::Write as _;
     let _ = writeln!(
-        super::text_stderr(),
+        super::stderr(),
         "{}",
-        crate::escape::Untrusted(message)
+        crate::report::render::note_line(message, super::stderr_style())
     );
 }

@@ -437,7 +437,4 @@ fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
     summary
 }
 
-/// `1 package`, `2 packages`.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use crate::text::count;

@@ -85,6 +85,12 @@ pub fn warning_line(code: &str, message: &str, style: Style) -> String {
     )
 }
 
+/// A one-line note, `note: message`, escaped like [`warning_line`]: what a
+/// run is about to do, not a problem.
+pub fn note_line(message: &str, style: Style) -> String {
+    header(Some(Severity::Advice), None, &terminal(message), style)
+}
+
 /// A one-line error, `error[code]: message`, escaped like [`warning_line`].
 pub fn error_line(code: &str, message: &str, style: Style) -> String {
     header(
@@ -366,5 +372,6 @@ mod tests {
             "warning[source-failed]: a\\nb\\u{7}"
         );
         assert!(warning_line("x", "m", Style::new(true)).starts_with("\x1b[1;33mwarning[x]\x1b[0m"));
+        assert_eq!(note_line("soon\r", style), "note: soon\\r");
     }
 }

@@ -207,7 +207,7 @@ fn crates_io_is_asked_once_a_second_with_a_user_agent_naming_the_tool() {
         .args(["fetch", "--lockfile", "Cargo.lock", "--jobs", "8"])
         .run()
         .expect_code(0);
-    run.assert_stderr("crates.io: up to 3 request(s)");
+    run.assert_stderr("note: crates.io: up to 3 requests, one per crate");
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
     let mut arrivals: Vec<_> = seen.iter().map(|s| s.at).collect();

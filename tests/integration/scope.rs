@@ -325,6 +325,12 @@ fn a_bare_lockfile_cannot_be_limited() {
     let summary: Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["out_of_scope"], 0);
     assert_eq!(summary["graph"]["origin"], "lockfile");
+    // `fetch` says so too.
+    let run = dir
+        .command()
+        .args(["fetch", "--lockfile", "Cargo.lock", "--offline"])
+        .run();
+    run.assert_stderr("warning[scope-not-applied]");
 }
 
 #[test]
