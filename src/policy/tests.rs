@@ -725,3 +725,14 @@ fn build_time_and_direct_select_packages_and_rank_within_their_name_class() {
     let text = render_invalid("[defaults]\nbuild-time = true\n");
     assert!(text.contains("[[package]]"), "{text}");
 }
+
+#[test]
+fn a_control_character_is_named_where_the_toml_parser_gives_no_words() {
+    let error = parse("# a comment \u{7} bell\n[defaults]\n").expect_err("invalid");
+    let problem = &error.problems[0];
+    assert_eq!(problem.code.as_str(), "policy-syntax");
+    assert!(
+        problem.to_string().contains("control character U+0007"),
+        "{problem}"
+    );
+}

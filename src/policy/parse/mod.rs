@@ -125,11 +125,24 @@ pub(super) fn parse(
     let mut policy = match ImDocument::parse(text) {
         Ok(doc) => parser.document(doc.as_table()),
         Err(error) => {
-            let span = parser.span(error.span().unwrap_or(0..0));
-            let message = error.message().trim().to_string();
+            let range = error.span().unwrap_or(0..0);
+            let span = parser.span(range.clone());
+            let mut message = error.message().trim().to_string();
+            let mut label = message.lines().next().unwrap_or_default().to_string();
+            if message.is_empty() {
+                label = "not allowed here".to_string();
+                // The TOML parser gives no words for some characters.
+                message = match text.get(range).and_then(|t| t.chars().find(|c| c.is_control())) {
+                    Some(c) => format!(
+                        "the control character U+{:04X} is not allowed, not even in a comment or string (write it as an escape in a string)",
+                        u32::from(c)
+                    ),
+                    None => "unexpected text here".to_string(),
+                };
+            }
             parser.diags.push(
                 PolicyDiagnostic::error(Code::Syntax, format!("invalid TOML: {message}"))
-                    .label(span, message.lines().next().unwrap_or_default().to_string())
+                    .label(span, label)
                     .help(format!(
                         "the policy file must be valid TOML; its format is described at {}",
                         super::DOCS_URL
