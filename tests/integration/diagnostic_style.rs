@@ -186,3 +186,47 @@ fn colour_only_when_asked() {
     let last = passing.stdout.lines().last().unwrap();
     assert!(last.starts_with("\u{1b}[32m42 verified, "), "{last:?}");
 }
+
+#[test]
+fn on_a_terminal_the_headers_and_the_summary_line_are_coloured() {
+    let demo = demo();
+    let shown = TestDir::new()
+        .command()
+        .arg("--lockfile")
+        .arg(demo.join("Cargo.lock"))
+        .arg("--policy")
+        .arg(demo.join("provenance-strict.toml"))
+        .arg("--offline")
+        .run_in_terminal()
+        .expect_code(1);
+    let text = &shown.stdout;
+    assert!(
+        text.contains("\u{1b}[1;31merror[provenance-violation]\u{1b}[0m"),
+        "{text:?}"
+    );
+    // The summary line last, in red: the run fails.
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("\u{1b}[31m") && last.contains(" violations, "),
+        "{last:?}"
+    );
+    // `exempt` and `no provenance` rows in colours of their own.
+    assert!(text.contains("\u{1b}[36mexempt"), "{text:?}");
+
+    // Off a terminal (or with --color never on one), no colour at all.
+    let plain = TestDir::new()
+        .command()
+        .arg("--lockfile")
+        .arg(demo.join("Cargo.lock"))
+        .arg("--policy")
+        .arg(demo.join("provenance-strict.toml"))
+        .args(["--offline", "--color", "never"])
+        .run_in_terminal()
+        .expect_code(1);
+    // (The progress bar still redraws its line; no colour is set.)
+    assert!(
+        !plain.stdout.contains("\u{1b}[0m") && !plain.stdout.contains("\u{1b}[31m"),
+        "{:?}",
+        plain.stdout
+    );
+}
