@@ -473,6 +473,104 @@ mod tests {
         assert_eq!(ignored[0].origin.source, "github");
     }
 
+    /// An entry is used only where it was written: a file copied by hand
+    /// to another artifact's or source's place, or left by another entry
+    /// format, is not an answer, whichever one of the three differs.
+    #[test]
+    fn an_entry_is_read_only_for_its_own_format_digest_and_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let entry = CacheEntry::new(&digest(5), "github", now, Answer::NoAttestation);
+        let place = cache.entry_path(&digest(5), "github");
+        let plant = |entry: &CacheEntry| {
+            std::fs::create_dir_all(place.parent().unwrap()).unwrap();
+            std::fs::write(&place, serde_json::to_vec(entry).unwrap()).unwrap();
+        };
+        plant(&entry);
+        assert_eq!(cache.read(&digest(5), "github"), Some(entry.clone()));
+        let mut other_digest = entry.clone();
+        other_digest.digest = format!("sha256:{}", digest(6).to_hex());
+        let mut other_source = entry.clone();
+        other_source.source = "crates-io".into();
+        let mut other_format = entry.clone();
+        other_format.format = FORMAT + 1;
+        for (what, planted) in [
+            ("digest", other_digest),
+            ("source", other_source),
+            ("format", other_format),
+        ] {
+            plant(&planted);
+            assert_eq!(cache.read(&digest(5), "github"), None, "another {what}");
+        }
+    }
+
+    /// Real entries reach a few hundred KiB; the limit (64 MiB) is far
+    /// above that, and an entry of a few MiB is read.
+    #[test]
+    fn an_entry_of_a_few_mebibytes_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let answer = Answer::Bundles {
+            documents: vec![BundleDocument {
+                origin: origin(),
+                json: format!("{{\"pad\":\"{}\"}}", "a".repeat(3 << 20)),
+            }],
+            ignored: vec![],
+        };
+        let entry = CacheEntry::new(&digest(7), "github", now, answer);
+        cache.write(&digest(7), &entry).unwrap();
+        assert_eq!(cache.read(&digest(7), "github"), Some(entry));
+    }
+
+    /// A registry answer is negative (it expires) only with neither a
+    /// publisher nor a record of the version.
+    #[test]
+    fn a_registry_answer_with_a_record_or_a_publisher_is_not_negative() {
+        let assertion = || {
+            Some(RegistryAssertion {
+                registry: "crates.io".into(),
+                provider: "github".into(),
+                repository: "https://github.com/org/a".into(),
+                sha: None,
+                run_id: None,
+                trustpub_only: None,
+            })
+        };
+        let record = || {
+            Some(RegistryRecord {
+                repository: None,
+                trustpub_only: Some(true),
+                published: None,
+            })
+        };
+        let answer = |assertion, record| Answer::Registry { assertion, record };
+        assert!(answer(None, None).is_negative());
+        assert!(!answer(assertion(), None).is_negative());
+        assert!(!answer(None, record()).is_negative());
+        assert!(!answer(assertion(), record()).is_negative());
+    }
+
+    /// Only a folder that cannot be written opens read-only; any other
+    /// failure to open the lock file (here: it is a folder) is an error.
+    #[test]
+    fn a_lock_that_cannot_be_opened_for_another_reason_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(LOCK)).unwrap();
+        assert!(Cache::open(dir.path()).is_err());
+    }
+
+    #[test]
+    fn the_default_folder_is_named_for_the_tool() {
+        let dir = Cache::default_dir().expect("a home folder");
+        assert!(
+            dir.ends_with("cargo-verify-provenance"),
+            "{}",
+            dir.display()
+        );
+    }
+
     #[test]
     fn negative_answers_expire_positive_ones_do_not() {
         let fetched: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
