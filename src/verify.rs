@@ -689,6 +689,138 @@ pub fn has_certificate(bundle: &Bundle) -> bool {
 mod tests {
     use super::*;
 
+    /// Each kind of library error is reported as the check it is: the
+    /// failure a user reads and `explain` shows, and what the conformance
+    /// tests compare with the manifest's reason.
+    #[test]
+    fn each_library_error_is_named_as_its_check() {
+        use sigstore_verify::{CertificateError, Error, IdentityMatcher};
+        let cases = [
+            (
+                Error::IdentityMismatch {
+                    expected: IdentityMatcher::Exact("a".into()),
+                    actual: None,
+                },
+                Check::Identity,
+            ),
+            (
+                Error::IssuerMismatch {
+                    expected: "a".into(),
+                    actual: None,
+                },
+                Check::Issuer,
+            ),
+            (Error::SignatureInvalid("x".into()), Check::Signature),
+            (
+                Error::ArtifactMismatch(HASHEDREKORD_ENTRY_MISMATCH.into()),
+                Check::TransparencyLog,
+            ),
+            (Error::ArtifactMismatch("x".into()), Check::Subject),
+            (Error::UnsupportedArtifact("x".into()), Check::Subject),
+            (
+                Error::Certificate(CertificateError::Sct("x".into())),
+                Check::Sct,
+            ),
+            (
+                Error::Certificate(CertificateError::ChainInvalid("x".into())),
+                Check::CertificateChain,
+            ),
+            (Error::InvalidBundle("x".into()), Check::BundleFormat),
+        ];
+        for (error, check) in cases {
+            let text = error.to_string();
+            let failure = VerifyFailure::from_library(error);
+            assert_eq!(failure.check, check, "{text}");
+            assert_eq!(failure.message, text);
+        }
+    }
+
+    /// A minted bundle whose statement's one subject has a digest under
+    /// each of `algorithms` (the signature no longer matches: only the
+    /// statement is read here).
+    #[cfg(feature = "testkit")]
+    fn bundle_with_subject_algorithms(algorithms: &[&str]) -> Bundle {
+        use crate::testkit::{Claims, Instance, MintRequest};
+        use base64::Engine as _;
+        let minted = Instance::new(7).mint(&MintRequest::new(
+            "a",
+            "1.0.0",
+            [1; 32],
+            Claims::github("o/a", "1.0.0"),
+        ));
+        let mut json: serde_json::Value = serde_json::from_str(&minted.to_json()).unwrap();
+        let digest: serde_json::Map<String, serde_json::Value> = algorithms
+            .iter()
+            .map(|a| (a.to_string(), serde_json::Value::from("00")))
+            .collect();
+        let statement = serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "a", "digest": digest}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {},
+        });
+        json["dsseEnvelope"]["payload"] = base64::engine::general_purpose::STANDARD
+            .encode(statement.to_string())
+            .into();
+        let parsed = parse_bundles(json.to_string().as_bytes(), "test").unwrap();
+        parsed.into_iter().next().unwrap().unwrap().bundle
+    }
+
+    /// A subject failure names a few short algorithm names from the
+    /// statement, sorted, and counts the rest; other failures are left as
+    /// they are.
+    #[cfg(feature = "testkit")]
+    #[test]
+    fn a_subject_failure_names_a_few_short_algorithms_and_counts_the_rest() {
+        let named = |algorithms: &[&str], check: Check| {
+            VerifyFailure::new(check, "m")
+                .naming_subject_algorithms(&bundle_with_subject_algorithms(algorithms))
+                .message
+        };
+        assert_eq!(
+            named(&["sha256"], Check::Subject),
+            "m (the statement's subjects are digested with sha256)"
+        );
+        let long = "x".repeat(33);
+        assert_eq!(
+            named(
+                &["sha512", "sha256", "sha1", "md5", "gitCommit", &long],
+                Check::Subject
+            ),
+            "m (the statement's subjects are digested with gitCommit, md5, sha1, sha256, 1 more)"
+        );
+        let exactly_32 = "y".repeat(32);
+        assert_eq!(
+            named(&[&exactly_32], Check::Subject),
+            format!("m (the statement's subjects are digested with {exactly_32})")
+        );
+        assert_eq!(named(&["sha256"], Check::Signature), "m");
+    }
+
+    /// The names of the checks are what people and the conformance tests
+    /// read: each its own, none empty.
+    #[test]
+    fn every_check_has_a_name_of_its_own() {
+        let all = [
+            Check::BundleFormat,
+            Check::CertificateChain,
+            Check::Sct,
+            Check::TransparencyLog,
+            Check::Timestamp,
+            Check::Signature,
+            Check::Subject,
+            Check::Identity,
+            Check::Issuer,
+            Check::CertificateClaims,
+        ];
+        let names: std::collections::BTreeSet<String> =
+            all.iter().map(|check| check.to_string()).collect();
+        assert_eq!(names.len(), all.len());
+        assert_eq!(Check::Subject.to_string(), "subject digest");
+        assert_eq!(Check::Sct.to_string(), "signed certificate timestamp (SCT)");
+        assert!(names.iter().all(|n| !n.is_empty() && n != "xyzzy"));
+    }
+
     #[test]
     fn workflow_path_strips_repository_and_ref() {
         assert_eq!(
