@@ -922,6 +922,71 @@ fn git_and_path_dependencies_follow_their_tables() {
     assert_eq!(failures[0].expected, "no path dependencies (allow = [])");
 }
 
+/// A rule is named in messages as the policy file names it.
+#[test]
+fn rules_are_named_as_the_policy_file_names_them() {
+    assert_eq!(
+        RuleRef::bare(RuleRefKind::Defaults).to_string(),
+        "[defaults]"
+    );
+    assert_eq!(
+        RuleRef::bare(RuleRefKind::BuiltIn).to_string(),
+        "the default policy"
+    );
+    assert_eq!(
+        RuleRef::bare(RuleRefKind::WorkspaceMember).to_string(),
+        "workspace member"
+    );
+}
+
+/// Each outcome is counted once, under its own name.
+#[test]
+fn every_outcome_is_counted_under_its_own_name() {
+    let outcome = |name: &str, outcome: Outcome| PackageOutcome {
+        name: name.into(),
+        version: semver::Version::new(1, 0, 0),
+        source: crate::lockfile::PackageSource::CratesIo,
+        evidence: EvidenceLevel::None,
+        rule: RuleRef::bare(RuleRefKind::BuiltIn),
+        outcome,
+    };
+    let evaluation = Evaluation {
+        mode: Mode::Enforce,
+        outcomes: vec![
+            outcome("a", Outcome::Pass { bundle: None }),
+            outcome("b", Outcome::Pass { bundle: None }),
+            outcome("c", Outcome::Violation { failures: vec![] }),
+            outcome("d", Outcome::NoProvenance),
+            outcome("e", Outcome::NotChecked { errors: vec![] }),
+            outcome(
+                "f",
+                Outcome::OutOfScope {
+                    out_of_scope: crate::lockfile::OutOfScope::DevOnly,
+                },
+            ),
+            outcome(
+                "g",
+                Outcome::OutOfScope {
+                    out_of_scope: crate::lockfile::OutOfScope::NotBuilt,
+                },
+            ),
+        ],
+        warnings: vec![],
+    };
+    assert_eq!(
+        evaluation.counts(),
+        Counts {
+            pass: 2,
+            violation: 1,
+            exempt: 0,
+            no_provenance: 1,
+            not_checked: 1,
+            error: 0,
+            out_of_scope: 2,
+        }
+    );
+}
+
 #[test]
 fn audit_mode_reports_without_failing() {
     let p = policy("mode = \"audit\"\n[defaults]\nrequire = \"attested\"\n");
