@@ -535,6 +535,69 @@ mod tests {
         );
     }
 
+    /// A refusal says what was found where: a link, or a file where a
+    /// folder belongs; other failures are passed on as they are.
+    #[test]
+    fn a_refusal_names_the_path_and_what_it_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plain"), b"x").unwrap();
+        symlink(outside.path(), dir.path().join("linked")).unwrap();
+        let confined = Confined::open(dir.path()).unwrap();
+
+        let error = confined
+            .write_atomic(Path::new("plain/inner"), b"x")
+            .unwrap_err();
+        assert!(is_refused(&error), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{} is not a folder, which the cache never follows or uses; remove it",
+                dir.path().join("plain").display()
+            )
+        );
+        let error = confined
+            .write_atomic(Path::new("linked/inner"), b"x")
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("linked is a symbolic link"),
+            "{error}"
+        );
+        // A missing file is no refusal.
+        assert!(!is_refused(&io::Error::from(io::ErrorKind::NotFound)));
+        assert!(!is_refused(&io::Error::other("another failure")));
+    }
+
+    /// Reading never creates the folders on the way.
+    #[test]
+    fn reading_a_missing_entry_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let confined = Confined::open(dir.path()).unwrap();
+        assert_eq!(confined.read(Path::new("a/b/c.json"), 10).unwrap(), None);
+        assert!(confined.open_file(Path::new("a/b/c.json"), false).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// Temporary names carry the prefix the clean-up looks for, and differ
+    /// from one write to the next (two writers never share one).
+    #[test]
+    fn temporary_names_are_prefixed_and_distinct() {
+        let a = temp_name();
+        let b = temp_name();
+        assert!(a.starts_with(TEMP_PREFIX) && b.starts_with(TEMP_PREFIX));
+        assert_eq!(a.len(), TEMP_PREFIX.len() + 12);
+        assert_ne!(a, b);
+    }
+
+    /// The root must be a folder.
+    #[test]
+    fn a_root_that_is_a_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(Confined::open(&file).is_err());
+    }
+
     #[test]
     fn a_fifo_is_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
