@@ -617,6 +617,24 @@ mod tests {
     }
 
     #[test]
+    fn globs_are_equal_by_their_text_and_lists_read_as_one_of() {
+        assert_eq!(glob("serde*"), glob("serde*"));
+        assert_ne!(glob("serde*"), glob("serde"));
+        let list = |items: &[&str]| GlobList(items.iter().map(|i| glob(i)).collect()).to_string();
+        assert_eq!(list(&["a"]), "a");
+        assert_eq!(list(&["a", "b"]), "one of a, b");
+        assert_eq!(list(&["a", "b", "c"]), "one of a, b, c");
+    }
+
+    #[test]
+    fn urls_with_whitespace_or_control_characters_are_refused() {
+        assert!(check_url("https://github.com/o/r").is_ok());
+        assert!(check_url("https://github.com/o/r x").is_err());
+        assert!(check_url("https://github.com/o/r\u{7}").is_err());
+        assert!(check_url("https://github.com/o/r\u{85}").is_err());
+    }
+
+    #[test]
     fn specificity_counts_what_every_match_has_literally() {
         for (pattern, literal) in [
             ("serde", 5),
@@ -628,6 +646,11 @@ mod tests {
             ("{mio,bytes}", 3),
             ("{a,bcd}-sys", 5),
             ("x\\*", 2),
+            // An escaped `[` is a literal, not the start of a class.
+            ("a\\[b]", 4),
+            // Only the first `!` of a class negates; a later one is a member,
+            // so the first `]` ends the class.
+            ("lib[!!]]x", 5),
             ("*", 0),
         ] {
             assert_eq!(glob(pattern).literal_len(), literal, "{pattern}");
