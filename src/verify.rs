@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sigstore_types::bundle::VerificationMaterialContent;
 use sigstore_types::{
     Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, Sha256Hash, SignatureContent,
 };
@@ -675,14 +674,6 @@ fn statement_facts(bundle: &Bundle) -> Result<Option<StatementFacts>, VerifyFail
             })
             .collect(),
     }))
-}
-
-/// Whether the bundle is signed with a certificate (not a managed key).
-pub fn has_certificate(bundle: &Bundle) -> bool {
-    !matches!(
-        bundle.verification_material.content,
-        VerificationMaterialContent::PublicKey(_)
-    )
 }
 
 #[cfg(test)]
