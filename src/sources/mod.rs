@@ -577,6 +577,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_bundle_count_limit_is_inclusive() {
+        let max = crate::verify::MAX_BUNDLES_PER_FILE;
+        assert!(check_count(0, "f").is_ok());
+        assert!(check_count(max, "f").is_ok());
+        let error = check_count(max + 1, "f").unwrap_err();
+        assert!(
+            error.starts_with(&format!("f: {} bundles, over the limit", max + 1)),
+            "{error}"
+        );
+    }
+
+    /// An attestations API answer is recognised by its `attestations`
+    /// member, whatever its value, and is not peeked at as one bundle.
+    #[test]
+    fn an_attestations_member_of_any_value_is_not_one_bundle() {
+        for text in [
+            r#"{"attestations": null}"#,
+            r#"{"attestations": []}"#,
+            r#"{"attestations": 3}"#,
+        ] {
+            assert!(Routing::peek(text).is_none(), "{text}");
+        }
+        assert!(Routing::peek(r#"{"dsseEnvelope": {}}"#).is_some());
+        assert!(Routing::peek(r#"{"mediaType": "x"}"#).is_some());
+    }
+
+    #[test]
+    fn a_query_is_named_name_at_version() {
+        let query = PackageQuery {
+            name: "serde".into(),
+            version: semver::Version::new(1, 0, 219),
+            source: PackageSource::CratesIo,
+            checksum: Sha256Hash::new([0; 32]),
+            repository_hint: None,
+        };
+        assert_eq!(query.id(), "serde@1.0.219");
+    }
+
+    #[test]
     fn all_three_shapes_split_into_one_document_per_bundle() {
         let ours = checksum(1).to_hex();
         let theirs = checksum(2).to_hex();
