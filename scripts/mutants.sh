@@ -10,6 +10,10 @@
 #   CARGO_TEST_ARGS: passed to `cargo test` for every mutant (a filter, --lib, ...)
 # Extra cargo-mutants options go in CVP_MUTANTS_ARGS, e.g.
 #   CVP_MUTANTS_ARGS="--re is_fresh" scripts/mutants.sh src/cache.rs -- --lib cache::
+# Two passes (see docs/mutation-testing.md): the library's own tests first,
+# building nothing else, then what they missed against the integration tests:
+#   CVP_MUTANTS_ARGS="-C --lib --timeout 30" scripts/mutants.sh
+#   CVP_MUTANTS_ARGS="--iterate --timeout 240" scripts/mutants.sh src/verify.rs -- -- verify conformance
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,11 +52,17 @@ mode_args=(--jobs 1 --copy-target false)
 case " ${CVP_MUTANTS_ARGS:-} " in
   *" --in-place "*) mode_args=() ;;
 esac
+# A fixed --timeout replaces the multiple of the baseline's time (which
+# --baseline skip does not measure).
+timeout_args=(--timeout-multiplier 3)
+case " ${CVP_MUTANTS_ARGS:-} " in
+  *" --timeout "*) timeout_args=() ;;
+esac
 # shellcheck disable=SC2086
 exec nice -n 10 cargo mutants \
   --all-features \
   "${mode_args[@]}" \
-  --timeout-multiplier 3 \
+  "${timeout_args[@]}" \
   --output target/mutants \
   "${file_args[@]}" \
   ${CVP_MUTANTS_ARGS:-} \
