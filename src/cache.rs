@@ -561,6 +561,26 @@ mod tests {
         assert!(Cache::open(dir.path()).is_err());
     }
 
+    /// An entry that cannot be written for a reason of its own (here a
+    /// folder sits at its name) fails alone: the cache is not taken for
+    /// read-only, and later entries are still stored.
+    #[test]
+    fn one_entry_failing_to_be_written_stops_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let blocked = cache.entry_path(&digest(8), "github");
+        std::fs::create_dir_all(blocked.join("inside")).unwrap();
+        let entry = |byte| CacheEntry::new(&digest(byte), "github", now, Answer::NoAttestation);
+        assert!(cache.write(&digest(8), &entry(8)).is_err());
+        cache.write(&digest(9), &entry(9)).unwrap();
+        assert_eq!(cache.read(&digest(9), "github"), Some(entry(9)));
+        assert!(
+            cache.write(&digest(8), &entry(8)).is_err(),
+            "reported each time"
+        );
+    }
+
     #[test]
     fn the_default_folder_is_named_for_the_tool() {
         let dir = Cache::default_dir().expect("a home folder");
