@@ -603,6 +603,40 @@ pub(crate) mod tests {
         assert!(Routing::peek(r#"{"mediaType": "x"}"#).is_some());
     }
 
+    /// A failed request keeps its kind and the host that could not be
+    /// reached: the report groups failures by them and names each host once.
+    #[test]
+    fn a_failed_request_keeps_its_kind_and_host() {
+        let unreachable = || HttpError::Unreachable {
+            url: "https://api.github.com/x".into(),
+            host: "api.github.com".into(),
+            kind: crate::origin::FailureKind::DnsFailed,
+            detail: "no such host".into(),
+            given_up: false,
+        };
+        for failure in [
+            SourceFailure::from(unreachable()),
+            SourceFailure::http("github", unreachable()),
+        ] {
+            assert_eq!(failure.kind, crate::origin::FailureKind::DnsFailed);
+            assert_eq!(failure.host.as_deref(), Some("api.github.com"));
+            assert!(!failure.stop_source);
+        }
+        let timeout = HttpError::Timeout {
+            url: "https://api.github.com/x".into(),
+            attempts: 3,
+            timeout_ms: 10,
+        };
+        let failure = SourceFailure::http("github", timeout);
+        assert_eq!(failure.kind, crate::origin::FailureKind::Timeout);
+        assert_eq!(failure.host, None);
+        assert!(
+            failure.message.starts_with("github: "),
+            "{}",
+            failure.message
+        );
+    }
+
     #[test]
     fn a_query_is_named_name_at_version() {
         let query = PackageQuery {
