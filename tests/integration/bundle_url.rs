@@ -384,3 +384,53 @@ fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
     assert_eq!(packages(&offline), messages);
     assert_eq!(crates_io.seen().len() + api.seen().len(), 4);
 }
+
+/// The bundles behind `bundle_url` count towards one package's size limit
+/// as the listed pages do: five blobs each under the limit of one bundle,
+/// together over the limit of one package, fail that package.
+#[test]
+fn bundles_behind_bundle_urls_count_towards_the_package_size_limit() {
+    let test = "bundles_behind_bundle_urls_count_towards_the_package_size_limit";
+    let Some(recorded) = recorded(test) else {
+        return;
+    };
+    let api = Server::start();
+    let blobs = Server::start();
+    let one: Value =
+        serde_json::from_slice(&recorded.list_pointing_at(&blobs.base, "/0.sn")).unwrap();
+    let entry = one["attestations"][0].clone();
+    let entries: Vec<Value> = (0..5)
+        .map(|n| {
+            let mut entry = entry.clone();
+            entry["bundle_url"] = Value::from(format!("{}/{n}.sn", blobs.base));
+            entry
+        })
+        .collect();
+    api.route(
+        &attestations_path("", ARM),
+        vec![Reply::json(
+            serde_json::json!({ "attestations": entries }).to_string(),
+        )],
+    );
+    // A bundle-shaped document just under the limit of one bundle.
+    let padding = "a".repeat(cargo_verify_provenance::verify::MAX_BUNDLE_BYTES - 1024);
+    let blob = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "padding": padding,
+    })
+    .to_string();
+    let compressed = snap::raw::Encoder::new()
+        .compress_vec(blob.as_bytes())
+        .unwrap();
+    for n in 0..5 {
+        blobs.route(&format!("/{n}.sn"), vec![blob_reply(compressed.clone())]);
+    }
+    let dir = TestDir::new();
+    workload(&dir, &recorded, &api.base, &[("android-arm", ARM)]);
+    let run = check(&dir, &[]).expect_code(2);
+    let messages = packages(&run);
+    let failed = package(&messages, "pdfium-android-arm");
+    assert_eq!(failed["outcome"], "error", "{failed}");
+    let errors = failed["source_errors"].to_string();
+    assert!(errors.contains("over the limit"), "{errors}");
+}
