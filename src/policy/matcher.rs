@@ -723,6 +723,10 @@ mod tests {
         for bad in ["", "abc", "-1", "0", "12 34", "1e5"] {
             assert!(parse_id(bad).is_err(), "{bad}");
         }
+        // Up to 20 digits (every u64), no more.
+        let twenty = "12345678901234567890";
+        assert_eq!(parse_id(twenty).unwrap(), twenty);
+        assert!(parse_id(&format!("{twenty}1")).is_err());
         assert!(id_matches("42", "42"));
         assert!(id_matches("42", "042"));
         for other in ["421", "1042", "4200", "4", "x", ""] {
@@ -789,6 +793,26 @@ mod tests {
         for (uri, repo, expected) in table {
             assert_eq!(workflow_path(uri, repo), expected, "{uri}");
         }
+        // The repository is a prefix only when the URI is longer and starts
+        // with it; otherwise the path is read from the URI alone.
+        assert_eq!(
+            workflow_path(
+                "https://github.com/other/r/.github/workflows/x.yml@refs/tags/v1",
+                Some("https://github.com/o/r")
+            ),
+            ".github/workflows/x.yml"
+        );
+        assert_eq!(
+            workflow_path(
+                "https://github.com/o/r@refs/tags/v1",
+                Some("https://github.com/o/r")
+            ),
+            "https://github.com/o/r"
+        );
+        assert_eq!(
+            workflow_path("https://github.com/o@v1", Some("https://github.com/o/r")),
+            "https://github.com/o"
+        );
     }
 
     #[test]
