@@ -708,6 +708,17 @@ mod tests {
         let outside = RepoUrl::new("https://github.com/tokio-rs-evil/tokio", 2).unwrap();
         assert!(owner.contains(&inside));
         assert!(!owner.contains(&outside));
+        // A claimed repository: under the owner in normal form, or not at all.
+        assert!(owner.contains_claim("https://github.com/Tokio-RS/tokio.git"));
+        for claim in [
+            "https://github.com/tokio-rs-evil/tokio",
+            "https://github.com/tokio-rs",
+            "https://github.com/other/tokio",
+            "https://github.com/tokio-rs/%2e%2e/evil",
+            "",
+        ] {
+            assert!(!owner.contains_claim(claim), "{claim}");
+        }
         assert!(owner.is_match("https://github.com/tokio-rs/"));
         assert_eq!(
             owner_of("https://github.com/tokio-rs/tokio.git").as_deref(),
