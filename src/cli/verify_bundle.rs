@@ -172,17 +172,19 @@ fn other_instance_hint(
         (false, true) => Instance::GitHub,
         (false, false) => Instance::PublicGood,
     };
+    // Parsed once; each other root then verifies the same bundles.
+    let bundles: Vec<_> = verify::parse_bundles(bytes, origin)
+        .ok()?
+        .into_iter()
+        .flatten()
+        .collect();
     let others = [Instance::GitHub, Instance::PublicGood, Instance::Staging];
     for other in others.into_iter().filter(|i| *i != used) {
         let Ok(root) = TrustRoot::embedded(other) else {
             continue;
         };
-        let Ok(parsed) = verify::parse_bundles(bytes, origin) else {
-            return None;
-        };
-        let verifies = parsed
-            .into_iter()
-            .flatten()
+        let verifies = bundles
+            .iter()
             .any(|parsed| verify::verify_bundle(&root, &parsed.bundle, artifact, signer).is_ok());
         if verifies {
             let flag = match other {
