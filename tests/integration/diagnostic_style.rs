@@ -5,10 +5,22 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::harness::{Run, TestDir};
+use crate::harness::{Cmd, Run, TestDir};
 
 fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo")
+}
+
+/// The demo's lockfile, offline, under the demo policy `policy`, run in
+/// `dir`.
+fn demo_run(dir: &TestDir, policy: &str) -> Cmd {
+    let demo = demo();
+    dir.command()
+        .arg("--lockfile")
+        .arg(demo.join("Cargo.lock"))
+        .arg("--policy")
+        .arg(demo.join(policy))
+        .arg("--offline")
 }
 
 /// Every line of stderr that is not part of a diagnostic's body (indented)
@@ -53,14 +65,8 @@ fn headers(run: &Run) -> Vec<String> {
 
 #[test]
 fn violations_and_warnings_share_the_header_style() {
-    let demo = demo();
-    let run = TestDir::new()
-        .command()
-        .arg("--lockfile")
-        .arg(demo.join("Cargo.lock"))
-        .arg("--policy")
-        .arg(demo.join("provenance-strict.toml"))
-        .args(["--offline", "--color", "never"])
+    let run = demo_run(&TestDir::new(), "provenance-strict.toml")
+        .args(["--color", "never"])
         .run()
         .expect_code(1);
     let headers = headers(&run);
@@ -149,15 +155,9 @@ fn a_failing_command_and_a_rejected_bundle_share_the_header_style() {
 
 #[test]
 fn colour_only_when_asked() {
-    let demo = demo();
     let strict = |color: &str| {
-        TestDir::new()
-            .command()
-            .arg("--lockfile")
-            .arg(demo.join("Cargo.lock"))
-            .arg("--policy")
-            .arg(demo.join("provenance-strict.toml"))
-            .args(["--offline", "--color", color])
+        demo_run(&TestDir::new(), "provenance-strict.toml")
+            .args(["--color", color])
             .run()
             .expect_code(1)
     };
@@ -174,13 +174,8 @@ fn colour_only_when_asked() {
             && last.ends_with("\u{1b}[0m"),
         "{last:?}"
     );
-    let passing = TestDir::new()
-        .command()
-        .arg("--lockfile")
-        .arg(demo.join("Cargo.lock"))
-        .arg("--policy")
-        .arg(demo.join("provenance.toml"))
-        .args(["--offline", "--color", "always"])
+    let passing = demo_run(&TestDir::new(), "provenance.toml")
+        .args(["--color", "always"])
         .run()
         .expect_code(0);
     let last = passing.stdout.lines().last().unwrap();
@@ -189,14 +184,7 @@ fn colour_only_when_asked() {
 
 #[test]
 fn on_a_terminal_the_headers_and_the_summary_line_are_coloured() {
-    let demo = demo();
-    let shown = TestDir::new()
-        .command()
-        .arg("--lockfile")
-        .arg(demo.join("Cargo.lock"))
-        .arg("--policy")
-        .arg(demo.join("provenance-strict.toml"))
-        .arg("--offline")
+    let shown = demo_run(&TestDir::new(), "provenance-strict.toml")
         .run_in_terminal()
         .expect_code(1);
     let text = &shown.stdout;
@@ -214,13 +202,8 @@ fn on_a_terminal_the_headers_and_the_summary_line_are_coloured() {
     assert!(text.contains("\u{1b}[36mexempt"), "{text:?}");
 
     // Off a terminal (or with --color never on one), no colour at all.
-    let plain = TestDir::new()
-        .command()
-        .arg("--lockfile")
-        .arg(demo.join("Cargo.lock"))
-        .arg("--policy")
-        .arg(demo.join("provenance-strict.toml"))
-        .args(["--offline", "--color", "never"])
+    let plain = demo_run(&TestDir::new(), "provenance-strict.toml")
+        .args(["--color", "never"])
         .run_in_terminal()
         .expect_code(1);
     // (The progress bar still redraws its line; no colour is set.)
