@@ -102,6 +102,11 @@ pub enum CertificateFault {
     /// give (a deprecated one contradicting its successor, an owner that is
     /// not the repository's, a workflow of another repository, …).
     ReplacedClaim { number: u32, value: String },
+    /// The Fulcio extensions `.1.N` for each N in `numbers` left out: a
+    /// certificate from before Fulcio wrote the `.1.8`–`.1.22` set, or one
+    /// with the current extensions only (Fulcio may stop writing the
+    /// deprecated ones).
+    LeftOut { numbers: Vec<u32> },
 }
 
 /// A certificate key identifier: the first 160 bits of the SHA-256 of the
@@ -354,6 +359,9 @@ impl Authority {
             }
             Some(CertificateFault::DuplicateExtension { number, value }) => {
                 claims.push((*number, FulcioValue::encoded(*number, value)));
+            }
+            Some(CertificateFault::LeftOut { numbers }) => {
+                claims.retain(|(n, _)| !numbers.contains(n));
             }
             _ => {}
         }
