@@ -118,6 +118,85 @@ mod tests {
         }
     }
 
+    /// The error of a query in `dir`, or a panic naming the answer.
+    fn failure(dir: &Path, query: &PackageQuery) -> SourceFailure {
+        match ask(dir, "dir:bundles", query) {
+            Err(failure) => failure,
+            Ok(reply) => panic!("answered {reply:?}"),
+        }
+    }
+
+    #[test]
+    fn a_name_that_is_not_plain_is_looked_up_by_digest_only() {
+        let mut hostile = query();
+        hostile.name = "../../etc/serde".into();
+        assert_eq!(
+            file_names(&hostile),
+            [format!("sha256:{}.jsonl", hostile.checksum.to_hex())]
+        );
+        assert_eq!(
+            file_names(&query()),
+            [
+                "serde-1.0.219.sigstore.json".to_string(),
+                "serde-1.0.219.jsonl".to_string(),
+                format!("sha256:{}.jsonl", query().checksum.to_hex()),
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_that_cannot_be_opened_is_an_error_naming_it() {
+        // A link to itself: not "not found", and the folder is one.
+        let temp = tempfile::tempdir().unwrap();
+        let name = temp.path().join("serde-1.0.219.sigstore.json");
+        std::os::unix::fs::symlink(&name, &name).unwrap();
+        let failure = failure(temp.path(), &query());
+        assert!(!failure.stop_source, "{}", failure.message);
+        assert!(
+            failure
+                .message
+                .starts_with(&format!("dir:bundles: cannot read {}: ", name.display())),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error_naming_it() {
+        let temp = tempfile::tempdir().unwrap();
+        let name = temp.path().join("serde-1.0.219.jsonl");
+        std::fs::write(&name, b"").unwrap();
+        let failure = failure(temp.path(), &query());
+        assert!(
+            failure.message.contains(&name.display().to_string()),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn the_size_limit_is_inclusive() {
+        let temp = tempfile::tempdir().unwrap();
+        let name = temp.path().join("serde-1.0.219.jsonl");
+        let limit = usize::try_from(MAX_FILE_BYTES).unwrap();
+        std::fs::write(&name, vec![b' '; limit]).unwrap();
+        let at_limit = ask(temp.path(), "dir:bundles", &query());
+        assert!(
+            !matches!(&at_limit, Err(f) if f.message.contains("-byte limit")),
+            "{at_limit:?}"
+        );
+        std::fs::write(&name, vec![b' '; limit + 1]).unwrap();
+        let over = failure(temp.path(), &query());
+        assert_eq!(
+            over.message,
+            format!(
+                "dir:bundles: {} is over the {MAX_FILE_BYTES}-byte limit",
+                name.display()
+            )
+        );
+    }
+
     #[test]
     fn an_existing_folder_without_the_files_has_no_attestation() {
         let temp = tempfile::tempdir().unwrap();
