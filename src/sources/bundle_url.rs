@@ -185,6 +185,48 @@ mod tests {
         assert!(error.contains("more than"), "{error}");
     }
 
+    /// A bundle object of exactly `len` bytes.
+    fn object_of(len: usize) -> String {
+        let padding = len - r#"{"p":""}"#.len();
+        format!(r#"{{"p":"{}"}}"#, "x".repeat(padding))
+    }
+
+    #[test]
+    fn a_bundle_of_exactly_the_limit_decodes_in_every_form() {
+        let at_limit = object_of(MAX_DECODED_BYTES);
+        let raw = snap::raw::Encoder::new()
+            .compress_vec(at_limit.as_bytes())
+            .unwrap();
+        assert!(raw.len() <= max_blob_bytes());
+        assert_eq!(decode(&raw, None).unwrap().len(), MAX_DECODED_BYTES);
+        let framed = framed(at_limit.as_bytes());
+        assert_eq!(decode(&framed, None).unwrap().len(), MAX_DECODED_BYTES);
+        // One byte more is refused in both.
+        let over = object_of(MAX_DECODED_BYTES + 1);
+        let raw = snap::raw::Encoder::new()
+            .compress_vec(over.as_bytes())
+            .unwrap();
+        assert!(decode(&raw, None).unwrap_err().contains("over the"));
+        let framed = self::framed(over.as_bytes());
+        assert!(decode(&framed, None).unwrap_err().contains("more than"));
+    }
+
+    #[test]
+    fn the_blob_limit_is_snappys_worst_case_for_the_largest_bundle() {
+        assert_eq!(
+            max_blob_bytes(),
+            snap::raw::max_compress_len(MAX_DECODED_BYTES)
+        );
+        assert!(max_blob_bytes() > MAX_DECODED_BYTES);
+    }
+
+    #[test]
+    fn what_is_not_a_url_is_shown_cut_short() {
+        let long = "é".repeat(200);
+        assert_eq!(short(&long), "é".repeat(120));
+        assert_eq!(short("ab"), "ab");
+    }
+
     #[test]
     fn messages_show_no_query() {
         let url = Url::parse("https://blob.example/a/b.json.sn?sv=1&sig=SECRET#x").unwrap();

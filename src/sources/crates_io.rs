@@ -238,3 +238,75 @@ fn assertion(data: TrustPubData, trustpub_only: Option<bool>) -> RegistryAsserti
         trustpub_only,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(provider: &str, path: &str) -> TrustPubData {
+        TrustPubData {
+            provider: provider.into(),
+            repository: (provider == "github").then(|| path.into()),
+            project_path: (provider != "github").then(|| path.into()),
+            sha: Some("a".repeat(40)),
+            run_id: (provider == "github").then(|| serde_json::json!(12345)),
+            job_id: (provider != "github").then(|| serde_json::json!("678")),
+        }
+    }
+
+    #[test]
+    fn a_path_becomes_the_providers_url_unless_it_is_one_already() {
+        for (provider, path, repository) in [
+            ("github", "acme/widget", "https://github.com/acme/widget"),
+            (
+                "gitlab",
+                "group/sub/project",
+                "https://gitlab.com/group/sub/project",
+            ),
+            // Already a URL (or another host's): kept as given, for the
+            // policy's URL matching to judge.
+            (
+                "github",
+                "https://evil.example/acme/widget",
+                "https://evil.example/acme/widget",
+            ),
+            (
+                "gitlab",
+                "https://gitlab.example/g/p",
+                "https://gitlab.example/g/p",
+            ),
+            // A provider not known: the path as given.
+            ("forgejo", "acme/widget", "acme/widget"),
+        ] {
+            let assertion = assertion(data(provider, path), Some(true));
+            assert_eq!(assertion.repository, repository, "{provider} {path}");
+            assert_eq!(assertion.provider, provider);
+            assert_eq!(assertion.registry, "crates.io");
+            assert_eq!(assertion.trustpub_only, Some(true));
+        }
+    }
+
+    #[test]
+    fn a_run_id_of_either_type_or_a_job_id_is_kept_as_text() {
+        assert_eq!(
+            assertion(data("github", "acme/widget"), None)
+                .run_id
+                .as_deref(),
+            Some("12345")
+        );
+        assert_eq!(
+            assertion(data("gitlab", "g/p"), None).run_id.as_deref(),
+            Some("678")
+        );
+    }
+
+    #[test]
+    fn an_answer_is_shown_by_its_number_of_versions() {
+        let answer = CrateAnswer {
+            repository: None,
+            trustpub_only: None,
+            versions: HashMap::new(),
+        };
+        assert_eq!(format!("{answer:?}"), "CrateAnswer(0 versions)");
+    }
+}

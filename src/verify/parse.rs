@@ -123,3 +123,84 @@ fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> 
         })
         .map_err(|e| VerifyFailure::new(Check::BundleFormat, format!("{origin}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bundle that parses (nothing in it is signed) with `padding` spaces
+    /// inside its outermost object.
+    fn bundle_json(padding: usize) -> String {
+        let body = r#""mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"k"},"tlogEntries":[]},"messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"AAAA"},"signature":"AAAA"}"#;
+        format!("{{{}{body}}}", " ".repeat(padding))
+    }
+
+    /// `bundle_json` of exactly `len` bytes.
+    fn bundle_of(len: usize) -> String {
+        bundle_json(len - bundle_json(0).len())
+    }
+
+    #[test]
+    fn the_helper_bundle_parses() {
+        let parsed = parse_bundles(bundle_json(0).as_bytes(), "b").unwrap();
+        assert!(parsed[0].is_ok(), "{:?}", parsed[0]);
+    }
+
+    #[test]
+    fn a_document_of_exactly_the_limit_is_read() {
+        let mut document = bundle_json(0);
+        document.push_str(&" ".repeat(MAX_DOCUMENT_BYTES - document.len()));
+        let parsed = parse_bundles(document.as_bytes(), "f").unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert!(parsed[0].is_ok());
+        document.push(' ');
+        let error = parse_bundles(document.as_bytes(), "f").unwrap_err();
+        assert_eq!(
+            error.message,
+            format!("f: {} bytes is over the size limit", MAX_DOCUMENT_BYTES + 1)
+        );
+    }
+
+    #[test]
+    fn a_bundle_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
+        let parsed = parse_bundles(bundle_of(MAX_BUNDLE_BYTES).as_bytes(), "f").unwrap();
+        assert!(parsed[0].is_ok(), "{:?}", parsed[0]);
+        // One byte over: refused, though it would parse.
+        let parsed = parse_bundles(bundle_of(MAX_BUNDLE_BYTES + 1).as_bytes(), "f").unwrap();
+        assert_eq!(
+            parsed[0].as_ref().unwrap_err().message,
+            format!(
+                "f: bundle of {} bytes is over the {MAX_BUNDLE_BYTES}-byte limit",
+                MAX_BUNDLE_BYTES + 1
+            )
+        );
+    }
+
+    #[test]
+    fn the_bundle_count_limit_is_inclusive() {
+        let list = |n: usize| {
+            let items = vec![format!(r#"{{"bundle":{}}}"#, bundle_json(0)); n];
+            format!(r#"{{"attestations":[{}]}}"#, items.join(","))
+        };
+        let parsed = parse_bundles(list(MAX_BUNDLES_PER_FILE).as_bytes(), "api").unwrap();
+        assert_eq!(parsed.len(), MAX_BUNDLES_PER_FILE);
+        assert!(parsed.iter().all(Result::is_ok));
+        let error = parse_bundles(list(MAX_BUNDLES_PER_FILE + 1).as_bytes(), "api").unwrap_err();
+        assert_eq!(
+            error.message,
+            format!(
+                "api: {} bundles, over the limit of {MAX_BUNDLES_PER_FILE}",
+                MAX_BUNDLES_PER_FILE + 1
+            )
+        );
+        // The same for JSON lines.
+        let lines = |n: usize| vec![bundle_json(0); n].join("\n");
+        assert_eq!(
+            parse_bundles(lines(MAX_BUNDLES_PER_FILE).as_bytes(), "l")
+                .unwrap()
+                .len(),
+            MAX_BUNDLES_PER_FILE
+        );
+        assert!(parse_bundles(lines(MAX_BUNDLES_PER_FILE + 1).as_bytes(), "l").is_err());
+    }
+}
