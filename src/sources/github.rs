@@ -52,9 +52,15 @@ impl GitHubAuth {
 
     /// `GITHUB_TOKEN`, else `GH_TOKEN`, else none.
     pub fn from_env() -> Self {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`Self::from_env`] with the variables looked up by `var`: the first
+    /// of `GITHUB_TOKEN` and `GH_TOKEN` that is not blank, trimmed.
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
         let token = ["GITHUB_TOKEN", "GH_TOKEN"]
             .iter()
-            .filter_map(|name| std::env::var(name).ok())
+            .filter_map(|name| var(name))
             .map(|value| value.trim().to_string())
             .find(|value| !value.is_empty());
         Self { token }
@@ -316,6 +322,33 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_taken_from_the_first_variable_that_is_not_blank() {
+        let vars = |github: Option<&str>, gh: Option<&str>| {
+            GitHubAuth::from_vars(|name| match name {
+                "GITHUB_TOKEN" => github.map(String::from),
+                "GH_TOKEN" => gh.map(String::from),
+                _ => None,
+            })
+        };
+        assert_eq!(vars(Some(" a \n"), Some("b")), GitHubAuth::token("a"));
+        assert_eq!(vars(Some("  "), Some("b")), GitHubAuth::token("b"));
+        assert_eq!(vars(None, Some("b")), GitHubAuth::token("b"));
+        assert_eq!(vars(Some(""), Some(" ")), GitHubAuth::none());
+        assert_eq!(vars(None, None), GitHubAuth::none());
+    }
+
+    #[test]
+    fn a_token_is_never_shown() {
+        let token = GitHubAuth::token("ghp_secret");
+        assert!(token.is_set());
+        assert_eq!(format!("{token:?}"), "GitHubAuth(token)");
+        let none = GitHubAuth::none();
+        assert!(!none.is_set());
+        assert_eq!(format!("{none:?}"), "GitHubAuth(none)");
+        assert_ne!(token, none);
+    }
 
     #[test]
     fn repositories_are_read_from_common_url_forms() {
