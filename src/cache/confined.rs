@@ -519,6 +519,65 @@ mod tests {
             .is_symlink());
     }
 
+    /// Nine names in use in a row (a collision, or names planted by
+    /// someone predicting the generator): the write gives up with an error,
+    /// rather than trying names for ever.
+    #[test]
+    fn a_write_gives_up_after_nine_names_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let confined = Confined::open(dir.path()).unwrap();
+        fastrand::seed(11);
+        for _ in 0..9 {
+            std::fs::write(dir.path().join(temp_name()), b"planted").unwrap();
+        }
+        fastrand::seed(11);
+        let error = confined
+            .write_atomic(Path::new("entry"), b"mine")
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists, "{error}");
+        assert!(!dir.path().join("entry").exists());
+        // The tenth name was free: one collision fewer and the write is made.
+        fastrand::seed(11);
+        let _ = temp_name();
+        confined.write_atomic(Path::new("entry"), b"mine").unwrap();
+        assert_eq!(std::fs::read(dir.path().join("entry")).unwrap(), b"mine");
+    }
+
+    /// A file may be as large as the limit, not larger.
+    #[test]
+    fn the_read_limit_is_inclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let confined = Confined::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("entry"), b"12345").unwrap();
+        assert_eq!(
+            confined.read(Path::new("entry"), 5).unwrap().as_deref(),
+            Some(&b"12345"[..])
+        );
+        let error = confined.read(Path::new("entry"), 4).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            error.to_string().ends_with("is larger than 4 bytes"),
+            "{error}"
+        );
+    }
+
+    /// A file to be created where the folder has since been removed is an
+    /// error, not "absent" (that answer is for reading only).
+    #[test]
+    fn creating_in_a_removed_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("cache");
+        std::fs::create_dir(&root).unwrap();
+        let confined = Confined::open(&root).unwrap();
+        std::fs::remove_dir(&root).unwrap();
+        let error = confined.open_file(Path::new("lock"), true).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound, "{error}");
+        assert!(confined
+            .open_file(Path::new("lock"), false)
+            .unwrap()
+            .is_none());
+    }
+
     /// An entry that does not exist in an existing folder is no error.
     #[test]
     fn a_missing_file_in_an_existing_folder_reads_as_none() {
