@@ -632,5 +632,11 @@ mod tests {
         );
         assert!(confined.files(Path::new("t"), 1, 1, 100).is_err());
         assert!(confined.files(Path::new("t"), 1, 10, 2).is_err());
+        // Depth 0: the folder's own files only; the byte budget is inclusive.
+        assert_eq!(
+            confined.files(Path::new("t"), 0, 10, 1).unwrap(),
+            vec![(PathBuf::from("a.json"), b"a".to_vec())]
+        );
+        assert_eq!(confined.files(Path::new("t"), 1, 10, 3).unwrap().len(), 2);
     }
 }
