@@ -340,6 +340,68 @@ mod tests {
     }
 
     #[test]
+    fn every_request_names_the_media_type_and_version_and_the_token_when_set() {
+        let headers = api_headers(&GitHubAuth::none()).unwrap();
+        assert_eq!(headers[ACCEPT], "application/vnd.github+json");
+        assert_eq!(headers["x-github-api-version"], API_VERSION);
+        assert!(!headers.contains_key(AUTHORIZATION));
+        let headers = api_headers(&GitHubAuth::token("ghp_x")).unwrap();
+        assert_eq!(headers[AUTHORIZATION], "Bearer ghp_x");
+        assert!(headers[AUTHORIZATION].is_sensitive());
+        // A token that cannot be a header value stops the source.
+        let failure = api_headers(&GitHubAuth::token("a\nb")).unwrap_err();
+        assert!(failure.stop_source);
+        assert!(
+            failure.message.contains("GITHUB_TOKEN"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_stops_the_source_and_says_what_to_do() {
+        let limited = || HttpError::RateLimited {
+            url: "https://api.github.com/x".into(),
+            reset_in: Some(std::time::Duration::from_secs(61)),
+        };
+        let without = failure("github", &GitHubAuth::none(), limited());
+        assert_eq!(without.kind, crate::evidence::FailureKind::RateLimited);
+        assert!(without.stop_source);
+        assert_eq!(
+            without.message,
+            "github: GitHub's API rate limit is reached for another 2 min; stopped asking it in this run; set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit"
+        );
+        let with = failure("github", &GitHubAuth::token("t"), limited());
+        assert!(
+            with.message.ends_with(
+                "; wait for the limit to reset, or run again later (cached answers are kept)"
+            ),
+            "{}",
+            with.message
+        );
+        // Anything else is the transport's failure, kept as it is.
+        let other = failure(
+            "github",
+            &GitHubAuth::none(),
+            HttpError::Client("no client".into()),
+        );
+        assert!(!other.stop_source);
+        assert_eq!(other.kind, crate::evidence::FailureKind::Failed);
+    }
+
+    #[test]
+    fn githubs_message_is_quoted_cut_short() {
+        assert_eq!(github_message(br#"{"message":"Not Found"}"#), ": Not Found");
+        let long = format!(r#"{{"message":"{}"}}"#, "é".repeat(300));
+        assert_eq!(
+            github_message(long.as_bytes()),
+            format!(": {}", "é".repeat(200))
+        );
+        assert_eq!(github_message(b"{}"), "");
+        assert_eq!(github_message(b"<html>"), "");
+    }
+
+    #[test]
     fn a_token_is_never_shown() {
         let token = GitHubAuth::token("ghp_secret");
         assert!(token.is_set());
