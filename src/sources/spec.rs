@@ -99,6 +99,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_url_template_names_the_artifact_by_checksum_or_by_name_and_version() {
+        for good in [
+            "https://m.example/{checksum}",
+            "https://m.example/{name}/{version}",
+        ] {
+            assert!(SourceSpec::url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "https://m.example/{name}",
+            "https://m.example/{version}",
+            "https://m.example/",
+        ] {
+            let error = SourceSpec::url(bad).unwrap_err();
+            assert!(error.contains("names no artifact"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn only_a_folder_is_local_and_labels_are_the_cli_form() {
+        let dir = SourceSpec::parse_cli("dir:bundles").unwrap();
+        assert!(!dir.is_remote());
+        assert_eq!(dir.label(), "dir:bundles");
+        for text in [
+            "github",
+            "github:acme",
+            "url:https://m.example/{checksum}",
+            "crates-io",
+        ] {
+            let spec = SourceSpec::parse_cli(text).unwrap();
+            assert!(spec.is_remote(), "{text}");
+            assert_eq!(spec.label(), text);
+        }
+    }
+
+    #[test]
     fn cli_forms_parse_and_print_back() {
         for text in [
             "github",
