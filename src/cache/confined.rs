@@ -543,6 +543,32 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("entry")).unwrap(), b"mine");
     }
 
+    /// Only temporary files are removed, and only down to the depth asked.
+    #[test]
+    fn only_temporaries_are_removed_down_to_the_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let confined = Confined::open(root).unwrap();
+        let temp = |folder: &str| format!("{folder}{TEMP_PREFIX}x");
+        for path in ["a/entry.json", "a/b/entry.json", "a/b/c/entry.json"] {
+            confined.write_atomic(Path::new(path), b"kept").unwrap();
+        }
+        for path in [temp("a/"), temp("a/b/"), temp("a/b/c/")] {
+            std::fs::write(root.join(path), b"left over").unwrap();
+        }
+        std::fs::create_dir(root.join(format!("a/{TEMP_PREFIX}folder"))).unwrap();
+        confined.remove_temporaries(Path::new("a"), 1);
+        assert!(!root.join(temp("a/")).exists());
+        assert!(!root.join(temp("a/b/")).exists());
+        // Below the depth asked: left alone.
+        assert!(root.join(temp("a/b/c/")).exists());
+        // Entries and folders stay, whatever their names.
+        for path in ["a/entry.json", "a/b/entry.json", "a/b/c/entry.json"] {
+            assert!(root.join(path).exists(), "{path}");
+        }
+        assert!(root.join(format!("a/{TEMP_PREFIX}folder")).is_dir());
+    }
+
     /// A file may be as large as the limit, not larger.
     #[test]
     fn the_read_limit_is_inclusive() {
@@ -632,7 +658,12 @@ mod tests {
         );
         assert!(confined.files(Path::new("t"), 1, 1, 100).is_err());
         assert!(confined.files(Path::new("t"), 1, 10, 2).is_err());
-        // Depth 0: the folder's own files only; the byte budget is inclusive.
+        // Depth 1 stops one level down; depth 0: the folder's own files
+        // only; the byte budget is inclusive.
+        confined
+            .write_atomic(Path::new("t/targets/deeper/c.json"), b"c")
+            .unwrap();
+        assert_eq!(confined.files(Path::new("t"), 1, 10, 100).unwrap().len(), 2);
         assert_eq!(
             confined.files(Path::new("t"), 0, 10, 1).unwrap(),
             vec![(PathBuf::from("a.json"), b"a".to_vec())]
