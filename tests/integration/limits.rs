@@ -230,6 +230,97 @@ fn thousands_of_bundles_for_one_digest_or_endless_pages_are_bounded() {
     }
 }
 
+/// The pages of one package's attestations are held to the limits
+/// together: ten pages are followed (the last one's bundle counts), bytes
+/// add up across pages, and a later page that is not found is an error,
+/// not "no attestation" (the bundles of earlier pages are not dropped).
+#[test]
+fn the_pages_of_one_package_are_followed_and_counted_together() {
+    let json: Value = serde_json::from_str(&bundles(&[1])[0].1).unwrap();
+    let page = |count: usize, padding: usize| {
+        let attestations: Vec<Value> = (0..count)
+            .map(|_| serde_json::json!({"bundle": json, "repository_id": 1}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "attestations": attestations,
+            "padding": " ".repeat(padding),
+        }))
+        .unwrap()
+    };
+    let path = format!(
+        "/repos/acme/pkg/attestations/sha256:{}",
+        hex::encode(checksum(1))
+    );
+    // Over half the limit of one answer: two pages of it are over the limit.
+    let half = MAX_DOCUMENT_BYTES / 2 + 1024;
+    for (what, code, outcome, words) in [
+        ("ten pages", 0, "pass", ""),
+        (
+            "two pages over the byte limit",
+            2,
+            "error",
+            "over the limit of",
+        ),
+        ("a second page not found", 2, "error", "answered 404"),
+    ] {
+        let server = Server::start();
+        let next = |n: u32| format!("<{}{path}?page={n}>; rel=\"next\"", server.base);
+        match what {
+            "ten pages" => {
+                server.route(
+                    &path,
+                    vec![Reply::json(page(0, 0)).header("link", &next(2))],
+                );
+                for n in 2..10 {
+                    server.route_exact(
+                        &format!("{path}?page={n}"),
+                        vec![Reply::json(page(0, 0)).header("link", &next(n + 1))],
+                    );
+                }
+                server.route_exact(&format!("{path}?page=10"), vec![Reply::json(page(1, 0))]);
+            }
+            "two pages over the byte limit" => {
+                server.route(
+                    &path,
+                    vec![Reply::json(page(1, half)).header("link", &next(2))],
+                );
+                server.route_exact(&format!("{path}?page=2"), vec![Reply::json(page(0, half))]);
+            }
+            _ => {
+                server.route(
+                    &path,
+                    vec![Reply::json(page(1, 0)).header("link", &next(2))],
+                );
+                server.route_exact(&format!("{path}?page=2"), vec![Reply::status(404)]);
+            }
+        }
+        let dir = TestDir::new();
+        workload(&dir, [1]);
+        dir.write(
+            "provenance.toml",
+            format!(
+                "[defaults]\nrequire = \"attested\"\nrepository = \"https://github.com/acme/pkg\"\n\n\
+                 [trust]\nroots = [\"trusted_root.json\"]\n\n\
+                 [[source]]\nkind = \"github\"\napi-url = \"{}\"\n",
+                server.base
+            ),
+        );
+        let run = dir
+            .command()
+            .args(["--lockfile", "Cargo.lock", "--message-format", "json"])
+            .run()
+            .expect_code(code);
+        let (packages, _) = outcomes(&run.stdout);
+        assert_eq!(
+            packages,
+            [("pkg1".to_string(), outcome.to_string())],
+            "{what}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(words), "{what}: {}", run.stdout);
+    }
+}
+
 /// 10,000 rules: the policy checks, and a run is decided by the right one.
 #[test]
 fn a_policy_with_ten_thousand_rules_works() {
