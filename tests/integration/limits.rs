@@ -232,8 +232,9 @@ fn thousands_of_bundles_for_one_digest_or_endless_pages_are_bounded() {
 
 /// The pages of one package's attestations are held to the limits
 /// together: ten pages are followed (the last one's bundle counts), bytes
-/// add up across pages, and a later page that is not found is an error,
-/// not "no attestation" (the bundles of earlier pages are not dropped).
+/// and attestations add up across pages (exactly the limits pass, one byte
+/// more does not), and a later page that is not found is an error, not "no
+/// attestation" (the bundles of earlier pages are not dropped).
 #[test]
 fn the_pages_of_one_package_are_followed_and_counted_together() {
     let json: Value = serde_json::from_str(&bundles(&[1])[0].1).unwrap();
@@ -253,8 +254,17 @@ fn the_pages_of_one_package_are_followed_and_counted_together() {
     );
     // Over half the limit of one answer: two pages of it are over the limit.
     let half = MAX_DOCUMENT_BYTES / 2 + 1024;
+    // Two pages of exactly the byte limit together.
+    let first_exact = MAX_DOCUMENT_BYTES / 2;
+    let second_exact = MAX_DOCUMENT_BYTES - page(1, first_exact).len() - page(0, 0).len();
+    assert_eq!(
+        page(1, first_exact).len() + page(0, second_exact).len(),
+        MAX_DOCUMENT_BYTES
+    );
     for (what, code, outcome, words) in [
         ("ten pages", 0, "pass", ""),
+        ("exactly the attestation limit", 0, "pass", ""),
+        ("exactly the byte limit", 0, "pass", ""),
         (
             "two pages over the byte limit",
             2,
@@ -278,6 +288,29 @@ fn the_pages_of_one_package_are_followed_and_counted_together() {
                     );
                 }
                 server.route_exact(&format!("{path}?page=10"), vec![Reply::json(page(1, 0))]);
+            }
+            "exactly the attestation limit" => {
+                // 100 + 100 + 56 attestations: the limit, every one valid.
+                server.route(
+                    &path,
+                    vec![Reply::json(page(100, 0)).header("link", &next(2))],
+                );
+                server.route_exact(
+                    &format!("{path}?page=2"),
+                    vec![Reply::json(page(100, 0)).header("link", &next(3))],
+                );
+                let rest = MAX_BUNDLES_PER_FILE - 200;
+                server.route_exact(&format!("{path}?page=3"), vec![Reply::json(page(rest, 0))]);
+            }
+            "exactly the byte limit" => {
+                server.route(
+                    &path,
+                    vec![Reply::json(page(1, first_exact)).header("link", &next(2))],
+                );
+                server.route_exact(
+                    &format!("{path}?page=2"),
+                    vec![Reply::json(page(0, second_exact))],
+                );
             }
             "two pages over the byte limit" => {
                 server.route(
