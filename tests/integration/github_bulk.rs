@@ -214,3 +214,89 @@ fn refused_or_without_a_token_each_digest_is_asked_alone() {
         assert_eq!(per_digest_requests(&server), 3, "token {token}");
     }
 }
+
+/// A bulk answer for `digests` (package 1's bundle for digest 1, none for
+/// the others) with the given paging.
+fn page(bundles: &[String], digests: &[u8], has_next: bool, next: &str) -> Vec<u8> {
+    let entries: Vec<String> = digests
+        .iter()
+        .map(|&n| {
+            let found = if n == 1 {
+                format!(r#"[{{"bundle":{},"repository_id":1}}]"#, bundles[0])
+            } else {
+                "null".into()
+            };
+            format!(r#""sha256:{}":{found}"#, hex::encode(checksum(n)))
+        })
+        .collect();
+    format!(
+        r#"{{"attestations_subject_digests":{{{}}},"page_info":{{"has_next":{has_next},"next":"{next}"}}}}"#,
+        entries.join(",")
+    )
+    .into_bytes()
+}
+
+/// Pages are followed by their `next` cursor, up to ten; a listing that
+/// goes on past ten pages, or that fails without stopping the source,
+/// leaves its packages to be asked one digest at a time.
+#[test]
+fn pages_are_followed_to_the_limit_and_a_failed_listing_falls_back() {
+    const BULK: &str = "/orgs/acme/attestations/bulk-list";
+    let instance = Instance::new(74);
+    let bundles = bundles(&instance);
+    let per_digest = |server: &Server| {
+        for (n, bundle) in (1..=2).zip(&bundles) {
+            server.route(
+                &format!(
+                    "/repos/acme/widget/attestations/sha256:{}",
+                    hex::encode(checksum(n))
+                ),
+                vec![Reply::json(format!(
+                    r#"{{"attestations":[{{"bundle":{bundle},"repository_id":1}}]}}"#
+                ))],
+            );
+        }
+    };
+
+    // Two pages, by cursor: everything listed, nothing asked alone.
+    let server = Server::start();
+    server.route(BULK, vec![Reply::json(page(&bundles, &[1], true, "p2"))]);
+    server.route_exact(
+        &format!("{BULK}?per_page=100&after=p2"),
+        vec![Reply::json(page(&bundles, &[2, 3], false, ""))],
+    );
+    let report = run(&server, true);
+    assert_eq!(found(&report), [1, 0, 0], "{report:#?}");
+    assert_eq!(posts(&server).len(), 2);
+    assert_eq!(per_digest_requests(&server), 0);
+
+    // `has_next` with an empty cursor ends the listing.
+    let server = Server::start();
+    server.route(
+        BULK,
+        vec![Reply::json(page(&bundles, &[1, 2, 3], true, ""))],
+    );
+    let report = run(&server, true);
+    assert_eq!(found(&report), [1, 0, 0]);
+    assert_eq!(posts(&server).len(), 1);
+    assert_eq!(per_digest_requests(&server), 0);
+
+    // Pages that never end: ten are asked for, then each digest alone.
+    let server = Server::start();
+    server.route(BULK, vec![Reply::json(page(&bundles, &[3], true, "again"))]);
+    per_digest(&server);
+    let report = run(&server, true);
+    assert_eq!(found(&report), [1, 1, 0]);
+    assert_eq!(posts(&server).len(), 10);
+    assert_eq!(per_digest_requests(&server), 3);
+
+    // An answer that is not a listing: each digest alone, the source not
+    // stopped.
+    let server = Server::start();
+    server.route(BULK, vec![Reply::json("not json")]);
+    per_digest(&server);
+    let report = run(&server, true);
+    assert_eq!(found(&report), [1, 1, 0], "{report:#?}");
+    assert_eq!(posts(&server).len(), 1);
+    assert_eq!(per_digest_requests(&server), 3);
+}
