@@ -238,7 +238,8 @@ fn page(bundles: &[String], digests: &[u8], has_next: bool, next: &str) -> Vec<u
 
 /// Pages are followed by their `next` cursor, up to ten; a listing that
 /// goes on past ten pages, or that fails without stopping the source,
-/// leaves its packages to be asked one digest at a time.
+/// leaves its packages to be asked one digest at a time; a refused token
+/// stops the source.
 #[test]
 fn pages_are_followed_to_the_limit_and_a_failed_listing_falls_back() {
     const BULK: &str = "/orgs/acme/attestations/bulk-list";
@@ -299,4 +300,18 @@ fn pages_are_followed_to_the_limit_and_a_failed_listing_falls_back() {
     assert_eq!(found(&report), [1, 1, 0], "{report:#?}");
     assert_eq!(posts(&server).len(), 1);
     assert_eq!(per_digest_requests(&server), 3);
+
+    // A refused token stops the source: nothing is asked alone, and every
+    // package says why.
+    let server = Server::start();
+    server.route(BULK, vec![Reply::status(401)]);
+    per_digest(&server);
+    let report = run(&server, true);
+    assert_eq!(per_digest_requests(&server), 0);
+    for package in &report.packages {
+        assert!(
+            matches!(&package.outcomes[0].outcome, Outcome::Error { message } if message.contains("401")),
+            "{package:#?}"
+        );
+    }
 }
