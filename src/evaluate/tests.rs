@@ -1069,6 +1069,86 @@ allow = ["https://github.com/x/*"]
     );
 }
 
+/// A dependency outside the scope (here: only a dev-dependency) is decided
+/// by nothing, but the rule, git or path pattern and exemption that would
+/// decide it are in use: none of them is reported as stale, while the same
+/// entries with nothing in the lockfile are.
+#[test]
+fn entries_that_would_decide_an_out_of_scope_package_are_not_stale() {
+    let p = policy(
+        r#"
+[[package]]
+name = "dev-only"
+
+[[exempt]]
+name = "dev-only"
+reason = "a test helper"
+
+[git]
+allow = ["https://github.com/x/*"]
+
+[path]
+allow = ["local-helper"]
+"#,
+    );
+    let out_of_scope = |mut package: Package, source: PackageSource| {
+        package.source = source;
+        package.out_of_scope = Some(crate::lockfile::OutOfScope::DevOnly);
+        package
+    };
+    let packages = [
+        out_of_scope(package("dev-only", "1.0.0"), PackageSource::CratesIo),
+        out_of_scope(
+            package("from-git", "1.0.0"),
+            PackageSource::Git {
+                url: "https://github.com/x/from-git".into(),
+                rev: Some("1".repeat(40)),
+            },
+        ),
+        out_of_scope(package("local-helper", "1.0.0"), PackageSource::Path),
+    ];
+    let none = Evidence::default();
+    let evaluation = evaluate(&p, packages.iter().map(|p| (p, &none)), now());
+    assert!(
+        evaluation
+            .outcomes
+            .iter()
+            .all(|o| matches!(o.outcome, Outcome::OutOfScope { .. })),
+        "{:#?}",
+        evaluation.outcomes
+    );
+    assert!(evaluation.warnings.is_empty(), "{:#?}", evaluation.warnings);
+    // With nothing in the lockfile, each of the four is stale.
+    let evaluation = evaluate(&p, std::iter::empty::<(&Package, &Evidence)>(), now());
+    assert_eq!(evaluation.warnings.len(), 4, "{:#?}", evaluation.warnings);
+}
+
+/// "Not this version" is said of rules that name the package exactly; a
+/// glob rule with a version that passes a package over says nothing.
+#[test]
+fn only_exact_names_warn_of_a_version_not_covered() {
+    let codes = |text: &str| {
+        let evaluation = evaluate(
+            &policy(text),
+            [(&package("beta-x", "2.0.0"), &Evidence::default())],
+            now(),
+        );
+        evaluation
+            .warnings
+            .iter()
+            .map(|w| w.code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes("[[package]]\nname = \"beta-x\"\nversion = \"<1\"\n"),
+        [Code::UnusedRule, Code::VersionNotCovered]
+    );
+    assert_eq!(
+        codes("[[package]]\nname = \"beta-*\"\nversion = \"<1\"\n"),
+        [Code::UnusedRule]
+    );
+}
+
 #[test]
 fn stale_policy_warnings_render_with_their_spans() {
     let p = policy(
