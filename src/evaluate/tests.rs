@@ -1149,6 +1149,58 @@ fn only_exact_names_warn_of_a_version_not_covered() {
     );
 }
 
+/// `trustpub-only` adds its failure to the others rather than replacing
+/// them: with a record that allows tokens, and with no record while a
+/// source failed.
+#[test]
+fn trustpub_only_adds_its_failure_to_the_others() {
+    let p = policy(
+        "[defaults]\nrequire = \"attested\"\ntrustpub-only = true\nrepository = \"https://github.com/o/a\"\n",
+    );
+    let mut evidence = attested(claims("evil/a"));
+    evidence.record = Some(crate::origin::RegistryRecord {
+        repository: None,
+        trustpub_only: Some(false),
+        published: None,
+    });
+    let outcome = one(&p, &package("a", "1.0.0"), &evidence);
+    assert_eq!(
+        failed(&outcome),
+        [Requirement::Repository, Requirement::TrustpubOnly]
+    );
+    assert_eq!(outcome.outcome.name(), "violation");
+    // Nothing found, a source that failed, no record: not checked, and
+    // both what is missing and the unknown record are said.
+    let evidence = Evidence {
+        errors: vec![SourceError::new("github", "timeout")],
+        ..Evidence::default()
+    };
+    let outcome = one(&p, &package("a", "1.0.0"), &evidence);
+    assert_eq!(
+        failed(&outcome),
+        [Requirement::Require, Requirement::TrustpubOnly]
+    );
+    assert_eq!(outcome.outcome.name(), "error");
+}
+
+/// Of several attestations that each fail, the one with the fewest
+/// failures is reported, the first of them when tied.
+#[test]
+fn the_closest_attestation_is_reported_the_first_when_tied() {
+    let p = policy("[defaults]\nrequire = \"attested\"\nrepository = \"https://github.com/o/a\"\n");
+    let mut evidence = attested(claims("evil/a"));
+    evidence.attestations.push(attestation(claims("other/a")));
+    let outcome = one(&p, &package("a", "1.0.0"), &evidence);
+    let Outcome::Violation { failures } = &outcome.outcome else {
+        panic!("{outcome:#?}")
+    };
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0].found.as_deref().unwrap().contains("evil/a"),
+        "{failures:#?}"
+    );
+}
+
 #[test]
 fn stale_policy_warnings_render_with_their_spans() {
     let p = policy(
