@@ -1181,6 +1181,37 @@ fn trustpub_only_adds_its_failure_to_the_others() {
         [Requirement::Require, Requirement::TrustpubOnly]
     );
     assert_eq!(outcome.outcome.name(), "error");
+    // With nothing else required, a package whose provenance could not be
+    // looked up (no checksum) keeps that reason.
+    let p = policy("[defaults]\ntrustpub-only = true\n");
+    let mut unpinned = package("a", "1.0.0");
+    unpinned.checksum = None;
+    let outcome = one(&p, &unpinned, &Evidence::default());
+    let Outcome::Error { errors, failures } = &outcome.outcome else {
+        panic!("{outcome:#?}")
+    };
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].source, "Cargo.lock");
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].requirement, Requirement::TrustpubOnly);
+    // No record at all: why, in words for where the package comes from.
+    let reason = |package: &Package| match one(&p, package, &Evidence::default()).outcome {
+        Outcome::Error { errors, .. } => errors[0].message.clone(),
+        other => panic!("{other:#?}"),
+    };
+    assert!(
+        reason(&package("a", "1.0.0")).starts_with("no record from crates.io says whether a"),
+        "{}",
+        reason(&package("a", "1.0.0"))
+    );
+    let mut elsewhere = package("a", "1.0.0");
+    elsewhere.source = PackageSource::Registry {
+        url: "sparse+https://registry.example/".into(),
+    };
+    assert_eq!(
+        reason(&elsewhere),
+        "a is not from crates.io, the only registry that records trustpub_only"
+    );
 }
 
 /// Of several attestations that each fail, the one with the fewest
