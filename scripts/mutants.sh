@@ -11,9 +11,11 @@
 # Extra cargo-mutants options go in CVP_MUTANTS_ARGS, e.g.
 #   CVP_MUTANTS_ARGS="--re is_fresh" scripts/mutants.sh src/cache.rs -- --lib cache::
 # Two passes (see docs/mutation-testing.md): the library's own tests first,
-# building nothing else, then what they missed against the integration tests:
+# building nothing else, then what they missed against the library's and the
+# integration binary's tests whose names match the filters:
 #   CVP_MUTANTS_ARGS="-C --lib --timeout 30" scripts/mutants.sh
-#   CVP_MUTANTS_ARGS="--iterate --timeout 240" scripts/mutants.sh src/verify.rs -- -- verify conformance
+#   CVP_MUTANTS_ARGS="--iterate --timeout 90 -C --lib -C --test=integration" \
+#     scripts/mutants.sh src/verify.rs -- -- verify conformance
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

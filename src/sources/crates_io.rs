@@ -300,6 +300,34 @@ mod tests {
         );
     }
 
+    /// A name that cannot be put into a URL is refused before anything is
+    /// asked (the API URL here would refuse any connection).
+    #[test]
+    fn a_name_that_is_not_plain_is_never_put_into_a_url() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let http = Http::new(crate::http::HttpConfig::default()).unwrap();
+        let shared = CratesIoShared::new(std::time::Duration::ZERO);
+        let query = |name: &str| PackageQuery {
+            name: name.into(),
+            version: "1.0.0".parse().unwrap(),
+            source: PackageSource::CratesIo,
+            checksum: sigstore_types::Sha256Hash::new([1; 32]),
+            repository_hint: None,
+        };
+        for name in ["../x", "a/b", "a?b", ""] {
+            let failure = runtime
+                .block_on(ask(&http, &shared, "http://127.0.0.1:9", &query(name)))
+                .unwrap_err();
+            assert_eq!(
+                failure.message,
+                format!("crates-io: `{name}@1.0.0` cannot be put into a URL")
+            );
+        }
+    }
+
     #[test]
     fn an_answer_is_shown_by_its_number_of_versions() {
         let answer = CrateAnswer {

@@ -165,6 +165,11 @@ mod tests {
     fn a_bundle_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
         let parsed = parse_bundles(bundle_of(MAX_BUNDLE_BYTES).as_bytes(), "f").unwrap();
         assert!(parsed[0].is_ok(), "{:?}", parsed[0]);
+        // The same as a line of a JSON lines file (read line by line).
+        let lines = format!("{}\n{}\n", bundle_of(MAX_BUNDLE_BYTES), bundle_json(0));
+        let parsed = parse_bundles(lines.as_bytes(), "f.jsonl").unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert!(parsed.iter().all(Result::is_ok), "{parsed:?}");
         // One byte over: refused, though it would parse.
         let parsed = parse_bundles(bundle_of(MAX_BUNDLE_BYTES + 1).as_bytes(), "f").unwrap();
         assert_eq!(
