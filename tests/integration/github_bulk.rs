@@ -110,6 +110,22 @@ fn posts(server: &Server) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The repository endpoint answers for packages 1 and 2 one digest at a
+/// time (nothing for 3).
+fn route_per_digest(server: &Server, bundles: &[String]) {
+    for (n, bundle) in (1..=2).zip(bundles) {
+        server.route(
+            &format!(
+                "/repos/acme/widget/attestations/sha256:{}",
+                hex::encode(checksum(n))
+            ),
+            vec![Reply::json(format!(
+                r#"{{"attestations":[{{"bundle":{bundle},"repository_id":1}}]}}"#
+            ))],
+        );
+    }
+}
+
 fn per_digest_requests(server: &Server) -> usize {
     server
         .seen()
@@ -197,17 +213,7 @@ fn refused_or_without_a_token_each_digest_is_asked_alone() {
             "/users/acme/attestations/bulk-list",
             vec![Reply::status(422)],
         );
-        for (n, bundle) in (1..=2).zip(&bundles) {
-            server.route(
-                &format!(
-                    "/repos/acme/widget/attestations/sha256:{}",
-                    hex::encode(checksum(n))
-                ),
-                vec![Reply::json(format!(
-                    r#"{{"attestations":[{{"bundle":{bundle},"repository_id":1}}]}}"#
-                ))],
-            );
-        }
+        route_per_digest(&server, &bundles);
         let report = run(&server, token);
         assert_eq!(found(&report), [1, 1, 0], "token {token}");
         assert_eq!(posts(&server).len(), if token { 2 } else { 0 });
@@ -245,19 +251,6 @@ fn pages_are_followed_to_the_limit_and_a_failed_listing_falls_back() {
     const BULK: &str = "/orgs/acme/attestations/bulk-list";
     let instance = Instance::new(74);
     let bundles = bundles(&instance);
-    let per_digest = |server: &Server| {
-        for (n, bundle) in (1..=2).zip(&bundles) {
-            server.route(
-                &format!(
-                    "/repos/acme/widget/attestations/sha256:{}",
-                    hex::encode(checksum(n))
-                ),
-                vec![Reply::json(format!(
-                    r#"{{"attestations":[{{"bundle":{bundle},"repository_id":1}}]}}"#
-                ))],
-            );
-        }
-    };
 
     // Two pages, by cursor: everything listed, nothing asked alone.
     let server = Server::start();
@@ -285,7 +278,7 @@ fn pages_are_followed_to_the_limit_and_a_failed_listing_falls_back() {
     // Pages that never end: ten are asked for, then each digest alone.
     let server = Server::start();
     server.route(BULK, vec![Reply::json(page(&bundles, &[3], true, "again"))]);
-    per_digest(&server);
+    route_per_digest(&server, &bundles);
     let report = run(&server, true);
     assert_eq!(found(&report), [1, 1, 0]);
     assert_eq!(posts(&server).len(), 10);
@@ -295,7 +288,7 @@ fn pages_are_followed_to_the_limit_and_a_failed_listing_falls_back() {
     // stopped.
     let server = Server::start();
     server.route(BULK, vec![Reply::json("not json")]);
-    per_digest(&server);
+    route_per_digest(&server, &bundles);
     let report = run(&server, true);
     assert_eq!(found(&report), [1, 1, 0], "{report:#?}");
     assert_eq!(posts(&server).len(), 1);
@@ -305,7 +298,7 @@ fn pages_are_followed_to_the_limit_and_a_failed_listing_falls_back() {
     // package says why.
     let server = Server::start();
     server.route(BULK, vec![Reply::status(401)]);
-    per_digest(&server);
+    route_per_digest(&server, &bundles);
     let report = run(&server, true);
     assert_eq!(per_digest_requests(&server), 0);
     for package in &report.packages {

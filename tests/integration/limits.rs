@@ -170,6 +170,26 @@ fn bundles_over_the_limits_are_refused() {
     run.assert_stderr(format!("over the limit of {MAX_BUNDLES_PER_FILE}"));
 }
 
+/// The one-package workload checked, with JSON messages, against the
+/// GitHub-compatible API `server`; the run must exit with `code`.
+fn run_against_github(server: &Server, code: i32) -> Run {
+    let dir = TestDir::new();
+    workload(&dir, [1]);
+    dir.write(
+        "provenance.toml",
+        format!(
+            "[defaults]\nrequire = \"attested\"\nrepository = \"https://github.com/acme/pkg\"\n\n\
+             [trust]\nroots = [\"trusted_root.json\"]\n\n\
+             [[source]]\nkind = \"github\"\napi-url = \"{}\"\n",
+            server.base
+        ),
+    );
+    dir.command()
+        .args(["--lockfile", "Cargo.lock", "--message-format", "json"])
+        .run()
+        .expect_code(code)
+}
+
 /// A GitHub-compatible API that pages out thousands of attestations for
 /// one digest, or pages that never end: the package is unchecked with a
 /// message naming the limit, after a bounded number of requests.
@@ -203,22 +223,7 @@ fn thousands_of_bundles_for_one_digest_or_endless_pages_are_bounded() {
         } else {
             server.route(&path, vec![Reply::json(page(0)).header("link", &next(2))]);
         }
-        let dir = TestDir::new();
-        workload(&dir, [1]);
-        dir.write(
-            "provenance.toml",
-            format!(
-                "[defaults]\nrequire = \"attested\"\nrepository = \"https://github.com/acme/pkg\"\n\n\
-                 [trust]\nroots = [\"trusted_root.json\"]\n\n\
-                 [[source]]\nkind = \"github\"\napi-url = \"{}\"\n",
-                server.base
-            ),
-        );
-        let run = dir
-            .command()
-            .args(["--lockfile", "Cargo.lock", "--message-format", "json"])
-            .run()
-            .expect_code(2);
+        let run = run_against_github(&server, 2);
         let (packages, _) = outcomes(&run.stdout);
         assert_eq!(
             packages,
@@ -327,22 +332,7 @@ fn the_pages_of_one_package_are_followed_and_counted_together() {
                 server.route_exact(&format!("{path}?page=2"), vec![Reply::status(404)]);
             }
         }
-        let dir = TestDir::new();
-        workload(&dir, [1]);
-        dir.write(
-            "provenance.toml",
-            format!(
-                "[defaults]\nrequire = \"attested\"\nrepository = \"https://github.com/acme/pkg\"\n\n\
-                 [trust]\nroots = [\"trusted_root.json\"]\n\n\
-                 [[source]]\nkind = \"github\"\napi-url = \"{}\"\n",
-                server.base
-            ),
-        );
-        let run = dir
-            .command()
-            .args(["--lockfile", "Cargo.lock", "--message-format", "json"])
-            .run()
-            .expect_code(code);
+        let run = run_against_github(&server, code);
         let (packages, _) = outcomes(&run.stdout);
         assert_eq!(
             packages,
