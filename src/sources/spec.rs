@@ -36,9 +36,10 @@ pub enum SourceSpec {
 impl SourceSpec {
     /// Parse `--source`: `github`, `github:ORG`, `url:TEMPLATE`, `dir:PATH`, `crates-io`.
     pub fn parse_cli(text: &str) -> Result<Self, String> {
+        // Any other `KIND:ARG` matches no form below, as a bare `KIND` would.
         let (kind, arg) = match text.split_once(':') {
-            Some((kind, arg)) if matches!(kind, "github" | "url" | "dir") => (kind, Some(arg)),
-            _ => (text, None),
+            Some((kind, arg)) => (kind, Some(arg)),
+            None => (text, None),
         };
         match (kind, arg) {
             ("github", org) => Ok(Self::GitHub {
