@@ -36,7 +36,7 @@ pub mod text;
 pub mod trust;
 pub mod verify;
 
-/// Exit codes, as documented in the README.
+/// Exit codes, as documented in `docs/outputs.md`.
 pub mod exit {
     /// Everything the policy requires was verified.
     pub const PASS: i32 = 0;

@@ -35,6 +35,18 @@ use crate::escape::Terminal;
 use crate::exit;
 use crate::report::render::{self, Style};
 
+/// Where `--help` sends a reader for more: the reference built into the
+/// binary, and the repository's documents.
+const DOCS_HELP: &str = concat!(
+    "The policy file's reference: `cargo verify-provenance policy reference`.\n",
+    "Every command and option: ",
+    env!("CARGO_PKG_REPOSITORY"),
+    "/blob/main/docs/commands.md\n",
+    "Outputs, exit codes and diagnostic codes: ",
+    env!("CARGO_PKG_REPOSITORY"),
+    "/blob/main/docs/outputs.md"
+);
+
 /// The name cargo knows this subcommand by.
 pub const SUBCOMMAND: &str = "verify-provenance";
 
@@ -50,7 +62,7 @@ pub enum FakeCli {
 /// The options of the default action belong to it alone: a subcommand's
 /// options follow the subcommand's name.
 #[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = false)]
+#[command(args_conflicts_with_subcommands = false, after_long_help = DOCS_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -67,7 +79,7 @@ pub enum Command {
     VerifyBundle(verify_bundle::VerifyBundleArgs),
     /// List the packages of the lockfile and how each can be checked.
     Inventory(inventory::InventoryArgs),
-    /// Work on the policy file: `policy check` validates it.
+    /// Work on the policy file: `policy check` validates it, `policy reference` documents it.
     Policy(policy::PolicyArgs),
     /// Fetch every dependency's provenance into the cache (verifies nothing).
     Fetch(fetch::FetchArgs),

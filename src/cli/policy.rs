@@ -25,6 +25,8 @@ pub struct PolicyArgs {
 pub enum PolicyCommand {
     /// Validate the policy file (no network): every problem at once; exit 0 valid, 2 invalid.
     Check(PolicyCheckArgs),
+    /// Print the policy file's reference (docs/policy.md, built into this binary).
+    Reference,
 }
 
 #[derive(Args, Debug)]
@@ -38,7 +40,17 @@ pub struct PolicyCheckArgs {
 pub fn run(global: &GlobalOptions, args: &PolicyArgs) -> Result<i32> {
     match &args.command {
         PolicyCommand::Check(args) => check(global, args),
+        PolicyCommand::Reference => reference(),
     }
+}
+
+/// `policy reference`: the reference as written, Markdown and all, so that
+/// it reads the same offline as in the repository.
+fn reference() -> Result<i32> {
+    super::stdout()
+        .write_all(crate::policy::REFERENCE.as_bytes())
+        .into_diagnostic()?;
+    Ok(exit::PASS)
 }
 
 /// Where discovery starts, as for a run: the folder of `--lockfile` (or of

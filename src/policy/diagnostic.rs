@@ -370,8 +370,8 @@ impl Diagnostic for InvalidPolicy {
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(format!(
-            "every key and rule is described at {}",
-            super::DOCS_URL
+            "every key and rule is described by {}",
+            super::reference_pointer()
         )))
     }
 

@@ -208,7 +208,11 @@ pub fn render<'a>(
     header.line("Trust on first use: every dependency whose provenance verified is pinned to");
     header.line("the repository (by immutable ID), workflow and ref it was built from today.");
     header.line("Review the pins: they record what is, not what should be. The reference for");
-    header.line(format!("every key: {}", crate::policy::DOCS_URL));
+    header.line(format!(
+        "every key: `{}`, or",
+        crate::policy::REFERENCE_COMMAND
+    ));
+    header.line(crate::policy::DOCS_URL);
     header.end_block();
     doc.pending = header;
 

@@ -24,9 +24,22 @@ use serde::{Deserialize, Serialize};
 pub(crate) use decide::deciding_position;
 pub use decide::{deciding_rule, matching_exemption};
 pub use diagnostic::{Code, InvalidPolicy, Label, Level, PolicyDiagnostic, PolicySpan};
-/// Where the policy file's reference lives, for help texts: an installed
-/// binary has no `docs/` folder beside it.
+/// Where the policy file's reference lives online. An installed binary has
+/// no `docs/` folder beside it: it carries the reference ([`REFERENCE`]).
 pub const DOCS_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/policy.md");
+
+/// The policy file's reference (`docs/policy.md`), built into the binary so
+/// that it can be read offline with [`REFERENCE_COMMAND`].
+pub const REFERENCE: &str = include_str!("../../docs/policy.md");
+
+/// The command that prints [`REFERENCE`].
+pub const REFERENCE_COMMAND: &str = "cargo verify-provenance policy reference";
+
+/// Where help texts send a reader for the policy's reference: the command
+/// that prints it offline, and the same text online.
+pub fn reference_pointer() -> String {
+    format!("`{REFERENCE_COMMAND}` (online: {DOCS_URL})")
+}
 
 pub use discover::{discover, search_path, SearchFrom, POLICY_FILE_NAMES};
 use matcher::{Glob, GlobList, RepoUrl, Runner, Visibility};

@@ -331,8 +331,8 @@ impl Report {
             warnings.push(Warning {
                 code: "no-policy".into(),
                 message: format!(
-                    "no policy file (provenance.toml or .cargo/provenance.toml) was found from the workspace root (or the lockfile's folder) up to the repository root: the default policy requires nothing, so only a bundle that fails verification can fail this run; write one with `cargo verify-provenance init` (see {}) or pass --policy",
-                    crate::policy::DOCS_URL
+                    "no policy file (provenance.toml or .cargo/provenance.toml) was found from the workspace root (or the lockfile's folder) up to the repository root: the default policy requires nothing, so only a bundle that fails verification can fail this run; write one with `cargo verify-provenance init` (its reference: {}) or pass --policy",
+                    crate::policy::reference_pointer()
                 ),
                 file: None,
                 line: None,

@@ -66,7 +66,7 @@ fn checks_for_category(category: &str) -> &'static [&'static str] {
 }
 
 /// Failing cases rejected by another check than their `fail_category`
-/// names, with what fails and why. The README lists them beside the
+/// names, with what fails and why. docs/conformance.md lists them beside the
 /// client-dependent cases.
 pub const OTHER_REASON: &[(&str, &str, &str)] = &[
     (

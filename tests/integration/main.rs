@@ -45,6 +45,7 @@ mod interface;
 mod inventory;
 #[cfg(feature = "testkit")]
 mod limits;
+mod links;
 #[cfg(feature = "testkit")]
 mod minted;
 #[cfg(feature = "testkit")]

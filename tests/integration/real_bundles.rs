@@ -7,7 +7,7 @@ use crate::fixtures::{manifest, real_fixtures, ManifestEntry};
 use crate::harness::{Run, TestDir};
 
 /// Cases where clients disagree (flagged in the manifest's notes), with the
-/// behaviour this tool has and why. The README's "Client-dependent cases"
+/// behaviour this tool has and why. docs/conformance.md's "Client-dependent cases"
 /// section says the same.
 const CLIENT_DEPENDENT: &[(&str, &str, &str)] = &[
     (
@@ -57,7 +57,7 @@ const FAILED_CHECK: &[(&str, &str)] = &[
 ];
 
 /// Real bundles rejected for another reason than the manifest's
-/// `why_fail`, and why. The README lists them beside the client-dependent
+/// `why_fail`, and why. docs/conformance.md lists them beside the client-dependent
 /// cases (and `conformance.rs` lists the conformance cases).
 const OTHER_REASON: &[(&str, &str)] = &[
     (

@@ -144,8 +144,8 @@ pub(super) fn parse(
                 PolicyDiagnostic::error(Code::Syntax, format!("invalid TOML: {message}"))
                     .label(span, label)
                     .help(format!(
-                        "the policy file must be valid TOML; its format is described at {}",
-                        super::DOCS_URL
+                        "the policy file must be valid TOML; its format is described by {}",
+                        super::reference_pointer()
                     )),
             );
             Policy::default()

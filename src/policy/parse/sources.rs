@@ -117,7 +117,10 @@ impl Parser<'_> {
                 &table_name,
                 span,
                 key,
-                &format!("see the [[source]] section of {}", crate::policy::DOCS_URL),
+                &format!(
+                    "see the [[source]] section of the reference: {}",
+                    crate::policy::reference_pointer()
+                ),
             );
             return None;
         }
