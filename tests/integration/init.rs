@@ -57,9 +57,10 @@ fn the_policy_init_writes_passes_on_the_generated_workload_it_was_made_from() {
     );
     assert!(text.contains("roots = [\"trusted_root.json\"]"), "{text}");
     assert!(text.contains("require = \"attested\""), "{text}");
-    // The reference is named so that it opens for an installed binary too.
+    // The reference is named so that it opens for an installed binary too:
+    // offline through the command that prints it, and online.
     assert!(
-        text.contains("# every key: https://github.com/cargo-verify-provenance/cargo-verify-provenance/blob/main/docs/policy.md\n"),
+        text.contains("# every key: `cargo verify-provenance policy reference`, or\n# https://github.com/cargo-verify-provenance/cargo-verify-provenance/blob/main/docs/policy.md\n"),
         "{text}"
     );
     assert_eq!(text.matches("[[package]]").count(), 40);
