@@ -9,6 +9,8 @@
 //!                                          (64 hex) and source (CacheEntry)
 //! tuf/INSTANCE/                             TUF metadata and targets (trust-root update)
 //! tuf/INSTANCE.refreshed.json               when that TUF refresh succeeded
+//! index/v1/AB/ABCD….json                    a sparse index's file or config.json
+//!                                          (crate::sources::sparse_index)
 //! ```
 //!
 //! Entries are keyed by the artifact's SHA-256 (hex, from a parsed digest)
@@ -389,6 +391,8 @@ impl Cache {
     fn remove_leftovers(&self) {
         self.dir.remove_temporaries(&Self::attestations_dir(), 1);
         self.dir.remove_temporaries(Path::new("tuf"), 2);
+        self.dir
+            .remove_temporaries(&Path::new("index").join("v1"), 1);
     }
 }
 

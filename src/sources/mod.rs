@@ -18,6 +18,7 @@ mod crates_io;
 mod dir;
 mod github;
 pub mod github_bulk;
+pub mod sparse_index;
 mod spec;
 mod url_template;
 

@@ -61,6 +61,7 @@ mod rule_matching;
 #[cfg(feature = "testkit")]
 mod scope;
 mod server;
+mod sparse_index;
 #[cfg(feature = "testkit")]
 mod testkit;
 #[cfg(feature = "testkit")]
