@@ -15,6 +15,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod crate_file;
 pub mod diff;
 pub mod escape;
 pub mod evaluate;

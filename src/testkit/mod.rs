@@ -30,6 +30,7 @@
 
 mod ca;
 mod claims;
+pub mod crates;
 pub mod demo;
 pub mod files;
 mod keys;

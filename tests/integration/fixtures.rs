@@ -5,6 +5,10 @@
 //!   overrides the location;
 //! - `../shared/fixtures/api`: what GitHub, crates.io and npm answer today
 //!   (see its README), [`api_fixtures`] and [`api_file`]; `CVP_API_FIXTURES`
+//!   overrides the location;
+//! - `../shared/fixtures/source`: real `.crate` files and their repositories
+//!   at the recorded commit (see its README and MANIFEST.json),
+//!   [`source_fixtures`] and [`source_crates`]; `CVP_SOURCE_FIXTURES`
 //!   overrides the location.
 //!
 //! When a folder is absent, these say so on standard error (past libtest's
@@ -24,6 +28,8 @@ use serde::Deserialize;
 pub const LOCATION_VAR: &str = "CVP_REAL_FIXTURES";
 /// The folder of the recorded service answers, when not found by looking for it.
 pub const API_LOCATION_VAR: &str = "CVP_API_FIXTURES";
+/// The folder of the real packages and their repositories.
+pub const SOURCE_LOCATION_VAR: &str = "CVP_SOURCE_FIXTURES";
 /// Set to anything but empty or `0` to make absent fixtures a failure.
 pub const REQUIRE_VAR: &str = "CVP_REQUIRE_FIXTURES";
 
@@ -52,6 +58,13 @@ const API: Folder = Folder {
     what: "the recorded service answers",
 };
 
+const SOURCE: Folder = Folder {
+    name: "source",
+    marker: "MANIFEST.json",
+    location_var: SOURCE_LOCATION_VAR,
+    what: "the real packages and their repositories",
+};
+
 /// The real fixtures folder, or `None` (with a message saying the test skips).
 ///
 /// Looked for in `CVP_REAL_FIXTURES`, else in `shared/fixtures/real` beside
@@ -76,6 +89,43 @@ pub fn api_fixtures(test: &str) -> Option<PathBuf> {
 pub fn api_file(test: &str, relative: &str) -> Option<Vec<u8>> {
     let path = api_fixtures(test)?.join(relative);
     Some(std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
+}
+
+/// The real packages and repositories folder, found like [`real_fixtures`]
+/// (through `CVP_SOURCE_FIXTURES`, else `shared/fixtures/source`).
+pub fn source_fixtures(test: &str) -> Option<PathBuf> {
+    find(&SOURCE, test)
+}
+
+/// One real package of `source/MANIFEST.json`: what a reference comparison
+/// with its repository found.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceCrate {
+    pub name: String,
+    pub version: String,
+    /// Relative to the folder.
+    pub crate_file: String,
+    pub checksum: String,
+    /// As the package's manifest writes it.
+    pub repository: String,
+    /// `repos/OWNER+REPO.git.tar.gz`, relative to the folder.
+    pub repository_archive: String,
+    pub commit: String,
+    pub path_in_vcs: String,
+    pub dirty: bool,
+    pub files_same: usize,
+    pub files_differ: Vec<String>,
+    pub files_only_in_package: Vec<String>,
+    pub generated_by_cargo: Vec<String>,
+}
+
+/// The real packages of `source/MANIFEST.json`, or `None` (with a message
+/// saying the test skips), as [`source_fixtures`].
+pub fn source_crates(test: &str) -> Option<(PathBuf, Vec<SourceCrate>)> {
+    let root = source_fixtures(test)?;
+    let text = std::fs::read_to_string(root.join("MANIFEST.json")).expect("read MANIFEST.json");
+    let crates = serde_json::from_str(&text).expect("source/MANIFEST.json parses");
+    Some((root, crates))
 }
 
 fn find(folder: &Folder, test: &str) -> Option<PathBuf> {

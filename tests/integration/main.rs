@@ -10,6 +10,7 @@ mod bundle_url;
 mod certificates;
 mod check;
 mod conformance;
+mod crate_file;
 mod crates_io;
 mod diagnostic_style;
 #[cfg(feature = "testkit")]

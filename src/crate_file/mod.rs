@@ -1,0 +1,249 @@
+//! The published `.crate` file a lockfile pins, obtained and read as
+//! hostile input.
+//!
+//! ```text
+//! Locator::obtain(&CrateRef, http) ─▶ VerifiedCrate ─▶ unpack() ─▶ Archive
+//!                                                              ├─▶ vcs_info()            .cargo_vcs_info.json
+//!                                                              ├─▶ manifest()            Cargo.toml (normalised)
+//!                                                              └─▶ original_manifest()   Cargo.toml.orig
+//! ```
+//!
+//! [`Locator::obtain`] takes the package from cargo's own download cache
+//! (`$CARGO_HOME/registry/cache/<index>/NAME-VERSION.crate`) when a copy
+//! there has the lockfile's SHA-256, else downloads it from the registry's
+//! download endpoint (never offline), and checks the bytes against the
+//! checksum before anything reads them: a [`VerifiedCrate`] exists only for
+//! bytes whose SHA-256 is the lockfile's `checksum`. [`VerifiedCrate::unpack`]
+//! reads the gzip'd tar in memory ([`archive`]); [`manifest`] reads what the
+//! package says about itself. [`read_package`] does all three reads at once.
+
+pub mod archive;
+mod download;
+pub mod manifest;
+
+use std::path::PathBuf;
+
+use miette::Diagnostic;
+use sigstore_types::Sha256Hash;
+
+pub use archive::{Archive, ArchiveError};
+pub use download::{DownloadTemplate, CRATES_IO_DOWNLOAD};
+pub use manifest::{Manifest, ManifestError, ManifestPath, OriginalManifest, VcsInfo};
+
+use crate::http::{Http, HttpError};
+use crate::lockfile::PackageSource;
+
+/// A `.crate` larger than this is not read or downloaded: crates.io
+/// refuses uploads over 10 MiB unless a crate is granted more.
+pub const MAX_CRATE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The package a lockfile pins: what is needed to find its `.crate` and
+/// check it is the one pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrateRef {
+    /// A crate name as cargo allows it (checked when the lockfile is read).
+    pub name: String,
+    pub version: semver::Version,
+    pub checksum: Sha256Hash,
+    pub source: PackageSource,
+}
+
+impl CrateRef {
+    /// `NAME-VERSION`: the `.crate`'s file stem and its top folder.
+    pub fn stem(&self) -> String {
+        format!("{}-{}", self.name, self.version)
+    }
+}
+
+/// Where a verified `.crate` came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrateOrigin {
+    /// A file in cargo's download cache.
+    CargoCache(PathBuf),
+    /// Downloaded from this URL.
+    Downloaded(String),
+}
+
+impl std::fmt::Display for CrateOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CargoCache(path) => write!(f, "cargo's cache ({})", path.display()),
+            Self::Downloaded(url) => f.write_str(url),
+        }
+    }
+}
+
+/// The bytes of a `.crate` whose SHA-256 is the lockfile's checksum: the
+/// only way to reach them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCrate {
+    bytes: Vec<u8>,
+    origin: CrateOrigin,
+    stem: String,
+}
+
+impl VerifiedCrate {
+    /// Check `bytes` against the checksum; `None` when they differ.
+    fn check(bytes: Vec<u8>, krate: &CrateRef, origin: CrateOrigin) -> Option<Self> {
+        (sigstore_crypto::sha256(&bytes) == krate.checksum).then(|| Self {
+            bytes,
+            origin,
+            stem: krate.stem(),
+        })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn origin(&self) -> &CrateOrigin {
+        &self.origin
+    }
+
+    /// Read the gzip'd tar in memory, every entry under `NAME-VERSION/`.
+    pub fn unpack(&self) -> Result<Archive, ArchiveError> {
+        archive::read(&self.bytes, &self.stem)
+    }
+}
+
+/// Why a `.crate` could not be obtained.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+pub enum ObtainError {
+    #[error("not in cargo's download cache, and this run is offline")]
+    #[diagnostic(
+        code("crate-not-cached"),
+        help("run `cargo fetch` (which fills cargo's cache), or run once online")
+    )]
+    Offline,
+    #[error(
+        "no download address is known for the registry {registry}, and cargo's cache has no copy"
+    )]
+    #[diagnostic(
+        code("crate-no-download-url"),
+        help("run `cargo fetch` so that cargo's cache holds the package")
+    )]
+    NoDownloadUrl { registry: String },
+    #[error("download failed: {0}")]
+    #[diagnostic(code("crate-download-failed"))]
+    Download(#[from] HttpError),
+    #[error("{url} answered {status}")]
+    #[diagnostic(code("crate-download-status"))]
+    Status { url: String, status: u16 },
+    #[error("{url} served a file whose SHA-256 is not the lockfile's checksum")]
+    #[diagnostic(
+        code("crate-checksum-mismatch"),
+        help("the download endpoint (or a mirror in between) served other bytes than the lockfile pins")
+    )]
+    ChecksumMismatch { url: String },
+}
+
+/// Where `.crate` files are looked for and downloaded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locator {
+    /// Cargo's home (`$CARGO_HOME`, else `~/.cargo`); `None`: none known.
+    pub cargo_home: Option<PathBuf>,
+    /// crates.io's download endpoint (a mirror's, a test's).
+    pub crates_io: DownloadTemplate,
+}
+
+impl Default for Locator {
+    fn default() -> Self {
+        Self {
+            cargo_home: None,
+            crates_io: DownloadTemplate::crates_io(),
+        }
+    }
+}
+
+impl Locator {
+    /// Cargo's home from the environment (`CARGO_HOME`, else `~/.cargo`)
+    /// and crates.io's endpoint.
+    pub fn from_env() -> Self {
+        Self {
+            cargo_home: cargo_home(|name| std::env::var_os(name)),
+            ..Self::default()
+        }
+    }
+
+    /// The package from cargo's download cache, when a copy there (under
+    /// any index's folder) has the lockfile's checksum.
+    pub fn in_cargo_cache(&self, krate: &CrateRef) -> Option<VerifiedCrate> {
+        let cache = self.cargo_home.as_ref()?.join("registry").join("cache");
+        let file = format!("{}.crate", krate.stem());
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(&cache)
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .collect();
+        folders.sort();
+        folders.into_iter().find_map(|folder| {
+            let path = folder.join(&file);
+            let bytes = crate::limits::read_at_most(&path, MAX_CRATE_BYTES as u64)
+                .ok()?
+                .ok()?;
+            VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path))
+        })
+    }
+
+    /// The package from cargo's cache, else (online only) downloaded from
+    /// its registry and checked against the checksum.
+    pub async fn obtain(
+        &self,
+        krate: &CrateRef,
+        http: Option<&Http>,
+    ) -> Result<VerifiedCrate, ObtainError> {
+        if let Some(found) = self.in_cargo_cache(krate) {
+            return Ok(found);
+        }
+        let http = http.ok_or(ObtainError::Offline)?;
+        let template = match &krate.source {
+            PackageSource::CratesIo => &self.crates_io,
+            other => {
+                return Err(ObtainError::NoDownloadUrl {
+                    registry: other.to_string(),
+                })
+            }
+        };
+        download::download(http, template, krate).await
+    }
+}
+
+/// `CARGO_HOME`, else `.cargo` in the home folder.
+fn cargo_home(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    match var("CARGO_HOME").filter(|v| !v.is_empty()) {
+        Some(home) => Some(PathBuf::from(home)),
+        None => directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".cargo")),
+    }
+}
+
+/// Everything a package says about itself, read from its `.crate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageFacts {
+    pub manifest: Manifest,
+    pub original: Option<OriginalManifest>,
+    pub vcs_info: Option<VcsInfo>,
+}
+
+/// Why a package's files could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+pub enum ReadError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Manifest(#[from] ManifestError),
+}
+
+/// Unpack a verified `.crate` and read its manifests and vcs info.
+pub fn read_package(krate: &VerifiedCrate) -> Result<(Archive, PackageFacts), ReadError> {
+    let archive = krate.unpack()?;
+    let facts = PackageFacts {
+        manifest: manifest::manifest(&archive)?,
+        original: manifest::original_manifest(&archive)?,
+        vcs_info: manifest::vcs_info(&archive)?,
+    };
+    Ok((archive, facts))
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests;
