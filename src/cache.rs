@@ -4,23 +4,60 @@
 //! `CARGO_VERIFY_PROVENANCE_CACHE`, else the user cache directory):
 //!
 //! ```text
-//! lock                                      advisory lock file
-//! attestations/v1/AB/ABCD…-SOURCEKEY.json   one entry per artifact digest
-//!                                          (64 hex) and source (CacheEntry)
-//! tuf/INSTANCE/                             TUF metadata and targets (trust-root update)
-//! tuf/INSTANCE.refreshed.json               when that TUF refresh succeeded
-//! index/v1/AB/ABCD….json                    a sparse index's file or config.json
-//!                                          (crate::sources::sparse_index)
+//! lock                                   advisory lock file
+//! attestations/v2/AB/ABCD….json          one source's answer about one artifact
+//!                                        (an Entry<Answer>, named by its identity's key)
+//! tuf/INSTANCE/                          TUF metadata and targets (trust-root update)
+//! tuf/INSTANCE.refreshed.json            when that TUF refresh succeeded
+//! index/v1/AB/ABCD….json                 a sparse index's file or config.json
+//!                                        (crate::sources::sparse_index)
 //! ```
 //!
-//! Entries are keyed by the artifact's SHA-256 (hex, from a parsed digest)
-//! and a hash of the source's label, so no name from a lockfile, a server or
-//! a configuration ever becomes a path component.
+//! # An entry is read only by the configuration that wrote it
+//!
+//! Every entry answers one question, and its [`Identity`] is that question
+//! in full: the kind of entry ([`EntryKind`]) and every input that can
+//! change the answer. For a source's answer about an artifact, that is the
+//! source's whole definition (its kind, every URL, organization and
+//! predicate type: the serialized [`crate::sources::SourceSpec`]) and the
+//! artifact's SHA-256. The identity's canonical JSON (keys sorted) is
+//!
+//! 1. hashed (SHA-256) into the entry's file name, so two configurations
+//!    that differ in anything never look at the same file;
+//! 2. stored in the entry, and compared on read with the identity asked
+//!    for: a file copied to another name, or left by another version, is
+//!    absent.
+//!
+//! So no name from a lockfile, a server or a configuration ever becomes a
+//! path component (only hex does), and a project whose policy points a
+//! source somewhere else cannot answer for another project sharing the
+//! folder. Projects of one configuration (the CI jobs of one repository)
+//! still share every answer.
+//!
+//! A new kind of entry (say, a comparison of a `.crate` with its
+//! repository, keyed by the package's checksum, the repository and the
+//! commit; or a sparse-index file with its `ETag`) follows the same rule:
+//! add an [`EntryKind`] (its folder and format version), build its
+//! [`Identity`] from every input its answer depends on, and store it with
+//! [`Cache::write_entry`] / read it with [`Cache::read_entry`], which do
+//! the hashing, the storing and the comparing. Whatever the entry holds is
+//! still data from a shared folder: verify it before it counts.
+//!
+//! How long an answer is used ([`CacheEntry::is_usable`]): the positive
+//! answers of the official services at their default addresses
+//! (api.github.com, crates.io) for good; negative answers ("nothing here")
+//! and every answer of any other source (a mirror, an API URL set in a
+//! policy, a URL template) only for the configured time to live
+//! (`[cache] no-attestation-ttl`). A cached bundle that fails verification
+//! is removed and asked for again when the run is online
+//! ([`Cache::remove_entry`]).
+//!
+//! # A folder shared with others
 //!
 //! The folder may be shared between users and CI jobs, so nothing in it
 //! is trusted: every file below the root is opened through [`confined`]
 //! (no path component followed if it is a symbolic link, no FIFO or device
-//! read), entries are bound to their digest and source, and their strings
+//! read), entries are bound to their identity, and their strings
 //! (origins, locations, reasons, registry data) are data to show, never to
 //! act on.
 //!
@@ -39,109 +76,22 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use sigstore_types::Sha256Hash;
 
-use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
-
-/// Bumped when the entry format changes; old entries are then simply absent.
-const FORMAT: u32 = 1;
 /// Entries larger than this are not read (real ones are a few hundred KiB at most).
-const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 /// The lock file, under the root.
 const LOCK: &str = "lock";
 
 mod confined;
+mod entry;
 use confined::is_refused;
 pub(crate) use confined::Confined;
-
-/// One bundle document as a source returned it, with where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BundleDocument {
-    pub origin: BundleOrigin,
-    /// The bundle's JSON (one bundle per document).
-    pub json: String,
-}
-
-/// A bundle a source returned that is not for this artifact, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IgnoredBundle {
-    pub origin: BundleOrigin,
-    pub reason: String,
-}
-
-/// What a source answered about one artifact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Answer {
-    /// Bundle documents for this artifact, and any returned for others.
-    Bundles {
-        documents: Vec<BundleDocument>,
-        ignored: Vec<IgnoredBundle>,
-    },
-    /// The source has nothing for this artifact.
-    NoAttestation,
-    /// What the registry records about the publisher (`None`: nothing).
-    Registry {
-        assertion: Option<RegistryAssertion>,
-        /// The registry's record of the version; `None` when it has none
-        /// (yet), the only registry answer that expires.
-        #[serde(default)]
-        record: Option<RegistryRecord>,
-    },
-}
-
-impl Answer {
-    /// Whether the answer is "nothing here", which may change later and so
-    /// is cached only for a limited time.
-    pub fn is_negative(&self) -> bool {
-        match self {
-            Self::Bundles { documents, .. } => documents.is_empty(),
-            Self::NoAttestation => true,
-            // A published version's record never changes, with a
-            // publisher or without.
-            Self::Registry { assertion, record } => assertion.is_none() && record.is_none(),
-        }
-    }
-}
-
-/// A cached answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CacheEntry {
-    pub format: u32,
-    /// `sha256:HEX`.
-    pub digest: String,
-    /// The source's label (`github`, `url:…`, …).
-    pub source: String,
-    pub fetched: jiff::Timestamp,
-    pub answer: Answer,
-}
-
-impl CacheEntry {
-    pub fn new(
-        digest: &Sha256Hash,
-        source: &str,
-        fetched: jiff::Timestamp,
-        answer: Answer,
-    ) -> Self {
-        Self {
-            format: FORMAT,
-            digest: format!("sha256:{}", digest.to_hex()),
-            source: source.to_string(),
-            fetched,
-            answer,
-        }
-    }
-
-    /// Whether the entry may still be used online: positive answers always,
-    /// negative ones for `negative_ttl` after they were fetched.
-    pub fn is_fresh(&self, now: jiff::Timestamp, negative_ttl: jiff::SignedDuration) -> bool {
-        if !self.answer.is_negative() {
-            return true;
-        }
-        now.duration_since(self.fetched) <= negative_ttl && self.fetched <= now
-    }
-}
+pub use entry::{
+    Answer, BundleDocument, CacheEntry, Entry, EntryKind, Identity, IgnoredBundle, SourceKey,
+};
 
 /// The cache could not be used.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -251,53 +201,51 @@ impl Cache {
         &self.root
     }
 
-    fn attestations_dir() -> PathBuf {
-        Path::new("attestations").join(format!("v{FORMAT}"))
+    /// The path of the entry answering for `identity`.
+    pub fn entry_path(&self, identity: &Identity) -> PathBuf {
+        self.root.join(identity.relative_path())
     }
 
-    /// The file of one source's entry for one artifact, below the root.
-    /// One flat file per entry (under a 256-way fan-out) rather than a
-    /// folder per artifact: creating inodes is most of the cost of filling
-    /// a cold cache.
-    fn entry_relative(digest: &Sha256Hash, source: &str) -> PathBuf {
-        let hex = digest.to_hex();
-        let key = sigstore_crypto::sha256(source.as_bytes()).to_hex();
-        Self::attestations_dir()
-            .join(&hex[..2])
-            .join(format!("{hex}-{}.json", &key[..32]))
-    }
-
-    /// The path of one source's entry for one artifact.
-    pub fn entry_path(&self, digest: &Sha256Hash, source: &str) -> PathBuf {
-        self.root.join(Self::entry_relative(digest, source))
-    }
-
-    /// The cached answer of `source` for `digest`, if there is a readable
-    /// one. An entry that is a link, not a regular file, too large, does not
-    /// parse, or is for another artifact or source is ignored as absent.
-    /// The origins in it are set to `source`: the entry's own words for
-    /// where its bundles came from are not taken.
-    pub fn read(&self, digest: &Sha256Hash, source: &str) -> Option<CacheEntry> {
+    /// The entry answering for `identity`, if there is a readable one.
+    ///
+    /// Checks, in order: the file is a regular file reached through no
+    /// link, of at most [`MAX_ENTRY_BYTES`]; it parses as an entry; its
+    /// format is its kind's current one; its identity is the one asked for
+    /// (a file copied from another entry's place is not this answer). Any
+    /// failure reads as absent.
+    pub fn read_entry<T: DeserializeOwned>(&self, identity: &Identity) -> Option<Entry<T>> {
         let bytes = self
             .dir
-            .read(&Self::entry_relative(digest, source), MAX_ENTRY_BYTES)
+            .read(&identity.relative_path(), MAX_ENTRY_BYTES)
             .ok()??;
-        let mut entry: CacheEntry = serde_json::from_slice(&bytes).ok()?;
-        // An entry for another artifact or source (a file copied by hand) is not this one.
-        let expected = format!("sha256:{}", digest.to_hex());
-        if !(entry.format == FORMAT && entry.digest == expected && entry.source == source) {
-            return None;
-        }
-        if let Answer::Bundles { documents, ignored } = &mut entry.answer {
+        let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
+        (entry.format == identity.kind.format() && entry.identity == *identity).then_some(entry)
+    }
+
+    /// `source`'s cached answer about `digest` ([`Cache::read_entry`]).
+    /// The origins in it are set to the source's label: the entry's own
+    /// words for where its bundles came from are not taken.
+    pub fn read(&self, digest: &Sha256Hash, source: &SourceKey) -> Option<CacheEntry> {
+        let mut entry: CacheEntry = self.read_entry(&source.answer_identity(digest))?;
+        if let Answer::Bundles { documents, ignored } = &mut entry.value {
             let origins = documents
                 .iter_mut()
                 .map(|d| &mut d.origin)
                 .chain(ignored.iter_mut().map(|i| &mut i.origin));
             for origin in origins {
-                origin.source = source.to_string();
+                origin.source.clone_from(&source.label);
             }
         }
         Some(entry)
+    }
+
+    /// Remove the entry answering for `identity` (an answer found wrong),
+    /// so that it is asked for again. Nothing is followed if it is a link.
+    pub fn remove_entry(&self, identity: &Identity) -> Result<(), CacheError> {
+        let relative = identity.relative_path();
+        self.dir
+            .remove(&relative)
+            .map_err(io_error(&self.root.join(relative)))
     }
 
     /// The bytes of the file `relative` (below the root), if it exists.
@@ -332,14 +280,15 @@ impl Cache {
             .map_err(io_error(&self.root.join(relative)))
     }
 
-    /// Store an entry atomically (temporary file, then rename).
+    /// Store an entry atomically (temporary file, then rename), at the
+    /// place of its identity.
     ///
     /// In a folder that cannot be written (read-only, no permission, full),
     /// the first failed write returns the error and later ones are skipped,
     /// so that one problem is reported once rather than once per package.
-    pub fn write(&self, digest: &Sha256Hash, entry: &CacheEntry) -> Result<(), CacheError> {
+    pub fn write_entry<T: Serialize>(&self, entry: &Entry<T>) -> Result<(), CacheError> {
         use std::sync::atomic::Ordering;
-        let relative = Self::entry_relative(digest, &entry.source);
+        let relative = entry.identity.relative_path();
         let path = self.root.join(&relative);
         if self.unwritable.load(Ordering::Relaxed) {
             if self.reported.swap(true, Ordering::Relaxed) {
@@ -389,7 +338,9 @@ impl Cache {
     /// Remove temporary files under the cache (only called while no other
     /// run holds the lock). Errors are ignored: a leftover is harmless.
     fn remove_leftovers(&self) {
-        self.dir.remove_temporaries(&Self::attestations_dir(), 1);
+        for kind in EntryKind::ALL {
+            self.dir.remove_temporaries(&kind.folder(), 1);
+        }
         self.dir.remove_temporaries(Path::new("tuf"), 2);
         self.dir
             .remove_temporaries(&Path::new("index").join("v1"), 1);
@@ -412,6 +363,7 @@ fn cannot_write(error: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::origin::BundleOrigin;
 
     fn digest(byte: u8) -> Sha256Hash {
         Sha256Hash::new([byte; 32])
@@ -424,25 +376,50 @@ mod tests {
         }
     }
 
-    #[test]
-    fn entries_round_trip_per_digest_and_source() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let answer = Answer::Bundles {
+    /// A github source at `api_url`.
+    fn key(api_url: &str) -> SourceKey {
+        SourceKey {
+            label: "github".into(),
+            identity: serde_json::json!({"kind": "github", "api_url": api_url}),
+            official: false,
+        }
+    }
+
+    fn github() -> SourceKey {
+        key("https://api.github.com")
+    }
+
+    fn now() -> jiff::Timestamp {
+        "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    fn bundles(json: String) -> Answer {
+        Answer::Bundles {
             documents: vec![BundleDocument {
                 origin: origin(),
-                json: "{}".into(),
+                json,
             }],
             ignored: vec![],
-        };
-        let entry = CacheEntry::new(&digest(1), "github", now, answer);
-        cache.write(&digest(1), &entry).unwrap();
-        assert_eq!(cache.read(&digest(1), "github"), Some(entry));
-        assert_eq!(cache.read(&digest(1), "crates-io"), None);
-        assert_eq!(cache.read(&digest(2), "github"), None);
+        }
+    }
+
+    /// An answer is read back by the source and artifact it answers for,
+    /// and by no source of the same label at another address.
+    #[test]
+    fn entries_round_trip_per_digest_and_source_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let entry = CacheEntry::answer(&digest(1), &github(), now(), bundles("{}".into()));
+        cache.write_entry(&entry).unwrap();
+        assert_eq!(cache.read(&digest(1), &github()), Some(entry));
+        assert_eq!(cache.read(&digest(1), &key("http://127.0.0.1:1")), None);
+        assert_eq!(cache.read(&digest(2), &github()), None);
         // The path is made of hex only, under the cache.
-        let path = cache.entry_path(&digest(1), "url:../../etc/{name}");
+        let hostile = SourceKey {
+            identity: serde_json::json!({"kind": "url", "template": "../../etc/{name}"}),
+            ..github()
+        };
+        let path = cache.entry_path(&hostile.answer_identity(&digest(1)));
         assert!(path.starts_with(dir.path()));
         assert!(!path.to_string_lossy().contains(".."));
     }
@@ -451,7 +428,6 @@ mod tests {
     fn an_entry_cannot_say_its_bundles_came_from_another_source() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut claimed = origin();
         claimed.source = "dir:vendor/trusted".into();
         let answer = Answer::Bundles {
@@ -464,12 +440,12 @@ mod tests {
                 reason: "x".into(),
             }],
         };
-        let entry = CacheEntry::new(&digest(4), "github", now, answer);
-        cache.write(&digest(4), &entry).unwrap();
-        let Some(CacheEntry {
-            answer: Answer::Bundles { documents, ignored },
+        let entry = CacheEntry::answer(&digest(4), &github(), now(), answer);
+        cache.write_entry(&entry).unwrap();
+        let Some(Entry {
+            value: Answer::Bundles { documents, ignored },
             ..
-        }) = cache.read(&digest(4), "github")
+        }) = cache.read(&digest(4), &github())
         else {
             panic!("the entry reads back");
         };
@@ -478,34 +454,67 @@ mod tests {
     }
 
     /// An entry is used only where it was written: a file copied by hand
-    /// to another artifact's or source's place, or left by another entry
-    /// format, is not an answer, whichever one of the three differs.
+    /// to another question's place, or left by another entry format, is
+    /// not an answer, whichever part of the identity differs.
     #[test]
-    fn an_entry_is_read_only_for_its_own_format_digest_and_source() {
+    fn an_entry_is_read_only_for_its_own_format_and_identity() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let entry = CacheEntry::new(&digest(5), "github", now, Answer::NoAttestation);
-        let place = cache.entry_path(&digest(5), "github");
+        let entry = CacheEntry::answer(&digest(5), &github(), now(), Answer::NoAttestation);
+        let place = cache.entry_path(&entry.identity);
         let plant = |entry: &CacheEntry| {
             std::fs::create_dir_all(place.parent().unwrap()).unwrap();
             std::fs::write(&place, serde_json::to_vec(entry).unwrap()).unwrap();
         };
         plant(&entry);
-        assert_eq!(cache.read(&digest(5), "github"), Some(entry.clone()));
-        let mut other_digest = entry.clone();
-        other_digest.digest = format!("sha256:{}", digest(6).to_hex());
-        let mut other_source = entry.clone();
-        other_source.source = "crates-io".into();
+        assert_eq!(cache.read(&digest(5), &github()), Some(entry.clone()));
         let mut other_format = entry.clone();
-        other_format.format = FORMAT + 1;
+        other_format.format += 1;
+        let other_digest = CacheEntry {
+            identity: github().answer_identity(&digest(6)),
+            ..entry.clone()
+        };
+        let other_source = CacheEntry {
+            identity: key("http://127.0.0.1:1").answer_identity(&digest(5)),
+            ..entry.clone()
+        };
         for (what, planted) in [
             ("digest", other_digest),
             ("source", other_source),
             ("format", other_format),
         ] {
             plant(&planted);
-            assert_eq!(cache.read(&digest(5), "github"), None, "another {what}");
+            assert_eq!(cache.read(&digest(5), &github()), None, "another {what}");
+        }
+        // The bytes of the right entry, but not a JSON entry at all.
+        std::fs::write(&place, b"[]").unwrap();
+        assert_eq!(cache.read(&digest(5), &github()), None);
+    }
+
+    /// A removed entry is absent; removing one that is not there, or a
+    /// link in its place, never touches anything else.
+    #[test]
+    fn a_removed_entry_is_gone_and_a_link_is_removed_as_a_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let entry = CacheEntry::answer(&digest(2), &github(), now(), Answer::NoAttestation);
+        cache.write_entry(&entry).unwrap();
+        cache.remove_entry(&entry.identity).unwrap();
+        assert_eq!(cache.read(&digest(2), &github()), None);
+        cache.remove_entry(&entry.identity).unwrap();
+        cache
+            .remove_entry(&github().answer_identity(&digest(3)))
+            .unwrap();
+        #[cfg(unix)]
+        {
+            let outside = tempfile::tempdir().unwrap();
+            let target = outside.path().join("victim");
+            std::fs::write(&target, b"keep").unwrap();
+            let place = cache.entry_path(&entry.identity);
+            std::os::unix::fs::symlink(&target, &place).unwrap();
+            cache.remove_entry(&entry.identity).unwrap();
+            assert!(!place.exists() && place.symlink_metadata().is_err());
+            assert_eq!(std::fs::read(&target).unwrap(), b"keep");
         }
     }
 
@@ -515,45 +524,10 @@ mod tests {
     fn an_entry_of_a_few_mebibytes_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let answer = Answer::Bundles {
-            documents: vec![BundleDocument {
-                origin: origin(),
-                json: format!("{{\"pad\":\"{}\"}}", "a".repeat(3 << 20)),
-            }],
-            ignored: vec![],
-        };
-        let entry = CacheEntry::new(&digest(7), "github", now, answer);
-        cache.write(&digest(7), &entry).unwrap();
-        assert_eq!(cache.read(&digest(7), "github"), Some(entry));
-    }
-
-    /// A registry answer is negative (it expires) only with neither a
-    /// publisher nor a record of the version.
-    #[test]
-    fn a_registry_answer_with_a_record_or_a_publisher_is_not_negative() {
-        let assertion = || {
-            Some(RegistryAssertion {
-                registry: "crates.io".into(),
-                provider: "github".into(),
-                repository: "https://github.com/org/a".into(),
-                sha: None,
-                run_id: None,
-                trustpub_only: None,
-            })
-        };
-        let record = || {
-            Some(RegistryRecord {
-                repository: None,
-                trustpub_only: Some(true),
-                published: None,
-            })
-        };
-        let answer = |assertion, record| Answer::Registry { assertion, record };
-        assert!(answer(None, None).is_negative());
-        assert!(!answer(assertion(), None).is_negative());
-        assert!(!answer(None, record()).is_negative());
-        assert!(!answer(assertion(), record()).is_negative());
+        let answer = bundles(format!("{{\"pad\":\"{}\"}}", "a".repeat(3 << 20)));
+        let entry = CacheEntry::answer(&digest(7), &github(), now(), answer);
+        cache.write_entry(&entry).unwrap();
+        assert_eq!(cache.read(&digest(7), &github()), Some(entry));
     }
 
     /// Only a folder that cannot be written opens read-only; any other
@@ -572,17 +546,14 @@ mod tests {
     fn one_entry_failing_to_be_written_stops_no_other() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let blocked = cache.entry_path(&digest(8), "github");
+        let entry =
+            |byte| CacheEntry::answer(&digest(byte), &github(), now(), Answer::NoAttestation);
+        let blocked = cache.entry_path(&entry(8).identity);
         std::fs::create_dir_all(blocked.join("inside")).unwrap();
-        let entry = |byte| CacheEntry::new(&digest(byte), "github", now, Answer::NoAttestation);
-        assert!(cache.write(&digest(8), &entry(8)).is_err());
-        cache.write(&digest(9), &entry(9)).unwrap();
-        assert_eq!(cache.read(&digest(9), "github"), Some(entry(9)));
-        assert!(
-            cache.write(&digest(8), &entry(8)).is_err(),
-            "reported each time"
-        );
+        assert!(cache.write_entry(&entry(8)).is_err());
+        cache.write_entry(&entry(9)).unwrap();
+        assert_eq!(cache.read(&digest(9), &github()), Some(entry(9)));
+        assert!(cache.write_entry(&entry(8)).is_err(), "reported each time");
     }
 
     #[test]
@@ -596,58 +567,20 @@ mod tests {
     }
 
     #[test]
-    fn negative_answers_expire_positive_ones_do_not() {
-        let fetched: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let ttl = jiff::SignedDuration::from_hours(24);
-        let later = fetched + jiff::SignedDuration::from_hours(25);
-        let none = CacheEntry::new(&digest(1), "github", fetched, Answer::NoAttestation);
-        assert!(none.is_fresh(fetched, ttl));
-        assert!(!none.is_fresh(later, ttl));
-        let some = CacheEntry::new(
-            &digest(1),
-            "github",
-            fetched,
-            Answer::Bundles {
-                documents: vec![BundleDocument {
-                    origin: origin(),
-                    json: "{}".into(),
-                }],
-                ignored: vec![],
-            },
-        );
-        assert!(some.is_fresh(later, ttl));
-    }
-
-    /// An entry dated after now (a clock set back, or a cache shared with
-    /// a machine whose clock is ahead) would otherwise stay fresh for as
-    /// long as it is in the future, on top of its time to live.
-    #[test]
-    fn a_negative_answer_dated_in_the_future_is_not_fresh() {
-        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let ttl = jiff::SignedDuration::from_hours(24);
-        for ahead in [1, 3600, 48 * 3600] {
-            let fetched = now + jiff::SignedDuration::from_secs(ahead);
-            let entry = CacheEntry::new(&digest(1), "github", fetched, Answer::NoAttestation);
-            assert!(!entry.is_fresh(now, ttl), "fetched {ahead} s ahead");
-        }
-    }
-
-    #[test]
     fn torn_entries_are_ignored_and_leftovers_cleaned() {
         let dir = tempfile::tempdir().unwrap();
-        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let entry = CacheEntry::answer(&digest(3), &github(), now(), Answer::NoAttestation);
         {
             let cache = Cache::open(dir.path()).unwrap();
-            let entry = CacheEntry::new(&digest(3), "github", now, Answer::NoAttestation);
-            cache.write(&digest(3), &entry).unwrap();
-            let path = cache.entry_path(&digest(3), "github");
+            cache.write_entry(&entry).unwrap();
+            let path = cache.entry_path(&entry.identity);
             // A half-written temporary file of a killed run, and a torn entry.
             std::fs::write(path.with_file_name(".tmpKILLED"), b"{\"form").unwrap();
-            std::fs::write(&path, b"{\"format\":1,\"dig").unwrap();
-            assert_eq!(cache.read(&digest(3), "github"), None);
+            std::fs::write(&path, b"{\"format\":2,\"ide").unwrap();
+            assert_eq!(cache.read(&digest(3), &github()), None);
         }
         let cache = Cache::open(dir.path()).unwrap();
-        let path = cache.entry_path(&digest(3), "github");
+        let path = cache.entry_path(&entry.identity);
         assert!(!path.with_file_name(".tmpKILLED").exists());
         // While another run holds the cache, leftovers are not touched.
         std::fs::write(path.with_file_name(".tmpLIVE"), b"x").unwrap();

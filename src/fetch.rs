@@ -33,7 +33,7 @@ use std::sync::{Arc, OnceLock};
 use miette::Diagnostic;
 use serde::Serialize;
 
-use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle};
+use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle, SourceKey};
 use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, SourceError};
 use crate::http::{Http, HttpConfig, HttpError};
 use crate::origin::RegistryRecord;
@@ -303,7 +303,8 @@ pub fn fetch(
 
 struct Shared {
     sources: Vec<SourceSpec>,
-    labels: Vec<String>,
+    /// Per source: its label and how the cache tells its answers apart.
+    keys: Vec<SourceKey>,
     /// Per source: why it is no longer asked in this run.
     stopped: Vec<OnceLock<SourceFailure>>,
     cache: Option<Cache>,
@@ -420,13 +421,13 @@ pub async fn fetch_each_async(
     } else {
         Some(Http::new(options.http.clone())?)
     };
-    let labels: Vec<String> = sources.iter().map(SourceSpec::label).collect();
+    let keys: Vec<SourceKey> = sources.iter().map(SourceSpec::cache_key).collect();
     let stopped: Vec<OnceLock<SourceFailure>> = sources.iter().map(|_| OnceLock::new()).collect();
     // With a token, the packages of one owner are listed together.
     let listed = match &http {
         Some(http) if options.github_auth.is_set() => {
             let needed = |index: usize, query: &PackageQuery| {
-                !fresh_in_cache(cache, &labels[index], query, options)
+                !fresh_in_cache(cache, &keys[index], query, options)
             };
             let (listed, stops) = sources::github_bulk::prefetch(
                 http,
@@ -447,7 +448,7 @@ pub async fn fetch_each_async(
     };
     let shared = Arc::new(Shared {
         sources: sources.to_vec(),
-        labels,
+        keys,
         stopped,
         listed,
         cache: cache.cloned(),
@@ -536,7 +537,7 @@ fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
 fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
     let options = &shared.options;
     let uncached = |index: usize, query: &PackageQuery| {
-        !fresh_in_cache(shared.cache.as_ref(), &shared.labels[index], query, options)
+        !fresh_in_cache(shared.cache.as_ref(), &shared.keys[index], query, options)
     };
     let crates_io = shared
         .sources
@@ -572,7 +573,7 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
             if asked > 0 {
                 messages.push(format!(
                     "{}: up to {} to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
-                    shared.labels[index],
+                    shared.keys[index].label,
                     crate::text::count(asked, "request", "requests")
                 ));
             }
@@ -581,18 +582,28 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
     messages
 }
 
-/// Whether the cache has an answer from source `label` that is still used.
+/// Whether the cache has an answer from `source` that is still used.
 fn fresh_in_cache(
     cache: Option<&Cache>,
-    label: &str,
+    source: &SourceKey,
     query: &PackageQuery,
     options: &FetchOptions,
 ) -> bool {
     cache.is_some_and(|cache| {
         cache
-            .read(&query.checksum, label)
-            .is_some_and(|entry| entry.is_fresh(options.now, options.no_attestation_ttl))
+            .read(&query.checksum, source)
+            .is_some_and(|entry| usable(&entry, source, options))
     })
+}
+
+/// Whether a cached answer of `source` is used in this run.
+fn usable(entry: &CacheEntry, source: &SourceKey, options: &FetchOptions) -> bool {
+    entry.is_usable(
+        source.official,
+        options.offline,
+        options.now,
+        options.no_attestation_ttl,
+    )
 }
 
 /// `1 h 2 min`, `3 min 20 s`, `45 s`.
@@ -649,7 +660,12 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
         {
             let answered =
                 ask_through_cache(shared, index, &shared.sources[index], &result.query).await;
-            if let Ok((Some(Reply::Answer(Answer::Registry { assertion, record })), _)) = &answered
+            if let Ok((
+                Some(Reply::Answer(Answer::Registry {
+                    assertion, record, ..
+                })),
+                _,
+            )) = &answered
             {
                 result.query.repository_hint =
                     discovered_repository(assertion.as_ref(), record.as_ref());
@@ -658,7 +674,7 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
         }
     }
     for (index, spec) in shared.sources.iter().enumerate() {
-        let label = &shared.labels[index];
+        let label = &shared.keys[index].label;
         let is_registry = matches!(spec, SourceSpec::CratesIo { .. });
         let outcome = |outcome, cached| SourceOutcome {
             source: label.clone(),
@@ -698,7 +714,9 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
             None => Outcome::NotCached,
             Some(Reply::NotApplicable(reason)) => Outcome::NotApplicable { reason },
             Some(Reply::Answer(Answer::NoAttestation)) => Outcome::NoAttestation,
-            Some(Reply::Answer(Answer::Registry { assertion, record })) => {
+            Some(Reply::Answer(Answer::Registry {
+                assertion, record, ..
+            })) => {
                 let asserted = assertion.is_some();
                 // Evaluation weighs it: the level of evidence where no
                 // bundle verified, a cross-check where one did.
@@ -727,25 +745,26 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
 
 /// One source's reply for one package: from the cache when it has a usable
 /// entry, else from the source (and then stored). `Ok((None, _))`: offline
-/// and not cached.
+/// and not cached. A registry record that does not describe the package's
+/// `.crate` file is refused ([`described`]), and never stored.
 async fn ask_through_cache(
     shared: &Shared,
     index: usize,
     spec: &SourceSpec,
     query: &PackageQuery,
 ) -> Result<(Option<Reply>, bool), SourceFailure> {
-    let label = &shared.labels[index];
+    let key = &shared.keys[index];
     let options = &shared.options;
     let remote = spec.is_remote();
     if remote {
         if let Some(entry) = shared
             .cache
             .as_ref()
-            .and_then(|c| c.read(&query.checksum, label))
+            .and_then(|c| c.read(&query.checksum, key))
+            .filter(|entry| usable(entry, key, options))
         {
-            if options.offline || entry.is_fresh(options.now, options.no_attestation_ttl) {
-                return Ok((Some(Reply::Answer(entry.answer)), true));
-            }
+            let reply = described(Reply::Answer(entry.value), &key.label, query)?;
+            return Ok((Some(reply), true));
         }
         if options.offline {
             return Ok((None, false));
@@ -754,7 +773,35 @@ async fn ask_through_cache(
     if let Some(failure) = shared.stopped[index].get() {
         return Err(failure.clone());
     }
-    let reply = match (shared.listed[index].get(&query.checksum), &shared.http) {
+    let reply = ask_source(shared, index, spec, query)
+        .await
+        .inspect_err(|failure| {
+            if failure.stop_source {
+                let _ = shared.stopped[index].set(failure.clone());
+            }
+        })?;
+    let reply = described(reply, &key.label, query)?;
+    if let (true, Some(cache), Reply::Answer(answer)) = (remote, &shared.cache, &reply) {
+        let entry = CacheEntry::answer(&query.checksum, key, options.now, answer.clone());
+        if let Err(error) = cache.write_entry(&entry) {
+            if let Ok(mut warnings) = shared.warnings.lock() {
+                warnings.push(error.to_string());
+            }
+        }
+    }
+    Ok((Some(reply), false))
+}
+
+/// Ask source `index` about one package: from its bulk listing when it
+/// listed the package's digest, else directly.
+async fn ask_source(
+    shared: &Shared,
+    index: usize,
+    spec: &SourceSpec,
+    query: &PackageQuery,
+) -> Result<Reply, SourceFailure> {
+    let label = &shared.keys[index].label;
+    match (shared.listed[index].get(&query.checksum), &shared.http) {
         (Some((endpoint, entries)), Some(http)) => {
             let location = format!("{endpoint}#sha256:{}", query.checksum.to_hex());
             sources::answer_listed(http, label, &location, entries, &query.checksum).await
@@ -764,26 +811,35 @@ async fn ask_through_cache(
                 spec,
                 query,
                 shared.http.as_ref(),
-                &options.github_auth,
+                &shared.options.github_auth,
                 &shared.state,
             )
             .await
         }
     }
-    .inspect_err(|failure| {
-        if failure.stop_source {
-            let _ = shared.stopped[index].set(failure.clone());
+}
+
+/// `reply`, unless it is a registry record of another `.crate` file than
+/// the package's, or of none: such a record is no evidence for the
+/// package (its publisher, its publish time, its `trustpub_only`), and is
+/// refused as the source's failure to answer.
+fn described(reply: Reply, label: &str, query: &PackageQuery) -> Result<Reply, SourceFailure> {
+    let recorded = match &reply {
+        Reply::Answer(answer @ Answer::Registry { checksum, .. })
+            if !answer.describes(&query.checksum) =>
+        {
+            checksum.as_ref().map_or_else(
+                || "no checksum".to_string(),
+                |checksum| format!("checksum {checksum}"),
+            )
         }
-    })?;
-    if let (true, Some(cache), Reply::Answer(answer)) = (remote, &shared.cache, &reply) {
-        let entry = CacheEntry::new(&query.checksum, label, options.now, answer.clone());
-        if let Err(error) = cache.write(&query.checksum, &entry) {
-            if let Ok(mut warnings) = shared.warnings.lock() {
-                warnings.push(error.to_string());
-            }
-        }
-    }
-    Ok((Some(reply), false))
+        _ => return Ok(reply),
+    };
+    Err(SourceFailure::new(format!(
+        "{label}: the registry's record of {} names {recorded}, not the .crate file Cargo.lock pins (sha256:{}): it is no evidence for it",
+        query.id(),
+        query.checksum.to_hex()
+    )))
 }
 
 #[cfg(test)]

@@ -304,6 +304,21 @@ impl Confined {
         folder.replace(name, bytes)
     }
 
+    /// Remove the file `relative` (a link itself, never its target); a
+    /// file that is not there is not an error.
+    pub(crate) fn remove(&self, relative: &Path) -> io::Result<()> {
+        let (folder, path) = match self.parent_of(relative, false) {
+            Ok(found) => found,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let name = path.file_name().expect("a plain relative path has a name");
+        match folder.remove(name) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
     /// Every regular file under the folder `relative` (down to `depth`
     /// folders below it), relative to that folder, with its bytes.
     /// Refused: a link or any other kind of file anywhere, more than

@@ -10,7 +10,7 @@ pub use config::{
 
 use miette::Result;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, SourceKey};
 use crate::evaluate::{evaluate, Evaluation};
 use crate::evidence::{Evidence, SourceError};
 use crate::fetch::{self, PackageFetch};
@@ -94,8 +94,15 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         .collect();
     let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
     let fetch_options = config.fetch_options(&policy);
-    let (fetch_report, verified) =
+    let (mut fetch_report, mut verified) =
         fetch_and_verify(queries, &sources, &cache, &fetch_options, &roots)?;
+    if !fetch_options.offline {
+        let fetched = Fetched {
+            report: &mut fetch_report,
+            evidence: &mut verified,
+        };
+        fetched.ask_again_for_rejected(&sources, &cache, &fetch_options, &roots)?;
+    }
     notes.extend(fetch_report.warnings.iter().map(|message| Note {
         code: "cache-warning",
         message: message.clone(),
@@ -184,6 +191,76 @@ fn fetch_and_verify(
     debug_assert_eq!(verified.len(), count);
     let (packages, evidence) = verified.into_iter().map(|(_, f, e)| (f, e)).unzip();
     Ok((fetch::FetchReport { packages, warnings }, evidence))
+}
+
+/// A fetch's results and the evidence verified from them, in query order.
+struct Fetched<'a> {
+    report: &'a mut fetch::FetchReport,
+    evidence: &'a mut [Evidence],
+}
+
+impl Fetched<'_> {
+    /// A cached answer whose bundle failed verification is not kept: the
+    /// answer may have been planted, or written by a server since fixed.
+    /// Each such entry is removed from the cache, and its package is
+    /// fetched and verified again (once; what the sources answer then is
+    /// what counts, and is stored). Only for an online run: offline, the
+    /// failure stands.
+    fn ask_again_for_rejected(
+        self,
+        sources: &[SourceSpec],
+        cache: &Cache,
+        options: &fetch::FetchOptions,
+        roots: &[TrustRoot],
+    ) -> Result<()> {
+        let keys: Vec<SourceKey> = sources.iter().map(SourceSpec::cache_key).collect();
+        let mut again = Vec::new();
+        for (position, (fetched, evidence)) in self
+            .report
+            .packages
+            .iter()
+            .zip(self.evidence.iter())
+            .enumerate()
+        {
+            let rejected = |label: &str| evidence.rejected.iter().any(|r| r.origin.source == label);
+            // One outcome per source, in the sources' order.
+            let dropped: Vec<&SourceKey> = fetched
+                .outcomes
+                .iter()
+                .zip(&keys)
+                .filter(|(outcome, _)| outcome.cached && rejected(&outcome.source))
+                .map(|(_, key)| key)
+                .collect();
+            for key in &dropped {
+                let identity = key.answer_identity(&fetched.query.checksum);
+                if let Err(error) = cache.remove_entry(&identity) {
+                    self.report.warnings.push(error.to_string());
+                }
+            }
+            if !dropped.is_empty() {
+                again.push(position);
+            }
+        }
+        if again.is_empty() {
+            return Ok(());
+        }
+        let queries = again
+            .iter()
+            .map(|&position| self.report.packages[position].query.clone())
+            .collect();
+        let quiet = fetch::FetchOptions {
+            announce: None,
+            progress: false,
+            ..options.clone()
+        };
+        let (report, evidence) = fetch_and_verify(queries, sources, cache, &quiet, roots)?;
+        self.report.warnings.extend(report.warnings);
+        for ((position, fetched), found) in again.into_iter().zip(report.packages).zip(evidence) {
+            self.report.packages[position] = fetched;
+            self.evidence[position] = found;
+        }
+        Ok(())
+    }
 }
 
 /// Offline, a source that has no cached answer could not be asked: the

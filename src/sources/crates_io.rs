@@ -184,6 +184,7 @@ pub(super) async fn ask(
         )));
     }
     let not_found = Reply::Answer(Answer::Registry {
+        checksum: None,
         assertion: None,
         record: None,
     });
@@ -203,7 +204,10 @@ pub(super) async fn ask(
             )));
         }
     }
+    // A record that names no checksum is passed on as such: it describes
+    // no `.crate` file, and the fetch refuses it as evidence for any.
     Ok(Reply::Answer(Answer::Registry {
+        checksum: data.checksum.clone(),
         assertion: data
             .trustpub_data
             .clone()

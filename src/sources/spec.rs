@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::SourceKey;
+
 /// GitHub's REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
 /// crates.io's web API.
@@ -81,6 +83,32 @@ impl SourceSpec {
     pub fn is_remote(&self) -> bool {
         !matches!(self, Self::Dir { .. })
     }
+
+    /// Whether this is an official service at its default address
+    /// (api.github.com, crates.io): the only sources whose positive
+    /// answers the cache keeps for good.
+    pub fn is_official(&self) -> bool {
+        let at = |api_url: &str, official: &str| api_url.trim_end_matches('/') == official;
+        match self {
+            Self::GitHub { api_url, .. } => at(api_url, GITHUB_API),
+            Self::CratesIo { api_url } => at(api_url, CRATES_IO_API),
+            Self::Url { .. } | Self::Dir { .. } => false,
+        }
+    }
+
+    /// How the cache tells this source's answers from every other
+    /// source's: its label, and its whole definition (every field, through
+    /// its serialization, so that a field added later is part of it too).
+    pub fn cache_key(&self) -> SourceKey {
+        let identity = serde_json::to_value(self)
+            // Only a folder whose path is not UTF-8 does not serialize.
+            .unwrap_or_else(|_| serde_json::json!({"kind": "dir", "label": self.label()}));
+        SourceKey {
+            label: self.label(),
+            identity,
+            official: self.is_official(),
+        }
+    }
 }
 
 impl fmt::Display for SourceSpec {
@@ -132,6 +160,46 @@ mod tests {
             assert!(spec.is_remote(), "{text}");
             assert_eq!(spec.label(), text);
         }
+    }
+
+    /// Every field of a source is part of its cache identity; only the
+    /// default addresses of GitHub and crates.io are official.
+    #[test]
+    fn every_field_tells_sources_apart_in_the_cache() {
+        let github =
+            |api_url: &str, org: Option<&str>, predicate_type: Option<&str>| SourceSpec::GitHub {
+                api_url: api_url.into(),
+                org: org.map(str::to_string),
+                predicate_type: predicate_type.map(str::to_string),
+            };
+        let sources = [
+            github(GITHUB_API, None, None),
+            github("http://127.0.0.1:1", None, None),
+            github(GITHUB_API, Some("acme"), None),
+            github(GITHUB_API, None, Some("https://slsa.dev/provenance/v1")),
+            SourceSpec::CratesIo {
+                api_url: CRATES_IO_API.into(),
+            },
+            SourceSpec::CratesIo {
+                api_url: "http://127.0.0.1:1".into(),
+            },
+            SourceSpec::url("https://m.example/{checksum}").unwrap(),
+            SourceSpec::url("https://n.example/{checksum}").unwrap(),
+        ];
+        let keys: Vec<SourceKey> = sources.iter().map(SourceSpec::cache_key).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a.identity, b.identity);
+            }
+        }
+        let official: Vec<bool> = keys.iter().map(|k| k.official).collect();
+        assert_eq!(
+            official,
+            [true, false, true, true, true, false, false, false]
+        );
+        assert!(github("https://api.github.com/", None, None).is_official());
+        assert!(!github("https://api.github.com.evil.example", None, None).is_official());
+        assert_eq!(keys[1].label, "github");
     }
 
     #[test]

@@ -142,8 +142,9 @@ fn recorded_answers_give_both_publisher_forms_and_trustpub_only() {
         .iter()
         .all(|s| s.path_and_query.ends_with("?include=versions")));
 
-    // A published version's record is kept for good, with a publisher or
-    // without; "not found" expires.
+    // From crates.io itself, a published version's record is kept for
+    // good, with a publisher or without, and "not found" expires; from
+    // any other address (here: 127.0.0.1), every answer expires.
     let dir = TestDir::new();
     let cache = Cache::open(&dir.join("cache")).unwrap();
     let cached = [
@@ -160,11 +161,15 @@ fn recorded_answers_give_both_publisher_forms_and_trustpub_only() {
     .unwrap();
     let years_later: jiff::Timestamp = "2036-06-01T00:00:00Z".parse().unwrap();
     let day = jiff::SignedDuration::from_hours(24);
+    let key = sources[0].cache_key();
+    assert!(!key.official);
     for (query, lasts) in &cached {
         let entry = cache
-            .read(&query.checksum, "crates-io")
+            .read(&query.checksum, &key)
             .unwrap_or_else(|| panic!("{} is cached", query.id()));
-        assert_eq!(entry.is_fresh(years_later, day), *lasts, "{}", query.id());
+        let official = entry.is_usable(true, false, years_later, day);
+        assert_eq!(official, *lasts, "{}", query.id());
+        assert!(!entry.is_usable(false, false, years_later, day));
     }
 }
 

@@ -306,16 +306,18 @@ const PLANTED_ORIGIN: &str =
 /// `ignored` (a location and a reason), if any, as a document it ignored.
 fn plant(dir: &TestDir, source: &str, json: String, ignored: Option<(&str, &str)>) {
     let cache = Cache::open(&dir.join(".cache")).unwrap();
-    let label = SourceSpec::parse_cli(source).unwrap().label();
+    let key = SourceSpec::parse_cli(source).unwrap().cache_key();
+    let label = key.label.clone();
     let digest = Sha256Hash::new(checksum());
     let origin = |location: &str| BundleOrigin {
         source: label.clone(),
         location: location.into(),
     };
-    let entry = CacheEntry::new(
+    let entry = CacheEntry::answer(
         &digest,
-        &label,
-        "2026-05-20T00:00:00Z".parse().unwrap(),
+        &key,
+        // An hour before NOW: an answer of a source that is not official expires.
+        "2026-05-31T23:00:00Z".parse().unwrap(),
         Answer::Bundles {
             documents: vec![BundleDocument {
                 origin: origin(PLANTED_ORIGIN),
@@ -330,7 +332,7 @@ fn plant(dir: &TestDir, source: &str, json: String, ignored: Option<(&str, &str)
                 .collect(),
         },
     );
-    cache.write(&digest, &entry).unwrap();
+    cache.write_entry(&entry).unwrap();
 }
 
 #[test]

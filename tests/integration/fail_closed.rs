@@ -31,12 +31,14 @@ pub(crate) fn tampered(json: &str) -> String {
 /// Store `json` in the cache as what `source` answered for package `n`.
 fn cache_bundle(dir: &TestDir, source: &str, n: u16, json: String) {
     let cache = Cache::open(&dir.join(".cache")).unwrap();
-    let label = SourceSpec::parse_cli(source).unwrap().label();
+    let key = SourceSpec::parse_cli(source).unwrap().cache_key();
+    let label = key.label.clone();
     let digest = Sha256Hash::new(checksum(n));
-    let entry = CacheEntry::new(
+    let entry = CacheEntry::answer(
         &digest,
-        &label,
-        "2026-01-20T00:00:00Z".parse().unwrap(),
+        &key,
+        // Just now: an answer of a source that is not official expires.
+        jiff::Timestamp::now(),
         Answer::Bundles {
             documents: vec![BundleDocument {
                 origin: BundleOrigin {
@@ -48,7 +50,7 @@ fn cache_bundle(dir: &TestDir, source: &str, n: u16, json: String) {
             ignored: vec![],
         },
     );
-    cache.write(&digest, &entry).unwrap();
+    cache.write_entry(&entry).unwrap();
 }
 
 /// Without a policy file nothing is required: the run says so, so that a
@@ -122,10 +124,10 @@ fn a_cache_entry_copied_from_another_package_is_not_used() {
     assert_eq!(files.len(), 1);
     // Package 0's entry, where package 1's would be.
     let (_, bytes) = &files[0];
-    let label = SourceSpec::parse_cli(&source).unwrap().label();
+    let key = SourceSpec::parse_cli(&source).unwrap().cache_key();
     let other = Cache::open(&dir.join(".cache"))
         .unwrap()
-        .entry_path(&Sha256Hash::new(checksum(1)), &label);
+        .entry_path(&key.answer_identity(&Sha256Hash::new(checksum(1))));
     std::fs::create_dir_all(other.parent().unwrap()).unwrap();
     std::fs::write(&other, bytes).unwrap();
     workload(&dir, [1]);

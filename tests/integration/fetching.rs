@@ -476,13 +476,13 @@ fn failing_response(reply: Reply, options: FetchOptions, expect: &str) {
     let dir = TestDir::new();
     let cache = Cache::open(&dir.join("cache")).unwrap();
     // A stale "no attestation" for package 1 and a good entry for package 2.
-    let stale = CacheEntry::new(
+    let stale = CacheEntry::answer(
         &Sha256Hash::new(checksum(1)),
-        "github",
+        &github(&server).cache_key(),
         options.now - jiff::SignedDuration::from_hours(48),
         Answer::NoAttestation,
     );
-    cache.write(&Sha256Hash::new(checksum(1)), &stale).unwrap();
+    cache.write_entry(&stale).unwrap();
     server.route(
         &github_path(2),
         vec![Reply::json(github_page(&[bundle(&instance, "gadget", 2)]))],

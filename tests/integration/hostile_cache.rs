@@ -10,7 +10,9 @@
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
+use cargo_verify_provenance::sources::SourceSpec;
 use cargo_verify_provenance::testkit;
+use sigstore_types::Sha256Hash;
 
 use crate::faults::{check_args, checksum, lockfile, outcomes, serve, url_source, workload};
 use crate::harness::{Run, TestDir};
@@ -49,13 +51,16 @@ fn fetch_one(dir: &TestDir, server: &Server) -> Run {
 
 #[test]
 fn a_link_planted_for_a_cache_folder_is_never_written_through() {
-    let fan_out = format!("attestations/v1/{}", &hex::encode(checksum(1))[..2]);
-    for planted in ["attestations", "attestations/v1", fan_out.as_str()] {
+    for depth in 1..=3 {
         let dir = TestDir::new();
         let outside = TestDir::new();
         workload(&dir, [1]);
         let server = Server::start();
         serve(&server, &[1]);
+        // `attestations`, `attestations/v2`, then the entry's fan-out folder.
+        let entry = entry_relative(&server);
+        let planted: std::path::PathBuf = entry.components().take(depth).collect();
+        let planted = planted.to_str().unwrap();
         plant(&dir, planted, outside.path());
 
         let run = fetch_one(&dir, &server).expect_code(0);
@@ -126,15 +131,8 @@ fn an_entry_that_is_a_link_out_of_the_cache_is_not_read() {
 
     // The entry moved outside, a link left in its place.
     let outside = TestDir::new();
-    let fan_out = dir
-        .join(".cache/attestations/v1")
-        .join(&hex::encode(checksum(1))[..2]);
-    let entry = std::fs::read_dir(&fan_out)
-        .unwrap()
-        .flatten()
-        .find(|e| !e.file_name().to_string_lossy().starts_with(".tmp"))
-        .unwrap()
-        .path();
+    let entry = dir.join(".cache").join(entry_relative_to(&source));
+    assert!(entry.is_file());
     let moved = outside.join("entry.json");
     std::fs::rename(&entry, &moved).unwrap();
     symlink(&moved, &entry).unwrap();
@@ -149,6 +147,18 @@ fn an_entry_that_is_a_link_out_of_the_cache_is_not_read() {
     let (packages, _) = outcomes(&run.stdout);
     assert_eq!(packages, [("pkg1".to_string(), "error".to_string())]);
     run.assert_stderr("not in the cache");
+}
+
+/// Where the answer of the url source at `server` about package 1 is
+/// kept, below the cache folder.
+fn entry_relative(server: &Server) -> std::path::PathBuf {
+    entry_relative_to(&url_source(&server.base))
+}
+
+fn entry_relative_to(source: &str) -> std::path::PathBuf {
+    let key = SourceSpec::parse_cli(source).unwrap().cache_key();
+    key.answer_identity(&Sha256Hash::new(checksum(1)))
+        .relative_path()
 }
 
 // ------------------------------------------------------------------- TUF

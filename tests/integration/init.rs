@@ -254,29 +254,18 @@ fn init_pins_the_hardened_keys_where_the_evidence_shows_them_and_passes() {
     let dir = TestDir::new();
     write_bundles_and_root(dir.path(), &crates);
     write_lockfile(dir.path(), "Cargo.lock", &crates);
-    // crates.io's answers into the cache, as a run against it leaves them.
+    // crates.io's answers into the cache, as a run against it leaves them
+    // (read back only through the same crates-io source, at 127.0.0.1).
     dir.write(
-        "provenance.toml",
+        "sources.toml",
         format!("[defaults]\n{}", crate::registry_record::sources(&server)),
     );
     dir.command()
         .args(["--lockfile", "Cargo.lock", "--now", NOW])
-        .args(["--crates-io-interval-ms", "0"])
+        .args(["--policy", "sources.toml", "--crates-io-interval-ms", "0"])
         .run()
         .expect_code(0);
-    std::fs::remove_file(dir.join("provenance.toml")).unwrap();
-    init(
-        &dir,
-        &[
-            "--source",
-            "dir:bundles",
-            "--source",
-            "crates-io",
-            "--trusted-root",
-            "trusted_root.json",
-        ],
-    )
-    .expect_code(0);
+    init(&dir, &["--policy", "sources.toml"]).expect_code(0);
     let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
     let rule = |name: &str| -> String {
         let start = text

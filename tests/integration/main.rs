@@ -7,6 +7,8 @@ mod architecture;
 mod broken_pipe;
 mod bundle_url;
 #[cfg(feature = "testkit")]
+mod cache_identity;
+#[cfg(feature = "testkit")]
 mod certificates;
 mod check;
 mod conformance;
