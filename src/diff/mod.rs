@@ -450,20 +450,36 @@ impl Acceptor<'_> {
 }
 
 impl Acceptor<'_> {
-    /// `enforce-since`, when the registry says `package` was published
-    /// before that day. A version whose publish time is not known is not
+    /// `enforce-since`, when the registry says both the previous version
+    /// and this one were published before that day: a change to a version
+    /// published since (a rollback from a recent release to an old one
+    /// included) counts. A version whose publish time is not known is not
     /// taken to be older.
-    fn published_before(&self, package: &PackageReport) -> Option<Acceptance> {
+    fn published_before(
+        &self,
+        before: &PackageReport,
+        after: &PackageReport,
+    ) -> Option<Acceptance> {
         let since = self.policy.enforce_since.as_ref()?;
-        let published = package.record.as_ref()?.published?;
         let start = since
             .value
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()?
             .timestamp();
-        (published < start).then(|| Acceptance {
+        let published = |package: &PackageReport| {
+            package
+                .record
+                .as_ref()?
+                .published
+                .filter(|published| *published < start)
+        };
+        let (was, now) = (published(before)?, published(after)?);
+        Some(Acceptance {
             by: "enforce-since",
-            pattern: format!("published {published}, before {}", since.value),
+            pattern: format!(
+                "{} published {was}, {} published {now}, both before {}",
+                before.outcome.version, after.outcome.version, since.value
+            ),
             file: self.file.clone(),
             line: Some(since.span.line),
         })
@@ -761,7 +777,7 @@ impl Pair<'_> {
         let accepted = kind.and_then(|k| {
             self.accept
                 .find(k, name)
-                .or_else(|| self.accept.published_before(self.after))
+                .or_else(|| self.accept.published_before(self.before, self.after))
         });
         Compared {
             name: name.clone(),
@@ -882,6 +898,73 @@ mod tests {
         assert_eq!(combine(0, 2), 2);
         assert_eq!(combine(2, 1), 1);
         assert_eq!(combine(1, 0), 1);
+    }
+
+    /// `enforce-since` accepts a change only when both versions were
+    /// published before the day: a rollback from a release published since
+    /// to an old version counts, as does any change involving a version of
+    /// unknown date; published exactly at the start of the day is not before.
+    #[test]
+    fn enforce_since_accepts_a_change_only_when_both_versions_are_older() {
+        let cli = Accept::default();
+        let span = crate::policy::PolicySpan {
+            offset: 0,
+            length: 1,
+            line: 7,
+            column: 1,
+        };
+        let config = DiffConfig {
+            enforce_since: Some(Spanned::new("2026-01-01".parse().unwrap(), span)),
+            ..DiffConfig::default()
+        };
+        let accept = Acceptor {
+            policy: &config,
+            file: Some("provenance.toml".into()),
+            cli: &cli,
+        };
+        let published = |version: &str, at: Option<&str>| {
+            let mut package = package("a", version);
+            package.record = Some(crate::origin::RegistryRecord {
+                repository: None,
+                trustpub_only: None,
+                published: at.map(|t| t.parse().unwrap()),
+            });
+            package
+        };
+        let old = Some("2017-06-01T00:00:00Z");
+        let recent = Some("2026-03-01T00:00:00Z");
+        let start = Some("2026-01-01T00:00:00Z");
+        for (before, after, accepted) in [
+            (old, old, true),
+            (recent, old, false),
+            (old, recent, false),
+            (recent, recent, false),
+            (old, start, false),
+            (start, old, false),
+            (None, old, false),
+            (old, None, false),
+        ] {
+            let acceptance =
+                accept.published_before(&published("1.1.0", before), &published("1.0.0", after));
+            assert_eq!(acceptance.is_some(), accepted, "{before:?} → {after:?}");
+        }
+        let acceptance = accept
+            .published_before(&published("1.1.0", old), &published("1.0.0", old))
+            .unwrap();
+        assert_eq!(acceptance.by, "enforce-since");
+        assert_eq!(acceptance.line, Some(7));
+        assert_eq!(
+            acceptance.pattern,
+            "1.1.0 published 2017-06-01T00:00:00Z, 1.0.0 published 2017-06-01T00:00:00Z, both before 2026-01-01"
+        );
+        let without = DiffConfig::default();
+        let accept = Acceptor {
+            policy: &without,
+            ..accept
+        };
+        assert!(accept
+            .published_before(&published("1.1.0", old), &published("1.0.0", old))
+            .is_none());
     }
 
     #[test]

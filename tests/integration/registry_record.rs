@@ -352,22 +352,41 @@ fn diff(dir: &TestDir, extra: &[&str]) -> Run {
 /// A folder with `old.lock`, `new.lock`, their bundles, crates.io at
 /// `server` answering for every crate (both versions, each published at
 /// the time given) and a policy of `extra` requiring nothing.
+/// When the old side of a [`diff_scenario`] pair was published, unless
+/// the pair says.
+const OLD_PUBLISHED: &str = "2024-01-01T00:00:00Z";
+
+/// Old and new lockfiles of the pairs (old, new, when new was published;
+/// old: [`OLD_PUBLISHED`]), with `extra` in the policy.
 fn diff_scenario(
     server: &Server,
     recorded: &Recorded,
     pairs: &[(&Crate, &Crate, &str)],
     extra: &str,
 ) -> TestDir {
+    let dated: Vec<_> = pairs
+        .iter()
+        .map(|(o, n, published)| (*o, OLD_PUBLISHED, *n, *published))
+        .collect();
+    dated_diff_scenario(server, recorded, &dated, extra)
+}
+
+/// [`diff_scenario`] with both publish times given: (old, when, new, when).
+fn dated_diff_scenario(
+    server: &Server,
+    recorded: &Recorded,
+    pairs: &[(&Crate, &str, &Crate, &str)],
+    extra: &str,
+) -> TestDir {
     let dir = TestDir::new();
-    let old: Vec<Crate> = pairs.iter().map(|(o, _, _)| (*o).clone()).collect();
-    let new: Vec<Crate> = pairs.iter().map(|(_, n, _)| (*n).clone()).collect();
-    for (before, after, published) in pairs {
+    let old: Vec<Crate> = pairs.iter().map(|(o, ..)| (*o).clone()).collect();
+    let new: Vec<Crate> = pairs.iter().map(|(_, _, n, _)| (*n).clone()).collect();
+    for (before, was, after, published) in pairs {
         server.route(
             &format!("/api/v1/crates/{}", after.name),
-            vec![Reply::json(recorded.answer(
-                Some(true),
-                &[(before, "2024-01-01T00:00:00Z"), (after, published)],
-            ))],
+            vec![Reply::json(
+                recorded.answer(Some(true), &[(before, was), (after, published)]),
+            )],
         );
     }
     let all: Vec<Crate> = old.iter().chain(&new).cloned().collect();
@@ -451,14 +470,29 @@ fn enforce_since_ignores_changes_in_versions_published_before_it() {
     let recent_new = Crate::attested("recent", "1.1.0", "elsewhere/recent");
     let undated = Crate::attested("undated", "1.0.0", "org/undated");
     let undated_new = Crate::unattested("undated", "1.1.0");
-    let dir = diff_scenario(
+    // A rollback: from a release published since the date, with
+    // provenance, to a version from 2017 without.
+    let rolled = Crate::attested("rolled", "1.1.0", "org/rolled");
+    let rolled_back = Crate::unattested("rolled", "1.0.0");
+    let dir = dated_diff_scenario(
         &server,
         &recorded,
         &[
-            (&old_one, &old_one_new, "2025-12-31T23:59:59Z"),
-            (&recent, &recent_new, "2026-01-01T00:00:00Z"),
+            (
+                &old_one,
+                OLD_PUBLISHED,
+                &old_one_new,
+                "2025-12-31T23:59:59Z",
+            ),
+            (&recent, OLD_PUBLISHED, &recent_new, "2026-01-01T00:00:00Z"),
             // As crates.io's recorded answer has it: no time that parses.
-            (&undated, &undated_new, "[datetime]"),
+            (&undated, OLD_PUBLISHED, &undated_new, "[datetime]"),
+            (
+                &rolled,
+                "2026-03-01T00:00:00Z",
+                &rolled_back,
+                "2017-05-01T00:00:00Z",
+            ),
         ],
         "[diff]\nenforce-since = 2026-01-01\n",
     );
@@ -479,8 +513,12 @@ fn enforce_since_ignores_changes_in_versions_published_before_it() {
     assert_eq!(change("recent")["reason"], "diff-repository");
     assert_eq!(change("recent")["fails"], true);
     assert_eq!(change("undated")["fails"], true);
-    assert_eq!(lines.last().unwrap()["failing"], 2);
-    diff(&dir, &[])
-        .expect_code(1)
-        .assert_stdout("provenance.toml:2 (published 2025-12-31T23:59:59Z, before 2026-01-01)");
+    let rolled = change("rolled");
+    assert_eq!(rolled["reason"], "diff-downgrade", "{rolled}");
+    assert_eq!(rolled["fails"], true, "{rolled}");
+    assert!(rolled["accepted"].is_null(), "{rolled}");
+    assert_eq!(lines.last().unwrap()["failing"], 3);
+    diff(&dir, &[]).expect_code(1).assert_stdout(
+        "provenance.toml:2 (1.0.0 published 2024-01-01T00:00:00Z, 1.1.0 published 2025-12-31T23:59:59Z, both before 2026-01-01)",
+    );
 }
