@@ -36,7 +36,8 @@ struct Setup {
 
 /// alpha is recorded from another repository, beta from another commit,
 /// gamma as its bundle says, delta from a GitLab project of the same path
-/// as its GitHub repository, epsilon with no commit.
+/// as its GitHub repository, epsilon with no commit, zeta from another
+/// repository of the same owner.
 fn setup(test: &str, policy: &str) -> Option<Setup> {
     let github: Value =
         serde_json::from_slice(&api_file(test, "crates-io/version-trustpub-github.json")?).unwrap();
@@ -48,6 +49,7 @@ fn setup(test: &str, policy: &str) -> Option<Setup> {
         Crate::attested("gamma", "org/gamma"),
         Crate::attested("delta", "org/delta"),
         Crate::attested("epsilon", "org/epsilon"),
+        Crate::attested("zeta", "org/zeta"),
     ];
     let commit = |c: &Crate| {
         let (claims, _) = c.bundle.as_ref().unwrap();
@@ -80,6 +82,12 @@ fn setup(test: &str, policy: &str) -> Option<Setup> {
             &github,
             serde_json::json!({"provider": "github", "repository": "org/epsilon",
                 "run_id": "5"}),
+        ),
+        (
+            &github,
+            // The same owner, and the right commit: only the repository differs.
+            serde_json::json!({"provider": "github", "repository": "org/zeta-fork",
+                "run_id": "6", "sha": commit(&crates[5])}),
         ),
     ];
     for (krate, (template, trustpub)) in crates.iter().zip(records) {
@@ -157,7 +165,7 @@ fn a_bundle_and_a_record_that_disagree_fail_under_any_policy() {
                 .unwrap()
                 .to_string()
         };
-        for name in ["alpha", "beta", "delta"] {
+        for name in ["alpha", "beta", "delta", "zeta"] {
             assert_eq!(outcome(name), "violation", "{name} under {policy}");
             let found = failures(&packages, name);
             assert!(
@@ -195,6 +203,12 @@ fn a_bundle_and_a_record_that_disagree_fail_under_any_policy() {
             .as_str()
             .unwrap()
             .contains("https://gitlab.com/org/delta"));
+        // The whole repository is compared, not its owner.
+        let zeta = failures(&packages, "zeta")[0];
+        assert!(zeta["expected"]
+            .as_str()
+            .unwrap()
+            .contains("https://github.com/org/zeta-fork"));
         // Agreement in another spelling passes; a record without a commit
         // contradicts nothing.
         assert_eq!(outcome("gamma"), "pass", "under {policy}");

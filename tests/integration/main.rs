@@ -35,6 +35,8 @@ mod first_line;
 mod fixtures;
 #[cfg(feature = "testkit")]
 mod github_bulk;
+#[cfg(feature = "testkit")]
+mod github_refused;
 mod graph_rules;
 mod harness;
 mod help_texts;
