@@ -81,8 +81,14 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
             )
             .into_diagnostic()?;
             stdout.flush().into_diagnostic()?;
-            human::write_diagnostics(&report, run.policy.text.clone(), color, &mut stderr)
-                .into_diagnostic()?;
+            human::write_diagnostics(
+                &report,
+                run.policy.text.clone(),
+                color,
+                global.verbose > 0,
+                &mut stderr,
+            )
+            .into_diagnostic()?;
             writeln!(
                 stdout,
                 "{}",

@@ -40,17 +40,16 @@ pub struct GlobalOptions {
     /// No progress or informational output.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// The cache directory (default: the user cache directory).
+    /// The cache directory (default: the user cache directory, e.g. ~/.cache/cargo-verify-provenance).
     #[arg(
         long,
         global = true,
-        hide = true,
         value_name = "DIR",
         env = "CARGO_VERIFY_PROVENANCE_CACHE"
     )]
     pub cache_dir: Option<PathBuf>,
-    /// The current time, for reproducible runs (RFC 3339).
-    #[arg(long, global = true, hide = true, value_name = "TIME")]
+    /// The current time, for reproducible runs (RFC 3339, e.g. 2026-06-01T00:00:00Z).
+    #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<jiff::Timestamp>,
     #[command(flatten)]
     pub http: HttpArgs,
@@ -123,12 +122,34 @@ pub struct SourceArgs {
     /// github, github:ORG, url:TEMPLATE, dir:PATH or crates-io.
     #[arg(long = "source", value_name = "SOURCE", value_parser = SourceSpec::parse_cli)]
     pub sources: Vec<SourceSpec>,
-    /// How many fetches run at once.
-    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    /// How many fetches run at once (default 32); as in cargo, a negative N counts back from the number of CPUs, and `default` is the default.
+    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = parse_jobs, allow_negative_numbers = true)]
     pub jobs: u16,
 }
 
 const DEFAULT_JOBS: u16 = 32;
+const MAX_JOBS: u16 = 1024;
+
+/// `-j N` as cargo reads it: a positive number, `default`, or a negative
+/// number counting back from the number of CPUs (at least one); never 0.
+fn parse_jobs(text: &str) -> Result<u16, String> {
+    if text == "default" {
+        return Ok(DEFAULT_JOBS);
+    }
+    let jobs: i64 = text.parse().map_err(|_| {
+        format!("`{text}` is not a number of jobs (a positive or negative integer, or `default`)")
+    })?;
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+    let jobs = match jobs {
+        0 => return Err("jobs may not be 0".to_string()),
+        j if j < 0 => (cpus + j).max(1),
+        j => j,
+    };
+    u16::try_from(jobs)
+        .ok()
+        .filter(|j| *j <= MAX_JOBS)
+        .ok_or_else(|| format!("at most {MAX_JOBS} jobs"))
+}
 
 impl Default for SourceArgs {
     fn default() -> Self {
@@ -256,6 +277,23 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_read_as_cargo_reads_them() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u16;
+        assert_eq!(parse_jobs("4"), Ok(4));
+        assert_eq!(parse_jobs("default"), Ok(DEFAULT_JOBS));
+        assert_eq!(parse_jobs("-1"), Ok(cpus.saturating_sub(1).max(1)));
+        assert_eq!(parse_jobs("-100000"), Ok(1));
+        assert!(parse_jobs("0").is_err());
+        assert!(parse_jobs("5000").is_err());
+        assert!(parse_jobs("many").is_err());
+    }
 }
 
 /// Hidden command-line settings for [`HttpConfig`] (tests and benchmarks).

@@ -73,24 +73,28 @@ pub struct Cli {
     pub global: GlobalOptions,
 }
 
+/// The commands, in the order `--help` lists them: the main check first,
+/// the conformance-protocol command last.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Verify one Sigstore bundle (the sigstore-conformance client protocol).
-    VerifyBundle(verify_bundle::VerifyBundleArgs),
-    /// List the packages of the lockfile and how each can be checked.
-    Inventory(inventory::InventoryArgs),
-    /// Work on the policy file: `policy check` validates it, `policy reference` documents it.
-    Policy(policy::PolicyArgs),
+    /// Verify every dependency against the policy and report (what the bare command does).
+    Check(check::CheckArgs),
+    /// Write a provenance.toml pinning every dependency to what its provenance shows now.
+    Init(init::InitArgs),
     /// Fetch every dependency's provenance into the cache (verifies nothing).
     Fetch(fetch::FetchArgs),
-    /// Manage the Sigstore trust roots.
-    TrustRoot(trust_root::TrustRootArgs),
     /// Show the whole evidence chain behind one package's outcome.
     Explain(explain::ExplainArgs),
     /// Show what changed in provenance between two lockfiles; downgrades fail.
     Diff(diff::DiffArgs),
-    /// Write a provenance.toml pinning every dependency to what its provenance shows now.
-    Init(init::InitArgs),
+    /// List the packages of the lockfile and how each can be checked.
+    Inventory(inventory::InventoryArgs),
+    /// Work on the policy file: `policy check` validates it, `policy reference` documents it.
+    Policy(policy::PolicyArgs),
+    /// Manage the Sigstore trust roots.
+    TrustRoot(trust_root::TrustRootArgs),
+    /// Verify one Sigstore bundle (the sigstore-conformance client protocol).
+    VerifyBundle(verify_bundle::VerifyBundleArgs),
 }
 
 /// How a command other than the default action writes its result on
@@ -135,7 +139,9 @@ pub fn main() -> i32 {
 /// them. So is `--quiet` with `--verbose`, as in cargo.
 pub fn parse(args: Vec<std::ffi::OsString>) -> Result<FakeCli, clap::Error> {
     let mut command = FakeCli::command();
-    let matches = command.try_get_matches_from_mut(args)?;
+    let matches = command
+        .try_get_matches_from_mut(args)
+        .map_err(|error| with_check_tip(&mut command, error))?;
     if let Some((SUBCOMMAND, top)) = matches.subcommand() {
         if let Some((name, _)) = top.subcommand() {
             let cli = command
@@ -157,6 +163,35 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Result<FakeCli, clap::Error> {
         ));
     }
     Ok(cli)
+}
+
+/// `verify` is what people type for the main check: an unknown subcommand
+/// that looks like it gets the tip to run `check`, not clap's suggestion
+/// of `verify-bundle` (the conformance-protocol command).
+fn with_check_tip(command: &mut clap::Command, error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidSubcommand {
+        return error;
+    }
+    let Some(ContextValue::String(given)) = error.get(ContextKind::InvalidSubcommand) else {
+        return error;
+    };
+    if !matches!(
+        given.as_str(),
+        "verify" | "audit" | "run" | "scan" | "checks"
+    ) {
+        return error;
+    }
+    let given = given.clone();
+    let cli = command
+        .find_subcommand_mut(SUBCOMMAND)
+        .expect("the subcommand is defined");
+    cli.error(
+        ErrorKind::InvalidSubcommand,
+        format!(
+            "unrecognized subcommand '{given}'\n\n  tip: to verify every dependency, run `cargo {SUBCOMMAND} check` (or `cargo {SUBCOMMAND}` alone); `verify-bundle` verifies one Sigstore bundle"
+        ),
+    )
 }
 
 /// The first option of the default action given on the command line
@@ -251,6 +286,7 @@ pub(crate) fn text_stderr() -> Terminal<Stream<std::io::StderrLock<'static>>> {
 /// Run a parsed command line. Returns the exit code; errors are exit code 2.
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
+        Some(Command::Check(args)) => check::run(&cli.global, &args),
         Some(Command::VerifyBundle(args)) => verify_bundle::run(&cli.global, &args),
         Some(Command::Inventory(args)) => inventory::run(&cli.global, &args),
         Some(Command::Policy(args)) => policy::run(&cli.global, &args),

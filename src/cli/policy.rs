@@ -96,7 +96,8 @@ fn parent_or_dot(path: &Path) -> PathBuf {
 
 /// `policy check`.
 ///
-/// Checks, in order: the file is found (`--policy`, else discovery), reads,
+/// Checks, in order: the file is found (`--policy`, else discovery; no
+/// file found is an error, exit 2: a check of nothing never passes), reads,
 /// parses and validates (every problem reported at once), and the files it
 /// names can be used (trust root files load; `dir` folders exist, else a
 /// warning). Makes no network connection.
@@ -108,15 +109,14 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
             match discover(&start, from)? {
                 Some(path) => path,
                 None => {
-                    if !global.quiet {
-                        let _ = writeln!(
-                            super::text_stderr(),
-                            "no policy file (provenance.toml or .cargo/provenance.toml) in {} or above: \
-                             the default policy applies (every package reported, nothing required)",
+                    super::say_error(
+                        "no-policy",
+                        &format!(
+                            "no policy file (provenance.toml or .cargo/provenance.toml) in {} or above, up to the repository root: there is nothing to check, and a run would require nothing; write one with `cargo verify-provenance init`, or pass --policy",
                             Untrusted(start.display())
-                        );
-                    }
-                    return Ok(exit::PASS);
+                        ),
+                    );
+                    return Ok(exit::ERROR);
                 }
             }
         }

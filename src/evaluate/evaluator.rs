@@ -451,6 +451,7 @@ impl<'p> Evaluator<'p> {
         }
         Evaluation {
             mode: policy.mode,
+            not_checked: policy.not_checked,
             outcomes,
             warnings,
         }

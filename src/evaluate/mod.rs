@@ -25,7 +25,7 @@ use crate::escape::Untrusted;
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Package, PackageSource};
-use crate::policy::{Mode, Policy, PolicyDiagnostic, PolicySpan};
+use crate::policy::{Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan};
 // Which rule decides is the policy's to say; evaluation applies it.
 pub use crate::policy::{deciding_rule, matching_exemption};
 
@@ -291,6 +291,10 @@ pub struct Counts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub mode: Mode,
+    /// Whether a package that could not be checked, and that nothing
+    /// required evidence of, fails the run (the policy's `not-checked`).
+    #[serde(default)]
+    pub not_checked: NotCheckedAction,
     /// One per package, in inventory order.
     pub outcomes: Vec<PackageOutcome>,
     /// Stale policy: rules and exemptions that decided nothing, exemptions
@@ -316,9 +320,11 @@ impl Evaluation {
     }
 
     /// The exit code: 1 when a bundle failed verification or contradicts
-    /// the registry (any mode); in
-    /// enforce mode 1 for any violation, else 2 when a package could not be
-    /// checked; else 0.
+    /// the registry (any mode); in audit mode 0 otherwise; in enforce mode
+    /// 1 for any violation, else 2 when a package in scope could not be
+    /// checked (required or not, unless the policy's `not-checked = "warn"`
+    /// lets those nothing required pass); else 0. Could-not-check is
+    /// never a pass by default.
     pub fn exit_code(&self) -> i32 {
         if self
             .outcomes
@@ -331,9 +337,10 @@ impl Evaluation {
             return exit::PASS;
         }
         let counts = self.counts();
+        let unchecked_fails = self.not_checked == NotCheckedAction::Fail && counts.not_checked > 0;
         if counts.violation > 0 {
             exit::VIOLATION
-        } else if counts.error > 0 {
+        } else if counts.error > 0 || unchecked_fails {
             exit::ERROR
         } else {
             exit::PASS

@@ -35,6 +35,7 @@ fn package(name: &str, version: &str) -> Package {
         build_time: None,
         direct: false,
         out_of_scope: None,
+        dev_only: false,
     }
 }
 
@@ -571,7 +572,7 @@ fn evidence_levels_and_missing_evidence() {
     assert_eq!(outcome.rule.kind, RuleRefKind::BuiltIn);
 
     // Nothing required, but a source could not answer: not checked, which
-    // is not "no provenance" and does not fail the run.
+    // is not "no provenance" and fails the run (exit 2) all the same.
     let unanswered = Evidence {
         errors: vec![SourceError::new("github", "unreachable")],
         ..Evidence::default()
@@ -585,7 +586,7 @@ fn evidence_levels_and_missing_evidence() {
     );
     assert_eq!(evaluation.counts().not_checked, 1);
     assert_eq!(evaluation.counts().no_provenance, 0);
-    assert_eq!(evaluation.exit_code(), exit::PASS);
+    assert_eq!(evaluation.exit_code(), exit::ERROR);
     // Evidence another source found still decides.
     let mut found = registry("https://github.com/o/a");
     found.errors = unanswered.errors.clone();
@@ -952,6 +953,7 @@ fn every_outcome_is_counted_under_its_own_name() {
     };
     let evaluation = Evaluation {
         mode: Mode::Enforce,
+        not_checked: NotCheckedAction::Fail,
         outcomes: vec![
             outcome("a", Outcome::Pass { bundle: None }),
             outcome("b", Outcome::Pass { bundle: None }),
@@ -985,6 +987,39 @@ fn every_outcome_is_counted_under_its_own_name() {
             out_of_scope: 2,
         }
     );
+}
+
+/// A package that could not be checked fails the run (exit 2), required
+/// or not, unless the policy says `not-checked = "warn"`: then only those
+/// nothing required pass.
+#[test]
+fn could_not_check_fails_the_run_unless_the_policy_says_warn() {
+    let unchecked = Evidence {
+        errors: vec![SourceError::new("github", "timeout")],
+        ..Evidence::default()
+    };
+    let run = |text: &str| {
+        evaluate(
+            &policy(text),
+            [
+                (&package("a", "1.0.0"), &Evidence::default()),
+                (&package("b", "1.0.0"), &unchecked),
+            ],
+            now(),
+        )
+    };
+    let default = run("");
+    assert_eq!(default.counts().not_checked, 1);
+    assert_eq!(default.exit_code(), exit::ERROR);
+    let warned = run("not-checked = \"warn\"\n");
+    assert_eq!(warned.not_checked, NotCheckedAction::Warn);
+    assert_eq!(warned.exit_code(), exit::PASS);
+    let required =
+        run("not-checked = \"warn\"\n[[package]]\nname = \"b\"\nrequire = \"attested\"\n");
+    assert_eq!(required.counts().error, 1);
+    assert_eq!(required.exit_code(), exit::ERROR);
+    let failing = run("not-checked = \"fail\"\n");
+    assert_eq!(failing.exit_code(), exit::ERROR);
 }
 
 #[test]

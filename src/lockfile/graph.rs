@@ -136,6 +136,9 @@ pub struct Scoped {
     pub out_of_scope: Vec<Option<OutOfScope>>,
     /// Per package: a workspace member depends on it directly, in scope.
     pub direct: Vec<bool>,
+    /// Per package in scope: reached from the workspace only through
+    /// dev-dependencies (never when the graph does not know the kinds).
+    pub dev_only: Vec<bool>,
 }
 
 impl Graph {
@@ -232,11 +235,25 @@ impl Graph {
                 }
             }
         }
+        let dev_only = self.dev_only(roots, &reached);
         self.parents = parents;
         Scoped {
             out_of_scope,
             direct,
+            dev_only,
         }
+    }
+
+    /// Which of the packages `reached` in scope only dev-dependencies bring
+    /// in: those a search over the edges in scope beyond dev-dependencies
+    /// does not reach. An edge of unknown kind counts as beyond dev.
+    fn dev_only(&self, roots: &[usize], reached: &[bool]) -> Vec<bool> {
+        let (beyond_dev, _) = self.search(roots, |_, edge| edge.in_scope && edge.beyond_dev());
+        reached
+            .iter()
+            .zip(beyond_dev)
+            .map(|(&reached, beyond_dev)| reached && !beyond_dev)
+            .collect()
     }
 
     /// A breadth-first search from `roots` over the edges `follow` accepts:
@@ -498,6 +515,13 @@ mod tests {
             !scoped.direct[5],
             "a dev-only package is not a direct dependency in scope"
         );
+        assert!(scoped.dev_only.iter().all(|d| !d), "{:?}", scoped.dev_only);
+        // With dev-dependencies in scope, the same packages are dev-only.
+        let everything = graph.scope(&[0], &Scope::default(), None);
+        let dev_only: Vec<usize> = (0..everything.dev_only.len())
+            .filter(|&i| everything.dev_only[i])
+            .collect();
+        assert_eq!(dev_only, [5, 6]);
         let root = |i| i == 0;
         // libc is reached through tokio in scope, not through proptest.
         assert_eq!(graph.path_to(4, root), [0, 2, 4]);

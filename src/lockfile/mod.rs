@@ -158,6 +158,10 @@ pub struct Package {
     /// Why it is not part of the build being checked; `None`: it is.
     #[serde(default)]
     pub out_of_scope: Option<OutOfScope>,
+    /// In scope, but only dev-dependencies bring it in (tests, benches,
+    /// examples); never set when the graph does not know dependency kinds.
+    #[serde(default)]
+    pub dev_only: bool,
 }
 
 /// The code a package runs on the machine that builds it, before any test
@@ -409,14 +413,16 @@ impl Inventory {
     fn apply_scope_with(&mut self, scope: &Scope, active: Option<&graph::ActiveEdges>) {
         let roots: Vec<usize> = self.roots().collect();
         let scoped = self.graph.scope(&roots, scope, active);
-        for ((package, out_of_scope), direct) in self
+        for (((package, out_of_scope), direct), dev_only) in self
             .packages
             .iter_mut()
             .zip(scoped.out_of_scope)
             .zip(scoped.direct)
+            .zip(scoped.dev_only)
         {
             package.out_of_scope = out_of_scope;
             package.direct = direct;
+            package.dev_only = dev_only;
         }
         self.scope = scope.clone();
     }

@@ -236,6 +236,7 @@ pub fn parse_lockfile(path: &Path, text: String) -> Result<Inventory, LockfileEr
             build_time: None,
             direct: false,
             out_of_scope: None,
+            dev_only: false,
         });
     }
     let mut entries: Vec<(Package, Vec<toml::Spanned<String>>)> =

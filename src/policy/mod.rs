@@ -81,6 +81,19 @@ pub enum Mode {
     Audit,
 }
 
+/// What a package that could not be checked (a source could not answer,
+/// and nothing required evidence of it) does to the run: `not-checked`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotCheckedAction {
+    /// Fails the run (exit code 2): what could not be checked never passes.
+    #[default]
+    Fail,
+    /// A warning: the run may pass, and its summary says how many were not
+    /// checked and why (never in green).
+    Warn,
+}
+
 /// What the evidence for a package must show. A key that is `None` is not
 /// checked. Spans cover the `key = value` that set each one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -464,6 +477,9 @@ pub struct Policy {
     /// The file's text, for diagnostics.
     pub text: Option<Arc<NamedSource<String>>>,
     pub mode: Mode,
+    /// Whether packages nothing required evidence of, that could not be
+    /// checked, fail the run.
+    pub not_checked: NotCheckedAction,
     pub defaults: Requirements,
     /// `[[package]]` rules, then `[[owner]]` rules, each in file order.
     pub rules: Vec<Rule>,

@@ -5,12 +5,14 @@
 //!
 //! Progress and logs go to stderr; stdout carries only the report.
 
+pub mod diagnostics;
 pub mod failures;
 pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod render;
 pub mod sarif;
+pub mod table;
 pub mod vsa;
 
 use std::path::PathBuf;
@@ -22,7 +24,7 @@ use crate::evidence::{
     Attestation, BundleOrigin, Evidence, RegistryAssertion, RegistryRecord, Rejected, SourceError,
 };
 use crate::lockfile::{BuildTime, GraphOrigin};
-use crate::policy::{Level, Mode};
+use crate::policy::{Level, Mode, NotCheckedAction};
 use crate::run::Run;
 use crate::verify::CertificateClaims;
 
@@ -36,6 +38,8 @@ pub struct Report {
     /// The policy file, or `None` for the built-in default policy.
     pub policy: Option<PathBuf>,
     pub mode: Mode,
+    /// Whether packages nothing required that could not be checked fail the run.
+    pub not_checked: NotCheckedAction,
     /// The trust roots bundles were verified against.
     pub trust_roots: Vec<String>,
     /// The sources, in the order they were tried.
@@ -65,10 +69,21 @@ pub struct GraphSummary {
 }
 
 /// The counts, and the exit code they make.
+///
+/// Each dependency (every package that is not a workspace member) is
+/// counted in exactly one of `pass`, `violations`, `exempt`,
+/// `no_provenance`, `not_checked`, `errors` and `out_of_scope`: the table's
+/// statuses. `verified`, `registry_asserted` and `other_pass` split the
+/// passes by what they rest on (`other_pass` counting workspace members too).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// The packages in scope (every package unless the scope is limited).
+    /// The packages in scope (every package unless the scope is limited),
+    /// workspace members included.
     pub packages: usize,
+    /// The dependencies that passed (workspace members are not counted).
+    pub pass: usize,
+    /// The workspace members: built here, nothing required of them.
+    pub workspace_members: usize,
     /// Passed on a verified attestation.
     pub verified: usize,
     /// Passed on registry-asserted data.
@@ -119,6 +134,8 @@ pub struct PackageReport {
     pub source_errors: Vec<SourceError>,
     /// A workspace member depends on it directly.
     pub direct: bool,
+    /// Only dev-dependencies bring it in (known from cargo's metadata only).
+    pub dev_only: bool,
     /// Whether it is a proc-macro or has a build script; `null`: unknown
     /// (a bare lockfile does not say).
     pub build_time: Option<BuildTime>,
@@ -288,6 +305,7 @@ impl Report {
             .zip(&run.evaluation.outcomes)
             .map(|(((index, package), evidence), outcome)| PackageReport {
                 direct: package.direct,
+                dev_only: package.dev_only,
                 build_time: package.build_time,
                 dependency_path: inventory.path_ids(&inventory.path_to(index)),
                 checksum: package.checksum.map(|c| c.to_hex()),
@@ -354,6 +372,7 @@ impl Report {
             lockfile: run.inventory.lockfile.clone(),
             policy: run.policy.path.clone(),
             mode: run.evaluation.mode,
+            not_checked: run.evaluation.not_checked,
             trust_roots: run.roots.iter().map(|r| r.name.clone()).collect(),
             sources,
             summary,
@@ -417,6 +436,11 @@ fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
     };
     for package in packages {
         summary.rejected_bundles += package.rejected.len();
+        if package.workspace_member {
+            summary.workspace_members += 1;
+        } else if let Outcome::Pass { .. } = package.outcome.outcome {
+            summary.pass += 1;
+        }
         match &package.outcome.outcome {
             Outcome::Pass { bundle: Some(_) } => summary.verified += 1,
             Outcome::Pass { bundle: None }

@@ -1,7 +1,10 @@
 //! `--message-format sarif`: SARIF 2.1.0, for GitHub code scanning and
-//! other SARIF viewers. Every package that is a violation, could not be
-//! checked (required or not), or has no provenance becomes a result located at its entry in
-//! Cargo.lock, with the policy rule that decided it as a related location.
+//! other SARIF viewers. Every package that fails or could not be checked
+//! under the policy becomes a result located at its entry in Cargo.lock,
+//! with the policy rule that decided it as a related location; packages
+//! nothing required anything of (no provenance, exempt) are not results
+//! (each would be a code-scanning alert), and the run's properties say how
+//! many were left out.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::{PackageReport, Report};
 use crate::evaluate::{Outcome, Requirement};
+use crate::policy::{Mode, NotCheckedAction};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/cargo-verify-provenance/cargo-verify-provenance";
@@ -49,14 +53,8 @@ const RULES: &[(&str, &str, &str, &str)] = &[
     (
         "provenance-not-checked",
         "A source could not answer for the package",
-        "warning",
-        "The policy does not require evidence for this package, but a source failed or the cache has no answer offline, so whether it has provenance is not known.",
-    ),
-    (
-        "provenance-missing",
-        "No provenance was found for the package",
-        "note",
-        "The policy does not require evidence for this package; every source answered and none has provenance for it.",
+        "error",
+        "The policy does not require evidence for this package, but a source failed or the cache has no answer offline, so whether it has provenance is not known. It fails the run unless the policy says `not-checked = \"warn\"` (then the result is a warning).",
     ),
 ];
 
@@ -64,11 +62,30 @@ const RULES: &[(&str, &str, &str, &str)] = &[
 pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let lockfile_uri = relative_uri(&report.lockfile);
     let policy_uri = report.policy.as_deref().map(relative_uri);
+    let not_checked_level =
+        if report.mode == Mode::Enforce && report.not_checked == NotCheckedAction::Fail {
+            "error"
+        } else {
+            "warning"
+        };
     let results: Vec<Value> = report
         .packages
         .iter()
-        .filter_map(|package| result(package, &lockfile_uri, policy_uri.as_deref()))
+        .filter_map(|package| {
+            result(
+                package,
+                &lockfile_uri,
+                policy_uri.as_deref(),
+                not_checked_level,
+            )
+        })
         .collect();
+    let skipped = report
+        .packages
+        .iter()
+        .filter(|p| !p.workspace_member)
+        .count()
+        - results.len();
     let rules: Vec<Value> = RULES
         .iter()
         .map(|(id, short, level, help)| {
@@ -94,13 +111,25 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             }},
             "results": results,
             "columnKind": "unicodeCodePoints",
+            "properties": {
+                "skippedPackages": skipped,
+                "skippedNote": format!(
+                    "{} not listed: only packages that fail or could not be checked under the policy are results; the others (pass, exempt, no-provenance that nothing required, out-of-scope) are in the JSON report",
+                    super::count(skipped, "dependency", "dependencies")
+                ),
+            },
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &log).map_err(std::io::Error::other)?;
     out.write_all(b"\n")
 }
 
-fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>) -> Option<Value> {
+fn result(
+    package: &PackageReport,
+    lockfile_uri: &str,
+    policy_uri: Option<&str>,
+    not_checked_level: &str,
+) -> Option<Value> {
     let (rule, failures): (&str, &[crate::evaluate::Failure]) = match &package.outcome.outcome {
         Outcome::Violation { failures } => {
             let rule = if failures
@@ -125,15 +154,15 @@ fn result(package: &PackageReport, lockfile_uri: &str, policy_uri: Option<&str>)
         }
         Outcome::Error { failures, .. } => ("provenance-unchecked", failures),
         Outcome::NotChecked { .. } => ("provenance-not-checked", &[]),
-        Outcome::NoProvenance if package.outcome.source.is_registry() => {
-            ("provenance-missing", &[])
-        }
         _ => return None,
     };
-    let level = RULES
-        .iter()
-        .find(|(id, ..)| *id == rule)
-        .map_or("error", |(_, _, level, _)| level);
+    let level = match rule {
+        "provenance-not-checked" => not_checked_level,
+        _ => RULES
+            .iter()
+            .find(|(id, ..)| *id == rule)
+            .map_or("error", |(_, _, level, _)| level),
+    };
     let mut text = format!(
         "{}: {}",
         package.id(),

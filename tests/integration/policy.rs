@@ -42,6 +42,7 @@ fn package(name: &str, version: &str) -> Package {
         build_time: None,
         direct: false,
         out_of_scope: None,
+        dev_only: false,
     }
 }
 

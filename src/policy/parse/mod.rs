@@ -28,14 +28,25 @@ use toml_edit::{ImDocument, Item, Value};
 use super::diagnostic::LineIndex;
 use super::matcher::Glob;
 use super::{
-    Code, InvalidPolicy, Mode, Policy, PolicyDiagnostic, PolicySpan, RootSpec, Rule, RuleKind,
-    Selector,
+    Code, InvalidPolicy, Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan, RootSpec,
+    Rule, RuleKind, Selector,
 };
 use crate::sources::SourceSpec;
 
 const TOP_KEYS: &[&str] = &[
-    "mode", "defaults", "package", "owner", "exempt", "git", "path", "source", "trust", "cache",
-    "diff", "graph",
+    "mode",
+    "not-checked",
+    "defaults",
+    "package",
+    "owner",
+    "exempt",
+    "git",
+    "path",
+    "source",
+    "trust",
+    "cache",
+    "diff",
+    "graph",
 ];
 const REQUIREMENT_KEYS: &[&str] = &[
     "require",
@@ -71,6 +82,7 @@ const GRAPH_KEYS: &[&str] = &["targets", "exclude-dev"];
 const SOURCE_KINDS: &[&str] = &["github", "url", "dir", "crates-io"];
 const LEVELS: &[&str] = &["attested", "registry-asserted", "none"];
 const MODES: &[&str] = &["enforce", "audit"];
+const NOT_CHECKED_ACTIONS: &[&str] = &["fail", "warn"];
 const ROOT_NAMES: &[&str] = &["public-good", "github", "staging"];
 
 fn source_keys(kind: &str) -> &'static [&'static str] {
@@ -181,6 +193,15 @@ impl Parser<'_> {
                         _ => None,
                     }) {
                         policy.mode = mode;
+                    }
+                }
+                "not-checked" => {
+                    if let Some(action) = self.word(&entry, NOT_CHECKED_ACTIONS, |s| match s {
+                        "fail" => Some(NotCheckedAction::Fail),
+                        "warn" => Some(NotCheckedAction::Warn),
+                        _ => None,
+                    }) {
+                        policy.not_checked = action;
                     }
                 }
                 "defaults" => {
@@ -470,7 +491,7 @@ fn home_of(key: &str) -> Option<&'static str> {
         Some("[git] or [path]")
     } else if ["kind", "template", "api-url", "org"].contains(&key) {
         Some("[[source]]")
-    } else if key == "mode" {
+    } else if key == "mode" || key == "not-checked" {
         Some("the top of the file (before any table)")
     } else {
         None
