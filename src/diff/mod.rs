@@ -868,6 +868,7 @@ mod tests {
             decided_by: Vec::new(),
             source_errors: Vec::new(),
             direct: false,
+            dev_only: false,
             build_time: None,
             dependency_path: Vec::new(),
         }

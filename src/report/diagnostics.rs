@@ -184,6 +184,12 @@ fn cause(failures: &[Failure], errors: &[SourceError]) -> String {
     cause
 }
 
+/// A host that could not be reached, or nothing cached offline: the
+/// warnings name these once for the whole run.
+fn told_by_warnings(error: &SourceError) -> bool {
+    error.kind.is_unreachable() || error.kind == crate::evidence::FailureKind::NotCached
+}
+
 /// `source: message`, without the source twice when the message names it.
 fn with_source(error: &SourceError) -> String {
     if error.message.starts_with(&format!("{}: ", error.source)) {
@@ -218,7 +224,7 @@ impl PackageDiagnostic {
         source: Option<Arc<NamedSource<String>>>,
     ) -> Self {
         let mut message = format!("{}: {}", Untrusted(package.id()), finding.what);
-        for error in finding.errors {
+        for error in finding.errors.iter().filter(|e| !told_by_warnings(e)) {
             let _ = write!(message, "\n  {}", with_source(error));
         }
         if let Some(path) = package.path_text() {
@@ -241,7 +247,8 @@ impl PackageDiagnostic {
 
     /// The diagnostic several packages share: how many, a few of their
     /// names (every name when `verbose`), the first source error of each
-    /// kind, and the failures they share labelled in the policy.
+    /// kind, the dependency paths of the first few, and the failures they
+    /// share labelled in the policy.
     fn shared(
         packages: &[&PackageReport],
         finding: &Finding<'_>,
@@ -266,8 +273,13 @@ impl PackageDiagnostic {
             finding.what,
             names.join(", ")
         );
-        for error in finding.errors {
+        for error in finding.errors.iter().filter(|e| !told_by_warnings(e)) {
             let _ = write!(message, "\n  first: {}", with_source(error));
+        }
+        for package in packages.iter().take(SHOWN) {
+            if let Some(path) = package.path_text() {
+                let _ = write!(message, "\n  dependency path: {path}");
+            }
         }
         Self::with_failures(finding, message, source)
     }

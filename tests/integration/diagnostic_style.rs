@@ -170,7 +170,7 @@ fn colour_only_when_asked() {
     let last = colored.stdout.lines().last().unwrap();
     assert!(
         last.starts_with("\u{1b}[31m")
-            && last.contains(" violations, ")
+            && last.contains(" violation, ")
             && last.ends_with("\u{1b}[0m"),
         "{last:?}"
     );
@@ -179,7 +179,7 @@ fn colour_only_when_asked() {
         .run()
         .expect_code(0);
     let last = passing.stdout.lines().last().unwrap();
-    assert!(last.starts_with("\u{1b}[32m42 verified, "), "{last:?}");
+    assert!(last.starts_with("\u{1b}[32m42 pass, "), "{last:?}");
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn on_a_terminal_the_headers_and_the_summary_line_are_coloured() {
     // The summary line last, in red: the run fails.
     let last = text.trim_end().lines().last().unwrap();
     assert!(
-        last.starts_with("\u{1b}[31m") && last.contains(" violations, "),
+        last.starts_with("\u{1b}[31m") && last.contains(" violation, "),
         "{last:?}"
     );
     // `exempt` and `no provenance` rows in colours of their own.

@@ -44,7 +44,11 @@ fn a_folder_with_a_lockfile_but_no_manifest_is_audited_as_that_lockfile_under_it
         )
     );
     assert!(
-        run.stdout.lines().last().unwrap().contains("(47 packages"),
+        run.stdout
+            .lines()
+            .last()
+            .unwrap()
+            .contains("(46 dependencies; 1 workspace member)"),
         "{}",
         run.stdout
     );
@@ -84,7 +88,7 @@ fn every_human_report_starts_with_the_lockfile_policy_and_trust_roots() {
         .command()
         .args(["--lockfile", "Cargo.lock", "--offline", "--now", NOW])
         .run()
-        .expect_code(0);
+        .expect_code(2);
     assert_eq!(
         run.stdout.lines().next().unwrap(),
         "lockfile: Cargo.lock; no policy file: nothing required; trust roots: public-good, github"
@@ -94,7 +98,7 @@ fn every_human_report_starts_with_the_lockfile_policy_and_trust_roots() {
         .args(["--lockfile", "Cargo.lock", "--offline", "--now", NOW])
         .args(["--message-format", "json"])
         .run()
-        .expect_code(0);
+        .expect_code(2);
     let summary = json_summary(&run);
     assert_eq!(summary["policy"], Value::Null);
     assert_eq!(
@@ -143,7 +147,7 @@ fn the_policy_search_stops_at_the_repository_root() {
             ])
             .run()
     };
-    let run = check().expect_code(0);
+    let run = check().expect_code(2);
     assert!(
         run.stdout
             .starts_with("lockfile: repo/sub/Cargo.lock; no policy file: nothing required;"),
@@ -186,7 +190,7 @@ fn a_vendored_lockfile_does_not_search_past_its_workspace_and_says_which_policy_
             NOW,
         ])
         .run()
-        .expect_code(0);
+        .expect_code(2);
     // The search ended at the enclosing workspace root, tools/.
     assert!(
         run.stdout.starts_with(
@@ -248,7 +252,7 @@ fn offline_with_nothing_cached_one_warning_names_a_few_packages_and_counts_the_r
         .command()
         .args(["--lockfile", "Cargo.lock", "--offline", "--now", NOW])
         .run()
-        .expect_code(0);
+        .expect_code(2);
     let warnings: Vec<&str> = run
         .stderr
         .lines()

@@ -50,7 +50,15 @@ fn options_in_help(dir: &TestDir, command: &[&str]) -> BTreeSet<String> {
 
 /// Cargo's options, which every command takes.
 const GLOBAL: &[&str] = &[
-    "locked", "offline", "frozen", "color", "verbose", "quiet", "help",
+    "locked",
+    "offline",
+    "frozen",
+    "color",
+    "verbose",
+    "quiet",
+    "help",
+    "cache-dir",
+    "now",
 ];
 
 const WORKSPACE: &[&str] = &["manifest-path", "lockfile"];
@@ -74,6 +82,19 @@ fn each_command_offers_only_the_options_it_uses() {
             &[
                 FORMAT,
                 &["baseline", "version", "vsa-out"],
+                ACCEPT,
+                WORKSPACE,
+                SCOPE,
+                POLICY,
+                ROOTS,
+                SOURCES,
+            ],
+        ),
+        (
+            &["check"],
+            &[
+                FORMAT,
+                &["baseline", "vsa-out"],
                 ACCEPT,
                 WORKSPACE,
                 SCOPE,
@@ -208,6 +229,7 @@ fn an_option_a_command_would_not_use_is_an_error() {
         assert!(result.stdout.is_empty(), "{args:?}: {}", result.stdout);
     }
     // The same options are taken where they are used.
+    dir.write("provenance.toml", "");
     run(
         &dir,
         &["inventory", "--lockfile", "Cargo.lock", "--offline"],

@@ -6,6 +6,7 @@ mod adversarial;
 mod architecture;
 mod broken_pipe;
 mod bundle_url;
+mod cargo_habits;
 #[cfg(feature = "testkit")]
 mod cache_identity;
 #[cfg(feature = "testkit")]
@@ -76,5 +77,7 @@ mod unreachable;
 mod url_policy;
 #[cfg(feature = "testkit")]
 mod verify_bundle;
+#[cfg(feature = "testkit")]
+mod vocabulary;
 #[cfg(feature = "testkit")]
 mod vsa;

@@ -206,17 +206,20 @@ fn policy_check_reports_every_problem_and_exits_2() {
 }
 
 #[test]
-fn policy_check_finds_the_file_upward_or_reports_the_default() {
+fn policy_check_finds_the_file_upward_or_says_there_is_none() {
     let dir = TestDir::new();
     dir.write("ws/sub/Cargo.lock", "version = 4\n");
-    // The search goes up to the repository root.
+    // The search goes up to the repository root. No file found: a check of
+    // nothing never passes.
     std::fs::create_dir_all(dir.join("ws/.git")).unwrap();
     let run = dir
         .command()
         .args(["policy", "check", "--lockfile", "ws/sub/Cargo.lock"])
         .run()
-        .expect_code(0);
-    run.assert_stderr("default policy applies");
+        .expect_code(2);
+    run.assert_stderr("error[no-policy]: no policy file");
+    run.assert_stderr("cargo verify-provenance init");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 
     dir.write(
         "ws/.cargo/provenance.toml",

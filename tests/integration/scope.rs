@@ -233,11 +233,19 @@ fn out_of_scope_packages_are_listed_never_checked_and_every_diagnostic_has_its_p
         "{}",
         human.stderr
     );
-    assert!(!human.stdout.contains("out of scope "), "{}", human.stdout);
+    assert!(
+        !human.stdout.lines().any(|l| l.starts_with("out-of-scope ")),
+        "{}",
+        human.stdout
+    );
+    let members = packages
+        .iter()
+        .filter(|p| p["workspace_member"] == true)
+        .count();
     human.assert_stdout(format!(
-        "({} packages in scope, {} out of scope",
-        packages.len() - out.len(),
-        out.len()
+        ", {} out-of-scope ({} dependencies; ",
+        out.len(),
+        packages.len() - members
     ));
     let verbose = dir
         .command()
@@ -247,7 +255,7 @@ fn out_of_scope_packages_are_listed_never_checked_and_every_diagnostic_has_its_p
     let listed = verbose
         .stdout
         .lines()
-        .filter(|l| l.starts_with("out of scope"))
+        .filter(|l| l.starts_with("out-of-scope "))
         .count();
     assert_eq!(listed, out.len(), "{}", verbose.stdout);
     verbose.assert_stdout("dev-only: reached from the workspace only through dev-dependencies");

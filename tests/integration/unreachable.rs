@@ -48,7 +48,17 @@ fn without_a_network_every_host_is_named_once_and_nothing_passes_as_no_provenanc
         "[[source]]\nkind = \"github\"\norg = \"acme\"\napi-url = \"https://api.github.invalid\"\n\n\
          [[source]]\nkind = \"crates-io\"\napi-url = \"https://crates.invalid\"\n",
     );
-    let run = check(&dir, &[]).expect_code(0);
+    // Could not check is never a pass: exit 2, and one diagnostic for the 60.
+    let run = check(&dir, &[]).expect_code(2);
+    assert_eq!(
+        lines_with(
+            &run.stderr,
+            "error[provenance-not-checked]: 60 packages: could not be checked"
+        ),
+        ["error[provenance-not-checked]: 60 packages: could not be checked"],
+        "{}",
+        run.stderr
+    );
     let unreachable = lines_with(&run.stderr, "cannot reach");
     assert_eq!(
         unreachable,
@@ -57,23 +67,52 @@ fn without_a_network_every_host_is_named_once_and_nothing_passes_as_no_provenanc
         run.stderr
     );
     assert!(
-        !run.stdout.lines().any(|l| l.starts_with("no provenance")),
+        !run.stdout.lines().any(|l| l.starts_with("no-provenance")),
         "{}",
         run.stdout
     );
     let summary = run.stdout.lines().last().unwrap();
     assert_eq!(
         summary,
-        "0 verified, 0 violations, 0 exempt, 0 no provenance, 60 not checked (60 packages); not checked: cannot reach api.github.invalid, crates.invalid (DNS lookup failed)"
+        "0 pass, 0 violation, 0 exempt, 0 no-provenance, 60 not-checked (60 dependencies); not checked: cannot reach api.github.invalid, crates.invalid (DNS lookup failed)"
     );
     assert_eq!(
-        lines_with(&run.stdout, "not checked pkg").len(),
+        lines_with(&run.stdout, "not-checked pkg").len(),
         60,
         "{}",
         run.stdout
     );
 
-    // A policy that requires evidence cannot pass what was not checked.
+    // The policy may let what nothing required pass unchecked, saying so.
+    let sources = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
+    dir.write(
+        "provenance.toml",
+        format!("not-checked = \"warn\"\n{sources}"),
+    );
+    let run = check(&dir, &[]).expect_code(0);
+    run.assert_stderr("warning[provenance-not-checked]: 60 packages");
+    run.assert_stdout("60 not-checked (60 dependencies)");
+    run.assert_stdout("[not-checked = \"warn\"");
+    let colored = dir
+        .command()
+        .args([
+            "--lockfile",
+            "Cargo.lock",
+            "--color",
+            "always",
+            "--now",
+            NOW,
+        ])
+        .run()
+        .expect_code(0);
+    let summary = colored.stdout.lines().last().unwrap();
+    assert!(
+        summary.starts_with("\u{1b}[1;33m"),
+        "yellow, never green: {summary:?}"
+    );
+
+    // A policy that requires evidence cannot pass what was not checked,
+    // whatever `not-checked` says.
     let mut policy = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
     policy.push_str("\n[defaults]\nrequire = \"registry-asserted\"\n");
     dir.write("provenance.toml", policy);
@@ -89,7 +128,7 @@ fn without_a_network_every_host_is_named_once_and_nothing_passes_as_no_provenanc
         .lines()
         .last()
         .unwrap()
-        .contains("60 errors (required, not checked)"));
+        .contains("0 not-checked, 60 error (60 dependencies)"));
 }
 
 #[test]
@@ -108,7 +147,7 @@ fn a_host_failing_the_tls_handshake_is_asked_a_few_times_only() {
         .unwrap()
         .to_string();
     let source = format!("url:{template}");
-    let run = check(&dir, &["--source", &source, "-j", "2"]).expect_code(0);
+    let run = check(&dir, &["--source", &source, "-j", "2"]).expect_code(2);
     // Two packages in flight when the host is given up on, at most: no
     // retries, and nothing asked after that.
     let connections = server.connections();
@@ -121,7 +160,7 @@ fn a_host_failing_the_tls_handshake_is_asked_a_few_times_only() {
         [format!("warning[network-unreachable]: cannot reach {host} (TLS handshake failed): check the network, or run with --offline after `cargo verify-provenance fetch`")],
     );
     assert!(run.stdout.ends_with(&format!(
-        "40 not checked (40 packages); not checked: cannot reach {host} (TLS handshake failed)\n"
+        "40 not-checked (40 dependencies); not checked: cannot reach {host} (TLS handshake failed)\n"
     )));
 
     // JSON: every package is not checked, with the kind and host of the failure.
@@ -138,7 +177,7 @@ fn a_host_failing_the_tls_handshake_is_asked_a_few_times_only() {
             "json",
         ],
     )
-    .expect_code(0);
+    .expect_code(2);
     let messages: Vec<Value> = run
         .stdout
         .lines()
@@ -181,13 +220,9 @@ fn refused_connections_are_not_checked_in_sarif_too_and_no_provenance_stays_apar
     let working = format!("url:{}", server.url("/{name}-{version}.json"));
     let run = check(&dir, &["--source", &working, "--message-format", "sarif"]).expect_code(0);
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
-    let rules: Vec<&str> = sarif["runs"][0]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["ruleId"].as_str().unwrap())
-        .collect();
-    assert_eq!(rules, ["provenance-missing"; 3]);
+    // Nothing required provenance of them: no alerts, a count.
+    assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+    assert_eq!(sarif["runs"][0]["properties"]["skippedPackages"], 3);
 
     let run = check(
         &dir,
@@ -200,13 +235,13 @@ fn refused_connections_are_not_checked_in_sarif_too_and_no_provenance_stays_apar
             "sarif",
         ],
     )
-    .expect_code(0);
+    .expect_code(2);
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
     for result in results {
         assert_eq!(result["ruleId"], "provenance-not-checked", "{result}");
-        assert_eq!(result["level"], "warning");
+        assert_eq!(result["level"], "error");
         assert!(result["message"]["text"]
             .as_str()
             .unwrap()
@@ -218,7 +253,7 @@ fn refused_connections_are_not_checked_in_sarif_too_and_no_provenance_stays_apar
         [format!("warning[network-unreachable]: cannot reach 127.0.0.1:{port} (connection refused): check the network, or run with --offline after `cargo verify-provenance fetch`")],
     );
     assert!(run.stderr.ends_with(&format!(
-        "3 not checked (3 packages); not checked: cannot reach 127.0.0.1:{port} (connection refused)\n"
+        "3 not-checked (3 dependencies); not checked: cannot reach 127.0.0.1:{port} (connection refused)\n"
     )));
 }
 
@@ -248,7 +283,7 @@ fn failures_of_a_source_that_did_not_decide_are_still_reported_with_counts() {
             "1",
         ],
     )
-    .expect_code(0);
+    .expect_code(2);
     let failed = lines_with(&run.stderr, "warning[source-failed]");
     assert_eq!(failed.len(), 1, "{}", run.stderr);
     assert!(
@@ -278,7 +313,7 @@ fn the_progress_bar_counts_packages_a_source_could_not_answer() {
         ])
         .args(["--http-retries", "0"])
         .run_in_terminal()
-        .expect_code(0)
+        .expect_code(2)
         .stdout;
     assert!(shown.contains("fetching provenance"), "{shown:?}");
     assert!(
@@ -326,7 +361,7 @@ fn this_projects_own_workspace_without_a_network_asks_each_host_a_few_times_and_
         ])
         .args(["-j", &jobs.to_string()])
         .run()
-        .expect_code(0);
+        .expect_code(2);
     // No retries, and each host given up on after a few failures: at most
     // the packages in flight then, out of hundreds.
     assert!(
@@ -347,8 +382,8 @@ fn this_projects_own_workspace_without_a_network_asks_each_host_a_few_times_and_
     );
     let summary = run.stdout.lines().last().unwrap();
     assert!(
-        summary.starts_with("0 verified, 0 violations, 0 exempt, 0 no provenance, "),
+        summary.starts_with("0 pass, 0 violation, 0 exempt, 0 no-provenance, "),
         "{summary}"
     );
-    assert!(summary.contains(" not checked ("), "{summary}");
+    assert!(summary.contains(" not-checked ("), "{summary}");
 }
