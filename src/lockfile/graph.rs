@@ -517,7 +517,7 @@ mod tests {
         );
         assert!(scoped.dev_only.iter().all(|d| !d), "{:?}", scoped.dev_only);
         // With dev-dependencies in scope, the same packages are dev-only.
-        let everything = graph.scope(&[0], &Scope::default(), None);
+        let everything = sample().scope(&[0], &Scope::default(), None);
         let dev_only: Vec<usize> = (0..everything.dev_only.len())
             .filter(|&i| everything.dev_only[i])
             .collect();
