@@ -36,10 +36,12 @@ use serde::Serialize;
 use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle, SourceKey};
 use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, SourceError};
 use crate::http::{Http, HttpConfig, HttpError};
+use crate::limits::Budget;
 use crate::origin::RegistryRecord;
 use crate::sources::{self, GitHubAuth, PackageQuery, Reply, SourceFailure, SourceSpec};
 use crate::trust::TrustRoot;
 use crate::verify::{self, ArtifactInput, Check, SignerCheck};
+use reqwest::Url;
 
 /// How a fetch runs.
 #[derive(Debug, Clone)]
@@ -56,6 +58,9 @@ pub struct FetchOptions {
     /// Show a progress bar on stderr (callers pass `stderr is a TTY && !quiet`).
     pub progress: bool,
     pub github_auth: GitHubAuth,
+    /// Hosts a `github` source's `bundle_url` may name besides GitHub's own
+    /// blob storage (GitHub Enterprise).
+    pub github_bundle_hosts: Vec<String>,
     /// Told, before anything is fetched, what the run will ask of the rate
     /// limited services and how long that takes.
     pub announce: Option<Announcer>,
@@ -81,6 +86,7 @@ impl Default for FetchOptions {
             now: jiff::Timestamp::now(),
             progress: false,
             github_auth: GitHubAuth::none(),
+            github_bundle_hosts: Vec::new(),
             announce: None,
         }
     }
@@ -415,14 +421,19 @@ pub async fn fetch_each_async(
     admission: Option<&Admission>,
     mut sink: impl FnMut(usize, PackageFetch),
 ) -> Result<Vec<String>, FetchError> {
-    // Offline, no client exists, so no connection can be made.
+    let keys: Vec<SourceKey> = sources.iter().map(SourceSpec::cache_key).collect();
+    let stopped: Vec<OnceLock<SourceFailure>> = sources.iter().map(|_| OnceLock::new()).collect();
+    // Offline, no client exists, so no connection can be made. The token
+    // is the client's to send, to the API it is for only.
     let http = if options.offline || sources.iter().all(|s| !s.is_remote()) {
         None
     } else {
-        Some(Http::new(options.http.clone())?)
+        let credential = options.github_auth.credential().unwrap_or_else(|message| {
+            stop_token_sources(sources, &options.github_auth, &stopped, &message);
+            None
+        });
+        Some(Http::new(options.http.clone())?.with_credential(credential))
     };
-    let keys: Vec<SourceKey> = sources.iter().map(SourceSpec::cache_key).collect();
-    let stopped: Vec<OnceLock<SourceFailure>> = sources.iter().map(|_| OnceLock::new()).collect();
     // With a token, the packages of one owner are listed together.
     let listed = match &http {
         Some(http) if options.github_auth.is_set() => {
@@ -453,7 +464,7 @@ pub async fn fetch_each_async(
         listed,
         cache: cache.cloned(),
         http,
-        state: sources::RunState::new(&options.http),
+        state: sources::RunState::new(&options.http, &options.github_bundle_hosts),
         options: options.clone(),
         warnings: std::sync::Mutex::new(Vec::new()),
     });
@@ -513,6 +524,25 @@ pub async fn fetch_each_async(
         .map(|w| w.clone())
         .unwrap_or_default();
     Ok(warnings)
+}
+
+/// A token that cannot be sent stops the GitHub sources it was for.
+fn stop_token_sources(
+    sources: &[SourceSpec],
+    auth: &GitHubAuth,
+    stopped: &[OnceLock<SourceFailure>],
+    message: &str,
+) {
+    for (spec, stop) in sources.iter().zip(stopped) {
+        if let SourceSpec::GitHub { api_url, .. } = spec {
+            if Url::parse(api_url).is_ok_and(|url| url.origin() == auth.api().origin()) {
+                let _ = stop.set(SourceFailure::stopping(format!(
+                    "{}: {message}",
+                    spec.label()
+                )));
+            }
+        }
+    }
 }
 
 fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
@@ -633,7 +663,10 @@ fn discovered_repository(
         })
 }
 
+/// Ask the sources about one package, in order, all of them within one
+/// [`Budget`]: no server can make one package hold more than its limits.
 async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
+    let budget = Budget::default();
     let mut result = PackageFetch {
         query,
         documents: Vec::new(),
@@ -658,8 +691,14 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
             .iter()
             .position(|s| matches!(s, SourceSpec::CratesIo { .. }))
         {
-            let answered =
-                ask_through_cache(shared, index, &shared.sources[index], &result.query).await;
+            let answered = ask_through_cache(
+                shared,
+                index,
+                &shared.sources[index],
+                &result.query,
+                &budget,
+            )
+            .await;
             if let Ok((
                 Some(Reply::Answer(Answer::Registry {
                     assertion, record, ..
@@ -695,7 +734,7 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
         }
         let answered = match asked_early {
             Some(answered) => answered,
-            None => ask_through_cache(shared, index, spec, &result.query).await,
+            None => ask_through_cache(shared, index, spec, &result.query, &budget).await,
         };
         let (reply, cached) = match answered {
             Ok(answered) => answered,
@@ -752,6 +791,7 @@ async fn ask_through_cache(
     index: usize,
     spec: &SourceSpec,
     query: &PackageQuery,
+    budget: &Budget,
 ) -> Result<(Option<Reply>, bool), SourceFailure> {
     let key = &shared.keys[index];
     let options = &shared.options;
@@ -773,7 +813,7 @@ async fn ask_through_cache(
     if let Some(failure) = shared.stopped[index].get() {
         return Err(failure.clone());
     }
-    let reply = ask_source(shared, index, spec, query)
+    let reply = ask_source(shared, index, spec, query, budget)
         .await
         .inspect_err(|failure| {
             if failure.stop_source {
@@ -799,23 +839,20 @@ async fn ask_source(
     index: usize,
     spec: &SourceSpec,
     query: &PackageQuery,
+    budget: &Budget,
 ) -> Result<Reply, SourceFailure> {
     let label = &shared.keys[index].label;
     match (shared.listed[index].get(&query.checksum), &shared.http) {
-        (Some((endpoint, entries)), Some(http)) => {
-            let location = format!("{endpoint}#sha256:{}", query.checksum.to_hex());
-            sources::answer_listed(http, label, &location, entries, &query.checksum).await
+        (Some((endpoint, from, entries)), Some(http)) => {
+            let listed = sources::Listed {
+                label,
+                location: format!("{endpoint}#sha256:{}", query.checksum.to_hex()),
+                from: *from,
+                entries,
+            };
+            sources::answer_listed(http, &listed, &query.checksum, &shared.state, budget).await
         }
-        _ => {
-            sources::ask(
-                spec,
-                query,
-                shared.http.as_ref(),
-                &shared.options.github_auth,
-                &shared.state,
-            )
-            .await
-        }
+        _ => sources::ask(spec, query, shared.http.as_ref(), &shared.state, budget).await,
     }
 }
 

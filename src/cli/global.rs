@@ -120,11 +120,19 @@ pub struct RootArgs {
 pub struct SourceArgs {
     /// A provenance source, tried in the order given, before those in the policy:
     /// github, github:ORG, url:TEMPLATE, dir:PATH or crates-io.
-    #[arg(long = "source", value_name = "SOURCE", value_parser = SourceSpec::parse_cli)]
+    #[arg(long = "source", value_name = "SOURCE", value_parser = Quiet(SourceSpec::parse_cli))]
     pub sources: Vec<SourceSpec>,
     /// How many fetches run at once (default 32); as in cargo, a negative N counts back from the number of CPUs, and `default` is the default.
     #[arg(short, long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = parse_jobs, allow_negative_numbers = true)]
     pub jobs: u16,
+    /// The GitHub API that GITHUB_TOKEN / GH_TOKEN is sent to, and no other host
+    /// (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", env = "GITHUB_API_URL", default_value = crate::sources::GITHUB_API, value_parser = Quiet(parse_api_url))]
+    pub github_api_url: url::Url,
+    /// A host a github source's bundle_url may name besides GitHub's own blob
+    /// storage (repeatable; GitHub Enterprise).
+    #[arg(long = "github-bundle-host", value_name = "HOST", value_parser = parse_host)]
+    pub github_bundle_hosts: Vec<String>,
 }
 
 const DEFAULT_JOBS: u16 = 32;
@@ -156,7 +164,55 @@ impl Default for SourceArgs {
         Self {
             sources: Vec::new(),
             jobs: DEFAULT_JOBS,
+            github_api_url: url::Url::parse(crate::sources::GITHUB_API).expect("a valid URL"),
+            github_bundle_hosts: Vec::new(),
         }
+    }
+}
+
+/// A value parser whose errors do not repeat the value: a URL may carry a
+/// password or a token (its own message shows it redacted).
+#[derive(Clone)]
+struct Quiet<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Quiet<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let name = arg
+            .and_then(clap::Arg::get_long)
+            .map_or_else(|| "a value".to_string(), |long| format!("--{long}"));
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for {name}: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid("not UTF-8".to_string()))?;
+        (self.0)(text).map_err(invalid)
+    }
+}
+
+/// An API URL, held to the rule every configured URL is.
+fn parse_api_url(text: &str) -> Result<url::Url, String> {
+    crate::http::rules::check_configured(text)
+}
+
+/// A host name or IP address, as a URL would have it.
+fn parse_host(text: &str) -> Result<String, String> {
+    match url::Host::parse(text) {
+        Ok(_) if !text.is_empty() && !text.contains(['/', ':', '@']) => {
+            Ok(text.to_ascii_lowercase())
+        }
+        _ => Err(format!("`{text}` is not a host name")),
     }
 }
 
@@ -243,8 +299,9 @@ impl RunArgs {
             github_auth: if offline {
                 GitHubAuth::none()
             } else {
-                GitHubAuth::from_env()
+                GitHubAuth::from_env().with_api(sources.github_api_url.clone())
             },
+            github_bundle_hosts: sources.github_bundle_hosts.clone(),
             no_attestation_ttl: None,
             announce: (!global.quiet)
                 .then(|| Announcer(std::sync::Arc::new(|message: &str| announce(message)))),
@@ -317,6 +374,10 @@ pub struct HttpArgs {
     /// Least time between two requests to crates.io's API, in milliseconds.
     #[arg(long, global = true, hide = true, value_name = "MS")]
     pub crates_io_interval_ms: Option<u64>,
+    /// Judge answers from loopback addresses as answers from elsewhere (tests
+    /// stand a loopback server in for a remote one; it only refuses more).
+    #[arg(long, global = true, hide = true)]
+    pub loopback_answers_are_remote: bool,
 }
 
 impl HttpArgs {
@@ -343,6 +404,7 @@ impl HttpArgs {
         if let Some(ms) = self.crates_io_interval_ms {
             config.crates_io_interval = Duration::from_millis(ms);
         }
+        config.loopback_answers_are_remote = self.loopback_answers_are_remote;
         config
     }
 }

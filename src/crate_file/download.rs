@@ -81,7 +81,13 @@ pub(super) async fn download(
     let url_text = template.url_for(krate);
     let url = crate::http::parse_url(&url_text)?;
     let response = http
-        .get_anonymous(&url, "application/octet-stream, */*", MAX_CRATE_BYTES)
+        .get_anonymous(
+            &url,
+            crate::http::Destination::CONFIGURED,
+            "application/octet-stream, */*",
+            MAX_CRATE_BYTES,
+            None,
+        )
         .await?;
     if !response.status.is_success() {
         return Err(ObtainError::Status {

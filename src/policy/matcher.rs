@@ -205,8 +205,10 @@ pub(crate) fn write_one_of<'a>(
     Ok(())
 }
 
-/// Check an `http(s)://host/…` URL.
-pub fn check_url(text: &str) -> Result<(), String> {
+/// Check an `http(s)://host/…` URI that is compared, never fetched (a
+/// repository, a predicate type). What is fetched is held to
+/// [`crate::http::rules`] instead.
+pub fn check_uri(text: &str) -> Result<(), String> {
     let rest = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
@@ -237,7 +239,7 @@ impl RepoUrl {
     /// Parse a repository URL (`segments`: how many path segments GitHub's
     /// form has: 2 for a repository, 1 for an owner; checked for github.com only).
     pub fn new(text: &str, segments: usize) -> Result<Self, String> {
-        check_url(text)?;
+        check_uri(text)?;
         let normalized =
             normalize_repo_url(text).map_err(|reason| format!("`{text}`: {reason}"))?;
         if let Some(path) = normalized.strip_prefix("https://github.com/") {
@@ -628,10 +630,10 @@ mod tests {
 
     #[test]
     fn urls_with_whitespace_or_control_characters_are_refused() {
-        assert!(check_url("https://github.com/o/r").is_ok());
-        assert!(check_url("https://github.com/o/r x").is_err());
-        assert!(check_url("https://github.com/o/r\u{7}").is_err());
-        assert!(check_url("https://github.com/o/r\u{85}").is_err());
+        assert!(check_uri("https://github.com/o/r").is_ok());
+        assert!(check_uri("https://github.com/o/r x").is_err());
+        assert!(check_uri("https://github.com/o/r\u{7}").is_err());
+        assert!(check_uri("https://github.com/o/r\u{85}").is_err());
     }
 
     #[test]

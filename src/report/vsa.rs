@@ -29,6 +29,7 @@ use serde::Serialize;
 use super::{deciding_bundles, DecidingBundle};
 use crate::evaluate::Outcome;
 use crate::evidence::{Evidence, EvidenceLevel};
+use crate::http::redact_url;
 use crate::lockfile::{Package, PackageSource};
 use crate::policy::matcher::Runner;
 use crate::run::Run;
@@ -241,18 +242,19 @@ fn package_url(package: &Package) -> Result<String, VsaError> {
     purl.with_version(package.version.to_string())
         .map_err(error)?;
     if let PackageSource::Registry { url } = &package.source {
-        purl.add_qualifier("repository_url", url.as_str())
+        purl.add_qualifier("repository_url", redact_url(url.as_str()))
             .map_err(error)?;
     }
     Ok(purl.to_string())
 }
 
 /// A bundle as an input attestation: its digest, and its location when that
-/// is a URL or an absolute path.
+/// is a URL (redacted: no userinfo, no query) or an absolute path.
 fn input_descriptor(bundle: &DecidingBundle) -> Descriptor {
     let location = bundle.origin.location.as_str();
     let uri = match url::Url::parse(location) {
-        Ok(url) if matches!(url.scheme(), "https" | "http" | "file") => Some(url.to_string()),
+        Ok(url) if matches!(url.scheme(), "https" | "http") => Some(redact_url(url.as_str())),
+        Ok(url) if url.scheme() == "file" => Some(url.to_string()),
         _ if Path::new(location).is_absolute() => {
             url::Url::from_file_path(location).ok().map(String::from)
         }

@@ -62,8 +62,11 @@ pub struct RunConfig {
     pub http: HttpConfig,
     /// Show a progress bar on stderr while fetching.
     pub progress: bool,
-    /// The token sent to the GitHub API.
+    /// The token sent to the GitHub API, and the one API it is sent to.
     pub github_auth: GitHubAuth,
+    /// Hosts a `github` source's `bundle_url` may name besides GitHub's own
+    /// blob storage (GitHub Enterprise).
+    pub github_bundle_hosts: Vec<String>,
     /// How long a cached "no attestation" answer is used; the policy's
     /// `[cache]` setting when `None`.
     pub no_attestation_ttl: Option<jiff::SignedDuration>,
@@ -96,6 +99,7 @@ impl Default for RunConfig {
             http: fetch.http,
             progress: fetch.progress,
             github_auth: fetch.github_auth,
+            github_bundle_hosts: fetch.github_bundle_hosts,
             no_attestation_ttl: None,
             announce: None,
             targets: Vec::new(),
@@ -216,6 +220,7 @@ impl RunConfig {
             } else {
                 self.github_auth.clone()
             },
+            github_bundle_hosts: self.github_bundle_hosts.clone(),
             announce: self.announce.clone(),
         }
     }

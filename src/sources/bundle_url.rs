@@ -4,27 +4,36 @@
 //! (block) format, `Content-Type: application/x-snappy`.
 //!
 //! [`fetch`] makes these checks, in order:
-//! 1. the URL is `https` (or `http` to a loopback address);
-//! 2. it is fetched with no credentials: nothing but `Accept` and the
+//! 1. the package's [`Budget`] has room for another download;
+//! 2. the URL is one the answer that named it may lead to
+//!    ([`crate::http::rules`]): `https` to a public address (loopback too
+//!    when that answer came from loopback), on one of the source's blob
+//!    hosts when it has a list of them (the `github` source);
+//! 3. it is fetched with no credentials: nothing but `Accept` and the
 //!    User-Agent goes to the storage host ([`Http::get_anonymous`]), with the
-//!    client's timeouts, retries on 5xx and redirect rules;
-//! 3. the answer is `200`, and at most [`max_blob_bytes`] long;
-//! 4. it decodes ([`decode`]): snappy's framed format (by its stream
+//!    client's timeouts, retries on 5xx, and redirects held to the same
+//!    rules;
+//! 4. the answer is `200`, and at most [`max_blob_bytes`] long and within
+//!    the budget, checked while it is read;
+//! 5. it decodes ([`decode`]): snappy's framed format (by its stream
 //!    identifier), raw snappy (declared as such, or anything that is not
-//!    JSON), or plain JSON; the decoded length is checked against
-//!    [`MAX_DECODED_BYTES`] before anything is allocated for it;
-//! 5. the decoded bytes are one JSON object in UTF-8.
+//!    JSON), or plain JSON; the decoded length is held to
+//!    [`MAX_DECODED_BYTES`] and to what the budget has left, checked before
+//!    anything is allocated for it (raw) or while decoding (framed), and
+//!    spent from the budget;
+//! 6. the decoded bytes are one JSON object in UTF-8.
 //!
 //! Any failure is an error for the package, never "no attestation". Errors
-//! name the URL without its query: the query is the pre-signed credential.
+//! name the URL redacted: its query is the pre-signed credential.
 
 use std::io::Read;
 
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{StatusCode, Url};
 
-use crate::http::{parse_url, Http};
-use crate::verify::MAX_BUNDLE_BYTES;
+use crate::http::{redact_url, AnswerFrom, Destination, Http, NamedBy};
+use crate::limits::Budget;
+use crate::verify::{MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
 /// The stream identifier chunk that opens snappy's framed format.
 const FRAMED_MAGIC: &[u8] = b"\xff\x06\x00\x00sNaPpY";
@@ -37,35 +46,37 @@ pub fn max_blob_bytes() -> usize {
     snap::raw::max_compress_len(MAX_DECODED_BYTES)
 }
 
-/// A URL as it may appear in messages: without its query and fragment.
-pub fn redacted(url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
+/// Where a `bundle_url` may lead, and what the package has left.
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    pub http: &'a Http,
+    /// Where the answer naming the URL came from.
+    pub from: AnswerFrom,
+    /// The hosts the URL may name, for a source that has a list of them.
+    pub hosts: Option<&'a [String]>,
+    pub budget: &'a Budget,
 }
 
 /// Fetch and decode the bundle at `url` (see the module documentation).
-pub(super) async fn fetch(http: &Http, url: &str) -> Result<String, String> {
-    let url = parse_url(url).map_err(|e| {
-        // Neither https nor loopback, or not a URL: say which, not what it holds.
-        match Url::parse(url) {
-            Ok(parsed) => format!(
-                "bundle_url {}: only https URLs are fetched",
-                redacted(&parsed)
-            ),
-            Err(_) => format!("bundle_url is not a URL: {}", short(&e.to_string())),
-        }
-    })?;
-    let shown = redacted(&url);
-    let response = http
+pub(super) async fn fetch(link: &Link<'_>, url: &str) -> Result<String, String> {
+    let url = Url::parse(url)
+        .map_err(|e| format!("bundle_url is not a URL: {}", short(&e.to_string())))?;
+    let shown = redact_url(url.as_str());
+    let destination = Destination {
+        named_by: NamedBy::Answer(link.from),
+        hosts: link.hosts,
+    };
+    let response = link
+        .http
         .get_anonymous(
             &url,
+            destination,
             "application/x-snappy, application/json;q=0.9",
             max_blob_bytes(),
+            Some(link.budget),
         )
         .await
-        .map_err(|e| format!("bundle_url {}", e.to_string().replace(url.as_str(), &shown)))?;
+        .map_err(|e| format!("bundle_url {e}"))?;
     if response.status != StatusCode::OK {
         return Err(format!("bundle_url {shown} answered {}", response.status));
     }
@@ -73,11 +84,26 @@ pub(super) async fn fetch(http: &Http, url: &str) -> Result<String, String> {
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    decode(&response.body, content_type).map_err(|e| format!("bundle_url {shown}: {e}"))
+    let limit = MAX_DECODED_BYTES.min(link.budget.bytes_left());
+    let json = decode(&response.body, content_type, limit)
+        .map_err(|e| format!("bundle_url {shown}: {e}"))?;
+    link.budget
+        .spend_bytes(json.len())
+        .map_err(|over| format!("bundle_url {shown}: {over}"))?;
+    Ok(json)
 }
 
-/// The bundle JSON in a blob: snappy framed, snappy raw or plain JSON.
-pub fn decode(body: &[u8], content_type: Option<&str>) -> Result<String, String> {
+/// The bundle JSON in a blob: snappy framed, snappy raw or plain JSON, at
+/// most `limit` bytes of it (never more than [`MAX_DECODED_BYTES`]).
+pub fn decode(body: &[u8], content_type: Option<&str>, limit: usize) -> Result<String, String> {
+    let limit = limit.min(MAX_DECODED_BYTES);
+    let over = |what: String| {
+        if limit < MAX_DECODED_BYTES {
+            format!("{what}, over what is left of the {MAX_DOCUMENT_BYTES}-byte limit of all answers for one package ({limit} bytes)")
+        } else {
+            format!("{what}, over the {MAX_DECODED_BYTES}-byte limit of one bundle")
+        }
+    };
     let declared_snappy = content_type.is_some_and(|t| {
         t.split(';')
             .next()
@@ -90,24 +116,23 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Result<String, String>
     let decoded = if body.starts_with(FRAMED_MAGIC) {
         let mut decoded = Vec::new();
         snap::read::FrameDecoder::new(body)
-            .take(MAX_DECODED_BYTES as u64 + 1)
+            .take(limit as u64 + 1)
             .read_to_end(&mut decoded)
             .map_err(|e| format!("not valid framed snappy: {e}"))?;
-        if decoded.len() > MAX_DECODED_BYTES {
-            return Err(format!(
-                "decodes to more than the {MAX_DECODED_BYTES}-byte limit of one bundle"
-            ));
+        if decoded.len() > limit {
+            return Err(over(format!("decodes to more than {limit} bytes")));
         }
         decoded
     } else if plain_json && !declared_snappy {
+        if body.len() > limit {
+            return Err(over(format!("{} bytes of JSON", body.len())));
+        }
         body.to_vec()
     } else {
         let length =
             snap::raw::decompress_len(body).map_err(|e| format!("not valid snappy (raw): {e}"))?;
-        if length > MAX_DECODED_BYTES {
-            return Err(format!(
-                "declares {length} decoded bytes, over the {MAX_DECODED_BYTES}-byte limit of one bundle"
-            ));
+        if length > limit {
+            return Err(over(format!("declares {length} decoded bytes")));
         }
         snap::raw::Decoder::new()
             .decompress_vec(body)
@@ -143,11 +168,22 @@ mod tests {
         let raw = snap::raw::Encoder::new()
             .compress_vec(BUNDLE.as_bytes())
             .unwrap();
-        assert_eq!(decode(&raw, Some("application/x-snappy")).unwrap(), BUNDLE);
-        assert_eq!(decode(&raw, None).unwrap(), BUNDLE);
-        assert_eq!(decode(&framed(BUNDLE.as_bytes()), None).unwrap(), BUNDLE);
         assert_eq!(
-            decode(BUNDLE.as_bytes(), Some("application/json")).unwrap(),
+            decode(&raw, Some("application/x-snappy"), MAX_DECODED_BYTES).unwrap(),
+            BUNDLE
+        );
+        assert_eq!(decode(&raw, None, MAX_DECODED_BYTES).unwrap(), BUNDLE);
+        assert_eq!(
+            decode(&framed(BUNDLE.as_bytes()), None, MAX_DECODED_BYTES).unwrap(),
+            BUNDLE
+        );
+        assert_eq!(
+            decode(
+                BUNDLE.as_bytes(),
+                Some("application/json"),
+                MAX_DECODED_BYTES
+            )
+            .unwrap(),
             BUNDLE
         );
     }
@@ -165,23 +201,27 @@ mod tests {
             (&b"{\"a\":"[..], "not JSON"),
             (&b"[1,2]"[..], "snappy"),
         ] {
-            let error = decode(body, None).unwrap_err();
+            let error = decode(body, None, MAX_DECODED_BYTES).unwrap_err();
             assert!(error.contains(why), "{body:?}: {error}");
         }
         let not_object = snap::raw::Encoder::new().compress_vec(b"[1]").unwrap();
-        assert!(decode(&not_object, Some("application/x-snappy"))
-            .unwrap_err()
-            .contains("not a bundle"));
+        assert!(
+            decode(&not_object, Some("application/x-snappy"), MAX_DECODED_BYTES)
+                .unwrap_err()
+                .contains("not a bundle")
+        );
         let binary = snap::raw::Encoder::new().compress_vec(&[0xff; 8]).unwrap();
-        assert!(decode(&binary, None).unwrap_err().contains("UTF-8"));
+        assert!(decode(&binary, None, MAX_DECODED_BYTES)
+            .unwrap_err()
+            .contains("UTF-8"));
         // A declared length over the limit is refused before decoding: a
         // varint of 1 GiB followed by nothing.
         let huge = [0x80, 0x80, 0x80, 0x80, 0x04];
-        let error = decode(&huge, Some("application/x-snappy")).unwrap_err();
+        let error = decode(&huge, Some("application/x-snappy"), MAX_DECODED_BYTES).unwrap_err();
         assert!(error.contains("declares 1073741824"), "{error}");
         // Framed data that decodes past the limit stops at the limit.
         let big = vec![b' '; MAX_DECODED_BYTES + 10];
-        let error = decode(&framed(&big), None).unwrap_err();
+        let error = decode(&framed(&big), None, MAX_DECODED_BYTES).unwrap_err();
         assert!(error.contains("more than"), "{error}");
     }
 
@@ -198,17 +238,50 @@ mod tests {
             .compress_vec(at_limit.as_bytes())
             .unwrap();
         assert!(raw.len() <= max_blob_bytes());
-        assert_eq!(decode(&raw, None).unwrap().len(), MAX_DECODED_BYTES);
+        assert_eq!(
+            decode(&raw, None, MAX_DECODED_BYTES).unwrap().len(),
+            MAX_DECODED_BYTES
+        );
         let framed = framed(at_limit.as_bytes());
-        assert_eq!(decode(&framed, None).unwrap().len(), MAX_DECODED_BYTES);
+        assert_eq!(
+            decode(&framed, None, MAX_DECODED_BYTES).unwrap().len(),
+            MAX_DECODED_BYTES
+        );
         // One byte more is refused in both.
         let over = object_of(MAX_DECODED_BYTES + 1);
         let raw = snap::raw::Encoder::new()
             .compress_vec(over.as_bytes())
             .unwrap();
-        assert!(decode(&raw, None).unwrap_err().contains("over the"));
+        assert!(decode(&raw, None, MAX_DECODED_BYTES)
+            .unwrap_err()
+            .contains("over the"));
         let framed = self::framed(over.as_bytes());
-        assert!(decode(&framed, None).unwrap_err().contains("more than"));
+        assert!(decode(&framed, None, MAX_DECODED_BYTES)
+            .unwrap_err()
+            .contains("more than"));
+    }
+
+    #[test]
+    fn what_the_package_has_left_bounds_every_form() {
+        let bundle = object_of(1000);
+        let raw = snap::raw::Encoder::new()
+            .compress_vec(bundle.as_bytes())
+            .unwrap();
+        for (body, content_type) in [
+            (raw.clone(), Some("application/x-snappy")),
+            (framed(bundle.as_bytes()), None),
+            (bundle.clone().into_bytes(), Some("application/json")),
+        ] {
+            assert_eq!(decode(&body, content_type, 1000).unwrap(), bundle);
+            let error = decode(&body, content_type, 999).unwrap_err();
+            assert!(
+                error.contains("over what is left") && error.contains("(999 bytes)"),
+                "{error}"
+            );
+        }
+        // The declared length is refused before anything is decoded.
+        let error = decode(&raw, None, 10).unwrap_err();
+        assert!(error.starts_with("declares 1000 decoded bytes"), "{error}");
     }
 
     #[test]
@@ -225,11 +298,5 @@ mod tests {
         let long = "é".repeat(200);
         assert_eq!(short(&long), "é".repeat(120));
         assert_eq!(short("ab"), "ab");
-    }
-
-    #[test]
-    fn messages_show_no_query() {
-        let url = Url::parse("https://blob.example/a/b.json.sn?sv=1&sig=SECRET#x").unwrap();
-        assert_eq!(redacted(&url), "https://blob.example/a/b.json.sn");
     }
 }

@@ -7,15 +7,23 @@
 //! (github.com since API version 2026-03-10, whatever version is asked
 //! for), or with the bundle inline, `{"bundle": {…}}` (GitHub Enterprise
 //! Server, older answers). A `bundle_url` is fetched without the token
-//! ([`super::bundle_url`]); 404 means no attestation.
+//! ([`super::bundle_url`]), and only from GitHub's blob storage
+//! ([`GITHUB_BUNDLE_HOSTS`], and the hosts the user adds); 404 means no
+//! attestation.
+//!
+//! The token goes to one API only, the one the user names
+//! ([`GitHubAuth::with_api`]; GitHub's by default): the HTTP client sends
+//! it to that origin and nowhere else, whatever a policy file or an answer
+//! names.
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::{StatusCode, Url};
 
-use super::{split_fetching, PackageQuery, Reply, SourceFailure};
+use super::bundle_url::Link;
+use super::{split_fetching, Keep, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
-use crate::http::{Http, HttpError};
-use crate::verify::{MAX_BUNDLES_PER_FILE, MAX_DOCUMENT_BYTES};
+use crate::http::{redact_url, Credential, Http, HttpError};
+use crate::limits::Budget;
 
 /// The REST API version this module is written against.
 pub const API_VERSION: &str = "2022-11-28";
@@ -23,31 +31,78 @@ pub const API_VERSION: &str = "2022-11-28";
 /// pages never end cannot hold a run.
 const MAX_PAGES: usize = 10;
 
-/// The token sent to the GitHub API, if any.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// Where GitHub's attestations API links its bundles (`bundle_url`): the
+/// blob storage of github.com's artifact attestations. A `github` source
+/// fetches a `bundle_url` from these hosts only, and from those the user
+/// adds (`--github-bundle-host`, for GitHub Enterprise).
+pub const GITHUB_BUNDLE_HOSTS: &[&str] = &["tmaproduction.blob.core.windows.net"];
+
+/// The token sent to the GitHub API, if any, and the one API it is for.
+#[derive(Clone, PartialEq, Eq)]
 pub struct GitHubAuth {
     token: Option<String>,
+    /// The API the token belongs to: only requests to its origin carry it.
+    api: Url,
+}
+
+impl Default for GitHubAuth {
+    fn default() -> Self {
+        Self::none()
+    }
 }
 
 impl std::fmt::Debug for GitHubAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.token.is_some() {
-            "GitHubAuth(token)"
-        } else {
-            "GitHubAuth(none)"
-        })
+        match self.token {
+            Some(_) => write!(f, "GitHubAuth(token for {})", redact_url(self.api.as_str())),
+            None => f.write_str("GitHubAuth(none)"),
+        }
     }
 }
 
 impl GitHubAuth {
     pub fn none() -> Self {
-        Self { token: None }
+        Self {
+            token: None,
+            api: Url::parse(super::GITHUB_API).expect("a valid URL"),
+        }
     }
 
+    /// A token for GitHub's API (`https://api.github.com`).
     pub fn token(token: impl Into<String>) -> Self {
         Self {
             token: Some(token.into()),
+            ..Self::none()
         }
+    }
+
+    /// The same token, for the API at `api` (GitHub Enterprise Server's
+    /// `https://HOST/api/v3`) instead: only requests to its origin carry it.
+    pub fn with_api(self, api: Url) -> Self {
+        Self { api, ..self }
+    }
+
+    /// The API the token is for.
+    pub fn api(&self) -> &Url {
+        &self.api
+    }
+
+    /// The token as the HTTP client sends it; an error when it cannot be
+    /// a header value.
+    pub fn credential(&self) -> Result<Option<Credential>, String> {
+        self.token
+            .as_deref()
+            .map(|token| {
+                Credential::bearer(&self.api, token)
+                    .map_err(|e| format!("GITHUB_TOKEN / GH_TOKEN: {e}"))
+            })
+            .transpose()
+    }
+
+    /// Whether requests to the API at `api_url` carry the token.
+    pub fn is_sent_to(&self, api_url: &str) -> bool {
+        self.token.is_some()
+            && Url::parse(api_url).is_ok_and(|url| url.origin() == self.api.origin())
     }
 
     /// `GITHUB_TOKEN`, else `GH_TOKEN`, else none.
@@ -63,7 +118,10 @@ impl GitHubAuth {
             .filter_map(|name| var(name))
             .map(|value| value.trim().to_string())
             .find(|value| !value.is_empty());
-        Self { token }
+        Self {
+            token,
+            ..Self::none()
+        }
     }
 
     pub fn is_set(&self) -> bool {
@@ -105,12 +163,108 @@ pub fn repository_from_url(url: &str) -> Option<(String, String)> {
     (valid(owner) && valid(repo)).then(|| (owner.to_string(), repo.to_string()))
 }
 
+/// The attestations of one package, every page ([`pages`]), the bundles
+/// behind their `bundle_url`s fetched from GitHub's blob hosts.
 pub(super) async fn ask(
     http: &Http,
     target: &Target<'_>,
-    auth: &GitHubAuth,
     query: &PackageQuery,
+    bundle_hosts: &[String],
+    budget: &Budget,
 ) -> Result<Reply, SourceFailure> {
+    let url = match endpoint(target, query)? {
+        Ok(url) => url,
+        Err(not_applicable) => return Ok(not_applicable),
+    };
+    let origin = url.origin();
+    let headers = api_headers();
+    let mut documents: Vec<BundleDocument> = Vec::new();
+    let mut ignored: Vec<IgnoredBundle> = Vec::new();
+    let mut next = Some(url);
+    let mut pages = 0;
+    while let Some(page_url) = next.take() {
+        pages += 1;
+        if pages > MAX_PAGES {
+            return Err(SourceFailure::new(format!(
+                "{}: more than {MAX_PAGES} pages of attestations for {}",
+                target.label,
+                query.id()
+            )));
+        }
+        // Every page and every blob is counted against the package's budget.
+        let response = http
+            .get_within(&page_url, &headers, Some(budget))
+            .await
+            .map_err(|e| failure(target.label, http.sends_credential_to(&page_url), e))?;
+        match response.status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND if pages == 1 => return Ok(Reply::Answer(Answer::NoAttestation)),
+            status => {
+                return Err(refused(
+                    target.label,
+                    http,
+                    &page_url,
+                    status,
+                    &response.body,
+                ))
+            }
+        }
+        let link = Link {
+            http,
+            from: response.from,
+            hosts: Some(bundle_hosts),
+            budget,
+        };
+        let answer = split_fetching(
+            &response.body,
+            target.label,
+            &page_location(&page_url, pages),
+            &query.checksum,
+            &link,
+            Keep::default(),
+        )
+        .await
+        .map_err(|e| SourceFailure::new(format!("{}: {e}", target.label)))?;
+        if let Answer::Bundles {
+            documents: found,
+            ignored: set_aside,
+        } = answer
+        {
+            documents.extend(found);
+            ignored.extend(set_aside);
+        }
+        next = next_link(&response.headers)
+            .map(|link| {
+                let link = page_url
+                    .join(&link)
+                    .map_err(|e| format!("bad Link header: {e}"))?;
+                // Pages are asked of the API the source names, nowhere else.
+                if link.origin() != origin {
+                    return Err(format!(
+                        "Link header points to another host: {}",
+                        redact_url(link.as_str())
+                    ));
+                }
+                Ok(link)
+            })
+            .transpose()
+            .map_err(|e| SourceFailure::new(format!("{}: {e}", target.label)))?;
+    }
+    Ok(Reply::Answer(
+        if documents.is_empty() && ignored.is_empty() {
+            Answer::NoAttestation
+        } else {
+            Answer::Bundles { documents, ignored }
+        },
+    ))
+}
+
+/// The first page to ask for a package; `Err` with the reply when the
+/// source does not apply to it (no repository on GitHub).
+fn endpoint(
+    target: &Target<'_>,
+    query: &PackageQuery,
+) -> Result<Result<Url, Reply>, SourceFailure> {
     let path = match target.org {
         Some(org) => {
             if repository_from_url(&format!("https://github.com/{org}/x")).is_none() {
@@ -128,10 +282,10 @@ pub(super) async fn ask(
         {
             Some((owner, repo)) => format!("repos/{owner}/{repo}"),
             None => {
-                return Ok(Reply::NotApplicable(match &query.repository_hint {
+                return Ok(Err(Reply::NotApplicable(match &query.repository_hint {
                     Some(url) => format!("its repository {url} is not on GitHub"),
                     None => "it declares no repository; set one for it in the policy".into(),
-                }))
+                })))
             }
         },
     };
@@ -140,7 +294,13 @@ pub(super) async fn ask(
         "{base}/{path}/attestations/sha256:{}",
         query.checksum.to_hex()
     ))
-    .map_err(|e| SourceFailure::stopping(format!("{}: bad API URL {base}: {e}", target.label)))?;
+    .map_err(|e| {
+        SourceFailure::stopping(format!(
+            "{}: bad API URL {}: {e}",
+            target.label,
+            redact_url(base)
+        ))
+    })?;
     {
         let mut pairs = url.query_pairs_mut();
         pairs.append_pair("per_page", "100");
@@ -148,99 +308,49 @@ pub(super) async fn ask(
             pairs.append_pair("predicate_type", predicate_type);
         }
     }
-    let origin = url.origin();
+    Ok(Ok(url))
+}
 
-    let headers = api_headers(auth)?;
-
-    let mut documents: Vec<BundleDocument> = Vec::new();
-    let mut ignored: Vec<IgnoredBundle> = Vec::new();
-    let mut next = Some(url);
-    let mut pages = 0;
-    // All pages together are held to the limits of one response, so that a
-    // server cannot make one package take ten responses' worth of memory.
-    let mut total_bytes = 0;
-    while let Some(page_url) = next.take() {
-        pages += 1;
-        if pages > MAX_PAGES {
-            return Err(SourceFailure::new(format!(
-                "{}: more than {MAX_PAGES} pages of attestations for {}",
-                target.label,
-                query.id()
-            )));
-        }
-        let response = http
-            .get(&page_url, &headers)
-            .await
-            .map_err(|e| failure(target.label, auth, e))?;
-        match response.status {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND if pages == 1 => return Ok(Reply::Answer(Answer::NoAttestation)),
-            StatusCode::UNAUTHORIZED => {
-                return Err(SourceFailure::stopping(format!(
-                    "{}: GitHub refused the token (401); check GITHUB_TOKEN / GH_TOKEN",
-                    target.label
-                )))
-            }
-            status => {
-                return Err(SourceFailure::new(format!(
-                    "{}: {page_url} answered {status}{}",
-                    target.label,
-                    github_message(&response.body)
-                )))
-            }
-        }
-        let (answer, fetched) = split_fetching(
-            &response.body,
-            target.label,
-            page_url.as_str(),
-            &query.checksum,
-            http,
-        )
-        .await
-        .map_err(|e| SourceFailure::new(format!("{}: {e}", target.label)))?;
-        if let Answer::Bundles {
-            documents: found,
-            ignored: set_aside,
-        } = answer
-        {
-            documents.extend(found);
-            ignored.extend(set_aside);
-        }
-        total_bytes += response.body.len() + fetched;
-        let count = documents.len() + ignored.len();
-        if count > MAX_BUNDLES_PER_FILE || total_bytes > MAX_DOCUMENT_BYTES {
-            return Err(SourceFailure::new(format!(
-                "{}: {count} attestations ({total_bytes} bytes) for {} after {pages} page(s), over the limit of {MAX_BUNDLES_PER_FILE} attestations and {MAX_DOCUMENT_BYTES} bytes for one package",
-                target.label,
-                query.id()
-            )));
-        }
-        next = next_link(&response.headers)
-            .map(|link| {
-                let link = page_url
-                    .join(&link)
-                    .map_err(|e| format!("bad Link header: {e}"))?;
-                // The token is only ever sent to the API it was configured for.
-                if link.origin() != origin {
-                    return Err(format!("Link header points to another host: {link}"));
-                }
-                Ok(link)
-            })
-            .transpose()
-            .map_err(|e| SourceFailure::new(format!("{}: {e}", target.label)))?;
+/// Where a page's bundles came from: the URL redacted, and the page's
+/// number after the first.
+fn page_location(url: &Url, page: usize) -> String {
+    let shown = redact_url(url.as_str());
+    if page == 1 {
+        shown
+    } else {
+        format!("{shown}#page={page}")
     }
-    Ok(Reply::Answer(
-        if documents.is_empty() && ignored.is_empty() {
-            Answer::NoAttestation
+}
+
+/// The failure for an answer other than 200 (and a first page's 404): a
+/// 401 stops the source, saying whether the token was sent.
+pub(super) fn refused(
+    label: &str,
+    http: &Http,
+    url: &Url,
+    status: StatusCode,
+    body: &[u8],
+) -> SourceFailure {
+    if status == StatusCode::UNAUTHORIZED {
+        return SourceFailure::stopping(if http.sends_credential_to(url) {
+            format!("{label}: GitHub refused the token (401); check GITHUB_TOKEN / GH_TOKEN")
         } else {
-            Answer::Bundles { documents, ignored }
-        },
+            format!(
+                "{label}: {} asks for a token (401); GITHUB_TOKEN / GH_TOKEN is sent only to the GitHub API named by --github-api-url (GITHUB_API_URL), https://api.github.com by default",
+                redact_url(url.origin().ascii_serialization().as_str())
+            )
+        });
+    }
+    SourceFailure::new(format!(
+        "{label}: {} answered {status}{}",
+        redact_url(url.as_str()),
+        github_message(body)
     ))
 }
 
-/// The headers of every request to the API: its media type and version,
-/// and the token when there is one (for the API host only).
-pub(super) fn api_headers(auth: &GitHubAuth) -> Result<HeaderMap, SourceFailure> {
+/// The headers of every request to the API: its media type and version.
+/// (The token is the HTTP client's to add, for the API it is for.)
+pub(super) fn api_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(
         ACCEPT,
@@ -250,26 +360,18 @@ pub(super) fn api_headers(auth: &GitHubAuth) -> Result<HeaderMap, SourceFailure>
         "x-github-api-version",
         HeaderValue::from_static(API_VERSION),
     );
-    if let Some(token) = &auth.token {
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            SourceFailure::stopping(
-                "GITHUB_TOKEN / GH_TOKEN contains characters not allowed in a header",
-            )
-        })?;
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
-    Ok(headers)
+    headers
 }
 
 /// A transport error, with rate limits turned into a stop of this source.
-pub(super) fn failure(label: &str, auth: &GitHubAuth, error: HttpError) -> SourceFailure {
+/// `token_sent`: the request carried the token.
+pub(super) fn failure(label: &str, token_sent: bool, error: HttpError) -> SourceFailure {
     match error {
         HttpError::RateLimited { reset_in, .. } => {
             let when = reset_in
                 .map(|d| format!(" for another {} min", d.as_secs().div_ceil(60).max(1)))
                 .unwrap_or_default();
-            let hint = if auth.is_set() {
+            let hint = if token_sent {
                 "wait for the limit to reset, or run again later (cached answers are kept)"
             } else {
                 "set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit"
@@ -340,22 +442,43 @@ mod tests {
     }
 
     #[test]
-    fn every_request_names_the_media_type_and_version_and_the_token_when_set() {
-        let headers = api_headers(&GitHubAuth::none()).unwrap();
+    fn every_request_names_the_media_type_and_version_and_never_the_token() {
+        let headers = api_headers();
         assert_eq!(headers[ACCEPT], "application/vnd.github+json");
         assert_eq!(headers["x-github-api-version"], API_VERSION);
-        assert!(!headers.contains_key(AUTHORIZATION));
-        let headers = api_headers(&GitHubAuth::token("ghp_x")).unwrap();
-        assert_eq!(headers[AUTHORIZATION], "Bearer ghp_x");
-        assert!(headers[AUTHORIZATION].is_sensitive());
-        // A token that cannot be a header value stops the source.
-        let failure = api_headers(&GitHubAuth::token("a\nb")).unwrap_err();
-        assert!(failure.stop_source);
-        assert!(
-            failure.message.contains("GITHUB_TOKEN"),
-            "{}",
-            failure.message
-        );
+        assert!(!headers.contains_key(reqwest::header::AUTHORIZATION));
+    }
+
+    #[test]
+    fn the_token_is_for_one_api_origin() {
+        let github = GitHubAuth::token("ghp_x");
+        let credential = github.credential().unwrap().unwrap();
+        for url in [
+            "https://api.github.com/repos/o/r",
+            "https://API.GITHUB.COM:443/orgs/o/attestations/bulk-list",
+        ] {
+            assert!(credential.is_for(&Url::parse(url).unwrap()), "{url}");
+            assert!(github.is_sent_to(url), "{url}");
+        }
+        for url in [
+            "http://api.github.com/x",
+            "https://api.github.com:8443/x",
+            "https://api.github.com.evil.example/x",
+            "https://tmaproduction.blob.core.windows.net/x",
+            "http://127.0.0.1:1/x",
+        ] {
+            assert!(!credential.is_for(&Url::parse(url).unwrap()), "{url}");
+            assert!(!github.is_sent_to(url), "{url}");
+        }
+        let enterprise =
+            GitHubAuth::token("t").with_api(Url::parse("https://ghe.example/api/v3").unwrap());
+        assert!(enterprise.is_sent_to("https://ghe.example/api/v3"));
+        assert!(!enterprise.is_sent_to("https://api.github.com"));
+        assert!(!GitHubAuth::none().is_sent_to("https://api.github.com"));
+        assert!(matches!(GitHubAuth::none().credential(), Ok(None)));
+        // A token that cannot be a header value is an error naming the variable.
+        let error = GitHubAuth::token("a\nb").credential().unwrap_err();
+        assert!(error.contains("GITHUB_TOKEN"), "{error}");
     }
 
     #[test]
@@ -364,14 +487,14 @@ mod tests {
             url: "https://api.github.com/x".into(),
             reset_in: Some(std::time::Duration::from_secs(61)),
         };
-        let without = failure("github", &GitHubAuth::none(), limited());
+        let without = failure("github", false, limited());
         assert_eq!(without.kind, crate::evidence::FailureKind::RateLimited);
         assert!(without.stop_source);
         assert_eq!(
             without.message,
             "github: GitHub's API rate limit is reached for another 2 min; stopped asking it in this run; set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit"
         );
-        let with = failure("github", &GitHubAuth::token("t"), limited());
+        let with = failure("github", true, limited());
         assert!(
             with.message.ends_with(
                 "; wait for the limit to reset, or run again later (cached answers are kept)"
@@ -380,11 +503,7 @@ mod tests {
             with.message
         );
         // Anything else is the transport's failure, kept as it is.
-        let other = failure(
-            "github",
-            &GitHubAuth::none(),
-            HttpError::Client("no client".into()),
-        );
+        let other = failure("github", false, HttpError::Client("no client".into()));
         assert!(!other.stop_source);
         assert_eq!(other.kind, crate::evidence::FailureKind::Failed);
     }
@@ -405,7 +524,10 @@ mod tests {
     fn a_token_is_never_shown() {
         let token = GitHubAuth::token("ghp_secret");
         assert!(token.is_set());
-        assert_eq!(format!("{token:?}"), "GitHubAuth(token)");
+        assert_eq!(
+            format!("{token:?}"),
+            "GitHubAuth(token for https://api.github.com/)"
+        );
         let none = GitHubAuth::none();
         assert!(!none.is_set());
         assert_eq!(format!("{none:?}"), "GitHubAuth(none)");

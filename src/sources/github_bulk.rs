@@ -25,9 +25,9 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use sigstore_types::Sha256Hash;
 
-use super::github::{api_headers, failure, repository_from_url, GitHubAuth};
+use super::github::{api_headers, failure, refused, repository_from_url, GitHubAuth};
 use super::SourceFailure;
-use crate::http::Http;
+use crate::http::{redact_url, AnswerFrom, Http};
 
 /// Digests per request.
 pub const BATCH: usize = 100;
@@ -42,6 +42,8 @@ pub enum BulkOutcome {
         entries: HashMap<Sha256Hash, Vec<serde_json::Value>>,
         /// The endpoint that answered, for the origins of its bundles.
         endpoint: String,
+        /// Where its answers came from, which judges the URLs they name.
+        from: AnswerFrom,
     },
     /// Neither endpoint would answer for this owner.
     Refused(String),
@@ -80,7 +82,6 @@ pub async fn list(
     http: &Http,
     owner: &Owner<'_>,
     digests: &[Sha256Hash],
-    auth: &GitHubAuth,
 ) -> Result<BulkOutcome, SourceFailure> {
     let Owner {
         api_url,
@@ -94,8 +95,9 @@ pub async fn list(
             "`{owner}` is not a GitHub login"
         )));
     }
-    let headers = api_headers(auth)?;
+    let headers = api_headers();
     let base = api_url.trim_end_matches('/');
+    let mut from = AnswerFrom::Loopback;
     let kinds: &[&str] = if organization {
         &["orgs"]
     } else {
@@ -104,6 +106,7 @@ pub async fn list(
     let mut refusals = Vec::new();
     'kinds: for kind in kinds {
         let endpoint = format!("{base}/{kind}/{owner}/attestations/bulk-list");
+        let shown = redact_url(&endpoint);
         let mut entries = HashMap::new();
         for batch in digests.chunks(BATCH) {
             let names: Vec<String> = batch
@@ -119,11 +122,14 @@ pub async fn list(
             for page in 1..=MAX_PAGES + 1 {
                 if page > MAX_PAGES {
                     return Err(SourceFailure::new(format!(
-                        "{label}: more than {MAX_PAGES} pages from {endpoint}"
+                        "{label}: more than {MAX_PAGES} pages from {shown}"
                     )));
                 }
                 let mut url = reqwest::Url::parse(&endpoint).map_err(|e| {
-                    SourceFailure::stopping(format!("{label}: bad API URL {base}: {e}"))
+                    SourceFailure::stopping(format!(
+                        "{label}: bad API URL {}: {e}",
+                        redact_url(base)
+                    ))
                 })?;
                 url.query_pairs_mut().append_pair("per_page", "100");
                 if let Some(after) = &after {
@@ -132,21 +138,23 @@ pub async fn list(
                 let response = http
                     .post_json(&url, &headers, &body)
                     .await
-                    .map_err(|e| failure(label, auth, e))?;
+                    .map_err(|e| failure(label, http.sends_credential_to(&url), e))?;
                 match response.status {
                     StatusCode::OK => {}
                     StatusCode::UNAUTHORIZED => {
-                        return Err(SourceFailure::stopping(format!(
-                            "{label}: GitHub refused the token (401); check GITHUB_TOKEN / GH_TOKEN"
-                        )))
+                        return Err(refused(label, http, &url, response.status, &[]))
                     }
                     status => {
-                        refusals.push(format!("{endpoint} answered {status}"));
+                        refusals.push(format!("{shown} answered {status}"));
                         continue 'kinds;
                     }
                 }
+                // One answer from elsewhere makes every URL they name judged so.
+                if response.from == AnswerFrom::Elsewhere {
+                    from = AnswerFrom::Elsewhere;
+                }
                 let answer: BulkAnswer = serde_json::from_slice(&response.body).map_err(|e| {
-                    SourceFailure::new(format!("{label}: {endpoint}: not a bulk-list answer: {e}"))
+                    SourceFailure::new(format!("{label}: {shown}: not a bulk-list answer: {e}"))
                 })?;
                 for (name, found) in answer.attestations_subject_digests {
                     let digest = name
@@ -155,7 +163,7 @@ pub async fn list(
                         .filter(|d| batch.contains(d))
                         .ok_or_else(|| {
                             SourceFailure::new(format!(
-                                "{label}: {endpoint} answered for `{}`, which was not asked for",
+                                "{label}: {shown} answered for `{}`, which was not asked for",
                                 name.chars().take(80).collect::<String>()
                             ))
                         })?;
@@ -176,18 +184,23 @@ pub async fn list(
         for digest in digests {
             entries.entry(*digest).or_insert_with(Vec::new);
         }
-        return Ok(BulkOutcome::Listed { entries, endpoint });
+        return Ok(BulkOutcome::Listed {
+            entries,
+            endpoint: shown,
+            from,
+        });
     }
     Ok(BulkOutcome::Refused(refusals.join("; ")))
 }
 
 /// What bulk listings gave, per source (by its position) and digest: the
-/// endpoint that answered and the digest's entries.
-pub type Listed = Vec<HashMap<Sha256Hash, (String, Vec<serde_json::Value>)>>;
+/// endpoint that answered, where its answers came from, and the digest's
+/// entries.
+pub type Listed = Vec<HashMap<Sha256Hash, (String, AnswerFrom, Vec<serde_json::Value>)>>;
 
-/// Ask every GitHub source's bulk-list endpoints, before any package is
-/// fetched, for the packages of each owner with at least two packages still
-/// to ask about (`needed` says which). Returns what was listed, and per
+/// Ask every GitHub source whose API the token is for its bulk-list
+/// endpoints, before any package is fetched, for the packages of each owner
+/// with at least two packages still to ask about (`needed` says which). Returns what was listed, and per
 /// source why it must not be asked again in this run (a rate limit, a
 /// refused token). An owner refused by both endpoints is left out: its
 /// packages are asked about one digest at a time.
@@ -209,6 +222,10 @@ pub async fn prefetch(
         else {
             continue;
         };
+        // Listing needs the token, which goes to the API it is for only.
+        if !auth.is_sent_to(api_url) {
+            continue;
+        }
         let mut owners: std::collections::BTreeMap<String, Vec<Sha256Hash>> = Default::default();
         for query in queries.iter().filter(|q| needed(index, q)) {
             let owner = match org {
@@ -235,11 +252,15 @@ pub async fn prefetch(
                 predicate_type: predicate_type.as_deref(),
                 label: &label,
             };
-            let outcome = list(http, &target, &digests, auth).await;
+            let outcome = list(http, &target, &digests).await;
             match outcome {
-                Ok(BulkOutcome::Listed { entries, endpoint }) => {
+                Ok(BulkOutcome::Listed {
+                    entries,
+                    endpoint,
+                    from,
+                }) => {
                     for (digest, found) in entries {
-                        listed[index].insert(digest, (endpoint.clone(), found));
+                        listed[index].insert(digest, (endpoint.clone(), from, found));
                     }
                 }
                 Ok(BulkOutcome::Refused(_)) => {}

@@ -765,7 +765,7 @@ mod tests {
         // An index cannot send a download to plain http elsewhere.
         assert!(matches!(
             config("http://dl.example/crates").download_url("serde", "1.0.0", &sum),
-            Err(IndexError::Http(HttpError::Insecure { .. }))
+            Err(IndexError::Http(HttpError::Refused { .. }))
         ));
         for (name, version) in [("../x", "1.0.0"), ("a", "1/0"), ("a", "")] {
             assert!(

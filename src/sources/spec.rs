@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::SourceKey;
+use crate::http::redact_url;
+use crate::http::rules::check_configured;
 
 /// GitHub's REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
@@ -60,21 +62,35 @@ impl SourceSpec {
         }
     }
 
-    /// A URL source, checking its template names the artifact.
+    /// A URL source, checking its template names the artifact and that
+    /// what it expands to may be fetched ([`crate::http::rules`]).
     pub fn url(template: &str) -> Result<Self, String> {
         let names_artifact = template.contains("{checksum}")
             || (template.contains("{name}") && template.contains("{version}"));
         if !names_artifact {
             return Err(format!(
-                "URL template `{template}` names no artifact: use {{checksum}}, or {{name}} and {{version}}"
+                "URL template `{}` names no artifact: use {{checksum}}, or {{name}} and {{version}}",
+                redact_url(template)
             ));
         }
+        let sample = template
+            .replace("{name}", "name")
+            .replace("{version}", "1.0.0")
+            .replace("{checksum}", &"0".repeat(64));
+        check_configured(&sample)
+            .map_err(|reason| format!("URL template `{}`: {reason}", redact_url(template)))?;
         Ok(Self::Url {
             template: template.to_string(),
         })
     }
 
-    /// A short label used in reports: `github`, `url:…`, `dir:…`, `crates-io`.
+    /// A GitHub API or crates.io URL, held to the rule the client holds it to.
+    pub fn api_url(text: &str) -> Result<String, String> {
+        check_configured(text).map(|_| text.to_string())
+    }
+
+    /// A short label used in reports: `github`, `url:…`, `dir:…`,
+    /// `crates-io`; a template without its userinfo and query.
     pub fn label(&self) -> String {
         self.to_string()
     }
@@ -99,10 +115,23 @@ impl SourceSpec {
     /// How the cache tells this source's answers from every other
     /// source's: its label, and its whole definition (every field, through
     /// its serialization, so that a field added later is part of it too).
+    /// The identity is stored in each entry, so a URL in it is redacted
+    /// ([`redact_url`]), with the SHA-256 of the whole URL in its place
+    /// when that removed something: two sources that differ only in a
+    /// credential stay apart, and the credential is never written.
     pub fn cache_key(&self) -> SourceKey {
-        let identity = serde_json::to_value(self)
+        let mut identity = serde_json::to_value(self)
             // Only a folder whose path is not UTF-8 does not serialize.
             .unwrap_or_else(|_| serde_json::json!({"kind": "dir", "label": self.label()}));
+        for field in ["api_url", "template"] {
+            if let Some(serde_json::Value::String(url)) = identity.get_mut(field) {
+                let shown = redact_url(url);
+                if shown != *url {
+                    let digest = sigstore_crypto::sha256(url.as_bytes()).to_hex();
+                    *url = format!("{shown} (sha256:{digest})");
+                }
+            }
+        }
         SourceKey {
             label: self.label(),
             identity,
@@ -116,7 +145,7 @@ impl fmt::Display for SourceSpec {
         match self {
             Self::GitHub { org: Some(org), .. } => write!(f, "github:{org}"),
             Self::GitHub { org: None, .. } => f.write_str("github"),
-            Self::Url { template } => write!(f, "url:{template}"),
+            Self::Url { template } => write!(f, "url:{}", redact_url(template)),
             Self::Dir { path } => write!(f, "dir:{}", path.display()),
             Self::CratesIo { .. } => f.write_str("crates-io"),
         }
@@ -143,6 +172,43 @@ mod tests {
             let error = SourceSpec::url(bad).unwrap_err();
             assert!(error.contains("names no artifact"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn a_cache_identity_keeps_credentials_apart_without_writing_them() {
+        let with = |secret: &str| {
+            SourceSpec::url(&format!(
+                "https://u:{secret}@m.example/{{checksum}}?t={secret}"
+            ))
+            .unwrap()
+            .cache_key()
+        };
+        let (one, two) = (with("ONE"), with("TWO"));
+        assert_ne!(one.identity, two.identity);
+        for key in [&one, &two] {
+            let text = key.identity.to_string();
+            assert!(!text.contains("ONE") && !text.contains("TWO"), "{text}");
+            assert!(
+                text.contains("https://m.example/{checksum} (sha256:"),
+                "{text}"
+            );
+        }
+        let plain = SourceSpec::url("https://m.example/{checksum}").unwrap();
+        assert_eq!(
+            plain.cache_key().identity["template"],
+            "https://m.example/{checksum}"
+        );
+    }
+
+    #[test]
+    fn a_label_shows_no_userinfo_or_query() {
+        let spec = SourceSpec::url("https://u:secret@m.example/{checksum}.json?token=t").unwrap();
+        assert_eq!(spec.label(), "url:https://m.example/{checksum}.json");
+        let error = SourceSpec::url("http://u:secret@m.example/{checksum}?token=t").unwrap_err();
+        assert!(
+            !error.contains("secret") && !error.contains("token=t"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -216,6 +282,8 @@ mod tests {
         for bad in [
             "ftp:x",
             "url:https://m.example/static.json",
+            "url:http://m.example/{checksum}",
+            "url:ftp://m.example/{checksum}",
             "dir:",
             "crates-io:x",
         ] {

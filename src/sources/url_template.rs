@@ -7,9 +7,11 @@
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 
-use super::{is_plain, split_fetching, PackageQuery, Reply, SourceFailure};
+use super::bundle_url::Link;
+use super::{is_plain, split_fetching, Keep, PackageQuery, Reply, SourceFailure};
 use crate::cache::Answer;
-use crate::http::{parse_url, Http};
+use crate::http::{parse_url, redact_url, Http};
+use crate::limits::Budget;
 
 /// The template with the package filled in.
 pub(super) fn expand(template: &str, query: &PackageQuery) -> Result<String, String> {
@@ -32,6 +34,7 @@ pub(super) async fn ask(
     template: &str,
     label: &str,
     query: &PackageQuery,
+    budget: &Budget,
 ) -> Result<Reply, SourceFailure> {
     let text = expand(template, query).map_err(|e| SourceFailure::new(format!("{label}: {e}")))?;
     // A template that yields an unusable URL does so for every package.
@@ -42,19 +45,33 @@ pub(super) async fn ask(
         HeaderValue::from_static("application/json, application/jsonl, */*;q=0.5"),
     );
     let response = http
-        .get(&url, &headers)
+        .get_within(&url, &headers, Some(budget))
         .await
         .map_err(|e| SourceFailure::http(label, e))?;
+    let shown = redact_url(url.as_str());
     match response.status {
         StatusCode::OK => {
-            split_fetching(&response.body, label, url.as_str(), &query.checksum, http)
-                .await
-                .map(|(answer, _)| Reply::Answer(answer))
-                .map_err(|e| SourceFailure::new(format!("{label}: {e}")))
+            let link = Link {
+                http,
+                from: response.from,
+                hosts: None,
+                budget,
+            };
+            split_fetching(
+                &response.body,
+                label,
+                &shown,
+                &query.checksum,
+                &link,
+                Keep::default(),
+            )
+            .await
+            .map(Reply::Answer)
+            .map_err(|e| SourceFailure::new(format!("{label}: {e}")))
         }
         StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Reply::Answer(Answer::NoAttestation)),
         status => Err(SourceFailure::new(format!(
-            "{label}: {url} answered {status}"
+            "{label}: {shown} answered {status}"
         ))),
     }
 }

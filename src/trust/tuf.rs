@@ -144,9 +144,10 @@ pub async fn refresh(
     now: jiff::Timestamp,
 ) -> Result<TrustRoot, TrustRootError> {
     let private = private_folder(instance)?;
+    let client = http.client().map_err(|e| tuf_error(instance, e))?;
     let config = repository
         .config(private.path().to_path_buf())
-        .with_http_client(http.client().clone());
+        .with_http_client(client);
     let root = TrustedRoot::from_tuf_at(config, now)
         .await
         .map_err(|e| tuf_error(instance, e))?;

@@ -100,10 +100,14 @@ fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-fn check(dir: &TestDir, extra: &[&str]) -> Run {
+/// A run with a token for the API at `api_url`, and the loopback blob
+/// server allowed as a GitHub bundle host.
+fn check(dir: &TestDir, api_url: &str, extra: &[&str]) -> Run {
     dir.command()
         .args(["--lockfile", "Cargo.lock", "--message-format", "json"])
         .args(["--http-backoff-ms", "5"])
+        .args(["--github-api-url", api_url])
+        .args(["--github-bundle-host", "127.0.0.1"])
         .args(extra)
         .env("GITHUB_TOKEN", TOKEN)
         .run()
@@ -180,7 +184,7 @@ fn a_bundle_behind_a_bundle_url_verifies_passes_the_policy_and_again_offline() {
     let dir = TestDir::new();
     workload(&dir, &recorded, &api.base, &[("android-arm", ARM)]);
 
-    let run = check(&dir, &[]).expect_code(0);
+    let run = check(&dir, &api.base, &[]).expect_code(0);
     let messages = packages(&run);
     let found = package(&messages, "pdfium-android-arm");
     assert_eq!(found["outcome"], "pass", "{found}");
@@ -220,7 +224,7 @@ fn a_bundle_behind_a_bundle_url_verifies_passes_the_policy_and_again_offline() {
     assert!(!cached.iter().any(|f| contains(f, "44147842.json.sn")));
 
     // Offline, from the cache: the same outcome, and no request at all.
-    let offline = check(&dir, &["--offline"]).expect_code(0);
+    let offline = check(&dir, &api.base, &["--offline"]).expect_code(0);
     assert_eq!(packages(&offline), messages);
     assert_eq!(api.seen().len(), 1);
     assert_eq!(blobs.seen().len(), 2);
@@ -244,7 +248,7 @@ fn inline_answers_and_enterprise_api_urls_still_work() {
     let dir = TestDir::new();
     let api_url = format!("{}/api/v3", api.base);
     workload(&dir, &recorded, &api_url, &[("android-arm", ARM)]);
-    let run = check(&dir, &[]).expect_code(0);
+    let run = check(&dir, &api_url, &[]).expect_code(0);
     let messages = packages(&run);
     assert_eq!(package(&messages, "pdfium-android-arm")["outcome"], "pass");
     assert_eq!(api.seen().len(), 1);
@@ -286,7 +290,7 @@ fn a_blob_that_cannot_be_read_fails_its_package_only() {
             &api.base,
             &[("android-arm", ARM), ("android-arm64", ARM64)],
         );
-        let run = check(&dir, &[]).expect_code(2);
+        let run = check(&dir, &api.base, &[]).expect_code(2);
         let messages = packages(&run);
         assert_eq!(
             package(&messages, "pdfium-android-arm")["outcome"],
@@ -356,7 +360,7 @@ fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
             toml_string(&recorded.root.display().to_string())
         ),
     );
-    let run = check(&dir, &[]).expect_code(0);
+    let run = check(&dir, &api.base, &[]).expect_code(0);
     let messages = packages(&run);
     for name in ["pdfium-android-arm", "pdfium-android-arm64"] {
         let found = package(&messages, name);
@@ -380,7 +384,7 @@ fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
         .iter()
         .all(|s| s.headers.get("authorization").is_none()));
     // Offline, from the cache: the same outcome, and no request at all.
-    let offline = check(&dir, &["--offline"]).expect_code(0);
+    let offline = check(&dir, &api.base, &["--offline"]).expect_code(0);
     assert_eq!(packages(&offline), messages);
     assert_eq!(crates_io.seen().len() + api.seen().len(), 4);
 }
@@ -427,10 +431,13 @@ fn bundles_behind_bundle_urls_count_towards_the_package_size_limit() {
     }
     let dir = TestDir::new();
     workload(&dir, &recorded, &api.base, &[("android-arm", ARM)]);
-    let run = check(&dir, &[]).expect_code(2);
+    let run = check(&dir, &api.base, &[]).expect_code(2);
     let messages = packages(&run);
     let failed = package(&messages, "pdfium-android-arm");
     assert_eq!(failed["outcome"], "error", "{failed}");
     let errors = failed["source_errors"].to_string();
-    assert!(errors.contains("over the limit"), "{errors}");
+    assert!(
+        errors.contains("limit of all answers for one package"),
+        "{errors}"
+    );
 }

@@ -75,6 +75,11 @@ fn github(server: &Server) -> SourceSpec {
     }
 }
 
+/// A token for the API `server` stands in for.
+fn token_for(server: &Server) -> GitHubAuth {
+    GitHubAuth::token("ghp_testtoken").with_api(server.base.parse().unwrap())
+}
+
 fn options() -> FetchOptions {
     FetchOptions {
         jobs: 8,
@@ -183,7 +188,14 @@ fn github_pagination_across_two_pages_finds_every_bundle_and_they_verify() {
     assert_eq!(package.documents.len(), 2, "{package:#?}");
     assert!(package.errors.is_empty());
     assert_eq!(server.requests_to(&path), 2);
-    assert!(package.documents[1].origin.location.contains("after="));
+    // The second page is named by its number: its URL's query (the
+    // cursor) is not shown.
+    assert!(
+        package.documents[1].origin.location.contains("#page=2"),
+        "{}",
+        package.documents[1].origin.location
+    );
+    assert!(!package.documents[1].origin.location.contains("after="));
     let evidence = package.verify(&roots(&instance));
     assert_eq!(evidence.attestations.len(), 2, "{evidence:#?}");
     assert!(evidence.rejected.is_empty());
@@ -219,7 +231,7 @@ fn github_next_link_to_another_origin_is_not_followed() {
         let dir = TestDir::new();
         let cache = Cache::open(&dir.join("cache")).unwrap();
         let options = FetchOptions {
-            github_auth: GitHubAuth::token("ghp_testtoken"),
+            github_auth: token_for(&server),
             ..options()
         };
         let report = run(
@@ -257,7 +269,7 @@ fn token_api_version_and_user_agent_headers_are_sent() {
     let dir = TestDir::new();
     let cache = Cache::open(&dir.join("cache")).unwrap();
     let options = FetchOptions {
-        github_auth: GitHubAuth::token("ghp_testtoken"),
+        github_auth: token_for(&server),
         ..options()
     };
     run(
@@ -773,7 +785,10 @@ fn redirects_are_followed_only_to_https_or_loopback() {
         &options(),
     );
     let message = &only(&report).errors[0].message;
-    assert!(message.contains("neither https nor loopback"), "{message}");
+    assert!(
+        message.contains("must be https to a public address"),
+        "{message}"
+    );
     assert_eq!(
         server.requests_to(&format!("/away/{checksum_hex}.json")),
         1,
@@ -785,7 +800,13 @@ fn redirects_are_followed_only_to_https_or_loopback() {
 fn plain_http_to_another_host_is_refused_before_any_request() {
     let dir = TestDir::new();
     let cache = Cache::open(&dir.join("cache")).unwrap();
-    let source = SourceSpec::url("http://203.0.113.9/{checksum}.json").unwrap();
+    // Refused as the source is configured, on the command line or in a policy…
+    let error = SourceSpec::url("http://203.0.113.9/{checksum}.json").unwrap_err();
+    assert!(error.contains("only https URLs"), "{error}");
+    // …and by the client, for a source made some other way.
+    let source = SourceSpec::Url {
+        template: "http://203.0.113.9/{checksum}.json".into(),
+    };
     let report = run(
         vec![query("widget", 1), query("gadget", 2)],
         &[source],

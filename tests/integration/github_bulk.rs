@@ -78,10 +78,12 @@ fn run(server: &Server, token: bool) -> FetchReport {
         },
         now: "2026-06-01T00:00:00Z".parse().unwrap(),
         github_auth: if token {
-            GitHubAuth::token("ghp_bulk")
+            GitHubAuth::token("ghp_bulk").with_api(server.base.parse().unwrap())
         } else {
             GitHubAuth::none()
         },
+        // The blob storage is this loopback server.
+        github_bundle_hosts: vec!["127.0.0.1".into()],
         ..FetchOptions::default()
     };
     let sources = [SourceSpec::GitHub {

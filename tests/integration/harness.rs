@@ -49,6 +49,7 @@ impl TestDir {
             .env_remove("CARGO_NET_OFFLINE")
             .env_remove("GITHUB_TOKEN")
             .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_API_URL")
             .env_remove("GITHUB_STEP_SUMMARY")
             .env("CARGO_VERIFY_PROVENANCE_CACHE", self.join(".cache"));
         Cmd { command }

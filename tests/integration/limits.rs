@@ -274,7 +274,7 @@ fn the_pages_of_one_package_are_followed_and_counted_together() {
             "two pages over the byte limit",
             2,
             "error",
-            "over the limit of",
+            "limit of all answers for one package",
         ),
         ("a second page not found", 2, "error", "answered 404"),
     ] {

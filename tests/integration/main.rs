@@ -15,6 +15,8 @@ mod check;
 mod conformance;
 mod crate_file;
 mod crates_io;
+#[cfg(feature = "testkit")]
+mod credentials;
 mod diagnostic_style;
 #[cfg(feature = "testkit")]
 mod diff;

@@ -209,7 +209,7 @@ impl Parser<'_> {
                 let mut out = Vec::new();
                 let mut ok = list.is_some();
                 for (text, span) in list.iter().flatten() {
-                    match matcher::check_url(text) {
+                    match matcher::check_uri(text) {
                         Ok(()) => out.push(text.to_string()),
                         Err(reason) => {
                             ok = false;

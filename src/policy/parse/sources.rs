@@ -45,11 +45,11 @@ impl Parser<'_> {
             }
             match entry.key {
                 "api-url" => {
-                    api_url = self.url(entry);
+                    api_url = self.api_url(entry);
                     ok &= api_url.is_some();
                 }
                 "predicate-type" => {
-                    predicate_type = self.url(entry);
+                    predicate_type = self.uri(entry);
                     ok &= predicate_type.is_some();
                 }
                 "org" => {
@@ -75,9 +75,14 @@ impl Parser<'_> {
                         match SourceSpec::url(text) {
                             Ok(_) => Some(text.to_string()),
                             Err(reason) => {
+                                let label = if reason.contains("names no artifact") {
+                                    "names no artifact"
+                                } else {
+                                    "not fetched"
+                                };
                                 self.push(
                                     PolicyDiagnostic::error(Code::BadSource, reason)
-                                        .label(span, "names no artifact")
+                                        .label(span, label)
                                         .help("e.g. \"https://mirror.example/{name}/{version}/{checksum}.sigstore.json\""),
                                 );
                                 None

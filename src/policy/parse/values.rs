@@ -250,12 +250,26 @@ impl Parser<'_> {
         ))
     }
 
-    pub(super) fn url(&mut self, entry: &Entry<'_>) -> Option<String> {
+    /// A URI compared, never fetched (a predicate type).
+    pub(super) fn uri(&mut self, entry: &Entry<'_>) -> Option<String> {
         let (text, span) = self.string(entry)?;
-        match matcher::check_url(text) {
+        match matcher::check_uri(text) {
             Ok(()) => Some(text.to_string()),
             Err(reason) => {
                 self.bad_value(Code::BadUrl, span, reason, "not a URL");
+                None
+            }
+        }
+    }
+
+    /// A URL a source fetches from, held to the rule the HTTP client holds
+    /// it to (`https`, or plain `http` to a loopback address).
+    pub(super) fn api_url(&mut self, entry: &Entry<'_>) -> Option<String> {
+        let (text, span) = self.string(entry)?;
+        match crate::sources::SourceSpec::api_url(text) {
+            Ok(url) => Some(url),
+            Err(reason) => {
+                self.bad_value(Code::BadUrl, span, reason, "not fetched");
                 None
             }
         }
