@@ -6,9 +6,9 @@ mod adversarial;
 mod architecture;
 mod broken_pipe;
 mod bundle_url;
-mod cargo_habits;
 #[cfg(feature = "testkit")]
 mod cache_identity;
+mod cargo_habits;
 #[cfg(feature = "testkit")]
 mod certificates;
 mod check;
