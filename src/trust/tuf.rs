@@ -22,6 +22,13 @@
 //! refresh record is not signed, so it may only make a copy look older:
 //! one dated after the signed timestamp metadata expired, or in the
 //! future, is refused.
+//!
+//! A copy is never older than what this binary already knows: TUF metadata
+//! signed long ago still verifies at the (unsigned) time the record names,
+//! so a cached root older than the one built into the binary, or older than
+//! the newest this cache has installed, is refused ([`check_not_older`]);
+//! and a refresh starts from the cached metadata, so that TUF's own version
+//! floors refuse a repository (or mirror) serving older metadata.
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +51,9 @@ pub const DEFAULT_MAX_ROOT_AGE: jiff::SignedDuration = jiff::SignedDuration::fro
 pub struct TufRepository {
     pub url: String,
     pub bootstrap_root: Vec<u8>,
+    /// The `trusted_root.json` a copy from this repository must not be
+    /// older than: for the instances, the one built into the binary.
+    pub floor: Option<String>,
 }
 
 impl TufRepository {
@@ -58,21 +68,28 @@ impl TufRepository {
         Self {
             url: sigstore.tuf_url().to_string(),
             bootstrap_root: sigstore.tuf_root().to_vec(),
+            floor: Some(instance.embedded_json().to_string()),
         }
     }
 
     /// In builds with the test instance only: one repository for every
-    /// instance, given by `CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL` and the
-    /// file of its bootstrap root by `…_TUF_ROOT`, so that tests can drive
-    /// `trust-root update` and cached roots through the binary against a
-    /// repository they serve.
+    /// instance, given by `CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL`, the
+    /// file of its bootstrap root by `…_TUF_ROOT` and, optionally, the file
+    /// of the root a copy must not be older than by `…_TUF_FLOOR`, so that
+    /// tests can drive `trust-root update` and cached roots through the
+    /// binary against a repository they serve.
     #[cfg(feature = "testkit")]
     fn testkit_override(_: Instance) -> Option<Self> {
         let url = std::env::var("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL").ok()?;
         let root = std::env::var_os("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_ROOT")?;
+        let floor = match std::env::var_os("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_FLOOR") {
+            Some(file) => Some(std::fs::read_to_string(file).ok()?),
+            None => None,
+        };
         Some(Self {
             url,
             bootstrap_root: std::fs::read(root).ok()?,
+            floor,
         })
     }
 
@@ -91,6 +108,11 @@ struct RefreshRecord {
     instance: String,
     url: String,
     refreshed: jiff::Timestamp,
+    /// The newest date the root installed then mentions ([`newest_date`]):
+    /// a copy found later must not be older. It can only make a copy look
+    /// older, never younger.
+    #[serde(default)]
+    newest: Option<jiff::Timestamp>,
 }
 
 /// The refresh record of an instance, below the cache root.
@@ -128,10 +150,14 @@ fn private_folder(instance: Instance) -> Result<tempfile::TempDir, TrustRootErro
 /// Checks, in order:
 /// 1. the TUF metadata chain verifies from the bootstrap root (signatures,
 ///    thresholds, versions, expiry at `now`), by `sigstore-trust-root`,
-///    working in a private folder;
+///    working in a private folder that starts with the cached copy's
+///    metadata when that copy verifies: TUF's version floors then refuse
+///    metadata older than it (a repository or mirror rolled back);
 /// 2. the `trusted_root.json` target matches the length and hashes the
 ///    verified metadata pin;
-/// 3. the root is valid as a whole ([`TrustRoot::from_json`]).
+/// 3. the root is valid as a whole ([`TrustRoot::from_json`]);
+/// 4. it is not older than the root built into the binary, nor than the
+///    cached copy it replaces ([`check_not_older`]).
 ///
 /// Only then are the verified files written into the cache (never through
 /// a link) and the refresh time recorded, so a failed refresh leaves the
@@ -145,6 +171,10 @@ pub async fn refresh(
 ) -> Result<TrustRoot, TrustRootError> {
     let private = private_folder(instance)?;
     let client = http.client().map_err(|e| tuf_error(instance, e))?;
+    let previous = previous_copy(cache, instance, repository, now).await;
+    if let Some((files, _)) = &previous {
+        copy_into(private.path(), files, instance)?;
+    }
     let config = repository
         .config(private.path().to_path_buf())
         .with_http_client(client);
@@ -152,6 +182,8 @@ pub async fn refresh(
         .await
         .map_err(|e| tuf_error(instance, e))?;
     let loaded = to_trust_root(instance, &root, cache.tuf_dir(instance.name()), now)?;
+    let seen = previous.and_then(|(_, newest)| newest);
+    let newest = check_not_older(instance, &loaded, repository, seen)?;
     let files = Confined::open(private.path())
         .and_then(|dir| dir.files(Path::new(""), 1, MAX_TUF_FILES, MAX_TUF_BYTES))
         .map_err(|e| tuf_error(instance, e))?;
@@ -165,12 +197,91 @@ pub async fn refresh(
         instance: instance.name().to_string(),
         url: repository.url.clone(),
         refreshed: now,
+        newest,
     };
     let bytes = serde_json::to_vec_pretty(&record).map_err(|e| tuf_error(instance, e))?;
     cache
         .write_file(&record_relative(instance), &bytes)
         .map_err(|e| tuf_error(instance, e))?;
     Ok(loaded)
+}
+
+/// The cached copy a refresh replaces, when it verifies: its files (to
+/// start the TUF client from) and the newest date its root mentions. A
+/// copy that does not verify is no floor, and is replaced.
+async fn previous_copy(
+    cache: &Cache,
+    instance: Instance,
+    repository: &TufRepository,
+    now: jiff::Timestamp,
+) -> Option<(Vec<(PathBuf, Vec<u8>)>, Option<jiff::Timestamp>)> {
+    let copy = read_copy(cache, instance, repository, now).ok()??;
+    let root = verify_copy(cache, &copy, instance, repository).await.ok()?;
+    Some((copy.files, newest_date_of(&root)))
+}
+
+/// The newest date a trust root mentions: the start or end of any validity
+/// window of its authorities, logs and timestamp authorities. A later root
+/// adds keys and ends old ones, so it mentions a later date; a copy whose
+/// newest date is earlier than another's is older than it.
+pub fn newest_date(root: &serde_json::Value) -> Option<jiff::Timestamp> {
+    use serde_json::Value;
+    match root {
+        Value::Object(map) => {
+            let own = map.get("validFor").into_iter().flat_map(|window| {
+                ["start", "end"]
+                    .into_iter()
+                    .filter_map(|edge| window.get(edge)?.as_str()?.parse().ok())
+            });
+            own.chain(map.values().filter_map(newest_date)).max()
+        }
+        Value::Array(items) => items.iter().filter_map(newest_date).max(),
+        _ => None,
+    }
+}
+
+fn newest_date_of(root: &TrustRoot) -> Option<jiff::Timestamp> {
+    serde_json::to_value(root.trusted_root())
+        .ok()
+        .as_ref()
+        .and_then(newest_date)
+}
+
+/// `root` (from the repository's TUF metadata) is not older than the
+/// repository's floor (the root built into the binary) nor than `seen` (the
+/// newest this cache installed). Returns the newest date it mentions.
+///
+/// Signed metadata stays valid at the time it was signed: without this, a
+/// validly signed old copy, with a record dated when it was current, would
+/// stand in for the newer root.
+fn check_not_older(
+    instance: Instance,
+    root: &TrustRoot,
+    repository: &TufRepository,
+    seen: Option<jiff::Timestamp>,
+) -> Result<Option<jiff::Timestamp>, TrustRootError> {
+    let newest = newest_date_of(root);
+    let floor = repository
+        .floor
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .as_ref()
+        .and_then(newest_date);
+    for (limit, what) in [
+        (floor, "the root built into this binary"),
+        (seen, "the newest copy this cache has installed"),
+    ] {
+        if let Some(limit) = limit.filter(|limit| newest.is_none_or(|n| n < *limit)) {
+            return Err(tuf_error(
+                instance,
+                format!(
+                    "the TUF copy's trusted root (newest date {}) is older than {what} (newest date {limit}); refusing a rollback",
+                    newest.map_or_else(|| "none".to_string(), |n| n.to_string())
+                ),
+            ));
+        }
+    }
+    Ok(newest)
 }
 
 /// When the signed timestamp metadata among `files` expires (read before
@@ -192,6 +303,12 @@ fn timestamp_expiry(files: &[(PathBuf, Vec<u8>)]) -> Option<jiff::Timestamp> {
         .map(|m| m.signed.expires)
 }
 
+/// A cached copy as read from the cache, before its metadata is verified.
+struct CachedCopy {
+    record: RefreshRecord,
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
 /// The cached copy of an instance's root, re-verified from the cached TUF
 /// files with no network access; `Ok(None)` when it was never refreshed.
 ///
@@ -206,13 +323,30 @@ fn timestamp_expiry(files: &[(PathBuf, Vec<u8>)]) -> Option<jiff::Timestamp> {
 ///    later record was not written by one);
 /// 5. the TUF metadata chain verifies from the bootstrap root at the
 ///    record's time, and the `trusted_root.json` target matches it;
-/// 6. the root is valid as a whole.
+/// 6. the root is valid as a whole;
+/// 7. it is not older than the root built into the binary, nor than the
+///    newest the record says was installed ([`check_not_older`]).
 pub async fn load_cached(
     cache: &Cache,
     instance: Instance,
     repository: &TufRepository,
     now: jiff::Timestamp,
 ) -> Result<Option<TrustRoot>, TrustRootError> {
+    let Some(copy) = read_copy(cache, instance, repository, now)? else {
+        return Ok(None);
+    };
+    let root = verify_copy(cache, &copy, instance, repository).await?;
+    check_not_older(instance, &root, repository, copy.record.newest)?;
+    Ok(Some(root))
+}
+
+/// Steps 1 to 4 of [`load_cached`].
+fn read_copy(
+    cache: &Cache,
+    instance: Instance,
+    repository: &TufRepository,
+    now: jiff::Timestamp,
+) -> Result<Option<CachedCopy>, TrustRootError> {
     let relative = record_relative(instance);
     let path = cache.root().join(&relative);
     let Some(bytes) = cache
@@ -241,46 +375,60 @@ pub async fn load_cached(
         .files(&folder, 1, MAX_TUF_FILES, MAX_TUF_BYTES)
         .map_err(|e| tuf_error(instance, e))?;
     match timestamp_expiry(&files) {
-        Some(expires) if record.refreshed > expires => {
-            return Err(tuf_error(
-                instance,
-                format!(
-                    "{} says the copy was refreshed at {}, after its signed timestamp metadata expired ({expires}); the record does not belong to this metadata",
-                    path.display(),
-                    record.refreshed
-                ),
-            ))
-        }
-        Some(_) => {}
-        None => {
-            return Err(tuf_error(
-                instance,
-                format!(
-                    "{}: no readable timestamp metadata",
-                    cache.tuf_dir(instance.name()).display()
-                ),
-            ))
-        }
+        Some(expires) if record.refreshed > expires => Err(tuf_error(
+            instance,
+            format!(
+                "{} says the copy was refreshed at {}, after its signed timestamp metadata expired ({expires}); the record does not belong to this metadata",
+                path.display(),
+                record.refreshed
+            ),
+        )),
+        Some(_) => Ok(Some(CachedCopy { record, files })),
+        None => Err(tuf_error(
+            instance,
+            format!(
+                "{}: no readable timestamp metadata",
+                cache.tuf_dir(instance.name()).display()
+            ),
+        )),
     }
+}
+
+/// Steps 5 and 6 of [`load_cached`], in a private folder.
+async fn verify_copy(
+    cache: &Cache,
+    copy: &CachedCopy,
+    instance: Instance,
+    repository: &TufRepository,
+) -> Result<TrustRoot, TrustRootError> {
     let private = private_folder(instance)?;
-    for (path, bytes) in &files {
-        let target = private.path().join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| tuf_error(instance, e))?;
-        }
-        std::fs::write(&target, bytes).map_err(|e| tuf_error(instance, e))?;
-    }
+    copy_into(private.path(), &copy.files, instance)?;
     let config = repository.config(private.path().to_path_buf()).offline();
-    let root = TrustedRoot::from_tuf_at(config, record.refreshed)
+    let root = TrustedRoot::from_tuf_at(config, copy.record.refreshed)
         .await
         .map_err(|e| tuf_error(instance, e))?;
     to_trust_root(
         instance,
         &root,
         cache.tuf_dir(instance.name()),
-        record.refreshed,
+        copy.record.refreshed,
     )
-    .map(Some)
+}
+
+/// Write `files` (relative paths) into the private folder `dir`.
+fn copy_into(
+    dir: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+    instance: Instance,
+) -> Result<(), TrustRootError> {
+    for (path, bytes) in files {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| tuf_error(instance, e))?;
+        }
+        std::fs::write(&target, bytes).map_err(|e| tuf_error(instance, e))?;
+    }
+    Ok(())
 }
 
 fn to_trust_root(
@@ -396,6 +544,7 @@ mod tests {
             instance: "public-good".into(),
             url: TufRepository::for_instance(Instance::PublicGood).url,
             refreshed: jiff::Timestamp::now(),
+            newest: None,
         };
         cache
             .write_file(
@@ -418,6 +567,32 @@ mod tests {
             "{:?}",
             in_use.warnings
         );
+    }
+
+    /// The newest start or end of any validity window, at any depth; the
+    /// built-in roots' are their newest keys' (or planned ends').
+    #[test]
+    fn the_newest_date_is_the_latest_edge_of_any_validity_window() {
+        let root = serde_json::json!({
+            "tlogs": [{"publicKey": {"validFor": {"start": "2024-01-01T00:00:00Z"}}}],
+            "certificateAuthorities": [
+                {"validFor": {"start": "2023-01-01T00:00:00Z", "end": "2025-02-01T00:00:00Z"}},
+                {"validFor": {"start": "not a time", "end": 5}},
+            ],
+            "other": {"start": "2030-01-01T00:00:00Z"},
+        });
+        assert_eq!(
+            newest_date(&root),
+            Some("2025-02-01T00:00:00Z".parse().unwrap())
+        );
+        assert_eq!(newest_date(&serde_json::json!({"tlogs": []})), None);
+        let embedded = |instance: Instance| {
+            newest_date(&serde_json::from_str(instance.embedded_json()).unwrap())
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(embedded(Instance::PublicGood), "2025-09-23T00:00:00Z");
+        assert_eq!(embedded(Instance::GitHub), "2026-07-13T00:00:00Z");
     }
 
     /// Where `b` differs from `a` (JSON pointers, with both values).

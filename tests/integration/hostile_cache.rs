@@ -196,9 +196,14 @@ impl TufFixture {
             .args(["--now", now, "--color", "never"])
     }
 
-    /// `trust-root update` at `REFRESHED`.
-    fn update(&self, dir: &TestDir) -> Run {
-        self.command(dir, REFRESHED)
+    /// `trust-root update` at `REFRESHED`, with the root built into the
+    /// binary stood in for by the file `floor`, if any.
+    fn update(&self, dir: &TestDir, floor: Option<&Path>) -> Run {
+        let mut command = self.command(dir, REFRESHED);
+        if let Some(floor) = floor {
+            command = command.env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_FLOOR", floor);
+        }
+        command
             .args(["trust-root", "update", "--http-retries", "0"])
             .run()
     }
@@ -226,7 +231,7 @@ fn a_link_planted_for_the_tuf_folder_is_never_written_through() {
         let outside = TestDir::new();
         let tuf = TufFixture::start(&dir);
         plant(&dir, planted, outside.path());
-        let run = tuf.update(&dir).expect_code(2);
+        let run = tuf.update(&dir, None).expect_code(2);
         run.assert_stderr("symbolic link");
         assert_eq!(
             contents(outside.path()),
@@ -237,9 +242,49 @@ fn a_link_planted_for_the_tuf_folder_is_never_written_through() {
     // Without the link, the same refresh works.
     let dir = TestDir::new();
     let tuf = TufFixture::start(&dir);
-    tuf.update(&dir)
+    tuf.update(&dir, None)
         .expect_code(0)
         .assert_stdout("updated the public-good trust root");
+}
+
+/// A validly signed copy older than the root built into the binary is
+/// neither installed by `trust-root update` nor used by a run (the
+/// embedded root is, with a warning). Here the built-in root is stood in
+/// for by a test instance's root dated later than the served one.
+#[test]
+fn a_copy_older_than_the_built_in_root_is_neither_installed_nor_used() {
+    let dir = TestDir::new();
+    dir.write("Cargo.lock", lockfile([1]));
+    let tuf = TufFixture::start(&dir);
+    let later = testkit::Instance::with_options(
+        72,
+        testkit::Kind::PublicGood,
+        "2030-01-01T00:00:00Z".parse().unwrap(),
+    );
+    let floor = dir.write("floor.json", later.trusted_root_json());
+    let run = tuf.update(&dir, Some(&floor)).expect_code(2);
+    run.assert_stderr("older than the root built into this binary");
+    assert!(!dir.join(".cache/tuf/public-good.refreshed.json").exists());
+
+    tuf.update(&dir, None).expect_code(0);
+    let run = tuf
+        .command(&dir, REFRESHED)
+        .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_FLOOR", &floor)
+        .args([
+            "--lockfile",
+            "Cargo.lock",
+            "--offline",
+            "--message-format",
+            "json",
+        ])
+        .run();
+    let warnings = root_warnings(&run);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("cannot be used") && w.contains("older than the root built into")),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -248,7 +293,7 @@ fn a_refresh_record_that_disagrees_with_the_clock_or_the_signed_metadata_is_refu
     // No policy: the default roots, public-good and GitHub, from the cache.
     dir.write("Cargo.lock", lockfile([1]));
     let tuf = TufFixture::start(&dir);
-    tuf.update(&dir).expect_code(0);
+    tuf.update(&dir, None).expect_code(0);
     let record_path = dir.join(".cache/tuf/public-good.refreshed.json");
     let honest = std::fs::read_to_string(&record_path).unwrap();
     let run_at = |now: &str| {

@@ -28,6 +28,17 @@ pub(crate) fn repository_with_timestamp_expiry(
     timestamp_expires: &str,
 ) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
     let key = KeyPair::generate_ecdsa_p256().unwrap();
+    signed_repository(&key, target, 1, timestamp_expires)
+}
+
+/// A one-key TUF repository signed by `key`, whose timestamp, snapshot and
+/// targets metadata are at `version` (its root at version 1).
+pub(crate) fn signed_repository(
+    key: &KeyPair,
+    target: &[u8],
+    version: u64,
+    timestamp_expires: &str,
+) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
     let public = json!({
         "keytype": "ecdsa",
         "scheme": "ecdsa-sha2-nistp256",
@@ -50,24 +61,24 @@ pub(crate) fn repository_with_timestamp_expiry(
     };
     let pin = |bytes: &[u8]| {
         json!({
-            "version": 1,
+            "version": version,
             "length": bytes.len(),
             "hashes": { "sha256": sigstore_crypto::sha256(bytes).to_hex() },
         })
     };
     let targets = sign(json!({
-        "_type": "targets", "spec_version": "1.0.0", "version": 1, "expires": EXPIRES,
+        "_type": "targets", "spec_version": "1.0.0", "version": version, "expires": EXPIRES,
         "targets": { "trusted_root.json": {
             "length": target.len(),
             "hashes": { "sha256": sigstore_crypto::sha256(target).to_hex() },
         }},
     }));
     let snapshot = sign(json!({
-        "_type": "snapshot", "spec_version": "1.0.0", "version": 1, "expires": EXPIRES,
+        "_type": "snapshot", "spec_version": "1.0.0", "version": version, "expires": EXPIRES,
         "meta": { "targets.json": pin(&targets) },
     }));
     let timestamp = sign(json!({
-        "_type": "timestamp", "spec_version": "1.0.0", "version": 1, "expires": timestamp_expires,
+        "_type": "timestamp", "spec_version": "1.0.0", "version": version, "expires": timestamp_expires,
         "meta": { "snapshot.json": pin(&snapshot) },
     }));
     let role = json!({ "keyids": [key_id], "threshold": 1 });
@@ -117,6 +128,7 @@ fn a_refreshed_root_is_cached_reverified_offline_and_aged() {
     let tuf = TufRepository {
         url: server.base.clone(),
         bootstrap_root: root,
+        floor: None,
     };
     let dir = TestDir::new();
     let cache = Cache::open(&dir.join("cache")).unwrap();
@@ -210,6 +222,7 @@ fn a_repository_not_signed_by_the_trusted_root_is_refused_and_nothing_is_kept() 
     let tuf = TufRepository {
         url: server.base.clone(),
         bootstrap_root: other_root,
+        floor: None,
     };
     let dir = TestDir::new();
     let cache = Cache::open(&dir.join("cache")).unwrap();
@@ -222,6 +235,90 @@ fn a_repository_not_signed_by_the_trusted_root_is_refused_and_nothing_is_kept() 
         .block_on(load_cached(&cache, Instance::GitHub, &tuf, now))
         .unwrap()
         .is_none());
+}
+
+/// A test instance's root whose keys are valid from a year before `base`.
+fn root_dated(seed: u64, base: &str) -> String {
+    testkit::Instance::with_options(seed, testkit::Kind::PublicGood, base.parse().unwrap())
+        .trusted_root_json()
+}
+
+/// A validly signed copy older than the root built into the binary, or
+/// than the newest the cache installed, is refused, on load and on refresh;
+/// a repository serving older metadata than the cached copy is refused by
+/// TUF's version floors.
+#[test]
+fn a_copy_older_than_the_built_in_root_or_the_newest_installed_is_refused() {
+    let older = root_dated(74, "2025-01-01T00:00:00Z");
+    let newer = root_dated(74, "2026-01-01T00:00:00Z");
+    let key = KeyPair::generate_ecdsa_p256().unwrap();
+    let (root, old_files) = signed_repository(&key, older.as_bytes(), 1, EXPIRES);
+    let (_, new_files) = signed_repository(&key, newer.as_bytes(), 2, EXPIRES);
+    let server = Server::start();
+    serve(&server, &old_files);
+    let tuf = |floor: Option<&str>| TufRepository {
+        url: server.base.clone(),
+        bootstrap_root: root.clone(),
+        floor: floor.map(str::to_string),
+    };
+    let dir = TestDir::new();
+    let cache = Cache::open(&dir.join("cache")).unwrap();
+    let now: jiff::Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
+    let refresh_with = |floor| {
+        runtime().block_on(refresh(
+            &http(),
+            &cache,
+            Instance::PublicGood,
+            &tuf(floor),
+            now,
+        ))
+    };
+    let load_with =
+        |floor| runtime().block_on(load_cached(&cache, Instance::PublicGood, &tuf(floor), now));
+
+    // Older than the floor: not installed.
+    let error = refresh_with(Some(&newer)).unwrap_err().to_string();
+    assert!(
+        error.contains("older than the root built into this binary"),
+        "{error}"
+    );
+    assert!(load_with(None).unwrap().is_none(), "nothing was kept");
+    // Without a floor it is installed; a floor met later refuses it.
+    refresh_with(None).unwrap();
+    assert!(load_with(None).unwrap().is_some());
+    assert!(
+        load_with(Some(&older)).unwrap().is_some(),
+        "the same age is not older"
+    );
+    let error = load_with(Some(&newer)).unwrap_err().to_string();
+    assert!(
+        error.contains("older than the root built into this binary"),
+        "{error}"
+    );
+
+    // The newer version is installed over it; the older files put back
+    // (validly signed, the record saying when they were current) are refused.
+    serve(&server, &new_files);
+    refresh_with(None).unwrap();
+    let folder = cache.tuf_dir("public-good");
+    for (path, bytes) in &old_files[1..] {
+        std::fs::write(folder.join(path.trim_start_matches('/')), bytes).unwrap();
+    }
+    let error = load_with(None).unwrap_err().to_string();
+    assert!(
+        error.contains("older than the newest copy this cache has installed"),
+        "{error}"
+    );
+
+    // A repository rolled back to the older metadata is refused by TUF's
+    // version floors, seeded from the cached copy.
+    let (_, newest_files) = signed_repository(&key, newer.as_bytes(), 3, EXPIRES);
+    serve(&server, &newest_files);
+    refresh_with(None).unwrap();
+    serve(&server, &old_files);
+    let error = refresh_with(None).unwrap_err().to_string();
+    assert!(error.contains("rollback"), "{error}");
+    assert!(load_with(None).unwrap().is_some(), "the newer copy is kept");
 }
 
 #[test]
