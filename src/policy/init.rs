@@ -6,12 +6,14 @@
 //! only registry data are pinned to the repository it states; the rest are
 //! listed as commented-out exemptions to decide on. Where today's evidence
 //! shows it, a rule also requires what defends against a hijacked release
-//! pipeline, each with a comment saying why: release triggers (never a pull
-//! request's), a tag ref, a GitHub-hosted runner, and crates.io's refusal
+//! pipeline, each with a comment saying why: release triggers (never an
+//! event that runs on input others control, such as a pull request's), a tag ref, a GitHub-hosted runner, and crates.io's refusal
 //! of token publishing (`trustpub-only`). Git and path
 //! dependencies are allowed as they are. The text parses as a policy under
 //! which the same lockfile and evidence pass (except bundles that fail
-//! verification, which nothing can waive; they are called out).
+//! verification, which nothing can waive, and versions built on an event
+//! that runs on input others control, which are never allowed; both are
+//! called out).
 
 use std::collections::BTreeMap;
 
@@ -48,9 +50,12 @@ struct Pin {
     git_ref: Option<String>,
     /// Only when a workflow other than the one that ran signed (reusable).
     signer_workflow: Option<String>,
-    /// The release events, with the one that started the build, when that
-    /// was not a pull request's.
+    /// The release events, with the one that started the build when it is
+    /// another event started by the repository's writers.
     triggers: Option<Vec<String>>,
+    /// The event that started the build, when it runs on input others
+    /// control ([`runs_on_untrusted_input`]): never pinned as allowed.
+    untrusted_trigger: Option<String>,
     /// Whether the build ran on a GitHub-hosted runner.
     github_hosted: bool,
 }
@@ -71,18 +76,14 @@ impl Pin {
             }
             _ => None,
         };
-        let triggers = claims
-            .build_trigger
-            .as_deref()
-            .filter(|t| !PULL_REQUEST_EVENTS.contains(t))
-            .map(|trigger| {
-                let mut triggers: Vec<String> =
-                    RELEASE_EVENTS.iter().map(|e| e.to_string()).collect();
-                if !RELEASE_EVENTS.contains(&trigger) {
-                    triggers.push(trigger.to_string());
-                }
-                triggers
-            });
+        let trigger = claims.build_trigger.as_deref();
+        let triggers = trigger.map(|trigger| {
+            let mut triggers: Vec<String> = RELEASE_EVENTS.iter().map(|e| e.to_string()).collect();
+            if WRITER_EVENTS.contains(&trigger) {
+                triggers.push(trigger.to_string());
+            }
+            triggers
+        });
         let pin = Self {
             repository,
             repository_id: claims.source_repository_identifier.clone(),
@@ -90,25 +91,35 @@ impl Pin {
             git_ref,
             signer_workflow,
             triggers,
+            untrusted_trigger: trigger
+                .filter(|t| runs_on_untrusted_input(t))
+                .map(str::to_string),
             github_hosted: claims.runner_environment.as_deref() == Some("github-hosted"),
         };
         (pin.repository.is_some() || pin.repository_id.is_some()).then_some(pin)
     }
 }
 
-/// The events a release is built on, pinned where a build was started by
-/// one of them (or another event that is not a pull request's).
+/// The events a release is built on: pinned wherever the build's trigger
+/// is known.
 const RELEASE_EVENTS: [&str; 3] = ["push", "release", "workflow_dispatch"];
 
-/// Events that run a workflow for a pull request, with code its author
-/// controls (`pull_request_target` even with the repository's secrets):
-/// never pinned as allowed.
-const PULL_REQUEST_EVENTS: [&str; 4] = [
-    "pull_request",
-    "pull_request_target",
-    "pull_request_review",
-    "pull_request_review_comment",
-];
+/// Other events only the repository's writers start, on the repository's
+/// own code: pinned as allowed beside the release events when a build was
+/// started by one of them.
+const WRITER_EVENTS: [&str; 4] = ["schedule", "create", "merge_group", "repository_dispatch"];
+
+/// Whether a workflow started by `event` runs on input others than the
+/// repository's writers control, and so is never pinned as allowed: a pull
+/// request's code or text (`pull_request*`, `pull_request_target` even with
+/// the repository's secrets), issues, comments and discussions anyone may
+/// write (`issues`, `issue_comment`, `discussion*`), the run of another
+/// workflow, maybe a fork's pull request, and its artifacts (`workflow_run`),
+/// a fork, a star or a wiki edit anyone may make (`fork`, `watch`,
+/// `gollum`). Every event not known to be a writer's counts as such.
+fn runs_on_untrusted_input(event: &str) -> bool {
+    !RELEASE_EVENTS.contains(&event) && !WRITER_EVENTS.contains(&event)
+}
 
 /// `refs/tags/v1.2.3` → `refs/tags/*`: releases are tags, and the next one
 /// has another name. Branches are pinned as they are (a `*`, `?`, `[` or
@@ -122,13 +133,30 @@ fn ref_pattern(git_ref: &str) -> String {
     }
 }
 
-/// A reusable workflow at a tag is pinned to that tag's major version line;
-/// at a branch or commit, exactly.
+/// A reusable workflow at a version tag (`v2.1.0`, `2.1`, `v2`) is pinned
+/// to that tag's major version line: `@refs/tags/{v2,v2.*}` matches `v2`
+/// and `v2.` followed by anything, never `v20` nor `v3`. At any other tag,
+/// a branch or a commit, exactly.
 fn signer_pattern(signer_uri: &str) -> String {
-    match signer_uri.rsplit_once("@refs/tags/") {
-        Some((workflow, _)) => format!("{}@refs/tags/*", globset::escape(workflow)),
+    let pinned = signer_uri
+        .rsplit_once("@refs/tags/")
+        .and_then(|(workflow, tag)| Some((workflow, major_line(tag)?)));
+    match pinned {
+        Some((workflow, major)) => format!(
+            "{}@refs/tags/{{{major},{major}.*}}",
+            globset::escape(workflow)
+        ),
         None => globset::escape(signer_uri),
     }
+}
+
+/// The major version line of a version tag: `v2.1.0` → `v2`, `2.1` → `2`,
+/// `v2` → `v2`; `None` for a tag that does not start with a version.
+fn major_line(tag: &str) -> Option<&str> {
+    let start = usize::from(tag.starts_with('v'));
+    let digits = tag[start..].bytes().take_while(u8::is_ascii_digit).count();
+    let end = start + digits;
+    (digits > 0 && (end == tag.len() || tag[end..].starts_with('.'))).then(|| &tag[..end])
 }
 
 enum Found<'a> {
@@ -533,6 +561,14 @@ fn rule(
                 }
                 rule.set("ref", git_ref);
             }
+            if let Some(trigger) = &pin.untrusted_trigger {
+                rule.comment(format!(
+                    "WARNING: this version was built on `{trigger}`, which runs on input others control."
+                ));
+                rule.comment(
+                    "It is not allowed below: this version fails until a release build replaces it.",
+                );
+            }
             if let Some(triggers) = &pin.triggers {
                 rule.comment(
                     "Never from a pull request: pull_request(_target) runs code its author controls.",
@@ -599,4 +635,85 @@ fn source_table(source: &SourceSpec) -> Table {
         }
     }
     rule.table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::matcher::{signer_matches, Glob};
+
+    #[test]
+    fn the_major_line_of_a_version_tag() {
+        for (tag, major) in [
+            ("v2.1.0", Some("v2")),
+            ("2.1", Some("2")),
+            ("v2", Some("v2")),
+            ("v10.0.0-rc.1", Some("v10")),
+            ("v2-beta", None),
+            ("release-2024", None),
+            ("v", None),
+            ("", None),
+            ("vv2", None),
+        ] {
+            assert_eq!(major_line(tag), major, "{tag}");
+        }
+    }
+
+    /// A signer pinned at a version tag accepts that major line only; any
+    /// other signer is pinned exactly.
+    #[test]
+    fn a_signer_at_a_version_tag_is_pinned_to_its_major_line_only() {
+        let workflow = "https://github.com/acme/ci/.github/workflows/attest.yml";
+        let pattern = signer_pattern(&format!("{workflow}@refs/tags/v2.1.0"));
+        assert_eq!(pattern, format!("{workflow}@refs/tags/{{v2,v2.*}}"));
+        let glob = Glob::new(&pattern).unwrap();
+        let at = |reference: &str| signer_matches(&glob, &format!("{workflow}@{reference}"));
+        for tag in ["v2", "v2.0.0", "v2.9.1-rc.1", "v2.1.0"] {
+            assert!(at(&format!("refs/tags/{tag}")), "{tag}");
+        }
+        for other in [
+            "refs/tags/v20.0.0",
+            "refs/tags/v3.0.0",
+            "refs/tags/v1.9.0",
+            "refs/tags/v2x",
+            "refs/heads/v2",
+        ] {
+            assert!(!at(other), "{other}");
+        }
+        assert!(!signer_matches(
+            &glob,
+            "https://github.com/evil/ci/.github/workflows/attest.yml@refs/tags/v2.1.0"
+        ));
+        for exact in [
+            format!("{workflow}@refs/tags/release-2024"),
+            format!("{workflow}@refs/heads/main"),
+            format!("{workflow}@{}", "a".repeat(40)),
+        ] {
+            assert_eq!(signer_pattern(&exact), globset::escape(&exact));
+        }
+    }
+
+    #[test]
+    fn events_others_can_start_are_untrusted_and_unknown_ones_too() {
+        for event in [
+            "pull_request",
+            "pull_request_target",
+            "pull_request_review",
+            "pull_request_review_comment",
+            "issues",
+            "issue_comment",
+            "discussion",
+            "discussion_comment",
+            "workflow_run",
+            "fork",
+            "watch",
+            "gollum",
+            "some_future_event",
+        ] {
+            assert!(runs_on_untrusted_input(event), "{event}");
+        }
+        for event in RELEASE_EVENTS.iter().chain(&WRITER_EVENTS) {
+            assert!(!runs_on_untrusted_input(event), "{event}");
+        }
+    }
 }
