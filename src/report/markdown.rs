@@ -12,16 +12,39 @@ use std::path::Path;
 use super::{human, Report};
 use crate::escape::markdown::{code, text as plain};
 use crate::evaluate::Outcome;
+use crate::policy::Mode;
+
+/// The heading's verdict: the exit code's, except that in audit mode (which
+/// exits 0 whatever the policy finds) a run with violations, or with
+/// required packages not checked, says so rather than "passed".
+fn verdict(report: &Report) -> String {
+    let summary = &report.summary;
+    let found: Vec<String> = [
+        (summary.violations, "violation", "violations"),
+        (
+            summary.errors,
+            "required package not checked",
+            "required packages not checked",
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| crate::text::count(n, one, many))
+    .collect();
+    match summary.exit_code {
+        0 if report.mode == Mode::Audit && !found.is_empty() => {
+            format!("{} (audit mode: not failing the run)", found.join(", "))
+        }
+        0 => "passed".into(),
+        1 => "failed".into(),
+        _ => "could not complete".into(),
+    }
+}
 
 /// The Markdown text of `report`.
 pub fn render(report: &Report) -> String {
     let mut text = String::new();
-    let verdict = match report.summary.exit_code {
-        0 => "passed",
-        1 => "failed",
-        _ => "could not complete",
-    };
-    let _ = writeln!(text, "## Dependency provenance: {verdict}\n");
+    let _ = writeln!(text, "## Dependency provenance: {}\n", verdict(report));
     // Which lockfile, policy and trust roots, as the human report's first
     // line says; file names are text from outside.
     let _ = writeln!(text, "{}\n", plain(&human::header_line(report)));

@@ -526,6 +526,62 @@ fn step_summary_is_appended_when_github_step_summary_is_set() {
     );
 }
 
+/// In audit mode the run exits 0 whatever it finds; the job summary's
+/// heading states the violations and the required packages not checked
+/// rather than "passed", and says "passed" only when there are none.
+#[test]
+fn the_audit_mode_job_summary_heading_states_what_was_found() {
+    let heading_with = |policy: &str, crates: &[Crate], extra: &[&str]| {
+        let dir = TestDir::new();
+        workload(&dir, crates, policy);
+        let summary = dir.write("summary.md", "");
+        dir.command()
+            .args(["--lockfile", "Cargo.lock", "--offline", "--now", NOW])
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .args(extra)
+            .run()
+            .expect_code(0);
+        let text = std::fs::read_to_string(&summary).unwrap();
+        text.lines().next().unwrap().to_string()
+    };
+    let heading = |policy: &str, crates: &[Crate]| heading_with(policy, crates, &[]);
+    let impostor = || Crate::attested("beta", "impostor/beta");
+    let pinned = "[[package]]\nname = \"beta\"\nrepository = \"https://github.com/org/beta\"\n";
+    assert_eq!(
+        heading(
+            &format!("mode = \"audit\"\n{pinned}"),
+            &[Crate::attested("alpha", "org/alpha"), impostor()]
+        ),
+        "## Dependency provenance: 1 violation (audit mode: not failing the run)"
+    );
+    assert_eq!(
+        heading(
+            "mode = \"audit\"\n[defaults]\nrequire = \"attested\"\n",
+            &[
+                Crate::without_bundle("gamma"),
+                Crate::without_bundle("delta")
+            ]
+        ),
+        "## Dependency provenance: 2 violations (audit mode: not failing the run)"
+    );
+    assert_eq!(
+        heading(
+            "mode = \"audit\"\n",
+            &[Crate::attested("alpha", "org/alpha")]
+        ),
+        "## Dependency provenance: passed"
+    );
+    // Offline, a url source with nothing cached cannot answer.
+    assert_eq!(
+        heading_with(
+            "mode = \"audit\"\n[defaults]\nrequire = \"attested\"\n",
+            &[Crate::without_bundle("gamma")],
+            &["--source", "url:https://mirror.example/{checksum}.json"],
+        ),
+        "## Dependency provenance: 1 required package not checked (audit mode: not failing the run)"
+    );
+}
+
 #[test]
 fn reusable_workflow_and_runner_claims_reach_the_report() {
     let dir = TestDir::new();
