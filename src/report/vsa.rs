@@ -18,6 +18,11 @@
 //! | `SLSA_BUILD_LEVEL_1` | passed on a verified bundle with a SLSA provenance predicate and the policy requires `require = "attested"` |
 //! | `SLSA_BUILD_LEVEL_0` | passed on anything else (registry data, an exemption, nothing required) |
 //!
+//! A package that passed only because the policy exempts it also carries
+//! [`EXEMPT`] in `verifiedLevels` (a custom value, as the specification
+//! allows beside the SLSA levels): its summary never reads like one of a
+//! package whose evidence was checked.
+//!
 //! Level 3 is never claimed: nothing in a certificate shows that the build
 //! platform kept the build's steps from the signing key.
 
@@ -38,6 +43,9 @@ use crate::run::Run;
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// The SLSA Verification Summary predicate type.
 pub const PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
+/// The `verifiedLevels` value of a package that passed only because the
+/// policy exempts it: nothing about it was verified.
+pub const EXEMPT: &str = "CARGO_VERIFY_PROVENANCE_EXEMPT";
 /// The DSSE payload type a signer wraps a statement in.
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// The SLSA provenance predicate types that show how a package was built.
@@ -185,16 +193,25 @@ pub fn statements(run: &Run) -> Result<Vec<Statement>, VsaError> {
                 } else {
                     VerificationResult::Failed
                 },
-                verified_levels: vec![if passed {
-                    build_level(run, package, evidence, &outcome.outcome)
-                } else {
-                    "FAILED"
-                }],
+                verified_levels: verified_levels(
+                    passed.then(|| build_level(run, package, evidence, &outcome.outcome)),
+                    &outcome.outcome,
+                ),
                 slsa_version: "1.0",
             },
         });
     }
     Ok(statements)
+}
+
+/// `verifiedLevels`: the build level of a package that passed (else
+/// `FAILED`), and [`EXEMPT`] when an exemption is what passed it.
+fn verified_levels(level: Option<&'static str>, outcome: &Outcome) -> Vec<&'static str> {
+    let mut levels = vec![level.unwrap_or("FAILED")];
+    if matches!(outcome, Outcome::Exempt { .. }) {
+        levels.push(EXEMPT);
+    }
+    levels
 }
 
 /// Write each statement on its own line.

@@ -152,8 +152,14 @@ fn one_valid_summary_per_registry_package_matching_the_json_report() {
     assert_eq!(level("alpha"), "SLSA_BUILD_LEVEL_2");
     // Passed on a bundle, but no hosted runner was required (nor shown).
     assert_eq!(level("zeta"), "SLSA_BUILD_LEVEL_1");
-    // Excused, not verified.
-    assert_eq!(level("gamma"), "SLSA_BUILD_LEVEL_0");
+    // Excused, not verified: and said so, in a field a consumer reads.
+    assert_eq!(
+        levels["gamma"],
+        serde_json::json!(["SLSA_BUILD_LEVEL_0", "CARGO_VERIFY_PROVENANCE_EXEMPT"])
+    );
+    for name in ["alpha", "beta", "delta", "epsilon", "zeta", "eta"] {
+        assert_eq!(levels[name].as_array().unwrap().len(), 1, "{name}");
+    }
     for failed in ["beta", "delta", "epsilon", "eta"] {
         assert_eq!(level(failed), "FAILED", "{failed}");
     }
