@@ -189,6 +189,17 @@ impl TufFixture {
         }
     }
 
+    /// The main command on `Cargo.lock`, offline, reporting in JSON.
+    fn check_offline(&self, dir: &TestDir, now: &str) -> crate::harness::Cmd {
+        self.command(dir, now).args([
+            "--lockfile",
+            "Cargo.lock",
+            "--offline",
+            "--message-format",
+            "json",
+        ])
+    }
+
     fn command(&self, dir: &TestDir, now: &str) -> crate::harness::Cmd {
         dir.command()
             .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL", &self.url)
@@ -268,15 +279,8 @@ fn a_copy_older_than_the_built_in_root_is_neither_installed_nor_used() {
 
     tuf.update(&dir, None).expect_code(0);
     let run = tuf
-        .command(&dir, REFRESHED)
+        .check_offline(&dir, REFRESHED)
         .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_FLOOR", &floor)
-        .args([
-            "--lockfile",
-            "Cargo.lock",
-            "--offline",
-            "--message-format",
-            "json",
-        ])
         .run();
     let warnings = root_warnings(&run);
     assert!(
@@ -296,17 +300,7 @@ fn a_refresh_record_that_disagrees_with_the_clock_or_the_signed_metadata_is_refu
     tuf.update(&dir, None).expect_code(0);
     let record_path = dir.join(".cache/tuf/public-good.refreshed.json");
     let honest = std::fs::read_to_string(&record_path).unwrap();
-    let run_at = |now: &str| {
-        tuf.command(&dir, now)
-            .args([
-                "--lockfile",
-                "Cargo.lock",
-                "--offline",
-                "--message-format",
-                "json",
-            ])
-            .run()
-    };
+    let run_at = |now: &str| tuf.check_offline(&dir, now).run();
 
     // Honest: used offline after the timestamp metadata expired, the age
     // counted from the refresh.

@@ -79,6 +79,20 @@ fn the_policy_init_writes_passes_on_the_generated_workload_it_was_made_from() {
         .ends_with("provenance.toml"));
 }
 
+/// The flags that make `init` read the workloads' bundles and root.
+const FLAGS: [&str; 4] = [
+    "--source",
+    "dir:bundles",
+    "--trusted-root",
+    "trusted_root.json",
+];
+
+/// [`mixed`]'s bundles, root and lockfile in `dir`.
+fn write_mixed(dir: &TestDir) {
+    write_bundles_and_root(dir.path(), &mixed());
+    write_lockfile(dir.path(), "Cargo.lock", &mixed());
+}
+
 fn mixed() -> Vec<Crate> {
     vec![
         Crate::attested("alpha", "1.0.0", "acme/alpha"),
@@ -167,14 +181,8 @@ fn a_mixed_lockfile_passes_and_the_pins_hold() {
 #[test]
 fn an_existing_policy_is_kept_unless_forced_and_stdout_writes_nothing() {
     let dir = TestDir::new();
-    write_bundles_and_root(dir.path(), &mixed());
-    write_lockfile(dir.path(), "Cargo.lock", &mixed());
-    let flags = [
-        "--source",
-        "dir:bundles",
-        "--trusted-root",
-        "trusted_root.json",
-    ];
+    write_mixed(&dir);
+    let flags = FLAGS;
 
     let printed = init(&dir, &[&flags[..], &["--stdout"]].concat()).expect_code(0);
     assert!(!dir.join("provenance.toml").exists());
@@ -392,14 +400,8 @@ fn init_never_allows_a_trigger_that_runs_on_input_others_control() {
 #[test]
 fn a_signer_pinned_at_a_tag_accepts_its_major_line_only() {
     let dir = TestDir::new();
-    write_bundles_and_root(dir.path(), &mixed());
-    write_lockfile(dir.path(), "Cargo.lock", &mixed());
-    let flags = [
-        "--source",
-        "dir:bundles",
-        "--trusted-root",
-        "trusted_root.json",
-    ];
+    write_mixed(&dir);
+    let flags = FLAGS;
     init(&dir, &flags).expect_code(0);
     let beta = Crate::attested("beta", "0.3.0", "acme/beta");
     for (tag, passes) in [
