@@ -423,8 +423,29 @@ fn init_pins_hostile_claims_exactly_and_writes_them_escaped() {
     // The ref exactly: its `[` and `]` made literal, as `ref` is a pattern.
     let literal = REF.replace('[', "[[]").replace("]0", "[]]0");
     assert_eq!(rule["ref"].as_str(), Some(literal.as_str()), "{text}");
-    // The pins hold: the run passes on what `init` saw.
-    check(&dir, &[]).expect_code(0);
+    // The trigger is no event the repository's writers start: it is named
+    // (escaped) in a warning, never pinned as allowed.
+    assert!(
+        text.contains("# WARNING: this version was built on `push\\u{202e}"),
+        "{text}"
+    );
+    assert_eq!(
+        rule["triggers"].to_string().trim(),
+        r#"["push", "release", "workflow_dispatch"]"#
+    );
+    // The other pins hold: the run fails on the trigger alone.
+    let run = check(&dir, &["--message-format", "json"]).expect_code(1);
+    let hostile = json_lines(&run.stdout)
+        .into_iter()
+        .find(|l| l["name"] == "hostile")
+        .unwrap();
+    let failed: Vec<&str> = hostile["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["requirement"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["triggers"], "{hostile}");
 }
 
 #[test]
