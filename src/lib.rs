@@ -15,6 +15,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod compare;
 pub mod crate_file;
 pub mod diff;
 pub mod escape;
@@ -22,6 +23,7 @@ pub mod evaluate;
 pub mod evidence;
 pub mod explain;
 pub mod fetch;
+pub mod git;
 pub mod http;
 pub mod init;
 pub mod limits;
@@ -30,6 +32,7 @@ pub mod origin;
 pub mod policy;
 pub mod report;
 pub mod run;
+pub mod source_match;
 pub mod sources;
 #[cfg(feature = "testkit")]
 pub mod testkit;

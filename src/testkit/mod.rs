@@ -36,6 +36,7 @@ pub mod files;
 mod keys;
 mod log;
 mod rekor_v2;
+pub mod repos;
 mod statement;
 mod trusted_root;
 mod tsa;

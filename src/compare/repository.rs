@@ -1,0 +1,179 @@
+//! The manifest's `repository`, read in normal form: the URL git is asked
+//! to fetch and the one results are keyed and shown by.
+
+/// Hosts whose repositories are always at `https://HOST/OWNER/REPO`, so a
+/// longer path is a page of the repository (`/tree/main/sub`) and `http`
+/// or `www.` are only other spellings.
+const OWNER_REPO_HOSTS: [&str; 4] = ["github.com", "gitlab.com", "codeberg.org", "bitbucket.org"];
+
+/// `text` as `https://host[:port]/path`:
+/// 1. surrounding whitespace, a `git+` prefix, the user name, the query
+///    and the fragment dropped; `git@HOST:PATH` read as `https://HOST/PATH`;
+/// 2. the host in lowercase, `www.` dropped for the hosts in
+///    [`OWNER_REPO_HOSTS`], and `http` read as `https` for them;
+/// 3. a page of the repository cut off: after `OWNER/REPO` on those hosts,
+///    at `/-/` (GitLab), and at a `/tree/` or `/src/` segment elsewhere;
+/// 4. a trailing `/`, then `.git`, then `/` removed.
+///
+/// Refused, with the reason: whitespace or control characters inside, a
+/// scheme other than `https` (except as in 2), a password, no host, a `.`,
+/// `..` or empty path segment, no path.
+pub fn normalize_repository(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the URL contains whitespace or a control character".into());
+    }
+    let text = text.strip_prefix("git+").unwrap_or(text);
+    let rewritten;
+    let text = match scp_like(text) {
+        Some(url) => {
+            rewritten = url;
+            rewritten.as_str()
+        }
+        None => text,
+    };
+    // Checked before parsing: the parser would resolve them silently.
+    let before_query = text.split(['?', '#']).next().unwrap_or_default();
+    if before_query.split('/').skip(3).any(|s| {
+        let plain = s.to_ascii_lowercase().replace("%2e", ".");
+        plain == "." || plain == ".."
+    }) {
+        return Err("the URL's path has a `.` or `..` segment".into());
+    }
+    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if url.password().is_some() {
+        return Err("the URL carries a password".into());
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or("the URL has no host")?
+        .to_ascii_lowercase();
+    let bare = host.strip_prefix("www.").unwrap_or(&host);
+    let known = OWNER_REPO_HOSTS.contains(&bare);
+    let host = if known {
+        bare.to_string()
+    } else {
+        host.clone()
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if known => {}
+        other => {
+            return Err(format!(
+                "only https repositories are fetched, not `{other}`"
+            ))
+        }
+    }
+    let path = repository_path(url.path(), known)?;
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    Ok(format!("https://{host}{port}/{path}"))
+}
+
+/// `git@host:owner/repo.git` as an https URL.
+fn scp_like(text: &str) -> Option<String> {
+    if text.contains("://") {
+        return None;
+    }
+    let (user_host, path) = text.split_once(':')?;
+    let host = user_host.rsplit_once('@').map_or(user_host, |(_, h)| h);
+    (!host.is_empty() && !path.starts_with('/')).then(|| format!("https://{host}/{path}"))
+}
+
+/// The repository's path, without the leading `/`, a page of it, or `.git`.
+fn repository_path(path: &str, owner_repo_host: bool) -> Result<String, String> {
+    let trimmed = path.trim_matches('/');
+    let mut segments: Vec<&str> = trimmed.split('/').collect();
+    if trimmed.is_empty() {
+        return Err("the URL names no repository (no path)".into());
+    }
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Err("the URL's path has an empty, `.` or `..` segment".into());
+    }
+    if owner_repo_host && segments.len() < 2 {
+        return Err("the URL names no repository (no `OWNER/REPO`)".into());
+    }
+    if owner_repo_host && segments.len() > 2 {
+        let gitlab_group = segments.iter().position(|s| *s == "-");
+        segments.truncate(gitlab_group.unwrap_or(2).max(2));
+    } else if let Some(page) = segments
+        .iter()
+        .enumerate()
+        .position(|(i, s)| i >= 1 && (*s == "-" || *s == "tree" || *s == "src"))
+    {
+        segments.truncate(page);
+    }
+    let mut joined = segments.join("/");
+    if let Some(stripped) = joined.strip_suffix(".git") {
+        joined = stripped.trim_end_matches('/').to_string();
+    }
+    if joined.is_empty() {
+        return Err("the URL names no repository".into());
+    }
+    Ok(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_repository as n;
+
+    #[test]
+    fn repository_urls_are_read_in_normal_form() {
+        for (written, normal) in [
+            (
+                "https://github.com/servo/rust-url/",
+                "https://github.com/servo/rust-url",
+            ),
+            (
+                "https://github.com/servo/rust-url.git",
+                "https://github.com/servo/rust-url",
+            ),
+            (
+                "https://GitHub.com/servo/rust-url/tree/main/idna",
+                "https://github.com/servo/rust-url",
+            ),
+            ("http://www.github.com/o/r#readme", "https://github.com/o/r"),
+            ("git@github.com:o/r.git", "https://github.com/o/r"),
+            ("git+https://github.com/o/r?x=1", "https://github.com/o/r"),
+            (
+                "https://gitlab.com/g/sub/r/-/tree/main",
+                "https://gitlab.com/g/sub/r",
+            ),
+            (
+                "https://user@codeberg.org/o/r/src/branch/main",
+                "https://codeberg.org/o/r",
+            ),
+            (
+                "https://git.example.org:8443/a/b/c.git/",
+                "https://git.example.org:8443/a/b/c",
+            ),
+            (
+                "https://git.example.org/a/b/tree/main",
+                "https://git.example.org/a/b",
+            ),
+            (" https://github.com/o/r ", "https://github.com/o/r"),
+        ] {
+            assert_eq!(n(written).as_deref(), Ok(normal), "{written}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_fetched_safely_is_refused() {
+        for bad in [
+            "http://git.example.org/a/b",
+            "ssh://git@github.com/o/r",
+            "file:///etc",
+            "https://u:p@github.com/o/r",
+            "https://github.com/",
+            "https://github.com/o/../r",
+            "https://github.com/o//r",
+            "https://github.com/o/\nr",
+            "not a url",
+        ] {
+            assert!(n(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! A repository at one commit, through the `git` command line: only the
+//! commit and its trees are fetched (`--depth 1 --filter=blob:none`), and
+//! blobs only when asked for (the targets of symbolic links, a manifest).
+//!
+//! git itself does the network part, so its own configuration applies:
+//! `url.<base>.insteadOf` (mirrors, tests), proxies, certificates. What
+//! this module adds is what an audit of untrusted packages needs:
+//! - no credentials from us: no credential helper, no prompt, no
+//!   configured extra header or cookie file ([`process`]);
+//! - bounds: a deadline per command, a cap on the bytes a fetch writes and
+//!   on what a command prints, a cap on a tree's entries; past any of
+//!   them, the command is killed and the fetch fails;
+//! - an object the host did not send is an error, never fetched silently
+//!   (`GIT_NO_LAZY_FETCH`): only [`Fetched::blobs`] asks for blobs;
+//! - each fetch in its own temporary bare repository, removed when done.
+
+mod process;
+pub mod rewrite;
+pub mod tree;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use miette::Diagnostic;
+
+pub use rewrite::{is_local, Rewrites};
+pub use tree::{parse_ls_tree, EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
+
+use process::{command, run, Bounds, Finished};
+
+/// How `git` is run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitOptions {
+    /// The program (`git`, found on `PATH`).
+    pub program: OsString,
+    /// The longest one fetch may take.
+    pub fetch_timeout: Duration,
+    /// The most one fetch may write (the commit and its trees).
+    pub max_fetch_bytes: u64,
+    /// The most files a commit's tree may list.
+    pub max_tree_entries: usize,
+    /// The largest blob read (a link's target, a manifest).
+    pub max_blob_bytes: usize,
+}
+
+impl Default for GitOptions {
+    fn default() -> Self {
+        Self {
+            program: "git".into(),
+            fetch_timeout: Duration::from_secs(300),
+            max_fetch_bytes: 512 * 1024 * 1024,
+            max_tree_entries: 300_000,
+            max_blob_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The deadline of commands that only read the local repository.
+const LOCAL_TIMEOUT: Duration = Duration::from_secs(60);
+/// What `git ls-tree -r` may print: about 110 bytes per entry.
+const BYTES_PER_TREE_ENTRY: usize = 160;
+
+/// Why a repository could not be read at a commit: each one leaves the
+/// package not checked, never passed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+pub enum GitError {
+    #[error("the `git` command is not installed")]
+    #[diagnostic(code("git-not-installed"), help("install git"))]
+    NotInstalled,
+    #[error("cannot reach the repository's host: {0}")]
+    #[diagnostic(code("git-unreachable"))]
+    Unreachable(String),
+    #[error("the repository was not found, or is private (no credentials are sent): {0}")]
+    #[diagnostic(code("git-repository-not-found"))]
+    RepositoryNotFound(String),
+    #[error("the repository does not have commit {commit}: {detail}")]
+    #[diagnostic(code("git-commit-not-found"))]
+    CommitNotFound { commit: String, detail: String },
+    #[error("the fetch failed: {0}")]
+    #[diagnostic(code("git-fetch-failed"))]
+    FetchFailed(String),
+    #[error("git took longer than {seconds} s")]
+    #[diagnostic(code("git-timeout"))]
+    Timeout { seconds: u64 },
+    #[error("the fetch wrote more than {limit} bytes")]
+    #[diagnostic(code("git-too-large"))]
+    TooLarge { limit: u64 },
+    #[error("git printed more than {limit} bytes")]
+    #[diagnostic(code("git-output-too-large"))]
+    OutputTooLarge { limit: usize },
+    #[error("the commit's tree lists more than {limit} files")]
+    #[diagnostic(code("git-tree-too-large"))]
+    TreeTooLarge { limit: usize },
+    #[error("{0} is not in what the host sent")]
+    #[diagnostic(code("git-object-missing"))]
+    MissingObject(String),
+    #[error("blob {id} is larger than {limit} bytes")]
+    #[diagnostic(code("git-blob-too-large"))]
+    BlobTooLarge { id: String, limit: usize },
+    #[error("{0}")]
+    #[diagnostic(code("git-malformed"))]
+    Malformed(String),
+    #[error("{0}")]
+    #[diagnostic(code("git-io"))]
+    Io(String),
+}
+
+/// The `git` command line, as configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Git {
+    pub options: GitOptions,
+}
+
+/// One repository fetched at one commit, in a temporary folder removed
+/// when this is dropped.
+#[derive(Debug)]
+pub struct Fetched {
+    dir: tempfile::TempDir,
+    commit: String,
+    format: ObjectFormat,
+    git: Git,
+}
+
+impl Git {
+    pub fn new(options: GitOptions) -> Self {
+        Self { options }
+    }
+
+    /// The `insteadOf` rules of the user's configuration (none when git is
+    /// not installed or has none).
+    pub fn rewrites(&self) -> Rewrites {
+        let mut cmd = command(&self.options.program, None);
+        cmd.args(["config", "--get-regexp", "-z", r"^url\..*\.insteadof$"]);
+        match run(cmd, self.local_bounds(1024 * 1024, None)) {
+            Ok(finished) if finished.success => Rewrites::parse(&finished.stdout),
+            _ => Rewrites::default(),
+        }
+    }
+
+    /// Fetch `commit` of the repository at `url` (git applies `insteadOf`):
+    /// the commit and its trees only.
+    ///
+    /// Steps: a bare repository of the commit's object format in a new
+    /// temporary folder; `url` as its promisor remote (what a partial
+    /// fetch needs); `git fetch --depth 1 --filter=blob:none origin COMMIT`
+    /// within the deadline and the byte cap.
+    pub fn fetch(&self, url: &str, commit: &str) -> Result<Fetched, GitError> {
+        let format = ObjectFormat::of_hex(commit)
+            .filter(|_| commit.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| GitError::Malformed(format!("`{commit}` is not a commit ID")))?;
+        let dir = tempfile::Builder::new()
+            .prefix("cvp-git-")
+            .tempdir()
+            .map_err(|e| GitError::Io(e.to_string()))?;
+        let mut init = command(&self.options.program, None);
+        init.args(["init", "--bare", "--quiet"])
+            .arg(format!("--object-format={}", format.name()))
+            .arg(dir.path());
+        self.local(init)?;
+        for (key, value) in [
+            ("remote.origin.url", url),
+            ("remote.origin.promisor", "true"),
+            ("remote.origin.partialclonefilter", "blob:none"),
+            ("core.repositoryformatversion", "1"),
+            ("extensions.partialclone", "origin"),
+        ] {
+            let mut config = command(&self.options.program, Some(dir.path()));
+            config.args(["config", key, value]);
+            self.local(config)?;
+        }
+        let fetched = Fetched {
+            dir,
+            commit: commit.to_ascii_lowercase(),
+            format,
+            git: self.clone(),
+        };
+        fetched.fetch_objects(&["--depth", "1"], &[fetched.commit.clone()])?;
+        Ok(fetched)
+    }
+
+    fn local_bounds(&self, max_stdout: usize, stdin: Option<Vec<u8>>) -> Bounds<'static> {
+        Bounds {
+            deadline: LOCAL_TIMEOUT,
+            max_stdout,
+            folder: None,
+            stdin,
+        }
+    }
+
+    /// Run a local command that must succeed.
+    fn local(&self, cmd: std::process::Command) -> Result<Finished, GitError> {
+        let finished = run(cmd, self.local_bounds(1024 * 1024, None))?;
+        if finished.success {
+            Ok(finished)
+        } else {
+            Err(GitError::Io(last_line(&finished.stderr)))
+        }
+    }
+}
+
+impl Fetched {
+    pub fn commit(&self) -> &str {
+        &self.commit
+    }
+
+    pub fn format(&self) -> ObjectFormat {
+        self.format
+    }
+
+    /// Every file of the commit's tree.
+    pub fn tree(&self) -> Result<Tree, GitError> {
+        let max = self.git.options.max_tree_entries;
+        let mut cmd = command(&self.git.options.program, Some(self.dir.path()));
+        cmd.args(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options"])
+            .arg(&self.commit);
+        let bounds = self
+            .git
+            .local_bounds(max.saturating_mul(BYTES_PER_TREE_ENTRY), None);
+        let finished = match run(cmd, bounds) {
+            Err(GitError::OutputTooLarge { .. }) => {
+                return Err(GitError::TreeTooLarge { limit: max })
+            }
+            other => other?,
+        };
+        if !finished.success {
+            return Err(GitError::MissingObject(format!(
+                "the tree of commit {} ({})",
+                self.commit,
+                last_line(&finished.stderr)
+            )));
+        }
+        parse_ls_tree(&finished.stdout, self.format, max)
+    }
+
+    /// The bytes of these blobs. Those the first fetch did not bring are
+    /// fetched in one request; one the host then still does not send is
+    /// [`GitError::MissingObject`]. Each is capped at `max_blob_bytes`.
+    pub fn blobs(&self, ids: &[ObjectId]) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let missing: Vec<String> = self
+            .sizes(ids)?
+            .into_iter()
+            .filter(|(_, size)| size.is_none())
+            .map(|(id, _)| id.to_hex())
+            .collect();
+        if !missing.is_empty() {
+            self.fetch_objects(&[], &missing)?;
+        }
+        let sizes = self.sizes(ids)?;
+        for (id, size) in &sizes {
+            match size {
+                None => return Err(GitError::MissingObject(format!("blob {id}"))),
+                Some(size) if *size > self.git.options.max_blob_bytes as u64 => {
+                    return Err(GitError::BlobTooLarge {
+                        id: id.to_hex(),
+                        limit: self.git.options.max_blob_bytes,
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        self.read_blobs(ids)
+    }
+
+    /// `git fetch` of `wants` (a commit, or blobs), within the bounds.
+    fn fetch_objects(&self, extra: &[&str], wants: &[String]) -> Result<(), GitError> {
+        let options = &self.git.options;
+        let mut cmd = command(&options.program, Some(self.dir.path()));
+        cmd.args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"])
+            .args(["--no-recurse-submodules", "--filter=blob:none"])
+            .args(extra)
+            .arg("origin")
+            .args(wants);
+        let bounds = Bounds {
+            deadline: options.fetch_timeout,
+            max_stdout: 1024 * 1024,
+            folder: Some((self.dir.path(), options.max_fetch_bytes)),
+            stdin: None,
+        };
+        let finished = run(cmd, bounds)?;
+        if !finished.success {
+            return Err(classify(&finished.stderr, &self.commit));
+        }
+        // A fetch quicker than the first measurement is measured once done.
+        if process::folder_bytes(self.dir.path()) > options.max_fetch_bytes {
+            return Err(GitError::TooLarge {
+                limit: options.max_fetch_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Each blob's size, or `None` when it is not here.
+    fn sizes(&self, ids: &[ObjectId]) -> Result<Vec<(ObjectId, Option<u64>)>, GitError> {
+        let input = batch_input(ids);
+        let mut cmd = command(&self.git.options.program, Some(self.dir.path()));
+        cmd.args(["cat-file", "--batch-check"]);
+        let finished = run(
+            cmd,
+            self.git.local_bounds(ids.len() * 128 + 1024, Some(input)),
+        )?;
+        let text = String::from_utf8_lossy(&finished.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        if !finished.success || lines.len() != ids.len() {
+            return Err(GitError::Io(last_line(&finished.stderr)));
+        }
+        ids.iter()
+            .zip(lines)
+            .map(|(id, line)| {
+                let fields: Vec<&str> = line.split(' ').collect();
+                match fields.as_slice() {
+                    [_, "missing"] => Ok((*id, None)),
+                    [_, "blob", size] => Ok((*id, size.parse().ok())),
+                    _ => Err(GitError::Malformed(format!("{id} is not a blob: `{line}`"))),
+                }
+            })
+            .collect()
+    }
+
+    /// `git cat-file --batch` of blobs known to be here and small enough.
+    fn read_blobs(&self, ids: &[ObjectId]) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
+        let mut cmd = command(&self.git.options.program, Some(self.dir.path()));
+        cmd.args(["cat-file", "--batch"]);
+        let max = ids.len() * (self.git.options.max_blob_bytes + 128);
+        let finished = run(cmd, self.git.local_bounds(max, Some(batch_input(ids))))?;
+        if !finished.success {
+            return Err(GitError::Io(last_line(&finished.stderr)));
+        }
+        parse_batch(&finished.stdout, ids)
+    }
+
+    /// The temporary repository (for tests).
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn batch_input(ids: &[ObjectId]) -> Vec<u8> {
+    ids.iter()
+        .flat_map(|id| format!("{id}\n").into_bytes())
+        .collect()
+}
+
+/// `git cat-file --batch` output: per object `ID SP TYPE SP SIZE LF BYTES LF`.
+fn parse_batch(
+    mut output: &[u8],
+    ids: &[ObjectId],
+) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
+    let mut blobs = BTreeMap::new();
+    for id in ids {
+        let bad = || GitError::Malformed(format!("`git cat-file` did not return blob {id}"));
+        let end = output.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
+        let header = std::str::from_utf8(&output[..end]).map_err(|_| bad())?;
+        let size: usize = match header.split(' ').collect::<Vec<_>>().as_slice() {
+            [got, "blob", size] if *got == id.to_hex() => size.parse().map_err(|_| bad())?,
+            _ => return Err(bad()),
+        };
+        let body = output.get(end + 1..end + 1 + size).ok_or_else(bad)?;
+        blobs.insert(*id, body.to_vec());
+        output = output.get(end + 2 + size..).unwrap_or_default();
+    }
+    Ok(blobs)
+}
+
+/// What a failed fetch means, from git's (English) message.
+fn classify(stderr: &str, commit: &str) -> GitError {
+    let detail = last_line(stderr);
+    let has = |needles: &[&str]| needles.iter().any(|n| stderr.contains(n));
+    if has(&[
+        "not our ref",
+        "couldn't find remote ref",
+        "no such remote ref",
+        "unadvertised object",
+    ]) {
+        GitError::CommitNotFound {
+            commit: commit.to_string(),
+            detail,
+        }
+    } else if has(&[
+        "Could not resolve host",
+        "Failed to connect",
+        "Couldn't connect",
+        "Connection refused",
+        "Connection timed out",
+        "SSL",
+        "TLS",
+        "Network is unreachable",
+    ]) {
+        GitError::Unreachable(detail)
+    } else if has(&[
+        "does not appear to be a git repository",
+        "Repository not found",
+        "terminal prompts disabled",
+        "could not read Username",
+        "Authentication failed",
+        "returned error: 40",
+    ]) {
+        GitError::RepositoryNotFound(detail)
+    } else {
+        GitError::FetchFailed(detail)
+    }
+}
+
+/// The line of git's message that says what failed: the first `fatal:`
+/// or `error:` line, else the last one.
+fn last_line(text: &str) -> String {
+    let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let line = lines()
+        .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
+        .or_else(|| lines().last())
+        .unwrap_or("git failed without a message");
+    line.chars().take(300).collect()
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests;

@@ -1,0 +1,229 @@
+use super::*;
+use crate::testkit::repos::{RepoBuilder, RepoFile};
+
+fn repo(dir: &Path, sha256: bool) -> (String, String) {
+    let path = dir.join("repo.git");
+    let commit = RepoBuilder::new()
+        .file("Cargo.toml", "[workspace]\n")
+        .file("crates/a/src/lib.rs", "pub fn a() {}\n")
+        .entry(
+            "crates/a/run.sh",
+            RepoFile::Executable(b"#!/bin/sh\n".to_vec()),
+        )
+        .symlink("crates/a/LICENSE", "../../LICENSE")
+        .file("LICENSE", "MIT\n")
+        .entry(
+            "vendor/sub",
+            RepoFile::Submodule(if sha256 {
+                "ab".repeat(32)
+            } else {
+                "ab".repeat(20)
+            }),
+        )
+        .build(&path, sha256);
+    (format!("file://{}", path.display()), commit)
+}
+
+#[test]
+fn a_commit_is_fetched_with_its_trees_and_blobs_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, commit) = repo(dir.path(), false);
+    let fetched = Git::default().fetch(&url, &commit).unwrap();
+    assert_eq!(fetched.format(), ObjectFormat::Sha1);
+    let tree = fetched.tree().unwrap();
+    let paths: Vec<&str> = tree.iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        [
+            "Cargo.toml",
+            "LICENSE",
+            "crates/a/LICENSE",
+            "crates/a/run.sh",
+            "crates/a/src/lib.rs",
+            "vendor/sub"
+        ]
+    );
+    assert_eq!(
+        tree.get("crates/a/LICENSE").unwrap().kind,
+        EntryKind::Symlink
+    );
+    assert_eq!(
+        tree.get("crates/a/run.sh").unwrap().kind,
+        EntryKind::Executable
+    );
+    assert_eq!(tree.get("vendor/sub").unwrap().kind, EntryKind::Submodule);
+    assert!(tree.is_dir("crates/a") && tree.is_dir("crates") && !tree.is_dir("crate"));
+    // No blob came with the trees.
+    let link = tree.get("crates/a/LICENSE").unwrap().id;
+    let lib = tree.get("crates/a/src/lib.rs").unwrap().id;
+    assert_eq!(fetched.sizes(&[link]).unwrap(), [(link, None)]);
+    let blobs = fetched.blobs(&[link, lib]).unwrap();
+    assert_eq!(blobs[&link], b"../../LICENSE");
+    assert_eq!(blobs[&lib], b"pub fn a() {}\n");
+}
+
+#[test]
+fn a_sha256_repository_is_read_in_its_own_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, commit) = repo(dir.path(), true);
+    assert_eq!(commit.len(), 64);
+    let fetched = Git::default().fetch(&url, &commit).unwrap();
+    assert_eq!(fetched.format(), ObjectFormat::Sha256);
+    let tree = fetched.tree().unwrap();
+    assert_eq!(tree.get("LICENSE").unwrap().id.as_bytes().len(), 32);
+}
+
+#[test]
+fn what_cannot_be_fetched_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, commit) = repo(dir.path(), false);
+    let git = Git::default();
+    let other = "1".repeat(40);
+    assert!(
+        matches!(git.fetch(&url, &other), Err(GitError::CommitNotFound { commit, .. }) if commit == other)
+    );
+    let missing = format!("file://{}/nothing.git", dir.path().display());
+    assert!(
+        matches!(
+            git.fetch(&missing, &commit),
+            Err(GitError::RepositoryNotFound(_))
+        ),
+        "{:?}",
+        git.fetch(&missing, &commit)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = git.fetch(&format!("https://127.0.0.1:{port}/o/r"), &commit);
+    assert!(
+        matches!(refused, Err(GitError::Unreachable(_))),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        git.fetch(&url, "not-a-commit"),
+        Err(GitError::Malformed(_))
+    ));
+    let absent = Git::new(GitOptions {
+        program: "/nonexistent/git".into(),
+        ..GitOptions::default()
+    });
+    assert_eq!(
+        absent.fetch(&url, &commit).unwrap_err(),
+        GitError::NotInstalled
+    );
+}
+
+#[test]
+fn bounds_stop_a_fetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, commit) = repo(dir.path(), false);
+    let small = Git::new(GitOptions {
+        max_fetch_bytes: 16,
+        ..GitOptions::default()
+    });
+    assert_eq!(
+        small.fetch(&url, &commit).unwrap_err(),
+        GitError::TooLarge { limit: 16 }
+    );
+    let few = Git::new(GitOptions {
+        max_tree_entries: 3,
+        ..GitOptions::default()
+    });
+    assert_eq!(
+        few.fetch(&url, &commit).unwrap().tree().unwrap_err(),
+        GitError::TreeTooLarge { limit: 3 }
+    );
+    let tiny_blobs = Git::new(GitOptions {
+        max_blob_bytes: 4,
+        ..GitOptions::default()
+    });
+    let fetched = tiny_blobs.fetch(&url, &commit).unwrap();
+    let lib = fetched
+        .tree()
+        .unwrap()
+        .get("crates/a/src/lib.rs")
+        .unwrap()
+        .id;
+    assert!(matches!(
+        fetched.blobs(&[lib]),
+        Err(GitError::BlobTooLarge { limit: 4, .. })
+    ));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_command_past_its_deadline_is_killed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("slow-git");
+    std::fs::write(&script, "#!/bin/sh\nsleep 30\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let started = std::time::Instant::now();
+    let finished = run(
+        command(script.as_os_str(), None),
+        Bounds {
+            deadline: Duration::from_millis(200),
+            max_stdout: 10,
+            folder: None,
+            stdin: None,
+        },
+    );
+    assert!(matches!(finished, Err(GitError::Timeout { .. })));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn ls_tree_output_is_read_as_hostile() {
+    let id = "a".repeat(40);
+    let ok = format!("100644 blob {id}\tsrc/lib.rs\0120000 blob {id}\tlink\0");
+    let tree = parse_ls_tree(ok.as_bytes(), ObjectFormat::Sha1, 10).unwrap();
+    assert_eq!(tree.len(), 2);
+    for bad in [
+        format!("100644 blob {id}\t../x\0"),
+        format!("100644 blob {id}\t/x\0"),
+        format!("100644 blob {id}\ta//b\0"),
+        format!("040000 tree {id}\tdir\0"),
+        format!("100644 blob {}\tx\0", "a".repeat(64)),
+        format!("100644 blob {id}\tx\0100644 blob {id}\tx\0"),
+        "garbage\0".to_string(),
+    ] {
+        assert!(
+            matches!(
+                parse_ls_tree(bad.as_bytes(), ObjectFormat::Sha1, 10),
+                Err(GitError::Malformed(_))
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn git_messages_are_classified() {
+    let commit = "c".repeat(40);
+    assert!(matches!(
+        classify(
+            "fatal: remote error: upload-pack: not our ref cccc\n",
+            &commit
+        ),
+        GitError::CommitNotFound { .. }
+    ));
+    assert!(matches!(
+        classify(
+            "fatal: unable to access 'https://x/': Could not resolve host: x\n",
+            &commit
+        ),
+        GitError::Unreachable(_)
+    ));
+    assert!(matches!(
+        classify(
+            "fatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+            &commit
+        ),
+        GitError::RepositoryNotFound(_)
+    ));
+    assert!(
+        matches!(classify("fatal: odd\n", &commit), GitError::FetchFailed(d) if d == "fatal: odd")
+    );
+}

@@ -1,0 +1,112 @@
+//! The result of comparing a published `.crate` with its repository at the
+//! commit it was packaged from: plain data, below the cache that stores it
+//! and the reports that show it (`source_match` in JSON package messages,
+//! as `docs/message-format.md` describes).
+
+use serde::{Deserialize, Serialize};
+
+/// What the comparison found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceResult {
+    /// Every file of the package is the file at the recorded commit.
+    Matches,
+    /// Some file differs, exists only in the package, or differs only in
+    /// line endings.
+    Differs,
+    /// The package names no commit (`.cargo_vcs_info.json` is absent).
+    NoVcsInfo,
+    /// The comparison could not be made (see `reason`).
+    NotChecked,
+}
+
+impl SourceResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Matches => "matches",
+            Self::Differs => "differs",
+            Self::NoVcsInfo => "no-vcs-info",
+            Self::NotChecked => "not-checked",
+        }
+    }
+}
+
+impl std::fmt::Display for SourceResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A package compared with its repository. Every path is inside the
+/// package (`src/lib.rs`, never with the `NAME-VERSION/` folder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceMatch {
+    pub result: SourceResult,
+    /// The commit of `.cargo_vcs_info.json`.
+    pub commit: Option<String>,
+    /// The package's folder in the repository that was compared: the
+    /// recorded `path_in_vcs`, or the folder found by the package's name
+    /// when cargo recorded none (`""`: the root).
+    pub path_in_vcs: Option<String>,
+    /// What `.cargo_vcs_info.json` says (`false` is a claim, never proof).
+    pub dirty: Option<bool>,
+    /// The manifest's `repository`, in normal form.
+    pub repository: Option<String>,
+    /// Files whose bytes are not those of the file at the commit.
+    pub differ: Vec<String>,
+    /// Files the commit does not have.
+    pub only_in_package: Vec<String>,
+    /// Among `differ` and `only_in_package`: compiled code (ELF, Mach-O,
+    /// PE/COFF objects and archives, WebAssembly), by its magic bytes.
+    pub binaries: Vec<String>,
+    /// Files that differ only in line endings (CRLF against LF).
+    pub line_endings_only: Vec<String>,
+    /// Why the comparison was not made; set only for `not-checked`.
+    pub reason: Option<String>,
+}
+
+impl SourceMatch {
+    /// A result with no facts about the package.
+    pub fn not_checked(reason: impl Into<String>) -> Self {
+        Self {
+            result: SourceResult::NotChecked,
+            commit: None,
+            path_in_vcs: None,
+            dirty: None,
+            repository: None,
+            differ: Vec::new(),
+            only_in_package: Vec::new(),
+            binaries: Vec::new(),
+            line_endings_only: Vec::new(),
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// The package records no commit.
+    pub fn no_vcs_info(repository: Option<String>) -> Self {
+        Self {
+            result: SourceResult::NoVcsInfo,
+            repository,
+            reason: None,
+            ..Self::not_checked("")
+        }
+    }
+
+    /// How many files are not as at the commit.
+    pub fn difference_count(&self) -> usize {
+        self.differ.len() + self.only_in_package.len() + self.line_endings_only.len()
+    }
+
+    /// The commit on the repository host's web pages, when the host is
+    /// known to show commits at `/commit/ID` (GitHub, Codeberg, Gitea) or
+    /// `/-/commit/ID` (GitLab).
+    pub fn commit_url(&self) -> Option<String> {
+        let (repository, commit) = (self.repository.as_deref()?, self.commit.as_deref()?);
+        let host = repository.strip_prefix("https://")?.split('/').next()?;
+        if host == "gitlab.com" || host.starts_with("gitlab.") {
+            Some(format!("{repository}/-/commit/{commit}"))
+        } else {
+            Some(format!("{repository}/commit/{commit}"))
+        }
+    }
+}
