@@ -109,6 +109,7 @@ fn main() {
             }
             vec![SourceSpec::CratesIo {
                 api_url: server.base.clone(),
+                download_url: None,
             }]
         }
         other => panic!("--shape {other}: use url, github or crates-io"),

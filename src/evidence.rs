@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::origin::{BundleOrigin, FailureKind, RegistryAssertion, RegistryRecord};
+pub use crate::source_match::{SourceMatch, SourceResult};
 use crate::verify::{VerifiedFacts, VerifyFailure};
 
 /// How strong the evidence for a package is, weakest first.
@@ -90,6 +91,10 @@ pub struct Evidence {
     /// Bundles whose subjects do not include this package's checksum (ignored).
     pub ignored: Vec<BundleOrigin>,
     pub errors: Vec<SourceError>,
+    /// The published package compared with its repository at the commit
+    /// it was packaged from; `None` when no comparison was asked for.
+    #[serde(default)]
+    pub source_match: Option<SourceMatch>,
 }
 
 impl Evidence {

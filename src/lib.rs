@@ -32,6 +32,7 @@ pub mod origin;
 pub mod policy;
 pub mod report;
 pub mod run;
+pub mod source_compare;
 pub mod source_match;
 pub mod sources;
 #[cfg(feature = "testkit")]

@@ -308,6 +308,8 @@ impl RunArgs {
             targets: self.scope.targets.clone(),
             exclude_dev: self.scope.no_dev,
             only: None,
+            source_comparison: true,
+            cargo_home: None,
         }
     }
 }

@@ -142,15 +142,16 @@ pub enum ObtainError {
 pub struct Locator {
     /// Cargo's home (`$CARGO_HOME`, else `~/.cargo`); `None`: none known.
     pub cargo_home: Option<PathBuf>,
-    /// crates.io's download endpoint (a mirror's, a test's).
-    pub crates_io: DownloadTemplate,
+    /// crates.io's download endpoint (a mirror's, a test's); `None`: none
+    /// is known, and only cargo's cache is looked in.
+    pub crates_io: Option<DownloadTemplate>,
 }
 
 impl Default for Locator {
     fn default() -> Self {
         Self {
             cargo_home: None,
-            crates_io: DownloadTemplate::crates_io(),
+            crates_io: Some(DownloadTemplate::crates_io()),
         }
     }
 }
@@ -194,15 +195,16 @@ impl Locator {
         if let Some(found) = self.in_cargo_cache(krate) {
             return Ok(found);
         }
-        let http = http.ok_or(ObtainError::Offline)?;
         let template = match &krate.source {
-            PackageSource::CratesIo => &self.crates_io,
-            other => {
-                return Err(ObtainError::NoDownloadUrl {
-                    registry: other.to_string(),
-                })
-            }
+            PackageSource::CratesIo => self.crates_io.as_ref(),
+            _ => None,
         };
+        let Some(template) = template else {
+            return Err(ObtainError::NoDownloadUrl {
+                registry: krate.source.to_string(),
+            });
+        };
+        let http = http.ok_or(ObtainError::Offline)?;
         download::download(http, template, krate).await
     }
 }

@@ -867,6 +867,7 @@ mod tests {
             rejected: Vec::new(),
             decided_by: Vec::new(),
             source_errors: Vec::new(),
+            source_match: None,
             direct: false,
             dev_only: false,
             build_time: None,

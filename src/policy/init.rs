@@ -627,10 +627,16 @@ fn source_table(source: &SourceSpec) -> Table {
             rule.set("kind", "dir");
             rule.set("path", &path.to_string_lossy());
         }
-        SourceSpec::CratesIo { api_url } => {
+        SourceSpec::CratesIo {
+            api_url,
+            download_url,
+        } => {
             rule.set("kind", "crates-io");
             if api_url != crate::sources::CRATES_IO_API {
                 rule.set("api-url", api_url);
+            }
+            if let Some(template) = download_url {
+                rule.set("download-url", template);
             }
         }
     }

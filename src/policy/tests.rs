@@ -204,7 +204,8 @@ fn a_full_policy_parses_into_typed_values() {
                 template: "https://mirror.example/{name}/{version}/{checksum}.sigstore.json".into()
             },
             SourceSpec::CratesIo {
-                api_url: crate::sources::CRATES_IO_API.into()
+                api_url: crate::sources::CRATES_IO_API.into(),
+                download_url: None,
             },
         ]
     );

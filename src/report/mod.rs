@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::evaluate::{Outcome, PackageOutcome};
 use crate::evidence::{
     Attestation, BundleOrigin, Evidence, RegistryAssertion, RegistryRecord, Rejected, SourceError,
+    SourceMatch,
 };
 use crate::lockfile::{BuildTime, GraphOrigin};
 use crate::policy::{Level, Mode, NotCheckedAction};
@@ -132,6 +133,10 @@ pub struct PackageReport {
     pub decided_by: Vec<DecidingBundle>,
     /// Sources that could not answer for this package.
     pub source_errors: Vec<SourceError>,
+    /// The published package compared with its repository at the commit
+    /// it was packaged from; `null` when no comparison was made (no
+    /// checksum, out of scope, turned off).
+    pub source_match: Option<SourceMatch>,
     /// A workspace member depends on it directly.
     pub direct: bool,
     /// Only dev-dependencies bring it in (known from cargo's metadata only).
@@ -319,6 +324,7 @@ impl Report {
                 rejected: evidence.rejected.clone(),
                 decided_by: deciding_bundles(&outcome.outcome, evidence),
                 source_errors: evidence.errors.clone(),
+                source_match: evidence.source_match.clone(),
                 outcome: outcome.clone(),
             })
             .collect();

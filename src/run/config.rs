@@ -13,6 +13,7 @@ use crate::fetch::{Announcer, FetchOptions, DEFAULT_NO_ATTESTATION_TTL};
 use crate::http::HttpConfig;
 use crate::lockfile::{GraphOrigin, Inventory, MetadataOptions, Scope};
 use crate::policy::{Policy, RootSpec, SearchFrom};
+use crate::source_compare::CompareOptions;
 use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
 use crate::trust::tuf::roots_for_run;
 use crate::trust::{Instance, RootOrigin, TrustRoot};
@@ -82,6 +83,12 @@ pub struct RunConfig {
     /// every package when `None`. `explain` asks about one package only:
     /// no other package's outcome decides it.
     pub only: Option<Vec<usize>>,
+    /// Compare every registry package with its repository at the commit
+    /// it was packaged from (the source comparison).
+    pub source_comparison: bool,
+    /// Cargo's home, whose download cache holds `.crate` files; the
+    /// environment's (`CARGO_HOME`, else `~/.cargo`) when `None`.
+    pub cargo_home: Option<PathBuf>,
 }
 
 impl Default for RunConfig {
@@ -105,6 +112,8 @@ impl Default for RunConfig {
             targets: Vec::new(),
             exclude_dev: false,
             only: None,
+            source_comparison: true,
+            cargo_home: None,
         }
     }
 }
@@ -223,6 +232,19 @@ impl RunConfig {
             github_bundle_hosts: self.github_bundle_hosts.clone(),
             announce: self.announce.clone(),
         }
+    }
+
+    /// How the source comparisons of a run are made: offline as the run,
+    /// as many at once, crates.io's download endpoint from the sources.
+    pub fn compare_options(&self, sources: &[SourceSpec]) -> CompareOptions {
+        CompareOptions {
+            offline: self.offline,
+            jobs: self.jobs.clamp(1, 16),
+            http: self.http.clone(),
+            ..CompareOptions::default()
+        }
+        .with_sources(sources)
+        .with_cargo_home(self.cargo_home.clone())
     }
 
     /// The trust roots of a run. [`RunConfig::roots`] replaces the policy's

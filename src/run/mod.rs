@@ -11,11 +11,13 @@ pub use config::{
 use miette::Result;
 
 use crate::cache::{Cache, SourceKey};
+use crate::crate_file::CrateRef;
 use crate::evaluate::{evaluate, Evaluation};
 use crate::evidence::{Evidence, SourceError};
 use crate::fetch::{self, PackageFetch};
 use crate::lockfile::Inventory;
 use crate::policy::Policy;
+use crate::source_compare::{self, SourceReport};
 use crate::sources::{PackageQuery, SourceSpec};
 use crate::trust::TrustRoot;
 
@@ -93,6 +95,7 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         })
         .collect();
     let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
+    let crates: Vec<CrateRef> = queries.iter().map(crate_ref).collect();
     let fetch_options = config.fetch_options(&policy);
     let (mut fetch_report, mut verified) =
         fetch_and_verify(queries, &sources, &cache, &fetch_options, &roots)?;
@@ -108,15 +111,21 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         message: message.clone(),
     }));
     let missing_from_cache = fetch_report.missing_message();
-
+    let compared = compare_sources(config, &crates, &cache, &sources);
+    notes.extend(compared.warnings.iter().map(|message| Note {
+        code: "cache-warning",
+        message: message.clone(),
+    }));
     let mut evidence = vec![Evidence::default(); inventory.packages.len()];
     let mut source_outcomes = vec![Vec::new(); inventory.packages.len()];
+    let mut source_matches = compared.results.into_iter().map(Some);
     for ((position, fetched), found) in positions
         .into_iter()
         .zip(fetch_report.packages)
         .zip(verified)
     {
         evidence[position] = found;
+        evidence[position].source_match = source_matches.next().flatten();
         source_outcomes[position] = fetched.outcomes;
     }
     let evaluation = evaluate(&policy, inventory.packages.iter().zip(evidence.iter()), now);
@@ -132,6 +141,30 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         now,
         source_outcomes,
     })
+}
+
+/// The package a query is about, as the source comparison finds it.
+pub fn crate_ref(query: &PackageQuery) -> CrateRef {
+    CrateRef {
+        name: query.name.clone(),
+        version: query.version.clone(),
+        checksum: query.checksum,
+        source: query.source.clone(),
+    }
+}
+
+/// Compare every package with its repository, unless the configuration
+/// turns the comparison off (then every result is `None`).
+pub fn compare_sources(
+    config: &RunConfig,
+    crates: &[CrateRef],
+    cache: &Cache,
+    sources: &[SourceSpec],
+) -> SourceReport {
+    if !config.source_comparison {
+        return SourceReport::default();
+    }
+    source_compare::compare_all(crates, Some(cache), &config.compare_options(sources))
 }
 
 /// Fetch every query's bundles and verify them as they arrive: fetching

@@ -49,6 +49,7 @@ pub fn default_sources() -> Vec<SourceSpec> {
         },
         SourceSpec::CratesIo {
             api_url: CRATES_IO_API.into(),
+            download_url: None,
         },
     ]
 }
@@ -279,7 +280,7 @@ pub async fn ask(
                 SourceSpec::Url { template } => {
                     url_template::ask(http, template, &label, query, budget).await
                 }
-                SourceSpec::CratesIo { api_url } => {
+                SourceSpec::CratesIo { api_url, .. } => {
                     crates_io::ask(http, &state.crates_io, api_url, query).await
                 }
                 SourceSpec::Dir { .. } => unreachable!("handled above"),

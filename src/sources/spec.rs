@@ -34,7 +34,14 @@ pub enum SourceSpec {
     /// or `sha256:CHECKSUM.jsonl` files.
     Dir { path: PathBuf },
     /// crates.io Trusted Publishing data (unsigned: registry-asserted only).
-    CratesIo { api_url: String },
+    /// `download_url` is where its `.crate` files are downloaded for the
+    /// source comparison (a `dl` template as in an index's `config.json`;
+    /// crates.io's own when `None`): a mirror's, a test's.
+    CratesIo {
+        api_url: String,
+        #[serde(default)]
+        download_url: Option<String>,
+    },
 }
 
 impl SourceSpec {
@@ -55,6 +62,7 @@ impl SourceSpec {
             ("dir", Some(path)) if !path.is_empty() => Ok(Self::Dir { path: path.into() }),
             ("crates-io", None) => Ok(Self::CratesIo {
                 api_url: CRATES_IO_API.into(),
+                download_url: None,
             }),
             _ => Err(format!(
                 "`{text}` is not a source; use github, github:ORG, url:TEMPLATE, dir:PATH or crates-io"
@@ -107,7 +115,7 @@ impl SourceSpec {
         let at = |api_url: &str, official: &str| api_url.trim_end_matches('/') == official;
         match self {
             Self::GitHub { api_url, .. } => at(api_url, GITHUB_API),
-            Self::CratesIo { api_url } => at(api_url, CRATES_IO_API),
+            Self::CratesIo { api_url, .. } => at(api_url, CRATES_IO_API),
             Self::Url { .. } | Self::Dir { .. } => false,
         }
     }
@@ -245,9 +253,11 @@ mod tests {
             github(GITHUB_API, None, Some("https://slsa.dev/provenance/v1")),
             SourceSpec::CratesIo {
                 api_url: CRATES_IO_API.into(),
+                download_url: None,
             },
             SourceSpec::CratesIo {
                 api_url: "http://127.0.0.1:1".into(),
+                download_url: None,
             },
             SourceSpec::url("https://m.example/{checksum}").unwrap(),
             SourceSpec::url("https://n.example/{checksum}").unwrap(),

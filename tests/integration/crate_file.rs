@@ -127,7 +127,7 @@ fn a_copy_in_cargos_cache_with_other_bytes_is_never_used() {
     let path = format!("/crates/{}/{}/download", similar.name, similar.version);
     server.route(&path, vec![Reply::json(read(&root, similar))]);
     let online = Locator {
-        crates_io: DownloadTemplate::new(server.url("/crates")),
+        crates_io: Some(DownloadTemplate::new(server.url("/crates"))),
         ..locator
     };
     let downloaded = block_on(online.obtain(&krate, Some(&http()))).unwrap();
@@ -147,7 +147,9 @@ fn a_download_is_checked_against_the_checksum_before_it_is_read() {
     let dir = TestDir::new();
     let server = Server::start();
     let locator = Locator {
-        crates_io: DownloadTemplate::new(server.url("/dl/{crate}-{version}.crate")),
+        crates_io: Some(DownloadTemplate::new(
+            server.url("/dl/{crate}-{version}.crate"),
+        )),
         ..cargo_home(&dir, &[])
     };
     let wanted = crate_ref(&crates[0]);

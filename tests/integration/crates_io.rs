@@ -104,6 +104,7 @@ fn recorded_answers_give_both_publisher_forms_and_trustpub_only() {
     ];
     let sources = [SourceSpec::CratesIo {
         api_url: server.base.clone(),
+        download_url: None,
     }];
     // No cache: these recorded versions share checksums, which key the cache.
     let report = fetch(queries, &sources, None, &options(Duration::from_millis(5))).unwrap();

@@ -675,6 +675,7 @@ fn crates_io_trusted_publishing_is_a_registry_assertion() {
     let cache = Cache::open(&dir.join("cache")).unwrap();
     let crates_io = [SourceSpec::CratesIo {
         api_url: server.base.clone(),
+        download_url: None,
     }];
     let mut other_registry = query("thing", 3);
     other_registry.source = PackageSource::Registry {

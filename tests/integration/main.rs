@@ -69,6 +69,8 @@ mod rule_matching;
 #[cfg(feature = "testkit")]
 mod scope;
 mod server;
+#[cfg(feature = "testkit")]
+mod source_match;
 mod sparse_index;
 #[cfg(feature = "testkit")]
 mod testkit;

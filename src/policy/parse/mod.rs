@@ -90,10 +90,11 @@ fn source_keys(kind: &str) -> &'static [&'static str] {
         "github" => &["kind", "api-url", "org", "predicate-type"],
         "url" => &["kind", "template"],
         "dir" => &["kind", "path"],
-        "crates-io" => &["kind", "api-url"],
+        "crates-io" => &["kind", "api-url", "download-url"],
         _ => &[
             "kind",
             "api-url",
+            "download-url",
             "org",
             "predicate-type",
             "template",

@@ -32,6 +32,7 @@ impl Parser<'_> {
             None => "[[source]]".to_string(),
         };
         let mut api_url = None;
+        let mut download_url = None;
         let mut org = None;
         let mut predicate_type = None;
         let mut template = None;
@@ -47,6 +48,10 @@ impl Parser<'_> {
                 "api-url" => {
                     api_url = self.api_url(entry);
                     ok &= api_url.is_some();
+                }
+                "download-url" => {
+                    download_url = self.url(entry);
+                    ok &= download_url.is_some();
                 }
                 "predicate-type" => {
                     predicate_type = self.uri(entry);
@@ -144,6 +149,7 @@ impl Parser<'_> {
             "dir" => SourceSpec::Dir { path: path? },
             _ => SourceSpec::CratesIo {
                 api_url: api_url.unwrap_or_else(|| CRATES_IO_API.into()),
+                download_url,
             },
         };
         Some(Spanned::new(spec, span))

@@ -1,0 +1,282 @@
+//! The source comparison of every registry package: its published `.crate`
+//! against its repository at the commit it was packaged from.
+//!
+//! Two passes:
+//! 1. per package, in parallel: the cached result when there is one (no
+//!    `.crate`, no git); else the `.crate` ([`crate::crate_file`]: cargo's
+//!    cache, else a download checked against the checksum; offline, cargo's
+//!    cache only), what it says of itself, and its files' git object IDs;
+//! 2. per (repository, commit), in parallel but at most
+//!    [`CompareOptions::fetches_per_host`] fetches per host at once: one
+//!    fetch of the commit's trees ([`crate::git`]), then every package of
+//!    that repository and commit compared with it ([`crate::compare`]).
+//!
+//! Offline, git fetches only from this machine (a repository that the
+//! user's `insteadOf` rules send to a `file://` mirror). Results that can
+//! never change are cached for good ([`cached`]); a fetch or download that
+//! failed is not cached, and the package is `not-checked`.
+
+mod cached;
+mod prepare;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use sigstore_types::Sha256Hash;
+
+use crate::cache::Cache;
+use crate::compare::{compare, CompareError, Package};
+use crate::crate_file::{CrateRef, DownloadTemplate, Locator};
+use crate::git::{Git, GitOptions};
+use crate::http::{Http, HttpConfig};
+use crate::source_match::SourceMatch;
+use crate::sources::{SourceSpec, CRATES_IO_API};
+
+use prepare::{Pending, Prepared};
+
+/// How the comparisons of a run are made.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// Download nothing and fetch only from local mirrors.
+    pub offline: bool,
+    /// Packages prepared at once.
+    pub jobs: usize,
+    /// Fetches at once to one host.
+    pub fetches_per_host: usize,
+    pub locator: Locator,
+    pub git: GitOptions,
+    pub http: HttpConfig,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        Self {
+            offline: false,
+            jobs: 16,
+            fetches_per_host: 4,
+            locator: Locator::from_env(),
+            git: GitOptions::default(),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+impl CompareOptions {
+    /// crates.io's download endpoint from the run's first `crates-io`
+    /// source: its `download-url`; else crates.io's own when it asks
+    /// crates.io itself; else none (a mirror or test of the API names no
+    /// download endpoint), and only cargo's cache is looked in, as it is
+    /// when the run has no `crates-io` source.
+    pub fn with_sources(mut self, sources: &[SourceSpec]) -> Self {
+        self.locator.crates_io = sources
+            .iter()
+            .find_map(|spec| match spec {
+                SourceSpec::CratesIo {
+                    api_url,
+                    download_url,
+                } => Some(match download_url {
+                    Some(template) => Some(DownloadTemplate::new(template.clone())),
+                    None => (api_url == CRATES_IO_API).then(DownloadTemplate::crates_io),
+                }),
+                _ => None,
+            })
+            .flatten();
+        self
+    }
+
+    /// Cargo's home, when not the environment's.
+    pub fn with_cargo_home(mut self, home: Option<PathBuf>) -> Self {
+        if home.is_some() {
+            self.locator.cargo_home = home;
+        }
+        self
+    }
+}
+
+/// Every package's result, in the order asked, and what the run should
+/// know (a cache entry that could not be written).
+#[derive(Debug, Clone, Default)]
+pub struct SourceReport {
+    pub results: Vec<SourceMatch>,
+    pub warnings: Vec<String>,
+}
+
+/// Compare every package with its repository; see the module's comment.
+pub fn compare_all(
+    crates: &[CrateRef],
+    cache: Option<&Cache>,
+    options: &CompareOptions,
+) -> SourceReport {
+    let git = Git::new(options.git.clone());
+    let rewrites = git.rewrites();
+    let http = (!options.offline)
+        .then(|| Http::new(options.http.clone()).ok())
+        .flatten();
+    let warnings = Mutex::new(Vec::new());
+    let shared = prepare::Shared {
+        cache,
+        rewrites: &rewrites,
+        http: http.as_ref(),
+        options,
+        warnings: &warnings,
+    };
+    let prepared = prepare::prepare_all(crates, &shared);
+    let mut results: Vec<Option<SourceMatch>> = vec![None; crates.len()];
+    let mut groups: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
+    for (index, prepared) in prepared.into_iter().enumerate() {
+        match prepared {
+            Prepared::Done(result) => results[index] = Some(result),
+            Prepared::Pending(pending) => groups
+                .entry((pending.fetch_url.clone(), pending.vcs.commit.clone()))
+                .or_default()
+                .push(*pending),
+        }
+    }
+    for (index, result) in compare_groups(groups, &git, &shared) {
+        results[index] = Some(result);
+    }
+    SourceReport {
+        results: results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| SourceMatch::not_checked("not compared")))
+            .collect(),
+        warnings: warnings.into_inner().unwrap_or_default(),
+    }
+}
+
+/// At most `limit` fetches at once per host.
+struct HostSlots {
+    busy: Mutex<HashMap<String, usize>>,
+    freed: Condvar,
+    limit: usize,
+}
+
+impl HostSlots {
+    fn acquire(&self, host: &str) {
+        let mut busy = self.busy.lock().expect("not poisoned");
+        while busy.get(host).copied().unwrap_or(0) >= self.limit {
+            busy = self.freed.wait(busy).expect("not poisoned");
+        }
+        *busy.entry(host.to_string()).or_default() += 1;
+    }
+
+    fn release(&self, host: &str) {
+        let mut busy = self.busy.lock().expect("not poisoned");
+        if let Some(count) = busy.get_mut(host) {
+            *count -= 1;
+        }
+        self.freed.notify_all();
+    }
+}
+
+/// One fetch per (repository, commit), and every package of it compared.
+fn compare_groups(
+    groups: BTreeMap<(String, String), Vec<Pending>>,
+    git: &Git,
+    shared: &prepare::Shared<'_>,
+) -> Vec<(usize, SourceMatch)> {
+    let groups: Vec<((String, String), Vec<Pending>)> = groups.into_iter().collect();
+    let slots = HostSlots {
+        busy: Mutex::new(HashMap::new()),
+        freed: Condvar::new(),
+        limit: shared.options.fetches_per_host.max(1),
+    };
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(Vec::new());
+    let workers = shared.options.jobs.clamp(1, groups.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let Some(((url, commit), packages)) =
+                    groups.get(next.fetch_add(1, Ordering::SeqCst))
+                else {
+                    return;
+                };
+                let host = host_of(url);
+                slots.acquire(&host);
+                let results = compare_group(url, commit, packages, git, shared);
+                slots.release(&host);
+                done.lock().expect("not poisoned").extend(results);
+            });
+        }
+    });
+    done.into_inner().unwrap_or_default()
+}
+
+/// Fetch one repository at one commit and compare its packages with it.
+fn compare_group(
+    url: &str,
+    commit: &str,
+    packages: &[Pending],
+    git: &Git,
+    shared: &prepare::Shared<'_>,
+) -> Vec<(usize, SourceMatch)> {
+    // The trees now; blobs later, as packages need them.
+    let fetched = git
+        .fetch(url, commit)
+        .and_then(|fetched| Ok((fetched.tree()?, fetched)));
+    let (tree, mut fetched) = match fetched {
+        Ok(pair) => pair,
+        Err(error) => {
+            return packages
+                .iter()
+                .map(|p| {
+                    (
+                        p.index,
+                        p.not_checked(format!("fetching {}: {error}", p.repository)),
+                    )
+                })
+                .collect();
+        }
+    };
+    packages
+        .iter()
+        .map(|pending| {
+            let package = Package {
+                listing: &pending.listing,
+                manifest: &pending.manifest,
+                original: pending.original.as_ref(),
+                vcs: &pending.vcs,
+            };
+            let result = match compare(&package, &tree, &mut fetched) {
+                Ok(comparison) => {
+                    let result = comparison.into_source_match(&pending.vcs, &pending.repository);
+                    shared.keep(&pending.checksum, Some(url), &result);
+                    result
+                }
+                Err(CompareError::Git(error)) => pending.not_checked(error.to_string()),
+                Err(error) => {
+                    let result = pending.not_checked(error.to_string());
+                    shared.keep(&pending.checksum, Some(url), &result);
+                    result
+                }
+            };
+            (pending.index, result)
+        })
+        .collect()
+}
+
+/// The host a fetch goes to (`local` for a path or `file://`).
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_else(|| "local".into())
+}
+
+impl prepare::Shared<'_> {
+    /// Cache `result` for good, noting the first write that fails.
+    fn keep(&self, checksum: &Sha256Hash, fetched_from: Option<&str>, result: &SourceMatch) {
+        let Some(cache) = self.cache else {
+            return;
+        };
+        if let Err(error) = cached::write(cache, checksum, fetched_from, result) {
+            let mut warnings = self.warnings.lock().expect("not poisoned");
+            if warnings.is_empty() {
+                warnings.push(format!("a source comparison could not be cached: {error}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The first pass: per package, the cached result, else its `.crate` read
+//! into what the comparison needs (its facts and its files' object IDs).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use sigstore_types::Sha256Hash;
+
+use super::{cached, CompareOptions};
+use crate::cache::Cache;
+use crate::compare::{normalize_repository, PackageListing};
+use crate::crate_file::{read_package, CrateRef, Manifest, OriginalManifest, VcsInfo};
+use crate::git::{is_local, ObjectFormat, Rewrites};
+use crate::http::Http;
+use crate::source_match::SourceMatch;
+
+/// What every package's preparation shares.
+pub(super) struct Shared<'a> {
+    pub cache: Option<&'a Cache>,
+    pub rewrites: &'a Rewrites,
+    pub http: Option<&'a Http>,
+    pub options: &'a CompareOptions,
+    pub warnings: &'a Mutex<Vec<String>>,
+}
+
+/// A package ready to be compared once its repository is fetched.
+#[derive(Debug)]
+pub(super) struct Pending {
+    /// Its position among the packages asked about.
+    pub index: usize,
+    pub checksum: Sha256Hash,
+    /// The manifest's repository, in normal form.
+    pub repository: String,
+    /// Where git fetches it from (after `insteadOf`).
+    pub fetch_url: String,
+    pub manifest: Manifest,
+    pub original: Option<OriginalManifest>,
+    pub vcs: VcsInfo,
+    pub listing: PackageListing,
+}
+
+impl Pending {
+    /// Not checked, with what the package says of itself.
+    pub fn not_checked(&self, reason: String) -> SourceMatch {
+        with_facts(
+            SourceMatch::not_checked(reason),
+            &self.vcs,
+            Some(&self.repository),
+        )
+    }
+}
+
+pub(super) enum Prepared {
+    Done(SourceMatch),
+    Pending(Box<Pending>),
+}
+
+/// The result's facts from the package, for a result without a comparison.
+fn with_facts(mut result: SourceMatch, vcs: &VcsInfo, repository: Option<&str>) -> SourceMatch {
+    result.commit = Some(vcs.commit.clone());
+    result.path_in_vcs = vcs.path_in_vcs.clone();
+    result.dirty = Some(vcs.dirty);
+    result.repository = repository.map(str::to_string);
+    result
+}
+
+/// Prepare every package, `options.jobs` at a time.
+pub(super) fn prepare_all(crates: &[CrateRef], shared: &Shared<'_>) -> Vec<Prepared> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            let reason = format!("no runtime to download with: {error}");
+            return crates
+                .iter()
+                .map(|_| Prepared::Done(SourceMatch::not_checked(reason.clone())))
+                .collect();
+        }
+    };
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Prepared>>> = crates.iter().map(|_| Mutex::new(None)).collect();
+    let workers = shared.options.jobs.clamp(1, crates.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(krate) = crates.get(index) else {
+                    return;
+                };
+                let prepared = prepare(index, krate, shared, &runtime);
+                *slots[index].lock().expect("not poisoned") = Some(prepared);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Prepared::Done(SourceMatch::not_checked("not prepared")))
+        })
+        .collect()
+}
+
+/// One package: cached, else obtained, read and listed.
+///
+/// Steps: the cached result under the run's `insteadOf` rules; the
+/// `.crate` (not cached when it cannot be had: a later run may have it);
+/// its files and what it says of itself (a package that cannot be read,
+/// names no commit or no repository that can be fetched is cached as
+/// such: its bytes never change); offline, a repository git would fetch
+/// over the network is not checked; the files' object IDs in the
+/// repository's hash.
+fn prepare(
+    index: usize,
+    krate: &CrateRef,
+    shared: &Shared<'_>,
+    runtime: &tokio::runtime::Runtime,
+) -> Prepared {
+    if let Some(hit) = shared
+        .cache
+        .and_then(|cache| cached::read(cache, &krate.checksum, shared.rewrites))
+    {
+        return Prepared::Done(hit);
+    }
+    let locator = &shared.options.locator;
+    let verified = match runtime.block_on(locator.obtain(krate, shared.http)) {
+        Ok(verified) => verified,
+        Err(error) => {
+            return Prepared::Done(SourceMatch::not_checked(format!("the .crate: {error}")))
+        }
+    };
+    let kept = |result: SourceMatch| {
+        shared.keep(&krate.checksum, None, &result);
+        Prepared::Done(result)
+    };
+    let (archive, facts) = match read_package(&verified) {
+        Ok(read) => read,
+        Err(error) => return kept(SourceMatch::not_checked(format!("the .crate: {error}"))),
+    };
+    drop(verified);
+    let written = facts.manifest.repository.clone();
+    let normal = written.as_deref().map(normalize_repository);
+    let Some(vcs) = facts.vcs_info else {
+        let shown = normal.and_then(Result::ok).or(written);
+        return kept(SourceMatch::no_vcs_info(shown));
+    };
+    let repository = match normal {
+        Some(Ok(repository)) => repository,
+        Some(Err(reason)) => {
+            let reason = format!(
+                "the manifest's repository `{}` cannot be fetched: {reason}",
+                written.unwrap_or_default()
+            );
+            return kept(with_facts(SourceMatch::not_checked(reason), &vcs, None));
+        }
+        None => {
+            let reason = "the manifest names no repository";
+            return kept(with_facts(SourceMatch::not_checked(reason), &vcs, None));
+        }
+    };
+    let fetch_url = shared.rewrites.apply(&repository);
+    if shared.options.offline && !is_local(&fetch_url) {
+        let reason = "no cached comparison, and this run is offline; run once online (or `cargo verify-provenance fetch`)";
+        return Prepared::Done(with_facts(
+            SourceMatch::not_checked(reason),
+            &vcs,
+            Some(&repository),
+        ));
+    }
+    let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
+    Prepared::Pending(Box::new(Pending {
+        index,
+        checksum: krate.checksum,
+        repository,
+        fetch_url,
+        listing: PackageListing::of(&archive, format),
+        manifest: facts.manifest,
+        original: facts.original,
+        vcs,
+    }))
+}
