@@ -104,11 +104,11 @@ fn lf_to_crlf(bytes: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
-    for i in 0..bytes.len() {
+    for (i, byte) in bytes.iter().enumerate() {
         if lone(i) {
             out.push(b'\r');
         }
-        out.push(bytes[i]);
+        out.push(*byte);
     }
     Some(out)
 }

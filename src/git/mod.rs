@@ -176,7 +176,7 @@ impl Git {
             format,
             git: self.clone(),
         };
-        fetched.fetch_objects(&["--depth", "1"], &[fetched.commit.clone()])?;
+        fetched.fetch_objects(&["--depth", "1"], std::slice::from_ref(&fetched.commit))?;
         Ok(fetched)
     }
 
@@ -411,7 +411,7 @@ fn last_line(text: &str) -> String {
     let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty());
     let line = lines()
         .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
-        .or_else(|| lines().last())
+        .or_else(|| lines().next_back())
         .unwrap_or("git failed without a message");
     line.chars().take(300).collect()
 }

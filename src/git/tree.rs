@@ -22,7 +22,8 @@ impl ObjectFormat {
         }
     }
 
-    pub fn len(self) -> usize {
+    /// The length of its IDs, in bytes.
+    pub fn id_len(self) -> usize {
         match self {
             Self::Sha1 => 20,
             Self::Sha256 => 32,
@@ -196,7 +197,7 @@ fn parse_record(record: &[u8], format: ObjectFormat) -> Result<(Box<str>, TreeEn
         other => return Err(malformed(format!("mode `{other}` of `{path}`"))),
     };
     let id = ObjectId::from_hex(id)
-        .filter(|id| id.as_bytes().len() == format.len())
+        .filter(|id| id.as_bytes().len() == format.id_len())
         .ok_or_else(|| malformed(format!("object ID `{id}` of `{path}`")))?;
     let bad_path = path.is_empty()
         || path.starts_with('/')
