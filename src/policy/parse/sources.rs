@@ -50,7 +50,7 @@ impl Parser<'_> {
                     ok &= api_url.is_some();
                 }
                 "download-url" => {
-                    download_url = self.url(entry);
+                    download_url = self.api_url(entry);
                     ok &= download_url.is_some();
                 }
                 "predicate-type" => {
