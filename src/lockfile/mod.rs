@@ -349,6 +349,22 @@ pub enum WorkspaceError {
         help("`--target` and `[graph] targets` take target triples rustc knows (`rustc --print target-list`); without a target's standard library installed, cargo can still tell what it builds")
     )]
     TreeFailed { manifest: String, stderr: String },
+    #[error(
+        "`cargo tree` printed a line this tool does not understand (line {line}: {reason}): {text}"
+    )]
+    #[diagnostic(
+        code("cargo-tree-unreadable"),
+        help("the scope cannot be decided from it, so nothing is left out; check that $CARGO is cargo, or report the line")
+    )]
+    TreeUnreadable {
+        line: usize,
+        reason: &'static str,
+        /// The line, cut to a readable length.
+        text: String,
+    },
+    #[error("no random marker for `cargo tree`'s output: {0}")]
+    #[diagnostic(code("cargo-tree-failed"))]
+    NoMarker(String),
     #[error("`cargo metadata` printed output that is not valid metadata: {0}")]
     #[diagnostic(code("cargo-metadata-failed"))]
     BadOutput(String),

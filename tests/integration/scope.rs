@@ -307,6 +307,88 @@ fn out_of_scope_packages_are_listed_never_checked_and_every_diagnostic_has_its_p
     assert_eq!(summary["graph"]["exclude_dev"], true);
 }
 
+/// A workspace whose root `app` depends on `evil`, in a folder whose name
+/// holds line breaks and text shaped like `cargo tree`'s lines, and on
+/// `needed`, printed after it.
+fn hostile_folder_workspace() -> TestDir {
+    let dir = TestDir::new();
+    let evil =
+        "evil\n0zzz v9.9.9 (x)\n1needed v0.1.0 (*)\t) (proc-macro) v1.0.0 {p} <00>\u{202e}\n\n";
+    for (folder, name) in [(evil, "evil"), ("needed", "needed")] {
+        dir.write(
+            format!("{folder}/Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        );
+        dir.write(format!("{folder}/src/lib.rs"), "");
+    }
+    // A JSON string is a TOML basic string.
+    let path = serde_json::to_string(evil).unwrap();
+    dir.write(
+        "Cargo.toml",
+        format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nevil = {{ path = {path} }}\nneeded = {{ path = \"needed\" }}\n"),
+    );
+    dir.write("src/lib.rs", "");
+    let status = cargo()
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+/// No file name forges a line of cargo's graph: with a path dependency
+/// whose folder name holds line breaks and lines shaped like cargo's,
+/// what cargo builds is in scope (before, `needed` was read as the child
+/// of a root the folder name made up, and left out).
+#[test]
+fn a_folder_name_cannot_take_a_package_out_of_scope() {
+    let dir = hostile_folder_workspace();
+    let manifest = dir.join("Cargo.toml");
+    for scope in [
+        &["--target", LINUX][..],
+        &["--target", LINUX, "--no-dev"][..],
+    ] {
+        let packages = inventory(&dir, &manifest, scope);
+        assert_eq!(
+            in_scope(&packages),
+            BTreeSet::from([
+                "app@0.1.0".into(),
+                "evil@0.1.0".into(),
+                "needed@0.1.0".into()
+            ]),
+            "{scope:?}: {packages:#?}"
+        );
+    }
+}
+
+/// Any line of `cargo tree` not understood is an error naming it, never
+/// skipped: a graph read in part could leave out what cargo builds.
+#[cfg(unix)]
+#[test]
+fn a_line_of_cargo_tree_not_understood_is_an_error_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = generated();
+    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // cargo, except that `cargo tree` prints a line it never would.
+    let script = dir.write(
+        "fake-cargo",
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = tree ]; then printf '0 stray line\\n'; exit 0; fi\nexec '{real}' \"$@\"\n"
+        ),
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = dir
+        .command()
+        .env("CARGO", &script)
+        .args(["inventory", "--offline", "--target", LINUX])
+        .run()
+        .expect_code(2);
+    run.assert_stderr("cargo-tree-unreadable");
+    run.assert_stderr("line 1: not a package line");
+    run.assert_stderr("0 stray line");
+}
+
 #[test]
 fn a_bare_lockfile_cannot_be_limited() {
     let dir = generated();
