@@ -19,16 +19,21 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-/// A generated workspace of path crates, with its lockfile.
-fn generated() -> TestDir {
-    let dir = TestDir::new();
-    write_path_workspace(dir.path(), &path_workspace(40)).unwrap();
+/// `cargo generate-lockfile` for the workspace in `dir`.
+fn generate_lockfile(dir: &TestDir) {
     let status = cargo()
         .args(["generate-lockfile", "--offline"])
         .current_dir(dir.path())
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// A generated workspace of path crates, with its lockfile.
+fn generated() -> TestDir {
+    let dir = TestDir::new();
+    write_path_workspace(dir.path(), &path_workspace(40)).unwrap();
+    generate_lockfile(&dir);
     dir
 }
 
@@ -328,12 +333,7 @@ fn hostile_folder_workspace() -> TestDir {
         format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nevil = {{ path = {path} }}\nneeded = {{ path = \"needed\" }}\n"),
     );
     dir.write("src/lib.rs", "");
-    let status = cargo()
-        .args(["generate-lockfile", "--offline"])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    generate_lockfile(&dir);
     dir
 }
 
