@@ -107,10 +107,7 @@ fn main() {
                     ))],
                 );
             }
-            vec![SourceSpec::CratesIo {
-                api_url: server.base.clone(),
-                download_url: None,
-            }]
+            vec![SourceSpec::crates_io(&server.base)]
         }
         other => panic!("--shape {other}: use url, github or crates-io"),
     };
@@ -123,6 +120,7 @@ fn main() {
             source: PackageSource::CratesIo,
             checksum: Sha256Hash::new(checksum(n)),
             repository_hint: repository_hint.clone(),
+            needs: Default::default(),
         })
         .collect();
     let found = |p: &cargo_verify_provenance::fetch::PackageFetch| {

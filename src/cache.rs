@@ -10,7 +10,7 @@
 //! tuf/INSTANCE/                          TUF metadata and targets (trust-root update)
 //! tuf/INSTANCE.refreshed.json            when that TUF refresh succeeded
 //! index/v1/AB/ABCD….json                 a sparse index's file or config.json
-//!                                        (crate::sources::sparse_index)
+//!                                        (an Entry, crate::sources::sparse_index)
 //! ```
 //!
 //! # An entry is read only by the configuration that wrote it
@@ -342,8 +342,6 @@ impl Cache {
             self.dir.remove_temporaries(&kind.folder(), 1);
         }
         self.dir.remove_temporaries(Path::new("tuf"), 2);
-        self.dir
-            .remove_temporaries(&Path::new("index").join("v1"), 1);
     }
 }
 

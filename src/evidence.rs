@@ -88,6 +88,14 @@ pub struct Evidence {
     /// The registry's record of the version (publish time, whether the
     /// crate refuses token publishing), unsigned.
     pub record: Option<RegistryRecord>,
+    /// When the version was published, as the registry's index says (else
+    /// its record); `None` when not known or not looked up.
+    #[serde(default)]
+    pub published: Option<jiff::Timestamp>,
+    /// Why the publish time is not known, when it was looked up and the
+    /// index could not say.
+    #[serde(default)]
+    pub published_unknown: Option<SourceError>,
     /// Bundles whose subjects do not include this package's checksum (ignored).
     pub ignored: Vec<BundleOrigin>,
     pub errors: Vec<SourceError>,

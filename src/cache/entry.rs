@@ -23,11 +23,14 @@ use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
 pub enum EntryKind {
     /// What one source answered about one artifact ([`Answer`]).
     SourceAnswer,
+    /// One file of a sparse index (a crate's versions, or `config.json`),
+    /// with what revalidates it ([`crate::sources::sparse_index`]).
+    SparseIndex,
 }
 
 impl EntryKind {
     /// Every kind, for the cleaning of leftovers.
-    pub const ALL: [EntryKind; 1] = [EntryKind::SourceAnswer];
+    pub const ALL: [EntryKind; 2] = [EntryKind::SourceAnswer, EntryKind::SparseIndex];
 
     /// The format of this kind's entries; raised when it changes, so that
     /// entries of an older format are simply absent.
@@ -35,6 +38,7 @@ impl EntryKind {
         match self {
             // 1: keyed by the source's label only.
             Self::SourceAnswer => 2,
+            Self::SparseIndex => 1,
         }
     }
 
@@ -42,6 +46,7 @@ impl EntryKind {
     pub fn folder(self) -> PathBuf {
         let name = match self {
             Self::SourceAnswer => "attestations",
+            Self::SparseIndex => "index",
         };
         PathBuf::from(name).join(format!("v{}", self.format()))
     }

@@ -42,7 +42,10 @@ pub enum MessageFormat {
 
 /// Run the whole job and report. Exit code: 0 pass, 1 violation, 2 error.
 pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
-    let config = args.run.run_config(global);
+    let mut config = args.run.run_config(global);
+    if let Some(baseline) = &args.baseline {
+        crate::diff::prepare_baseline(&mut config, baseline)?;
+    }
     let run = collect(&config)?;
     let diff = for_check(
         &config,

@@ -46,6 +46,7 @@ impl DiffArgs {
 pub fn run(global: &GlobalOptions, args: &DiffArgs) -> Result<i32> {
     let mut config = args.run_args().run_config(global);
     config.inventory = InventorySelection::Loaded(Box::new(Inventory::from_lockfile(&args.new)?));
+    diff::prepare_baseline(&mut config, &args.old)?;
     let new = collect(&config)?;
     let diff = diff::against_baseline(&config, &new, &args.old, &args.accept.accept())?;
     match args.message_format {

@@ -311,6 +311,8 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::NotCached => "not in the cache".into(),
         Outcome::Error { message } => format!("error: {}", Untrusted(message)),
         Outcome::NotAsked => "not asked (bundles already found)".into(),
+        Outcome::NotNeeded => "not asked (no rule needs its record)".into(),
+        Outcome::CrateListed { trustpub_only } => crate::fetch::crate_listed(*trustpub_only),
     }
 }
 

@@ -133,6 +133,9 @@ pub struct SourceArgs {
     /// storage (repeatable; GitHub Enterprise).
     #[arg(long = "github-bundle-host", value_name = "HOST", value_parser = parse_host)]
     pub github_bundle_hosts: Vec<String>,
+    /// Ask crates.io for every package's per-version record (one a second), also where no rule needs it.
+    #[arg(long)]
+    pub all_records: bool,
 }
 
 const DEFAULT_JOBS: u16 = 32;
@@ -166,6 +169,7 @@ impl Default for SourceArgs {
             jobs: DEFAULT_JOBS,
             github_api_url: url::Url::parse(crate::sources::GITHUB_API).expect("a valid URL"),
             github_bundle_hosts: Vec::new(),
+            all_records: false,
         }
     }
 }
@@ -310,6 +314,8 @@ impl RunArgs {
             only: None,
             source_comparison: true,
             cargo_home: None,
+            all_records: sources.all_records,
+            compared: Default::default(),
         }
     }
 }

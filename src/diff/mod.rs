@@ -450,11 +450,11 @@ impl Acceptor<'_> {
 }
 
 impl Acceptor<'_> {
-    /// `enforce-since`, when the registry says both the previous version
-    /// and this one were published before that day: a change to a version
-    /// published since (a rollback from a recent release to an old one
-    /// included) counts. A version whose publish time is not known is not
-    /// taken to be older.
+    /// `enforce-since`, when the registry's index (else its record) says
+    /// both the previous version and this one were published before that
+    /// day: a change to a version published since (a rollback from a recent
+    /// release to an old one included) counts. A version whose publish
+    /// time is not known is not taken to be older.
     fn published_before(
         &self,
         before: &PackageReport,
@@ -466,13 +466,8 @@ impl Acceptor<'_> {
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()?
             .timestamp();
-        let published = |package: &PackageReport| {
-            package
-                .record
-                .as_ref()?
-                .published
-                .filter(|published| *published < start)
-        };
+        let published =
+            |package: &PackageReport| package.published.filter(|published| *published < start);
         let (was, now) = (published(before)?, published(after)?);
         Some(Acceptance {
             by: "enforce-since",
@@ -819,6 +814,30 @@ pub fn baseline_inventory(path: &Path, new: &Inventory) -> Result<Inventory> {
     Ok(old)
 }
 
+/// Make `config` ready for a diff against `baseline`: the new inventory is
+/// loaded (when it is not already), and every package that is not the same
+/// on both sides is marked as compared, so that what the diff compares
+/// (the evidence level, the publish time) is asked for where no rule
+/// would ask. Packages the same on both sides cannot change.
+pub fn prepare_baseline(config: &mut RunConfig, baseline: &Path) -> Result<()> {
+    let new = match &config.inventory {
+        InventorySelection::Loaded(inventory) => (**inventory).clone(),
+        _ => config.load_inventory()?,
+    };
+    let old = baseline_inventory(baseline, &new)?;
+    let checksums = |inventory: &Inventory| -> std::collections::BTreeSet<String> {
+        inventory
+            .packages
+            .iter()
+            .filter_map(|p| p.checksum.map(|c| c.to_hex()))
+            .collect()
+    };
+    let (before, after) = (checksums(&old), checksums(&new));
+    config.compared = before.symmetric_difference(&after).cloned().collect();
+    config.inventory = InventorySelection::Loaded(Box::new(new));
+    Ok(())
+}
+
 /// Run the job over the old lockfile with the new run's policy, sources,
 /// trust roots and cache, and compare.
 pub fn against_baseline(
@@ -863,6 +882,7 @@ mod tests {
             provenance: None,
             registry: None,
             record: None,
+            published: None,
             attestations: 0,
             rejected: Vec::new(),
             decided_by: Vec::new(),
@@ -926,11 +946,7 @@ mod tests {
         };
         let published = |version: &str, at: Option<&str>| {
             let mut package = package("a", version);
-            package.record = Some(crate::origin::RegistryRecord {
-                repository: None,
-                trustpub_only: None,
-                published: at.map(|t| t.parse().unwrap()),
-            });
+            package.published = at.map(|t| t.parse().unwrap());
             package
         };
         let old = Some("2017-06-01T00:00:00Z");

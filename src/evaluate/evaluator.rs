@@ -292,11 +292,13 @@ impl<'p> Evaluator<'p> {
                 )
             }
         };
-        let verdict = evidence_verdict(package, evidence, &effective);
-        (
-            rule_ref,
-            with_trustpub_only(verdict, package, evidence, &effective),
-        )
+        let mut verdict = evidence_verdict(package, evidence, &effective);
+        verdict = apply_fact(verdict, trustpub_only_check(package, evidence, &effective));
+        verdict = apply_fact(
+            verdict,
+            min_age_check(package, evidence, &effective, self.now),
+        );
+        (rule_ref, verdict)
     }
 
     fn apply_exemption(&mut self, package: &Package, verdict: Verdict) -> Outcome {
@@ -563,69 +565,166 @@ fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effectiv
     }
 }
 
-/// `verdict` with `trustpub-only = true` applied: the registry's record
-/// must say the crate refuses token publishing. A record that says it
-/// does not is a failure; no record (another registry, a source that could
-/// not answer, crates.io not asked) leaves the package not checked, never
-/// passed. A rejected bundle stays a rejection; a failure stays a failure.
-fn with_trustpub_only(
-    verdict: Verdict,
+/// What a requirement on a registry fact (not a bundle's claim) found.
+enum FactCheck {
+    Met,
+    Failed(Failure),
+    /// The fact is not known: never a pass. `errors` say why (each is
+    /// added); `fallback` says so when nothing else does.
+    Unknown {
+        errors: Vec<SourceError>,
+        fallback: SourceError,
+        failure: Failure,
+    },
+}
+
+/// `verdict` with one registry fact's check added. A rejected bundle stays
+/// a rejection; a failure joins the other failures (and a failure makes an
+/// error a failure); an unknown fact makes a pass, or a package with no
+/// provenance, not checked (an error, which an exemption may excuse) and
+/// leaves a failure a failure.
+fn apply_fact(verdict: Verdict, check: FactCheck) -> Verdict {
+    match (check, verdict) {
+        (FactCheck::Met, verdict) | (_, verdict @ Verdict::Rejected(_)) => verdict,
+        (FactCheck::Failed(failure), verdict) => match verdict {
+            Verdict::Fail(mut failures) | Verdict::Error(_, mut failures) => {
+                failures.push(failure);
+                Verdict::Fail(failures)
+            }
+            _ => Verdict::Fail(vec![failure]),
+        },
+        (FactCheck::Unknown { .. }, Verdict::Fail(failures)) => Verdict::Fail(failures),
+        (
+            FactCheck::Unknown {
+                errors,
+                fallback,
+                failure,
+            },
+            verdict,
+        ) => {
+            let (mut known, mut failures) = match verdict {
+                Verdict::Error(errors, failures) => (errors, failures),
+                Verdict::NotChecked(errors) => (errors, Vec::new()),
+                _ => (Vec::new(), Vec::new()),
+            };
+            for error in errors {
+                if !known.contains(&error) {
+                    known.push(error);
+                }
+            }
+            if known.is_empty() {
+                known.push(fallback);
+            }
+            failures.push(failure);
+            Verdict::Error(known, failures)
+        }
+    }
+}
+
+/// `trustpub-only = true`: the registry's record must say the crate
+/// refuses token publishing. A record that says it does not is a failure;
+/// no record (another registry, a source that could not answer, crates.io
+/// not asked) leaves the package not checked, never passed.
+fn trustpub_only_check(
     package: &Package,
     evidence: &Evidence,
     effective: &Effective<'_>,
-) -> Verdict {
+) -> FactCheck {
     let Some(required) = effective.trustpub_only_required() else {
-        return verdict;
+        return FactCheck::Met;
     };
-    let recorded = evidence.record.as_ref().and_then(|r| r.trustpub_only);
-    let failure = |found: String| Failure {
+    let failure = |found: &str| Failure {
         requirement: Requirement::TrustpubOnly,
         expected:
             "a crate that crates.io publishes only through trusted publishing (trustpub_only)"
                 .into(),
+        found: Some(found.into()),
+        span: Some(required.span),
+        bundle: None,
+    };
+    match evidence.record.as_ref().and_then(|r| r.trustpub_only) {
+        Some(true) => FactCheck::Met,
+        Some(false) => FactCheck::Failed(failure(
+            "crates.io also accepts API tokens for it (trustpub_only = false)",
+        )),
+        None => FactCheck::Unknown {
+            errors: evidence.errors.clone(),
+            fallback: SourceError::new(
+                "trustpub-only",
+                match &package.source {
+                    PackageSource::CratesIo => format!(
+                        "no record from crates.io says whether {} refuses token publishing (is a crates-io source configured?)",
+                        package.name
+                    ),
+                    _ => format!(
+                        "{} is not from crates.io, the only registry that records trustpub_only",
+                        package.name
+                    ),
+                },
+            ),
+            failure: failure("nothing: the record could not be read"),
+        },
+    }
+}
+
+/// `min-age`: the version must have been published at least that long
+/// before the run's clock. A younger one is a failure naming its publish
+/// time and when it will pass; an unknown publish time (another registry,
+/// an index that could not answer) leaves the package not checked.
+fn min_age_check(
+    package: &Package,
+    evidence: &Evidence,
+    effective: &Effective<'_>,
+    now: jiff::Timestamp,
+) -> FactCheck {
+    let Some(required) = effective.min_age_required() else {
+        return FactCheck::Met;
+    };
+    let minimum = signed(required.value);
+    let failure = |found: String| Failure {
+        requirement: Requirement::MinAge,
+        expected: format!(
+            "a version published at least {} before this run ({now})",
+            crate::text::duration(required.value)
+        ),
         found: Some(found),
         span: Some(required.span),
         bundle: None,
     };
-    match (recorded, verdict) {
-        (Some(true), verdict) | (_, verdict @ Verdict::Rejected(_)) => verdict,
-        (Some(false), verdict) => {
-            let failure =
-                failure("crates.io also accepts API tokens for it (trustpub_only = false)".into());
-            match verdict {
-                Verdict::Fail(mut failures) | Verdict::Error(_, mut failures) => {
-                    failures.push(failure);
-                    Verdict::Fail(failures)
-                }
-                _ => Verdict::Fail(vec![failure]),
-            }
-        }
-        (None, Verdict::Fail(failures)) => Verdict::Fail(failures),
-        (None, verdict) => {
-            let (mut errors, mut failures) = match verdict {
-                Verdict::Error(errors, failures) => (errors, failures),
-                Verdict::NotChecked(errors) => (errors, Vec::new()),
-                _ => (evidence.errors.clone(), Vec::new()),
-            };
-            if errors.is_empty() {
-                errors.push(SourceError::new(
-                    "trustpub-only",
-                    match &package.source {
-                        PackageSource::CratesIo => format!(
-                            "no record from crates.io says whether {} refuses token publishing (is a crates-io source configured?)",
-                            package.name
-                        ),
-                        _ => format!(
-                            "{} is not from crates.io, the only registry that records trustpub_only",
-                            package.name
-                        ),
-                    },
-                ));
-            }
-            failures.push(failure("nothing: the record could not be read".into()));
-            Verdict::Error(errors, failures)
-        }
+    let Some(published) = evidence.published else {
+        return FactCheck::Unknown {
+            errors: evidence.published_unknown.iter().cloned().collect(),
+            fallback: SourceError::new(
+                "min-age",
+                match &package.source {
+                    PackageSource::CratesIo => format!(
+                        "nothing says when {} was published (is a crates-io source configured?)",
+                        package.id()
+                    ),
+                    other => format!(
+                        "{} comes from {other}: only crates.io's index is read for publish times",
+                        package.id()
+                    ),
+                },
+            ),
+            failure: failure("no publish time".into()),
+        };
+    };
+    let passes_from = published
+        .checked_add(minimum)
+        .unwrap_or(jiff::Timestamp::MAX);
+    if now >= passes_from {
+        return FactCheck::Met;
     }
+    FactCheck::Failed(failure(format!(
+        "published {published}, {} before this run; it passes from {passes_from}",
+        crate::text::duration(now.duration_since(published).try_into().unwrap_or_default())
+    )))
+}
+
+/// A policy duration as jiff's; beyond its range means "forever".
+fn signed(duration: std::time::Duration) -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(duration).unwrap_or(jiff::SignedDuration::MAX)
 }
 
 fn rejected_failures(evidence: &Evidence) -> Vec<Failure> {

@@ -42,6 +42,8 @@ pub enum Requirement {
     Require,
     /// The registry must record that the crate refuses token publishing.
     TrustpubOnly,
+    /// The version must have been published long enough before the run.
+    MinAge,
     Issuer,
     Repository,
     RepositoryId,
@@ -71,6 +73,7 @@ impl Requirement {
             Self::EvidenceConflict => "evidence-conflict",
             Self::Require => "require",
             Self::TrustpubOnly => "trustpub-only",
+            Self::MinAge => "min-age",
             Self::Issuer => "issuer",
             Self::Repository => "repository",
             Self::RepositoryId => "repository-id",

@@ -1395,6 +1395,7 @@ mod minted {
                 source: PackageSource::CratesIo,
                 checksum: sigstore_types::Sha256Hash::new(SHA),
                 repository_hint: None,
+                needs: Default::default(),
             },
             documents: vec![crate::cache::BundleDocument {
                 origin: BundleOrigin {
@@ -1405,6 +1406,8 @@ mod minted {
             }],
             registry: None,
             record: None,
+            published: None,
+            published_unknown: None,
             ignored: Vec::new(),
             errors: Vec::new(),
             outcomes: Vec::new(),
@@ -1680,4 +1683,92 @@ signer-digest = "{commit}"
             [Requirement::Repository, Requirement::RepositoryId]
         );
     }
+}
+
+/// Evidence for a package published at `published`, with whatever else `evidence` holds.
+fn published(mut evidence: Evidence, published: &str) -> Evidence {
+    evidence.published = Some(published.parse().unwrap());
+    evidence
+}
+
+/// `min-age`: a version younger than the minimum at the run's clock fails
+/// whatever evidence it has, naming when it was published and when it
+/// passes; one old enough passes; an exemption excuses it.
+#[test]
+fn min_age_fails_a_version_younger_than_the_minimum_and_says_when_it_passes() {
+    // now() is 2026-06-01T12:00:00Z.
+    let p = policy("[defaults]\nmin-age = \"7 days\"\n");
+    let young = one(
+        &p,
+        &package("a", "1.0.0"),
+        &published(attested(claims("o/a")), "2026-05-30T12:00:00Z"),
+    );
+    assert_eq!(failed(&young), [Requirement::MinAge]);
+    assert_eq!(young.outcome.name(), "violation");
+    let Outcome::Violation { failures } = &young.outcome else {
+        unreachable!()
+    };
+    assert_eq!(
+        failures[0].found.as_deref(),
+        Some("published 2026-05-30T12:00:00Z, 2 days before this run; it passes from 2026-06-06T12:00:00Z")
+    );
+    assert!(failures[0].expected.contains("7 days"), "{:?}", failures[0]);
+    assert_eq!(failures[0].span.unwrap().line, 2);
+    // Exactly the minimum, and older: passes, with or without provenance.
+    for at in ["2026-05-25T12:00:00Z", "2020-01-01T00:00:00Z"] {
+        let old = one(
+            &p,
+            &package("a", "1.0.0"),
+            &published(Evidence::default(), at),
+        );
+        assert_eq!(old.outcome, Outcome::NoProvenance, "{at}");
+    }
+    // It adds to other failures, and an exemption excuses it.
+    let strict = policy(
+        "[defaults]\nrequire = \"attested\"\nmin-age = \"7 days\"\n\n[[exempt]]\nname = \"b\"\nreason = \"a security fix\"\n",
+    );
+    let fresh = published(Evidence::default(), "2026-06-01T00:00:00Z");
+    assert_eq!(
+        failed(&one(&strict, &package("a", "1.0.0"), &fresh)),
+        [Requirement::Require, Requirement::MinAge]
+    );
+    let exempt = one(&strict, &package("b", "1.0.0"), &fresh);
+    assert_eq!(exempt.outcome.name(), "exempt");
+    // A rule can lift it for one package.
+    let lifted =
+        policy("[defaults]\nmin-age = \"7 days\"\n\n[[package]]\nname = \"a\"\nmin-age = \"0s\"\n");
+    assert_eq!(
+        one(&lifted, &package("a", "1.0.0"), &fresh).outcome,
+        Outcome::NoProvenance
+    );
+}
+
+/// A publish time that is not known is never taken as old enough: the
+/// package is not checked (an error), with why.
+#[test]
+fn min_age_without_a_publish_time_is_not_checked() {
+    let p = policy("[defaults]\nmin-age = \"7 days\"\n");
+    let unknown = SourceError::new("crates-io index", "the index could not be reached");
+    let evidence = Evidence {
+        published_unknown: Some(unknown.clone()),
+        ..attested(claims("o/a"))
+    };
+    let outcome = one(&p, &package("a", "1.0.0"), &evidence);
+    let Outcome::Error { errors, failures } = &outcome.outcome else {
+        panic!("{outcome:#?}")
+    };
+    assert_eq!(errors, &[unknown]);
+    assert_eq!(failures[0].requirement, Requirement::MinAge);
+    // Nothing looked it up: why, in words for where the package comes from.
+    let mut elsewhere = package("a", "1.0.0");
+    elsewhere.source = PackageSource::Registry {
+        url: "sparse+https://registry.example/".into(),
+    };
+    let Outcome::Error { errors, .. } = one(&p, &elsewhere, &Evidence::default()).outcome else {
+        panic!()
+    };
+    assert!(
+        errors[0].message.contains("only crates.io's index is read"),
+        "{errors:?}"
+    );
 }

@@ -280,6 +280,8 @@ fn source_answer(s: &SourceOutcome) -> String {
         O::NotCached => "no cached answer (offline)".to_string(),
         O::Error { message } => format!("error: {}", Untrusted(message)),
         O::NotAsked => "not asked (bundles already found)".to_string(),
+        O::NotNeeded => "not asked (no rule needs its record)".to_string(),
+        O::CrateListed { trustpub_only } => crate::fetch::crate_listed(*trustpub_only),
     };
     if s.cached {
         format!("{text} [cached]")

@@ -17,6 +17,7 @@ pub(super) fn requirement_checks(
     package: &Package,
     evidence: &Evidence,
     decided: Option<&BundleOrigin>,
+    now: jiff::Timestamp,
 ) -> Vec<RequirementCheck> {
     if package.workspace_member || !package.source.is_registry() {
         return Vec::new();
@@ -107,6 +108,28 @@ pub(super) fn requirement_checks(
             line: Some(required.span.line),
             text: span_text(policy, required.span),
             against: "registry record".into(),
+        });
+    }
+    // Whatever the evidence, when the index says it was published.
+    if let Some(required) = effective.min_age_required() {
+        let (_, inherited) = effective.min_age.expect("required, so set");
+        let minimum =
+            jiff::SignedDuration::try_from(required.value).unwrap_or(jiff::SignedDuration::MAX);
+        checks.push(RequirementCheck {
+            requirement: Requirement::MinAge,
+            expected: format!(
+                "published at least {} before {now}",
+                crate::text::duration(required.value)
+            ),
+            found: evidence.published.map(|p| format!("published {p}")),
+            met: evidence
+                .published
+                .and_then(|p| p.checked_add(minimum).ok())
+                .is_some_and(|passes_from| now >= passes_from),
+            inherited,
+            line: Some(required.span.line),
+            text: span_text(policy, required.span),
+            against: "registry index".into(),
         });
     }
     checks
@@ -239,6 +262,7 @@ fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<
         Requirement::BundleVerification
         | Requirement::EvidenceConflict
         | Requirement::TrustpubOnly
+        | Requirement::MinAge
         | Requirement::Git
         | Requirement::Path
         | Requirement::ExemptionExpired => None,

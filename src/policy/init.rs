@@ -630,6 +630,8 @@ fn source_table(source: &SourceSpec) -> Table {
         SourceSpec::CratesIo {
             api_url,
             download_url,
+            index_url,
+            records,
         } => {
             rule.set("kind", "crates-io");
             if api_url != crate::sources::CRATES_IO_API {
@@ -637,6 +639,12 @@ fn source_table(source: &SourceSpec) -> Table {
             }
             if let Some(template) = download_url {
                 rule.set("download-url", template);
+            }
+            if index_url != crate::sources::CRATES_IO_INDEX {
+                rule.set("index-url", index_url);
+            }
+            if *records == crate::sources::Records::All {
+                rule.set("records", "all");
             }
         }
     }

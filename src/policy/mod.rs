@@ -115,6 +115,9 @@ pub struct Requirements {
     /// The registry must record that the crate refuses token publishing
     /// (crates.io's `trustpub_only`); `false` lifts an inherited `true`.
     pub trustpub_only: Option<Spanned<bool>>,
+    /// The version must have been published at least this long before the
+    /// run's clock (the registry's index says when).
+    pub min_age: Option<Spanned<Duration>>,
 }
 
 impl Requirements {
@@ -142,6 +145,7 @@ impl Requirements {
             visibility: pick(&self.visibility, &defaults.visibility),
             predicate_type: pick(&self.predicate_type, &defaults.predicate_type),
             trustpub_only: pick(&self.trustpub_only, &defaults.trustpub_only),
+            min_age: pick(&self.min_age, &defaults.min_age),
         }
     }
 }
@@ -170,12 +174,18 @@ pub struct Effective<'a> {
     pub visibility: Option<(&'a Spanned<Vec<Visibility>>, bool)>,
     pub predicate_type: Option<(&'a Spanned<Vec<String>>, bool)>,
     pub trustpub_only: Option<(&'a Spanned<bool>, bool)>,
+    pub min_age: Option<(&'a Spanned<Duration>, bool)>,
 }
 
 impl<'a> Effective<'a> {
     /// The `trustpub-only = true` in force, if any.
     pub fn trustpub_only_required(&self) -> Option<&'a Spanned<bool>> {
         self.trustpub_only.map(|(v, _)| v).filter(|v| v.value)
+    }
+
+    /// The `min-age` in force, if any (`"0s"` requires nothing).
+    pub fn min_age_required(&self) -> Option<&'a Spanned<Duration>> {
+        self.min_age.map(|(v, _)| v).filter(|v| !v.value.is_zero())
     }
 
     /// The evidence level required (`none` when unset).

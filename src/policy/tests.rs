@@ -203,10 +203,7 @@ fn a_full_policy_parses_into_typed_values() {
             SourceSpec::Url {
                 template: "https://mirror.example/{name}/{version}/{checksum}.sigstore.json".into()
             },
-            SourceSpec::CratesIo {
-                api_url: crate::sources::CRATES_IO_API.into(),
-                download_url: None,
-            },
+            SourceSpec::crates_io(crate::sources::CRATES_IO_API),
         ]
     );
     assert_eq!(
@@ -455,6 +452,11 @@ fn durations_parse() {
         ("1d12h", 36 * 3600),
         ("1d 12h", 36 * 3600),
         ("0s", 0),
+        ("7 days", 7 * 86_400),
+        ("1 day", 86_400),
+        ("2 weeks 3 hours", 14 * 86_400 + 3 * 3600),
+        ("90 minutes", 5400),
+        ("10 sec", 10),
     ] {
         assert_eq!(
             parse_duration(text).unwrap(),
@@ -471,6 +473,9 @@ fn durations_parse() {
         "1.5h",
         "99999999999999999999d",
         "1000000w",
+        "7 dayz",
+        "days",
+        "7 days ago",
     ] {
         assert!(parse_duration(bad).is_err(), "{bad}");
     }
@@ -735,5 +740,37 @@ fn a_control_character_is_named_where_the_toml_parser_gives_no_words() {
     assert!(
         problem.to_string().contains("control character U+0007"),
         "{problem}"
+    );
+}
+
+#[test]
+fn min_age_is_a_requirement_of_defaults_and_rules_and_is_inherited() {
+    let policy = parse(
+        "[defaults]\nmin-age = \"7 days\"\n\n[[package]]\nname = \"fresh\"\nmin-age = \"0s\"\n\n[[owner]]\nowner = \"https://github.com/acme\"\npackages = [\"slow\"]\nmin-age = \"2w\"\n",
+    )
+    .unwrap();
+    let week = Duration::from_secs(7 * 86_400);
+    let defaults = NO_REQUIREMENTS.merged(&policy.defaults);
+    assert_eq!(defaults.min_age_required().map(|m| m.value), Some(week));
+    let traits = Traits::default();
+    let version = semver::Version::new(1, 0, 0);
+    let other = policy.requirements_for("other", &version, traits);
+    let (inherited, from_defaults) = other.min_age.unwrap();
+    assert_eq!((inherited.value, from_defaults), (week, true));
+    // "0s" lifts it for one package; an owner rule sets its own.
+    assert!(policy
+        .requirements_for("fresh", &version, traits)
+        .min_age_required()
+        .is_none());
+    assert_eq!(
+        policy
+            .requirements_for("slow", &version, traits)
+            .min_age_required()
+            .map(|m| m.value),
+        Some(2 * week)
+    );
+    assert_eq!(
+        codes("[defaults]\nmin-age = \"a week\"\n"),
+        ["policy-bad-duration"]
     );
 }

@@ -124,6 +124,9 @@ pub struct PackageReport {
     /// The registry's record of the version and crate (publish time,
     /// `trustpub_only`), when it has one.
     pub record: Option<RegistryRecord>,
+    /// When the version was published, as the registry's index says (else
+    /// its record), where a rule needed it; `null` otherwise.
+    pub published: Option<jiff::Timestamp>,
     /// Verified attestations found for the checksum.
     pub attestations: usize,
     /// Bundles for the checksum that failed verification, and why.
@@ -320,6 +323,7 @@ impl Report {
                     .map(Provenance::from_attestation),
                 registry: evidence.registry.clone(),
                 record: evidence.record.clone(),
+                published: evidence.published,
                 attestations: evidence.attestations.len(),
                 rejected: evidence.rejected.clone(),
                 decided_by: deciding_bundles(&outcome.outcome, evidence),

@@ -89,6 +89,13 @@ pub struct RunConfig {
     /// Cargo's home, whose download cache holds `.crate` files; the
     /// environment's (`CARGO_HOME`, else `~/.cargo`) when `None`.
     pub cargo_home: Option<PathBuf>,
+    /// Ask crates.io for every package's per-version record, whether a
+    /// rule needs it or not (the full picture).
+    pub all_records: bool,
+    /// The packages (by hex checksum) a diff compares with their other
+    /// version: their evidence level needs crates.io's per-version record,
+    /// and `[diff] enforce-since` their publish time.
+    pub compared: std::collections::BTreeSet<String>,
 }
 
 impl Default for RunConfig {
@@ -114,6 +121,8 @@ impl Default for RunConfig {
             only: None,
             source_comparison: true,
             cargo_home: None,
+            all_records: false,
+            compared: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -231,6 +240,8 @@ impl RunConfig {
             },
             github_bundle_hosts: self.github_bundle_hosts.clone(),
             announce: self.announce.clone(),
+            all_records: self.all_records,
+            cargo_home: crate::sources::sparse_index::cargo_home(),
         }
     }
 
@@ -330,21 +341,41 @@ pub fn lone_lockfile() -> Option<PathBuf> {
 }
 
 /// One query per package that has a checksum, with the repository the
-/// policy expects for it as the hint where GitHub should be asked.
+/// policy expects for it as the hint where GitHub should be asked, and
+/// what its rule needs to know beyond its bundles.
 pub fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
     inventory
         .dependencies()
-        .filter_map(|package| {
-            PackageQuery::for_package(
-                package,
-                policy.expected_repository(
-                    &package.name,
-                    &package.version,
-                    crate::policy::Traits::of(package),
-                ),
-            )
-        })
+        .filter_map(|package| query_for(package, policy, false))
         .collect()
+}
+
+/// The query for one package (`None` without a checksum): the deciding
+/// rule's requirements, computed once, give both the repository to look in
+/// and what else must be asked. A package a diff `compared` needs its
+/// record (its evidence level) and, with `[diff] enforce-since`, its
+/// publish time, whatever its rule says.
+pub fn query_for(
+    package: &crate::lockfile::Package,
+    policy: &Policy,
+    compared: bool,
+) -> Option<PackageQuery> {
+    let effective = policy.requirements_for(
+        &package.name,
+        &package.version,
+        crate::policy::Traits::of(package),
+    );
+    let expected = effective
+        .repository
+        .map(|(repo, _)| repo.value.text.as_str());
+    let mut query = PackageQuery::for_package(package, expected)?;
+    query.needs = crate::sources::Needs {
+        record: compared || effective.level() == crate::evidence::EvidenceLevel::RegistryAsserted,
+        trustpub_only: effective.trustpub_only_required().is_some(),
+        published: (compared && policy.diff.enforce_since.is_some())
+            || effective.min_age_required().is_some(),
+    };
+    Some(query)
 }
 
 fn root_instance(root: &TrustRoot) -> Option<Instance> {

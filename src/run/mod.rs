@@ -5,7 +5,7 @@
 mod config;
 
 pub use config::{
-    lone_lockfile, policy_dir, policy_search, queries, InventorySelection, RunConfig,
+    lone_lockfile, policy_dir, policy_search, queries, query_for, InventorySelection, RunConfig,
 };
 
 use miette::Result;
@@ -86,12 +86,10 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         .filter(|(_, package)| package.needs_provenance())
         .filter(|(index, _)| config.only.as_ref().is_none_or(|only| only.contains(index)))
         .filter_map(|(index, package)| {
-            let expected = policy.expected_repository(
-                &package.name,
-                &package.version,
-                crate::policy::Traits::of(package),
-            );
-            PackageQuery::for_package(package, expected).map(|query| (index, query))
+            let compared = package
+                .checksum
+                .is_some_and(|c| config.compared.contains(&c.to_hex()));
+            query_for(package, &policy, compared).map(|query| (index, query))
         })
         .collect();
     let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();

@@ -76,6 +76,7 @@ impl CompareOptions {
                 SourceSpec::CratesIo {
                     api_url,
                     download_url,
+                    ..
                 } => Some(match download_url {
                     Some(template) => Some(DownloadTemplate::new(template.clone())),
                     None => (api_url == CRATES_IO_API).then(DownloadTemplate::crates_io),

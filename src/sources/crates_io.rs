@@ -96,6 +96,99 @@ impl std::fmt::Debug for CrateAnswer {
     }
 }
 
+/// What crates.io's list of crates says of one crate: no per-version data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrateSummary {
+    /// The crate's `repository` (from its latest manifest): a hint only.
+    pub repository: Option<String>,
+    pub trustpub_only: Option<bool>,
+}
+
+impl CrateSummary {
+    /// As a registry record (no publish time: that is per version).
+    pub fn record(&self) -> RegistryRecord {
+        RegistryRecord {
+            repository: self.repository.clone(),
+            trustpub_only: self.trustpub_only,
+            published: None,
+        }
+    }
+}
+
+/// At most this many crates in one request to the crates list (its page size).
+pub const CRATES_PER_LIST: usize = 100;
+
+#[derive(Deserialize)]
+struct CrateList {
+    crates: Vec<ListedCrate>,
+}
+
+#[derive(Deserialize)]
+struct ListedCrate {
+    name: String,
+    repository: Option<String>,
+    trustpub_only: Option<bool>,
+}
+
+/// crates.io's name rules: `-` and `_` are the same, case does not count.
+fn canonical(name: &str) -> String {
+    name.to_ascii_lowercase().replace('-', "_")
+}
+
+/// Ask crates.io about up to [`CRATES_PER_LIST`] crates in one request,
+/// `GET {api}/api/v1/crates?ids[]=a&ids[]=b…&per_page=100`, at the run's
+/// rate. Each name maps to its summary, or `None` when crates.io does not
+/// list it. Checks, in order: every name may be put into a URL, the
+/// answer is 200 and a crates list; listed crates are matched to the names
+/// asked by crates.io's own name rules, and any other is ignored.
+pub(super) async fn list_crates(
+    http: &Http,
+    shared: &CratesIoShared,
+    api_url: &str,
+    names: &[String],
+) -> Result<HashMap<String, Option<CrateSummary>>, SourceFailure> {
+    if let Some(name) = names.iter().find(|n| !is_plain(n)) {
+        return Err(SourceFailure::new(format!(
+            "{LABEL}: `{name}` cannot be put into a URL"
+        )));
+    }
+    let base = api_url.trim_end_matches('/');
+    let ids: String = names.iter().map(|n| format!("ids[]={n}&")).collect();
+    let url = Url::parse(&format!(
+        "{base}/api/v1/crates?{ids}per_page={CRATES_PER_LIST}"
+    ))
+    .map_err(|e| SourceFailure::stopping(format!("{LABEL}: bad API URL {base}: {e}")))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let response = http
+        .get_limited(&url, &headers, &shared.limiter)
+        .await
+        .map_err(|e| SourceFailure::http(LABEL, e))?;
+    if response.status != StatusCode::OK {
+        return Err(SourceFailure::new(format!(
+            "{LABEL}: {url} answered {}",
+            response.status
+        )));
+    }
+    let list: CrateList = serde_json::from_slice(&response.body)
+        .map_err(|e| SourceFailure::new(format!("{LABEL}: {url}: not a crates list: {e}")))?;
+    let listed: HashMap<String, CrateSummary> = list
+        .crates
+        .into_iter()
+        .map(|c| {
+            let summary = CrateSummary {
+                repository: c.repository,
+                trustpub_only: c.trustpub_only,
+            };
+            (canonical(&c.name), summary)
+        })
+        .collect();
+    Ok(names
+        .iter()
+        .map(|name| (name.clone(), listed.get(&canonical(name)).cloned()))
+        .collect())
+}
+
 impl CratesIoShared {
     pub fn new(interval: std::time::Duration) -> Self {
         Self {
@@ -320,6 +413,7 @@ mod tests {
             source: PackageSource::CratesIo,
             checksum: sigstore_types::Sha256Hash::new([1; 32]),
             repository_hint: None,
+            needs: Default::default(),
         };
         for name in ["../x", "a/b", "a?b", ""] {
             let failure = runtime

@@ -96,6 +96,7 @@ mod tests {
             source: PackageSource::CratesIo,
             checksum: Sha256Hash::new([7; 32]),
             repository_hint: None,
+            needs: Default::default(),
         }
     }
 

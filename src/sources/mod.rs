@@ -33,8 +33,9 @@ use crate::limits::Budget;
 use crate::lockfile::{Package, PackageSource};
 use bundle_url::Link;
 
+pub use crates_io::{CrateSummary, CRATES_PER_LIST};
 pub use github::{repository_from_url, GitHubAuth, GITHUB_BUNDLE_HOSTS};
-pub use spec::{SourceSpec, CRATES_IO_API, GITHUB_API};
+pub use spec::{Records, SourceSpec, CRATES_IO_API, CRATES_IO_INDEX, GITHUB_API};
 pub use split::split_bundles;
 use split::{split_fetching, Keep};
 
@@ -47,10 +48,7 @@ pub fn default_sources() -> Vec<SourceSpec> {
             org: None,
             predicate_type: None,
         },
-        SourceSpec::CratesIo {
-            api_url: CRATES_IO_API.into(),
-            download_url: None,
-        },
+        SourceSpec::crates_io(CRATES_IO_API),
     ]
 }
 
@@ -67,6 +65,24 @@ pub struct PackageQuery {
     /// package, else the one its manifest declares (a URL such as
     /// `https://github.com/owner/repo`).
     pub repository_hint: Option<String>,
+    /// What the run's policy needs to know of it beyond its bundles.
+    #[serde(skip)]
+    pub needs: Needs,
+}
+
+/// What a run's policy needs to know of a package beyond its bundles:
+/// each asks a service that is otherwise left alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// crates.io's per-version record (one request a second): a rule
+    /// requires `registry-asserted` evidence.
+    pub record: bool,
+    /// Whether the crate refuses token publishing (`trustpub-only = true`):
+    /// answered for 100 crates a request.
+    pub trustpub_only: bool,
+    /// When the version was published (`min-age`, `diff`'s publish-time
+    /// rules): from the sparse index, which has no rate limit.
+    pub published: bool,
 }
 
 impl PackageQuery {
@@ -85,6 +101,7 @@ impl PackageQuery {
             repository_hint: expected_repository
                 .map(str::to_string)
                 .or_else(|| package.repository.clone()),
+            needs: Needs::default(),
         })
     }
 
@@ -237,6 +254,23 @@ impl RunState {
     }
 }
 
+/// Ask the `crates-io` source `spec` about up to [`CRATES_PER_LIST`] crates
+/// in one request (crate-level facts only: `trustpub_only`, `repository`),
+/// at the run's rate.
+pub async fn list_crates(
+    spec: &SourceSpec,
+    http: &Http,
+    state: &RunState,
+    names: &[String],
+) -> Result<std::collections::HashMap<String, Option<CrateSummary>>, SourceFailure> {
+    match spec {
+        SourceSpec::CratesIo { api_url, .. } => {
+            crates_io::list_crates(http, &state.crates_io, api_url, names).await
+        }
+        other => Err(SourceFailure::new(format!("{other} does not list crates"))),
+    }
+}
+
 /// Ask one source about one package. `http` is `None` offline, in which case
 /// only local sources may be asked (callers never ask remote ones).
 ///
@@ -380,6 +414,7 @@ pub(crate) mod tests {
             source: PackageSource::CratesIo,
             checksum: Sha256Hash::new([0; 32]),
             repository_hint: None,
+            needs: Default::default(),
         };
         assert_eq!(query.id(), "serde@1.0.219");
     }

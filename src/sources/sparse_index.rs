@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use sigstore_types::Sha256Hash;
 use tokio::sync::OnceCell;
 
-use crate::cache::Cache;
-use crate::http::{Http, HttpError};
+use crate::cache::{Cache, Entry, EntryKind, Identity};
+use crate::http::{AnswerFrom, Http, HttpError, NamedBy};
 
 /// crates.io's sparse index, as cargo names it.
 pub const CRATES_IO_INDEX: &str = "sparse+https://index.crates.io/";
@@ -39,9 +39,6 @@ pub const CRATES_IO_INDEX: &str = "sparse+https://index.crates.io/";
 /// The largest index file read (from the network, the cache or cargo's
 /// cache): the largest crates.io index files are a few MiB.
 const MAX_INDEX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Bumped when the cached form changes; older entries are then absent.
-const CACHE_FORMAT: u32 = 1;
 
 /// How long a cached `config.json` is used before it is revalidated.
 const CONFIG_FRESH_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
@@ -187,6 +184,10 @@ pub struct IndexConfig {
     /// Whether every request needs credentials (never sent by this tool).
     #[serde(default, rename = "auth-required")]
     pub auth_required: bool,
+    /// Whether the configuration came from a loopback address (a test
+    /// server, a local mirror): only then may `dl` lead to one.
+    #[serde(skip)]
+    pub from_loopback: bool,
 }
 
 const DL_MARKERS: [&str; 5] = [
@@ -208,9 +209,11 @@ impl IndexConfig {
 
     /// The URL of a `.crate` file, made from `dl` exactly as cargo makes it:
     /// with none of the markers, `{dl}/{crate}/{version}/download`; else
-    /// each marker replaced. The URL is held to the client's rules (an
-    /// index cannot send a download elsewhere than https, or plain http to
-    /// a loopback address).
+    /// each marker replaced. The URL is a server's answer, held to the
+    /// rule for those ([`crate::http::rules::reach`] with
+    /// [`NamedBy::Answer`]): https to a public address, or, when the
+    /// configuration came from a loopback address, loopback too; fetch it
+    /// as such.
     pub fn download_url(
         &self,
         name: &str,
@@ -237,7 +240,22 @@ impl IndexConfig {
         } else {
             format!("{}/{name}/{version}/download", self.dl)
         };
-        Ok(crate::http::parse_url(&text)?)
+        let url = Url::parse(&text).map_err(|e| HttpError::BadUrl {
+            url: crate::http::redact_url(&text),
+            reason: e.to_string(),
+        })?;
+        let from = if self.from_loopback {
+            AnswerFrom::Loopback
+        } else {
+            AnswerFrom::Elsewhere
+        };
+        crate::http::rules::reach(&url, NamedBy::Answer(from)).map_err(|refused| {
+            HttpError::Refused {
+                url: crate::http::redact_url(url.as_str()),
+                reason: refused.to_string(),
+            }
+        })?;
+        Ok(url)
     }
 }
 
@@ -394,11 +412,6 @@ fn parse_cargo_summaries(bytes: &[u8]) -> Vec<IndexVersion> {
 /// listed and what revalidates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct CachedFile {
-    format: u32,
-    /// The index and the crate: an entry for another is not this one.
-    index: String,
-    name: String,
-    fetched: jiff::Timestamp,
     etag: Option<String>,
     last_modified: Option<String>,
     versions: Vec<IndexVersion>,
@@ -407,22 +420,29 @@ struct CachedFile {
 /// An index's `config.json` as kept in the cache.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct CachedConfig {
-    format: u32,
-    index: String,
-    fetched: jiff::Timestamp,
     etag: Option<String>,
     config: IndexConfig,
+    /// Where it came from ([`IndexConfig::from_loopback`]).
+    #[serde(default)]
+    from_loopback: bool,
 }
 
-/// Where an index's file (`what`: a crate name, or `config.json`) is
-/// cached, below the cache root: named by a digest of the index's address
-/// and `what`, never by either.
-fn cache_relative(index: &IndexUrl, what: &str) -> PathBuf {
-    let key = sigstore_crypto::sha256(format!("{index}\n{what}").as_bytes()).to_hex();
-    Path::new("index")
-        .join(format!("v{CACHE_FORMAT}"))
-        .join(&key[..2])
-        .join(format!("{key}.json"))
+impl CachedConfig {
+    fn config(&self) -> Arc<IndexConfig> {
+        Arc::new(IndexConfig {
+            from_loopback: self.from_loopback,
+            ..self.config.clone()
+        })
+    }
+}
+
+/// What a cached index file answers for: the index's address and the file
+/// (a crate's name, or `config.json`), and nothing else.
+fn identity(index: &IndexUrl, file: &str) -> Identity {
+    Identity::new(
+        EntryKind::SparseIndex,
+        serde_json::json!({"index": index.to_string(), "file": file}),
+    )
 }
 
 /// A run's reader of one sparse index, shared by its tasks: each crate's
@@ -494,9 +514,12 @@ impl SparseIndex {
                 return Ok(found);
             }
         }
-        let cached = self.cached_file(name);
+        let cached: Option<Entry<CachedFile>> = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.read_entry(&identity(&self.url, name)));
         if let Some(cached) = &cached {
-            let found = find_version(name, &cached.versions, version, checksum)?;
+            let found = find_version(name, &cached.value.versions, version, checksum)?;
             if found != Listing::NotListed {
                 return Ok(found);
             }
@@ -506,21 +529,10 @@ impl SparseIndex {
             fetched.entry(name.to_string()).or_default().clone()
         };
         let versions = cell
-            .get_or_init(|| self.fetch_file(name, cached))
+            .get_or_init(|| self.fetch_file(name, cached.map(|c| c.value)))
             .await
             .clone()?;
         find_version(name, &versions, version, checksum)
-    }
-
-    fn cached_file(&self, name: &str) -> Option<CachedFile> {
-        let bytes = self
-            .cache
-            .as_ref()?
-            .read_file(&cache_relative(&self.url, name), MAX_INDEX_FILE_BYTES)
-            .ok()??;
-        let entry: CachedFile = serde_json::from_slice(&bytes).ok()?;
-        (entry.format == CACHE_FORMAT && entry.index == self.url.to_string() && entry.name == name)
-            .then_some(entry)
     }
 
     /// The crate's index file from the index, revalidating `cached`; a
@@ -541,23 +553,13 @@ impl SparseIndex {
         };
         let mut headers = HeaderMap::new();
         if let Some(cached) = &cached {
-            revalidation_headers(
-                &mut headers,
-                cached.etag.as_deref(),
-                cached.last_modified.as_deref(),
-            );
+            let (etag, modified) = (cached.etag.as_deref(), cached.last_modified.as_deref());
+            revalidation_headers(&mut headers, etag, modified);
         }
         let response = http.get(&url, &headers).await?;
-        let entry = match response.status {
-            StatusCode::NOT_MODIFIED if cached.is_some() => CachedFile {
-                fetched: self.now,
-                ..cached.expect("checked above")
-            },
+        let file = match response.status {
+            StatusCode::NOT_MODIFIED if cached.is_some() => cached.expect("checked above"),
             StatusCode::OK => CachedFile {
-                format: CACHE_FORMAT,
-                index: self.url.to_string(),
-                name: name.to_string(),
-                fetched: self.now,
                 etag: header_text(&response.headers, ETAG),
                 last_modified: header_text(&response.headers, LAST_MODIFIED),
                 versions: parse_index_file(&response.body),
@@ -573,8 +575,9 @@ impl SparseIndex {
                 })
             }
         };
-        self.store(&cache_relative(&self.url, name), &entry);
-        Ok(Arc::new(entry.versions))
+        let versions = Arc::new(file.versions.clone());
+        self.store(Entry::new(identity(&self.url, name), self.now, file));
+        Ok(versions)
     }
 
     /// The index's `config.json`: from the cache while it is fresh (offline,
@@ -587,43 +590,33 @@ impl SparseIndex {
     }
 
     async fn fetch_config(&self) -> Result<Arc<IndexConfig>, IndexError> {
-        let relative = cache_relative(&self.url, "config.json");
-        let cached: Option<CachedConfig> = self
-            .cache
-            .as_ref()
-            .and_then(|c| c.read_file(&relative, MAX_INDEX_FILE_BYTES).ok().flatten())
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .filter(|c: &CachedConfig| c.format == CACHE_FORMAT && c.index == self.url.to_string());
-        let fresh = |c: &CachedConfig| {
-            c.fetched <= self.now && self.now.duration_since(c.fetched) <= CONFIG_FRESH_FOR
-        };
+        let identity = identity(&self.url, "config.json");
+        let cached: Option<Entry<CachedConfig>> =
+            self.cache.as_ref().and_then(|c| c.read_entry(&identity));
         let url = self.url.config_url();
         let (http, cached) = match (&self.http, cached) {
-            (Some(_), Some(cached)) if fresh(&cached) => return Ok(Arc::new(cached.config)),
-            (None, Some(cached)) => return Ok(Arc::new(cached.config)),
+            (Some(_), Some(cached)) if cached.is_younger_than(CONFIG_FRESH_FOR, self.now) => {
+                return Ok(cached.value.config())
+            }
+            (None, Some(cached)) => return Ok(cached.value.config()),
             (None, None) => {
                 return Err(IndexError::NotCached {
                     what: format!("{url}"),
                 })
             }
-            (Some(http), cached) => (http, cached),
+            (Some(http), cached) => (http, cached.map(|c| c.value)),
         };
         let mut headers = HeaderMap::new();
         if let Some(cached) = &cached {
             revalidation_headers(&mut headers, cached.etag.as_deref(), None);
         }
         let response = http.get(&url, &headers).await?;
-        let entry = match response.status {
-            StatusCode::NOT_MODIFIED if cached.is_some() => CachedConfig {
-                fetched: self.now,
-                ..cached.expect("checked above")
-            },
+        let file = match response.status {
+            StatusCode::NOT_MODIFIED if cached.is_some() => cached.expect("checked above"),
             StatusCode::OK => CachedConfig {
-                format: CACHE_FORMAT,
-                index: self.url.to_string(),
-                fetched: self.now,
                 etag: header_text(&response.headers, ETAG),
                 config: IndexConfig::parse(&response.body, url.as_str())?,
+                from_loopback: response.from == AnswerFrom::Loopback,
             },
             status => {
                 return Err(IndexError::Status {
@@ -632,17 +625,15 @@ impl SparseIndex {
                 })
             }
         };
-        self.store(&relative, &entry);
-        Ok(Arc::new(entry.config))
+        let config = file.config();
+        self.store(Entry::new(identity, self.now, file));
+        Ok(config)
     }
 
     /// Write a cache entry; the first failure is kept as a warning.
-    fn store(&self, relative: &Path, entry: &impl Serialize) {
+    fn store(&self, entry: Entry<impl Serialize>) {
         let Some(cache) = &self.cache else { return };
-        let Ok(bytes) = serde_json::to_vec(entry) else {
-            return;
-        };
-        if let Err(error) = cache.write_file(relative, &bytes) {
+        if let Err(error) = cache.write_entry(&entry) {
             let mut warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
             if warnings.is_empty() {
                 warnings.push(error.to_string());
@@ -735,6 +726,7 @@ mod tests {
             dl: dl.into(),
             api: None,
             auth_required: false,
+            from_loopback: false,
         };
         let sum = checksum(0xab);
         // crates.io's own `dl`: no marker, so the old layout.
@@ -762,11 +754,26 @@ mod tests {
             templated.download_url("abc", "1.0.0", &sum).unwrap().path(),
             "/3/a/3/a/abc/abc-1.0.0.crate"
         );
-        // An index cannot send a download to plain http elsewhere.
-        assert!(matches!(
-            config("http://dl.example/crates").download_url("serde", "1.0.0", &sum),
-            Err(IndexError::Http(HttpError::Refused { .. }))
-        ));
+        // An index's answer leads to https on a public address only; to
+        // loopback only from a loopback index.
+        for refused in [
+            "http://dl.example/crates",
+            "https://10.0.0.1/crates",
+            "http://127.0.0.1:8080/crates",
+        ] {
+            assert!(
+                matches!(
+                    config(refused).download_url("serde", "1.0.0", &sum),
+                    Err(IndexError::Http(HttpError::Refused { .. }))
+                ),
+                "{refused}"
+            );
+        }
+        let local = IndexConfig {
+            from_loopback: true,
+            ..config("http://127.0.0.1:8080/crates")
+        };
+        assert!(local.download_url("serde", "1.0.0", &sum).is_ok());
         for (name, version) in [("../x", "1.0.0"), ("a", "1/0"), ("a", "")] {
             assert!(
                 matches!(

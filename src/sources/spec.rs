@@ -14,6 +14,25 @@ use crate::http::rules::check_configured;
 pub const GITHUB_API: &str = "https://api.github.com";
 /// crates.io's web API.
 pub const CRATES_IO_API: &str = "https://crates.io";
+pub use super::sparse_index::CRATES_IO_INDEX;
+
+/// The default of a `crates-io` source's `index_url`.
+fn crates_io_index() -> String {
+    CRATES_IO_INDEX.into()
+}
+
+/// Which of crates.io's per-version records the `crates-io` source asks
+/// for (one request a second each).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Records {
+    /// Those a rule needs: `require = "registry-asserted"`, and the
+    /// cross-check of a bundle found; others only from the cache.
+    #[default]
+    Needed,
+    /// Every package's, for the full picture.
+    All,
+}
 
 /// One configured source of provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +52,8 @@ pub enum SourceSpec {
     /// A local folder of `NAME-VERSION.sigstore.json`, `NAME-VERSION.jsonl`
     /// or `sha256:CHECKSUM.jsonl` files.
     Dir { path: PathBuf },
-    /// crates.io Trusted Publishing data (unsigned: registry-asserted only).
+    /// crates.io Trusted Publishing data (unsigned: registry-asserted only),
+    /// and its sparse index (publish times, where `.crate` files are).
     /// `download_url` is where its `.crate` files are downloaded for the
     /// source comparison (a `dl` template as in an index's `config.json`;
     /// crates.io's own when `None`): a mirror's, a test's.
@@ -41,6 +61,11 @@ pub enum SourceSpec {
         api_url: String,
         #[serde(default)]
         download_url: Option<String>,
+        /// `sparse+https://…/`, as cargo writes an index's address.
+        #[serde(default = "crates_io_index")]
+        index_url: String,
+        #[serde(default)]
+        records: Records,
     },
 }
 
@@ -60,13 +85,21 @@ impl SourceSpec {
             }),
             ("url", Some(template)) => Self::url(template),
             ("dir", Some(path)) if !path.is_empty() => Ok(Self::Dir { path: path.into() }),
-            ("crates-io", None) => Ok(Self::CratesIo {
-                api_url: CRATES_IO_API.into(),
-                download_url: None,
-            }),
+            ("crates-io", None) => Ok(Self::crates_io(CRATES_IO_API)),
             _ => Err(format!(
                 "`{text}` is not a source; use github, github:ORG, url:TEMPLATE, dir:PATH or crates-io"
             )),
+        }
+    }
+
+    /// A `crates-io` source with this API, crates.io's index, and the
+    /// records rules need.
+    pub fn crates_io(api_url: &str) -> Self {
+        Self::CratesIo {
+            api_url: api_url.to_string(),
+            download_url: None,
+            index_url: CRATES_IO_INDEX.into(),
+            records: Records::Needed,
         }
     }
 
@@ -122,13 +155,28 @@ impl SourceSpec {
 
     /// How the cache tells this source's answers from every other
     /// source's: its label, and its whole definition (every field, through
-    /// its serialization, so that a field added later is part of it too).
+    /// its serialization, so that a field added later is part of it too),
+    /// but for what changes no answer of a `crates-io` source: its index
+    /// (answers of its own, cached apart) and which records it asks for.
     /// The identity is stored in each entry, so a URL in it is redacted
     /// ([`redact_url`]), with the SHA-256 of the whole URL in its place
     /// when that removed something: two sources that differ only in a
     /// credential stay apart, and the credential is never written.
     pub fn cache_key(&self) -> SourceKey {
-        let mut identity = serde_json::to_value(self)
+        let answering = match self {
+            Self::CratesIo {
+                api_url,
+                download_url,
+                ..
+            } => Self::CratesIo {
+                api_url: api_url.clone(),
+                download_url: download_url.clone(),
+                index_url: String::new(),
+                records: Records::Needed,
+            },
+            other => other.clone(),
+        };
+        let mut identity = serde_json::to_value(&answering)
             // Only a folder whose path is not UTF-8 does not serialize.
             .unwrap_or_else(|_| serde_json::json!({"kind": "dir", "label": self.label()}));
         for field in ["api_url", "template"] {
@@ -251,14 +299,8 @@ mod tests {
             github("http://127.0.0.1:1", None, None),
             github(GITHUB_API, Some("acme"), None),
             github(GITHUB_API, None, Some("https://slsa.dev/provenance/v1")),
-            SourceSpec::CratesIo {
-                api_url: CRATES_IO_API.into(),
-                download_url: None,
-            },
-            SourceSpec::CratesIo {
-                api_url: "http://127.0.0.1:1".into(),
-                download_url: None,
-            },
+            SourceSpec::crates_io(CRATES_IO_API),
+            SourceSpec::crates_io("http://127.0.0.1:1"),
             SourceSpec::url("https://m.example/{checksum}").unwrap(),
             SourceSpec::url("https://n.example/{checksum}").unwrap(),
         ];

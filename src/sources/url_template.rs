@@ -89,6 +89,7 @@ mod tests {
             source: crate::lockfile::PackageSource::CratesIo,
             checksum: Sha256Hash::new([0xab; 32]),
             repository_hint: None,
+            needs: Default::default(),
         };
         assert_eq!(
             expand("https://m/{name}/{version}/{checksum}.json", &query).unwrap(),

@@ -328,6 +328,28 @@ fn crates_io_answer(test: &str, repository: &str, checksum: &str) -> Option<Vec<
     Some(serde_json::to_vec(&krate).unwrap())
 }
 
+/// crates.io's list of crates (`GET /api/v1/crates?ids[]=…`) naming each
+/// crate with `repository`, made from its recorded crate object.
+fn crates_list_answer(test: &str, repository: &str, names: &[&str]) -> Option<Vec<u8>> {
+    let krate: Value = api_file(test, "crates-io/crate-trustpub-only-false.json")
+        .map(|b| serde_json::from_slice(&b).unwrap())?;
+    let crates: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            let mut listed = krate["crate"].clone();
+            listed["name"] = (*name).into();
+            listed["id"] = (*name).into();
+            listed["repository"] = repository.into();
+            listed
+        })
+        .collect();
+    let total = crates.len();
+    Some(
+        serde_json::to_vec(&serde_json::json!({"crates": crates, "meta": {"total": total}}))
+            .unwrap(),
+    )
+}
+
 #[test]
 fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
     let test = "a_bare_lockfile_audit_finds_the_repository_on_crates_io";
@@ -345,6 +367,13 @@ fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
             )],
         );
     }
+    let names = ["pdfium-android-arm", "pdfium-android-arm64"];
+    crates_io.route(
+        "/api/v1/crates",
+        vec![Reply::json(
+            crates_list_answer(test, REPOSITORY, &names).unwrap(),
+        )],
+    );
     let dir = TestDir::new();
     write_lockfile(&dir, &[("android-arm", ARM), ("android-arm64", ARM64)]);
     // No repository anywhere but on crates.io: the policy pins the workflow.
@@ -367,11 +396,19 @@ fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
         assert_eq!(found["outcome"], "pass", "{found}");
         assert_eq!(found["provenance"]["repository"], REPOSITORY);
     }
-    // crates.io: one request per crate, a second apart, naming the tool.
+    // crates.io: its list of crates for both repositories in one request,
+    // then each version's record to cross-check the bundle found, each a
+    // second after the one before, naming the tool.
     let asked = crates_io.seen();
-    assert_eq!(asked.len(), 2);
-    let gap = asked[1].at.max(asked[0].at) - asked[1].at.min(asked[0].at);
-    assert!(gap >= std::time::Duration::from_millis(950), "{gap:?}");
+    assert_eq!(asked.len(), 3);
+    assert_eq!(
+        asked[0].path_and_query,
+        "/api/v1/crates?ids[]=pdfium-android-arm&ids[]=pdfium-android-arm64&per_page=100"
+    );
+    for pair in asked.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= std::time::Duration::from_millis(950), "{gap:?}");
+    }
     assert!(asked.iter().all(|s| s.headers["user-agent"]
         .to_str()
         .unwrap()
@@ -386,7 +423,7 @@ fn a_bare_lockfile_audit_finds_the_repository_on_crates_io() {
     // Offline, from the cache: the same outcome, and no request at all.
     let offline = check(&dir, &api.base, &["--offline"]).expect_code(0);
     assert_eq!(packages(&offline), messages);
-    assert_eq!(crates_io.seen().len() + api.seen().len(), 4);
+    assert_eq!(crates_io.seen().len() + api.seen().len(), 5);
 }
 
 /// The bundles behind `bundle_url` count towards one package's size limit

@@ -42,6 +42,7 @@ fn query(name: &str, version: &str, checksum: &str) -> PackageQuery {
         source: PackageSource::CratesIo,
         checksum: Sha256Hash::from_hex(checksum).unwrap(),
         repository_hint: None,
+        needs: Default::default(),
     }
 }
 
@@ -54,6 +55,8 @@ fn options(interval: Duration) -> FetchOptions {
             ..HttpConfig::default()
         },
         now: NOW.parse().unwrap(),
+        // The records themselves are what these tests look at.
+        all_records: true,
         ..FetchOptions::default()
     }
 }
@@ -102,10 +105,7 @@ fn recorded_answers_give_both_publisher_forms_and_trustpub_only() {
         query("from-github", "1.1.0", &published),
         query("from-gitlab", "1.1.0", &published),
     ];
-    let sources = [SourceSpec::CratesIo {
-        api_url: server.base.clone(),
-        download_url: None,
-    }];
+    let sources = [SourceSpec::crates_io(&server.base)];
     // No cache: these recorded versions share checksums, which key the cache.
     let report = fetch(queries, &sources, None, &options(Duration::from_millis(5))).unwrap();
     let [foo, show, show_1, unknown, from_github, from_gitlab] = &report.packages[..] else {
@@ -203,7 +203,7 @@ fn crates_io_is_asked_once_a_second_with_a_user_agent_naming_the_tool() {
     dir.write(
         "provenance.toml",
         format!(
-            "[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
+            "[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\nrecords = \"all\"\n",
             server.base
         ),
     );

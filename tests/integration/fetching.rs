@@ -31,6 +31,7 @@ fn query(name: &str, n: u8) -> PackageQuery {
         source: PackageSource::CratesIo,
         checksum: Sha256Hash::new(checksum(n)),
         repository_hint: Some(REPOSITORY.to_string()),
+        needs: Default::default(),
     }
 }
 
@@ -673,10 +674,7 @@ fn crates_io_trusted_publishing_is_a_registry_assertion() {
     );
     let dir = TestDir::new();
     let cache = Cache::open(&dir.join("cache")).unwrap();
-    let crates_io = [SourceSpec::CratesIo {
-        api_url: server.base.clone(),
-        download_url: None,
-    }];
+    let crates_io = [SourceSpec::crates_io(&server.base)];
     let mut other_registry = query("thing", 3);
     other_registry.source = PackageSource::Registry {
         url: "https://my-registry.example/index".into(),
@@ -685,7 +683,10 @@ fn crates_io_trusted_publishing_is_a_registry_assertion() {
         vec![query("widget", 1), query("gadget", 2), other_registry],
         &crates_io,
         &cache,
-        &options(),
+        &FetchOptions {
+            all_records: true,
+            ..options()
+        },
     );
     let [widget, gadget, thing] = &report.packages[..] else {
         panic!()

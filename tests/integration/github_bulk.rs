@@ -26,6 +26,7 @@ fn queries() -> Vec<PackageQuery> {
             source: PackageSource::CratesIo,
             checksum: Sha256Hash::new(checksum(n)),
             repository_hint: Some("https://github.com/acme/widget".into()),
+            needs: Default::default(),
         })
         .collect()
 }

@@ -65,7 +65,13 @@ const WORKSPACE: &[&str] = &["manifest-path", "lockfile"];
 const SCOPE: &[&str] = &["target", "no-dev"];
 const POLICY: &[&str] = &["policy"];
 const ROOTS: &[&str] = &["trusted-root", "staging", "github"];
-const SOURCES: &[&str] = &["source", "jobs", "github-api-url", "github-bundle-host"];
+const SOURCES: &[&str] = &[
+    "source",
+    "jobs",
+    "github-api-url",
+    "github-bundle-host",
+    "all-records",
+];
 const ACCEPT: &[&str] = &[
     "allow-downgrade",
     "allow-repository-change",

@@ -55,11 +55,15 @@ mod inventory;
 mod limits;
 mod links;
 #[cfg(feature = "testkit")]
+mod min_age;
+#[cfg(feature = "testkit")]
 mod minted;
 #[cfg(feature = "testkit")]
 mod offline;
 mod policy;
 mod real_bundles;
+#[cfg(feature = "testkit")]
+mod records_needed;
 #[cfg(feature = "testkit")]
 mod registry_record;
 #[cfg(feature = "testkit")]

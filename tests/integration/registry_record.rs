@@ -64,14 +64,60 @@ impl Recorded {
             .collect();
         serde_json::to_vec(&serde_json::json!({"crate": krate, "versions": versions})).unwrap()
     }
+
+    /// `GET /api/v1/crates?ids[]=…`: the recorded crate object for each
+    /// name, with its `trustpub_only` as given (`None`: the key left out).
+    pub(crate) fn list(&self, crates: &[(&str, Option<bool>)]) -> Vec<u8> {
+        let listed: Vec<Value> = crates
+            .iter()
+            .map(|(name, only)| {
+                let mut krate = self.only_true["crate"].clone();
+                krate["name"] = (*name).into();
+                krate["id"] = (*name).into();
+                match only {
+                    Some(only) => krate["trustpub_only"] = (*only).into(),
+                    None => {
+                        krate.as_object_mut().unwrap().remove("trustpub_only");
+                    }
+                }
+                krate
+            })
+            .collect();
+        let total = listed.len();
+        serde_json::to_vec(&serde_json::json!({"crates": listed, "meta": {"total": total}}))
+            .unwrap()
+    }
 }
 
-/// `SOURCES` and a crates-io source at `server`.
+/// `SOURCES` and a crates-io source at `server`, its sparse index at
+/// `/index/` there.
 pub(crate) fn sources(server: &Server) -> String {
     format!(
-        "{SOURCES}\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
-        server.base
+        "{SOURCES}\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\nindex-url = \"sparse+{}/index/\"\n",
+        server.base, server.base
     )
+}
+
+/// Serve the sparse index file of each crate: its versions, each with the
+/// `pubtime` given (left out when it is not a time).
+pub(crate) fn serve_index(server: &Server, versions: &[(&Crate, &str)]) {
+    let mut files: std::collections::BTreeMap<String, String> = Default::default();
+    for (krate, published) in versions {
+        let mut line = serde_json::json!({
+            "name": krate.name, "vers": krate.version, "deps": [],
+            "cksum": hex::encode(krate.checksum()), "features": {}, "yanked": false,
+        });
+        if published.parse::<jiff::Timestamp>().is_ok() {
+            line["pubtime"] = (*published).into();
+        }
+        let file = files.entry(krate.name.clone()).or_default();
+        file.push_str(&line.to_string());
+        file.push('\n');
+    }
+    for (name, text) in files {
+        let path = cargo_verify_provenance::sources::sparse_index::index_path(&name).unwrap();
+        server.route(&format!("/index/{path}"), vec![Reply::json(text)]);
+    }
 }
 
 fn check_json(dir: &TestDir, lockfile: &str) -> Run {
@@ -147,6 +193,10 @@ fn trustpub_only_passes_and_fails_as_crates_io_records_it() {
             vec![Reply::json(recorded.answer(only, &[(krate, published)]))],
         );
     }
+    server.route(
+        "/api/v1/crates",
+        vec![Reply::json(recorded.list(&[("record-only", Some(true))]))],
+    );
     let dir = TestDir::new();
     write_bundles_and_root(dir.path(), &crates);
     write_lockfile(dir.path(), "Cargo.lock", &crates);
@@ -160,9 +210,14 @@ fn trustpub_only_passes_and_fails_as_crates_io_records_it() {
     let run = check_json(&dir, "Cargo.lock").expect_code(1);
     let lines = json_lines(&run.stdout);
     assert_documented(&lines);
-    for name in ["refuses", "record-only", "lifted"] {
+    for name in ["refuses", "lifted"] {
         assert_eq!(outcome(&lines, name)["outcome"], "pass", "{name}");
     }
+    // No bundle and no rule asking for its record: what the crates list
+    // said meets trustpub-only, and nothing else is known.
+    let record_only = outcome(&lines, "record-only");
+    assert_eq!(record_only["outcome"], "no-provenance", "{record_only}");
+    assert_eq!(record_only["record"]["trustpub_only"], true);
     let accepts = outcome(&lines, "accepts");
     assert_eq!(accepts["outcome"], "violation");
     assert_eq!(requirements(accepts), ["trustpub-only"]);
@@ -179,6 +234,11 @@ fn trustpub_only_passes_and_fails_as_crates_io_records_it() {
     let silent = outcome(&lines, "silent");
     assert_eq!(silent["outcome"], "error", "{silent}");
     assert_eq!(requirements(silent), ["trustpub-only"]);
+    // A bundle found is cross-checked with its version's record; a package
+    // without one is answered by the list of crates, 100 a request.
+    assert_eq!(server.requests_to("/api/v1/crates/record-only"), 0);
+    assert_eq!(server.requests_to("/api/v1/crates"), 1);
+    assert_eq!(server.requests_to("/api/v1/crates/refuses"), 1);
 
     let explained = dir
         .command()
@@ -389,6 +449,13 @@ fn dated_diff_scenario(
             )],
         );
     }
+    let versions: Vec<(&Crate, &str)> = pairs
+        .iter()
+        .flat_map(|(before, after, published)| {
+            [(*before, "2024-01-01T00:00:00Z"), (*after, *published)]
+        })
+        .collect();
+    serve_index(server, &versions);
     let all: Vec<Crate> = old.iter().chain(&new).cloned().collect();
     write_bundles_and_root(dir.path(), &all);
     write_lockfile(dir.path(), "old.lock", &old);

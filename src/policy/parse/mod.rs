@@ -64,6 +64,7 @@ const REQUIREMENT_KEYS: &[&str] = &[
     "visibility",
     "predicate-type",
     "trustpub-only",
+    "min-age",
 ];
 const PACKAGE_KEYS: &[&str] = &["name", "version", "build-time", "direct"];
 const OWNER_KEYS: &[&str] = &["packages"];
@@ -90,7 +91,7 @@ fn source_keys(kind: &str) -> &'static [&'static str] {
         "github" => &["kind", "api-url", "org", "predicate-type"],
         "url" => &["kind", "template"],
         "dir" => &["kind", "path"],
-        "crates-io" => &["kind", "api-url", "download-url"],
+        "crates-io" => &["kind", "api-url", "download-url", "index-url", "records"],
         _ => &[
             "kind",
             "api-url",
@@ -99,6 +100,8 @@ fn source_keys(kind: &str) -> &'static [&'static str] {
             "predicate-type",
             "template",
             "path",
+            "index-url",
+            "records",
         ],
     }
 }
@@ -545,13 +548,17 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = rest[digits..].trim_start();
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let seconds = match &rest[..unit_len] {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 7 * 86_400,
+            "s" | "sec" | "secs" | "second" | "seconds" => 1,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            "w" | "week" | "weeks" => 7 * 86_400,
             "" => return Err(format!("`{text}` has a number without a unit")),
-            unit => return Err(format!("`{unit}` is not a unit (use s, m, h, d or w)")),
+            unit => {
+                return Err(format!(
+                    "`{unit}` is not a unit (use s, m, h, d or w, or seconds, minutes, hours, days or weeks)"
+                ))
+            }
         };
         total = number
             .checked_mul(seconds)

@@ -226,6 +226,9 @@ impl Parser<'_> {
             "trustpub-only" => {
                 reqs.trustpub_only = self.boolean(entry);
             }
+            "min-age" => {
+                reqs.min_age = self.duration(entry).map(|d| Spanned::new(d.value, full));
+            }
             _ => return false,
         }
         true

@@ -4,7 +4,10 @@ use toml_edit::TableLike;
 
 use super::{source_keys, Parser, SOURCE_KINDS};
 use crate::policy::{Code, PolicyDiagnostic, PolicySpan, Spanned};
-use crate::sources::{SourceSpec, CRATES_IO_API, GITHUB_API};
+use crate::sources::{Records, SourceSpec, CRATES_IO_API, CRATES_IO_INDEX, GITHUB_API};
+
+/// The values of a `crates-io` source's `records`.
+const RECORDS: &[&str] = &["needed", "all"];
 
 impl Parser<'_> {
     pub(super) fn source(
@@ -33,6 +36,8 @@ impl Parser<'_> {
         };
         let mut api_url = None;
         let mut download_url = None;
+        let mut index_url = None;
+        let mut records = None;
         let mut org = None;
         let mut predicate_type = None;
         let mut template = None;
@@ -52,6 +57,30 @@ impl Parser<'_> {
                 "download-url" => {
                     download_url = self.api_url(entry);
                     ok &= download_url.is_some();
+                }
+                "index-url" => {
+                    index_url = self.string(entry).and_then(|(text, span)| {
+                        match crate::sources::sparse_index::IndexUrl::parse(text) {
+                            Ok(url) => Some(url.to_string()),
+                            Err(error) => {
+                                self.push(
+                                    PolicyDiagnostic::error(Code::BadUrl, error.to_string())
+                                        .label(span, "not a sparse index address")
+                                        .help("as cargo writes it: \"sparse+https://index.crates.io/\""),
+                                );
+                                None
+                            }
+                        }
+                    });
+                    ok &= index_url.is_some();
+                }
+                "records" => {
+                    records = self.word(entry, RECORDS, |s| match s {
+                        "needed" => Some(Records::Needed),
+                        "all" => Some(Records::All),
+                        _ => None,
+                    });
+                    ok &= records.is_some();
                 }
                 "predicate-type" => {
                     predicate_type = self.uri(entry);
@@ -150,6 +179,8 @@ impl Parser<'_> {
             _ => SourceSpec::CratesIo {
                 api_url: api_url.unwrap_or_else(|| CRATES_IO_API.into()),
                 download_url,
+                index_url: index_url.unwrap_or_else(|| CRATES_IO_INDEX.into()),
+                records: records.unwrap_or_default(),
             },
         };
         Some(Spanned::new(spec, span))

@@ -364,7 +364,7 @@ impl Parser<'_> {
                 self.push(
                     PolicyDiagnostic::error(Code::BadDuration, reason)
                         .label(span, "bad duration")
-                        .help("write a number and a unit (s, m, h, d, w): \"24h\", \"90d\", \"1d12h\""),
+                        .help("write a number and a unit (s, m, h, d, w, or the words): \"24h\", \"90d\", \"7 days\", \"1d12h\""),
                 );
                 None
             }

@@ -28,6 +28,8 @@
 //! a remote source has no entry for are reported by
 //! [`PackageFetch::missing_from_cache`].
 
+mod registry;
+
 use std::sync::{Arc, OnceLock};
 
 use miette::Diagnostic;
@@ -64,6 +66,10 @@ pub struct FetchOptions {
     /// Told, before anything is fetched, what the run will ask of the rate
     /// limited services and how long that takes.
     pub announce: Option<Announcer>,
+    /// Ask crates.io for every package's per-version record, needed or not.
+    pub all_records: bool,
+    /// Where cargo keeps its copy of crates.io's index (`$CARGO_HOME`).
+    pub cargo_home: Option<std::path::PathBuf>,
 }
 
 /// Where a fetch says what it is about to do (the command layer prints it).
@@ -88,6 +94,8 @@ impl Default for FetchOptions {
             github_auth: GitHubAuth::none(),
             github_bundle_hosts: Vec::new(),
             announce: None,
+            all_records: false,
+            cargo_home: sources::sparse_index::cargo_home(),
         }
     }
 }
@@ -119,6 +127,21 @@ pub enum Outcome {
     },
     /// Not asked: an earlier source already found bundles.
     NotAsked,
+    /// Not asked: no rule needs the registry's per-version record.
+    NotNeeded,
+    /// The registry's list of crates: crate-level facts only.
+    CrateListed {
+        trustpub_only: Option<bool>,
+    },
+}
+
+/// What the registry's list of crates said, for people.
+pub fn crate_listed(trustpub_only: Option<bool>) -> String {
+    match trustpub_only {
+        Some(true) => "crate listed: trusted publishing only".into(),
+        Some(false) => "crate listed: also accepts API tokens".into(),
+        None => "crate not listed, or without trustpub_only".into(),
+    }
 }
 
 /// One source's part in a package's result.
@@ -142,6 +165,11 @@ pub struct PackageFetch {
     /// The registry's record of the version (publish time, the crate's
     /// `trustpub_only`), when it has one.
     pub record: Option<RegistryRecord>,
+    /// When the version was published (the registry's index, else its
+    /// record), where a rule needs it.
+    pub published: Option<jiff::Timestamp>,
+    /// Why the publish time is not known, when a rule needs it.
+    pub published_unknown: Option<SourceError>,
     /// Bundles returned for another artifact.
     pub ignored: Vec<IgnoredBundle>,
     /// Sources that could not answer.
@@ -178,6 +206,8 @@ impl PackageFetch {
         let mut evidence = Evidence {
             registry: self.registry.clone(),
             record: self.record.clone(),
+            published: self.published,
+            published_unknown: self.published_unknown.clone(),
             ignored: self.ignored.iter().map(|i| i.origin.clone()).collect(),
             errors: self.errors.clone(),
             ..Evidence::default()
@@ -321,6 +351,10 @@ struct Shared {
     listed: sources::github_bulk::Listed,
     options: FetchOptions,
     warnings: std::sync::Mutex<Vec<String>>,
+    /// The `crates-io` source's sparse index, where a rule needs publish times.
+    index: Option<Result<sources::sparse_index::SparseIndex, sources::sparse_index::IndexError>>,
+    /// What crates.io's list of crates said, asked up front.
+    crates: registry::CrateList,
 }
 
 /// [`fetch`] for callers already inside a (multi-threaded) tokio runtime.
@@ -421,58 +455,7 @@ pub async fn fetch_each_async(
     admission: Option<&Admission>,
     mut sink: impl FnMut(usize, PackageFetch),
 ) -> Result<Vec<String>, FetchError> {
-    let keys: Vec<SourceKey> = sources.iter().map(SourceSpec::cache_key).collect();
-    let stopped: Vec<OnceLock<SourceFailure>> = sources.iter().map(|_| OnceLock::new()).collect();
-    // Offline, no client exists, so no connection can be made. The token
-    // is the client's to send, to the API it is for only.
-    let http = if options.offline || sources.iter().all(|s| !s.is_remote()) {
-        None
-    } else {
-        let credential = options.github_auth.credential().unwrap_or_else(|message| {
-            stop_token_sources(sources, &options.github_auth, &stopped, &message);
-            None
-        });
-        Some(Http::new(options.http.clone())?.with_credential(credential))
-    };
-    // With a token, the packages of one owner are listed together.
-    let listed = match &http {
-        Some(http) if options.github_auth.is_set() => {
-            let needed = |index: usize, query: &PackageQuery| {
-                !fresh_in_cache(cache, &keys[index], query, options)
-            };
-            let (listed, stops) = sources::github_bulk::prefetch(
-                http,
-                sources,
-                &queries,
-                &options.github_auth,
-                needed,
-            )
-            .await;
-            for (stop, reason) in stopped.iter().zip(stops) {
-                if let Some(reason) = reason {
-                    let _ = stop.set(reason);
-                }
-            }
-            listed
-        }
-        _ => vec![Default::default(); sources.len()],
-    };
-    let shared = Arc::new(Shared {
-        sources: sources.to_vec(),
-        keys,
-        stopped,
-        listed,
-        cache: cache.cloned(),
-        http,
-        state: sources::RunState::new(&options.http, &options.github_bundle_hosts),
-        options: options.clone(),
-        warnings: std::sync::Mutex::new(Vec::new()),
-    });
-    if let (Some(announce), false) = (&options.announce, options.offline) {
-        for message in plan(&shared, &queries) {
-            (announce.0)(&message);
-        }
-    }
+    let shared = Arc::new(prepare(&queries, sources, cache, options).await?);
     let progress = progress_bar(queries.len(), options.progress);
     // Packages some source could not answer for, shown as they happen.
     let unanswered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -518,11 +501,14 @@ pub async fn fetch_each_async(
         }
     }
     progress.finish_and_clear();
-    let warnings = shared
+    let mut warnings = shared
         .warnings
         .lock()
         .map(|w| w.clone())
         .unwrap_or_default();
+    if let Some(Ok(index)) = &shared.index {
+        warnings.extend(index.take_warnings());
+    }
     Ok(warnings)
 }
 
@@ -545,6 +531,99 @@ fn stop_token_sources(
     }
 }
 
+/// What a run's tasks share, with everything asked up front: GitHub's
+/// bulk listings (with a token), what the rate-limited services will be
+/// asked (said before anything is), crates.io's list of crates.
+async fn prepare(
+    queries: &[PackageQuery],
+    sources: &[SourceSpec],
+    cache: Option<&Cache>,
+    options: &FetchOptions,
+) -> Result<Shared, FetchError> {
+    let stopped: Vec<OnceLock<SourceFailure>> = sources.iter().map(|_| OnceLock::new()).collect();
+    // Offline, no client exists, so no connection can be made. The token
+    // is the client's to send, to the API it is for only.
+    let http = if options.offline || sources.iter().all(|s| !s.is_remote()) {
+        None
+    } else {
+        let credential = options.github_auth.credential().unwrap_or_else(|message| {
+            stop_token_sources(sources, &options.github_auth, &stopped, &message);
+            None
+        });
+        Some(Http::new(options.http.clone())?.with_credential(credential))
+    };
+    let mut shared = Shared {
+        sources: sources.to_vec(),
+        keys: sources.iter().map(SourceSpec::cache_key).collect(),
+        stopped,
+        listed: vec![Default::default(); sources.len()],
+        index: sparse_index(queries, sources, http.as_ref(), cache, options),
+        cache: cache.cloned(),
+        http,
+        state: sources::RunState::new(&options.http, &options.github_bundle_hosts),
+        options: options.clone(),
+        warnings: std::sync::Mutex::new(Vec::new()),
+        crates: registry::CrateList::new(),
+    };
+    let crates_io = registry::CratesIoPlan::new(&shared, queries);
+    if let (Some(announce), false) = (&options.announce, options.offline) {
+        let mut messages = plan(&shared, queries);
+        if let Some(plan) = &crates_io {
+            messages.extend(plan.messages(options.http.crates_io_interval));
+        }
+        for message in messages {
+            (announce.0)(&message);
+        }
+    }
+    // With a token, the packages of one owner are listed together.
+    if let (Some(http), true) = (&shared.http, options.github_auth.is_set()) {
+        let needed = |index: usize, query: &PackageQuery| {
+            !fresh_in_cache(cache, &shared.keys[index], query, options)
+        };
+        let (listed, stops) =
+            sources::github_bulk::prefetch(http, sources, queries, &options.github_auth, needed)
+                .await;
+        for (stop, reason) in shared.stopped.iter().zip(stops) {
+            if let Some(reason) = reason {
+                let _ = stop.set(reason);
+            }
+        }
+        shared.listed = listed;
+    }
+    if let Some(plan) = &crates_io {
+        shared.crates = plan.list_crates(&shared, queries).await;
+    }
+    Ok(shared)
+}
+
+/// The reader of the `crates-io` source's sparse index, when some package
+/// needs its publish time.
+fn sparse_index(
+    queries: &[PackageQuery],
+    sources: &[SourceSpec],
+    http: Option<&Http>,
+    cache: Option<&Cache>,
+    options: &FetchOptions,
+) -> Option<Result<sources::sparse_index::SparseIndex, sources::sparse_index::IndexError>> {
+    use sources::sparse_index::{IndexUrl, SparseIndex};
+    if !queries.iter().any(|q| q.needs.published) {
+        return None;
+    }
+    let index_url = sources.iter().find_map(|s| match s {
+        SourceSpec::CratesIo { index_url, .. } => Some(index_url),
+        _ => None,
+    })?;
+    Some(IndexUrl::parse(index_url).map(|url| {
+        SparseIndex::new(
+            url,
+            http.cloned(),
+            cache.cloned(),
+            options.cargo_home.clone(),
+            options.now,
+        )
+    }))
+}
+
 fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
@@ -561,52 +640,31 @@ fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// What the rate-limited services will be asked in this run, at most, and
-/// what that means: crates.io allows one request a second; GitHub, without
-/// a token, 60 an hour. Counted from the cache before anything is asked.
+/// What GitHub will be asked in this run, at most, when it has no token
+/// (60 requests an hour). Counted from the cache before anything is asked;
+/// crates.io's part is [`registry::CratesIoPlan`].
 fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
     let options = &shared.options;
-    let uncached = |index: usize, query: &PackageQuery| {
-        !fresh_in_cache(shared.cache.as_ref(), &shared.keys[index], query, options)
-    };
-    let crates_io = shared
-        .sources
-        .iter()
-        .position(|s| matches!(s, SourceSpec::CratesIo { .. }));
-    let mut messages = Vec::new();
-    if let Some(index) = crates_io {
-        let names: std::collections::BTreeSet<&str> = queries
-            .iter()
-            .filter(|q| q.source == crate::lockfile::PackageSource::CratesIo)
-            .filter(|q| uncached(index, q))
-            .map(|q| q.name.as_str())
-            .collect();
-        if !names.is_empty() {
-            let time = options.http.crates_io_interval * names.len() as u32;
-            messages.push(format!(
-                "crates.io: up to {}, one per crate, at most one a second (its data access policy): up to {} for that part of this run",
-                crate::text::count(names.len(), "request", "requests"),
-                duration_text(time)
-            ));
-        }
+    if options.github_auth.is_set() {
+        return Vec::new();
     }
-    if !options.github_auth.is_set() {
-        for (index, spec) in shared.sources.iter().enumerate() {
-            if !matches!(spec, SourceSpec::GitHub { .. }) {
-                continue;
-            }
-            let asked = queries
-                .iter()
-                .filter(|q| q.repository_hint.is_some() || crates_io.is_some())
-                .filter(|q| uncached(index, q))
-                .count();
-            if asked > 0 {
-                messages.push(format!(
-                    "{}: up to {} to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
-                    shared.keys[index].label,
-                    crate::text::count(asked, "request", "requests")
-                ));
-            }
+    let crates_io = registry::crates_io_position(&shared.sources).is_some();
+    let mut messages = Vec::new();
+    for (index, spec) in shared.sources.iter().enumerate() {
+        if !matches!(spec, SourceSpec::GitHub { .. }) {
+            continue;
+        }
+        let asked = queries
+            .iter()
+            .filter(|q| q.repository_hint.is_some() || crates_io)
+            .filter(|q| !fresh_in_cache(shared.cache.as_ref(), &shared.keys[index], q, options))
+            .count();
+        if asked > 0 {
+            messages.push(format!(
+                "{}: up to {} to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
+                shared.keys[index].label,
+                crate::text::count(asked, "request", "requests")
+            ));
         }
     }
     messages
@@ -646,22 +704,8 @@ fn duration_text(duration: std::time::Duration) -> String {
     }
 }
 
-/// The repository crates.io records for a package, when it is on GitHub:
-/// the one its trusted publisher used, else the crate's `repository`.
-fn discovered_repository(
-    assertion: Option<&crate::origin::RegistryAssertion>,
-    record: Option<&crate::origin::RegistryRecord>,
-) -> Option<String> {
-    let on_github = |url: &str| sources::repository_from_url(url).is_some();
-    assertion
-        .map(|a| a.repository.clone())
-        .filter(|url| on_github(url))
-        .or_else(|| {
-            record
-                .and_then(|r| r.repository.clone())
-                .filter(|url| on_github(url))
-        })
-}
+/// A source's reply for one package, with whether it came from the cache.
+type Answered = Result<(Option<Reply>, bool), SourceFailure>;
 
 /// Ask the sources about one package, in order, all of them within one
 /// [`Budget`]: no server can make one package hold more than its limits.
@@ -672,53 +716,31 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
         documents: Vec::new(),
         registry: None,
         record: None,
+        published: None,
+        published_unknown: None,
         ignored: Vec::new(),
         errors: Vec::new(),
         outcomes: Vec::new(),
     };
-    // Neither the policy nor the package's manifest names its repository:
-    // ask crates.io first, and look on GitHub where crates.io says the
-    // crate lives. A lookup hint only: what passes is still decided by the
-    // verified bundle and the policy.
-    let mut early = None;
-    let github = shared
-        .sources
-        .iter()
-        .any(|s| matches!(s, SourceSpec::GitHub { org: None, .. }));
-    if let (None, true) = (&result.query.repository_hint, github) {
-        if let Some(index) = shared
-            .sources
-            .iter()
-            .position(|s| matches!(s, SourceSpec::CratesIo { .. }))
-        {
-            let answered = ask_through_cache(
-                shared,
-                index,
-                &shared.sources[index],
-                &result.query,
-                &budget,
-            )
-            .await;
-            if let Ok((
-                Some(Reply::Answer(Answer::Registry {
-                    assertion, record, ..
-                })),
-                _,
-            )) = &answered
-            {
-                result.query.repository_hint =
-                    discovered_repository(assertion.as_ref(), record.as_ref());
-            }
-            early = Some((index, answered));
-        }
-    }
-    for (index, spec) in shared.sources.iter().enumerate() {
+    let mut early = registry::learn_repository(shared, &mut result, &budget).await;
+    registry::find_publish_time(shared, &mut result).await;
+    // Registries last, whatever their place: whether their record is asked
+    // for depends on the bundles found. Outcomes are kept in source order.
+    let is_registry = |spec: &SourceSpec| matches!(spec, SourceSpec::CratesIo { .. });
+    let mut order: Vec<usize> = (0..shared.sources.len()).collect();
+    order.sort_by_key(|&index| is_registry(&shared.sources[index]));
+    let mut outcomes = Vec::with_capacity(order.len());
+    for index in order {
+        let spec = &shared.sources[index];
         let label = &shared.keys[index].label;
-        let is_registry = matches!(spec, SourceSpec::CratesIo { .. });
-        let outcome = |outcome, cached| SourceOutcome {
-            source: label.clone(),
-            outcome,
-            cached,
+        let is_registry = is_registry(spec);
+        let mut outcome = |outcome, cached| {
+            let at = SourceOutcome {
+                source: label.clone(),
+                outcome,
+                cached,
+            };
+            outcomes.push((index, at));
         };
         let asked_early = early.take_if(|(at, _)| *at == index).map(|(_, a)| a);
         // Bundles found: later bundle sources add nothing. The registry is
@@ -729,57 +751,74 @@ async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
             !result.documents.is_empty()
         };
         if asked_early.is_none() && settled {
-            result.outcomes.push(outcome(Outcome::NotAsked, false));
+            outcome(Outcome::NotAsked, false);
             continue;
         }
         let answered = match asked_early {
             Some(answered) => answered,
+            None if is_registry && !registry::asks_for_record(shared, spec, &result) => {
+                match registry::without_asking(shared, index, &mut result) {
+                    registry::Unasked::Cached(answered) => answered,
+                    registry::Unasked::Outcome(unasked, cached) => {
+                        outcome(unasked, cached);
+                        continue;
+                    }
+                }
+            }
             None => ask_through_cache(shared, index, spec, &result.query, &budget).await,
         };
-        let (reply, cached) = match answered {
-            Ok(answered) => answered,
+        let entry = match answered {
+            Ok((reply, cached)) => (take_reply(&mut result, reply), cached),
             Err(failure) => {
                 result.errors.push(failure.for_source(label));
-                result.outcomes.push(outcome(
-                    Outcome::Error {
-                        message: failure.message,
-                    },
-                    false,
-                ));
-                continue;
+                let message = failure.message;
+                (Outcome::Error { message }, false)
             }
         };
-        let entry = match reply {
-            None => Outcome::NotCached,
-            Some(Reply::NotApplicable(reason)) => Outcome::NotApplicable { reason },
-            Some(Reply::Answer(Answer::NoAttestation)) => Outcome::NoAttestation,
-            Some(Reply::Answer(Answer::Registry {
-                assertion, record, ..
-            })) => {
-                let asserted = assertion.is_some();
-                // Evaluation weighs it: the level of evidence where no
-                // bundle verified, a cross-check where one did.
-                if result.registry.is_none() {
-                    result.registry = assertion;
-                }
-                if result.record.is_none() {
-                    result.record = record;
-                }
-                Outcome::Registry { asserted }
-            }
-            Some(Reply::Answer(Answer::Bundles { documents, ignored })) => {
-                let counts = Outcome::Bundles {
-                    documents: documents.len(),
-                    ignored: ignored.len(),
-                };
-                result.documents.extend(documents);
-                result.ignored.extend(ignored);
-                counts
-            }
-        };
-        result.outcomes.push(outcome(entry, cached));
+        outcome(entry.0, entry.1);
+    }
+    outcomes.sort_by_key(|(index, _)| *index);
+    result.outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
+    // The index could not say: the registry's record may.
+    if result.published.is_none() {
+        if let Some(published) = result.record.as_ref().and_then(|r| r.published) {
+            result.published = Some(published);
+            result.published_unknown = None;
+        }
     }
     result
+}
+
+/// Add what a source replied to the package's result; the outcome to show.
+fn take_reply(result: &mut PackageFetch, reply: Option<Reply>) -> Outcome {
+    match reply {
+        None => Outcome::NotCached,
+        Some(Reply::NotApplicable(reason)) => Outcome::NotApplicable { reason },
+        Some(Reply::Answer(Answer::NoAttestation)) => Outcome::NoAttestation,
+        Some(Reply::Answer(Answer::Registry {
+            assertion, record, ..
+        })) => {
+            let asserted = assertion.is_some();
+            // Evaluation weighs it: the level of evidence where no
+            // bundle verified, a cross-check where one did.
+            if result.registry.is_none() {
+                result.registry = assertion;
+            }
+            if result.record.is_none() {
+                result.record = record;
+            }
+            Outcome::Registry { asserted }
+        }
+        Some(Reply::Answer(Answer::Bundles { documents, ignored })) => {
+            let counts = Outcome::Bundles {
+                documents: documents.len(),
+                ignored: ignored.len(),
+            };
+            result.documents.extend(documents);
+            result.ignored.extend(ignored);
+            counts
+        }
+    }
 }
 
 /// One source's reply for one package: from the cache when it has a usable
@@ -821,13 +860,8 @@ async fn ask_through_cache(
             }
         })?;
     let reply = described(reply, &key.label, query)?;
-    if let (true, Some(cache), Reply::Answer(answer)) = (remote, &shared.cache, &reply) {
-        let entry = CacheEntry::answer(&query.checksum, key, options.now, answer.clone());
-        if let Err(error) = cache.write_entry(&entry) {
-            if let Ok(mut warnings) = shared.warnings.lock() {
-                warnings.push(error.to_string());
-            }
-        }
+    if let (true, Reply::Answer(answer)) = (remote, &reply) {
+        store_answer(shared, query, key, answer.clone());
     }
     Ok((Some(reply), false))
 }
@@ -879,6 +913,20 @@ fn described(reply: Reply, label: &str, query: &PackageQuery) -> Result<Reply, S
     )))
 }
 
+/// Cache `source`'s answer for a package the moment it arrives (an
+/// interrupted run resumes from there); a failed write is a warning.
+fn store_answer(shared: &Shared, query: &PackageQuery, source: &SourceKey, answer: Answer) {
+    let Some(cache) = &shared.cache else {
+        return;
+    };
+    let entry = CacheEntry::answer(&query.checksum, source, shared.options.now, answer);
+    if let Err(error) = cache.write_entry(&entry) {
+        if let Ok(mut warnings) = shared.warnings.lock() {
+            warnings.push(error.to_string());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -896,6 +944,7 @@ mod tests {
                     source: PackageSource::CratesIo,
                     checksum: sigstore_types::Sha256Hash::new(checksum),
                     repository_hint: None,
+                    needs: Default::default(),
                 }
             })
             .collect()
