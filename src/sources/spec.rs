@@ -318,6 +318,17 @@ mod tests {
         assert!(github("https://api.github.com/", None, None).is_official());
         assert!(!github("https://api.github.com.evil.example", None, None).is_official());
         assert_eq!(keys[1].label, "github");
+        // What a crates-io source asks of its index, and which records it
+        // asks for, change none of its answers: they are shared.
+        let all = SourceSpec::CratesIo {
+            api_url: CRATES_IO_API.into(),
+            index_url: "sparse+https://mirror.example/index/".into(),
+            records: Records::All,
+        };
+        assert_eq!(
+            all.cache_key(),
+            SourceSpec::crates_io(CRATES_IO_API).cache_key()
+        );
     }
 
     #[test]

@@ -451,9 +451,7 @@ fn dated_diff_scenario(
     }
     let versions: Vec<(&Crate, &str)> = pairs
         .iter()
-        .flat_map(|(before, after, published)| {
-            [(*before, "2024-01-01T00:00:00Z"), (*after, *published)]
-        })
+        .flat_map(|(before, was, after, published)| [(*before, *was), (*after, *published)])
         .collect();
     serve_index(server, &versions);
     let all: Vec<Crate> = old.iter().chain(&new).cloned().collect();
