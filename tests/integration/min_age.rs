@@ -173,6 +173,16 @@ fn min_age_respects_exemptions_and_rules_and_an_unknown_time_never_passes() {
     assert_eq!(server.seen().len(), before);
 }
 
+/// `policy check` of `policy`, which must fail.
+fn refused_policy(dir: &TestDir, policy: &str) -> Run {
+    dir.write("provenance.toml", policy);
+    dir.command()
+        .args(["policy", "check", "--policy", "provenance.toml"])
+        .args(["--color", "never"])
+        .run()
+        .expect_code(2)
+}
+
 #[test]
 fn the_index_address_is_a_setting_of_the_crates_io_source_written_as_cargo_writes_it() {
     let dir = TestDir::new();
@@ -181,41 +191,17 @@ fn the_index_address_is_a_setting_of_the_crates_io_source_written_as_cargo_write
         ("sparse+https://index.crates.io", "must end with a slash"),
         ("sparse+http://index.example/", "only https URLs"),
     ] {
-        dir.write(
-            "provenance.toml",
-            format!("[[source]]\nkind = \"crates-io\"\nindex-url = \"{index_url}\"\n"),
+        let run = refused_policy(
+            &dir,
+            &format!("[[source]]\nkind = \"crates-io\"\nindex-url = \"{index_url}\"\n"),
         );
-        let run = dir
-            .command()
-            .args([
-                "policy",
-                "check",
-                "--policy",
-                "provenance.toml",
-                "--color",
-                "never",
-            ])
-            .run()
-            .expect_code(2);
         run.assert_stderr("policy-bad-url");
         run.assert_stderr(problem);
     }
-    dir.write(
-        "provenance.toml",
+    let run = refused_policy(
+        &dir,
         "[[source]]\nkind = \"crates-io\"\nindex-url = \"sparse+https://mirror.example/index/\"\nrecords = \"every\"\n",
     );
-    let run = dir
-        .command()
-        .args([
-            "policy",
-            "check",
-            "--policy",
-            "provenance.toml",
-            "--color",
-            "never",
-        ])
-        .run()
-        .expect_code(2);
     run.assert_stderr("policy-bad-value");
     run.assert_stderr("not a valid policy: 1 error");
 }
