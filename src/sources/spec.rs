@@ -322,6 +322,7 @@ mod tests {
         // asks for, change none of its answers: they are shared.
         let all = SourceSpec::CratesIo {
             api_url: CRATES_IO_API.into(),
+            download_url: None,
             index_url: "sparse+https://mirror.example/index/".into(),
             records: Records::All,
         };
