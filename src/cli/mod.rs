@@ -14,6 +14,7 @@ mod check;
 mod diff;
 mod explain;
 mod fetch;
+mod generate;
 mod global;
 mod init;
 mod inventory;
@@ -93,6 +94,10 @@ pub enum Command {
     Policy(policy::PolicyArgs),
     /// Manage the Sigstore trust roots.
     TrustRoot(trust_root::TrustRootArgs),
+    /// Print the completion script for a shell (bash, elvish, fish, powershell, zsh).
+    Completions(generate::CompletionsArgs),
+    /// Print the manual page (roff), or write one per command with --out-dir.
+    Man(generate::ManArgs),
     /// Verify one Sigstore bundle (the sigstore-conformance client protocol).
     VerifyBundle(verify_bundle::VerifyBundleArgs),
 }
@@ -295,6 +300,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Explain(args)) => explain::run(&cli.global, &args),
         Some(Command::Diff(args)) => diff::run(&cli.global, &args),
         Some(Command::Init(args)) => init::run(&cli.global, &args),
+        Some(Command::Completions(args)) => generate::completions(&args),
+        Some(Command::Man(args)) => generate::man(&args),
         None => check::run(&cli.global, &cli.check),
     }
 }

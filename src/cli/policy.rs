@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use miette::{IntoDiagnostic, Result};
 
-use super::{GlobalOptions, PolicyFileArgs, WorkspaceArgs};
+use super::{GlobalOptions, OutputFormat, PolicyFileArgs, WorkspaceArgs};
 use crate::escape::Untrusted;
 use crate::exit;
+use crate::policy::compare::{render, weakenings};
 use crate::policy::{
     discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind, SearchFrom,
 };
@@ -27,6 +28,27 @@ pub enum PolicyCommand {
     Check(PolicyCheckArgs),
     /// Print the policy file's reference (docs/policy.md, built into this binary).
     Reference,
+    /// List what a change to the policy weakens: exit 0 nothing, 1 something, 2 error.
+    Diff(PolicyDiffArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyDiffArgs {
+    /// The policy before the change (e.g. the base commit's).
+    #[arg(value_name = "OLD.toml")]
+    pub old: PathBuf,
+    /// The policy after the change.
+    #[arg(value_name = "NEW.toml")]
+    pub new: PathBuf,
+    /// How the list is written on stdout.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        alias = "format",
+        value_name = "FORMAT"
+    )]
+    pub message_format: OutputFormat,
 }
 
 #[derive(Args, Debug)]
@@ -41,6 +63,7 @@ pub fn run(global: &GlobalOptions, args: &PolicyArgs) -> Result<i32> {
     match &args.command {
         PolicyCommand::Check(args) => check(global, args),
         PolicyCommand::Reference => reference(),
+        PolicyCommand::Diff(args) => diff(global, args),
     }
 }
 
@@ -153,4 +176,66 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
         .into_diagnostic()?;
     }
     Ok(exit::PASS)
+}
+
+/// `policy diff OLD NEW`.
+///
+/// Loads both files as a run would (every problem of either is an error,
+/// exit 2), lists what `NEW` lets through that `OLD` did not
+/// ([`weakenings`]), appends the list to the job summary when
+/// `GITHUB_STEP_SUMMARY` is set, and exits 1 when anything weakens.
+fn diff(global: &GlobalOptions, args: &PolicyDiffArgs) -> Result<i32> {
+    for path in [&args.old, &args.new] {
+        if !path.exists() {
+            return Err(miette::miette!(
+                code = "policy-not-found",
+                help = "`policy diff` compares two policy files that exist, e.g. the base commit's and the pull request's",
+                "policy file {} does not exist",
+                path.display()
+            ));
+        }
+    }
+    let old = Policy::load(&args.old, global.now())?;
+    let new = Policy::load(&args.new, global.now())?;
+    let found = weakenings(&old, &new);
+    let (old_name, new_name) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
+    match args.message_format {
+        OutputFormat::Human => {
+            let _ = write!(
+                super::text_stdout(),
+                "{}",
+                render::human(&old_name, &new_name, &found)
+            );
+        }
+        OutputFormat::Json => {
+            let _ = write!(
+                super::stdout(),
+                "{}",
+                render::json(&old_name, &new_name, &found)
+            );
+        }
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| {
+                file.write_all(render::markdown(&old_name, &new_name, &found).as_bytes())
+            });
+        if let Err(error) = appended {
+            super::say_warning(
+                "step-summary",
+                &format!(
+                    "cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
+                    path.display()
+                ),
+            );
+        }
+    }
+    Ok(render::exit_code(&found))
 }

@@ -6,6 +6,7 @@
 //! the reference for the format; [`crate::evaluate`] applies a policy to
 //! the evidence found for each package.
 
+pub mod compare;
 mod decide;
 mod diagnostic;
 mod discover;

@@ -61,6 +61,7 @@ mod minted;
 #[cfg(feature = "testkit")]
 mod offline;
 mod policy;
+mod policy_diff;
 mod real_bundles;
 #[cfg(feature = "testkit")]
 mod records_needed;

@@ -48,7 +48,7 @@ const TOP_KEYS: &[&str] = &[
     "diff",
     "graph",
 ];
-const REQUIREMENT_KEYS: &[&str] = &[
+pub(crate) const REQUIREMENT_KEYS: &[&str] = &[
     "require",
     "issuer",
     "repository",
