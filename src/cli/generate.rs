@@ -5,11 +5,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 use miette::{Diagnostic, IntoDiagnostic, Result};
 
-use super::{FakeCli, SUBCOMMAND};
+use super::Cli;
 use crate::exit;
 
 /// The name of the installed binary, which completions and pages are for.
@@ -39,17 +39,17 @@ pub struct ManWriteFailed {
     source: std::io::Error,
 }
 
-/// The command line as the installed binary sees it: the `verify-provenance`
-/// subcommand of [`FakeCli`], under the binary's own name, since shells
-/// complete `cargo-verify-provenance …` and `man` pages are named after it.
+/// The command line as the installed binary sees it: what the
+/// `verify-provenance` subcommand of `FakeCli` takes, built afresh under the
+/// binary's own name (shells complete `cargo-verify-provenance …`, and
+/// `man` pages are named after it), so that no name of a subcommand keeps
+/// the `cargo` prefix.
 pub fn binary_command() -> clap::Command {
-    FakeCli::command()
-        .find_subcommand(SUBCOMMAND)
-        .expect("the subcommand is defined")
-        .clone()
-        .name(BINARY)
+    let command = clap::Command::new(BINARY)
         .bin_name(BINARY)
         .version(env!("CARGO_PKG_VERSION"))
+        .about(env!("CARGO_PKG_DESCRIPTION"));
+    Cli::augment_args(command)
 }
 
 /// `completions SHELL`: the completion script on stdout.
@@ -57,9 +57,26 @@ pub fn completions(args: &CompletionsArgs) -> Result<i32> {
     let mut command = binary_command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, BINARY, &mut script);
+    if args.shell == Shell::Bash {
+        script = bash_states_agree(&script);
+    }
     // A reader gone early (`| head`) is not an error of the command.
     let _ = super::stdout().write_all(&script);
     Ok(exit::PASS)
+}
+
+/// clap_complete's bash script, for a binary whose name has a hyphen,
+/// spells the state of a subcommand one way where it walks the words
+/// (`cargo__verify__provenance__subcmd__policy`) and another in the arms
+/// that complete it (`cargo__subcmd__verify__subcmd__provenance__subcmd__policy`),
+/// so nothing after a subcommand would complete (clap-rs/clap#6421). The
+/// arms are respelled as the walk spells them.
+fn bash_states_agree(script: &[u8]) -> Vec<u8> {
+    let walk = format!("{}__subcmd__", BINARY.replace('-', "__"));
+    let arms = format!("{}__subcmd__", BINARY.replace('-', "__subcmd__"));
+    String::from_utf8_lossy(script)
+        .replace(&arms, &walk)
+        .into_bytes()
 }
 
 /// `man`: the main page on stdout, or every page into `--out-dir`.

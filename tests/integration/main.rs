@@ -2,6 +2,8 @@
 //! binary (see `harness`), plus library-level tests over real fixtures.
 
 #[cfg(feature = "testkit")]
+mod action;
+#[cfg(feature = "testkit")]
 mod adversarial;
 mod architecture;
 mod broken_pipe;
@@ -49,6 +51,7 @@ mod hostile_cache;
 mod independent;
 #[cfg(feature = "testkit")]
 mod init;
+mod install;
 mod interface;
 mod inventory;
 #[cfg(feature = "testkit")]

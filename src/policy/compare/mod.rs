@@ -343,9 +343,11 @@ fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
         ),
         (
             "visibility",
-            of(effective.visibility, visibility_accepts, |v| {
-                v.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
-            }),
+            of(
+                effective.visibility,
+                |v| visibility_accepts(v),
+                |v| v.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
+            ),
         ),
         (
             "predicate-type",
@@ -362,7 +364,7 @@ fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
     ]
 }
 
-fn visibility_accepts(visibility: &Vec<Visibility>) -> Accepts {
+fn visibility_accepts(visibility: &[Visibility]) -> Accepts {
     Accepts::AnyOf(visibility.iter().map(|v| v.as_str().to_string()).collect())
 }
 
