@@ -176,7 +176,8 @@ fn install_puts_the_verified_release_binary_on_the_path() {
 
 #[test]
 fn install_refuses_an_archive_that_is_not_the_release_s_or_not_attested_by_its_workflow() {
-    let cases: [(&str, fn(&mut Release), Claims); 3] = [
+    type Tamper = fn(&mut Release);
+    let cases: [(&str, Tamper, Claims); 3] = [
         ("SHA256SUMS", |r| r.archive.push(0), release_claims()),
         (
             "SHA256SUMS",
