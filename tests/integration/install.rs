@@ -9,16 +9,7 @@ use crate::harness::TestDir;
 /// The top-level commands, from the binary's own help.
 fn commands() -> Vec<String> {
     let run = TestDir::new().command().arg("--help").run().expect_code(0);
-    run.stdout
-        .lines()
-        .skip_while(|line| *line != "Commands:")
-        .skip(1)
-        .take_while(|line| !line.trim().is_empty())
-        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_string)
-        .collect()
+    crate::links::subcommands(&run.stdout)
 }
 
 #[test]

@@ -208,7 +208,7 @@ fn help(path: &str) -> String {
 }
 
 /// The names listed under `Commands:` in a help text.
-fn subcommands(help: &str) -> Vec<String> {
+pub fn subcommands(help: &str) -> Vec<String> {
     help.lines()
         .skip_while(|line| *line != "Commands:")
         .skip(1)
