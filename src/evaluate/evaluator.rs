@@ -1,6 +1,7 @@
 //! The evaluation of one package after another, and what it remembers
 //! for the stale-policy warnings.
 
+use super::source::with_source_matches;
 use super::{
     check_attestation, check_registry, conflicts, Evaluation, Failure, Outcome, PackageOutcome,
     Requirement, RuleRef, RuleRefKind,
@@ -27,10 +28,12 @@ pub struct Evaluator<'p> {
     /// Per rule, per selector: the packages it names by exact name whose
     /// version it does not cover, decided by another rule or `[defaults]`.
     versions_passed_over: Vec<Vec<Vec<String>>>,
+    /// Per rule, per `source-allow` glob: accepted a file of a package it decided.
+    source_allow_used: Vec<Vec<bool>>,
 }
 
 /// What the evidence shows against the requirements, before exemptions.
-enum Verdict {
+pub(super) enum Verdict {
     Pass(Option<BundleOrigin>),
     Fail(Vec<Failure>),
     /// Failures nothing can waive (a bundle that fails verification, or
@@ -59,6 +62,11 @@ impl<'p> Evaluator<'p> {
                 .rules
                 .iter()
                 .map(|r| vec![Vec::new(); r.selectors.len()])
+                .collect(),
+            source_allow_used: policy
+                .rules
+                .iter()
+                .map(|r| vec![false; r.source_allow.as_ref().map_or(0, |a| a.globs.len())])
                 .collect(),
         }
     }
@@ -298,6 +306,14 @@ impl<'p> Evaluator<'p> {
             verdict,
             min_age_check(package, evidence, &effective, self.now),
         );
+        let (allow, used) = match decided {
+            Some((position, _)) => (
+                policy.rules[position].source_allow.as_ref(),
+                self.source_allow_used[position].as_mut_slice(),
+            ),
+            None => (None, &mut [][..]),
+        };
+        let verdict = with_source_matches(verdict, evidence, &effective, allow, used);
         (rule_ref, verdict)
     }
 
@@ -395,6 +411,7 @@ impl<'p> Evaluator<'p> {
                 );
             }
         }
+        self.unused_source_allow(&mut warnings);
         for exemption in &policy.exemptions {
             let span = exemption.span;
             if !self.exemption_matched[exemption.index] {
@@ -617,6 +634,30 @@ fn apply_fact(verdict: Verdict, check: FactCheck) -> Verdict {
             }
             failures.push(failure);
             Verdict::Error(known, failures)
+        }
+    }
+}
+
+impl Evaluator<'_> {
+    /// A warning per `source-allow` glob that accepted no file.
+    fn unused_source_allow(&self, warnings: &mut Vec<PolicyDiagnostic>) {
+        for (rule, used) in self.policy.rules.iter().zip(&self.source_allow_used) {
+            let Some(allow) = &rule.source_allow else {
+                continue;
+            };
+            for (glob, _) in allow.globs.iter().zip(used).filter(|(_, used)| !**used) {
+                warnings.push(
+                    PolicyDiagnostic::warning(
+                        Code::UnusedSourceAllow,
+                        format!(
+                            "`{}` in `source-allow` accepted no file of the packages this rule decided",
+                            glob.value
+                        ),
+                    )
+                    .label(glob.span, "matches no file that differs")
+                    .help("remove it if the package no longer ships that file"),
+                );
+            }
         }
     }
 }

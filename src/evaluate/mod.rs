@@ -13,6 +13,7 @@
 
 mod checks;
 mod evaluator;
+mod source;
 
 use std::fmt;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use checks::{check_attestation, check_registry, conflicts, cross_check, Comparison};
 pub use evaluator::Evaluator;
+pub use source::unaccepted as source_differences;
 
 use crate::escape::Untrusted;
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
@@ -44,6 +46,8 @@ pub enum Requirement {
     TrustpubOnly,
     /// The version must have been published long enough before the run.
     MinAge,
+    /// The published package must be the repository's files at the commit.
+    SourceMatches,
     Issuer,
     Repository,
     RepositoryId,
@@ -74,6 +78,7 @@ impl Requirement {
             Self::Require => "require",
             Self::TrustpubOnly => "trustpub-only",
             Self::MinAge => "min-age",
+            Self::SourceMatches => "source-matches",
             Self::Issuer => "issuer",
             Self::Repository => "repository",
             Self::RepositoryId => "repository-id",

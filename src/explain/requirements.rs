@@ -22,15 +22,18 @@ pub(super) fn requirement_checks(
     if package.workspace_member || !package.source.is_registry() {
         return Vec::new();
     }
-    let effective = match policy::deciding_rule(
+    let rule = policy::deciding_rule(
         policy,
         &package.name,
         &package.version,
         policy::Traits::of(package),
-    ) {
-        Some((rule, _)) => rule.requirements.merged(&policy.defaults),
+    )
+    .map(|(rule, _)| rule);
+    let effective = match rule {
+        Some(rule) => rule.requirements.merged(&policy.defaults),
         None => NO_REQUIREMENTS.merged(&policy.defaults),
     };
+    let allow = rule.and_then(|r| r.source_allow.as_ref());
     let expected = expectations(&effective);
     let make = |e: &Expected, found: Option<String>, met: bool, against: &str| RequirementCheck {
         requirement: e.requirement,
@@ -132,7 +135,52 @@ pub(super) fn requirement_checks(
             against: "registry index".into(),
         });
     }
+    if let Some(check) = source_check(policy, &effective, evidence, allow) {
+        checks.push(check);
+    }
     checks
+}
+
+/// `source-matches = true`, against the source comparison.
+fn source_check(
+    policy: &Policy,
+    effective: &Effective<'_>,
+    evidence: &Evidence,
+    allow: Option<&policy::SourceAllow>,
+) -> Option<RequirementCheck> {
+    let required = effective.source_matches_required()?;
+    let (_, inherited) = effective.source_matches.expect("required, so set");
+    let found = evidence.source_match.as_ref();
+    let shown = found.map(|f| match f.result {
+        crate::evidence::SourceResult::Differs => {
+            format!(
+                "differs ({})",
+                crate::text::count(f.difference_count(), "file", "files")
+            )
+        }
+        other => other.to_string(),
+    });
+    // What `source-allow` and the line-endings setting accept is met.
+    let met = found.is_some_and(|f| {
+        let compared = matches!(
+            f.result,
+            crate::evidence::SourceResult::Matches | crate::evidence::SourceResult::Differs
+        );
+        let mut used = vec![false; allow.map_or(0, |a| a.globs.len())];
+        compared
+            && evaluate::source_differences(f, allow, effective.line_endings_allowed(), &mut used)
+                .is_empty()
+    });
+    Some(RequirementCheck {
+        requirement: Requirement::SourceMatches,
+        expected: "matches".into(),
+        found: shown,
+        met,
+        inherited,
+        line: Some(required.span.line),
+        text: span_text(policy, required.span),
+        against: "source comparison".into(),
+    })
 }
 
 /// One requirement as the policy states it.
@@ -263,6 +311,7 @@ fn attested_fact(requirement: Requirement, attestation: &Attestation) -> Option<
         | Requirement::EvidenceConflict
         | Requirement::TrustpubOnly
         | Requirement::MinAge
+        | Requirement::SourceMatches
         | Requirement::Git
         | Requirement::Path
         | Requirement::ExemptionExpired => None,

@@ -118,12 +118,13 @@ pub enum Code {
     UnusedExemption,
     UnneededExemption,
     VersionNotCovered,
+    UnusedSourceAllow,
     Invalid,
 }
 
 impl Code {
     /// Every code, for documentation checks.
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 33] = [
         Code::NotFound,
         Code::Ambiguous,
         Code::Unreadable,
@@ -155,6 +156,7 @@ impl Code {
         Code::UnusedExemption,
         Code::UnneededExemption,
         Code::VersionNotCovered,
+        Code::UnusedSourceAllow,
         Code::Invalid,
     ];
 
@@ -191,6 +193,7 @@ impl Code {
             Code::UnusedExemption => "policy-unused-exemption",
             Code::UnneededExemption => "policy-unneeded-exemption",
             Code::VersionNotCovered => "policy-version-not-covered",
+            Code::UnusedSourceAllow => "policy-unused-source-allow",
             Code::Invalid => "policy-invalid",
         }
     }

@@ -25,6 +25,12 @@ impl Glob {
         Self::build(text, text.to_string(), false)
     }
 
+    /// A glob over paths inside a package (`source-allow`): a `*` or `?`
+    /// never matches a `/`, a `**` segment matches any number of folders.
+    pub fn path(text: &str) -> Result<Self, String> {
+        Self::build(text, text.to_string(), true)
+    }
+
     /// A glob over URLs (`[git] allow`), matched against URLs in the normal
     /// form of [`super::url::normalize`]: the pattern is put in the same
     /// form, and a `*` or `?` never matches a `/` (a `**` segment matches

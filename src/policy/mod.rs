@@ -119,6 +119,13 @@ pub struct Requirements {
     /// The version must have been published at least this long before the
     /// run's clock (the registry's index says when).
     pub min_age: Option<Spanned<Duration>>,
+    /// The published package must be the repository's files at the commit
+    /// it was packaged from (the source comparison's `matches`); `false`
+    /// lifts an inherited `true`.
+    pub source_matches: Option<Spanned<bool>>,
+    /// Files that differ only in line endings (published from a Windows
+    /// checkout) count as the same for `source-matches`.
+    pub source_allow_line_endings: Option<Spanned<bool>>,
 }
 
 impl Requirements {
@@ -147,6 +154,11 @@ impl Requirements {
             predicate_type: pick(&self.predicate_type, &defaults.predicate_type),
             trustpub_only: pick(&self.trustpub_only, &defaults.trustpub_only),
             min_age: pick(&self.min_age, &defaults.min_age),
+            source_matches: pick(&self.source_matches, &defaults.source_matches),
+            source_allow_line_endings: pick(
+                &self.source_allow_line_endings,
+                &defaults.source_allow_line_endings,
+            ),
         }
     }
 }
@@ -176,6 +188,8 @@ pub struct Effective<'a> {
     pub predicate_type: Option<(&'a Spanned<Vec<String>>, bool)>,
     pub trustpub_only: Option<(&'a Spanned<bool>, bool)>,
     pub min_age: Option<(&'a Spanned<Duration>, bool)>,
+    pub source_matches: Option<(&'a Spanned<bool>, bool)>,
+    pub source_allow_line_endings: Option<(&'a Spanned<bool>, bool)>,
 }
 
 impl<'a> Effective<'a> {
@@ -187,6 +201,16 @@ impl<'a> Effective<'a> {
     /// The `min-age` in force, if any (`"0s"` requires nothing).
     pub fn min_age_required(&self) -> Option<&'a Spanned<Duration>> {
         self.min_age.map(|(v, _)| v).filter(|v| !v.value.is_zero())
+    }
+
+    /// The `source-matches = true` in force, if any.
+    pub fn source_matches_required(&self) -> Option<&'a Spanned<bool>> {
+        self.source_matches.map(|(v, _)| v).filter(|v| v.value)
+    }
+
+    /// Whether files that differ only in line endings count as the same.
+    pub fn line_endings_allowed(&self) -> bool {
+        self.source_allow_line_endings.is_some_and(|(v, _)| v.value)
     }
 
     /// The evidence level required (`none` when unset).
@@ -340,6 +364,18 @@ pub struct Rule {
     /// One for `[[package]]`; one per `packages` entry for `[[owner]]`.
     pub selectors: Vec<Selector>,
     pub requirements: Requirements,
+    /// `[[package]]` only: files the source comparison may find different
+    /// or only in the package (`source-allow`), and why.
+    pub source_allow: Option<SourceAllow>,
+}
+
+/// `source-allow = ["GLOB", …]` with its `reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceAllow {
+    /// Globs over paths inside the package (`*` stays within a folder,
+    /// `**` crosses folders).
+    pub globs: Vec<Spanned<Glob>>,
+    pub reason: Spanned<String>,
 }
 
 /// An `[[exempt]]` entry.

@@ -182,3 +182,133 @@ fn the_real_packages_come_out_as_recorded_offline_from_cargos_cache_and_mirrors(
         }
     }
 }
+
+/// The run of the real project under its policy, offline.
+fn run_offline(project: &RealProject) -> crate::harness::Run {
+    project
+        .command()
+        .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+        .args(["--offline", "--message-format", "json"])
+        .run()
+}
+
+fn failures(package: &Value) -> Vec<(String, String)> {
+    package["failures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (text(&f["requirement"]), text(&f["found"]))
+        })
+        .collect()
+}
+
+#[test]
+fn source_matches_passes_what_matches_and_names_the_files_that_differ() {
+    let Some(project) = RealProject::new("source_match::required") else {
+        return;
+    };
+    project.policy("[defaults]\nsource-matches = true\n");
+    let run = run_offline(&project).expect_code(1);
+    let found = packages(&run.stdout);
+    for name in ["similar", "base64ct", "miette-derive"] {
+        assert_eq!(found[name]["outcome"], "pass", "{name}: {}", found[name]);
+    }
+    for name in ["idna", "percent-encoding"] {
+        assert_eq!(found[name]["outcome"], "violation", "{name}");
+        let failures = failures(&found[name]);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!(failures[0].0, "source-matches");
+        assert!(
+            failures[0].1.contains("Cargo.toml.orig")
+                && failures[0]
+                    .1
+                    .contains("91377f48bf35011d042aa5abef9e7f2a0a625aaa"),
+            "{failures:?}"
+        );
+    }
+    // The same verdicts from the cache alone.
+    std::fs::rename(project.dir.join("mirrors"), project.dir.join("gone")).unwrap();
+    let again = packages(&run_offline(&project).expect_code(1).stdout);
+    for (name, package) in &found {
+        assert_eq!(again[name]["outcome"], package["outcome"], "{name}");
+    }
+}
+
+#[test]
+fn source_allow_accepts_the_files_it_lists_and_warns_of_a_glob_that_accepted_none() {
+    let Some(project) = RealProject::new("source_match::allow") else {
+        return;
+    };
+    project.policy(
+        "[defaults]\nsource-matches = true\n\n[[package]]\nname = \"idna\"\nsource-allow = [\"Cargo.toml.orig\", \"build/*.o\"]\nreason = \"keywords edited after the commit\"\n",
+    );
+    let run = run_offline(&project).expect_code(1);
+    let found = packages(&run.stdout);
+    assert_eq!(found["idna"]["outcome"], "pass");
+    assert_eq!(found["percent-encoding"]["outcome"], "violation");
+    let warnings: Vec<Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "warning")
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["code"] == "policy-unused-source-allow"
+                && w["message"].as_str().unwrap().contains("build/*.o")),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w["message"].as_str().unwrap().contains("`Cargo.toml.orig`")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn source_allow_needs_a_reason() {
+    let dir = TestDir::new();
+    dir.write(
+        "provenance.toml",
+        "[[package]]\nname = \"idna\"\nsource-allow = [\"*.o\"]\n",
+    );
+    let run = dir
+        .command()
+        .args(["policy", "check", "--policy", "provenance.toml"])
+        .run()
+        .expect_code(2);
+    assert!(run.stderr.contains("policy-missing-key"), "{}", run.stderr);
+    assert!(run.stderr.contains("reason"), "{}", run.stderr);
+}
+
+#[test]
+fn a_comparison_that_cannot_be_made_never_passes() {
+    let Some(project) = RealProject::new("source_match::never_passes") else {
+        return;
+    };
+    project.policy("[defaults]\nsource-matches = true\n");
+    // Offline, with no mirror: nothing can be fetched, nothing is cached.
+    let run = project
+        .dir
+        .command()
+        .env("CARGO_HOME", project.dir.join("cargo-home"))
+        .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+        .args(["--offline", "--message-format", "json"])
+        .run()
+        .expect_code(2);
+    for (name, package) in packages(&run.stdout) {
+        if name == "app" {
+            continue;
+        }
+        assert_eq!(package["outcome"], "error", "{name}");
+        assert_eq!(package["source_match"]["result"], "not-checked", "{name}");
+        assert!(package["source_match"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("offline"));
+    }
+}

@@ -65,8 +65,17 @@ pub(crate) const REQUIREMENT_KEYS: &[&str] = &[
     "predicate-type",
     "trustpub-only",
     "min-age",
+    "source-matches",
+    "source-allow-line-endings",
 ];
-const PACKAGE_KEYS: &[&str] = &["name", "version", "build-time", "direct"];
+const PACKAGE_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "build-time",
+    "direct",
+    "source-allow",
+    "reason",
+];
 const OWNER_KEYS: &[&str] = &["packages"];
 const EXEMPT_KEYS: &[&str] = &["name", "version", "reason", "until"];
 const ALLOW_KEYS: &[&str] = &["allow"];
@@ -477,8 +486,10 @@ fn selector_span(selector: &Selector) -> PolicySpan {
 fn home_of(key: &str) -> Option<&'static str> {
     if REQUIREMENT_KEYS.contains(&key) {
         Some("[defaults], [[package]] or [[owner]]")
+    } else if key == "source-allow" {
+        Some("[[package]]")
     } else if key == "reason" || key == "until" {
-        Some("[[exempt]]")
+        Some("[[exempt]] (or `reason` beside `source-allow` in [[package]])")
     } else if key == "packages" {
         Some("[[owner]]")
     } else if key == "build-time" || key == "direct" {
