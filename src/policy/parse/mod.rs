@@ -489,7 +489,7 @@ fn home_of(key: &str) -> Option<&'static str> {
     } else if key == "source-allow" {
         Some("[[package]]")
     } else if key == "reason" || key == "until" {
-        Some("[[exempt]] (or `reason` beside `source-allow` in [[package]])")
+        Some("[[exempt]]")
     } else if key == "packages" {
         Some("[[owner]]")
     } else if key == "build-time" || key == "direct" {
