@@ -4,9 +4,9 @@
 use super::source::with_source_matches;
 use super::{
     check_attestation, check_registry, conflicts, Evaluation, Failure, Outcome, PackageOutcome,
-    Requirement, RuleRef, RuleRefKind,
+    Requirement, RuleRef, RuleRefKind, Verdict,
 };
-use crate::evidence::{BundleOrigin, Evidence, SourceError};
+use crate::evidence::{Evidence, SourceError};
 use crate::lockfile::{Package, PackageSource};
 use crate::policy::{
     deciding_position, matching_exemption, Code, Effective, Exemption, Policy, PolicyDiagnostic,
@@ -30,18 +30,6 @@ pub struct Evaluator<'p> {
     versions_passed_over: Vec<Vec<Vec<String>>>,
     /// Per rule, per `source-allow` glob: accepted a file of a package it decided.
     source_allow_used: Vec<Vec<bool>>,
-}
-
-/// What the evidence shows against the requirements, before exemptions.
-pub(super) enum Verdict {
-    Pass(Option<BundleOrigin>),
-    Fail(Vec<Failure>),
-    /// Failures nothing can waive (a bundle that fails verification, or
-    /// that contradicts the registry).
-    Rejected(Vec<Failure>),
-    NoProvenance,
-    NotChecked(Vec<SourceError>),
-    Error(Vec<SourceError>, Vec<Failure>),
 }
 
 impl<'p> Evaluator<'p> {

@@ -31,6 +31,18 @@ use crate::policy::{Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan
 // Which rule decides is the policy's to say; evaluation applies it.
 pub use crate::policy::{deciding_rule, matching_exemption};
 
+/// What the evidence shows against the requirements, before exemptions.
+enum Verdict {
+    Pass(Option<BundleOrigin>),
+    Fail(Vec<Failure>),
+    /// Failures nothing can waive (a bundle that fails verification, or
+    /// that contradicts the registry).
+    Rejected(Vec<Failure>),
+    NoProvenance,
+    NotChecked(Vec<SourceError>),
+    Error(Vec<SourceError>, Vec<Failure>),
+}
+
 /// The requirement a failure is about, as named in `docs/policy.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

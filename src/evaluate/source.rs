@@ -6,8 +6,7 @@
 //! files; no vcs info, a comparison that could not be made, or none made
 //! at all never pass.
 
-use super::evaluator::Verdict;
-use super::{Failure, Requirement};
+use super::{Failure, Requirement, Verdict};
 use crate::evidence::{Evidence, SourceError, SourceMatch, SourceResult};
 use crate::policy::{Effective, SourceAllow};
 
