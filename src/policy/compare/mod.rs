@@ -253,6 +253,8 @@ enum Accepts {
     Exactly(String),
     /// A flag that only `true` makes stricter.
     Flag(bool),
+    /// A least amount (`min-age`, in seconds): a smaller one is looser.
+    AtLeast(u64),
 }
 
 /// How `new` compares with `old`: `None` when it accepts nothing `old` did not.
@@ -263,6 +265,7 @@ fn compare(old: Option<&Accepts>, new: Option<&Accepts>) -> Option<WeakeningKind
         (old, Some(new)) if old == new => None,
         (Level(old), Some(Level(new))) => (new < old).then_some(WeakeningKind::Loosened),
         (Flag(old), Some(Flag(new))) => (*old && !*new).then_some(WeakeningKind::Loosened),
+        (AtLeast(old), Some(AtLeast(new))) => (new < old).then_some(WeakeningKind::Loosened),
         (AnyOf(old), Some(AnyOf(new))) => {
             if new.iter().all(|value| old.contains(value)) {
                 None
@@ -358,6 +361,31 @@ fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
             of(
                 effective.trustpub_only,
                 |f| Accepts::Flag(*f),
+                ToString::to_string,
+            ),
+        ),
+        (
+            "min-age",
+            of(
+                effective.min_age,
+                |d| Accepts::AtLeast(d.as_secs()),
+                |d| crate::text::duration(*d),
+            ),
+        ),
+        (
+            "source-matches",
+            of(
+                effective.source_matches,
+                |f| Accepts::Flag(*f),
+                ToString::to_string,
+            ),
+        ),
+        (
+            "source-allow-line-endings",
+            // Accepting line endings is the looser setting.
+            of(
+                effective.source_allow_line_endings,
+                |f| Accepts::Flag(!*f),
                 ToString::to_string,
             ),
         ),
