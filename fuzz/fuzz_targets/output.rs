@@ -32,10 +32,11 @@ use cargo_verify_provenance::evidence::{
 };
 use cargo_verify_provenance::lockfile::{BuildTime, GraphOrigin, Package, PackageSource};
 use cargo_verify_provenance::policy::init::{render, InitOptions};
-use cargo_verify_provenance::policy::Mode;
+use cargo_verify_provenance::policy::{Mode, NotCheckedAction};
 use cargo_verify_provenance::report::{
     failures, human, markdown, GraphSummary, PackageReport, Provenance, Report, Summary, Warning,
 };
+use cargo_verify_provenance::source_match::{SourceMatch, SourceResult};
 use cargo_verify_provenance::verify::{Check, VerifyFailure};
 use cargo_verify_provenance_fuzz::{markdown_cells, outside_code_spans, raw_hidden};
 use libfuzzer_sys::fuzz_target;
@@ -76,11 +77,14 @@ fn package_report(name: &str, outcome: Outcome, evidence: EvidenceLevel) -> Pack
         provenance: None,
         registry: None,
         record: None,
+        published: None,
         attestations: 0,
         rejected: Vec::new(),
         decided_by: Vec::new(),
         source_errors: Vec::new(),
+        source_match: None,
         direct: false,
+        dev_only: false,
         // Build-time code: listed first in the job summary.
         build_time: Some(BuildTime {
             proc_macro: true,
@@ -199,6 +203,20 @@ fn report(s: &[String]) -> Report {
         EvidenceLevel::RegistryAsserted,
     );
     asserted.registry = Some(registry);
+    // A package whose published files differ from its repository's: every
+    // file name comes from the package, so from outside.
+    asserted.source_match = Some(SourceMatch {
+        result: SourceResult::Differs,
+        commit: Some(s[3].clone()),
+        path_in_vcs: Some(s[9].clone()),
+        dirty: Some(false),
+        repository: Some(s[7].clone()),
+        differ: vec![s[6].clone()],
+        only_in_package: vec![s[8].clone()],
+        binaries: vec![s[8].clone()],
+        line_endings_only: vec![s[2].clone()],
+        reason: None,
+    });
     let mut not_checked = package_report(
         "not-checked",
         Outcome::NotChecked {
@@ -240,6 +258,7 @@ fn report(s: &[String]) -> Report {
         lockfile: PathBuf::from(&s[10]),
         policy: Some(PathBuf::from(&s[10])),
         mode: Mode::Enforce,
+        not_checked: NotCheckedAction::Fail,
         trust_roots: vec![s[4].clone()],
         sources,
         summary: Summary {
@@ -290,12 +309,13 @@ fn check_human(report: &Report) {
             report.lockfile.display().to_string(),
             String::new(),
         ));
-        human::write_diagnostics(report, Some(source), colour, &mut diagnostics).unwrap();
+        human::write_diagnostics(report, Some(source), colour, true, &mut diagnostics).unwrap();
         let diagnostics = String::from_utf8(diagnostics).unwrap();
         assert_shown("diagnostics", &diagnostics, colour);
-        // Each warning on a line of its own.
+        // Each warning on a line of its own (after its colour, if any).
         let warnings = diagnostics
             .lines()
+            .map(|l| l.strip_prefix("\u{1b}[1;33m").unwrap_or(l))
             .filter(|l| l.starts_with("warning["))
             .count();
         assert_eq!(warnings, report.warnings.len(), "{diagnostics:?}");
@@ -339,6 +359,7 @@ fn check_init(s: &[String]) {
         build_time: None,
         direct: false,
         out_of_scope: None,
+        dev_only: false,
     };
     let origin = BundleOrigin {
         source: s[4].clone(),

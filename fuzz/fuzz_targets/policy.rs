@@ -40,6 +40,7 @@ fn package(name: &str, version: &str, source: PackageSource, checksum: Option<u8
         }),
         direct: name.len() % 3 == 0,
         out_of_scope: None,
+        dev_only: name.len() % 5 == 0,
     }
 }
 
