@@ -179,13 +179,21 @@ impl SourceSpec {
         let mut identity = serde_json::to_value(&answering)
             // Only a folder whose path is not UTF-8 does not serialize.
             .unwrap_or_else(|_| serde_json::json!({"kind": "dir", "label": self.label()}));
-        for field in ["api_url", "template"] {
-            if let Some(serde_json::Value::String(url)) = identity.get_mut(field) {
-                let shown = redact_url(url);
-                if shown != *url {
-                    let digest = sigstore_crypto::sha256(url.as_bytes()).to_hex();
-                    *url = format!("{shown} (sha256:{digest})");
-                }
+        // Every URL of the definition (`api_url`, `template`,
+        // `download_url`, and any added later).
+        let urls = identity
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|fields| fields.values_mut())
+            .filter_map(|value| match value {
+                serde_json::Value::String(text) if text.contains("://") => Some(text),
+                _ => None,
+            });
+        for url in urls {
+            let shown = redact_url(url);
+            if shown != *url {
+                let digest = sigstore_crypto::sha256(url.as_bytes()).to_hex();
+                *url = format!("{shown} (sha256:{digest})");
             }
         }
         SourceKey {
@@ -248,6 +256,22 @@ mod tests {
                 text.contains("https://m.example/{checksum} (sha256:"),
                 "{text}"
             );
+        }
+        // A crates-io source's download URL too.
+        let crates_io = |secret: &str| {
+            let mut spec = SourceSpec::crates_io(CRATES_IO_API);
+            if let SourceSpec::CratesIo { download_url, .. } = &mut spec {
+                *download_url = Some(format!(
+                    "https://u:{secret}@dl.example/{{crate}}?t={secret}"
+                ));
+            }
+            spec.cache_key()
+        };
+        let (one, two) = (crates_io("ONE"), crates_io("TWO"));
+        assert_ne!(one.identity, two.identity);
+        for key in [&one, &two] {
+            let text = key.identity.to_string();
+            assert!(!text.contains("ONE") && !text.contains("TWO"), "{text}");
         }
         let plain = SourceSpec::url("https://m.example/{checksum}").unwrap();
         assert_eq!(
