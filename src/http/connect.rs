@@ -128,8 +128,11 @@ impl reqwest::dns::Resolve for Resolver {
             if addresses.is_empty() {
                 return Err(failure("no address".into()));
             }
-            let allowed = filter_resolved(&host, addresses, reach)
-                .map_err(|refused| Box::new(AddressRefused(refused)))?;
+            let allowed = filter_resolved(&host, addresses, reach).map_err(
+                |refused| -> Box<dyn std::error::Error + Send + Sync> {
+                    Box::new(AddressRefused(refused))
+                },
+            )?;
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
     }

@@ -62,6 +62,8 @@ mod min_age;
 #[cfg(feature = "testkit")]
 mod minted;
 #[cfg(feature = "testkit")]
+mod network_rules;
+#[cfg(feature = "testkit")]
 mod offline;
 mod policy;
 mod policy_diff;

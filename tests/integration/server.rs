@@ -99,6 +99,14 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Self {
+        Self::start_on("127.0.0.1:0").expect("bind 127.0.0.1")
+    }
+
+    /// A server on `address` (such as `[::1]:0`); `None` when this machine
+    /// cannot bind it.
+    pub fn start_on(address: &str) -> Option<Self> {
+        let listener = std::net::TcpListener::bind(address).ok()?;
+        listener.set_nonblocking(true).ok()?;
         let state = Arc::new(State {
             hold_after: AtomicUsize::new(usize::MAX),
             ..State::default()
@@ -113,9 +121,8 @@ impl Server {
                 .build()
                 .expect("a runtime for the test server");
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1");
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
                 let address = listener.local_addr().expect("local address");
                 ready_tx.send(address).expect("report the address");
                 let counter = server_state.clone();
@@ -138,12 +145,12 @@ impl Server {
             });
         });
         let address = ready_rx.recv().expect("the server starts");
-        Self {
+        Some(Self {
             base: format!("http://{address}"),
             state,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
-        }
+        })
     }
 
     /// Answer requests for `path` (any query) with `replies` in turn; the
