@@ -302,9 +302,9 @@ impl Cache {
                 ),
             });
         }
-        let bytes = serde_json::to_vec(entry).map_err(|e| CacheError::Io {
+        let bytes = capped_json(entry).map_err(|source| CacheError::Io {
             path: path.clone(),
-            source: std::io::Error::other(e),
+            source,
         })?;
         match self.write_file(&relative, &bytes) {
             // A planted link stops writing too: the folder is not fit for it.
@@ -358,6 +358,30 @@ fn cannot_write(error: &std::io::Error) -> bool {
     )
 }
 
+/// `entry` as JSON, refused (before more is allocated) past
+/// [`MAX_ENTRY_BYTES`]: nothing is written that a read would ignore, and
+/// so fetch again on every run.
+fn capped_json<T: Serialize>(entry: &T) -> std::io::Result<Vec<u8>> {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if (self.0.len() + bytes.len()) as u64 > MAX_ENTRY_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "the answer is over the {MAX_ENTRY_BYTES} bytes a cache entry may hold; it is not stored"
+                )));
+            }
+            self.0.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::new());
+    serde_json::to_writer(&mut out, entry).map_err(std::io::Error::other)?;
+    Ok(out.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +427,18 @@ mod tests {
 
     /// An answer is read back by the source and artifact it answers for,
     /// and by no source of the same label at another address.
+    #[test]
+    fn an_entry_is_written_only_when_it_would_be_read_back() {
+        let at_limit = "x".repeat(MAX_ENTRY_BYTES as usize - 2);
+        assert_eq!(
+            capped_json(&at_limit).unwrap().len() as u64,
+            MAX_ENTRY_BYTES
+        );
+        let over = "x".repeat(MAX_ENTRY_BYTES as usize - 1);
+        let error = capped_json(&over).unwrap_err();
+        assert!(error.to_string().contains("not stored"), "{error}");
+    }
+
     #[test]
     fn entries_round_trip_per_digest_and_source_identity() {
         let dir = tempfile::tempdir().unwrap();

@@ -78,13 +78,11 @@ impl Budget {
         self.bytes_left.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// Room for another download: a byte and a bundle left.
+    /// Room for another download: a byte left. (Bundles are spent as an
+    /// answer names them, before any of them is downloaded.)
     pub fn check_room(&self) -> Result<(), OverBudget> {
         if self.bytes_left() == 0 {
             return Err(OverBudget::Bytes);
-        }
-        if self.bundles_left.load(std::sync::atomic::Ordering::Acquire) == 0 {
-            return Err(OverBudget::Bundles);
         }
         Ok(())
     }
@@ -107,6 +105,49 @@ impl Budget {
         .map(|_| ())
         .map_err(|_| ())
     }
+}
+
+/// A JSON list as [`json_list`] reads it.
+#[derive(Debug)]
+pub enum JsonList<'a> {
+    /// Each item's JSON text.
+    Items(Vec<&'a serde_json::value::RawValue>),
+    /// More items than allowed: how many (none of them kept).
+    Over(usize),
+}
+
+/// The items of the JSON list `text`, each kept as the text it was sent as
+/// (no tree of values is built, whatever the items hold), and none kept
+/// past `max`: a longer list is [`JsonList::Over`], counted to its end.
+/// An error for text that is not a JSON list.
+pub fn json_list(text: &str, max: usize) -> Result<JsonList<'_>, serde_json::Error> {
+    use serde::de::{Deserializer as _, IgnoredAny, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
+    struct Items(usize);
+    impl<'de> Visitor<'de> for Items {
+        type Value = JsonList<'de>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<JsonList<'de>, S::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                if items.len() == self.0 {
+                    let mut count = items.len() + 1;
+                    while seq.next_element::<IgnoredAny>()?.is_some() {
+                        count += 1;
+                    }
+                    return Ok(JsonList::Over(count));
+                }
+                items.push(item);
+            }
+            Ok(JsonList::Items(items))
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let list = deserializer.deserialize_seq(Items(max))?;
+    deserializer.end()?;
+    Ok(list)
 }
 
 /// Read `path`, but never more than `max` bytes of it.
@@ -149,9 +190,25 @@ mod tests {
         let budget = Budget::new(10, 2);
         assert_eq!(budget.spend_bundles(2), Ok(()));
         assert_eq!(budget.spend_bundles(1), Err(OverBudget::Bundles));
-        assert_eq!(budget.check_room(), Err(OverBudget::Bundles));
+        assert_eq!(budget.check_room(), Ok(()), "the bundles named are fetched");
         let default = Budget::default();
         assert_eq!(default.bytes_left(), MAX_DOCUMENT_BYTES);
+    }
+
+    #[test]
+    fn a_json_list_keeps_its_items_as_text_and_no_more_than_allowed() {
+        let JsonList::Items(items) = json_list(r#"[1, {"a": [2]}, "x"]"#, 3).unwrap() else {
+            panic!("three items are allowed")
+        };
+        let texts: Vec<&str> = items.iter().map(|i| i.get()).collect();
+        assert_eq!(texts, ["1", r#"{"a": [2]}"#, r#""x""#]);
+        assert!(matches!(
+            json_list("[1, 2, 3, 4]", 3),
+            Ok(JsonList::Over(4))
+        ));
+        for not_a_list in ["{}", "null", "[1,", "[1] x"] {
+            assert!(json_list(not_a_list, 3).is_err(), "{not_a_list}");
+        }
     }
 
     #[test]

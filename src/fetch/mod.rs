@@ -35,7 +35,7 @@ use std::sync::{Arc, OnceLock};
 use miette::Diagnostic;
 use serde::Serialize;
 
-use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle, SourceKey};
+use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, Entry, IgnoredBundle, SourceKey};
 use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, SourceError};
 use crate::http::{Http, HttpConfig, HttpError};
 use crate::limits::Budget;
@@ -861,7 +861,7 @@ async fn ask_through_cache(
         })?;
     let reply = described(reply, &key.label, query)?;
     if let (true, Reply::Answer(answer)) = (remote, &reply) {
-        store_answer(shared, query, key, answer.clone());
+        store_answer(shared, query, key, answer);
     }
     Ok((Some(reply), false))
 }
@@ -915,11 +915,16 @@ fn described(reply: Reply, label: &str, query: &PackageQuery) -> Result<Reply, S
 
 /// Cache `source`'s answer for a package the moment it arrives (an
 /// interrupted run resumes from there); a failed write is a warning.
-fn store_answer(shared: &Shared, query: &PackageQuery, source: &SourceKey, answer: Answer) {
+fn store_answer(shared: &Shared, query: &PackageQuery, source: &SourceKey, answer: &Answer) {
     let Some(cache) = &shared.cache else {
         return;
     };
-    let entry = CacheEntry::answer(&query.checksum, source, shared.options.now, answer);
+    // Written from the answer itself: no second copy of it is made.
+    let entry = Entry::new(
+        source.answer_identity(&query.checksum),
+        shared.options.now,
+        answer,
+    );
     if let Err(error) = cache.write_entry(&entry) {
         if let Ok(mut warnings) = shared.warnings.lock() {
             warnings.push(error.to_string());

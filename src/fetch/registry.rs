@@ -203,7 +203,7 @@ impl CratesIoPlan {
                     assertion: None,
                     record: summary.as_ref().map(CrateSummary::record),
                 };
-                super::store_answer(shared, query, &key, answer);
+                super::store_answer(shared, query, &key, &answer);
             }
         }
     }

@@ -17,7 +17,7 @@ use sigstore_types::Sha256Hash;
 use super::bundle_url::{self, Link};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::evidence::BundleOrigin;
-use crate::limits::MAX_BUNDLES_PER_FILE;
+use crate::limits::{json_list, JsonList, MAX_BUNDLES_PER_FILE};
 
 /// Which attestations of an API answer are kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -145,13 +145,9 @@ fn split_object(
             linked: Vec::new(),
         });
     };
-    let items = match serde_json::from_str::<Bounded>(attestations.get()) {
-        Ok(Bounded::Items(items)) => items,
-        Ok(Bounded::Over) => {
-            return Err(format!(
-                "{location}: more than {MAX_BUNDLES_PER_FILE} bundles, over the limit"
-            ))
-        }
+    let items = match json_list(attestations.get(), MAX_BUNDLES_PER_FILE) {
+        Ok(JsonList::Items(items)) => items,
+        Ok(JsonList::Over(count)) => return Err(check_count(count, location).unwrap_err()),
         Err(_) => return Err(format!("{location}: `attestations` is not a list")),
     };
     let mut split = Split {
@@ -357,40 +353,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
             }
         }
         deserializer.deserialize_map(Visitor(std::marker::PhantomData))
-    }
-}
-
-/// A list of at most [`MAX_BUNDLES_PER_FILE`] items, read without keeping
-/// more: a longer one is [`Bounded::Over`] (the rest skipped unbuilt).
-enum Bounded<'a> {
-    Items(Vec<&'a RawValue>),
-    Over,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Bounded<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
-            type Value = Bounded<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a list")
-            }
-            fn visit_seq<S: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: S,
-            ) -> Result<Bounded<'a>, S::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<&'a RawValue>()? {
-                    if items.len() == MAX_BUNDLES_PER_FILE {
-                        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                        return Ok(Bounded::Over);
-                    }
-                    items.push(item);
-                }
-                Ok(Bounded::Items(items))
-            }
-        }
-        deserializer.deserialize_seq(Visitor(std::marker::PhantomData))
     }
 }
 

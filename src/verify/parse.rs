@@ -1,7 +1,10 @@
 //! Reading bundles from a file or an answer: one bundle, JSON lines, or an
 //! attestations list, each element checked against the size limits.
 
+use serde_json::value::RawValue;
 use sigstore_types::Bundle;
+
+use crate::limits::{json_list, JsonList};
 
 use super::{Check, VerifyFailure, MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
@@ -48,44 +51,21 @@ pub fn parse_bundles(
             })]);
         }
     }
-    // One JSON document (a bundle or an API response), else JSON lines.
-    match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(value) => {
-            if let Some(attestations) = value.get("attestations") {
-                let list = attestations.as_array().ok_or_else(|| {
-                    VerifyFailure::new(
-                        Check::BundleFormat,
-                        format!("{origin}: `attestations` is not a list"),
-                    )
-                })?;
-                check_count(list.len(), origin)?;
-                Ok(list
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        let origin = format!("{origin}#attestations[{i}]");
-                        let bundle = item.get("bundle").ok_or_else(|| {
-                            VerifyFailure::new(
-                                Check::BundleFormat,
-                                format!("{origin}: no `bundle`"),
-                            )
-                        })?;
-                        parse_one(&bundle.to_string(), origin)
-                    })
-                    .collect())
-            } else {
-                Ok(vec![parse_one(trimmed, origin.to_string())])
-            }
-        }
+    // One JSON document (a bundle or an API response), else JSON lines;
+    // read without building a tree of its values.
+    match serde_json::from_str::<serde::de::IgnoredAny>(trimmed) {
+        Ok(_) => match list_member(trimmed) {
+            Some(attestations) => parse_list(attestations, origin),
+            None => Ok(vec![parse_one(trimmed, origin.to_string())]),
+        },
         Err(_) if trimmed.lines().filter(|l| !l.trim().is_empty()).count() > 1 => {
-            let lines: Vec<_> = text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-                .collect();
-            check_count(lines.len(), origin)?;
-            Ok(lines
-                .into_iter()
+            let lines = || {
+                text.lines()
+                    .enumerate()
+                    .filter(|(_, l)| !l.trim().is_empty())
+            };
+            check_count(lines().count(), origin)?;
+            Ok(lines()
                 .map(|(i, line)| parse_one(line, format!("{origin}:{}", i + 1)))
                 .collect())
         }
@@ -94,6 +74,59 @@ pub fn parse_bundles(
             format!("{origin}: not valid JSON: {e}"),
         )),
     }
+}
+
+/// The `attestations` member of a JSON object, as text.
+fn list_member(text: &str) -> Option<&str> {
+    /// Even `null`: a member that is there is the list to read.
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+        serde::Deserialize::deserialize(d).map(Some)
+    }
+    #[derive(serde::Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow, default, deserialize_with = "present")]
+        attestations: Option<&'a RawValue>,
+    }
+    serde_json::from_str::<Top>(text)
+        .ok()?
+        .attestations
+        .map(RawValue::get)
+}
+
+/// The bundles of an attestations API answer's list.
+fn parse_list(
+    attestations: &str,
+    origin: &str,
+) -> Result<Vec<Result<ParsedBundle, VerifyFailure>>, VerifyFailure> {
+    #[derive(serde::Deserialize)]
+    struct Item<'a> {
+        #[serde(borrow)]
+        bundle: Option<&'a RawValue>,
+    }
+    let not_a_list = || {
+        VerifyFailure::new(
+            Check::BundleFormat,
+            format!("{origin}: `attestations` is not a list"),
+        )
+    };
+    let items = match json_list(attestations, MAX_BUNDLES_PER_FILE).map_err(|_| not_a_list())? {
+        JsonList::Items(items) => items,
+        JsonList::Over(count) => return Err(check_count(count, origin).unwrap_err()),
+    };
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let origin = format!("{origin}#attestations[{i}]");
+            let bundle = serde_json::from_str::<Item>(item.get())
+                .ok()
+                .and_then(|item| item.bundle)
+                .ok_or_else(|| {
+                    VerifyFailure::new(Check::BundleFormat, format!("{origin}: no `bundle`"))
+                })?;
+            parse_one(bundle.get(), origin)
+        })
+        .collect())
 }
 
 fn check_count(count: usize, origin: &str) -> Result<(), VerifyFailure> {
@@ -179,6 +212,29 @@ mod tests {
                 MAX_BUNDLE_BYTES + 1
             )
         );
+    }
+
+    #[test]
+    fn an_attestations_member_of_any_value_is_read_as_the_list() {
+        for text in [r#"{"attestations": null}"#, r#"{"attestations": {}}"#] {
+            let error = parse_bundles(text.as_bytes(), "api").unwrap_err();
+            assert_eq!(error.message, "api: `attestations` is not a list", "{text}");
+        }
+        let parsed = parse_bundles(br#"{"attestations": [{"x": 1}]}"#, "api").unwrap();
+        assert_eq!(
+            parsed[0].as_ref().unwrap_err().message,
+            "api#attestations[0]: no `bundle`"
+        );
+    }
+
+    /// An answer of millions of tiny values is read without a tree of them
+    /// (a bundle over the limit is refused by its length).
+    #[test]
+    fn a_document_of_tiny_values_is_refused_by_its_size() {
+        let zeros = vec!["0"; MAX_BUNDLE_BYTES / 2].join(",");
+        let text = format!(r#"{{"a":[{zeros}]}}"#);
+        let parsed = parse_bundles(text.as_bytes(), "f").unwrap();
+        assert!(parsed[0].as_ref().unwrap_err().message.contains("over the"));
     }
 
     #[test]

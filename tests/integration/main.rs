@@ -7,6 +7,8 @@ mod action;
 mod adversarial;
 mod architecture;
 mod broken_pipe;
+#[cfg(feature = "testkit")]
+mod budgets;
 mod bundle_url;
 #[cfg(feature = "testkit")]
 mod cache_identity;
