@@ -103,6 +103,13 @@ pub struct Evidence {
     /// it was packaged from; `None` when no comparison was asked for.
     #[serde(default)]
     pub source_match: Option<SourceMatch>,
+    /// The verified attestations (by origin) attested in another repository
+    /// than the one the package names, which its rule does not accept:
+    /// anyone may attest any digest in a repository of their own, so they
+    /// are never held against the registry's record (no evidence
+    /// conflict), and are reported. Marked by the evaluation.
+    #[serde(default)]
+    pub other_repository: Vec<BundleOrigin>,
 }
 
 impl Evidence {

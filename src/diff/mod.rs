@@ -886,6 +886,7 @@ mod tests {
             attestations: 0,
             rejected: Vec::new(),
             decided_by: Vec::new(),
+            other_repository: Vec::new(),
             source_errors: Vec::new(),
             source_match: None,
             direct: false,

@@ -365,8 +365,8 @@ pub fn cross_check(
 
 /// Every disagreement between a verified attestation and the registry's
 /// record ([`cross_check`]), one failure each, attestations in order.
-pub fn conflicts(
-    attestations: &[Attestation],
+pub fn conflicts<'a>(
+    attestations: impl IntoIterator<Item = &'a Attestation>,
     registry: &crate::evidence::RegistryAssertion,
 ) -> Vec<Failure> {
     let mut failures = Vec::new();

@@ -508,7 +508,12 @@ fn expired_failure(e: &Exemption) -> Failure {
 fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effective<'_>) -> Verdict {
     let mut unwaivable = rejected_failures(evidence);
     if let Some(registry) = &evidence.registry {
-        unwaivable.extend(conflicts(&evidence.attestations, registry));
+        // A bundle from another repository is no sign the record is wrong.
+        let cross_checked = evidence
+            .attestations
+            .iter()
+            .filter(|a| !evidence.other_repository.contains(&a.origin));
+        unwaivable.extend(conflicts(cross_checked, registry));
     }
     if !unwaivable.is_empty() {
         return Verdict::Rejected(unwaivable);

@@ -13,6 +13,7 @@
 
 mod checks;
 mod evaluator;
+mod repository;
 mod source;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use checks::{check_attestation, check_registry, conflicts, cross_check, Comparison};
 pub use evaluator::Evaluator;
+pub use repository::mark_other_repositories;
 pub use source::unaccepted as source_differences;
 
 use crate::escape::Untrusted;

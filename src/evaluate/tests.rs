@@ -1772,3 +1772,90 @@ fn min_age_without_a_publish_time_is_not_checked() {
         "{errors:?}"
     );
 }
+
+/// A verified bundle attested in another repository than the one the
+/// package names (its manifest's, else its rule's) is marked, reported and
+/// never held against the registry's record (no `evidence-conflict`),
+/// unless the rule accepts its repository; the rule's checks still apply.
+#[test]
+fn a_bundle_from_another_repository_is_no_evidence_conflict_unless_the_rule_accepts_it() {
+    let mut pkg = package("widget", "1.0.0");
+    pkg.repository = Some("https://github.com/acme/widget".into());
+    let found = |repository: &str| Evidence {
+        attestations: vec![attestation(claims(repository))],
+        ..registry("https://github.com/acme/widget")
+    };
+    let marked = |policy: &Policy, package: &Package, mut evidence: Evidence| {
+        mark_other_repositories(policy, package, &mut evidence);
+        evidence
+    };
+
+    // A sibling repository of the same owner: marked, no conflict.
+    let plain = policy("[defaults]\n");
+    let sibling = found("acme/sibling");
+    assert_eq!(
+        failed(&one(&plain, &pkg, &sibling)),
+        [Requirement::EvidenceConflict],
+        "unmarked, it would be an evidence conflict"
+    );
+    let evidence = marked(&plain, &pkg, sibling.clone());
+    assert_eq!(
+        evidence.other_repository,
+        [sibling.attestations[0].origin.clone()]
+    );
+    let outcome = one(&plain, &pkg, &evidence);
+    assert!(failed(&outcome).is_empty(), "{outcome:?}");
+
+    // The package's own repository, however spelled, is not marked.
+    let mut spelled = pkg.clone();
+    spelled.repository = Some("https://GitHub.com/Acme/Widget.git".into());
+    assert!(marked(&plain, &spelled, found("acme/widget"))
+        .other_repository
+        .is_empty());
+
+    // A rule that accepts the sibling's repository: held against the record.
+    for accepting in [
+        "[[package]]\nname = \"widget\"\nowner = \"https://github.com/acme\"\n",
+        "[[package]]\nname = \"widget\"\nrepository = \"https://github.com/acme/sibling\"\n",
+        "[[package]]\nname = \"widget\"\nrepository-id = \"1000\"\n",
+    ] {
+        let accepting = policy(accepting);
+        let evidence = marked(&accepting, &pkg, sibling.clone());
+        assert!(evidence.other_repository.is_empty(), "{accepting:?}");
+        assert!(failed(&one(&accepting, &pkg, &evidence)).contains(&Requirement::EvidenceConflict));
+    }
+    // A rule pinning another identity does not accept it, and fails it.
+    let pinned =
+        policy("[[package]]\nname = \"widget\"\nrepository = \"https://github.com/acme/widget\"\n");
+    let evidence = marked(&pinned, &pkg, sibling.clone());
+    assert_eq!(evidence.other_repository.len(), 1);
+    assert_eq!(
+        failed(&one(&pinned, &pkg, &evidence)),
+        [Requirement::Repository]
+    );
+    // Without a manifest (a bare lockfile), the rule's repository is the
+    // one the package names.
+    let bare = package("widget", "1.0.0");
+    assert_eq!(
+        marked(&pinned, &bare, sibling.clone())
+            .other_repository
+            .len(),
+        1
+    );
+
+    // Nothing named at all, or no repository in the certificate: not marked.
+    assert!(marked(&plain, &bare, sibling.clone())
+        .other_repository
+        .is_empty());
+    let mut unnamed = claims("acme/sibling");
+    unnamed.source_repository_uri = None;
+    let evidence = marked(
+        &plain,
+        &pkg,
+        Evidence {
+            attestations: vec![attestation(unnamed)],
+            ..Evidence::default()
+        },
+    );
+    assert!(evidence.other_repository.is_empty());
+}

@@ -451,6 +451,7 @@ impl Explanation {
                     evidence
                         .attestations
                         .iter()
+                        .filter(|a| !evidence.other_repository.contains(&a.origin))
                         .map(|a| CrossCheck {
                             bundle: a.origin.clone(),
                             comparisons: crate::evaluate::cross_check(a, registry).to_vec(),

@@ -877,14 +877,9 @@ async fn ask_source(
 ) -> Result<Reply, SourceFailure> {
     let label = &shared.keys[index].label;
     match (shared.listed[index].get(&query.checksum), &shared.http) {
-        (Some((endpoint, from, entries)), Some(http)) => {
-            let listed = sources::Listed {
-                label,
-                location: format!("{endpoint}#sha256:{}", query.checksum.to_hex()),
-                from: *from,
-                entries,
-            };
-            sources::answer_listed(http, &listed, &query.checksum, &shared.state, budget).await
+        (Some(listing), Some(http)) => {
+            let state = &shared.state;
+            sources::answer_listed(http, label, listing, &query.checksum, state, budget).await
         }
         _ => sources::ask(spec, query, shared.http.as_ref(), &shared.state, budget).await,
     }

@@ -11,13 +11,42 @@ use crate::evidence::{FailureKind, SourceError};
 pub const UNREACHABLE: &str = "network-unreachable";
 /// The warning code for any other failure of a source.
 pub const SOURCE_FAILED: &str = "source-failed";
+/// The warning code for bundles set aside as attested in another repository.
+pub const OTHER_REPOSITORY: &str = "bundle-other-repository";
 
 /// The warnings about sources that failed, for every package of the run:
 /// the unreachable hosts once, then one per source and kind of failure, in
 /// source order. Packages missing from the cache offline are left to the
 /// `offline-not-cached` warning.
 pub fn warnings(packages: &[PackageReport], sources: &[String]) -> Vec<Warning> {
-    source_warnings(packages.iter().map(|p| p.source_errors.as_slice()), sources)
+    let mut warnings =
+        source_warnings(packages.iter().map(|p| p.source_errors.as_slice()), sources);
+    warnings.extend(other_repository_warning(packages));
+    warnings
+}
+
+/// One warning for every verified bundle set aside as attested in another
+/// repository than its package's: how many packages, and the first.
+fn other_repository_warning(packages: &[PackageReport]) -> Option<Warning> {
+    let hit: Vec<&PackageReport> = packages
+        .iter()
+        .filter(|p| !p.other_repository.is_empty())
+        .collect();
+    let first = hit.first()?;
+    let bundle = &first.other_repository[0];
+    Some(Warning {
+        code: OTHER_REPOSITORY.into(),
+        message: format!(
+            "{} had verified bundles attested in another repository than the one {} names, not held against the registry's record (anyone may attest any digest in a repository of their own); first: {} from {}, in {}",
+            count(hit.len(), "package", "packages"),
+            if hit.len() == 1 { "it" } else { "each" },
+            first.outcome.id(),
+            bundle.origin.location,
+            bundle.repository.as_deref().unwrap_or("an unnamed repository")
+        ),
+        file: None,
+        line: None,
+    })
 }
 
 /// [`warnings`] for any list of packages, given each package's source

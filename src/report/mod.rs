@@ -107,6 +107,28 @@ pub struct Summary {
     pub exit_code: i32,
 }
 
+/// A verified bundle attested in another repository than its package's,
+/// which was not held against the registry's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherRepository {
+    #[serde(flatten)]
+    pub origin: BundleOrigin,
+    /// The repository its certificate names.
+    pub repository: Option<String>,
+}
+
+impl OtherRepository {
+    fn of(attestation: &Attestation) -> Self {
+        Self {
+            origin: attestation.origin.clone(),
+            repository: attestation
+                .facts
+                .claims()
+                .and_then(|c| c.source_repository_uri.clone()),
+        }
+    }
+}
+
 /// One package's outcome with the evidence behind it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageReport {
@@ -134,6 +156,10 @@ pub struct PackageReport {
     /// The bundles the outcome rests on, by digest: the attestation that
     /// passed, else every bundle a failure is about.
     pub decided_by: Vec<DecidingBundle>,
+    /// Verified bundles attested in another repository than the one the
+    /// package names (which its rule does not accept): never held against
+    /// the registry's record.
+    pub other_repository: Vec<OtherRepository>,
     /// Sources that could not answer for this package.
     pub source_errors: Vec<SourceError>,
     /// The published package compared with its repository at the commit
@@ -327,6 +353,12 @@ impl Report {
                 attestations: evidence.attestations.len(),
                 rejected: evidence.rejected.clone(),
                 decided_by: deciding_bundles(&outcome.outcome, evidence),
+                other_repository: evidence
+                    .attestations
+                    .iter()
+                    .filter(|a| evidence.other_repository.contains(&a.origin))
+                    .map(OtherRepository::of)
+                    .collect(),
                 source_errors: evidence.errors.clone(),
                 source_match: evidence.source_match.clone(),
                 outcome: outcome.clone(),

@@ -126,6 +126,11 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         evidence[position].source_match = source_matches.next().flatten();
         source_outcomes[position] = fetched.outcomes;
     }
+    // A bundle from another repository is reported, never held against
+    // the registry's record.
+    for (package, found) in inventory.packages.iter().zip(evidence.iter_mut()) {
+        crate::evaluate::mark_other_repositories(&policy, package, found);
+    }
     let evaluation = evaluate(&policy, inventory.packages.iter().zip(evidence.iter()), now);
     Ok(Run {
         inventory,

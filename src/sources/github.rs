@@ -16,20 +16,14 @@
 //! it to that origin and nowhere else, whatever a policy file or an answer
 //! names.
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::{StatusCode, Url};
 
 use super::bundle_url::Link;
+use super::github_pages::{refused, Pager};
 use super::{split_fetching, Keep, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
-use crate::http::{redact_url, Credential, Http, HttpError};
+use crate::http::{redact_url, Credential, Http};
 use crate::limits::Budget;
-
-/// The REST API version this module is written against.
-pub const API_VERSION: &str = "2022-11-28";
-/// Pages followed at most (100 attestations each), so that a server whose
-/// pages never end cannot hold a run.
-const MAX_PAGES: usize = 10;
 
 /// Where GitHub's attestations API links its bundles (`bundle_url`): the
 /// blob storage of github.com's artifact attestations. A `github` source
@@ -163,7 +157,7 @@ pub fn repository_from_url(url: &str) -> Option<(String, String)> {
     (valid(owner) && valid(repo)).then(|| (owner.to_string(), repo.to_string()))
 }
 
-/// The attestations of one package, every page ([`pages`]), the bundles
+/// The attestations of one package, every page ([`Pager`]), the bundles
 /// behind their `bundle_url`s fetched from GitHub's blob hosts.
 pub(super) async fn ask(
     http: &Http,
@@ -176,49 +170,35 @@ pub(super) async fn ask(
         Ok(url) => url,
         Err(not_applicable) => return Ok(not_applicable),
     };
-    let origin = url.origin();
-    let headers = api_headers();
+    let mut pager = Pager::get(http, target.label, url, budget);
     let mut documents: Vec<BundleDocument> = Vec::new();
     let mut ignored: Vec<IgnoredBundle> = Vec::new();
-    let mut next = Some(url);
-    let mut pages = 0;
-    while let Some(page_url) = next.take() {
-        pages += 1;
-        if pages > MAX_PAGES {
-            return Err(SourceFailure::new(format!(
-                "{}: more than {MAX_PAGES} pages of attestations for {}",
-                target.label,
-                query.id()
-            )));
-        }
-        // Every page and every blob is counted against the package's budget.
-        let response = http
-            .get_within(&page_url, &headers, Some(budget))
-            .await
-            .map_err(|e| failure(target.label, http.sends_credential_to(&page_url), e))?;
-        match response.status {
+    while let Some(page) = pager.next().await? {
+        match page.response.status {
             StatusCode::OK => {}
-            StatusCode::NOT_FOUND if pages == 1 => return Ok(Reply::Answer(Answer::NoAttestation)),
+            StatusCode::NOT_FOUND if page.number == 1 => {
+                return Ok(Reply::Answer(Answer::NoAttestation))
+            }
             status => {
                 return Err(refused(
                     target.label,
                     http,
-                    &page_url,
+                    &page.url,
                     status,
-                    &response.body,
+                    &page.response.body,
                 ))
             }
         }
         let link = Link {
             http,
-            from: response.from,
+            from: page.response.from,
             hosts: Some(bundle_hosts),
             budget,
         };
         let answer = split_fetching(
-            &response.body,
+            &page.response.body,
             target.label,
-            &page_location(&page_url, pages),
+            &page.location(),
             &query.checksum,
             &link,
             Keep::default(),
@@ -233,22 +213,7 @@ pub(super) async fn ask(
             documents.extend(found);
             ignored.extend(set_aside);
         }
-        next = next_link(&response.headers)
-            .map(|link| {
-                let link = page_url
-                    .join(&link)
-                    .map_err(|e| format!("bad Link header: {e}"))?;
-                // Pages are asked of the API the source names, nowhere else.
-                if link.origin() != origin {
-                    return Err(format!(
-                        "Link header points to another host: {}",
-                        redact_url(link.as_str())
-                    ));
-                }
-                Ok(link)
-            })
-            .transpose()
-            .map_err(|e| SourceFailure::new(format!("{}: {e}", target.label)))?;
+        pager.follow_link(&page)?;
     }
     Ok(Reply::Answer(
         if documents.is_empty() && ignored.is_empty() {
@@ -311,116 +276,6 @@ fn endpoint(
     Ok(Ok(url))
 }
 
-/// Where a page's bundles came from: the URL redacted, and the page's
-/// number after the first.
-fn page_location(url: &Url, page: usize) -> String {
-    let shown = redact_url(url.as_str());
-    if page == 1 {
-        shown
-    } else {
-        format!("{shown}#page={page}")
-    }
-}
-
-/// The failure for an answer other than 200 (and a first page's 404): a
-/// 401 stops the source, saying whether the token was sent.
-pub(super) fn refused(
-    label: &str,
-    http: &Http,
-    url: &Url,
-    status: StatusCode,
-    body: &[u8],
-) -> SourceFailure {
-    if status == StatusCode::UNAUTHORIZED {
-        return SourceFailure::stopping(if http.sends_credential_to(url) {
-            format!("{label}: GitHub refused the token (401); check GITHUB_TOKEN / GH_TOKEN")
-        } else {
-            format!(
-                "{label}: {} asks for a token (401); GITHUB_TOKEN / GH_TOKEN is sent only to the GitHub API named by --github-api-url (GITHUB_API_URL), https://api.github.com by default",
-                redact_url(url.origin().ascii_serialization().as_str())
-            )
-        });
-    }
-    SourceFailure::new(format!(
-        "{label}: {} answered {status}{}",
-        redact_url(url.as_str()),
-        github_message(body)
-    ))
-}
-
-/// The headers of every request to the API: its media type and version.
-/// (The token is the HTTP client's to add, for the API it is for.)
-pub(super) fn api_headers() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        ACCEPT,
-        HeaderValue::from_static("application/vnd.github+json"),
-    );
-    headers.insert(
-        "x-github-api-version",
-        HeaderValue::from_static(API_VERSION),
-    );
-    headers
-}
-
-/// A transport error, with rate limits turned into a stop of this source.
-/// `token_sent`: the request carried the token.
-pub(super) fn failure(label: &str, token_sent: bool, error: HttpError) -> SourceFailure {
-    match error {
-        HttpError::RateLimited { reset_in, .. } => {
-            let when = reset_in
-                .map(|d| format!(" for another {} min", d.as_secs().div_ceil(60).max(1)))
-                .unwrap_or_default();
-            let hint = if token_sent {
-                "wait for the limit to reset, or run again later (cached answers are kept)"
-            } else {
-                "set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit"
-            };
-            SourceFailure {
-                kind: crate::evidence::FailureKind::RateLimited,
-                ..SourceFailure::stopping(format!(
-                    "{label}: GitHub's API rate limit is reached{when}; stopped asking it in this run; {hint}"
-                ))
-            }
-        }
-        other => SourceFailure::http(label, other),
-    }
-}
-
-/// GitHub's `message` field, when the body has one.
-fn github_message(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
-        .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
-        .unwrap_or_default()
-}
-
-/// The `rel="next"` target of a `Link` header.
-fn next_link(headers: &HeaderMap) -> Option<String> {
-    for value in headers.get_all("link") {
-        let Ok(text) = value.to_str() else { continue };
-        for part in text.split(',') {
-            let mut fields = part.split(';').map(str::trim);
-            let Some(target) = fields.next() else {
-                continue;
-            };
-            let is_next = fields.any(|f| {
-                f.strip_prefix("rel=")
-                    .map(|r| r.trim_matches('"').split_whitespace().any(|r| r == "next"))
-                    .unwrap_or(false)
-            });
-            if is_next {
-                return target
-                    .strip_prefix('<')
-                    .and_then(|t| t.strip_suffix('>'))
-                    .map(str::to_string);
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,14 +294,6 @@ mod tests {
         assert_eq!(vars(None, Some("b")), GitHubAuth::token("b"));
         assert_eq!(vars(Some(""), Some(" ")), GitHubAuth::none());
         assert_eq!(vars(None, None), GitHubAuth::none());
-    }
-
-    #[test]
-    fn every_request_names_the_media_type_and_version_and_never_the_token() {
-        let headers = api_headers();
-        assert_eq!(headers[ACCEPT], "application/vnd.github+json");
-        assert_eq!(headers["x-github-api-version"], API_VERSION);
-        assert!(!headers.contains_key(reqwest::header::AUTHORIZATION));
     }
 
     #[test]
@@ -479,45 +326,6 @@ mod tests {
         // A token that cannot be a header value is an error naming the variable.
         let error = GitHubAuth::token("a\nb").credential().unwrap_err();
         assert!(error.contains("GITHUB_TOKEN"), "{error}");
-    }
-
-    #[test]
-    fn a_rate_limit_stops_the_source_and_says_what_to_do() {
-        let limited = || HttpError::RateLimited {
-            url: "https://api.github.com/x".into(),
-            reset_in: Some(std::time::Duration::from_secs(61)),
-        };
-        let without = failure("github", false, limited());
-        assert_eq!(without.kind, crate::evidence::FailureKind::RateLimited);
-        assert!(without.stop_source);
-        assert_eq!(
-            without.message,
-            "github: GitHub's API rate limit is reached for another 2 min; stopped asking it in this run; set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit"
-        );
-        let with = failure("github", true, limited());
-        assert!(
-            with.message.ends_with(
-                "; wait for the limit to reset, or run again later (cached answers are kept)"
-            ),
-            "{}",
-            with.message
-        );
-        // Anything else is the transport's failure, kept as it is.
-        let other = failure("github", false, HttpError::Client("no client".into()));
-        assert!(!other.stop_source);
-        assert_eq!(other.kind, crate::evidence::FailureKind::Failed);
-    }
-
-    #[test]
-    fn githubs_message_is_quoted_cut_short() {
-        assert_eq!(github_message(br#"{"message":"Not Found"}"#), ": Not Found");
-        let long = format!(r#"{{"message":"{}"}}"#, "é".repeat(300));
-        assert_eq!(
-            github_message(long.as_bytes()),
-            format!(": {}", "é".repeat(200))
-        );
-        assert_eq!(github_message(b"{}"), "");
-        assert_eq!(github_message(b"<html>"), "");
     }
 
     #[test]
@@ -556,25 +364,5 @@ mod tests {
         ] {
             assert_eq!(repository_from_url(url), None, "{url}");
         }
-    }
-
-    #[test]
-    fn next_link_is_found_among_others() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "link",
-            HeaderValue::from_static(
-                "<https://api.github.com/x?per_page=100&before=Y>; rel=\"prev\", <https://api.github.com/x?per_page=100&after=Z>; rel=\"next\"",
-            ),
-        );
-        assert_eq!(
-            next_link(&headers).as_deref(),
-            Some("https://api.github.com/x?per_page=100&after=Z")
-        );
-        headers.insert(
-            "link",
-            HeaderValue::from_static("<https://api.github.com/x>; rel=\"prev\""),
-        );
-        assert_eq!(next_link(&headers), None);
     }
 }

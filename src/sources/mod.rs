@@ -18,6 +18,7 @@ mod crates_io;
 mod dir;
 mod github;
 pub mod github_bulk;
+mod github_pages;
 pub mod sparse_index;
 mod spec;
 mod split;
@@ -186,29 +187,35 @@ pub enum Reply {
 /// in would have.
 pub async fn answer_listed(
     http: &Http,
-    listed: &Listed<'_>,
+    label: &str,
+    listing: &github_bulk::Listing,
     checksum: &Sha256Hash,
     state: &RunState,
     budget: &Budget,
 ) -> Result<Reply, SourceFailure> {
-    let label = listed.label;
-    if listed.entries.is_empty() {
+    let location = format!("{}#sha256:{}", listing.endpoint, checksum.to_hex());
+    let entries = listing
+        .entries
+        .as_ref()
+        .map_err(|e| SourceFailure::new(format!("{label}: {location}: {e}")))?;
+    if entries.is_empty() {
         return Ok(Reply::Answer(Answer::NoAttestation));
     }
-    let body = serde_json::json!({ "attestations": listed.entries }).to_string();
+    let texts: Vec<&str> = entries.iter().map(|e| e.get()).collect();
+    let body = format!(r#"{{"attestations":[{}]}}"#, texts.join(","));
     budget
         .spend_bytes(body.len())
-        .map_err(|over| SourceFailure::new(format!("{label}: {}: {over}", listed.location)))?;
+        .map_err(|over| SourceFailure::new(format!("{label}: {location}: {over}")))?;
     let link = Link {
         http,
-        from: listed.from,
+        from: listing.from,
         hosts: Some(&state.github_bundle_hosts),
         budget,
     };
     split_fetching(
         body.as_bytes(),
         label,
-        &listed.location,
+        &location,
         checksum,
         &link,
         Keep::default(),
@@ -216,18 +223,6 @@ pub async fn answer_listed(
     .await
     .map(Reply::Answer)
     .map_err(|e| SourceFailure::new(format!("{label}: {e}")))
-}
-
-/// The entries a bulk listing gave for one digest.
-#[derive(Debug)]
-pub struct Listed<'a> {
-    /// The source's label.
-    pub label: &'a str,
-    /// Where they came from: the endpoint and the digest.
-    pub location: String,
-    /// Where its answer came from, which judges the URLs it names.
-    pub from: crate::http::AnswerFrom,
-    pub entries: &'a [serde_json::Value],
 }
 
 /// What the sources of one run share between its tasks: crates.io's rate

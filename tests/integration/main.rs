@@ -67,6 +67,8 @@ mod minted;
 mod network_rules;
 #[cfg(feature = "testkit")]
 mod offline;
+#[cfg(feature = "testkit")]
+mod other_repository;
 mod policy;
 mod policy_diff;
 mod real_bundles;
