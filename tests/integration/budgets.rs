@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::faults::{cache_files, checksum, workload};
 use crate::harness::{Run, TestDir};
+use crate::network_rules::package_one;
 use crate::server::{Reply, Server};
 
 const MIB: usize = 1024 * 1024;
@@ -75,20 +76,6 @@ fn check(dir: &TestDir, args: &[&str]) -> Run {
         .args(["--http-retries", "0"])
         .args(args)
         .run()
-}
-
-/// Package 1's outcome and its source errors.
-fn package_one(run: &Run) -> (String, String) {
-    let message: Value = run
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).expect("JSON lines"))
-        .find(|m| m["reason"] == "package" && m["name"] == "pkg1")
-        .unwrap_or_else(|| panic!("no pkg1 in {}", run.stdout));
-    (
-        message["outcome"].as_str().unwrap().to_string(),
-        message["source_errors"].to_string(),
-    )
 }
 
 /// Over budget: not checked, a few blobs read (each 4 MiB read and 4 MiB

@@ -60,7 +60,7 @@ fn url_source(server: &Server) -> String {
 }
 
 /// Package 1's outcome and its source errors.
-fn package_one(run: &Run) -> (String, String) {
+pub(crate) fn package_one(run: &Run) -> (String, String) {
     let message: Value = run
         .stdout
         .lines()
