@@ -34,7 +34,8 @@ use cargo_verify_provenance::lockfile::{BuildTime, GraphOrigin, Package, Package
 use cargo_verify_provenance::policy::init::{render, InitOptions};
 use cargo_verify_provenance::policy::{Mode, NotCheckedAction};
 use cargo_verify_provenance::report::{
-    failures, human, markdown, GraphSummary, PackageReport, Provenance, Report, Summary, Warning,
+    failures, human, markdown, GraphSummary, OtherRepository, PackageReport, Provenance, Report,
+    Summary, Warning,
 };
 use cargo_verify_provenance::source_match::{SourceMatch, SourceResult};
 use cargo_verify_provenance::verify::{Check, VerifyFailure};
@@ -83,6 +84,7 @@ fn package_report(name: &str, outcome: Outcome, evidence: EvidenceLevel) -> Pack
         decided_by: Vec::new(),
         source_errors: Vec::new(),
         source_match: None,
+        other_repository: Vec::new(),
         direct: false,
         dev_only: false,
         // Build-time code: listed first in the job summary.
@@ -203,6 +205,12 @@ fn report(s: &[String]) -> Report {
         EvidenceLevel::RegistryAsserted,
     );
     asserted.registry = Some(registry);
+    // A bundle attested in another repository: its repository comes from
+    // a certificate, so from outside.
+    asserted.other_repository = vec![OtherRepository {
+        origin: origin.clone(),
+        repository: Some(s[7].clone()),
+    }];
     // A package whose published files differ from its repository's: every
     // file name comes from the package, so from outside.
     asserted.source_match = Some(SourceMatch {
