@@ -10,7 +10,9 @@
 #
 # Usage: verify-release.sh DIST VERSION
 # Environment: CVP_BIN (the verifier; default cargo-verify-provenance),
-# CVP_REPOSITORY, CVP_INDEX_URL (the sparse index), CVP_TRUSTED_ROOT.
+# CVP_REPOSITORY, CVP_INDEX_URL (the sparse index), CVP_TRUSTED_ROOT,
+# CVP_POLICY (default docs/release-policy.toml; tests point its sources at
+# local servers).
 set -euo pipefail
 
 dist=${1:?folder of release assets}
@@ -21,6 +23,7 @@ bin=${CVP_BIN:-$name}
 repository=${CVP_REPOSITORY:-cargo-verify-provenance/cargo-verify-provenance}
 index=${CVP_INDEX_URL:-https://index.crates.io}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+policy=${CVP_POLICY:-$root/docs/release-policy.toml}
 identity="https://github.com/$repository/.github/workflows/release.yml@refs/tags/v$version"
 root_args=()
 if [ -n "${CVP_TRUSTED_ROOT:-}" ]; then root_args=(--trusted-root "$CVP_TRUSTED_ROOT"); fi
@@ -60,5 +63,5 @@ version = "$version"
 source = "registry+https://github.com/rust-lang/crates.io-index"
 checksum = "$checksum"
 LOCK
-"$bin" --lockfile "$work/Cargo.lock" --policy "$root/docs/release-policy.toml" \
+"$bin" --lockfile "$work/Cargo.lock" --policy "$policy" \
   ${root_args[@]+--trusted-root "$CVP_TRUSTED_ROOT"}

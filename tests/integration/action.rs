@@ -487,3 +487,156 @@ fn the_action_passes_the_token_only_as_github_token_and_no_input_into_a_script()
         assert!(action.contains(&format!("scripts/action/{step}")), "{step}");
     }
 }
+
+#[test]
+fn crate_path_finds_the_crate_cargo_uploads_and_refuses_two_that_differ() {
+    let file = format!("cargo-verify-provenance-{VERSION}.crate");
+    let run = |dir: &TestDir| {
+        script(
+            "scripts/release/crate-path.sh",
+            dir.path(),
+            &["cargo-verify-provenance", VERSION, "target"],
+            &[],
+        )
+    };
+    // Nothing packaged: an error naming where it looked.
+    let dir = TestDir::new();
+    let (code, _, stderr) = run(&dir);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("target/package/tmp-crate/"), "{stderr}");
+    // cargo before 1.93: target/package/ only.
+    dir.write(format!("target/package/{file}"), "crate");
+    let (code, stdout, stderr) = run(&dir);
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, format!("target/package/{file}").as_str()),
+        "{stderr}"
+    );
+    // cargo since 1.93: tmp-crate/ is what `cargo publish` uploads.
+    dir.write(format!("target/package/tmp-crate/{file}"), "crate");
+    let (code, stdout, stderr) = run(&dir);
+    assert_eq!(
+        (code, stdout.trim()),
+        (0, format!("target/package/tmp-crate/{file}").as_str()),
+        "{stderr}"
+    );
+    // Two different files: which one was uploaded is unclear.
+    dir.write(format!("target/package/{file}"), "other bytes");
+    let (code, stdout, stderr) = run(&dir);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(stderr.contains("differ"), "{stderr}");
+}
+
+/// The release workflow's last job, `scripts/release/verify-release.sh`,
+/// against a release served from 127.0.0.1: its archives against their
+/// attestations, and the `.crate` the index lists against
+/// docs/release-policy.toml (its sources pointed at the server).
+fn verify_release(crate_claims: Claims) -> (i32, String, String) {
+    let dir = TestDir::new();
+    let release = release(&dir, release_claims());
+    std::fs::write(
+        dir.join("dist").join(format!("{ARCHIVE}.sigstore.json")),
+        &release.bundle,
+    )
+    .unwrap();
+    let name = "cargo-verify-provenance";
+    let repository_url = format!("https://github.com/{REPOSITORY}");
+    let package = cargo_verify_provenance::testkit::crates::CrateBuilder::new(name, VERSION)
+        .file(
+            "Cargo.toml",
+            format!("[package]\nname = \"{name}\"\nversion = \"{VERSION}\"\nrepository = \"{repository_url}\"\n"),
+        )
+        .build();
+    let digest = sha256(&package);
+    let repository_id = crate_claims.repository_id.clone();
+    let minted = Instance::new(26).mint(&MintRequest::new(name, VERSION, digest, crate_claims));
+
+    let server = Server::start();
+    let json = |body: String| Reply::json(body.into_bytes());
+    server.route(
+        &format!("/index/ca/rg/{name}"),
+        vec![json(format!(
+            "{{\"name\":\"{name}\",\"vers\":\"{VERSION}\",\"deps\":[],\"cksum\":\"{}\",\"features\":{{}},\"yanked\":false,\"pubtime\":\"2026-12-01T10:00:00Z\"}}\n",
+            hex::encode(digest)
+        ))],
+    );
+    server.route(
+        "/index/config.json",
+        vec![json(format!(
+            "{{\"dl\":\"{}/dl\",\"api\":\"{}\"}}",
+            server.base, server.base
+        ))],
+    );
+    server.route(
+        &format!("/dl/{name}/{VERSION}/download"),
+        vec![Reply {
+            body: package,
+            ..Reply::status(200)
+        }],
+    );
+    server.route(
+        &format!(
+            "/repos/{REPOSITORY}/attestations/sha256:{}",
+            hex::encode(digest)
+        ),
+        vec![json(format!(
+            "{{\"attestations\":[{{\"bundle\":{},\"repository_id\":{repository_id}}}]}}",
+            minted.to_json()
+        ))],
+    );
+    let policy = std::fs::read_to_string(root().join("docs/release-policy.toml"))
+        .unwrap()
+        .replace(
+            "kind = \"github\"",
+            &format!("kind = \"github\"\napi-url = \"{}\"", server.base),
+        )
+        .replace(
+            "kind = \"crates-io\"",
+            &format!(
+                "kind = \"crates-io\"\napi-url = \"{0}\"\nindex-url = \"sparse+{0}/index/\"\ndownload-url = \"{0}/dl/{{crate}}/{{version}}/download\"",
+                server.base
+            ),
+        );
+    let policy = dir.write("release-policy.toml", policy);
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir(&dir).display());
+    let env = [
+        ("PATH", path),
+        ("CVP_INDEX_URL", server.url("/index")),
+        ("CVP_TRUSTED_ROOT", release.root.display().to_string()),
+        ("CVP_POLICY", policy.display().to_string()),
+        ("CARGO_HOME", dir.join("cargo-home").display().to_string()),
+        (
+            "CARGO_VERIFY_PROVENANCE_CACHE",
+            dir.join("cache").display().to_string(),
+        ),
+    ];
+    let outcome = script(
+        "scripts/release/verify-release.sh",
+        dir.path(),
+        &[dir.join("dist").to_str().unwrap(), &format!("v{VERSION}")],
+        &env,
+    );
+    // The crate's attestations were asked of the test's server.
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.path_and_query.contains("/attestations/")),
+        "{outcome:?} {seen:?}"
+    );
+    outcome
+}
+
+#[test]
+fn verify_release_passes_a_release_built_by_the_release_workflow() {
+    let (code, stdout, stderr) = verify_release(release_claims());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("1 archives verified"), "{stdout}");
+}
+
+#[test]
+fn verify_release_fails_a_crate_not_built_by_the_release_workflow() {
+    let claims = release_claims().with_workflow(".github/workflows/ci.yml");
+    let (code, stdout, stderr) = verify_release(claims);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("release.yml"), "{stderr}");
+}
