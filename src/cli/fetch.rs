@@ -84,8 +84,10 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     }
     let sources = config.sources(&policy);
     let cache = config.open_cache()?;
+    let mut queries = queries(&inventory, &policy);
+    crate::run::manifest_hints(&config, &sources, &mut queries);
     let report = fetch(
-        queries(&inventory, &policy),
+        queries,
         &sources,
         Some(&cache),
         &config.fetch_options(&policy),

@@ -208,6 +208,22 @@ pub struct ChecksumChange {
     pub to: String,
 }
 
+/// A version the new lockfile brings in (added, or replacing another)
+/// that was published less than its rule's `min-age` before the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TooNew {
+    pub name: String,
+    pub version: semver::Version,
+    /// The version it replaces; `None` for a new dependency.
+    pub previous_version: Option<semver::Version>,
+    pub published: Option<jiff::Timestamp>,
+    /// What the `min-age` failure says: the publish time, the age, when it
+    /// passes.
+    pub found: Option<String>,
+    /// Whether it fails the diff: not when an exemption excuses it.
+    pub fails: bool,
+}
+
 /// One line of the diff, as a JSON message (`reason` names the kind).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
@@ -231,6 +247,8 @@ pub enum Change {
     DiffTrustpubOnly(Compared<bool>),
     /// A downgrade could be hidden by a side that could not be checked.
     DiffUnchecked(Unchecked),
+    /// A version brought in younger than `min-age`: fails unless exempt.
+    DiffMinAge(TooNew),
 }
 
 impl Change {
@@ -244,6 +262,7 @@ impl Change {
             Self::DiffTrustpubOnly(c) => (&c.name, &c.version),
             Self::DiffUnchecked(u) => (&u.name, &u.version),
             Self::DiffChecksum(c) => (&c.name, &c.version),
+            Self::DiffMinAge(t) => (&t.name, &t.version),
         }
     }
 
@@ -255,6 +274,7 @@ impl Change {
             Self::DiffRepository(c) => c.fails,
             Self::DiffWorkflow(c) => c.fails,
             Self::DiffTrustpubOnly(c) => c.fails,
+            Self::DiffMinAge(t) => t.fails,
             _ => false,
         }
     }
@@ -280,6 +300,7 @@ impl Change {
             Self::DiffRepository(_) => 5,
             Self::DiffWorkflow(_) => 6,
             Self::DiffTrustpubOnly(_) => 7,
+            Self::DiffMinAge(_) => 8,
         }
     }
 }
@@ -300,6 +321,8 @@ pub struct DiffSummary {
     pub repository_changes: usize,
     pub workflow_changes: usize,
     pub unchecked: usize,
+    /// Versions brought in younger than their `min-age`.
+    pub too_new: usize,
     /// Changes that would fail and were accepted.
     pub accepted: usize,
     /// Changes that fail.
@@ -366,6 +389,7 @@ impl Diff {
                 Change::DiffRepository(_) => s.repository_changes += 1,
                 Change::DiffWorkflow(_) => s.workflow_changes += 1,
                 Change::DiffUnchecked(_) => s.unchecked += 1,
+                Change::DiffMinAge(_) => s.too_new += 1,
             }
             s.accepted += usize::from(change.accepted());
             s.failing += usize::from(change.fails());
@@ -587,13 +611,16 @@ fn compare(old: &[PackageReport], new: &[PackageReport], accept: &Acceptor<'_>) 
                 .same_semver_line
                 .as_ref()
                 .is_some_and(|s| s.value);
-            match previous(package, olds, same_line) {
+            let before = previous(package, olds, same_line);
+            match before {
                 None => changes.push(Change::DiffAdded(listed(package))),
                 Some(position) => {
                     paired[position] = true;
                     compare_pair(olds[position], package, accept, &mut changes);
                 }
             }
+            let before = before.map(|position| olds[position]);
+            changes.extend(too_new(before, package).map(Change::DiffMinAge));
         }
         // Old versions no new version was compared with are gone.
         for (before, paired) in olds.iter().zip(paired) {
@@ -613,6 +640,32 @@ fn compare(old: &[PackageReport], new: &[PackageReport], accept: &Acceptor<'_>) 
         (an, av, a.rank()).cmp(&(bn, bv, b.rank()))
     });
     changes
+}
+
+/// A version the new lockfile brings in that its rule's `min-age` failed
+/// in the new run (a violation, or excused by an exemption); `None` for a
+/// version the old lockfile had too, or one old enough.
+fn too_new(before: Option<&PackageReport>, after: &PackageReport) -> Option<TooNew> {
+    use crate::evaluate::{Outcome, Requirement};
+    if before.is_some_and(|b| b.outcome.version == after.outcome.version) {
+        return None;
+    }
+    let (failures, fails) = match &after.outcome.outcome {
+        Outcome::Violation { failures } => (failures, true),
+        Outcome::Exempt { failures, .. } => (failures, false),
+        _ => return None,
+    };
+    let failure = failures
+        .iter()
+        .find(|f| f.requirement == Requirement::MinAge)?;
+    Some(TooNew {
+        name: after.outcome.name.clone(),
+        version: after.outcome.version.clone(),
+        previous_version: before.map(|b| b.outcome.version.clone()),
+        published: after.published,
+        found: failure.found.clone(),
+        fails,
+    })
 }
 
 /// Compare a package with its previous version.

@@ -50,6 +50,7 @@ pub fn summary_line(s: &DiffSummary) -> String {
     );
     count(s.workflow_changes, "workflow change", "workflow changes");
     count(s.unchecked, "not checked", "not checked");
+    count(s.too_new, "too new", "too new");
     count(s.accepted, "accepted", "accepted");
     let verdict = match s.exit_code {
         exit::PASS => "no provenance change fails".to_string(),
@@ -220,6 +221,12 @@ pub fn markdown(diff: &Diff) -> String {
                 u.from.to_string(),
                 format!("{} (the {} side could not be checked)", u.to, u.side),
             ),
+            Change::DiffMinAge(t) => (
+                "too new",
+                too_new_package(t, "→"),
+                String::new(),
+                t.found.clone().unwrap_or_default(),
+            ),
         };
         let _ = writeln!(
             text,
@@ -357,6 +364,16 @@ pub fn render(diff: &Diff) -> String {
                 }
                 ("unchecked", text)
             }
+            Change::DiffMinAge(t) => {
+                let mut text = too_new_package(t, "->");
+                if let Some(found) = &t.found {
+                    let _ = write!(text, ": {found}");
+                }
+                if !t.fails {
+                    text.push_str(" (exempt)");
+                }
+                ("too new", text)
+            }
         };
         let _ = writeln!(w, "{mark:<9} {kind:<11} {text}");
         let (accepted, note) = match change {
@@ -394,4 +411,12 @@ pub fn render(diff: &Diff) -> String {
         );
     }
     out
+}
+
+/// `name previous -> version`, or `name@version` for a new dependency.
+fn too_new_package(t: &super::TooNew, arrow: &str) -> String {
+    match &t.previous_version {
+        Some(previous) => format!("{} {previous} {arrow} {}", t.name, t.version),
+        None => format!("{}@{}", t.name, t.version),
+    }
 }

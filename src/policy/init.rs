@@ -175,6 +175,9 @@ fn found(evidence: &Evidence) -> Found<'_> {
     }
 }
 
+/// The `min-age` `init` suggests, commented out, in `[defaults]`.
+pub const SUGGESTED_MIN_AGE: &str = "7 days";
+
 /// The commented `provenance.toml` for these packages and what was found
 /// for each.
 ///
@@ -262,6 +265,11 @@ pub fn render<'a>(
     }
 
     let mut defaults = Rule::default();
+    // Suggested, not set: whether to wait is the user's choice.
+    defaults
+        .comment("Fail versions published less than this before a run: most malicious releases");
+    defaults.comment("are found and yanked within days. Uncomment to wait that long for new ones:");
+    defaults.comment(format!("min-age = \"{SUGGESTED_MIN_AGE}\""));
     if all_attested {
         defaults.comment("Every dependency has verified provenance: new ones must too.");
         defaults.set("require", "attested");

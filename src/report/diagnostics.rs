@@ -154,6 +154,14 @@ fn violation_code(failures: &[Failure], rule: &crate::evaluate::RuleRef) -> (&'s
     if has(Requirement::EvidenceConflict) {
         return ("evidence-conflict", "the verified bundle and crates.io's record of the publisher name another repository or commit: one of them is not what it claims; nothing in the policy can waive it".to_string());
     }
+    if failures
+        .iter()
+        .all(|f| f.requirement == Requirement::MinAge)
+    {
+        return ("provenance-too-new", format!(
+            "this version was published too recently for {rule}'s `min-age`: wait until it passes, keep the previous version meanwhile (`cargo update --precise`), or accept it now with an [[exempt]] entry and a reason"
+        ));
+    }
     let help = match failures
         .iter()
         .find(|f| f.requirement == Requirement::ExemptionExpired)

@@ -39,6 +39,12 @@ const RULES: &[(&str, &str, &str, &str)] = &[
         "The verified provenance shows another repository, workflow, ref, trigger or runner than the policy allows, or evidence the policy requires is absent.",
     ),
     (
+        "provenance-too-new",
+        "The package's version was published more recently than the policy's min-age",
+        "error",
+        "A version younger than `min-age` has not yet had the time in which most malicious releases are found and yanked. Wait until it passes, keep the previous version, or exempt it with a reason.",
+    ),
+    (
         "exemption-expired",
         "The exemption for the package has expired",
         "error",
@@ -147,6 +153,11 @@ fn result(
                 .all(|f| f.requirement == Requirement::ExemptionExpired)
             {
                 "exemption-expired"
+            } else if failures
+                .iter()
+                .all(|f| f.requirement == Requirement::MinAge)
+            {
+                "provenance-too-new"
             } else {
                 "provenance-violation"
             };

@@ -3,6 +3,7 @@
 //! which every report, `explain`, `diff` and `init` are made from.
 
 mod config;
+mod hints;
 
 pub use config::{
     lone_lockfile, policy_dir, policy_search, queries, query_for, InventorySelection, RunConfig,
@@ -92,7 +93,8 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
             query_for(package, &policy, compared).map(|query| (index, query))
         })
         .collect();
-    let (positions, queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
+    let (positions, mut queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
+    manifest_hints(config, &sources, &mut queries);
     let crates: Vec<CrateRef> = queries.iter().map(crate_ref).collect();
     let fetch_options = config.fetch_options(&policy);
     let (mut fetch_report, mut verified) =
@@ -144,6 +146,26 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         now,
         source_outcomes,
     })
+}
+
+/// Where to look on GitHub for the packages whose repository neither the
+/// policy nor cargo's metadata names: their own manifest's `repository`,
+/// read from the `.crate` the source comparison reads too (cargo's cache,
+/// else the registry's download endpoint; offline, cargo's cache only).
+pub fn manifest_hints(config: &RunConfig, sources: &[SourceSpec], queries: &mut [PackageQuery]) {
+    let locator = config.compare_options(sources).locator;
+    let http = if config.offline {
+        None
+    } else {
+        crate::http::Http::new(config.http.clone()).ok()
+    };
+    hints::from_manifests(
+        queries,
+        sources,
+        &locator,
+        http.as_ref(),
+        config.jobs.clamp(1, 16),
+    );
 }
 
 /// The package a query is about, as the source comparison finds it.

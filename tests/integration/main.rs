@@ -60,6 +60,8 @@ mod inventory;
 mod limits;
 mod links;
 #[cfg(feature = "testkit")]
+mod manifest_hints;
+#[cfg(feature = "testkit")]
 mod min_age;
 #[cfg(feature = "testkit")]
 mod minted;

@@ -205,3 +205,37 @@ fn the_index_address_is_a_setting_of_the_crates_io_source_written_as_cargo_write
     run.assert_stderr("policy-bad-value");
     run.assert_stderr("not a valid policy: 1 error");
 }
+
+#[test]
+fn diff_reports_a_version_brought_in_younger_than_min_age() {
+    let test = "diff_reports_a_version_brought_in_younger_than_min_age";
+    let Some((dir, _server)) = itoa(test, "[defaults]\nmin-age = \"7 days\"\n") else {
+        return;
+    };
+    dir.write("old.lock", lockfile(&[("itoa", "1.0.18", ITOA_1_0_18)]));
+    dir.write("new.lock", lockfile(&[("itoa", "1.0.19", ITOA_1_0_19)]));
+    let diff = |now: &str, format: &str| {
+        dir.command()
+            .args(["diff", "old.lock", "new.lock", "--message-format", format])
+            .args(["--now", now, "--color", "never"])
+            .run()
+    };
+    let young = diff("2026-11-12T00:00:00Z", "json").expect_code(1);
+    let lines = messages(&young);
+    let change = lines
+        .iter()
+        .find(|l| l["reason"] == "diff-min-age")
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert_eq!(change["name"], "itoa");
+    assert_eq!(change["version"], "1.0.19");
+    assert_eq!(change["previous_version"], "1.0.18");
+    assert_eq!(change["published"], "2026-11-09T01:42:29Z");
+    assert_eq!(change["fails"], true);
+    assert_eq!(lines.last().unwrap()["too_new"], 1);
+    diff("2026-11-12T00:00:00Z", "human")
+        .expect_code(1)
+        .assert_stdout("too new     itoa 1.0.18 -> 1.0.19: published 2026-11-09T01:42:29Z");
+    // Old enough: nothing to report.
+    let later = diff("2026-11-20T00:00:00Z", "json").expect_code(0);
+    assert!(!later.stdout.contains("diff-min-age"), "{}", later.stdout);
+}
