@@ -85,7 +85,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
     let sources = config.sources(&policy);
     let cache = config.open_cache()?;
     let mut queries = queries(&inventory, &policy);
-    crate::run::manifest_hints(&config, &sources, &mut queries);
+    crate::run::manifest_hints(&config, &sources, Some(&cache), &mut queries);
     let report = fetch(
         queries,
         &sources,

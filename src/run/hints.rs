@@ -8,36 +8,64 @@
 //! whose manifest names none. A hint says where to look, never what
 //! passes: the verified bundle and the policy decide that.
 
+use crate::cache::Cache;
 use crate::crate_file::{self, CrateRef, Locator};
 use crate::http::Http;
+use crate::source_compare::{self, Preparation};
 use crate::sources::{PackageQuery, SourceSpec};
 
+/// The queries whose `repository_hint` is unknown, when a `github` source
+/// would look for it (one that does not list a whole organisation).
+fn wanted(queries: &[PackageQuery], sources: &[SourceSpec]) -> Vec<usize> {
+    let github = sources
+        .iter()
+        .any(|s| matches!(s, SourceSpec::GitHub { org: None, .. }));
+    (0..queries.len())
+        .filter(|&i| github && queries[i].repository_hint.is_none())
+        .collect()
+}
+
+/// Fill in `repository_hint` from what the source comparison's first pass
+/// read of each package (its `.crate`, or its cached result): the same
+/// manifest, read once. `queries` are in the order the comparison was
+/// given its packages.
+pub(super) fn from_comparison(
+    queries: &mut [PackageQuery],
+    sources: &[SourceSpec],
+    preparation: &Preparation,
+) {
+    for i in wanted(queries, sources) {
+        queries[i].repository_hint = preparation.repository(i).map(str::to_string);
+    }
+}
+
 /// Fill in `repository_hint` from each package's manifest where it is
-/// unknown and a `github` source would look for it (one that does not
-/// list a whole organisation). Packages whose `.crate` cannot be had or
-/// read, or whose manifest names no repository, keep none.
+/// unknown (see [`wanted`]), for a run that makes no source comparison:
+/// the repository a cached comparison recorded, else the `.crate` read.
+/// Packages whose `.crate` cannot be had or read, or whose manifest names
+/// no repository, keep none.
 pub(super) fn from_manifests(
     queries: &mut [PackageQuery],
     sources: &[SourceSpec],
+    cache: Option<&Cache>,
     locator: &Locator,
     http: Option<&Http>,
     jobs: usize,
 ) {
-    let github = sources
-        .iter()
-        .any(|s| matches!(s, SourceSpec::GitHub { org: None, .. }));
-    let wanted: Vec<usize> = (0..queries.len())
-        .filter(|&i| github && queries[i].repository_hint.is_none())
-        .collect();
-    if wanted.is_empty() {
+    let mut unread = Vec::new();
+    for i in wanted(queries, sources) {
+        let krate = super::crate_ref(&queries[i]);
+        match cache.and_then(|cache| source_compare::cached_repository(cache, &krate.checksum)) {
+            Some(repository) => queries[i].repository_hint = repository,
+            None => unread.push((i, krate)),
+        }
+    }
+    if unread.is_empty() {
         return;
     }
-    let crates: Vec<CrateRef> = wanted
-        .iter()
-        .map(|&i| super::crate_ref(&queries[i]))
-        .collect();
+    let crates: Vec<CrateRef> = unread.iter().map(|(_, krate)| krate.clone()).collect();
     for (at, repository) in read_repositories(&crates, locator, http, jobs) {
-        queries[wanted[at]].repository_hint = repository;
+        queries[unread[at].0].repository_hint = repository;
     }
 }
 

@@ -18,7 +18,7 @@ use crate::evidence::{Evidence, SourceError};
 use crate::fetch::{self, PackageFetch};
 use crate::lockfile::Inventory;
 use crate::policy::Policy;
-use crate::source_compare::{self, SourceReport};
+use crate::source_compare;
 use crate::sources::{PackageQuery, SourceSpec};
 use crate::trust::TrustRoot;
 
@@ -94,8 +94,16 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         })
         .collect();
     let (positions, mut queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
-    manifest_hints(config, &sources, &mut queries);
     let crates: Vec<CrateRef> = queries.iter().map(crate_ref).collect();
+    // The comparison's first pass reads each package's manifest, which
+    // also says where GitHub should look for its bundles.
+    let preparation = config.source_comparison.then(|| {
+        source_compare::prepare_all(&crates, Some(&cache), &config.compare_options(&sources))
+    });
+    match &preparation {
+        Some(preparation) => hints::from_comparison(&mut queries, &sources, preparation),
+        None => manifest_hints(config, &sources, Some(&cache), &mut queries),
+    }
     let fetch_options = config.fetch_options(&policy);
     let (mut fetch_report, mut verified) =
         fetch_and_verify(queries, &sources, &cache, &fetch_options, &roots)?;
@@ -111,7 +119,9 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
         message: message.clone(),
     }));
     let missing_from_cache = fetch_report.missing_message();
-    let compared = compare_sources(config, &crates, &cache, &sources);
+    let compared = preparation
+        .map(|preparation| preparation.compare(Some(&cache)))
+        .unwrap_or_default();
     notes.extend(compared.warnings.iter().map(|message| Note {
         code: "cache-warning",
         message: message.clone(),
@@ -152,7 +162,12 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
 /// policy nor cargo's metadata names: their own manifest's `repository`,
 /// read from the `.crate` the source comparison reads too (cargo's cache,
 /// else the registry's download endpoint; offline, cargo's cache only).
-pub fn manifest_hints(config: &RunConfig, sources: &[SourceSpec], queries: &mut [PackageQuery]) {
+pub fn manifest_hints(
+    config: &RunConfig,
+    sources: &[SourceSpec],
+    cache: Option<&Cache>,
+    queries: &mut [PackageQuery],
+) {
     let locator = config.compare_options(sources).locator;
     let http = if config.offline {
         None
@@ -162,6 +177,7 @@ pub fn manifest_hints(config: &RunConfig, sources: &[SourceSpec], queries: &mut 
     hints::from_manifests(
         queries,
         sources,
+        cache,
         &locator,
         http.as_ref(),
         config.jobs.clamp(1, 16),
@@ -176,20 +192,6 @@ pub fn crate_ref(query: &PackageQuery) -> CrateRef {
         checksum: query.checksum,
         source: query.source.clone(),
     }
-}
-
-/// Compare every package with its repository, unless the configuration
-/// turns the comparison off (then every result is `None`).
-pub fn compare_sources(
-    config: &RunConfig,
-    crates: &[CrateRef],
-    cache: &Cache,
-    sources: &[SourceSpec],
-) -> SourceReport {
-    if !config.source_comparison {
-        return SourceReport::default();
-    }
-    source_compare::compare_all(crates, Some(cache), &config.compare_options(sources))
 }
 
 /// Fetch every query's bundles and verify them as they arrive: fetching

@@ -45,13 +45,7 @@ fn relative(checksum: &Sha256Hash) -> PathBuf {
 /// The cached result for this package, when there is a readable one for
 /// its checksum made under the same `insteadOf` rules.
 pub fn read(cache: &Cache, checksum: &Sha256Hash, rewrites: &Rewrites) -> Option<SourceMatch> {
-    let bytes = cache
-        .read_file(&relative(checksum), MAX_ENTRY_BYTES)
-        .ok()??;
-    let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-    if entry.format != FORMAT || entry.checksum != checksum.to_hex() {
-        return None;
-    }
+    let entry = entry(cache, checksum)?;
     if let Some(fetched_from) = &entry.fetched_from {
         let repository = entry.result.repository.as_deref()?;
         if rewrites.apply(repository) != *fetched_from {
@@ -59,6 +53,21 @@ pub fn read(cache: &Cache, checksum: &Sha256Hash, rewrites: &Rewrites) -> Option
         }
     }
     Some(entry.result)
+}
+
+/// The cached result for this package, whatever `insteadOf` rules made it:
+/// for what the package says of itself, which no mirror changes.
+pub fn read_any(cache: &Cache, checksum: &Sha256Hash) -> Option<SourceMatch> {
+    entry(cache, checksum).map(|entry| entry.result)
+}
+
+/// The readable entry for this checksum, in this format.
+fn entry(cache: &Cache, checksum: &Sha256Hash) -> Option<Entry> {
+    let bytes = cache
+        .read_file(&relative(checksum), MAX_ENTRY_BYTES)
+        .ok()??;
+    let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+    (entry.format == FORMAT && entry.checksum == checksum.to_hex()).then_some(entry)
 }
 
 /// Keep `result` for good.

@@ -29,7 +29,7 @@ use sigstore_types::Sha256Hash;
 use crate::cache::Cache;
 use crate::compare::{compare, CompareError, Package};
 use crate::crate_file::{CrateRef, DownloadTemplate, Locator};
-use crate::git::{Git, GitOptions};
+use crate::git::{Git, GitOptions, Rewrites};
 use crate::http::{Http, HttpConfig};
 use crate::source_match::SourceMatch;
 use crate::sources::{SourceSpec, CRATES_IO_API};
@@ -110,41 +110,99 @@ pub fn compare_all(
     cache: Option<&Cache>,
     options: &CompareOptions,
 ) -> SourceReport {
+    prepare_all(crates, cache, options).compare(cache)
+}
+
+/// The first pass done: every package's cached result, else its `.crate`
+/// read. What each package's manifest names as its repository is known
+/// from here on, before any git fetch.
+pub struct Preparation {
+    git: Git,
+    rewrites: Rewrites,
+    http: Option<Http>,
+    options: CompareOptions,
+    warnings: Mutex<Vec<String>>,
+    prepared: Vec<Prepared>,
+}
+
+/// The first pass over `crates` (see the module's comment); the second
+/// is [`Preparation::compare`].
+pub fn prepare_all(
+    crates: &[CrateRef],
+    cache: Option<&Cache>,
+    options: &CompareOptions,
+) -> Preparation {
     let git = Git::new(options.git.clone());
     let rewrites = git.rewrites();
     let http = (!options.offline)
         .then(|| Http::new(options.http.clone()).ok())
         .flatten();
-    let warnings = Mutex::new(Vec::new());
-    let shared = prepare::Shared {
-        cache,
-        rewrites: &rewrites,
-        http: http.as_ref(),
-        options,
-        warnings: &warnings,
+    let mut preparation = Preparation {
+        git,
+        rewrites,
+        http,
+        options: options.clone(),
+        warnings: Mutex::new(Vec::new()),
+        prepared: Vec::new(),
     };
-    let prepared = prepare::prepare_all(crates, &shared);
-    let mut results: Vec<Option<SourceMatch>> = vec![None; crates.len()];
-    let mut groups: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
-    for (index, prepared) in prepared.into_iter().enumerate() {
-        match prepared {
-            Prepared::Done(result) => results[index] = Some(result),
-            Prepared::Pending(pending) => groups
-                .entry((pending.fetch_url.clone(), pending.vcs.commit.clone()))
-                .or_default()
-                .push(*pending),
+    preparation.prepared = prepare::prepare_all(crates, &preparation.shared(cache));
+    preparation
+}
+
+impl Preparation {
+    fn shared<'a>(&'a self, cache: Option<&'a Cache>) -> prepare::Shared<'a> {
+        prepare::Shared {
+            cache,
+            rewrites: &self.rewrites,
+            http: self.http.as_ref(),
+            options: &self.options,
+            warnings: &self.warnings,
         }
     }
-    for (index, result) in compare_groups(groups, &git, &shared) {
-        results[index] = Some(result);
+
+    /// The repository the `index`th package's manifest names (in normal
+    /// form where it has one), when its `.crate` (or a cached result) was
+    /// read and names one.
+    pub fn repository(&self, index: usize) -> Option<&str> {
+        match self.prepared.get(index)? {
+            Prepared::Done(result) => result.repository.as_deref(),
+            Prepared::Pending(pending) => Some(&pending.repository),
+        }
     }
-    SourceReport {
-        results: results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| SourceMatch::not_checked("not compared")))
-            .collect(),
-        warnings: warnings.into_inner().unwrap_or_default(),
+
+    /// The second pass: one git fetch per (repository, commit), every
+    /// package compared; the results in the order the packages were given.
+    pub fn compare(mut self, cache: Option<&Cache>) -> SourceReport {
+        let count = self.prepared.len();
+        let mut results: Vec<Option<SourceMatch>> = vec![None; count];
+        let mut groups: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
+        for (index, prepared) in std::mem::take(&mut self.prepared).into_iter().enumerate() {
+            match prepared {
+                Prepared::Done(result) => results[index] = Some(result),
+                Prepared::Pending(pending) => groups
+                    .entry((pending.fetch_url.clone(), pending.vcs.commit.clone()))
+                    .or_default()
+                    .push(*pending),
+            }
+        }
+        for (index, result) in compare_groups(groups, &self.git, &self.shared(cache)) {
+            results[index] = Some(result);
+        }
+        SourceReport {
+            results: results
+                .into_iter()
+                .map(|r| r.unwrap_or_else(|| SourceMatch::not_checked("not compared")))
+                .collect(),
+            warnings: self.warnings.into_inner().unwrap_or_default(),
+        }
     }
+}
+
+/// The repository a cached result for this package names, under any
+/// `insteadOf` rules: what its manifest says, known without its `.crate`.
+/// `None` when nothing is cached; `Some(None)` when the manifest names none.
+pub fn cached_repository(cache: &Cache, checksum: &Sha256Hash) -> Option<Option<String>> {
+    cached::read_any(cache, checksum).map(|result| result.repository)
 }
 
 /// At most `limit` fetches at once per host.
