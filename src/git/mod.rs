@@ -20,6 +20,7 @@ pub mod tree;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,6 +55,32 @@ impl Default for GitOptions {
             max_tree_entries: 300_000,
             max_blob_bytes: 1024 * 1024,
         }
+    }
+}
+
+/// The addresses git may connect to for a repository's host, when the URL
+/// came from outside (a package's manifest): the addresses that were
+/// checked, so a name resolved again by git (DNS rebinding) cannot lead
+/// elsewhere. Given to curl as `http.curloptResolve` (git 2.37 and later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub host: String,
+    pub port: u16,
+    pub addresses: Vec<IpAddr>,
+}
+
+impl Pin {
+    /// `HOST:PORT:ADDRESS[,ADDRESS]`, IPv6 addresses in brackets.
+    fn curl_resolve(&self) -> String {
+        let addresses: Vec<String> = self
+            .addresses
+            .iter()
+            .map(|address| match address {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => format!("[{v6}]"),
+            })
+            .collect();
+        format!("{}:{}:{}", self.host, self.port, addresses.join(","))
     }
 }
 
@@ -147,6 +174,18 @@ impl Git {
     /// fetch needs); `git fetch --depth 1 --filter=blob:none origin COMMIT`
     /// within the deadline and the byte cap.
     pub fn fetch(&self, url: &str, commit: &str) -> Result<Fetched, GitError> {
+        self.fetch_pinned(url, commit, None)
+    }
+
+    /// [`Git::fetch`], and with a [`Pin`], every later request of this
+    /// repository (the blobs asked for) made to the pinned addresses only,
+    /// and no redirect followed.
+    pub fn fetch_pinned(
+        &self,
+        url: &str,
+        commit: &str,
+        pin: Option<&Pin>,
+    ) -> Result<Fetched, GitError> {
         let format = ObjectFormat::of_hex(commit)
             .filter(|_| commit.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| GitError::Malformed(format!("`{commit}` is not a commit ID")))?;
@@ -159,15 +198,20 @@ impl Git {
             .arg(format!("--object-format={}", format.name()))
             .arg(dir.path());
         self.local(init)?;
-        for (key, value) in [
-            ("remote.origin.url", url),
-            ("remote.origin.promisor", "true"),
-            ("remote.origin.partialclonefilter", "blob:none"),
-            ("core.repositoryformatversion", "1"),
-            ("extensions.partialclone", "origin"),
-        ] {
+        let mut settings = vec![
+            ("remote.origin.url", url.to_string()),
+            ("remote.origin.promisor", "true".into()),
+            ("remote.origin.partialclonefilter", "blob:none".into()),
+            ("core.repositoryformatversion", "1".into()),
+            ("extensions.partialclone", "origin".into()),
+        ];
+        if let Some(pin) = pin {
+            settings.push(("http.followRedirects", "false".into()));
+            settings.push(("http.curloptResolve", pin.curl_resolve()));
+        }
+        for (key, value) in &settings {
             let mut config = command(&self.options.program, Some(dir.path()));
-            config.args(["config", key, value]);
+            config.arg("config").arg(key).arg(value);
             self.local(config)?;
         }
         let fetched = Fetched {

@@ -227,3 +227,47 @@ fn git_messages_are_classified() {
         matches!(classify("fatal: odd\n", &commit), GitError::FetchFailed(d) if d == "fatal: odd")
     );
 }
+
+/// A pinned host is connected to at the pinned address only: a name that
+/// resolves nowhere reaches the listener the pin names, and the same name
+/// unpinned is not resolved at all.
+#[test]
+fn a_pinned_fetch_connects_to_the_pinned_address_only() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("https://pinned.invalid:{port}/o/r");
+    let git = Git::new(GitOptions {
+        fetch_timeout: Duration::from_secs(3),
+        ..GitOptions::default()
+    });
+    let commit = "1".repeat(40);
+    let unpinned = git.fetch(&url, &commit);
+    assert!(unpinned.is_err());
+    assert!(listener.accept().is_err(), "{unpinned:?}");
+    let pin = Pin {
+        host: "pinned.invalid".into(),
+        port,
+        addresses: vec!["127.0.0.1".parse().unwrap()],
+    };
+    // The listener never answers: the fetch fails once it has connected.
+    let pinned = git.fetch_pinned(&url, &commit, Some(&pin));
+    assert!(pinned.is_err());
+    assert!(listener.accept().is_ok(), "{pinned:?}");
+}
+
+#[test]
+fn a_pin_is_written_as_curl_reads_it() {
+    let pin = Pin {
+        host: "github.com".into(),
+        port: 443,
+        addresses: vec![
+            "140.82.112.3".parse().unwrap(),
+            "2001:db8::1".parse().unwrap(),
+        ],
+    };
+    assert_eq!(
+        pin.curl_resolve(),
+        "github.com:443:140.82.112.3,[2001:db8::1]"
+    );
+}

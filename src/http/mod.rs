@@ -452,12 +452,26 @@ impl Http {
     ) -> Result<Response, HttpError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        self.get_named(url, destination, &headers, max_bytes, budget)
+            .await
+    }
+
+    /// [`Http::get_anonymous`] with the caller's `headers` (a protocol's
+    /// own, never a credential: the credential is not sent either).
+    pub async fn get_named(
+        &self,
+        url: &Url,
+        destination: Destination<'_>,
+        headers: &HeaderMap,
+        max_bytes: usize,
+        budget: Option<&Budget>,
+    ) -> Result<Response, HttpError> {
         let anonymous = Self {
             credential: None,
             ..self.clone()
         };
         let ask = Ask {
-            headers: &headers,
+            headers,
             body: None,
             max_bytes: max_bytes.min(self.config.max_body_bytes),
             budget,

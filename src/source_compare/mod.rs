@@ -18,6 +18,7 @@
 
 mod cached;
 mod prepare;
+mod route;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -122,6 +123,8 @@ pub struct Preparation {
     http: Option<Http>,
     options: CompareOptions,
     warnings: Mutex<Vec<String>>,
+    /// Each fetch URL's route, settled once per run.
+    routes: Mutex<HashMap<String, Result<route::Route, String>>>,
     prepared: Vec<Prepared>,
 }
 
@@ -143,6 +146,7 @@ pub fn prepare_all(
         http,
         options: options.clone(),
         warnings: Mutex::new(Vec::new()),
+        routes: Mutex::new(HashMap::new()),
         prepared: Vec::new(),
     };
     preparation.prepared = prepare::prepare_all(crates, &preparation.shared(cache));
@@ -157,6 +161,7 @@ impl Preparation {
             http: self.http.as_ref(),
             options: &self.options,
             warnings: &self.warnings,
+            routes: &self.routes,
         }
     }
 
@@ -272,9 +277,13 @@ fn compare_group(
     git: &Git,
     shared: &prepare::Shared<'_>,
 ) -> Vec<(usize, SourceMatch)> {
+    // Every package of the group has the same route: the same URL.
+    let route = packages.first().map(|p| &p.route);
+    let fetch_url = route.map_or(url, |r| r.url.as_str());
+    let pin = route.and_then(|r| r.pin.as_ref());
     // The trees now; blobs later, as packages need them.
     let fetched = git
-        .fetch(url, commit)
+        .fetch_pinned(fetch_url, commit, pin)
         .and_then(|fetched| Ok((fetched.tree()?, fetched)));
     let (tree, mut fetched) = match fetched {
         Ok(pair) => pair,

@@ -1,11 +1,13 @@
 //! The first pass: per package, the cached result, else its `.crate` read
 //! into what the comparison needs (its facts and its files' object IDs).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use sigstore_types::Sha256Hash;
 
+use super::route::{route, Route};
 use super::{cached, CompareOptions};
 use crate::cache::Cache;
 use crate::compare::{normalize_repository, PackageListing};
@@ -21,6 +23,8 @@ pub(super) struct Shared<'a> {
     pub http: Option<&'a Http>,
     pub options: &'a CompareOptions,
     pub warnings: &'a Mutex<Vec<String>>,
+    /// Each fetch URL's route, settled once per run.
+    pub routes: &'a Mutex<HashMap<String, Result<Route, String>>>,
 }
 
 /// A package ready to be compared once its repository is fetched.
@@ -31,8 +35,11 @@ pub(super) struct Pending {
     pub checksum: Sha256Hash,
     /// The manifest's repository, in normal form.
     pub repository: String,
-    /// Where git fetches it from (after `insteadOf`).
+    /// Where git fetches it from (after `insteadOf`): what its result is
+    /// cached as fetched from.
     pub fetch_url: String,
+    /// Where git connects for it (after redirects), and to which addresses.
+    pub route: Route,
     pub manifest: Manifest,
     pub original: Option<OriginalManifest>,
     pub vcs: VcsInfo,
@@ -53,6 +60,34 @@ impl Pending {
 pub(super) enum Prepared {
     Done(SourceMatch),
     Pending(Box<Pending>),
+}
+
+impl Shared<'_> {
+    /// The route to `fetch_url` (see [`super::route`]), asked once per
+    /// run; not cached, as addresses change.
+    fn route(
+        &self,
+        repository: &str,
+        fetch_url: &str,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<Route, String> {
+        if let Some(known) = self.routes.lock().expect("not poisoned").get(fetch_url) {
+            return known.clone();
+        }
+        let routed = match self.http {
+            Some(http) => runtime.block_on(route(http, repository, fetch_url)),
+            None if fetch_url != repository || is_local(fetch_url) => Ok(Route {
+                url: fetch_url.to_string(),
+                pin: None,
+            }),
+            None => Err("no HTTP client to check the repository's host with".into()),
+        };
+        self.routes
+            .lock()
+            .expect("not poisoned")
+            .insert(fetch_url.to_string(), routed.clone());
+        routed
+    }
 }
 
 /// The result's facts from the package, for a result without a comparison.
@@ -172,12 +207,24 @@ fn prepare(
             Some(&repository),
         ));
     }
+    let route = match shared.route(&repository, &fetch_url, runtime) {
+        Ok(route) => route,
+        Err(reason) => {
+            let reason = format!("fetching {repository}: {reason}");
+            return Prepared::Done(with_facts(
+                SourceMatch::not_checked(reason),
+                &vcs,
+                Some(&repository),
+            ));
+        }
+    };
     let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
     Prepared::Pending(Box::new(Pending {
         index,
         checksum: krate.checksum,
         repository,
         fetch_url,
+        route,
         listing: PackageListing::of(&archive, format),
         manifest: facts.manifest,
         original: facts.original,

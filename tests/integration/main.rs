@@ -62,6 +62,8 @@ mod links;
 #[cfg(feature = "testkit")]
 mod manifest_hints;
 #[cfg(feature = "testkit")]
+mod manifest_repository;
+#[cfg(feature = "testkit")]
 mod min_age;
 #[cfg(feature = "testkit")]
 mod minted;
