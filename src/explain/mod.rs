@@ -320,6 +320,10 @@ pub struct Explanation {
     pub cross_checks: Vec<CrossCheck>,
     /// Sources that could not answer.
     pub source_errors: Vec<SourceError>,
+    /// The published package compared with its repository at its commit.
+    pub source_match: Option<crate::evidence::SourceMatch>,
+    /// The commit on its host's web pages, when the host is known.
+    pub commit_url: Option<String>,
     pub rule: RuleExplanation,
     /// The deciding rule's requirements, each compared with the evidence.
     pub requirements: Vec<RequirementCheck>,
@@ -460,6 +464,11 @@ impl Explanation {
                 })
                 .unwrap_or_default(),
             source_errors,
+            source_match: evidence.source_match.clone(),
+            commit_url: evidence
+                .source_match
+                .as_ref()
+                .and_then(crate::evidence::SourceMatch::commit_url),
             rule: rule_explanation(&run.policy, &outcome.rule),
             graph: GraphExplanation::of(run, index),
             requirements,

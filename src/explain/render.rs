@@ -188,6 +188,8 @@ pub fn render(x: &Explanation) -> String {
         }
     }
 
+    write_source_match(w, x);
+
     let _ = writeln!(w, "\nDecided by {}", x.rule.display);
     write_rule_text(w, &x.rule);
     if !x.requirements.is_empty() {
@@ -248,6 +250,72 @@ pub fn render(x: &Explanation) -> String {
     }
     let _ = writeln!(w, "\nOutcome: {} ({})", x.outcome, why(x));
     out
+}
+
+/// The source comparison: its result, the commit and where to see it, and
+/// every file not as at the commit, compiled code first.
+fn write_source_match(w: &mut String, x: &Explanation) {
+    use crate::evidence::SourceResult;
+    let Some(found) = &x.source_match else {
+        return;
+    };
+    let _ = writeln!(w, "\nSource comparison");
+    let result = match (found.result, &found.reason) {
+        (SourceResult::NotChecked, Some(reason)) => format!("not-checked: {}", Untrusted(reason)),
+        (SourceResult::Differs, _) => format!(
+            "differs ({} not as at the commit)",
+            crate::text::count(found.difference_count(), "file", "files")
+        ),
+        (result, _) => result.to_string(),
+    };
+    let _ = writeln!(w, "  result      {result}");
+    let field = |w: &mut String, name: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            let _ = writeln!(w, "  {name:<11} {}", Untrusted(value));
+        }
+    };
+    field(w, "repository", found.repository.as_deref());
+    let commit = found.commit.as_ref().map(|c| match found.dirty {
+        Some(true) => format!("{c} (packaged from a dirty tree, as .cargo_vcs_info.json says)"),
+        _ => c.clone(),
+    });
+    field(w, "commit", commit.as_deref());
+    field(
+        w,
+        "folder",
+        found
+            .path_in_vcs
+            .as_deref()
+            .map(|p| if p.is_empty() { "(the root)" } else { p }),
+    );
+    field(w, "see", x.commit_url.as_deref());
+    let binaries = &found.binaries;
+    let not_binary = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .filter(|p| !binaries.contains(p))
+            .cloned()
+            .collect()
+    };
+    for (title, files) in [
+        (
+            "compiled code (differs or only in the package)",
+            binaries.clone(),
+        ),
+        ("only in the package", not_binary(&found.only_in_package)),
+        ("differ from the commit", not_binary(&found.differ)),
+        (
+            "differ only in line endings",
+            found.line_endings_only.clone(),
+        ),
+    ] {
+        if files.is_empty() {
+            continue;
+        }
+        let _ = writeln!(w, "  {title}:");
+        for file in files {
+            let _ = writeln!(w, "    {}", Untrusted(&file));
+        }
+    }
 }
 
 fn not_asked_why(x: &Explanation) -> &'static str {

@@ -5,7 +5,9 @@
 //! `no-provenance`, `not-checked`, `error`, `out-of-scope`), the package
 //! is `name@version`, the dependency kind is `direct`, `transitive`, `dev`
 //! or `workspace-member` (with `,build-time` for a crate that runs code at
-//! build time), the evidence is its level.
+//! build time), the evidence is its level, the source comparison is its
+//! result (`matches`, `differs:N` with the number of files, `no-vcs-info`,
+//! `not-checked`, `-` when none was made).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -79,6 +81,7 @@ struct Widths {
     package: usize,
     dependency: usize,
     evidence: usize,
+    source: usize,
     /// Only when some row shows where it was built.
     built: Option<(usize, usize)>,
 }
@@ -117,6 +120,10 @@ impl Widths {
                     .iter()
                     .map(|(p, _)| p.outcome.evidence.to_string().len()),
             ),
+            source: width(
+                "SOURCE",
+                &mut rows.iter().map(|(p, _)| source_cell(p).len()),
+            ),
             built: any_built.then(|| {
                 (
                     width("REPOSITORY", &mut built().map(|(r, _)| chars(r))),
@@ -128,15 +135,17 @@ impl Widths {
 
     fn header(&self) -> String {
         let mut line = format!(
-            "{:<status$} {:<package$} {:<dependency$} {:<evidence$} ",
+            "{:<status$} {:<package$} {:<dependency$} {:<evidence$} {:<source$} ",
             "STATUS",
             "PACKAGE",
             "DEPENDENCY",
             "EVIDENCE",
+            "SOURCE",
             status = self.status,
             package = self.package,
             dependency = self.dependency,
             evidence = self.evidence,
+            source = self.source,
         );
         match self.built {
             Some((repository, workflow)) => {
@@ -155,13 +164,15 @@ impl Widths {
     fn rest_of_row(&self, package: &PackageReport, row: &Row) -> String {
         let id = terminal(&package.id()).into_owned();
         let mut line = format!(
-            " {:<package_width$} {:<dependency_width$} {:<evidence_width$} ",
+            " {:<package_width$} {:<dependency_width$} {:<evidence_width$} {:<source_width$} ",
             shorten(&id, self.package),
             dependency_kind(package),
             package.outcome.evidence.to_string(),
+            source_cell(package),
             package_width = self.package,
             dependency_width = self.dependency,
             evidence_width = self.evidence,
+            source_width = self.source,
         );
         match (row, self.built) {
             (
@@ -208,7 +219,20 @@ fn dependency_kind(package: &PackageReport) -> &'static str {
     }
 }
 
-/// What follows the evidence column in a package's row, every value from
+/// The source comparison in one token: `matches`, `differs:N` (files not
+/// as at the commit), `no-vcs-info`, `not-checked`, `-` (none made).
+pub fn source_cell(package: &PackageReport) -> String {
+    use crate::evidence::SourceResult;
+    match &package.source_match {
+        None => "-".into(),
+        Some(found) if found.result == SourceResult::Differs => {
+            format!("differs:{}", found.difference_count())
+        }
+        Some(found) => found.result.to_string(),
+    }
+}
+
+/// What follows the source column in a package's row, every value from
 /// outside escaped ([`terminal`]: on one line, nothing hidden).
 enum Row {
     Built {

@@ -89,6 +89,8 @@ mod scope;
 mod server;
 #[cfg(feature = "testkit")]
 mod source_match;
+#[cfg(feature = "testkit")]
+mod source_outputs;
 mod sparse_index;
 #[cfg(feature = "testkit")]
 mod testkit;
