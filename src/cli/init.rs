@@ -88,9 +88,20 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     let asserted = registry()
         .filter(|(_, e)| e.level() == EvidenceLevel::RegistryAsserted)
         .count();
+    // Without provenance, a package whose published files match its
+    // repository at the recorded commit is pinned to that.
+    let matches = |e: &crate::evidence::Evidence| {
+        e.source_match
+            .as_ref()
+            .is_some_and(|m| m.result == crate::evidence::SourceResult::Matches)
+    };
+    let source_only = registry()
+        .filter(|(_, e)| e.level() == EvidenceLevel::None && matches(e))
+        .count();
     let undecided = registry()
         .filter(|(_, e)| e.level() == EvidenceLevel::None)
-        .count();
+        .count()
+        - source_only;
     let rejected: usize = registry().map(|(_, e)| e.rejected.len()).sum();
     let mut line = match written {
         Some(path) => format!("wrote {}: ", Untrusted(path.display())),
@@ -101,6 +112,12 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
          {undecided} without provenance listed as exemptions to decide on",
         crate::report::count(attested, "package", "packages")
     ));
+    if source_only > 0 {
+        line.push_str(&format!(
+            "; {source_only} without provenance pinned to their repository's files \
+             at the recorded commit (source-matches)"
+        ));
+    }
     if rejected > 0 {
         line.push_str(&format!(
             "; {} verification, which no policy can waive (see the file)",

@@ -3,8 +3,11 @@
 //! Every dependency with verified provenance is pinned to the repository
 //! (URL and immutable ID), workflow, ref pattern and, when a reusable
 //! workflow signed, signer workflow its attestation shows; dependencies with
-//! only registry data are pinned to the repository it states; the rest are
-//! listed as commented-out exemptions to decide on. Where today's evidence
+//! only registry data are pinned to the repository it states; a dependency
+//! whose published files are its repository's at the recorded commit (the
+//! source comparison) gets `source-matches = true`, and with no other
+//! evidence that is its rule; the rest are listed as commented-out
+//! exemptions to decide on, with what the source comparison found. Where today's evidence
 //! shows it, a rule also requires what defends against a hijacked release
 //! pipeline, each with a comment saying why: release triggers (never an
 //! event that runs on input others control, such as a pull request's), a tag ref, a GitHub-hosted runner, and crates.io's refusal
@@ -162,6 +165,9 @@ fn major_line(tag: &str) -> Option<&str> {
 enum Found<'a> {
     Attested(Pin),
     Registry(&'a str),
+    /// Neither, but the published files are the repository's at the
+    /// commit they were packaged from.
+    SourceMatches,
     Nothing,
 }
 
@@ -171,12 +177,59 @@ fn found(evidence: &Evidence) -> Found<'_> {
     }
     match &evidence.registry {
         Some(registry) => Found::Registry(&registry.repository),
+        None if source_matches(evidence) => Found::SourceMatches,
         None => Found::Nothing,
     }
 }
 
 /// The `min-age` `init` suggests, commented out, in `[defaults]`.
 pub const SUGGESTED_MIN_AGE: &str = "7 days";
+
+/// The source comparison of a package left to decide on, in a few words:
+/// the files that differ (a `[[package]]` rule's `source-allow` can accept
+/// them, with a reason), no vcs info, or why it was not made.
+fn source_note(found: &crate::source_match::SourceMatch) -> Option<String> {
+    use crate::evidence::SourceResult;
+    let text = match found.result {
+        SourceResult::Matches => return None,
+        SourceResult::Differs => {
+            let mut files: Vec<&str> = found
+                .differ
+                .iter()
+                .chain(&found.only_in_package)
+                .chain(&found.line_endings_only)
+                .map(String::as_str)
+                .collect();
+            let more = files.len().saturating_sub(5);
+            files.truncate(5);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "(source: not as at commit {}: {}{more}; source-allow can accept them, with a reason)",
+                found.commit.as_deref().unwrap_or("?"),
+                files.join(", ")
+            )
+        }
+        SourceResult::NoVcsInfo => "(source: the package names no commit)".to_string(),
+        SourceResult::NotChecked => format!(
+            "(source: not compared: {})",
+            found.reason.as_deref().unwrap_or("unknown")
+        ),
+    };
+    Some(text)
+}
+
+/// Whether the source comparison found every published file as at the
+/// recorded commit (`differs`, `no-vcs-info` and `not-checked` do not).
+fn source_matches(evidence: &Evidence) -> bool {
+    evidence
+        .source_match
+        .as_ref()
+        .is_some_and(|m| m.result == crate::evidence::SourceResult::Matches)
+}
 
 /// The commented `provenance.toml` for these packages and what was found
 /// for each.
@@ -238,6 +291,8 @@ pub fn render<'a>(
     header.line("");
     header.line("Trust on first use: every dependency whose provenance verified is pinned to");
     header.line("the repository (by immutable ID), workflow and ref it was built from today.");
+    header.line("Where the published files are the repository's at the commit they were");
+    header.line("packaged from, `source-matches = true` keeps them so.");
     header.line("Review the pins: they record what is, not what should be. The reference for");
     header.line(format!(
         "every key: `{}`, or",
@@ -298,13 +353,21 @@ pub fn render<'a>(
                 .as_ref()
                 .is_some_and(|r| r.trustpub_only == Some(true))
         });
+        let pinned = |found: &Found<'_>, source_matches: bool| Pinned {
+            require: rule_require,
+            trustpub_only,
+            source_matches,
+            versions_found: matches!(found, Found::SourceMatches),
+        };
         if uniform {
             if matches!(first, Found::Nothing) {
                 todo.extend(versions.iter().copied());
             } else {
                 let seen: Vec<String> =
                     pins.iter().map(|(p, _, _)| p.version.to_string()).collect();
-                rules.push(doc.table(rule(name, None, &seen, first, rule_require, trustpub_only)));
+                let all_match = versions.iter().all(|(_, e)| source_matches(e));
+                let pinned = pinned(first, all_match);
+                rules.push(doc.table(rule(name, None, &seen, first, &pinned)));
             }
             continue;
         }
@@ -313,14 +376,8 @@ pub fn render<'a>(
                 todo.push((package, evidence));
             } else {
                 let seen = [package.version.to_string()];
-                rules.push(doc.table(rule(
-                    name,
-                    Some(&package.version),
-                    &seen,
-                    f,
-                    rule_require,
-                    trustpub_only,
-                )));
+                let pinned = pinned(f, source_matches(evidence));
+                rules.push(doc.table(rule(name, Some(&package.version), &seen, f, &pinned)));
             }
         }
     }
@@ -355,6 +412,9 @@ pub fn render<'a>(
             }
             if package.checksum.is_none() {
                 notes.line("(Cargo.lock has no checksum for it)");
+            }
+            if let Some(text) = evidence.source_match.as_ref().and_then(source_note) {
+                notes.line(text);
             }
             notes.end_block();
         }
@@ -527,9 +587,21 @@ fn same(a: &Found<'_>, b: &Found<'_>) -> bool {
     match (a, b) {
         (Found::Attested(x), Found::Attested(y)) => x == y,
         (Found::Registry(x), Found::Registry(y)) => x == y,
-        (Found::Nothing, Found::Nothing) => true,
+        (Found::SourceMatches, Found::SourceMatches) | (Found::Nothing, Found::Nothing) => true,
         _ => false,
     }
+}
+
+/// What a rule pins besides what [`Found`] shows.
+struct Pinned<'a> {
+    /// `require` for an attested package, when `[defaults]` does not.
+    require: Option<&'a str>,
+    /// crates.io refuses API tokens for the crate (every version).
+    trustpub_only: bool,
+    /// Every version the rule covers matches its repository at its commit.
+    source_matches: bool,
+    /// The source comparison is the only evidence found.
+    versions_found: bool,
 }
 
 fn rule(
@@ -537,9 +609,9 @@ fn rule(
     version: Option<&semver::Version>,
     seen: &[String],
     found: &Found<'_>,
-    require: Option<&str>,
-    trustpub_only: bool,
+    pinned: &Pinned<'_>,
 ) -> Table {
+    let (require, trustpub_only) = (pinned.require, pinned.trustpub_only);
     let mut rule = Rule::default();
     rule.set("name", name);
     if let Some(version) = version {
@@ -597,13 +669,23 @@ fn rule(
             rule.set("require", "registry-asserted");
             rule.set("repository", repository);
         }
-        Found::Nothing => {}
+        Found::SourceMatches | Found::Nothing => {}
     }
     if trustpub_only && !matches!(found, Found::Nothing) {
         rule.comment(
             "crates.io refuses API tokens for it: a stolen token cannot publish a version.",
         );
         rule.set_value("trustpub-only", Value::from(true));
+    }
+    if pinned.source_matches {
+        if pinned.versions_found {
+            rule.comment("No provenance, but the published files are its repository's at the");
+            rule.comment("commit they were packaged from (.cargo_vcs_info.json).");
+        } else {
+            rule.comment("The published files are its repository's at the commit they were");
+            rule.comment("packaged from: a version holding code its repository does not fails.");
+        }
+        rule.set_value("source-matches", Value::from(true));
     }
     rule.table
 }

@@ -249,3 +249,90 @@ fn explain_shows_a_real_package_published_from_a_dirty_tree() {
         assert!(text.contains(result), "{text}");
     }
 }
+
+#[test]
+fn init_pins_source_matches_where_the_source_matches_and_the_policy_passes() {
+    let Some(project) = RealProject::new("source_outputs::init") else {
+        return;
+    };
+    let run = project
+        .command()
+        .args([
+            "init",
+            "--lockfile",
+            "Cargo.lock",
+            "--source",
+            "dir:bundles",
+        ])
+        .arg("--offline")
+        .run()
+        .expect_code(0);
+    run.assert_stderr(
+        "2 without provenance listed as exemptions to decide on; 3 without provenance pinned to their repository's files",
+    );
+    let text = std::fs::read_to_string(project.dir.join("provenance.toml")).unwrap();
+    let policy: toml::Table = text.parse().unwrap();
+    let rules = policy["package"].as_array().unwrap();
+    for entry in &project.crates {
+        let rule = rules
+            .iter()
+            .find(|r| r["name"].as_str() == Some(entry.name.as_str()));
+        let matches = entry.files_differ.is_empty() && entry.files_only_in_package.is_empty();
+        if matches {
+            let rule = rule.expect(&text);
+            assert_eq!(rule["source-matches"].as_bool(), Some(true), "{text}");
+        } else {
+            assert!(rule.is_none(), "{}: {text}", entry.name);
+            let note = format!(
+                "# name = \"{}\"\n# version = \"={}\"\n# reason = \"\"\n",
+                entry.name, entry.version
+            );
+            let block = &text[text.find(&note).expect(&text)..];
+            let block = &block[..block.find("\n\n").unwrap_or(block.len())];
+            assert!(
+                block.contains(&format!(
+                    "(source: not as at commit {}: {}",
+                    entry.commit,
+                    entry.files_differ.join(", ")
+                )),
+                "{block}"
+            );
+        }
+    }
+
+    // The policy written passes what it pinned; what differs has no rule.
+    let check = project
+        .command()
+        .args([
+            "--lockfile",
+            "Cargo.lock",
+            "--offline",
+            "--message-format",
+            "json",
+        ])
+        .run()
+        .expect_code(0);
+    let found = crate::source_match::packages(&check.stdout);
+    for entry in &project.crates {
+        let matches = entry.files_differ.is_empty() && entry.files_only_in_package.is_empty();
+        let outcome = if matches { "pass" } else { "no-provenance" };
+        assert_eq!(found[&entry.name]["outcome"], outcome, "{}", entry.name);
+    }
+
+    // Once a package differs, its pin fails it.
+    let pinned = text.replace("name = \"similar\"", "name = \"idna\"");
+    project.dir.write("provenance.toml", pinned);
+    let check = project
+        .command()
+        .args([
+            "--lockfile",
+            "Cargo.lock",
+            "--offline",
+            "--message-format",
+            "json",
+        ])
+        .run()
+        .expect_code(1);
+    let found = crate::source_match::packages(&check.stdout);
+    assert_eq!(found["idna"]["outcome"], "violation");
+}

@@ -22,7 +22,7 @@ mod tests;
 use serde::Serialize;
 
 use super::{
-    Effective, Exemption, GlobList, Mode, Policy, Rule, RuleKind, Selector, Spanned,
+    Effective, Exemption, GlobList, Mode, Policy, Rule, RuleKind, Selector, SourceAllow, Spanned,
     NO_REQUIREMENTS,
 };
 use crate::policy::matcher::{RepoUrl, Runner, Visibility};
@@ -212,6 +212,12 @@ fn rules(old: &Policy, new: &Policy) -> Vec<Weakening> {
         let (before, from) = counterpart(old, rule);
         let after = rule.requirements.merged(&new.defaults);
         let mut changes = requirements(&rule_title(rule), &before, &after);
+        changes.extend(source_allow(
+            &rule_title(rule),
+            from.and_then(|r| r.source_allow.as_ref()),
+            rule.source_allow.as_ref(),
+            rule.span.line,
+        ));
         let kept = from.is_some_and(|from| identity(from) == identity(rule));
         if !kept {
             let note = format!(
@@ -233,6 +239,12 @@ fn rules(old: &Policy, new: &Policy) -> Vec<Weakening> {
             to.map_or("[defaults]".to_string(), rule_title)
         );
         let mut changes = requirements(&rule_title(rule), &before, &after);
+        changes.extend(source_allow(
+            &rule_title(rule),
+            rule.source_allow.as_ref(),
+            to.and_then(|r| r.source_allow.as_ref()),
+            rule.span.line,
+        ));
         for change in &mut changes {
             change.note = Some(note.clone());
             change.line = Some(rule.span.line);
@@ -382,14 +394,59 @@ fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
         ),
         (
             "source-allow-line-endings",
-            // Accepting line endings is the looser setting.
-            of(
-                effective.source_allow_line_endings,
-                |f| Accepts::Flag(!*f),
-                ToString::to_string,
+            // Accepting line endings is the looser setting, so unset (the
+            // default, `false`) is the strict one: setting `true` loosens.
+            Some(
+                of(
+                    effective.source_allow_line_endings,
+                    |f| Accepts::Flag(!*f),
+                    ToString::to_string,
+                )
+                .unwrap_or(Value {
+                    accepts: Accepts::Flag(true),
+                    shown: "(unset)".into(),
+                    line: 0,
+                    inherited: true,
+                }),
             ),
         ),
     ]
+}
+
+/// `source-allow` globs that `new` accepts and `old` did not (an absent
+/// list accepts nothing, so dropping one only tightens).
+fn source_allow(
+    table: &str,
+    old: Option<&SourceAllow>,
+    new: Option<&SourceAllow>,
+    line: u32,
+) -> Option<Weakening> {
+    let globs = |allow: Option<&SourceAllow>| {
+        allow.map_or_else(Vec::new, |a| {
+            a.globs
+                .iter()
+                .map(|g| g.value.as_str().to_string())
+                .collect()
+        })
+    };
+    let (before, after) = (globs(old), globs(new));
+    let kind = compare(
+        Some(&Accepts::AnyOf(before.clone())),
+        Some(&Accepts::AnyOf(after.clone())),
+    )?;
+    // The line of the first glob the old list did not have.
+    let added = new
+        .into_iter()
+        .flat_map(|a| &a.globs)
+        .find(|g| !before.iter().any(|b| b == g.value.as_str()))
+        .map_or(line, |g| g.span.line);
+    let shown = |list: Vec<String>| (!list.is_empty()).then(|| list.join(", "));
+    Some(
+        Weakening::new(kind, table)
+            .key("source-allow")
+            .values(shown(before), shown(after))
+            .line(Some(added)),
+    )
 }
 
 fn visibility_accepts(visibility: &[Visibility]) -> Accepts {

@@ -260,3 +260,47 @@ fn every_requirement_key_of_the_policy_file_is_compared() {
     keys.sort_unstable();
     assert_eq!(compared, keys);
 }
+
+#[test]
+fn accepting_more_of_the_source_comparison_loosens_and_accepting_less_does_not() {
+    let table = "[[package]] idna";
+    let rule =
+        |extra: &str| format!("[[package]]\nname = \"idna\"\nsource-matches = true\n{extra}");
+    let strict = rule("");
+    let line_endings = rule("source-allow-line-endings = true\n");
+    assert_eq!(
+        kinds(&strict, &line_endings),
+        one(Kind::Loosened, table, Some("source-allow-line-endings"))
+    );
+    assert!(diff(&line_endings, &strict).is_empty());
+    let explicit_false = rule("source-allow-line-endings = false\n");
+    assert!(diff(&strict, &explicit_false).is_empty());
+
+    let one_glob = rule("source-allow = [\"Cargo.toml.orig\"]\nreason = \"edited\"\n");
+    let two_globs =
+        rule("source-allow = [\"Cargo.toml.orig\", \"build/*.o\"]\nreason = \"edited\"\n");
+    let found = diff(&strict, &one_glob);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].kind, found[0].key.as_deref(), found[0].line),
+        (Kind::Loosened, Some("source-allow"), Some(4))
+    );
+    assert_eq!(found[0].new.as_deref(), Some("Cargo.toml.orig"));
+    assert_eq!(
+        kinds(&one_glob, &two_globs),
+        one(Kind::Loosened, table, Some("source-allow"))
+    );
+    assert!(diff(&two_globs, &one_glob).is_empty());
+    assert!(diff(&one_glob, &strict).is_empty());
+    let other = rule("source-allow = [\"src/*\"]\nreason = \"edited\"\n");
+    assert_eq!(
+        kinds(&one_glob, &other),
+        one(Kind::Changed, table, Some("source-allow"))
+    );
+    // A rule removed with its list: what accepted the files is gone too;
+    // only the requirement falling back to `[defaults]` weakens.
+    assert_eq!(
+        kinds(&one_glob, ""),
+        one(Kind::Dropped, table, Some("source-matches"))
+    );
+}
