@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::diff::Accept;
-use crate::fetch::Announcer;
+use crate::fetch::{Announcer, ProgressLines, DEFAULT_LINE_EVERY};
 use crate::http::HttpConfig;
 use crate::policy::matcher::Glob;
 use crate::policy::RootSpec;
@@ -37,7 +37,8 @@ pub struct GlobalOptions {
     /// More output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// No progress or informational output.
+    /// No informational output, and no progress but a line now and then
+    /// in a long run whose stderr is a log.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// The cache directory (default: the user cache directory, e.g. ~/.cache/cargo-verify-provenance).
@@ -51,6 +52,10 @@ pub struct GlobalOptions {
     /// The current time, for reproducible runs (RFC 3339, e.g. 2026-06-01T00:00:00Z).
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<jiff::Timestamp>,
+    /// Time between two progress lines when stderr is not a terminal, in
+    /// milliseconds (default 10 s).
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub progress_interval_ms: Option<u64>,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -62,6 +67,23 @@ impl GlobalOptions {
 
     pub fn locked(&self) -> bool {
         self.locked || self.frozen
+    }
+
+    /// How progress is shown on stderr: the bar on a terminal (not under
+    /// `-q`); else a line every `--progress-interval-ms`, which `-q` holds
+    /// back until the run has lasted a while.
+    fn progress(&self) -> (bool, Option<ProgressLines>) {
+        if std::io::stderr().is_terminal() {
+            return (!self.quiet, None);
+        }
+        let every = self
+            .progress_interval_ms
+            .map_or(DEFAULT_LINE_EVERY, Duration::from_millis);
+        let say = Announcer(std::sync::Arc::new(|line: &str| {
+            use std::io::Write as _;
+            let _ = writeln!(super::stderr(), "{line}");
+        }));
+        (false, Some(ProgressLines::new(every, self.quiet, say)))
     }
 
     /// The current time: `--now`, else the clock.
@@ -279,6 +301,7 @@ impl RunArgs {
     /// sees the command line.
     pub fn run_config(&self, global: &GlobalOptions) -> RunConfig {
         let offline = global.offline();
+        let (progress, progress_lines) = global.progress();
         let JobArgs {
             policy,
             roots,
@@ -299,7 +322,8 @@ impl RunArgs {
             now: global.now(),
             jobs: usize::from(sources.jobs),
             http: global.http.config(),
-            progress: !global.quiet && std::io::stderr().is_terminal(),
+            progress,
+            progress_lines,
             github_auth: if offline {
                 GitHubAuth::none()
             } else {

@@ -28,6 +28,7 @@
 //! a remote source has no entry for are reported by
 //! [`PackageFetch::missing_from_cache`].
 
+mod progress;
 mod registry;
 
 use std::sync::{Arc, OnceLock};
@@ -45,6 +46,8 @@ use crate::trust::TrustRoot;
 use crate::verify::{self, ArtifactInput, Check, SignerCheck};
 use reqwest::Url;
 
+pub use progress::{ProgressLines, DEFAULT_LINE_EVERY};
+
 /// How a fetch runs.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -59,6 +62,8 @@ pub struct FetchOptions {
     pub now: jiff::Timestamp,
     /// Show a progress bar on stderr (callers pass `stderr is a TTY && !quiet`).
     pub progress: bool,
+    /// Where stderr is a log, a progress line at most this often.
+    pub progress_lines: Option<ProgressLines>,
     pub github_auth: GitHubAuth,
     /// Hosts a `github` source's `bundle_url` may name besides GitHub's own
     /// blob storage (GitHub Enterprise).
@@ -91,6 +96,7 @@ impl Default for FetchOptions {
             no_attestation_ttl: DEFAULT_NO_ATTESTATION_TTL,
             now: jiff::Timestamp::now(),
             progress: false,
+            progress_lines: None,
             github_auth: GitHubAuth::none(),
             github_bundle_hosts: Vec::new(),
             announce: None,
@@ -456,9 +462,11 @@ pub async fn fetch_each_async(
     mut sink: impl FnMut(usize, PackageFetch),
 ) -> Result<Vec<String>, FetchError> {
     let shared = Arc::new(prepare(&queries, sources, cache, options).await?);
-    let progress = progress_bar(queries.len(), options.progress);
-    // Packages some source could not answer for, shown as they happen.
-    let unanswered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let progress = progress::Tracker::new(queries.len(), options.progress);
+    let lines = options
+        .progress_lines
+        .clone()
+        .map(|lines| tokio::spawn(progress.clone().write_lines(lines)));
     let jobs = options.jobs.max(1);
     let mut pending = queries.into_iter().enumerate().peekable();
     let mut tasks = tokio::task::JoinSet::new();
@@ -482,14 +490,9 @@ pub async fn fetch_each_async(
             };
             let shared = shared.clone();
             let progress = progress.clone();
-            let unanswered = unanswered.clone();
             tasks.spawn(async move {
                 let result = fetch_package(&shared, query).await;
-                if !result.errors.is_empty() {
-                    let count = unanswered.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    progress.set_message(format!(", {count} not answered"));
-                }
-                progress.inc(1);
+                progress.finished(result.errors.is_empty());
                 (position, result)
             });
         }
@@ -500,7 +503,10 @@ pub async fn fetch_each_async(
             None => break,
         }
     }
-    progress.finish_and_clear();
+    if let Some(lines) = lines {
+        lines.abort();
+    }
+    progress.finish();
     let mut warnings = shared
         .warnings
         .lock()
@@ -622,22 +628,6 @@ fn sparse_index(
             options.now,
         )
     }))
-}
-
-fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(len as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} fetching provenance {bar:30} {pos}/{len}{msg} ({elapsed}, about {eta} left)",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// What GitHub will be asked in this run, at most, when it has no token

@@ -9,7 +9,7 @@ use miette::Result;
 
 use super::Note;
 use crate::cache::Cache;
-use crate::fetch::{Announcer, FetchOptions, DEFAULT_NO_ATTESTATION_TTL};
+use crate::fetch::{Announcer, FetchOptions, ProgressLines, DEFAULT_NO_ATTESTATION_TTL};
 use crate::http::HttpConfig;
 use crate::lockfile::{GraphOrigin, Inventory, MetadataOptions, Scope};
 use crate::policy::{Policy, RootSpec, SearchFrom};
@@ -63,6 +63,8 @@ pub struct RunConfig {
     pub http: HttpConfig,
     /// Show a progress bar on stderr while fetching.
     pub progress: bool,
+    /// Where stderr is a log: a progress line at most this often.
+    pub progress_lines: Option<ProgressLines>,
     /// The token sent to the GitHub API, and the one API it is sent to.
     pub github_auth: GitHubAuth,
     /// Hosts a `github` source's `bundle_url` may name besides GitHub's own
@@ -112,6 +114,7 @@ impl Default for RunConfig {
             jobs: fetch.jobs,
             http: fetch.http,
             progress: fetch.progress,
+            progress_lines: None,
             github_auth: fetch.github_auth,
             github_bundle_hosts: fetch.github_bundle_hosts,
             no_attestation_ttl: None,
@@ -233,6 +236,7 @@ impl RunConfig {
             no_attestation_ttl: self.no_attestation_ttl.unwrap_or(from_policy),
             now: self.now,
             progress: self.progress,
+            progress_lines: self.progress_lines.clone(),
             github_auth: if self.offline {
                 GitHubAuth::none()
             } else {

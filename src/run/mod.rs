@@ -311,6 +311,7 @@ impl Fetched<'_> {
         let quiet = fetch::FetchOptions {
             announce: None,
             progress: false,
+            progress_lines: None,
             ..options.clone()
         };
         let (report, evidence) = fetch_and_verify(queries, sources, cache, &quiet, roots)?;

@@ -75,6 +75,8 @@ mod offline;
 mod other_repository;
 mod policy;
 mod policy_diff;
+#[cfg(feature = "testkit")]
+mod progress_lines;
 mod real_bundles;
 #[cfg(feature = "testkit")]
 mod records_needed;
