@@ -71,8 +71,13 @@ pub struct Seen {
     pub body: Vec<u8>,
 }
 
+/// Answers made from the request's path and query.
+type Responder = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
+
 #[derive(Default)]
 struct State {
+    /// path prefix → an answer made for each request (after the scripts).
+    responders: Mutex<Vec<(String, Responder)>>,
     /// path (without query) → answers; the last one repeats.
     script: Mutex<HashMap<String, VecDeque<Reply>>>,
     /// path with query → answers (takes precedence).
@@ -172,6 +177,17 @@ impl Server {
             .insert(path_and_query.to_string(), replies.into());
     }
 
+    /// Answer requests whose path starts with `prefix`, and that no script
+    /// answers, with what `responder` makes of their path and query (a
+    /// service's answers computed per request, as a benchmark needs).
+    pub fn respond(&self, prefix: &str, responder: impl Fn(&str) -> Reply + Send + Sync + 'static) {
+        self.state
+            .responders
+            .lock()
+            .unwrap()
+            .push((prefix.to_string(), Arc::new(responder)));
+    }
+
     /// Answer the next `count` requests, and hold every later one
     /// unanswered until [`Server::release`]: a client then cannot finish,
     /// whatever the time it takes to get that far.
@@ -252,6 +268,16 @@ async fn answer(
     });
     let reply = next_reply(&state.script_exact, &path_and_query)
         .or_else(|| next_reply(&state.script, uri.path()))
+        .or_else(|| {
+            let responder = state
+                .responders
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(prefix, _)| uri.path().starts_with(prefix.as_str()))
+                .map(|(_, responder)| responder.clone());
+            responder.map(|responder| responder(&path_and_query))
+        })
         .unwrap_or_else(|| Reply::status(404));
     if state.answered.fetch_add(1, Ordering::SeqCst) >= state.hold_after.load(Ordering::SeqCst) {
         loop {
