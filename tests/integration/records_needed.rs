@@ -3,7 +3,8 @@
 //! per-version record when nothing needs one (one line says so), every one
 //! when asked for (`--all-records`, `records = "all"`) or required
 //! (`require = "registry-asserted"`), and `trustpub-only` answered from the
-//! list of crates, 100 crates a request, cached as it arrives.
+//! list of crates, 100 crates a request, cached as it arrives; a run killed
+//! midway keeps every record it received.
 
 use serde_json::Value;
 
@@ -210,4 +211,77 @@ fn trustpub_only_is_answered_for_a_hundred_crates_a_request_and_cached() {
     // The crate crates.io did not list is asked about again once "not
     // found" expires; nothing else.
     assert_eq!(server.seen().len(), 2);
+}
+
+#[test]
+fn an_interrupted_run_keeps_every_record_it_received_and_the_next_asks_only_the_rest() {
+    let test = "an_interrupted_run_keeps_every_record_it_received_and_the_next_asks_only_the_rest";
+    const CRATES: usize = 6;
+    const ANSWERED: usize = 2;
+    let server = Server::start();
+    for (n, name) in names(CRATES).iter().enumerate() {
+        let Some(answer) = crate_answer(test, name, n) else {
+            return;
+        };
+        server.route(&format!("/api/v1/crates/{name}"), vec![Reply::json(answer)]);
+    }
+    let dir = workload(
+        &server,
+        CRATES,
+        "[defaults]\nrequire = \"registry-asserted\"\n",
+    );
+    let cache = dir.join(".cache");
+    // crates.io is asked one request at a time: the server answers two and
+    // holds the third, so the run is still waiting when it is killed (as
+    // by Ctrl-C or a CI timeout), whatever the machine's speed.
+    server.hold_after(ANSWERED);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-verify-provenance"))
+        .current_dir(dir.path())
+        .env("CARGO_VERIFY_PROVENANCE_CACHE", &cache)
+        .env_remove("CARGO_NET_OFFLINE")
+        .args(["--lockfile", "Cargo.lock", "--color", "never"])
+        .args([
+            "--now",
+            "2026-12-07T00:00:00Z",
+            "--crates-io-interval-ms",
+            "0",
+        ])
+        .args(["--http-timeout-ms", "3600000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stored = || {
+        crate::faults::cache_files(&cache)
+            .iter()
+            .filter(|(path, _)| {
+                !path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".tmp")
+            })
+            .count()
+    };
+    // The bound only turns a broken run into a failure instead of a hang.
+    let started = std::time::Instant::now();
+    while stored() < ANSWERED {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the records that arrived were not stored"
+        );
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended before it was killed: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    server.release();
+    assert_eq!(stored(), ANSWERED);
+
+    // The next run asks only about the crates whose record did not arrive.
+    let before = per_version_requests(&server);
+    check(&dir, &[]).expect_code(0);
+    assert_eq!(per_version_requests(&server) - before, CRATES - ANSWERED);
 }
