@@ -182,6 +182,46 @@ fn projects_sharing_a_cache_read_only_answers_of_their_own_configuration() {
     }
 }
 
+/// Two URL templates that differ only in a credential (a query token, a
+/// password) are two configurations, and neither credential is written
+/// into the cache folder.
+#[test]
+fn a_credential_in_a_source_tells_configurations_apart_and_is_never_stored() {
+    let server = answering_server();
+    let template = |credential: &str| {
+        let base = server
+            .base
+            .replace("http://", &format!("http://u:{credential}@"));
+        url(&format!("{base}/c/{{checksum}}.json?token={credential}"))
+    };
+    let cache = TestDir::new();
+    let writer = Project::new(cache.path(), "attested", &template("SECRETONE"));
+    let run = writer.check(NOW, &[]);
+    assert_eq!(outcome(&run), "pass", "{}", run.stderr);
+    let other = Project::new(cache.path(), "attested", &template("SECRETTWO"));
+    let run = other.check(NOW, &["--offline"]);
+    assert_eq!(outcome(&run), "error", "{}", run.stdout);
+    run.assert_stderr("not in the cache");
+    let same = Project::new(cache.path(), "attested", &template("SECRETONE"));
+    assert_eq!(outcome(&same.check(NOW, &["--offline"])), "pass");
+    let mut folders = vec![cache.path().to_path_buf()];
+    let mut files = 0;
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("SECRET"), "{}: {text}", path.display());
+        }
+    }
+    assert!(files > 1, "the answer was stored");
+}
+
 /// crates.io's record counts only for the `.crate` file whose checksum it
 /// names: a record naming none, or another, is no evidence (the package
 /// is not checked, exit 2) and is never stored; the same record naming the
