@@ -595,6 +595,49 @@ mod tests {
         assert_eq!(embedded(Instance::GitHub), "2026-07-13T00:00:00Z");
     }
 
+    /// A root is refused only when strictly older than the floor or the
+    /// newest installed; the same date is not older. The built-in
+    /// public-good root's newest date is 2025-09-23.
+    #[test]
+    fn only_a_root_strictly_older_than_the_floor_or_the_newest_seen_is_refused() {
+        let root = TrustRoot::embedded(Instance::PublicGood).unwrap();
+        let newest: jiff::Timestamp = "2025-09-23T00:00:00Z".parse().unwrap();
+        let at = |date: &str| -> jiff::Timestamp { date.parse().unwrap() };
+        let repository = |floor: Option<&str>| TufRepository {
+            url: "https://tuf.example".into(),
+            bootstrap_root: Vec::new(),
+            floor: floor.map(|date| {
+                serde_json::json!({"tlogs": [{"publicKey": {"validFor": {"start": date}}}]})
+                    .to_string()
+            }),
+        };
+        let check = |floor: Option<&str>, seen: Option<&str>| {
+            check_not_older(
+                Instance::PublicGood,
+                &root,
+                &repository(floor),
+                seen.map(at),
+            )
+            .map_err(|e| e.to_string())
+        };
+        for (floor, seen) in [
+            (None, None),
+            (Some("2025-09-23T00:00:00Z"), None),
+            (Some("2024-01-01T00:00:00Z"), Some("2025-09-23T00:00:00Z")),
+            (None, Some("2025-09-22T23:59:59Z")),
+        ] {
+            assert_eq!(check(floor, seen), Ok(Some(newest)), "{floor:?} {seen:?}");
+        }
+        let error = check(Some("2025-09-23T00:00:01Z"), None).unwrap_err();
+        assert!(error.contains("older than the root built into"), "{error}");
+        assert!(
+            error.contains("newest date 2025-09-23T00:00:00Z"),
+            "{error}"
+        );
+        let error = check(None, Some("2025-09-24T00:00:00Z")).unwrap_err();
+        assert!(error.contains("older than the newest copy"), "{error}");
+    }
+
     /// Where `b` differs from `a` (JSON pointers, with both values).
     fn differ(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
         use serde_json::Value;
