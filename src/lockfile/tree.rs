@@ -211,25 +211,28 @@ fn cargo_tree(
             stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
         });
     }
-    let text = String::from_utf8(output.stdout).map_err(|e| {
-        // The line of the first byte that is not UTF-8, shown lossily.
-        let (bytes, at) = (e.as_bytes(), e.utf8_error().valid_up_to());
-        let start = bytes[..at]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        let end = bytes[at..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(bytes.len(), |i| at + i);
-        let number = bytes[..start].iter().filter(|b| **b == b'\n').count() + 1;
-        unreadable(
-            number,
-            &String::from_utf8_lossy(&bytes[start..end]),
-            "not UTF-8",
-        )
-    })?;
+    let text = String::from_utf8(output.stdout).map_err(|e| not_utf8(&e))?;
     Ok(TreeOutput { text, marker })
+}
+
+/// The error for output that is not UTF-8: the line of the first byte that
+/// is not, by its number, shown lossily.
+fn not_utf8(error: &std::string::FromUtf8Error) -> WorkspaceError {
+    let (bytes, at) = (error.as_bytes(), error.utf8_error().valid_up_to());
+    let start = bytes[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = bytes[at..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    let number = bytes[..start].iter().filter(|b| **b == b'\n').count() + 1;
+    unreadable(
+        number,
+        &String::from_utf8_lossy(&bytes[start..end]),
+        "not UTF-8",
+    )
 }
 
 #[cfg(test)]
@@ -332,6 +335,37 @@ mod tests {
                 assert!(!message.contains(&"x".repeat(201)), "{message}");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// A line of exactly the shown length is shown whole.
+    #[test]
+    fn a_line_is_cut_only_past_two_hundred_characters() {
+        let line = "é".repeat(200);
+        match unreadable(7, &line, "not a package line") {
+            WorkspaceError::TreeUnreadable { line: 7, text, .. } => assert_eq!(text, line),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Output that is not UTF-8 names the line of its first bad byte, with
+    /// that line alone, wherever the byte is on it.
+    #[test]
+    fn output_that_is_not_utf8_names_the_line_of_its_first_bad_byte() {
+        for (bytes, number, shown) in [
+            (&b"\xff"[..], 1, "\u{fffd}"),
+            (b"0a v1\n1b v\xff2 (x)\n2c v3\n", 2, "1b v\u{fffd}2 (x)"),
+            (b"0a v1\n1b v2\n\xffc", 3, "\u{fffd}c"),
+            (b"0a v1\n\n2c v3\xff\n0d v4", 3, "2c v3\u{fffd}"),
+        ] {
+            let error = String::from_utf8(bytes.to_vec()).unwrap_err();
+            match not_utf8(&error) {
+                WorkspaceError::TreeUnreadable { line, reason, text } => {
+                    assert_eq!((line, reason), (number, "not UTF-8"), "{bytes:?}");
+                    assert_eq!(text, shown, "{bytes:?}");
+                }
+                other => panic!("{other:?}"),
+            }
         }
     }
 
