@@ -222,6 +222,31 @@ fn a_credential_in_a_source_tells_configurations_apart_and_is_never_stored() {
     assert!(files > 1, "the answer was stored");
 }
 
+/// An answer copied from one configuration's place in the cache to
+/// another's (same package, a source at another address) is not the other
+/// configuration's: it names the identity it was written for.
+#[test]
+fn an_answer_copied_to_another_configurations_place_is_not_read() {
+    let (one, two) = (answering_server(), answering_server());
+    let cache = TestDir::new();
+    let template = |server: &Server| format!("{}/c/{{checksum}}.json", server.base);
+    let writer = Project::new(cache.path(), "attested", &url(&template(&one)));
+    assert_eq!(outcome(&writer.check(NOW, &[])), "pass");
+    let place = |server: &Server| {
+        let key = SourceSpec::url(&template(server)).unwrap().cache_key();
+        Cache::open(cache.path())
+            .unwrap()
+            .entry_path(&key.answer_identity(&Sha256Hash::new(checksum(PKG1))))
+    };
+    let (written, elsewhere) = (place(&one), place(&two));
+    std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+    std::fs::copy(&written, &elsewhere).unwrap();
+    let other = Project::new(cache.path(), "attested", &url(&template(&two)));
+    let run = other.check(NOW, &["--offline"]);
+    assert_eq!(outcome(&run), "error", "{}", run.stdout);
+    run.assert_stderr("not in the cache");
+}
+
 /// crates.io's record counts only for the `.crate` file whose checksum it
 /// names: a record naming none, or another, is no evidence (the package
 /// is not checked, exit 2) and is never stored; the same record naming the
