@@ -158,6 +158,10 @@ pub struct SourceArgs {
     /// Ask crates.io for every package's per-version record (one a second), also where no rule needs it.
     #[arg(long)]
     pub all_records: bool,
+    /// Leave out the comparison of each `.crate` with its repository (no
+    /// `.crate` read, no git): what the benchmarks measure it against.
+    #[arg(long, hide = true)]
+    pub no_source_comparison: bool,
 }
 
 const DEFAULT_JOBS: u16 = 32;
@@ -192,6 +196,7 @@ impl Default for SourceArgs {
             github_api_url: url::Url::parse(crate::sources::GITHUB_API).expect("a valid URL"),
             github_bundle_hosts: Vec::new(),
             all_records: false,
+            no_source_comparison: false,
         }
     }
 }
@@ -336,7 +341,7 @@ impl RunArgs {
             targets: self.scope.targets.clone(),
             exclude_dev: self.scope.no_dev,
             only: None,
-            source_comparison: true,
+            source_comparison: !sources.no_source_comparison,
             cargo_home: None,
             all_records: sources.all_records,
             compared: Default::default(),

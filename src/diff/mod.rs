@@ -34,7 +34,7 @@ use serde::Serialize;
 
 pub use render::{append_markdown, markdown, render, summary_line, write_json};
 
-use crate::evidence::{EvidenceLevel, SourceError};
+use crate::evidence::{EvidenceLevel, SourceError, SourceResult};
 use crate::exit;
 use crate::lockfile::{Inventory, PackageSource};
 use crate::policy::matcher::{same_repository, Glob};
@@ -245,6 +245,10 @@ pub enum Change {
     /// crates.io's `trustpub_only` was switched off: a downgrade, which
     /// fails unless accepted (`allow-downgrade`).
     DiffTrustpubOnly(Compared<bool>),
+    /// The published files were the repository's at their commit and no
+    /// longer are (`matches` to `differs` or `no-vcs-info`): a downgrade,
+    /// which fails unless accepted (`allow-downgrade`).
+    DiffSource(Compared<SourceResult>),
     /// A downgrade could be hidden by a side that could not be checked.
     DiffUnchecked(Unchecked),
     /// A version brought in younger than `min-age`: fails unless exempt.
@@ -260,6 +264,7 @@ impl Change {
             Self::DiffRepository(c) => (&c.name, &c.version),
             Self::DiffWorkflow(c) => (&c.name, &c.version),
             Self::DiffTrustpubOnly(c) => (&c.name, &c.version),
+            Self::DiffSource(c) => (&c.name, &c.version),
             Self::DiffUnchecked(u) => (&u.name, &u.version),
             Self::DiffChecksum(c) => (&c.name, &c.version),
             Self::DiffMinAge(t) => (&t.name, &t.version),
@@ -274,6 +279,7 @@ impl Change {
             Self::DiffRepository(c) => c.fails,
             Self::DiffWorkflow(c) => c.fails,
             Self::DiffTrustpubOnly(c) => c.fails,
+            Self::DiffSource(c) => c.fails,
             Self::DiffMinAge(t) => t.fails,
             _ => false,
         }
@@ -285,6 +291,7 @@ impl Change {
             Self::DiffRepository(c) => c.accepted.is_some(),
             Self::DiffWorkflow(c) => c.accepted.is_some(),
             Self::DiffTrustpubOnly(c) => c.accepted.is_some(),
+            Self::DiffSource(c) => c.accepted.is_some(),
             _ => false,
         }
     }
@@ -300,7 +307,8 @@ impl Change {
             Self::DiffRepository(_) => 5,
             Self::DiffWorkflow(_) => 6,
             Self::DiffTrustpubOnly(_) => 7,
-            Self::DiffMinAge(_) => 8,
+            Self::DiffSource(_) => 8,
+            Self::DiffMinAge(_) => 9,
         }
     }
 }
@@ -384,7 +392,9 @@ impl Diff {
                 Change::DiffAdded(_) => s.added += 1,
                 Change::DiffRemoved(_) => s.removed += 1,
                 Change::DiffChecksum(_) => s.checksum_changes += 1,
-                Change::DiffDowngrade(_) | Change::DiffTrustpubOnly(_) => s.downgrades += 1,
+                Change::DiffDowngrade(_) | Change::DiffTrustpubOnly(_) | Change::DiffSource(_) => {
+                    s.downgrades += 1
+                }
                 Change::DiffUpgrade(_) => s.upgrades += 1,
                 Change::DiffRepository(_) => s.repository_changes += 1,
                 Change::DiffWorkflow(_) => s.workflow_changes += 1,
@@ -674,7 +684,8 @@ fn too_new(before: Option<&PackageReport>, after: &PackageReport) -> Option<TooN
 /// that could not be checked makes a possible drop unchecked); the
 /// repository URL and ID, when both sides state them; the workflow and
 /// signer workflow (without its ref), when both sides are attested;
-/// crates.io's `trustpub_only`, switched off (both sides known).
+/// crates.io's `trustpub_only`, switched off (both sides known); the
+/// source comparison, from `matches` to `differs` or `no-vcs-info`.
 fn compare_pair(
     before: &PackageReport,
     after: &PackageReport,
@@ -792,6 +803,61 @@ fn compare_pair(
             Some("crates.io accepts API tokens for the crate again".to_string()),
         )));
     }
+
+    if let Some(change) = source_downgrade(&pair) {
+        changes.push(change);
+    }
+}
+
+/// A version whose published files were its repository's at its commit,
+/// followed by one whose are not (or that names no commit). A side that
+/// was not compared says nothing: the comparison does not decide the
+/// evidence level, whose own drop is reported above.
+fn source_downgrade(pair: &Pair<'_>) -> Option<Change> {
+    let result = |p: &PackageReport| p.source_match.as_ref().map(|m| m.result);
+    let (Some(SourceResult::Matches), Some(now)) = (result(pair.before), result(pair.after)) else {
+        return None;
+    };
+    if !matches!(now, SourceResult::Differs | SourceResult::NoVcsInfo) {
+        return None;
+    }
+    let note = pair.after.source_match.as_ref().map(|m| match now {
+        SourceResult::Differs => {
+            let files: Vec<&str> = m
+                .binaries
+                .iter()
+                .chain(&m.only_in_package)
+                .chain(&m.differ)
+                .chain(&m.line_endings_only)
+                .map(String::as_str)
+                .collect();
+            let mut unique: Vec<&str> = Vec::new();
+            for file in files {
+                if !unique.contains(&file) {
+                    unique.push(file);
+                }
+            }
+            let more = unique.len().saturating_sub(5);
+            unique.truncate(5);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "not as at commit {}: {}{more}",
+                m.commit.as_deref().unwrap_or("?"),
+                unique.join(", ")
+            )
+        }
+        _ => "the new version's package names no commit".to_string(),
+    });
+    Some(Change::DiffSource(pair.compared(
+        Some(Kind::Downgrade),
+        SourceResult::Matches,
+        now,
+        note,
+    )))
 }
 
 /// The same version and source pinning another checksum.

@@ -215,6 +215,12 @@ pub fn markdown(diff: &Diff) -> String {
                 "trustpub_only = true".to_string(),
                 "trustpub_only = false".to_string(),
             ),
+            Change::DiffSource(c) => (
+                "source",
+                format!("{} {} → {}", c.name, c.previous_version, c.version),
+                format!("source {}", c.from),
+                format!("source {}", c.to),
+            ),
             Change::DiffUnchecked(u) => (
                 "not checked",
                 format!("{} {} → {}", u.name, u.previous_version, u.version),
@@ -349,6 +355,13 @@ pub fn render(diff: &Diff) -> String {
                     c.name, c.previous_version, c.version
                 ),
             ),
+            Change::DiffSource(c) => (
+                "downgrade",
+                format!(
+                    "{} {} -> {}: source {} -> {}",
+                    c.name, c.previous_version, c.version, c.from, c.to
+                ),
+            ),
             Change::DiffUnchecked(u) => {
                 let mut text = format!(
                     "{} {} -> {}: the {} lockfile's version could not be checked ({} -> {} as far as known)",
@@ -381,6 +394,7 @@ pub fn render(diff: &Diff) -> String {
             Change::DiffRepository(c) => (&c.accepted, &c.note),
             Change::DiffWorkflow(c) => (&c.accepted, &c.note),
             Change::DiffTrustpubOnly(c) => (&c.accepted, &c.note),
+            Change::DiffSource(c) => (&c.accepted, &c.note),
             _ => (&None, &None),
         };
         if let Some(note) = note {

@@ -398,3 +398,107 @@ pub fn conflicts<'a>(
     }
     failures
 }
+
+/// Every disagreement between what the published package says of its own
+/// source (the commit of `.cargo_vcs_info.json`, the manifest's
+/// `repository`, as the source comparison read them) and the other
+/// evidence, one failure each.
+///
+/// Compares, in order, for each attestation given: the commit with the
+/// certificate's source repository digest (`.1.13`, ignoring case), then
+/// the repository with the certificate's source repository (`.1.12`); then
+/// the registry record's `sha` and repository, likewise. Repositories are
+/// compared in the normal form the policy uses; a fact absent on either
+/// side, or a repository that has no normal form, is no disagreement.
+pub fn source_conflicts<'a>(
+    source: &crate::evidence::SourceMatch,
+    attestations: impl IntoIterator<Item = &'a Attestation>,
+    registry: Option<&crate::evidence::RegistryAssertion>,
+) -> Vec<Failure> {
+    let commit = source.commit.as_deref();
+    let repository = source.repository.as_deref();
+    let differs = |ours: Option<&str>, theirs: Option<&str>, repositories: bool| {
+        let (Some(ours), Some(theirs)) = (ours, theirs) else {
+            return false;
+        };
+        if !repositories {
+            return !ours.eq_ignore_ascii_case(theirs);
+        }
+        match (
+            matcher::normalize_repo_url(ours),
+            matcher::normalize_repo_url(theirs),
+        ) {
+            (Ok(a), Ok(b)) => a != b,
+            _ => false,
+        }
+    };
+    let failure = |what: &str,
+                   ours: &str,
+                   found: String,
+                   bundle: Option<crate::evidence::BundleOrigin>| Failure {
+        requirement: Requirement::EvidenceConflict,
+        expected: format!("the {what} the published package names: {ours}"),
+        found: Some(found),
+        span: None,
+        bundle,
+    };
+    let mut failures = Vec::new();
+    for attestation in attestations {
+        let claims = attestation.facts.claims();
+        let digest = claims.and_then(|c| c.source_repository_digest.as_deref());
+        let uri = claims.and_then(|c| c.source_repository_uri.as_deref());
+        let origin = Some(attestation.origin.clone());
+        if differs(commit, digest, false) {
+            let found = format!(
+                "the certificate's source repository digest (.1.13): {}",
+                digest.unwrap_or_default()
+            );
+            failures.push(failure(
+                "commit (.cargo_vcs_info.json)",
+                commit.unwrap_or_default(),
+                found,
+                origin.clone(),
+            ));
+        }
+        if differs(repository, uri, true) {
+            let found = format!(
+                "the certificate's source repository (.1.12): {}",
+                uri.unwrap_or_default()
+            );
+            failures.push(failure(
+                "repository (Cargo.toml)",
+                repository.unwrap_or_default(),
+                found,
+                origin,
+            ));
+        }
+    }
+    if let Some(record) = registry {
+        if differs(commit, record.sha.as_deref(), false) {
+            let found = format!(
+                "the commit {} records for the publish: {}",
+                record.registry,
+                record.sha.as_deref().unwrap_or_default()
+            );
+            failures.push(failure(
+                "commit (.cargo_vcs_info.json)",
+                commit.unwrap_or_default(),
+                found,
+                None,
+            ));
+        }
+        if differs(repository, Some(&record.repository), true) {
+            let found = format!(
+                "the repository {} records for the publish: {}",
+                record.registry, record.repository
+            );
+            failures.push(failure(
+                "repository (Cargo.toml)",
+                repository.unwrap_or_default(),
+                found,
+                None,
+            ));
+        }
+    }
+    failures
+}

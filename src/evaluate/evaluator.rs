@@ -3,8 +3,8 @@
 
 use super::source::with_source_matches;
 use super::{
-    check_attestation, check_registry, conflicts, Evaluation, Failure, Outcome, PackageOutcome,
-    Requirement, RuleRef, RuleRefKind, Verdict,
+    check_attestation, check_registry, conflicts, source_conflicts, Evaluation, Failure, Outcome,
+    PackageOutcome, Requirement, RuleRef, RuleRefKind, Verdict,
 };
 use crate::evidence::{Evidence, SourceError};
 use crate::lockfile::{Package, PackageSource};
@@ -502,8 +502,9 @@ fn expired_failure(e: &Exemption) -> Failure {
 /// `trustpub-only` and exemptions.
 ///
 /// Checks, in order: a bundle that fails verification, or a verified one
-/// that contradicts the registry's record of the publisher (fails whatever
-/// the rule says); verified attestations (any one passing passes); registry
+/// that contradicts the registry's record of the publisher, or either of
+/// them contradicting the commit and repository the published package
+/// names (fails whatever the rule says); verified attestations (any one passing passes); registry
 /// data where the rule asks for no more; the absence of evidence.
 fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effective<'_>) -> Verdict {
     let mut unwaivable = rejected_failures(evidence);
@@ -514,6 +515,26 @@ fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effectiv
             .iter()
             .filter(|a| !evidence.other_repository.contains(&a.origin));
         unwaivable.extend(conflicts(cross_checked, registry));
+    }
+    // Only a comparison that reached the repository: its commit was found
+    // there, so a disagreement is between two facts, not a guess.
+    let compared = evidence.source_match.as_ref().filter(|s| {
+        matches!(
+            s.result,
+            crate::evidence::SourceResult::Matches | crate::evidence::SourceResult::Differs
+        )
+    });
+    if let Some(source) = compared {
+        // As above: a bundle from another repository is held to nothing here.
+        let cross_checked = evidence
+            .attestations
+            .iter()
+            .filter(|a| !evidence.other_repository.contains(&a.origin));
+        unwaivable.extend(source_conflicts(
+            source,
+            cross_checked,
+            evidence.registry.as_ref(),
+        ));
     }
     if !unwaivable.is_empty() {
         return Verdict::Rejected(unwaivable);

@@ -20,7 +20,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use checks::{check_attestation, check_registry, conflicts, cross_check, Comparison};
+pub use checks::{
+    check_attestation, check_registry, conflicts, cross_check, source_conflicts, Comparison,
+};
 pub use evaluator::Evaluator;
 pub use repository::mark_other_repositories;
 pub use source::unaccepted as source_differences;

@@ -1859,3 +1859,77 @@ fn a_bundle_from_another_repository_is_no_evidence_conflict_unless_the_rule_acce
     );
     assert!(evidence.other_repository.is_empty());
 }
+
+/// A source comparison that found `commit` of `repository`.
+fn compared(commit: &str, repository: &str) -> crate::evidence::SourceMatch {
+    crate::evidence::SourceMatch {
+        result: crate::evidence::SourceResult::Matches,
+        commit: Some(commit.into()),
+        path_in_vcs: Some(String::new()),
+        dirty: Some(false),
+        repository: Some(repository.into()),
+        reason: None,
+        ..crate::evidence::SourceMatch::not_checked("")
+    }
+}
+
+#[test]
+fn the_packages_own_commit_and_repository_must_agree_with_the_other_evidence() {
+    let p = policy("mode = \"audit\"\n[[exempt]]\nname = \"a\"\nreason = \"r\"\n");
+    let a = package("a", "1.0.0");
+    let ours = "1".repeat(40);
+    // The certificate's commit and repository: they agree, in any case.
+    let mut evidence = attested(claims("o/a"));
+    evidence.source_match = Some(compared(&ours.to_uppercase(), "https://github.com/O/a/"));
+    assert_eq!(one(&p, &a, &evidence).outcome.name(), "pass");
+    // Another commit: a conflict nothing waives.
+    evidence.source_match = Some(compared(&"2".repeat(40), "https://github.com/o/a"));
+    let outcome = one(&p, &a, &evidence);
+    assert_eq!(failed(&outcome), [Requirement::EvidenceConflict]);
+    assert!(outcome.has_unwaivable_failure());
+    // Another repository.
+    evidence.source_match = Some(compared(&ours, "https://github.com/evil/a"));
+    assert_eq!(
+        failed(&one(&p, &a, &evidence)),
+        [Requirement::EvidenceConflict]
+    );
+    // A repository with no normal form, or no commit: nothing to compare.
+    evidence.source_match = Some(compared(&ours, "not a url"));
+    assert_eq!(one(&p, &a, &evidence).outcome.name(), "pass");
+    evidence.source_match = Some(crate::evidence::SourceMatch::no_vcs_info(None));
+    assert_eq!(one(&p, &a, &evidence).outcome.name(), "pass");
+    // A comparison that did not reach the repository is not cross-checked.
+    let mut unreached = compared(&"2".repeat(40), "https://github.com/o/a");
+    unreached.result = crate::evidence::SourceResult::NotChecked;
+    unreached.reason = Some("offline".into());
+    evidence.source_match = Some(unreached);
+    assert_eq!(one(&p, &a, &evidence).outcome.name(), "pass");
+
+    // The registry's record, alone: its commit and its repository.
+    let mut record = registry("https://github.com/o/a");
+    record.source_match = Some(compared(&ours, "https://github.com/o/a"));
+    assert_eq!(one(&p, &a, &record).outcome.name(), "pass");
+    record.source_match = Some(compared(&"2".repeat(40), "https://github.com/o/a"));
+    assert_eq!(
+        failed(&one(&p, &a, &record)),
+        [Requirement::EvidenceConflict]
+    );
+    record.source_match = Some(compared(&ours, "https://gitlab.com/o/a"));
+    let outcome = one(&p, &a, &record);
+    assert_eq!(failed(&outcome), [Requirement::EvidenceConflict]);
+    let Outcome::Violation { failures } = &outcome.outcome else {
+        unreachable!("{outcome:?}")
+    };
+    assert!(
+        failures[0]
+            .found
+            .as_deref()
+            .unwrap()
+            .contains("crates.io records"),
+        "{failures:?}"
+    );
+    // A record without a commit says nothing about it.
+    record.registry.as_mut().unwrap().sha = None;
+    record.source_match = Some(compared(&"2".repeat(40), "https://github.com/o/a"));
+    assert_eq!(one(&p, &a, &record).outcome.name(), "pass");
+}

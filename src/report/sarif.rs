@@ -5,6 +5,11 @@
 //! nothing required anything of (no provenance, exempt) are not results
 //! (each would be a code-scanning alert), and the run's properties say how
 //! many were left out.
+//!
+//! Beside those, every package whose published files are not its
+//! repository's at the commit it was packaged from gets a `source-differs`
+//! result naming the files (compiled code first): an error when the policy
+//! failed the package on it, else a warning.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,6 +62,12 @@ const RULES: &[(&str, &str, &str, &str)] = &[
         "A source failed or the cache has no answer offline; the policy requires evidence, so the package is not passed.",
     ),
     (
+        "source-differs",
+        "The published package is not its repository at the commit it was packaged from",
+        "warning",
+        "Files of the .crate differ from the commit its .cargo_vcs_info.json names, or are not in it (compiled code among them is listed first). An error when the policy requires source-matches and does not accept those files; accept expected ones with source-allow and a reason.",
+    ),
+    (
         "provenance-not-checked",
         "A source could not answer for the package",
         "error",
@@ -92,6 +103,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .filter(|p| !p.workspace_member)
         .count()
         - results.len();
+    let mut results = results;
+    results.extend(
+        report
+            .packages
+            .iter()
+            .filter_map(|package| source_result(package, &lockfile_uri)),
+    );
     let rules: Vec<Value> = RULES
         .iter()
         .map(|(id, short, level, help)| {
@@ -230,6 +248,66 @@ fn result(
         value["relatedLocations"] = Value::Array(related);
     }
     Some(value)
+}
+
+/// A `source-differs` result for a package whose source comparison found
+/// files not as at the commit; `None` for any other result.
+fn source_result(package: &PackageReport, lockfile_uri: &str) -> Option<Value> {
+    use crate::evidence::SourceResult;
+    let found = package.source_match.as_ref()?;
+    if found.result != SourceResult::Differs {
+        return None;
+    }
+    let failed_on_it = match &package.outcome.outcome {
+        Outcome::Violation { failures } | Outcome::Error { failures, .. } => failures
+            .iter()
+            .any(|f| f.requirement == Requirement::SourceMatches),
+        _ => false,
+    };
+    let not_binary = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .filter(|p| !found.binaries.contains(p))
+            .cloned()
+            .collect()
+    };
+    let mut text = format!(
+        "{}: {} not as at commit {} of {}",
+        package.id(),
+        super::count(found.difference_count(), "file", "files"),
+        found.commit.as_deref().unwrap_or("?"),
+        found.repository.as_deref().unwrap_or("?")
+    );
+    for (title, files) in [
+        ("compiled code", found.binaries.clone()),
+        ("only in the package", not_binary(&found.only_in_package)),
+        ("differ", not_binary(&found.differ)),
+        (
+            "differ only in line endings",
+            found.line_endings_only.clone(),
+        ),
+    ] {
+        if !files.is_empty() {
+            text.push_str(&format!("; {title}: {}", files.join(", ")));
+        }
+    }
+    Some(json!({
+        "ruleId": "source-differs",
+        "level": if failed_on_it { "error" } else { "warning" },
+        "message": { "text": text },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": lockfile_uri },
+                "region": { "startLine": package.lockfile_line.max(1) },
+            },
+            "logicalLocations": [{ "name": package.id(), "kind": "package" }],
+        }],
+        "partialFingerprints": { "packageId/v1": format!("{}@{}", package.outcome.name, package.outcome.version) },
+        "properties": {
+            "package": package.outcome.name,
+            "version": package.outcome.version.to_string(),
+            "sourceMatch": found,
+        },
+    }))
 }
 
 /// A file as a URI relative to the current directory (the repository root

@@ -89,9 +89,26 @@ pub struct Sha256Digest {
 /// A ResourceDescriptor with a digest, and a URI when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Descriptor {
+    /// `source-comparison` for the comparison with the repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
-    pub digest: Sha256Digest,
+    pub digest: Digest,
+    /// What the input showed, when it is not a bundle (the comparison's
+    /// result and its counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<serde_json::Value>,
+}
+
+/// An in-toto DigestSet: a bundle's SHA-256, or the commit a source
+/// comparison was made against (`gitCommit`, as in-toto names it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Digest {
+    #[serde(rename = "sha256")]
+    Sha256(String),
+    #[serde(rename = "gitCommit")]
+    GitCommit(String),
 }
 
 /// The Verification Summary predicate.
@@ -104,7 +121,8 @@ pub struct Summary {
     /// `pkg:cargo/NAME@VERSION`, with `repository_url` for another registry.
     pub resource_uri: String,
     pub policy: Descriptor,
-    /// The bundles that decided the outcome (none when no bundle did).
+    /// The bundles that decided the outcome (none when no bundle did),
+    /// then the source comparison when one was made against a commit.
     pub input_attestations: Vec<Descriptor>,
     pub verification_result: VerificationResult,
     pub verified_levels: Vec<&'static str>,
@@ -187,7 +205,11 @@ pub fn statements(run: &Run) -> Result<Vec<Statement>, VsaError> {
                 time_verified: run.now,
                 resource_uri: package_url(package)?,
                 policy: policy.clone(),
-                input_attestations: inputs.iter().map(input_descriptor).collect(),
+                input_attestations: inputs
+                    .iter()
+                    .map(input_descriptor)
+                    .chain(evidence.source_match.as_ref().and_then(source_descriptor))
+                    .collect(),
                 verification_result: if passed {
                     VerificationResult::Passed
                 } else {
@@ -234,10 +256,10 @@ fn policy_descriptor(run: &Run) -> Result<Descriptor, VsaError> {
         return Err(VsaError::NoPolicy);
     };
     Ok(Descriptor {
+        name: None,
         uri: Some(file_uri(path).ok_or_else(|| VsaError::PolicyUri { path: path.clone() })?),
-        digest: Sha256Digest {
-            sha256: sigstore_crypto::sha256(text.inner().as_bytes()).to_hex(),
-        },
+        digest: Digest::Sha256(sigstore_crypto::sha256(text.inner().as_bytes()).to_hex()),
+        annotations: None,
     })
 }
 
@@ -278,11 +300,41 @@ fn input_descriptor(bundle: &DecidingBundle) -> Descriptor {
         _ => None,
     };
     Descriptor {
+        name: None,
         uri,
-        digest: Sha256Digest {
-            sha256: bundle.sha256.clone(),
-        },
+        digest: Digest::Sha256(bundle.sha256.clone()),
+        annotations: None,
     }
+}
+
+/// The source comparison as an input, when one was made against a commit
+/// (`matches` or `differs`): the repository at that commit
+/// (`git+URL@COMMIT`, the form SPDX and SLSA give a source), its result
+/// and how many files were not as at the commit, whatever the policy made
+/// of them.
+fn source_descriptor(found: &crate::evidence::SourceMatch) -> Option<Descriptor> {
+    use crate::evidence::SourceResult;
+    if !matches!(found.result, SourceResult::Matches | SourceResult::Differs) {
+        return None;
+    }
+    let commit = found.commit.clone()?;
+    let uri = found
+        .repository
+        .as_deref()
+        .map(|repository| format!("git+{}@{commit}", redact_url(repository)));
+    Some(Descriptor {
+        name: Some("source-comparison".into()),
+        uri,
+        digest: Digest::GitCommit(commit),
+        annotations: Some(serde_json::json!({
+            "result": found.result,
+            "differ": found.differ.len(),
+            "onlyInPackage": found.only_in_package.len(),
+            "binaries": found.binaries.len(),
+            "lineEndingsOnly": found.line_endings_only.len(),
+            "dirty": found.dirty,
+        })),
+    })
 }
 
 /// The SLSA build level a passing package is verified at: see the table

@@ -38,29 +38,15 @@ impl Tampered {
             .file("README.md", "# tampered\n")
             .file("src/lib.rs", "pub fn add(a: u8, b: u8) -> u8 { a + b }\n")
             .build(&bare, false);
-        let package = CrateBuilder::new("tampered", "1.0.0")
-            .vcs_info(&commit, false, Some(""))
-            .file("Cargo.toml", format!("# normalized by cargo\n{MANIFEST}"))
-            .file("Cargo.toml.orig", MANIFEST)
-            .file("README.md", "# tampered\n")
-            .file("build/blob.bin", OBJECT)
-            .file(
-                "src/lib.rs",
-                "mod payload;\npub fn add(a: u8, b: u8) -> u8 { a + b }\n",
-            )
-            .file("src/payload.rs", "pub fn run() {}\n")
-            .build();
+        let package = published(&commit, "1.0.0", true);
         dir.write(
             "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/tampered-1.0.0.crate",
             &package,
         );
-        let checksum: [u8; 32] = Sha256::digest(&package).into();
-        let locked = LockedPackage {
-            name: "tampered".into(),
-            version: "1.0.0".into(),
-            checksum,
-        };
-        dir.write("Cargo.lock", cargo_lock("app", &[locked]));
+        dir.write(
+            "Cargo.lock",
+            cargo_lock("app", &[locked("1.0.0", &package)]),
+        );
         std::fs::create_dir_all(dir.join("bundles")).unwrap();
         let base = format!("file://{}", bare.display());
         Self {
@@ -77,9 +63,8 @@ impl Tampered {
         );
     }
 
-    /// The binary with cargo's home and the mirror, offline, on the
-    /// lockfile and policy, then `args`.
-    pub fn run(&self, args: &[&str]) -> Run {
+    /// The binary with cargo's home and the mirror.
+    pub fn command(&self) -> Cmd {
         let mut command: Cmd = self
             .dir
             .command()
@@ -88,10 +73,46 @@ impl Tampered {
             command = command.env(key, value);
         }
         command
+    }
+
+    /// The binary with cargo's home and the mirror, offline, on the
+    /// lockfile and policy, then `args`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.command()
             .args(args)
             .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
             .arg("--offline")
             .run()
+    }
+}
+
+/// `tampered@VERSION` as published from `commit`: as at the commit, or
+/// with `src/lib.rs` changed, `src/payload.rs` and an object file added.
+fn published(commit: &str, version: &str, tampered: bool) -> Vec<u8> {
+    let mut package = CrateBuilder::new("tampered", version)
+        .vcs_info(commit, false, Some(""))
+        .file("Cargo.toml", format!("# normalized by cargo\n{MANIFEST}"))
+        .file("Cargo.toml.orig", MANIFEST)
+        .file("README.md", "# tampered\n");
+    package = if tampered {
+        package
+            .file("build/blob.bin", OBJECT)
+            .file(
+                "src/lib.rs",
+                "mod payload;\npub fn add(a: u8, b: u8) -> u8 { a + b }\n",
+            )
+            .file("src/payload.rs", "pub fn run() {}\n")
+    } else {
+        package.file("src/lib.rs", "pub fn add(a: u8, b: u8) -> u8 { a + b }\n")
+    };
+    package.build()
+}
+
+fn locked(version: &str, package: &[u8]) -> LockedPackage {
+    LockedPackage {
+        name: "tampered".into(),
+        version: version.into(),
+        checksum: Sha256::digest(package).into(),
     }
 }
 
@@ -335,4 +356,212 @@ fn init_pins_source_matches_where_the_source_matches_and_the_policy_passes() {
         .expect_code(1);
     let found = crate::source_match::packages(&check.stdout);
     assert_eq!(found["idna"]["outcome"], "violation");
+}
+
+/// The SARIF log of a run, checked against the OASIS schema.
+fn sarif(run: &Run) -> Value {
+    let log: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let validator = jsonschema::validator_for(&crate::check::sarif_schema()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    log
+}
+
+fn results_of<'a>(log: &'a Value, rule: &str) -> Vec<&'a Value> {
+    log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == rule)
+        .collect()
+}
+
+#[test]
+fn sarif_has_a_result_for_each_package_whose_source_differs() {
+    let project = Tampered::new();
+    project.policy("[defaults]\n");
+    let log = sarif(&project.run(&["--message-format", "sarif"]));
+    let found = results_of(&log, "source-differs");
+    assert_eq!(found.len(), 1, "{log:#}");
+    assert_eq!(found[0]["level"], "warning");
+    let text = found[0]["message"]["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "tampered@1.0.0: 3 files not as at commit {} of https://github.com/example/tampered; compiled code: build/blob.bin; only in the package: src/payload.rs; differ: src/lib.rs",
+            project.commit
+        )
+    );
+    assert_eq!(
+        found[0]["properties"]["sourceMatch"]["binaries"],
+        serde_json::json!(["build/blob.bin"])
+    );
+    // Required by the policy, and not accepted: an error, beside the violation.
+    project.policy("[defaults]\nsource-matches = true\n");
+    let log = sarif(&project.run(&["--message-format", "sarif"]).expect_code(1));
+    assert_eq!(results_of(&log, "source-differs")[0]["level"], "error");
+    assert_eq!(results_of(&log, "provenance-violation").len(), 1);
+
+    let Some(real) = RealProject::new("source_outputs::sarif") else {
+        return;
+    };
+    real.policy("[defaults]\n");
+    let run = real
+        .command()
+        .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+        .args(["--offline", "--message-format", "sarif"])
+        .run();
+    let log = sarif(&run);
+    let mut named: Vec<String> = results_of(&log, "source-differs")
+        .iter()
+        .map(|r| r["properties"]["package"].as_str().unwrap().to_string())
+        .collect();
+    named.sort();
+    let mut expected: Vec<String> = real
+        .crates
+        .iter()
+        .filter(|c| !c.files_differ.is_empty() || !c.files_only_in_package.is_empty())
+        .map(|c| c.name.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(named, expected, "{log:#}");
+}
+
+#[test]
+fn the_vsa_names_the_comparison_among_its_inputs() {
+    let Some(project) = RealProject::new("source_outputs::vsa") else {
+        return;
+    };
+    project.policy("[defaults]\nsource-matches = true\n");
+    project
+        .command()
+        .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+        .args(["--offline", "--vsa-out", "vsa.jsonl"])
+        .run()
+        .expect_code(1);
+    let text = std::fs::read_to_string(project.dir.join("vsa.jsonl")).unwrap();
+    let statement_schema = crate::vsa::schema("in-toto-statement-v1.schema.json");
+    let vsa_schema = crate::vsa::schema("slsa-verification-summary-v1.schema.json");
+    let statements: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(statements.len(), project.crates.len());
+    for entry in &project.crates {
+        let subject = format!("{}-{}.crate", entry.name, entry.version);
+        let statement = statements
+            .iter()
+            .find(|s| s["subject"][0]["name"] == subject.as_str())
+            .expect(&text);
+        let problems: Vec<String> = crate::vsa::errors(&statement_schema, statement)
+            .into_iter()
+            .chain(crate::vsa::errors(&vsa_schema, statement))
+            .collect();
+        assert!(problems.is_empty(), "{statement}\n{}", problems.join("\n"));
+        let inputs = statement["predicate"]["inputAttestations"]
+            .as_array()
+            .unwrap();
+        let comparison = inputs
+            .iter()
+            .find(|i| i["name"] == "source-comparison")
+            .expect(&text);
+        assert_eq!(
+            comparison["digest"],
+            serde_json::json!({ "gitCommit": entry.commit })
+        );
+        assert_eq!(
+            comparison["uri"],
+            format!(
+                "git+{}@{}",
+                entry.repository.trim_end_matches('/'),
+                entry.commit
+            )
+        );
+        let matches = entry.files_differ.is_empty() && entry.files_only_in_package.is_empty();
+        assert_eq!(
+            comparison["annotations"]["result"],
+            if matches { "matches" } else { "differs" }
+        );
+        assert_eq!(
+            comparison["annotations"]["differ"],
+            entry.files_differ.len()
+        );
+        assert_eq!(
+            statement["predicate"]["verificationResult"],
+            if matches { "PASSED" } else { "FAILED" }
+        );
+    }
+}
+
+#[test]
+fn diff_reports_a_source_that_matched_and_no_longer_does_as_a_downgrade() {
+    let project = Tampered::new();
+    // The previous version was published as at the commit.
+    let before = published(&project.commit, "0.9.0", false);
+    project.dir.write(
+        "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/tampered-0.9.0.crate",
+        &before,
+    );
+    project
+        .dir
+        .write("old.lock", cargo_lock("app", &[locked("0.9.0", &before)]));
+    project.policy("[defaults]\n");
+    let diff = |args: &[&str]| {
+        project
+            .command()
+            .args(["diff", "old.lock", "Cargo.lock", "--message-format", "json"])
+            .args(["--policy", "provenance.toml", "--offline"])
+            .args(args)
+            .run()
+    };
+    let run = diff(&[]).expect_code(1);
+    let messages: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let validator = crate::harness::message_format_validator();
+    for message in &messages {
+        let errors: Vec<String> = validator
+            .iter_errors(message)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{message}\n{}", errors.join("\n"));
+    }
+    let source: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["reason"] == "diff-source")
+        .collect();
+    assert_eq!(source.len(), 1, "{}", run.stdout);
+    assert_eq!(source[0]["from"], "matches");
+    assert_eq!(source[0]["to"], "differs");
+    assert_eq!(source[0]["fails"], true);
+    assert_eq!(source[0]["previous_version"], "0.9.0");
+    let note = source[0]["note"].as_str().unwrap();
+    assert!(
+        note.starts_with(&format!(
+            "not as at commit {}: build/blob.bin",
+            project.commit
+        )),
+        "{note}"
+    );
+    let summary = messages.last().unwrap();
+    assert_eq!(summary["downgrades"], 1);
+
+    // Accepted like any downgrade.
+    let run = diff(&["--allow-downgrade", "tampered"]).expect_code(0);
+    assert!(
+        run.stdout.contains("\"reason\":\"diff-source\""),
+        "{}",
+        run.stdout
+    );
+
+    // The other way round, it is no downgrade.
+    let run = project
+        .command()
+        .args(["diff", "Cargo.lock", "old.lock", "--message-format", "json"])
+        .args(["--policy", "provenance.toml", "--offline"])
+        .run()
+        .expect_code(0);
+    assert!(!run.stdout.contains("diff-source"), "{}", run.stdout);
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::check::{check, workload, Crate, NOW};
 use crate::harness::TestDir;
 
-fn schema(name: &str) -> jsonschema::Validator {
+pub(crate) fn schema(name: &str) -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/integration/schemas")
         .join(name);
@@ -24,7 +24,7 @@ fn schema(name: &str) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+pub(crate) fn errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
     validator
         .iter_errors(value)
         .map(|e| format!("{e} at {}", e.instance_path()))
