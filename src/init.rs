@@ -42,6 +42,52 @@ pub enum InitError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{count} could not be checked, so no policy was written: {names}")]
+    #[diagnostic(
+        code("init-unchecked"),
+        help("{why}; fix that and run `init` again, or pass --allow-unchecked to write the policy now with an exemption to decide on for each of them")
+    )]
+    Unchecked {
+        /// `3 packages`.
+        count: String,
+        /// A few of them, and how many more.
+        names: String,
+        /// Why, in a few words.
+        why: String,
+    },
+}
+
+/// The registry packages in scope the run could not check: a source could
+/// not answer and nothing was found, or the lockfile has no checksum.
+pub fn unchecked(run: &Run) -> Vec<&crate::lockfile::Package> {
+    run.inventory
+        .packages
+        .iter()
+        .zip(&run.evidence)
+        .filter(|(p, _)| p.needs_provenance() && p.source.is_registry())
+        .filter(|(p, e)| {
+            e.level() == crate::evidence::EvidenceLevel::None
+                && (p.checksum.is_none() || !e.errors.is_empty())
+        })
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// [`InitError::Unchecked`] for these packages, with the run's reasons.
+pub fn unchecked_error(packages: &[&crate::lockfile::Package], why: &[String]) -> InitError {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = packages.iter().take(SHOWN).map(|p| p.id()).collect();
+    if packages.len() > SHOWN {
+        names.push(format!("and {} more", packages.len() - SHOWN));
+    }
+    InitError::Unchecked {
+        count: crate::text::count(packages.len(), "package", "packages"),
+        names: crate::escape::Untrusted(names.join(", ")).to_string(),
+        why: match why {
+            [] => "a source could not answer".to_string(),
+            why => format!("not checked: {}", crate::escape::Untrusted(why.join("; "))),
+        },
+    }
 }
 
 /// The text of the policy file for a run, for a file in `dir`; suggested

@@ -10,7 +10,9 @@ use miette::{IntoDiagnostic, Result};
 use super::{GlobalOptions, RunArgs};
 use crate::escape::Untrusted;
 use crate::exit;
-use crate::init::{policy_text, write_atomically, InitError, POLICY_FILE};
+use crate::init::{
+    policy_text, unchecked, unchecked_error, write_atomically, InitError, POLICY_FILE,
+};
 use crate::run::{collect, policy_dir, InventorySelection, Run};
 
 #[derive(Args, Debug)]
@@ -21,6 +23,9 @@ pub struct InitArgs {
     /// Print the policy on stdout instead of writing the file.
     #[arg(long)]
     pub stdout: bool,
+    /// Write the policy even if some packages could not be checked (each gets an exemption to decide on).
+    #[arg(long)]
+    pub allow_unchecked: bool,
     /// How long the suggested (commented-out) exemptions last, in days.
     #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(i32).range(1..=3650))]
     pub exemption_days: i32,
@@ -33,7 +38,9 @@ pub struct InitArgs {
 /// Checks, in order: the lockfile is read; unless printing, no policy file
 /// is in the way (an existing `provenance.toml` needs `--force`; a
 /// `.cargo/provenance.toml` beside it is never shadowed), checked before
-/// anything is fetched; the run completes; the file is written atomically
+/// anything is fetched; the run completes; every package was checked (else
+/// nothing is written and the exit code is 2, unless `--allow-unchecked`);
+/// the file is written atomically
 /// (a temporary file renamed into place, never over a file that appeared
 /// meanwhile unless `--force`).
 pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
@@ -52,6 +59,11 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     }
     config.inventory = InventorySelection::Loaded(Box::new(inventory));
     let run = collect(&config)?;
+    let unchecked = unchecked(&run);
+    if !unchecked.is_empty() && !args.allow_unchecked {
+        let why = crate::report::Report::from_run(&run).not_checked_because;
+        return Err(unchecked_error(&unchecked, &why).into());
+    }
     let text = policy_text(&run, &dir, args.exemption_days);
     if args.stdout {
         let mut stdout = super::stdout();

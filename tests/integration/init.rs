@@ -434,3 +434,27 @@ fn a_signer_pinned_at_a_tag_accepts_its_major_line_only() {
         }
     }
 }
+
+/// Could-not-check is never success: offline with nothing cached, `init`
+/// writes nothing and exits 2, naming the packages and why; asked to, it
+/// writes the policy with an exemption to decide on for each of them.
+#[test]
+fn init_writes_nothing_when_it_could_not_check_unless_allowed() {
+    let dir = TestDir::new();
+    write_lockfile(dir.path(), "Cargo.lock", &mixed());
+    let mirror = "url:https://mirror.invalid/{checksum}.json";
+    let refused = init(&dir, &["--source", mirror, "--color", "never"]).expect_code(2);
+    refused
+        .assert_stderr("error[init-unchecked]: 5 packages could not be checked, so no policy was written: alpha@1.0.0")
+        .assert_stderr("not in the cache, and the run is offline")
+        .assert_stderr("--allow-unchecked");
+    assert!(!dir.join("provenance.toml").exists());
+
+    init(&dir, &["--source", mirror, "--allow-unchecked"]).expect_code(0);
+    let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
+    assert!(text.contains("# [[exempt]]"), "{text}");
+    dir.command()
+        .args(["policy", "check", "--lockfile", "Cargo.lock"])
+        .run()
+        .expect_code(0);
+}

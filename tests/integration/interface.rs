@@ -144,7 +144,7 @@ fn each_command_offers_only_the_options_it_uses() {
         (
             &["init"],
             &[
-                &["force", "stdout", "exemption-days"],
+                &["force", "stdout", "allow-unchecked", "exemption-days"],
                 WORKSPACE,
                 SCOPE,
                 POLICY,
