@@ -92,6 +92,31 @@ impl SourceMatch {
         }
     }
 
+    /// The files not as at the commit, compiled code first, then files only
+    /// in the package, files that differ, files that differ only in line
+    /// endings, each once: the first `at_most` joined with `, `, and how
+    /// many more (`a, b and 3 more`).
+    pub fn files_in_brief(&self, at_most: usize) -> String {
+        let mut files: Vec<&str> = Vec::new();
+        let all = self
+            .binaries
+            .iter()
+            .chain(&self.only_in_package)
+            .chain(&self.differ)
+            .chain(&self.line_endings_only);
+        for file in all {
+            if !files.contains(&file.as_str()) {
+                files.push(file);
+            }
+        }
+        let more = files.len().saturating_sub(at_most);
+        files.truncate(at_most);
+        match more {
+            0 => files.join(", "),
+            n => format!("{} and {n} more", files.join(", ")),
+        }
+    }
+
     /// How many files are not as at the commit.
     pub fn difference_count(&self) -> usize {
         self.differ.len() + self.only_in_package.len() + self.line_endings_only.len()

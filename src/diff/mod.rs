@@ -822,34 +822,11 @@ fn source_downgrade(pair: &Pair<'_>) -> Option<Change> {
         return None;
     }
     let note = pair.after.source_match.as_ref().map(|m| match now {
-        SourceResult::Differs => {
-            let files: Vec<&str> = m
-                .binaries
-                .iter()
-                .chain(&m.only_in_package)
-                .chain(&m.differ)
-                .chain(&m.line_endings_only)
-                .map(String::as_str)
-                .collect();
-            let mut unique: Vec<&str> = Vec::new();
-            for file in files {
-                if !unique.contains(&file) {
-                    unique.push(file);
-                }
-            }
-            let more = unique.len().saturating_sub(5);
-            unique.truncate(5);
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            format!(
-                "not as at commit {}: {}{more}",
-                m.commit.as_deref().unwrap_or("?"),
-                unique.join(", ")
-            )
-        }
+        SourceResult::Differs => format!(
+            "not as at commit {}: {}",
+            m.commit.as_deref().unwrap_or("?"),
+            m.files_in_brief(5)
+        ),
         _ => "the new version's package names no commit".to_string(),
     });
     Some(Change::DiffSource(pair.compared(

@@ -192,27 +192,11 @@ fn source_note(found: &crate::source_match::SourceMatch) -> Option<String> {
     use crate::evidence::SourceResult;
     let text = match found.result {
         SourceResult::Matches => return None,
-        SourceResult::Differs => {
-            let mut files: Vec<&str> = found
-                .differ
-                .iter()
-                .chain(&found.only_in_package)
-                .chain(&found.line_endings_only)
-                .map(String::as_str)
-                .collect();
-            let more = files.len().saturating_sub(5);
-            files.truncate(5);
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            format!(
-                "(source: not as at commit {}: {}{more}; source-allow can accept them, with a reason)",
-                found.commit.as_deref().unwrap_or("?"),
-                files.join(", ")
-            )
-        }
+        SourceResult::Differs => format!(
+            "(source: not as at commit {}: {}; source-allow can accept them, with a reason)",
+            found.commit.as_deref().unwrap_or("?"),
+            found.files_in_brief(5)
+        ),
         SourceResult::NoVcsInfo => "(source: the package names no commit)".to_string(),
         SourceResult::NotChecked => format!(
             "(source: not compared: {})",
