@@ -146,6 +146,7 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
             .map(|p| p.errors.as_slice())
             .filter(|errors| !errors.is_empty()),
         &labels,
+        failures::Unreachable::FETCH,
     ) {
         super::say_warning(&warning.code, &warning.message);
     }

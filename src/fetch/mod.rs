@@ -811,10 +811,12 @@ fn take_reply(result: &mut PackageFetch, reply: Option<Reply>) -> Outcome {
     }
 }
 
-/// One source's reply for one package: from the cache when it has a usable
-/// entry, else from the source (and then stored). `Ok((None, _))`: offline
-/// and not cached. A registry record that does not describe the package's
-/// `.crate` file is refused ([`described`]), and never stored.
+/// One source's reply for one package: "not applicable" when the query
+/// alone says so ([`sources::not_applicable`], the same online and
+/// offline), else from the cache when it has a usable entry, else from the
+/// source (and then stored). `Ok((None, _))`: offline and not cached. A
+/// registry record that does not describe the package's `.crate` file is
+/// refused ([`described`]), and never stored.
 async fn ask_through_cache(
     shared: &Shared,
     index: usize,
@@ -824,6 +826,10 @@ async fn ask_through_cache(
 ) -> Result<(Option<Reply>, bool), SourceFailure> {
     let key = &shared.keys[index];
     let options = &shared.options;
+    // Online and offline alike, a source that does not apply says so.
+    if let Some(reason) = sources::not_applicable(spec, query) {
+        return Ok((Some(Reply::NotApplicable(reason)), false));
+    }
     let remote = spec.is_remote();
     if remote {
         if let Some(entry) = shared

@@ -237,21 +237,25 @@ fn crate_summary(
     }
 }
 
-/// The repository crates.io records for a package, when it is on GitHub:
-/// the one its trusted publisher used, else the crate's `repository`.
+/// The repository crates.io records for a package: the first on GitHub of
+/// the one its trusted publisher used and the crate's `repository`, else
+/// the first of them at all (so that GitHub, which cannot be asked about
+/// it, says where the crate lives instead of "no repository").
 fn discovered_repository(
     assertion: Option<&crate::origin::RegistryAssertion>,
     record: Option<&crate::origin::RegistryRecord>,
 ) -> Option<String> {
-    let on_github = |url: &str| sources::repository_from_url(url).is_some();
-    assertion
-        .map(|a| a.repository.clone())
-        .filter(|url| on_github(url))
-        .or_else(|| {
-            record
-                .and_then(|r| r.repository.clone())
-                .filter(|url| on_github(url))
-        })
+    let named = [
+        assertion.map(|a| a.repository.clone()),
+        record.and_then(|r| r.repository.clone()),
+    ];
+    let on_github = |url: &String| sources::repository_from_url(url).is_some();
+    let mut named = named.into_iter().flatten();
+    let first = named.next()?;
+    if on_github(&first) {
+        return Some(first);
+    }
+    Some(named.find(on_github).unwrap_or(first))
 }
 
 /// Where to look on GitHub when neither the policy nor the package's
@@ -291,9 +295,7 @@ pub(super) async fn learn_repository(
         return Some((source, answered));
     }
     if let Some((Ok(Some(summary)), _)) = crate_summary(shared, source, &result.query) {
-        result.query.repository_hint = summary
-            .repository
-            .filter(|url| sources::repository_from_url(url).is_some());
+        result.query.repository_hint = summary.repository;
     }
     None
 }

@@ -19,8 +19,11 @@ pub const OTHER_REPOSITORY: &str = "bundle-other-repository";
 /// source order. Packages missing from the cache offline are left to the
 /// `offline-not-cached` warning.
 pub fn warnings(packages: &[PackageReport], sources: &[String]) -> Vec<Warning> {
-    let mut warnings =
-        source_warnings(packages.iter().map(|p| p.source_errors.as_slice()), sources);
+    let mut warnings = source_warnings(
+        packages.iter().map(|p| p.source_errors.as_slice()),
+        sources,
+        Unreachable::CHECK,
+    );
     warnings.extend(other_repository_warning(packages));
     warnings
 }
@@ -49,20 +52,35 @@ fn other_repository_warning(packages: &[PackageReport]) -> Option<Warning> {
     })
 }
 
+/// What to do about hosts that could not be reached, after the command
+/// that could not reach them.
+#[derive(Debug, Clone, Copy)]
+pub struct Unreachable(&'static str);
+
+impl Unreachable {
+    /// After a check: fill the cache while online, then check offline.
+    pub const CHECK: Self =
+        Self("check the network, or run with --offline after `cargo verify-provenance fetch`");
+    /// After `fetch` itself: what it fetched is kept; run it again.
+    pub const FETCH: Self = Self(
+        "check the network (or a proxy) and run `cargo verify-provenance fetch` again: what was fetched is kept in the cache, and only what is missing is asked again",
+    );
+}
+
 /// [`warnings`] for any list of packages, given each package's source
-/// errors (`fetch` has no evaluated report).
+/// errors (`fetch` has no evaluated report), with the advice for
+/// unreachable hosts that fits the command.
 pub fn source_warnings<'a>(
     packages: impl Iterator<Item = &'a [SourceError]> + Clone,
     sources: &[String],
+    advice: Unreachable,
 ) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let all: Vec<&SourceError> = packages.clone().flatten().collect();
     if let Some(hosts) = unreachable_hosts(all.iter().copied()) {
         warnings.push(Warning {
             code: UNREACHABLE.into(),
-            message: format!(
-                "cannot reach {hosts}: check the network, or run with --offline after `cargo verify-provenance fetch`"
-            ),
+            message: format!("cannot reach {hosts}: {}", advice.0),
             file: None,
             line: None,
         });

@@ -257,17 +257,21 @@ async fn fetch_crate(
     })))
 }
 
+/// Why crates.io does not answer for the package: it comes from another
+/// registry. Decided from the query alone.
+pub(super) fn not_applicable(query: &PackageQuery) -> Option<String> {
+    (query.source != PackageSource::CratesIo)
+        .then(|| format!("it comes from {}, not crates.io", query.source))
+}
+
 pub(super) async fn ask(
     http: &Http,
     shared: &CratesIoShared,
     api_url: &str,
     query: &PackageQuery,
 ) -> Result<Reply, SourceFailure> {
-    if query.source != PackageSource::CratesIo {
-        return Ok(Reply::NotApplicable(format!(
-            "it comes from {}, not crates.io",
-            query.source
-        )));
+    if let Some(reason) = not_applicable(query) {
+        return Ok(Reply::NotApplicable(reason));
     }
     let version = query.version.to_string();
     if !is_plain(&query.name) || !is_plain(&version) {

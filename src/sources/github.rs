@@ -157,6 +157,25 @@ pub fn repository_from_url(url: &str) -> Option<(String, String)> {
     (valid(owner) && valid(repo)).then(|| (owner.to_string(), repo.to_string()))
 }
 
+/// Why a repository-scoped lookup (no `org`) does not apply to the
+/// package: its repository is not on GitHub, or not known. Decided from the
+/// query alone, so that an offline run knows it as an online one does.
+pub(super) fn not_applicable(query: &PackageQuery) -> Option<String> {
+    query
+        .repository_hint
+        .as_deref()
+        .and_then(repository_from_url)
+        .is_none()
+        .then(|| not_on_github(query))
+}
+
+fn not_on_github(query: &PackageQuery) -> String {
+    match &query.repository_hint {
+        Some(url) => format!("its repository {url} is not on GitHub"),
+        None => "it declares no repository; set one for it in the policy".into(),
+    }
+}
+
 /// The attestations of one package, every page ([`Pager`]), the bundles
 /// behind their `bundle_url`s fetched from GitHub's blob hosts.
 pub(super) async fn ask(
@@ -246,12 +265,7 @@ fn endpoint(
             .and_then(repository_from_url)
         {
             Some((owner, repo)) => format!("repos/{owner}/{repo}"),
-            None => {
-                return Ok(Err(Reply::NotApplicable(match &query.repository_hint {
-                    Some(url) => format!("its repository {url} is not on GitHub"),
-                    None => "it declares no repository; set one for it in the policy".into(),
-                })))
-            }
+            None => return Ok(Err(Reply::NotApplicable(not_on_github(query)))),
         },
     };
     let base = target.api_url.trim_end_matches('/');

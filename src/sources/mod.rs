@@ -266,6 +266,19 @@ pub async fn list_crates(
     }
 }
 
+/// Why `spec` does not apply to the package `query` names, decided from
+/// the query alone (no network, no cache), so that an offline run knows it
+/// as well as the online run that filled the cache: `crates-io` for a
+/// package from another registry, `github` without an `org` for a package
+/// whose repository is not on GitHub or not known.
+pub fn not_applicable(spec: &SourceSpec, query: &PackageQuery) -> Option<String> {
+    match spec {
+        SourceSpec::GitHub { org: None, .. } => github::not_applicable(query),
+        SourceSpec::CratesIo { .. } => crates_io::not_applicable(query),
+        _ => None,
+    }
+}
+
 /// Ask one source about one package. `http` is `None` offline, in which case
 /// only local sources may be asked (callers never ask remote ones).
 ///

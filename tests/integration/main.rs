@@ -36,6 +36,8 @@ mod fail_closed;
 #[cfg(feature = "testkit")]
 mod faults;
 #[cfg(feature = "testkit")]
+mod fetch_then_frozen;
+#[cfg(feature = "testkit")]
 mod fetching;
 #[cfg(feature = "testkit")]
 mod first_line;
