@@ -1,5 +1,6 @@
 //! `cargo verify-provenance policy …`: work on the policy file alone.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -117,13 +118,39 @@ fn parent_or_dot(path: &Path) -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// The names of the packages of the lockfile at hand, when there is one:
+/// `--lockfile`, else the `Cargo.lock` where discovery starts (read as a
+/// bare lockfile: no cargo call). One that cannot be read is said once and
+/// left out.
+fn lockfile_names(workspace: &WorkspaceArgs) -> Option<Vec<String>> {
+    let path = match &workspace.lockfile {
+        Some(path) => path.clone(),
+        None => start_dir(workspace).0.join("Cargo.lock"),
+    };
+    if workspace.lockfile.is_none() && !path.is_file() {
+        return None;
+    }
+    match crate::lockfile::Inventory::from_lockfile(&path) {
+        Ok(inventory) => Some(inventory.packages.into_iter().map(|p| p.name).collect()),
+        Err(error) => {
+            super::say_warning(
+                "lockfile-unreadable",
+                &format!("the rules are not compared with the lockfile: {error}"),
+            );
+            None
+        }
+    }
+}
+
 /// `policy check`.
 ///
 /// Checks, in order: the file is found (`--policy`, else discovery; no
 /// file found is an error, exit 2: a check of nothing never passes), reads,
 /// parses and validates (every problem reported at once), and the files it
 /// names can be used (trust root files load; `dir` folders exist, else a
-/// warning). Makes no network connection.
+/// warning), and, with a lockfile at hand, every rule and exemption names
+/// a package of it (else a warning, with the closest name). Makes no
+/// network connection.
 fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
     let path = match &args.policy.policy {
         Some(path) => path.clone(),
@@ -147,6 +174,10 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
     let policy = Policy::load(&path, global.now())?;
     let mut problems: Vec<PolicyDiagnostic> = policy.warnings.clone();
     problems.extend(policy.check_files());
+    if let Some(names) = lockfile_names(&args.workspace) {
+        let names: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        problems.extend(policy.names_missing_from(&names));
+    }
     problems.sort_by_key(|p| p.span().map_or(0, |s| s.offset));
     if problems.iter().any(PolicyDiagnostic::is_error) {
         return Err(InvalidPolicy {

@@ -13,6 +13,7 @@ mod discover;
 pub mod init;
 pub mod matcher;
 mod parse;
+mod unknown_names;
 pub mod url;
 
 use std::path::{Path, PathBuf};

@@ -283,3 +283,32 @@ fn policy_check_loads_the_trust_roots_it_names() {
         .expect_code(2);
     run.assert_stderr("policy-bad-trust-root");
 }
+
+#[test]
+fn policy_check_with_a_lockfile_at_hand_warns_of_rules_naming_no_package_with_the_closest() {
+    let dir = TestDir::new();
+    let package = |name: &str| {
+        format!(
+            "\n[[package]]\nname = \"{name}\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n",
+            "ab".repeat(32)
+        )
+    };
+    dir.write(
+        "Cargo.lock",
+        format!("version = 4\n{}{}", package("serde"), package("tokio")),
+    );
+    dir.write(
+        "provenance.toml",
+        "[[package]]\nname = \"sedre\"\nrequire = \"attested\"\n\n[[package]]\nname = \"tokio\"\n\n[[exempt]]\nname = \"gone-crate\"\nreason = \"old\"\n",
+    );
+    let run = dir
+        .command()
+        .args(["policy", "check", "--color", "never"])
+        .run()
+        .expect_code(0);
+    run.assert_stderr("warning[policy-unused-rule]: [[package]] `sedre` names no package of the lockfile")
+        .assert_stderr("did you mean `serde`?")
+        .assert_stderr("warning[policy-unused-exemption]: [[exempt]] `gone-crate` names no package of the lockfile");
+    assert!(!run.stderr.contains("`tokio`"), "{}", run.stderr);
+    run.assert_stdout("provenance.toml: valid");
+}
