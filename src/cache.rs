@@ -96,16 +96,23 @@ pub use entry::{
 /// The cache could not be used.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum CacheError {
-    #[error("cache {}: {source}", path.display())]
+    // The cause is said once, by the diagnostic's `caused by`.
+    #[error("cannot use the cache at {}", path.display())]
     #[diagnostic(
         code("cache-io"),
-        help("check the cache directory's permissions and free space, or choose another with CARGO_VERIFY_PROVENANCE_CACHE")
+        help("check the cache directory's permissions and free space, or choose another with --cache-dir or CARGO_VERIFY_PROVENANCE_CACHE")
     )]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    #[error("the cache directory {} is not a directory", path.display())]
+    #[diagnostic(
+        code("cache-not-a-directory"),
+        help("remove or rename that file, or choose another cache directory with --cache-dir or CARGO_VERIFY_PROVENANCE_CACHE")
+    )]
+    NotADirectory { path: PathBuf },
     #[error("no cache directory: the user cache directory is unknown on this system")]
     #[diagnostic(
         code("cache-dir-unknown"),
@@ -164,6 +171,11 @@ impl Cache {
     /// `lock` and everything else below it must not be a symbolic link.
     pub fn open(root: &Path) -> Result<Self, CacheError> {
         use fs4::FileExt;
+        if std::fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
+            return Err(CacheError::NotADirectory {
+                path: root.to_path_buf(),
+            });
+        }
         let lock_path = root.join(LOCK);
         let created = std::fs::create_dir_all(root);
         let dir = match Confined::open(root) {

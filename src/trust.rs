@@ -137,6 +137,23 @@ pub enum TrustRootError {
 }
 
 impl TrustRoot {
+    /// Whether the root can still verify what is signed now: at least one
+    /// certificate authority and one transparency log whose validity
+    /// window (when it has one) holds `now`.
+    pub fn is_current(&self, now: jiff::Timestamp) -> bool {
+        let holds = |window: &Option<sigstore_types::TimeRange>| {
+            window.as_ref().is_none_or(|w| w.contains(now))
+        };
+        let root = self.trusted_root();
+        root.certificate_authorities
+            .iter()
+            .any(|ca| holds(&ca.valid_for))
+            && root
+                .tlogs
+                .iter()
+                .any(|log| holds(&log.public_key.valid_for))
+    }
+
     /// The embedded snapshot of a well-known instance.
     pub fn embedded(instance: Instance) -> Result<Self, TrustRootError> {
         Self::from_json(

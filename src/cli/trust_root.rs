@@ -10,7 +10,7 @@ use super::{GlobalOptions, RunArgs};
 use crate::exit;
 use crate::http::Http;
 use crate::trust::tuf::{refresh, TufRepository, REFRESHED_INSTANCES};
-use crate::trust::{Instance, TrustRootError};
+use crate::trust::{Instance, RootOrigin, TrustRootError};
 
 /// `cargo verify-provenance trust-root …`.
 #[derive(Args, Debug)]
@@ -25,7 +25,9 @@ pub enum TrustRootCommand {
     Update,
 }
 
-/// Run `trust-root update`: exit code 0 when every root was refreshed, 2 otherwise.
+/// Run `trust-root update`: exit code 0 when every root was refreshed, or
+/// could not be but the one in use is valid and unexpired (a warning says
+/// so); 2 when no valid root remains for an instance.
 pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
     let TrustRootCommand::Update = args.command;
     // Only the cache, the clock and the network settings, all global.
@@ -64,11 +66,44 @@ pub fn run(global: &GlobalOptions, args: &TrustRootArgs) -> Result<i32> {
                     );
                 }
             }
-            Err(error) => {
-                failed = true;
-                super::say_diagnostic(&error);
-            }
+            Err(error) => match root_in_use(&cache, instance, now) {
+                Some(described) => super::say_warning(
+                    "trust-root-not-refreshed",
+                    &format!(
+                        "{error}; the {} trust root in use ({described}) is valid and unexpired, so runs verify as before: refresh it again later",
+                        instance.name()
+                    ),
+                ),
+                None => {
+                    failed = true;
+                    super::say_diagnostic(&error);
+                }
+            },
         }
     }
     Ok(if failed { exit::ERROR } else { exit::PASS })
+}
+
+/// The root of `instance` a run would use now (the cached TUF copy that
+/// verifies, else the built-in one), described, when it is valid and
+/// unexpired; `None` when no such root remains.
+fn root_in_use(
+    cache: &crate::cache::Cache,
+    instance: Instance,
+    now: jiff::Timestamp,
+) -> Option<String> {
+    let in_use =
+        crate::trust::tuf::roots_for_run(Some(cache), now, jiff::SignedDuration::MAX).ok()?;
+    let root = in_use
+        .roots
+        .into_iter()
+        .find(|root| root.name == instance.name())?;
+    let described = match &root.origin {
+        RootOrigin::Tuf { fetched, .. } => match jiff::Timestamp::from_second(*fetched) {
+            Ok(at) => format!("the copy refreshed at {at}"),
+            Err(_) => "the cached copy".to_string(),
+        },
+        _ => "the one built into this binary".to_string(),
+    };
+    root.is_current(now).then_some(described)
 }

@@ -945,6 +945,9 @@ pub fn against_baseline(
     let inventory = baseline_inventory(baseline, &new.inventory)?;
     let mut config = config.clone();
     config.inventory = InventorySelection::Loaded(Box::new(inventory));
+    // What the rate-limited services will be asked was said before the
+    // new lockfile's run: said again, every note would show twice.
+    config.announce = None;
     if config.policy.is_none() {
         config.policy.clone_from(&new.policy.path);
     }

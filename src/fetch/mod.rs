@@ -630,6 +630,10 @@ fn sparse_index(
     }))
 }
 
+/// Without a token, how many GitHub requests a run makes before the hourly
+/// limit (60) is worth a note: a few (one package's `explain`) never is.
+const GITHUB_WORTH_SAYING: usize = 10;
+
 /// What GitHub will be asked in this run, at most, when it has no token
 /// (60 requests an hour). Counted from the cache before anything is asked;
 /// crates.io's part is [`registry::CratesIoPlan`].
@@ -649,7 +653,7 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
             .filter(|q| q.repository_hint.is_some() || crates_io)
             .filter(|q| !fresh_in_cache(shared.cache.as_ref(), &shared.keys[index], q, options))
             .count();
-        if asked > 0 {
+        if asked >= GITHUB_WORTH_SAYING {
             messages.push(format!(
                 "{}: up to {} to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
                 shared.keys[index].label,

@@ -126,3 +126,21 @@ fn the_cache_folder_is_taken_from_the_command_line() {
         .expect_code(0);
     assert!(cache.is_dir(), "the cache folder was not made");
 }
+
+#[test]
+fn a_cache_path_that_is_a_file_is_one_clear_error() {
+    let dir = TestDir::new();
+    let file = dir.write("not-a-folder", "");
+    let run = dir
+        .command()
+        .args(demo_args())
+        .arg("--cache-dir")
+        .arg(&file)
+        .run()
+        .expect_code(2);
+    run.assert_stderr("error[cache-not-a-directory]: the cache directory")
+        .assert_stderr("is not a directory")
+        .assert_stderr("--cache-dir");
+    assert_eq!(run.stderr.matches("error[").count(), 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("os error"), "{}", run.stderr);
+}

@@ -158,3 +158,64 @@ fn a_fetch_that_cannot_reach_a_host_advises_fetching_again_not_going_offline() {
     );
     assert!(!failed.stderr.contains("--offline"), "{}", failed.stderr);
 }
+
+/// `diff` runs the job over both lockfiles, but says once what it will ask.
+#[test]
+fn diff_says_once_what_it_will_ask() {
+    let (github, crates_io) = servers();
+    let dir = TestDir::new();
+    dir.write("old.lock", lockfile(1..=2));
+    dir.write("Cargo.lock", lockfile(1..=3));
+    dir.write(
+        "provenance.toml",
+        format!(
+            "[[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
+            github.base.trim_end_matches('/'),
+            crates_io.base.trim_end_matches('/')
+        ),
+    );
+    let diff = dir
+        .command()
+        .args([
+            "diff",
+            "old.lock",
+            "Cargo.lock",
+            "--color",
+            "never",
+            "--now",
+            NOW,
+        ])
+        .args(["--crates-io-interval-ms", "0"])
+        .run()
+        .expect_code(0);
+    let notes: Vec<&str> = diff
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("note:"))
+        .collect();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|l| l.contains("crates.io: up to"))
+            .count(),
+        1,
+        "{}",
+        diff.stderr
+    );
+    // Three packages (one for `explain`) are no reason to speak of
+    // GitHub's hourly limit; a dozen are.
+    assert!(
+        !diff.stderr.contains("60 requests an hour"),
+        "{}",
+        diff.stderr
+    );
+    let explain = run(&dir, &["explain", "pkg1"]);
+    assert!(
+        !explain.stderr.contains("60 requests an hour"),
+        "{}",
+        explain.stderr
+    );
+    dir.write("Cargo.lock", lockfile(1..=12));
+    let many = run(&dir, &["fetch"]);
+    many.assert_stderr("without a token GitHub allows 60 requests an hour");
+}

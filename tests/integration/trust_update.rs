@@ -331,3 +331,52 @@ fn trust_root_update_refuses_to_run_offline() {
         .expect_code(2);
     run.assert_stderr("offline");
 }
+
+/// A refresh that fails is no reason to fail a CI step while the root in
+/// use is valid and unexpired: a warning, exit 0. With no valid root left
+/// (here, a clock before every window of the built-in root), exit 2.
+#[test]
+fn a_failed_refresh_warns_while_the_root_in_use_is_valid() {
+    let dir = TestDir::new();
+    let (root, _) = repository(b"{}");
+    let root_file = dir.write("tuf-root.json", root);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let update = |now: &str| {
+        dir.command()
+            .env(
+                "CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_URL",
+                format!("http://127.0.0.1:{port}"),
+            )
+            .env("CARGO_VERIFY_PROVENANCE_TESTKIT_TUF_ROOT", &root_file)
+            .args([
+                "trust-root",
+                "update",
+                "--http-retries",
+                "0",
+                "--color",
+                "never",
+            ])
+            .args(["--now", now])
+            .run()
+    };
+    let warned = update("2026-06-01T00:00:00Z").expect_code(0);
+    let warnings: Vec<&str> = warned
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning[trust-root-not-refreshed]"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{}", warned.stderr);
+    assert!(
+        warnings[0].contains("the public-good trust root in use (the one built into this binary) is valid and unexpired"),
+        "{}",
+        warnings[0]
+    );
+    assert!(!warned.stderr.contains("error["), "{}", warned.stderr);
+
+    let failed = update("2000-01-01T00:00:00Z").expect_code(2);
+    failed.assert_stderr("error[trust-root-tuf]");
+}
