@@ -96,16 +96,15 @@ pub use entry::{
 /// The cache could not be used.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum CacheError {
-    // The cause is said once, by the diagnostic's `caused by`.
-    #[error("cannot use the cache at {}", path.display())]
+    // The cause is in the message, and so not a `source`: said once.
+    #[error("cache {}: {cause}", path.display())]
     #[diagnostic(
         code("cache-io"),
         help("check the cache directory's permissions and free space, or choose another with --cache-dir or CARGO_VERIFY_PROVENANCE_CACHE")
     )]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("the cache directory {} is not a directory", path.display())]
     #[diagnostic(
@@ -122,9 +121,9 @@ pub enum CacheError {
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> CacheError + '_ {
-    move |source| CacheError::Io {
+    move |cause| CacheError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
@@ -308,28 +307,28 @@ impl Cache {
             }
             return Err(CacheError::Io {
                 path: self.root.clone(),
-                source: std::io::Error::new(
+                cause: std::io::Error::new(
                     std::io::ErrorKind::ReadOnlyFilesystem,
                     "the cache folder cannot be written; answers fetched in this run are not stored",
                 ),
             });
         }
-        let bytes = capped_json(entry).map_err(|source| CacheError::Io {
+        let bytes = capped_json(entry).map_err(|cause| CacheError::Io {
             path: path.clone(),
-            source,
+            cause,
         })?;
         match self.write_file(&relative, &bytes) {
             // A planted link stops writing too: the folder is not fit for it.
-            Err(CacheError::Io { source, .. }) if cannot_write(&source) || is_refused(&source) => {
+            Err(CacheError::Io { cause, .. }) if cannot_write(&cause) || is_refused(&cause) => {
                 self.unwritable.store(true, Ordering::Relaxed);
                 if self.reported.swap(true, Ordering::Relaxed) {
                     return Ok(());
                 }
                 Err(CacheError::Io {
                     path,
-                    source: std::io::Error::new(
-                        source.kind(),
-                        format!("{source}; answers fetched in this run are not stored"),
+                    cause: std::io::Error::new(
+                        cause.kind(),
+                        format!("{cause}; answers fetched in this run are not stored"),
                     ),
                 })
             }

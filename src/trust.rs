@@ -138,20 +138,23 @@ pub enum TrustRootError {
 
 impl TrustRoot {
     /// Whether the root can still verify what is signed now: at least one
-    /// certificate authority and one transparency log whose validity
-    /// window (when it has one) holds `now`.
+    /// certificate authority, one transparency log (when it lists any) and
+    /// one timestamp authority (when it lists any) whose validity window
+    /// (when it has one) holds `now`.
     pub fn is_current(&self, now: jiff::Timestamp) -> bool {
         let holds = |window: &Option<sigstore_types::TimeRange>| {
             window.as_ref().is_none_or(|w| w.contains(now))
         };
+        // Each kind the root lists needs one current entry: a root without
+        // transparency logs (GitHub's) relies on its timestamp authorities.
         let root = self.trusted_root();
+        let tlogs = &root.tlogs;
+        let tsas = &root.timestamp_authorities;
         root.certificate_authorities
             .iter()
             .any(|ca| holds(&ca.valid_for))
-            && root
-                .tlogs
-                .iter()
-                .any(|log| holds(&log.public_key.valid_for))
+            && (tlogs.is_empty() || tlogs.iter().any(|log| holds(&log.public_key.valid_for)))
+            && (tsas.is_empty() || tsas.iter().any(|tsa| holds(&tsa.valid_for)))
     }
 
     /// The embedded snapshot of a well-known instance.
@@ -326,5 +329,28 @@ mod tests {
     fn missing_file_names_the_path() {
         let err = TrustRoot::from_file(Path::new("/nonexistent/trusted_root.json")).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/trusted_root.json"));
+    }
+}
+
+#[cfg(test)]
+mod current_tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_roots_are_current_within_their_windows_only() {
+        let at = |t: &str| t.parse::<jiff::Timestamp>().unwrap();
+        for instance in [Instance::PublicGood, Instance::GitHub] {
+            let root = TrustRoot::embedded(instance).unwrap();
+            assert!(
+                root.is_current(at("2026-06-01T00:00:00Z")),
+                "{}",
+                instance.name()
+            );
+            assert!(
+                !root.is_current(at("2000-01-01T00:00:00Z")),
+                "{}",
+                instance.name()
+            );
+        }
     }
 }

@@ -290,7 +290,11 @@ fn unchecked_when_required_is_exit_2_with_the_fix() {
     workload(&dir, &[Crate::without_bundle("alpha")], ATTESTED);
     // Offline with a remote source and an empty cache: the package could
     // not be checked, which is never a pass.
-    let run = check(&dir, &["--source", "github"]).expect_code(2);
+    let run = check(
+        &dir,
+        &["--source", "url:https://mirror.invalid/{checksum}.json"],
+    )
+    .expect_code(2);
     run.assert_stderr("provenance-unchecked");
     run.assert_stderr("cargo verify-provenance fetch");
 }
