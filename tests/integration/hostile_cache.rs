@@ -275,8 +275,10 @@ fn a_copy_older_than_the_built_in_root_is_neither_installed_nor_used() {
         "2030-01-01T00:00:00Z".parse().unwrap(),
     );
     let floor = dir.write("floor.json", later.trusted_root_json());
-    let run = tuf.update(&dir, Some(&floor)).expect_code(2);
-    run.assert_stderr("older than the root built into this binary");
+    // Refused, with a warning: the built-in root stays in use, valid.
+    let run = tuf.update(&dir, Some(&floor)).expect_code(0);
+    run.assert_stderr("warning[trust-root-not-refreshed]")
+        .assert_stderr("older than the root built into this binary");
     assert!(!dir.join(".cache/tuf/public-good.refreshed.json").exists());
 
     tuf.update(&dir, None).expect_code(0);
