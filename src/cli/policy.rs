@@ -142,6 +142,28 @@ fn lockfile_names(workspace: &WorkspaceArgs) -> Option<Vec<String>> {
     }
 }
 
+/// How many rules and exemptions naming no package of the lockfile
+/// `policy check` shows with their place in the file, without `-v`: a
+/// policy written for another lockfile gives a screen, not thousands.
+const MISSING_SHOWN: usize = 10;
+
+/// The warnings about names missing from the lockfile beyond
+/// [`MISSING_SHOWN`]: one line per code, counted, the first named.
+fn say_not_shown(not_shown: &[PolicyDiagnostic]) {
+    let codes: BTreeSet<_> = not_shown.iter().map(|w| w.code).collect();
+    for code in codes {
+        let of_code: Vec<&PolicyDiagnostic> = not_shown.iter().filter(|w| w.code == code).collect();
+        super::say_warning(
+            code.as_str(),
+            &format!(
+                "{} more naming no package of the lockfile (-v shows each); first: {}",
+                of_code.len(),
+                of_code[0].message
+            ),
+        );
+    }
+}
+
 /// `policy check`.
 ///
 /// Checks, in order: the file is found (`--policy`, else discovery; no
@@ -174,9 +196,14 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
     let policy = Policy::load(&path, global.now())?;
     let mut problems: Vec<PolicyDiagnostic> = policy.warnings.clone();
     problems.extend(policy.check_files());
+    let mut not_shown = Vec::new();
     if let Some(names) = lockfile_names(&args.workspace) {
         let names: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-        problems.extend(policy.names_missing_from(&names));
+        let mut missing = policy.names_missing_from(&names);
+        if global.verbose == 0 && missing.len() > MISSING_SHOWN {
+            not_shown = missing.split_off(MISSING_SHOWN);
+        }
+        problems.extend(missing);
     }
     problems.sort_by_key(|p| p.span().map_or(0, |s| s.offset));
     if problems.iter().any(PolicyDiagnostic::is_error) {
@@ -189,6 +216,7 @@ fn check(global: &GlobalOptions, args: &PolicyCheckArgs) -> Result<i32> {
     for warning in problems {
         super::say_diagnostic(&warning);
     }
+    say_not_shown(&not_shown);
     if !global.quiet {
         let rules = |kind| policy.rules.iter().filter(|r| r.kind == kind).count();
         writeln!(

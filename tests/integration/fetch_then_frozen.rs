@@ -40,6 +40,7 @@ fn servers() -> (Server, Server) {
         ),
         vec![Reply::status(404)],
     );
+    let mut listed = Vec::new();
     for (n, repository) in [
         (1, Some("https://github.com/acme/pkg1")),
         (2, Some("https://gitlab.com/acme/pkg2")),
@@ -49,7 +50,20 @@ fn servers() -> (Server, Server) {
             &format!("/api/v1/crates/pkg{n}"),
             vec![Reply::json(crate_answer(n, repository))],
         );
+        listed.push(serde_json::json!({
+            "id": format!("pkg{n}"), "name": format!("pkg{n}"),
+            "repository": repository, "trustpub_only": false,
+        }));
     }
+    // Its list of crates, where a bare lockfile's repositories are learnt.
+    let total = listed.len();
+    crates_io.route(
+        "/api/v1/crates",
+        vec![Reply::json(
+            serde_json::to_vec(&serde_json::json!({"crates": listed, "meta": {"total": total}}))
+                .unwrap(),
+        )],
+    );
     (github, crates_io)
 }
 

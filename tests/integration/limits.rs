@@ -365,10 +365,21 @@ fn a_policy_with_ten_thousand_rules_works() {
         ));
     }
     dir.write("provenance.toml", policy);
-    dir.command()
+    // 9,999 rules name no package of the lockfile: ten are shown with
+    // their place in the file, the rest counted on one line.
+    let check = dir
+        .command()
         .args(["policy", "check", "--lockfile", "Cargo.lock"])
         .run()
         .expect_code(0);
+    let shown = check
+        .stderr
+        .matches("names no package of the lockfile")
+        .count();
+    assert_eq!(shown, 11, "{}", check.stderr);
+    check.assert_stderr(
+        "warning[policy-unused-rule]: 9989 more naming no package of the lockfile (-v shows each); first: [[package]] `crate10`",
+    );
     let run = dir
         .command()
         .args([
