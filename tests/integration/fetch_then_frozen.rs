@@ -67,6 +67,15 @@ fn servers() -> (Server, Server) {
     (github, crates_io)
 }
 
+/// A policy asking the two servers, GitHub first.
+fn policy(github: &Server, crates_io: &Server) -> String {
+    format!(
+        "[[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
+        github.base.trim_end_matches('/'),
+        crates_io.base.trim_end_matches('/')
+    )
+}
+
 fn run(dir: &TestDir, args: &[&str]) -> Run {
     dir.command()
         .args(args)
@@ -91,14 +100,7 @@ fn fetch_then_frozen_knows_every_package_and_agrees_with_fetch() {
     let (github, crates_io) = servers();
     let dir = TestDir::new();
     dir.write("Cargo.lock", lockfile(1..=3));
-    dir.write(
-        "provenance.toml",
-        format!(
-            "[[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
-            github.base.trim_end_matches('/'),
-            crates_io.base.trim_end_matches('/')
-        ),
-    );
+    dir.write("provenance.toml", policy(&github, &crates_io));
     let online = run(&dir, &["fetch"]).expect_code(0);
     online.assert_stderr(
         "3 packages: 0 with bundles, 0 registry-asserted, 3 no attestation, 0 could not be fetched, 0 not in the cache",
@@ -180,14 +182,7 @@ fn diff_says_once_what_it_will_ask() {
     let dir = TestDir::new();
     dir.write("old.lock", lockfile(1..=2));
     dir.write("Cargo.lock", lockfile(1..=3));
-    dir.write(
-        "provenance.toml",
-        format!(
-            "[[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
-            github.base.trim_end_matches('/'),
-            crates_io.base.trim_end_matches('/')
-        ),
-    );
+    dir.write("provenance.toml", policy(&github, &crates_io));
     let diff = dir
         .command()
         .args([
