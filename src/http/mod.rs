@@ -49,7 +49,7 @@ use connect::Clients;
 use health::HostHealth;
 pub use health::GIVE_UP_AFTER;
 pub use rate::{RateLimiter, Turn};
-pub use rules::{redact_url, AnswerFrom, NamedBy, UrlRefused};
+pub use rules::{redact_url, redact_url_keyed, AnswerFrom, NamedBy, UrlRefused};
 
 /// `cargo-verify-provenance/VERSION (+REPOSITORY)`.
 pub const USER_AGENT_VALUE: &str = concat!(

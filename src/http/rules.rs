@@ -300,6 +300,19 @@ pub fn filter_resolved(
     Ok(allowed)
 }
 
+/// A URL as a key stores it (a cache identity, where a cached result was
+/// fetched from): [`redact_url`]'s form and, when that removed anything,
+/// the SHA-256 of the whole URL, so URLs that differ only in a secret stay
+/// apart without the secret being stored.
+pub fn redact_url_keyed(text: &str) -> String {
+    let shown = redact_url(text);
+    if shown == text {
+        return shown;
+    }
+    let digest = sigstore_crypto::sha256(text.as_bytes()).to_hex();
+    format!("{shown} (sha256:{digest})")
+}
+
 /// A URL as it may be shown or stored anywhere (reports, the cache, logs,
 /// errors): without the user name and password of its authority, its
 /// query and its fragment, where URLs carry credentials (`user:token@host`,

@@ -15,6 +15,7 @@ use sigstore_types::Sha256Hash;
 
 use crate::cache::{Cache, CacheError};
 use crate::git::Rewrites;
+use crate::http::redact_url_keyed;
 use crate::source_match::SourceMatch;
 
 /// Bumped when the entry format changes; old entries are then absent.
@@ -28,7 +29,8 @@ struct Entry {
     format: u32,
     /// The package's SHA-256, hex.
     checksum: String,
-    /// Where git fetched the repository from; `None` when nothing was
+    /// Where git fetched the repository from, as a key stores a URL (a
+    /// mirror's `user:token@` never written); `None` when nothing was
     /// fetched (the result depends on the package alone).
     fetched_from: Option<String>,
     result: SourceMatch,
@@ -48,7 +50,7 @@ pub fn read(cache: &Cache, checksum: &Sha256Hash, rewrites: &Rewrites) -> Option
     let entry = entry(cache, checksum)?;
     if let Some(fetched_from) = &entry.fetched_from {
         let repository = entry.result.repository.as_deref()?;
-        if rewrites.apply(repository) != *fetched_from {
+        if redact_url_keyed(&rewrites.apply(repository)) != *fetched_from {
             return None;
         }
     }
@@ -80,9 +82,41 @@ pub fn write(
     let entry = Entry {
         format: FORMAT,
         checksum: checksum.to_hex(),
-        fetched_from: fetched_from.map(str::to_string),
+        fetched_from: fetched_from.map(redact_url_keyed),
         result: result.clone(),
     };
     let bytes = serde_json::to_vec(&entry).expect("an entry serializes");
     cache.write_file(&relative(checksum), &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mirror's URL with a token in it (an `insteadOf` rule's target):
+    /// the entry is found again under the same rule, not under a rule
+    /// with another token, and the token is never written.
+    #[test]
+    fn where_a_result_was_fetched_from_is_kept_without_its_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let checksum = Sha256Hash::from_hex(&"07".repeat(32)).unwrap();
+        let repository = "https://github.com/o/r";
+        let mirror = |token: &str| {
+            Rewrites::new([(
+                repository.to_string(),
+                format!("https://ci:{token}@mirror.example/o/r"),
+            )])
+        };
+        let mut result = SourceMatch::not_checked("a difference");
+        result.repository = Some(repository.into());
+        let fetched_from = mirror("SECRET1").apply(repository);
+        write(&cache, &checksum, Some(&fetched_from), &result).unwrap();
+        let bytes = std::fs::read(dir.path().join(relative(&checksum))).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(!text.contains("SECRET1") && !text.contains("ci:"), "{text}");
+        assert_eq!(read(&cache, &checksum, &mirror("SECRET1")), Some(result));
+        assert_eq!(read(&cache, &checksum, &mirror("SECRET2")), None);
+        assert_eq!(read(&cache, &checksum, &Rewrites::default()), None);
+    }
 }

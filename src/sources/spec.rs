@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::SourceKey;
-use crate::http::redact_url;
 use crate::http::rules::check_configured;
+use crate::http::{redact_url, redact_url_keyed};
 
 /// GitHub's REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
@@ -190,11 +190,7 @@ impl SourceSpec {
                 _ => None,
             });
         for url in urls {
-            let shown = redact_url(url);
-            if shown != *url {
-                let digest = sigstore_crypto::sha256(url.as_bytes()).to_hex();
-                *url = format!("{shown} (sha256:{digest})");
-            }
+            *url = redact_url_keyed(url);
         }
         SourceKey {
             label: self.label(),
