@@ -12,10 +12,11 @@
 
 use std::time::{Duration, Instant};
 
-use cargo_verify_provenance::cache::Cache;
-use cargo_verify_provenance::fetch::{fetch, FetchOptions};
 use cargo_verify_provenance::lockfile::PackageSource;
-use cargo_verify_provenance::sources::{PackageQuery, SourceSpec};
+use cargo_verify_provenance::policy::SourceSpec;
+use cargo_verify_provenance::testkit::internals::cache::Cache;
+use cargo_verify_provenance::testkit::internals::fetch::{fetch, FetchOptions};
+use cargo_verify_provenance::testkit::internals::sources::PackageQuery;
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use sigstore_types::Sha256Hash;
 
@@ -123,7 +124,7 @@ fn main() {
             needs: Default::default(),
         })
         .collect();
-    let found = |p: &cargo_verify_provenance::fetch::PackageFetch| {
+    let found = |p: &cargo_verify_provenance::testkit::internals::fetch::PackageFetch| {
         p.documents.len() == 1 || p.registry.is_some()
     };
     let options = FetchOptions {

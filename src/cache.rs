@@ -220,7 +220,7 @@ impl Cache {
     /// The entry answering for `identity`, if there is a readable one.
     ///
     /// Checks, in order: the file is a regular file reached through no
-    /// link, of at most [`MAX_ENTRY_BYTES`]; it parses as an entry; its
+    /// link, of at most `MAX_ENTRY_BYTES`; it parses as an entry; its
     /// format is its kind's current one; its identity is the one asked for
     /// (a file copied from another entry's place is not this answer). Any
     /// failure reads as absent.

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(cargo_verify_provenance::cli::main());
+    std::process::exit(cargo_verify_provenance::main());
 }

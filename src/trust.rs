@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
 
-pub mod tuf;
+pub(crate) mod tuf;
 use serde::Serialize;
 use sigstore_trust_root::{SigstoreInstance, TrustedRoot};
 use sigstore_verify::Verifier;

@@ -17,8 +17,6 @@ use sigstore_types::{
 
 use crate::trust::TrustRoot;
 
-pub use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
-
 mod certificate;
 mod log_entries;
 mod parse;
@@ -399,7 +397,7 @@ impl VerifiedFacts {
 /// 7. the certificate is one Fulcio would issue: each extension once, a
 ///    GitHub Actions identity equal to its Build Signer URI, deprecated
 ///    claims that agree with their successors
-///    ([`certificate::check_consistency`], our code);
+///    (`certificate::check_consistency`, our code);
 /// 8. the identity, when one is expected: exact match against any email,
 ///    URI or otherName SAN of the certificate (our code: the library cannot
 ///    read otherName SANs).
@@ -581,7 +579,7 @@ pub fn verify_bundle(
 /// failure reported never depends on it. When no root accepts the bundle,
 /// the failure reported is the one from a root whose CA issued the
 /// certificate, if any, since that is the instance the bundle claims to
-/// come from: see [`failure_rank`].
+/// come from: see `failure_rank`.
 pub fn verify_with_roots(
     roots: &[TrustRoot],
     bundle: &Bundle,

@@ -18,8 +18,8 @@
 
 use std::sync::OnceLock;
 
-use cargo_verify_provenance::cache::Answer;
-use cargo_verify_provenance::sources::split_bundles;
+use cargo_verify_provenance::testkit::internals::cache::Answer;
+use cargo_verify_provenance::testkit::internals::sources::split_bundles;
 use cargo_verify_provenance::trust::{Instance, TrustRoot};
 use cargo_verify_provenance::verify::{self, ArtifactInput, SignerCheck, VerifiedFacts};
 use cargo_verify_provenance_fuzz::bundle_seed_requests;

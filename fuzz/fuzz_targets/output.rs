@@ -23,21 +23,22 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cargo_verify_provenance::escape;
+use cargo_verify_provenance::testkit::internals::escape;
 use cargo_verify_provenance::evaluate::{
     Failure, Outcome, PackageOutcome, Requirement, RuleRef, RuleRefKind,
 };
 use cargo_verify_provenance::evidence::{
     BundleOrigin, Evidence, EvidenceLevel, FailureKind, RegistryAssertion, Rejected, SourceError,
+    SourceMatch, SourceResult,
 };
 use cargo_verify_provenance::lockfile::{BuildTime, GraphOrigin, Package, PackageSource};
-use cargo_verify_provenance::policy::init::{render, InitOptions};
 use cargo_verify_provenance::policy::{Mode, NotCheckedAction};
 use cargo_verify_provenance::report::{
-    failures, human, markdown, GraphSummary, OtherRepository, PackageReport, Provenance, Report,
-    Summary, Warning,
+    human, markdown, GraphSummary, OtherRepository, PackageReport, Provenance, Report, Summary,
+    Warning,
 };
-use cargo_verify_provenance::source_match::{SourceMatch, SourceResult};
+use cargo_verify_provenance::testkit::internals::policy_init::{render, InitOptions};
+use cargo_verify_provenance::testkit::internals::report_failures as failures;
 use cargo_verify_provenance::verify::{Check, VerifyFailure};
 use cargo_verify_provenance_fuzz::{markdown_cells, outside_code_spans, raw_hidden};
 use libfuzzer_sys::fuzz_target;

@@ -175,7 +175,7 @@ fn for_check(
     accept: &Accept,
 ) -> Result<Option<Diff>> {
     match baseline {
-        Some(path) => diff::against_baseline(config, run, path, accept).map(Some),
+        Some(path) => Ok(Some(diff::against_baseline(config, run, path, accept)?)),
         None if !accept.is_empty() => Err(miette::miette!(
             code = "diff-accept-without-baseline",
             help = "add --baseline OLD.lock, or use `cargo verify-provenance diff OLD.lock NEW.lock`",

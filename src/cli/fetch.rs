@@ -12,8 +12,9 @@ use super::{
 use crate::escape::Untrusted;
 use crate::exit;
 use crate::fetch::{fetch, FetchReport, Outcome, PackageFetch};
-use crate::report::{count, failures};
+use crate::report::failures;
 use crate::run::queries;
+use crate::text::count;
 
 #[derive(Args, Debug)]
 pub struct FetchArgs {

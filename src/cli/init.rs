@@ -122,7 +122,7 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     line.push_str(&format!(
         "{} pinned to their verified provenance, {asserted} to registry data, \
          {undecided} without provenance listed as exemptions to decide on",
-        crate::report::count(attested, "package", "packages")
+        crate::text::count(attested, "package", "packages")
     ));
     if source_only > 0 {
         line.push_str(&format!(
@@ -133,7 +133,7 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     if rejected > 0 {
         line.push_str(&format!(
             "; {} verification, which no policy can waive (see the file)",
-            crate::report::count(rejected, "bundle failed", "bundles failed")
+            crate::text::count(rejected, "bundle failed", "bundles failed")
         ));
     }
     line

@@ -28,8 +28,8 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use miette::Result;
 
 pub use global::{
-    AcceptArgs, ColorChoice, GlobalOptions, HttpArgs, JobArgs, PolicyFileArgs, RootArgs, RunArgs,
-    ScopeArgs, SourceArgs, WorkspaceArgs,
+    AcceptArgs, ColorChoice, GlobalOptions, JobArgs, PolicyFileArgs, RootArgs, RunArgs, ScopeArgs,
+    SourceArgs, WorkspaceArgs,
 };
 
 use crate::escape::Terminal;

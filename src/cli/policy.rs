@@ -14,8 +14,8 @@ use crate::policy::compare::{render, weakenings};
 use crate::policy::{
     discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind, SearchFrom,
 };
-use crate::report::count;
 use crate::run::lone_lockfile;
+use crate::text::count;
 
 #[derive(Args, Debug)]
 pub struct PolicyArgs {

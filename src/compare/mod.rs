@@ -30,8 +30,9 @@ mod resolve;
 
 use miette::Diagnostic;
 
-pub use binary::is_binary;
-pub use listing::{blob_id, PackageFile, PackageListing};
+#[cfg(test)]
+use listing::blob_id;
+pub use listing::{PackageFile, PackageListing};
 pub use repository::normalize_repository;
 pub use resolve::{BlobReader, Resolved, Resolver};
 

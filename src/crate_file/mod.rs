@@ -17,9 +17,9 @@
 //! reads the gzip'd tar in memory ([`archive`]); [`manifest`] reads what the
 //! package says about itself. [`read_package`] does all three reads at once.
 
-pub mod archive;
+pub(crate) mod archive;
 mod download;
-pub mod manifest;
+pub(crate) mod manifest;
 
 use std::path::PathBuf;
 
@@ -27,7 +27,7 @@ use miette::Diagnostic;
 use sigstore_types::Sha256Hash;
 
 pub use archive::{Archive, ArchiveError};
-pub use download::{DownloadTemplate, CRATES_IO_DOWNLOAD};
+pub use download::DownloadTemplate;
 pub use manifest::{Manifest, ManifestError, ManifestPath, OriginalManifest, VcsInfo};
 
 use crate::http::{Http, HttpError};

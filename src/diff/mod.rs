@@ -29,7 +29,6 @@ mod render;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use miette::Result;
 use serde::Serialize;
 
 pub use render::{append_markdown, markdown, render, summary_line, write_json};
@@ -40,7 +39,7 @@ use crate::lockfile::{Inventory, PackageSource};
 use crate::policy::matcher::{same_repository, Glob};
 use crate::policy::{DiffConfig, Spanned};
 use crate::report::{PackageReport, Report};
-use crate::run::{collect, InventorySelection, Run, RunConfig};
+use crate::run::{collect, InventorySelection, Run, RunConfig, RunError};
 
 /// The version of the `diff-*` JSON messages; raised on incompatible changes.
 pub const DIFF_FORMAT_VERSION: u32 = 2;
@@ -887,7 +886,7 @@ impl Pair<'_> {
 /// run knows that a bare lockfile cannot say: each package's declared
 /// repository (by name, so that `github` asks the same repository for
 /// both versions) and which packages are workspace members.
-pub fn baseline_inventory(path: &Path, new: &Inventory) -> Result<Inventory> {
+pub(crate) fn baseline_inventory(path: &Path, new: &Inventory) -> Result<Inventory, RunError> {
     let mut old = Inventory::from_lockfile(path)?;
     for package in &mut old.packages {
         let same_name = new.packages.iter().filter(|p| p.name == package.name);
@@ -915,7 +914,7 @@ pub fn baseline_inventory(path: &Path, new: &Inventory) -> Result<Inventory> {
 /// on both sides is marked as compared, so that what the diff compares
 /// (the evidence level, the publish time) is asked for where no rule
 /// would ask. Packages the same on both sides cannot change.
-pub fn prepare_baseline(config: &mut RunConfig, baseline: &Path) -> Result<()> {
+pub fn prepare_baseline(config: &mut RunConfig, baseline: &Path) -> Result<(), RunError> {
     let new = match &config.inventory {
         InventorySelection::Loaded(inventory) => (**inventory).clone(),
         _ => config.load_inventory()?,
@@ -941,7 +940,7 @@ pub fn against_baseline(
     new: &Run,
     baseline: &Path,
     accept: &Accept,
-) -> Result<Diff> {
+) -> Result<Diff, RunError> {
     let inventory = baseline_inventory(baseline, &new.inventory)?;
     let mut config = config.clone();
     config.inventory = InventorySelection::Loaded(Box::new(inventory));

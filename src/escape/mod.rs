@@ -18,9 +18,9 @@
 //! - TOML (`init`'s policy): [`toml`];
 //! - JSON and SARIF need nothing here: serde escapes every string.
 
-pub mod diagnostic;
-pub mod markdown;
-pub mod toml;
+pub(crate) mod diagnostic;
+pub(crate) mod markdown;
+pub(crate) mod toml;
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -98,11 +98,8 @@ pub fn terminal_text(text: &str) -> Cow<'_, str> {
 /// `T` displays as (a `&str`, a path's `display()`, an error) is escaped as
 /// it is written. Width, fill and alignment apply to the escaped text.
 ///
-/// ```
-/// use cargo_verify_provenance::escape::Untrusted;
-/// let workflow = "release.yml\u{1b}]0;owned\u{7}";
-/// assert_eq!(format!("{}", Untrusted(workflow)), "release.yml\\u{1b}]0;owned\\u{7}");
-/// ```
+/// `Untrusted("release.yml\u{1b}]0;owned\u{7}")` displays as
+/// `release.yml\\u{1b}]0;owned\\u{7}`.
 #[derive(Debug, Clone, Copy)]
 pub struct Untrusted<T>(pub T);
 
@@ -127,7 +124,7 @@ impl<W: fmt::Write> fmt::Write for Escaping<W> {
 }
 
 /// A writer for a terminal (stdout, stderr): everything written through it
-/// is escaped with [`terminal_text`], so no text reaches the terminal with
+/// is escaped with `terminal_text`, so no text reaches the terminal with
 /// a control character in it, however it was put together. The only raw
 /// escape sequences it writes are the colours of [`Terminal::paint`].
 pub struct Terminal<W: io::Write> {

@@ -32,8 +32,6 @@ use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Package, PackageSource};
 use crate::policy::{Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan};
-// Which rule decides is the policy's to say; evaluation applies it.
-pub use crate::policy::{deciding_rule, matching_exemption};
 
 /// What the evidence shows against the requirements, before exemptions.
 enum Verdict {

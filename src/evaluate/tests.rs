@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::*;
 use crate::evidence::{Attestation, RegistryAssertion, Rejected};
-use crate::policy::{Code, RuleKind};
+use crate::policy::{deciding_rule, Code, RuleKind};
 use crate::verify::{
     CertificateClaims, Check, SignerFacts, StatementFacts, VerifiedFacts, VerifyFailure,
 };

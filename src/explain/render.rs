@@ -334,7 +334,7 @@ fn source_answer(s: &SourceOutcome) -> String {
         O::Bundles { documents, ignored } => {
             let mut t = format!(
                 "{} for the checksum",
-                crate::report::count(*documents, "bundle", "bundles")
+                crate::text::count(*documents, "bundle", "bundles")
             );
             if *ignored > 0 {
                 let _ = write!(t, ", {ignored} for other artifacts");

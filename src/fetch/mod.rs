@@ -5,9 +5,8 @@
 //! order they are to be tried, and returns one [`PackageFetch`] per package:
 //! the raw bundle documents found (with their origins), the registry
 //! assertion, the bundles set aside as being for another artifact, and the
-//! per-source errors. Nothing is verified here; [`verify_all`] (or
-//! [`PackageFetch::verify`]) turns the result into [`Evidence`] through
-//! [`crate::verify`].
+//! per-source errors. Nothing is verified here; [`PackageFetch::verify`]
+//! turns the result into [`Evidence`] through [`crate::verify`].
 //!
 //! For each package the sources are tried in order:
 //! - once a source has produced a bundle document for the package's
@@ -255,12 +254,6 @@ impl PackageFetch {
         }
         evidence
     }
-}
-
-/// Verify every package's documents in parallel (rayon); same order as `fetches`.
-pub fn verify_all(fetches: &[PackageFetch], roots: &[TrustRoot]) -> Vec<Evidence> {
-    use rayon::prelude::*;
-    fetches.par_iter().map(|f| f.verify(roots)).collect()
 }
 
 /// A fetch as a whole.

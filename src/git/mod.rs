@@ -21,13 +21,14 @@ pub mod tree;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::net::IpAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use miette::Diagnostic;
 
 pub use rewrite::{is_local, Rewrites};
-pub use tree::{parse_ls_tree, EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
+#[cfg(test)]
+pub(crate) use tree::TreeEntry;
+pub use tree::{parse_ls_tree, EntryKind, ObjectFormat, ObjectId, Tree};
 
 use process::{command, run, Bounds, Finished};
 
@@ -173,11 +174,12 @@ impl Git {
     /// temporary folder; `url` as its promisor remote (what a partial
     /// fetch needs); `git fetch --depth 1 --filter=blob:none origin COMMIT`
     /// within the deadline and the byte cap.
+    #[cfg(test)]
     pub fn fetch(&self, url: &str, commit: &str) -> Result<Fetched, GitError> {
         self.fetch_pinned(url, commit, None)
     }
 
-    /// [`Git::fetch`], and with a [`Pin`], every later request of this
+    /// `Git::fetch`, and with a [`Pin`], every later request of this
     /// repository (the blobs asked for) made to the pinned addresses only,
     /// and no redirect followed.
     pub fn fetch_pinned(
@@ -245,10 +247,7 @@ impl Git {
 }
 
 impl Fetched {
-    pub fn commit(&self) -> &str {
-        &self.commit
-    }
-
+    #[cfg(test)]
     pub fn format(&self) -> ObjectFormat {
         self.format
     }
@@ -375,11 +374,6 @@ impl Fetched {
             return Err(GitError::Io(last_line(&finished.stderr)));
         }
         parse_batch(&finished.stdout, ids)
-    }
-
-    /// The temporary repository (for tests).
-    pub fn path(&self) -> &Path {
-        self.dir.path()
     }
 }
 

@@ -28,13 +28,6 @@ impl Rewrites {
         Self { rules }
     }
 
-    /// Rules from (prefix, base) pairs.
-    pub fn new(rules: impl IntoIterator<Item = (String, String)>) -> Self {
-        Self {
-            rules: rules.into_iter().collect(),
-        }
-    }
-
     /// `url` as git will fetch it: the longest matching prefix replaced by
     /// its base (git's rule), else unchanged.
     pub fn apply(&self, url: &str) -> String {
@@ -49,6 +42,7 @@ impl Rewrites {
     }
 
     /// Whether any rule applies to `url`.
+    #[cfg(test)]
     pub fn applies_to(&self, url: &str) -> bool {
         self.rules
             .iter()

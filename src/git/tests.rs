@@ -1,7 +1,7 @@
 use super::*;
 use crate::testkit::repos::{RepoBuilder, RepoFile};
 
-fn repo(dir: &Path, sha256: bool) -> (String, String) {
+fn repo(dir: &std::path::Path, sha256: bool) -> (String, String) {
     let path = dir.join("repo.git");
     let commit = RepoBuilder::new()
         .file("Cargo.toml", "[workspace]\n")

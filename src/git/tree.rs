@@ -69,7 +69,7 @@ impl ObjectId {
         &self.bytes[..usize::from(self.len)]
     }
 
-    pub fn to_hex(&self) -> String {
+    pub fn to_hex(self) -> String {
         hex::encode(self.as_bytes())
     }
 }
@@ -143,12 +143,9 @@ impl Tree {
         self.entries.iter().map(|(p, e)| (&**p, e))
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 

@@ -34,7 +34,7 @@
 mod connect;
 mod health;
 mod rate;
-pub mod rules;
+pub(crate) mod rules;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,8 +47,9 @@ use crate::limits::Budget;
 pub use crate::origin::FailureKind;
 use connect::Clients;
 use health::HostHealth;
-pub use health::GIVE_UP_AFTER;
-pub use rate::{RateLimiter, Turn};
+#[cfg(test)]
+use health::GIVE_UP_AFTER;
+pub use rate::RateLimiter;
 pub use rules::{redact_url, redact_url_keyed, AnswerFrom, NamedBy, UrlRefused};
 
 /// `cargo-verify-provenance/VERSION (+REPOSITORY)`.
@@ -75,7 +76,7 @@ pub struct HttpConfig {
     pub backoff: Duration,
     pub max_backoff: Duration,
     /// A rate limit that resets within this time is waited out; a longer one
-    /// stops the request with [`HttpError::RateLimited`].
+    /// stops the request with `HttpError::RateLimited`.
     pub max_rate_limit_wait: Duration,
     /// Responses with a larger body are refused.
     pub max_body_bytes: usize,

@@ -127,11 +127,11 @@ pub struct Graph {
 
 /// The edges cargo builds for the targets checked: per edge (from, to),
 /// whether it is built without dev-dependencies.
-pub type ActiveEdges = HashMap<(usize, usize), bool>;
+pub(crate) type ActiveEdges = HashMap<(usize, usize), bool>;
 
 /// What [`Graph::scope`] decided for each package.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scoped {
+pub(crate) struct Scoped {
     /// Per package: `None` when it is in scope.
     pub out_of_scope: Vec<Option<OutOfScope>>,
     /// Per package: a workspace member depends on it directly, in scope.
@@ -143,7 +143,7 @@ pub struct Scoped {
 
 impl Graph {
     /// A graph with no shortest paths computed yet.
-    pub fn new(origin: GraphOrigin, dependencies: Vec<Vec<Edge>>) -> Self {
+    pub(crate) fn new(origin: GraphOrigin, dependencies: Vec<Vec<Edge>>) -> Self {
         Self {
             origin,
             dependencies,
@@ -167,7 +167,7 @@ impl Graph {
     ///    package no edge of any kind reaches stays in scope (nothing says
     ///    it is not built), as does everything when the scope is everything;
     /// 4. a package is direct when an edge in scope leads to it from a root.
-    pub fn scope(
+    pub(crate) fn scope(
         &mut self,
         roots: &[usize],
         scope: &Scope,
@@ -288,7 +288,7 @@ impl Graph {
     /// The shortest path from a workspace member to `index`, both included:
     /// over the edges in scope, else (for a package outside the scope) over
     /// every edge. Just `[index]` for a member, empty when nothing leads to it.
-    pub fn path_to(&self, index: usize, is_root: impl Fn(usize) -> bool) -> Vec<usize> {
+    pub(crate) fn path_to(&self, index: usize, is_root: impl Fn(usize) -> bool) -> Vec<usize> {
         if is_root(index) {
             return vec![index];
         }
@@ -315,7 +315,7 @@ impl Graph {
     ///
     /// Counting takes one pass over the packages that lead to `index`;
     /// listing stops after `limit` paths.
-    pub fn paths_to(
+    pub(crate) fn paths_to(
         &self,
         index: usize,
         limit: usize,

@@ -10,15 +10,15 @@
 //!   `--locked`, so the lockfile is never changed) where the workspace and its
 //!   lockfile are, which packages are workspace members, what repository
 //!   each dependency declares, which run code at build time, and the
-//!   dependency graph with kinds and platforms ([`metadata`]).
+//!   dependency graph with kinds and platforms (`metadata`).
 //!
-//! [`graph`] holds the graph: the scope of a run (targets, dev-dependencies)
+//! `graph` holds the graph: the scope of a run (targets, dev-dependencies)
 //! and the shortest path from a workspace member to every package.
 //!
 //! Cargo.lock formats v1 to v4 are read. v1 keeps checksums in a `[metadata]`
 //! table; v2 and later keep them on each package.
 
-pub mod graph;
+mod graph;
 mod metadata;
 mod parse;
 mod tree;
@@ -31,7 +31,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::{Deserialize, Serialize};
 use sigstore_types::Sha256Hash;
 
-pub use graph::{DepKind, DepUse, Graph, GraphOrigin, OutOfScope, Scope};
+pub use graph::{DepKind, DepUse, Edge, Graph, GraphOrigin, OutOfScope, Scope};
 pub use metadata::MetadataOptions;
 pub use parse::{is_valid_package_name, parse_lockfile};
 
@@ -453,14 +453,14 @@ impl Inventory {
     }
 
     /// The shortest path from a workspace member to the package at
-    /// `index`, as positions (see [`Graph::path_to`]).
+    /// `index`, as positions (see `Graph::path_to`).
     pub fn path_to(&self, index: usize) -> Vec<usize> {
         self.graph
             .path_to(index, |i| self.packages[i].workspace_member)
     }
 
     /// Up to `limit` paths from a workspace member to the package at
-    /// `index`, and how many there are (see [`Graph::paths_to`]).
+    /// `index`, and how many there are (see `Graph::paths_to`).
     pub fn paths_to(&self, index: usize, limit: usize) -> (Vec<Vec<usize>>, u64) {
         self.graph
             .paths_to(index, limit, |i| self.packages[i].workspace_member)

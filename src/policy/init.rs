@@ -220,7 +220,7 @@ fn source_matches(evidence: &Evidence) -> bool {
 ///
 /// The document is built with `toml_edit`: every value is a string the
 /// writer quotes ([`crate::escape::toml::string`]), and every comment goes
-/// through [`Comments`], which writes only single `#` lines of visible
+/// through `Comments`, which writes only single `#` lines of visible
 /// text. So no value from outside (a claim, a file name, a cached error
 /// text) can end a comment or a string and start TOML of its own.
 pub fn render<'a>(

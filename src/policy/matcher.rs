@@ -32,7 +32,7 @@ impl Glob {
     }
 
     /// A glob over URLs (`[git] allow`), matched against URLs in the normal
-    /// form of [`super::url::normalize`]: the pattern is put in the same
+    /// form of `super::url::normalize`: the pattern is put in the same
     /// form, and a `*` or `?` never matches a `/` (a `**` segment matches
     /// any number of segments).
     pub fn url(text: &str) -> Result<Self, String> {
@@ -230,7 +230,7 @@ pub fn check_uri(text: &str) -> Result<(), String> {
 }
 
 /// A repository or owner URL, compared in the normal form of
-/// [`super::url::normalize`] and without regard to case (GitHub names are
+/// `super::url::normalize` and without regard to case (GitHub names are
 /// case-insensitive): `https://github.com/Serde-RS/serde.git/` is
 /// `https://github.com/serde-rs/serde`. A claimed URL that cannot be
 /// normalised (a `..` segment, an encoded `/`, …) matches nothing.

@@ -10,11 +10,11 @@ pub mod compare;
 mod decide;
 mod diagnostic;
 mod discover;
-pub mod init;
-pub mod matcher;
+pub(crate) mod init;
+pub(crate) mod matcher;
 mod parse;
 mod unknown_names;
-pub mod url;
+pub(crate) mod url;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,10 +44,10 @@ pub fn reference_pointer() -> String {
 }
 
 pub use discover::{discover, search_path, SearchFrom, POLICY_FILE_NAMES};
-use matcher::{Glob, GlobList, RepoUrl, Runner, Visibility};
+pub use matcher::{Glob, GlobList, RepoUrl, Runner, Visibility};
 
 use crate::evidence::EvidenceLevel;
-use crate::sources::SourceSpec;
+pub use crate::sources::{Records, SourceSpec};
 use crate::trust::Instance;
 
 /// A policy file larger than this is refused: 10,000 rules take about

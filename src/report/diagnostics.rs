@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 
-use super::{count, PackageReport, Report};
+use super::{PackageReport, Report};
 use crate::escape::Untrusted;
 use crate::evaluate::{Failure, Outcome, Requirement};
 use crate::evidence::SourceError;
 use crate::policy::{Mode, NotCheckedAction};
+use crate::text::count;
 
 /// How many packages a shared diagnostic names without `-v`.
 const SHOWN: usize = 5;

@@ -3,9 +3,10 @@
 //! kind of any other failure (with how many packages it hit), and the short
 //! reasons the summary gives for the packages not checked.
 
-use super::{count, PackageReport, Warning};
+use super::{PackageReport, Warning};
 use crate::evaluate::Outcome;
 use crate::evidence::{FailureKind, SourceError};
+use crate::text::count;
 
 /// The warning code for hosts that could not be reached.
 pub const UNREACHABLE: &str = "network-unreachable";

@@ -1,14 +1,16 @@
 //! The report for people: the first line naming what was checked, a table
-//! of packages on stdout ([`super::table`]), then a summary line; the
-//! diagnostics on stderr ([`super::diagnostics`]).
+//! of packages on stdout (`super::table`), then a summary line; the
+//! diagnostics on stderr (`super::diagnostics`).
 
 use std::fmt::Write as _;
 
-use super::{count, Report};
+use super::Report;
 use crate::escape::{Sgr, Untrusted};
 use crate::policy::{Mode, NotCheckedAction};
+use crate::text::count;
 
-pub use super::diagnostics::{diagnostics, warning_text, write_diagnostics, PackageDiagnostic};
+pub(crate) use super::diagnostics::warning_text;
+pub use super::diagnostics::write_diagnostics;
 pub use super::table::{write_table, HumanOptions};
 
 /// The line every human report starts with: what was checked, against

@@ -2,7 +2,7 @@
 //! `GITHUB_STEP_SUMMARY` names, when it is set.
 //!
 //! GitHub renders it as GitHub Flavored Markdown with HTML, so every value
-//! from outside goes through [`crate::escape::markdown`]: names, repositories,
+//! from outside goes through `crate::escape::markdown`: names, repositories,
 //! workflows and refs as code spans, the details as escaped text.
 
 use std::fmt::Write as _;
@@ -105,7 +105,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             text,
             "<details><summary>{} with verified provenance</summary>\n\n| package | repository | workflow | ref |\n|---|---|---|---|",
-            super::count(verified.len(), "package", "packages")
+            crate::text::count(verified.len(), "package", "packages")
         );
         for package in verified {
             let provenance = package.provenance.as_ref().expect("filtered");

@@ -5,14 +5,14 @@
 //!
 //! Progress and logs go to stderr; stdout carries only the report.
 
-pub mod diagnostics;
-pub mod failures;
+pub(crate) mod diagnostics;
+pub(crate) mod failures;
 pub mod human;
 pub mod json;
 pub mod markdown;
-pub mod render;
+pub(crate) mod render;
 pub mod sarif;
-pub mod table;
+pub(crate) mod table;
 pub mod vsa;
 
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ pub struct Report {
     pub sources: Vec<String>,
     pub summary: Summary,
     /// Why packages were not checked, in a few words each (see
-    /// [`failures::not_checked_because`]); empty when all were.
+    /// `failures::not_checked_because`); empty when all were.
     pub not_checked_because: Vec<String>,
     /// Where the dependency graph came from, and which part was checked.
     pub graph: GraphSummary,
@@ -502,5 +502,3 @@ fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
     summary.packages = packages.len() - summary.out_of_scope;
     summary
 }
-
-pub use crate::text::count;

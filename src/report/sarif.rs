@@ -139,7 +139,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 "skippedPackages": skipped,
                 "skippedNote": format!(
                     "{} not listed: only packages that fail or could not be checked under the policy are results; the others (pass, exempt, no-provenance that nothing required, out-of-scope) are in the JSON report",
-                    super::count(skipped, "dependency", "dependencies")
+                    crate::text::count(skipped, "dependency", "dependencies")
                 ),
             },
         }],

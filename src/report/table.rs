@@ -38,8 +38,8 @@ const MAX_CELL: usize = 40;
 /// verified attestation shows its repository (`owner/repo`), workflow and
 /// ref; any other says why it has its status in place of those three.
 ///
-/// Everything is written through [`Terminal`], and every value from
-/// outside is escaped on its own ([`Row::of`]), so no cell can hold a
+/// Everything is written through `Terminal`, and every value from
+/// outside is escaped on its own (`Row::of`), so no cell can hold a
 /// control character or break its line.
 pub fn write_table(
     report: &Report,

@@ -5,16 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use miette::Result;
-
-use super::Note;
+use super::{Note, Result, RunError};
 use crate::cache::Cache;
 use crate::fetch::{Announcer, FetchOptions, ProgressLines, DEFAULT_NO_ATTESTATION_TTL};
 use crate::http::HttpConfig;
 use crate::lockfile::{GraphOrigin, Inventory, MetadataOptions, Scope};
-use crate::policy::{Policy, RootSpec, SearchFrom};
+use crate::policy::{Policy, RootSpec, SearchFrom, SourceSpec};
 use crate::source_compare::CompareOptions;
-use crate::sources::{default_sources, GitHubAuth, PackageQuery, SourceSpec};
+use crate::sources::{default_sources, GitHubAuth, PackageQuery};
 use crate::trust::tuf::roots_for_run;
 use crate::trust::{Instance, RootOrigin, TrustRoot};
 
@@ -41,63 +39,67 @@ impl Default for InventorySelection {
 }
 
 /// The typed configuration of a run. The command line is one way to make
-/// it; anything embedding the checks can build it directly.
+/// it; a program embedding the checks starts from [`RunConfig::default`]
+/// (the workspace of the current folder, its policy, the default sources
+/// and roots, the user's cache, online, now) and changes what it needs with
+/// the `with_…` setters.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RunConfig {
-    pub inventory: InventorySelection,
+    pub(crate) inventory: InventorySelection,
     /// The policy file; discovered from the workspace root (or the
     /// lockfile's folder) when `None`, else the default policy.
-    pub policy: Option<PathBuf>,
+    pub(crate) policy: Option<PathBuf>,
     /// Trust roots that replace the policy's `[trust] roots`.
-    pub roots: Option<Vec<RootSpec>>,
+    pub(crate) roots: Option<Vec<RootSpec>>,
     /// Sources tried before the policy's `[[source]]` tables.
-    pub sources: Vec<SourceSpec>,
+    pub(crate) sources: Vec<SourceSpec>,
     /// The cache directory; the user cache directory when `None`.
-    pub cache_dir: Option<PathBuf>,
+    pub(crate) cache_dir: Option<PathBuf>,
     /// Use only the cache and local sources; make no network connection.
-    pub offline: bool,
+    pub(crate) offline: bool,
     /// The time everything is judged at.
-    pub now: jiff::Timestamp,
+    pub(crate) now: jiff::Timestamp,
     /// Packages fetched at once.
-    pub jobs: usize,
-    pub http: HttpConfig,
+    pub(crate) jobs: usize,
+    pub(crate) http: HttpConfig,
     /// Show a progress bar on stderr while fetching.
-    pub progress: bool,
+    pub(crate) progress: bool,
     /// Where stderr is a log: a progress line at most this often.
-    pub progress_lines: Option<ProgressLines>,
+    pub(crate) progress_lines: Option<ProgressLines>,
     /// The token sent to the GitHub API, and the one API it is sent to.
-    pub github_auth: GitHubAuth,
+    pub(crate) github_auth: GitHubAuth,
     /// Hosts a `github` source's `bundle_url` may name besides GitHub's own
     /// blob storage (GitHub Enterprise).
-    pub github_bundle_hosts: Vec<String>,
+    pub(crate) github_bundle_hosts: Vec<String>,
     /// How long a cached "no attestation" answer is used; the policy's
     /// `[cache]` setting when `None`.
-    pub no_attestation_ttl: Option<jiff::SignedDuration>,
+    pub(crate) no_attestation_ttl: Option<jiff::SignedDuration>,
     /// Told up front what the run asks of rate-limited services.
-    pub announce: Option<Announcer>,
+    pub(crate) announce: Option<Announcer>,
     /// Check only what is built for these targets; the policy's `[graph]
     /// targets` when empty.
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
     /// Leave out packages that only dev-dependencies bring in (also when
     /// the policy's `[graph] exclude-dev` says so).
-    pub exclude_dev: bool,
+    pub(crate) exclude_dev: bool,
     /// Fetch and verify only these packages (positions in the inventory);
     /// every package when `None`. `explain` asks about one package only:
     /// no other package's outcome decides it.
-    pub only: Option<Vec<usize>>,
+    pub(crate) only: Option<Vec<usize>>,
     /// Compare every registry package with its repository at the commit
     /// it was packaged from (the source comparison).
-    pub source_comparison: bool,
+    pub(crate) source_comparison: bool,
     /// Cargo's home, whose download cache holds `.crate` files; the
     /// environment's (`CARGO_HOME`, else `~/.cargo`) when `None`.
-    pub cargo_home: Option<PathBuf>,
+    pub(crate) cargo_home: Option<PathBuf>,
     /// Ask crates.io for every package's per-version record, whether a
     /// rule needs it or not (the full picture).
-    pub all_records: bool,
+    pub(crate) all_records: bool,
     /// The packages (by hex checksum) a diff compares with their other
     /// version: their evidence level needs crates.io's per-version record,
     /// and `[diff] enforce-since` their publish time.
-    pub compared: std::collections::BTreeSet<String>,
+    pub(crate) compared: std::collections::BTreeSet<String>,
 }
 
 impl Default for RunConfig {
@@ -131,11 +133,95 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
+    /// Which packages to check.
+    pub fn with_inventory(mut self, inventory: InventorySelection) -> Self {
+        self.inventory = inventory;
+        self
+    }
+
+    /// The policy file, instead of the one discovered from the workspace.
+    pub fn with_policy(mut self, path: impl Into<PathBuf>) -> Self {
+        self.policy = Some(path.into());
+        self
+    }
+
+    /// Trust roots that replace the policy's `[trust] roots`.
+    pub fn with_roots(mut self, roots: Vec<RootSpec>) -> Self {
+        self.roots = Some(roots);
+        self
+    }
+
+    /// Sources tried before the policy's `[[source]]` tables.
+    pub fn with_sources(mut self, sources: Vec<SourceSpec>) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// The cache folder, instead of the user's cache directory.
+    pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Use only the cache and local sources: no network connection.
+    pub fn with_offline(mut self, offline: bool) -> Self {
+        self.offline = offline;
+        self
+    }
+
+    /// The time everything is judged at (exemptions, root ages, cache expiry).
+    pub fn with_now(mut self, now: jiff::Timestamp) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// How many packages are fetched at once.
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// A token for GitHub's API (`https://api.github.com`), sent there only.
+    /// None is read from the environment unless given here.
+    pub fn with_github_token(mut self, token: impl Into<String>) -> Self {
+        self.github_auth = GitHubAuth::token(token);
+        self
+    }
+
+    /// Check only what is built for these targets (`x86_64-unknown-linux-gnu`),
+    /// instead of the policy's `[graph] targets`.
+    pub fn with_targets(mut self, targets: Vec<String>) -> Self {
+        self.targets = targets;
+        self
+    }
+
+    /// Leave out packages only dev-dependencies bring in.
+    pub fn with_exclude_dev(mut self, exclude_dev: bool) -> Self {
+        self.exclude_dev = exclude_dev;
+        self
+    }
+
+    /// Compare every registry package with its repository at the commit it
+    /// was packaged from (the source comparison; needs `git`).
+    pub fn with_source_comparison(mut self, compare: bool) -> Self {
+        self.source_comparison = compare;
+        self
+    }
+
+    /// Cargo's home, whose download cache holds `.crate` files, instead of
+    /// the environment's (`CARGO_HOME`, else `~/.cargo`).
+    pub fn with_cargo_home(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cargo_home = Some(dir.into());
+        self
+    }
+}
+
+impl RunConfig {
     /// The inventory: the one given, else the lockfile, else the workspace
     /// through cargo. A current folder with a `Cargo.lock` but no
     /// `Cargo.toml` (a lockfile kept on its own) is read as a bare lockfile:
     /// cargo would audit whatever workspace lies above it instead.
-    pub fn load_inventory(&self) -> Result<Inventory> {
+    pub(crate) fn load_inventory(&self) -> Result<Inventory> {
         Ok(match &self.inventory {
             InventorySelection::Loaded(inventory) => (**inventory).clone(),
             InventorySelection::Lockfile(path) => Inventory::from_lockfile(path)?,
@@ -155,7 +241,7 @@ impl RunConfig {
 
     /// The policy for an inventory: the file given, else the one discovered
     /// from [`policy_dir`] upward, else the default policy.
-    pub fn load_policy(&self, inventory: &Inventory) -> Result<Policy> {
+    pub(crate) fn load_policy(&self, inventory: &Inventory) -> Result<Policy> {
         let (start, from) = policy_search(inventory);
         Ok(Policy::resolve(
             self.policy.as_deref(),
@@ -169,7 +255,7 @@ impl RunConfig {
     /// targets (else the policy's `[graph] targets`), without dev-only
     /// packages when this configuration or the policy's `[graph]
     /// exclude-dev` says so.
-    pub fn scope(&self, policy: &Policy) -> Scope {
+    pub(crate) fn scope(&self, policy: &Policy) -> Scope {
         Scope {
             targets: if self.targets.is_empty() {
                 policy.graph.targets()
@@ -183,7 +269,7 @@ impl RunConfig {
     /// Limit the inventory to [`RunConfig::scope`]. A bare lockfile knows
     /// no dependency kinds or platforms: it is checked whole, and a note
     /// says so.
-    pub fn apply_scope(
+    pub(crate) fn apply_scope(
         &self,
         inventory: &mut Inventory,
         policy: &Policy,
@@ -203,14 +289,14 @@ impl RunConfig {
     }
 
     /// The cache, opened (and created when missing).
-    pub fn open_cache(&self) -> Result<Cache> {
-        let dir = Cache::resolve_dir(self.cache_dir.as_deref())?;
-        Ok(Cache::open(&dir)?)
+    pub(crate) fn open_cache(&self) -> Result<Cache> {
+        let dir = Cache::resolve_dir(self.cache_dir.as_deref()).map_err(RunError::cache)?;
+        Cache::open(&dir).map_err(RunError::cache)
     }
 
     /// The sources of a run: the configured ones, then the policy's
     /// `[[source]]` tables; the defaults when there are none.
-    pub fn sources(&self, policy: &Policy) -> Vec<SourceSpec> {
+    pub(crate) fn sources(&self, policy: &Policy) -> Vec<SourceSpec> {
         let sources: Vec<SourceSpec> = self
             .sources
             .iter()
@@ -226,7 +312,7 @@ impl RunConfig {
 
     /// The fetch options this configuration and the policy imply
     /// (`no_attestation_ttl`, when set, wins over `[cache]`).
-    pub fn fetch_options(&self, policy: &Policy) -> FetchOptions {
+    pub(crate) fn fetch_options(&self, policy: &Policy) -> FetchOptions {
         let from_policy = jiff::SignedDuration::try_from(policy.cache.no_attestation_ttl())
             .unwrap_or(DEFAULT_NO_ATTESTATION_TTL);
         FetchOptions {
@@ -251,7 +337,7 @@ impl RunConfig {
 
     /// How the source comparisons of a run are made: offline as the run,
     /// as many at once, crates.io's download endpoint from the sources.
-    pub fn compare_options(&self, sources: &[SourceSpec]) -> CompareOptions {
+    pub(crate) fn compare_options(&self, sources: &[SourceSpec]) -> CompareOptions {
         CompareOptions {
             offline: self.offline,
             jobs: self.jobs.clamp(1, 16),
@@ -266,7 +352,7 @@ impl RunConfig {
     /// list. Named public-good and GitHub roots come from the TUF cache when
     /// it holds a verified copy (else the embedded snapshot); a warning is
     /// noted when the copy is older than the policy's `max-age`.
-    pub fn trust_roots(
+    pub(crate) fn trust_roots(
         &self,
         policy: &Policy,
         cache: &Cache,
@@ -319,12 +405,12 @@ impl RunConfig {
 
 /// The folder a policy belongs to: the workspace root, else the lockfile's
 /// folder. Discovery starts here, and `init` writes here.
-pub fn policy_dir(inventory: &Inventory) -> PathBuf {
+pub(crate) fn policy_dir(inventory: &Inventory) -> PathBuf {
     policy_search(inventory).0
 }
 
 /// Where discovery of the policy starts, and from what kind of folder.
-pub fn policy_search(inventory: &Inventory) -> (PathBuf, SearchFrom) {
+pub(crate) fn policy_search(inventory: &Inventory) -> (PathBuf, SearchFrom) {
     match &inventory.workspace_root {
         Some(root) => (root.clone(), SearchFrom::WorkspaceRoot),
         None => (
@@ -339,7 +425,7 @@ pub fn policy_search(inventory: &Inventory) -> (PathBuf, SearchFrom) {
 }
 
 /// `Cargo.lock` in the current folder, when it holds no `Cargo.toml`.
-pub fn lone_lockfile() -> Option<PathBuf> {
+pub(crate) fn lone_lockfile() -> Option<PathBuf> {
     let lockfile = Path::new("Cargo.lock");
     (lockfile.is_file() && !Path::new("Cargo.toml").exists()).then(|| lockfile.to_path_buf())
 }
@@ -347,7 +433,7 @@ pub fn lone_lockfile() -> Option<PathBuf> {
 /// One query per package that has a checksum, with the repository the
 /// policy expects for it as the hint where GitHub should be asked, and
 /// what its rule needs to know beyond its bundles.
-pub fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
+pub(crate) fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
     inventory
         .dependencies()
         .filter_map(|package| query_for(package, policy, false))
@@ -359,7 +445,7 @@ pub fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
 /// and what else must be asked. A package a diff `compared` needs its
 /// record (its evidence level) and, with `[diff] enforce-since`, its
 /// publish time, whatever its rule says.
-pub fn query_for(
+pub(crate) fn query_for(
     package: &crate::lockfile::Package,
     policy: &Policy,
     compared: bool,

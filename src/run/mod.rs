@@ -1,15 +1,15 @@
 //! The whole job: inventory → policy → trust roots → fetch → verify →
 //! evaluate. [`collect`] runs it for a [`RunConfig`] and returns a [`Run`],
-//! which every report, `explain`, `diff` and `init` are made from.
+//! which every report, `explain`, `diff` and `init` are made from;
+//! [`collect_async`] does the same for async callers.
 
 mod config;
+mod error;
 mod hints;
 
-pub use config::{
-    lone_lockfile, policy_dir, policy_search, queries, query_for, InventorySelection, RunConfig,
-};
-
-use miette::Result;
+pub(crate) use config::{lone_lockfile, policy_dir, queries, query_for};
+pub use config::{InventorySelection, RunConfig};
+pub use error::{RunError, StageError};
 
 use crate::cache::{Cache, SourceKey};
 use crate::crate_file::CrateRef;
@@ -21,6 +21,8 @@ use crate::policy::Policy;
 use crate::source_compare;
 use crate::sources::{PackageQuery, SourceSpec};
 use crate::trust::TrustRoot;
+
+type Result<T, E = RunError> = std::result::Result<T, E>;
 
 /// Everything one run found and decided.
 pub struct Run {
@@ -41,7 +43,7 @@ pub struct Run {
     /// What each source answered, per package of the inventory, in its
     /// order (empty for packages no source was asked about): whether the
     /// answer came from the cache is what `explain` shows.
-    pub source_outcomes: Vec<Vec<fetch::SourceOutcome>>,
+    pub(crate) source_outcomes: Vec<Vec<fetch::SourceOutcome>>,
 }
 
 /// Something a run noticed that changes no outcome.
@@ -52,7 +54,14 @@ pub struct Note {
     pub message: String,
 }
 
-/// Run the whole job for the inventory the configuration names.
+/// Run the whole job for the inventory the configuration names, blocking
+/// until it is done.
+///
+/// It may be called from anywhere, inside an async runtime too: there it
+/// runs on a thread of its own (the fetch has its own runtime, and
+/// verification runs on rayon's pool), so the caller's runtime is never
+/// entered twice. Async code that must not block should await
+/// [`collect_async`] instead.
 ///
 /// Steps, in order:
 /// 1. read the lockfile (the inventory or lockfile given, else the
@@ -71,6 +80,44 @@ pub struct Note {
 ///    bundle whose subject is the package's checksum counts;
 /// 6. evaluate the policy over every package and what was found for it.
 pub fn collect(config: &RunConfig) -> Result<Run> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return collect_here(config);
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("cargo-verify-provenance".into())
+            .spawn_scoped(scope, || collect_here(config))
+            .map_err(RunError::thread)?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// [`collect`] for async code: the run goes on a thread of its own and the
+/// returned future waits for it without blocking the caller's executor
+/// (any executor, not only tokio's).
+pub async fn collect_async(config: &RunConfig) -> Result<Run> {
+    let config = config.clone();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("cargo-verify-provenance".into())
+        .spawn(move || {
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| collect_here(&config)));
+            // The receiver is gone only when the caller dropped the future.
+            let _ = sender.send(outcome);
+        })
+        .map_err(RunError::thread)?;
+    match receiver.await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => unreachable!("the run's thread always sends before it ends"),
+    }
+}
+
+/// The run itself, on the calling thread, which must not be inside an
+/// async runtime.
+fn collect_here(config: &RunConfig) -> Result<Run> {
     let now = config.now;
     let mut inventory = config.load_inventory()?;
     let policy = config.load_policy(&inventory)?;
@@ -162,7 +209,7 @@ pub fn collect(config: &RunConfig) -> Result<Run> {
 /// policy nor cargo's metadata names: their own manifest's `repository`,
 /// read from the `.crate` the source comparison reads too (cargo's cache,
 /// else the registry's download endpoint; offline, cargo's cache only).
-pub fn manifest_hints(
+pub(crate) fn manifest_hints(
     config: &RunConfig,
     sources: &[SourceSpec],
     cache: Option<&Cache>,
@@ -185,7 +232,7 @@ pub fn manifest_hints(
 }
 
 /// The package a query is about, as the source comparison finds it.
-pub fn crate_ref(query: &PackageQuery) -> CrateRef {
+pub(crate) fn crate_ref(query: &PackageQuery) -> CrateRef {
     CrateRef {
         name: query.name.clone(),
         version: query.version.clone(),
@@ -246,7 +293,7 @@ fn fetch_and_verify(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (warnings, verified)
     });
-    let warnings = warnings?;
+    let warnings = warnings.map_err(RunError::fetch)?;
     verified.sort_by_key(|(position, _, _)| *position);
     debug_assert_eq!(verified.len(), count);
     let (packages, evidence) = verified.into_iter().map(|(_, f, e)| (f, e)).unzip();

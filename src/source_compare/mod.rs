@@ -105,15 +105,6 @@ pub struct SourceReport {
     pub warnings: Vec<String>,
 }
 
-/// Compare every package with its repository; see the module's comment.
-pub fn compare_all(
-    crates: &[CrateRef],
-    cache: Option<&Cache>,
-    options: &CompareOptions,
-) -> SourceReport {
-    prepare_all(crates, cache, options).compare(cache)
-}
-
 /// The first pass done: every package's cached result, else its `.crate`
 /// read. What each package's manifest names as its repository is known
 /// from here on, before any git fetch.

@@ -33,7 +33,7 @@ use reqwest::{StatusCode, Url};
 
 use crate::http::{redact_url, AnswerFrom, Destination, Http, NamedBy};
 use crate::limits::Budget;
-use crate::verify::{MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
+use crate::limits::{MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
 /// The stream identifier chunk that opens snappy's framed format.
 const FRAMED_MAGIC: &[u8] = b"\xff\x06\x00\x00sNaPpY";
@@ -41,7 +41,7 @@ const FRAMED_MAGIC: &[u8] = b"\xff\x06\x00\x00sNaPpY";
 pub const MAX_DECODED_BYTES: usize = MAX_BUNDLE_BYTES;
 
 /// The largest blob downloaded: snappy's worst case for a bundle of
-/// [`MAX_DECODED_BYTES`].
+/// `MAX_DECODED_BYTES`.
 pub fn max_blob_bytes() -> usize {
     snap::raw::max_compress_len(MAX_DECODED_BYTES)
 }

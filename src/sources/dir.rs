@@ -10,7 +10,7 @@ use super::{is_plain, split_bundles, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 
 /// Larger files are refused (the same limit as a response).
-const MAX_FILE_BYTES: u64 = crate::verify::MAX_DOCUMENT_BYTES as u64;
+const MAX_FILE_BYTES: u64 = crate::limits::MAX_DOCUMENT_BYTES as u64;
 
 /// The file names looked for, in order.
 pub(super) fn file_names(query: &PackageQuery) -> Vec<String> {

@@ -74,7 +74,7 @@ pub enum BulkOutcome {
     /// Each digest asked for, with the attestation entries found (empty: none).
     Listed(HashMap<Sha256Hash, Listing>),
     /// Neither endpoint would answer for this owner.
-    Refused(String),
+    Refused,
 }
 
 /// One page of a bulk answer: its digests (each entry list as text) and
@@ -146,36 +146,31 @@ pub async fn list(
     digests: &[Sha256Hash],
 ) -> Result<BulkOutcome, SourceFailure> {
     if repository_from_url(&format!("https://github.com/{}/x", owner.login)).is_none() {
-        return Ok(BulkOutcome::Refused(format!(
-            "`{}` is not a GitHub login",
-            owner.login
-        )));
+        return Ok(BulkOutcome::Refused);
     }
     let kinds: &[&str] = if owner.organization {
         &["orgs"]
     } else {
         &["orgs", "users"]
     };
-    let mut refusals = Vec::new();
     for kind in kinds {
         let base = owner.api_url.trim_end_matches('/');
         let endpoint = format!("{base}/{kind}/{}/attestations/bulk-list", owner.login);
-        match list_at(http, owner, &endpoint, digests).await? {
-            Ok(listed) => return Ok(BulkOutcome::Listed(listed)),
-            Err(refusal) => refusals.push(refusal),
+        if let Some(listed) = list_at(http, owner, &endpoint, digests).await? {
+            return Ok(BulkOutcome::Listed(listed));
         }
     }
-    Ok(BulkOutcome::Refused(refusals.join("; ")))
+    Ok(BulkOutcome::Refused)
 }
 
-/// Every batch of `digests` at one endpoint; `Ok(Err(why))` when the
-/// endpoint refuses (another one may answer).
+/// Every batch of `digests` at one endpoint; `Ok(None)` when the endpoint
+/// refuses (another one may answer).
 async fn list_at(
     http: &Http,
     owner: &Owner<'_>,
     endpoint: &str,
     digests: &[Sha256Hash],
-) -> Result<Result<HashMap<Sha256Hash, Listing>, String>, SourceFailure> {
+) -> Result<Option<HashMap<Sha256Hash, Listing>>, SourceFailure> {
     let label = owner.label;
     let shown = redact_url(endpoint);
     let mut url = Url::parse(endpoint)
@@ -194,7 +189,7 @@ async fn list_at(
         let mut pager = Pager::post(http, label, url.clone(), body.to_string().into_bytes());
         while let Some(page) = pager.next().await? {
             if page.response.status != StatusCode::OK {
-                return Ok(Err(format!("{shown} answered {}", page.response.status)));
+                return Ok(None);
             }
             let read = read_page(&page.response.body, batch, &shown, page.response.from);
             let cursor = read
@@ -215,7 +210,7 @@ async fn list_at(
             entries: Ok(Vec::new()),
         });
     }
-    Ok(Ok(listed))
+    Ok(Some(listed))
 }
 
 /// One page read: its digests with their entries, and the next page's
@@ -364,7 +359,7 @@ pub async fn prefetch(
                     held += found.values().map(Listing::size).sum::<usize>();
                     listed[index].extend(found);
                 }
-                Ok(BulkOutcome::Refused(_)) => {}
+                Ok(BulkOutcome::Refused) => {}
                 Err(failure) if failure.stop_source => {
                     stops[index] = Some(failure);
                     break;

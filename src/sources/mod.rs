@@ -13,13 +13,13 @@
 //! include the package's checksum are set aside as ignored. Whether a bundle
 //! counts is decided by [`crate::verify`] alone.
 
-pub mod bundle_url;
+pub(crate) mod bundle_url;
 mod crates_io;
 mod dir;
 mod github;
-pub mod github_bulk;
+pub(crate) mod github_bulk;
 mod github_pages;
-pub mod sparse_index;
+pub(crate) mod sparse_index;
 mod spec;
 mod split;
 mod url_template;

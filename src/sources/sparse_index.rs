@@ -500,7 +500,7 @@ impl SparseIndex {
     /// Asks, in order, until one lists the version: cargo's own copy of the
     /// index file (crates.io only), this tool's cached copy, then the index
     /// itself (revalidating the cached copy; offline, nothing is asked and
-    /// a version in neither copy is an error). See [`find_version`] for the
+    /// a version in neither copy is an error). See `find_version` for the
     /// checks on the line found.
     pub async fn listing(
         &self,

@@ -104,7 +104,7 @@ impl SourceSpec {
     }
 
     /// A URL source, checking its template names the artifact and that
-    /// what it expands to may be fetched ([`crate::http::rules`]).
+    /// what it expands to may be fetched (`crate::http::rules`).
     pub fn url(template: &str) -> Result<Self, String> {
         let names_artifact = template.contains("{checksum}")
             || (template.contains("{name}") && template.contains("{version}"));
@@ -126,7 +126,7 @@ impl SourceSpec {
     }
 
     /// A GitHub API or crates.io URL, held to the rule the client holds it to.
-    pub fn api_url(text: &str) -> Result<String, String> {
+    pub(crate) fn api_url(text: &str) -> Result<String, String> {
         check_configured(text).map(|_| text.to_string())
     }
 
@@ -137,14 +137,14 @@ impl SourceSpec {
     }
 
     /// Whether using this source needs the network.
-    pub fn is_remote(&self) -> bool {
+    pub(crate) fn is_remote(&self) -> bool {
         !matches!(self, Self::Dir { .. })
     }
 
     /// Whether this is an official service at its default address
     /// (api.github.com, crates.io): the only sources whose positive
     /// answers the cache keeps for good.
-    pub fn is_official(&self) -> bool {
+    pub(crate) fn is_official(&self) -> bool {
         let at = |api_url: &str, official: &str| api_url.trim_end_matches('/') == official;
         match self {
             Self::GitHub { api_url, .. } => at(api_url, GITHUB_API),
@@ -162,7 +162,7 @@ impl SourceSpec {
     /// ([`redact_url`]), with the SHA-256 of the whole URL in its place
     /// when that removed something: two sources that differ only in a
     /// credential stay apart, and the credential is never written.
-    pub fn cache_key(&self) -> SourceKey {
+    pub(crate) fn cache_key(&self) -> SourceKey {
         let answering = match self {
             Self::CratesIo {
                 api_url,

@@ -28,10 +28,10 @@ pub struct Keep {
 }
 
 /// Split a file into one document per bundle, setting aside the bundles
-/// whose subjects do not name `checksum`: [`split_document`], then
-/// [`route`]. An attestation behind a `bundle_url` is an error here (a
+/// whose subjects do not name `checksum`: `split_document`, then
+/// `route`. An attestation behind a `bundle_url` is an error here (a
 /// local file cannot be fetched from); remote sources use
-/// [`split_fetching`].
+/// `split_fetching`.
 pub fn split_bundles(
     bytes: &[u8],
     source: &str,
@@ -479,7 +479,7 @@ mod tests {
 
     #[test]
     fn the_bundle_count_limit_is_inclusive() {
-        let max = crate::verify::MAX_BUNDLES_PER_FILE;
+        let max = crate::limits::MAX_BUNDLES_PER_FILE;
         assert!(check_count(0, "f").is_ok());
         assert!(check_count(max, "f").is_ok());
         let error = check_count(max + 1, "f").unwrap_err();

@@ -33,6 +33,7 @@ mod claims;
 pub mod crates;
 pub mod demo;
 pub mod files;
+pub mod internals;
 mod keys;
 mod log;
 mod rekor_v2;

@@ -44,6 +44,7 @@ pub const REFRESHED_INSTANCES: [Instance; 2] = [Instance::PublicGood, Instance::
 
 /// How old a refreshed root may be before a warning says to refresh it
 /// again (the default of the policy's `[trust] max-age`).
+#[cfg(test)]
 pub const DEFAULT_MAX_ROOT_AGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
 
 /// A TUF repository and the root metadata trust in it starts from.
@@ -157,7 +158,7 @@ fn private_folder(instance: Instance) -> Result<tempfile::TempDir, TrustRootErro
 ///    verified metadata pin;
 /// 3. the root is valid as a whole ([`TrustRoot::from_json`]);
 /// 4. it is not older than the root built into the binary, nor than the
-///    cached copy it replaces ([`check_not_older`]).
+///    cached copy it replaces (`check_not_older`).
 ///
 /// Only then are the verified files written into the cache (never through
 /// a link) and the refresh time recorded, so a failed refresh leaves the
@@ -325,7 +326,7 @@ struct CachedCopy {
 ///    record's time, and the `trusted_root.json` target matches it;
 /// 6. the root is valid as a whole;
 /// 7. it is not older than the root built into the binary, nor than the
-///    newest the record says was installed ([`check_not_older`]).
+///    newest the record says was installed (`check_not_older`).
 pub async fn load_cached(
     cache: &Cache,
     instance: Instance,
@@ -467,7 +468,7 @@ pub fn roots_for_run(
     roots_for_run_from(cache, now, max_age, &TufRepository::for_instance)
 }
 
-/// [`roots_for_run`] with the TUF repository of each instance given (a
+/// `roots_for_run` with the TUF repository of each instance given (a
 /// mirror, or a test repository).
 pub fn roots_for_run_from(
     cache: Option<&Cache>,

@@ -4,9 +4,10 @@
 use serde_json::value::RawValue;
 use sigstore_types::Bundle;
 
-use crate::limits::{json_list, JsonList};
-
-use super::{Check, VerifyFailure, MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
+use super::{Check, VerifyFailure};
+use crate::limits::{
+    json_list, JsonList, MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES,
+};
 
 /// A bundle read from a file or a response, with where it came from.
 #[derive(Debug, Clone)]

@@ -260,7 +260,8 @@ fn a_blob_that_cannot_be_read_fails_its_package_only() {
     let Some(recorded) = recorded(test) else {
         return;
     };
-    let oversize = vec![0u8; cargo_verify_provenance::sources::bundle_url::max_blob_bytes() + 1];
+    let oversize =
+        vec![0u8; cargo_verify_provenance::testkit::internals::limits::max_blob_bytes() + 1];
     // A raw snappy header declaring 1 GiB, then nothing.
     let declares_too_much = vec![0x80, 0x80, 0x80, 0x80, 0x04, 0x00];
     let half = recorded.blob[..recorded.blob.len() / 2].to_vec();
@@ -454,7 +455,8 @@ fn bundles_behind_bundle_urls_count_towards_the_package_size_limit() {
         )],
     );
     // A bundle-shaped document just under the limit of one bundle.
-    let padding = "a".repeat(cargo_verify_provenance::verify::MAX_BUNDLE_BYTES - 1024);
+    let padding =
+        "a".repeat(cargo_verify_provenance::testkit::internals::limits::MAX_BUNDLE_BYTES - 1024);
     let blob = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "padding": padding,

@@ -6,9 +6,12 @@
 //! it names; answers from anywhere but the official services expire; a
 //! cached bundle that fails verification is asked for again when online.
 
-use cargo_verify_provenance::cache::{Answer, BundleDocument, Cache, CacheEntry};
 use cargo_verify_provenance::evidence::BundleOrigin;
-use cargo_verify_provenance::sources::SourceSpec;
+use cargo_verify_provenance::policy::SourceSpec;
+use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
+use cargo_verify_provenance::testkit::internals::cache::{
+    Answer, BundleDocument, Cache, CacheEntry,
+};
 use sigstore_types::Sha256Hash;
 
 use crate::fail_closed::tampered;
@@ -335,7 +338,7 @@ fn an_answer_from_anywhere_but_an_official_service_expires() {
 
 /// Store `json` as `source`'s answer about package 1, fetched at `fetched`.
 fn plant(cache: &std::path::Path, source: &str, fetched: &str, json: String) {
-    let key = SourceSpec::parse_cli(source).unwrap().cache_key();
+    let key = SourceSpec::parse_cli(source).unwrap().source_key();
     let entry = CacheEntry::answer(
         &Sha256Hash::new(checksum(PKG1)),
         &key,
@@ -410,7 +413,7 @@ fn a_cached_bundle_that_fails_verification_is_asked_for_again_online() {
         predicate_type: None,
     };
     let identity = spec
-        .cache_key()
+        .source_key()
         .answer_identity(&Sha256Hash::new(checksum(PKG1)));
     let place = Cache::open(cache.path()).unwrap().entry_path(&identity);
     let mut entry: serde_json::Value =

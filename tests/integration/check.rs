@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_verify_provenance::escape::markdown;
 use cargo_verify_provenance::testkit::files::{
     cargo_lock, write_bundles, write_file, LockedPackage,
 };
+use cargo_verify_provenance::testkit::internals::escape::markdown;
 use cargo_verify_provenance::testkit::{Claims, Faults, Instance, MintRequest, Tamper};
 
 use crate::harness::{Run, TestDir};

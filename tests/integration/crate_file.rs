@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use cargo_verify_provenance::crate_file::{
+use cargo_verify_provenance::lockfile::PackageSource;
+use cargo_verify_provenance::testkit::internals::crate_file::{
     read_package, CrateOrigin, CrateRef, DownloadTemplate, Locator, ObtainError,
 };
-use cargo_verify_provenance::http::{Http, HttpConfig};
-use cargo_verify_provenance::lockfile::PackageSource;
+use cargo_verify_provenance::testkit::internals::http::{Http, HttpConfig};
 use sigstore_types::Sha256Hash;
 
 use crate::fixtures::{source_crates, SourceCrate};

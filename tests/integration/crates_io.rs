@@ -6,11 +6,13 @@
 
 use std::time::Duration;
 
-use cargo_verify_provenance::cache::Cache;
-use cargo_verify_provenance::fetch::{fetch, FetchOptions, Outcome};
-use cargo_verify_provenance::http::HttpConfig;
 use cargo_verify_provenance::lockfile::PackageSource;
-use cargo_verify_provenance::sources::{PackageQuery, SourceSpec};
+use cargo_verify_provenance::policy::SourceSpec;
+use cargo_verify_provenance::testkit::internals::cache::Cache;
+use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
+use cargo_verify_provenance::testkit::internals::fetch::{fetch, FetchOptions, Outcome};
+use cargo_verify_provenance::testkit::internals::http::HttpConfig;
+use cargo_verify_provenance::testkit::internals::sources::PackageQuery;
 use serde_json::Value;
 use sigstore_types::Sha256Hash;
 
@@ -162,7 +164,7 @@ fn recorded_answers_give_both_publisher_forms_and_trustpub_only() {
     .unwrap();
     let years_later: jiff::Timestamp = "2036-06-01T00:00:00Z".parse().unwrap();
     let day = jiff::SignedDuration::from_hours(24);
-    let key = sources[0].cache_key();
+    let key = sources[0].source_key();
     assert!(!key.official);
     for (query, lasts) in &cached {
         let entry = cache

@@ -5,10 +5,13 @@
 //! summary, quoted by the TOML writer in `init`'s policy, and carried
 //! exactly (serde escapes them) in JSON and SARIF.
 
-use cargo_verify_provenance::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle};
 use cargo_verify_provenance::evidence::BundleOrigin;
-use cargo_verify_provenance::sources::SourceSpec;
+use cargo_verify_provenance::policy::SourceSpec;
 use cargo_verify_provenance::testkit::files::{cargo_lock, LockedPackage};
+use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
+use cargo_verify_provenance::testkit::internals::cache::{
+    Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle,
+};
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use serde_json::Value;
 use sigstore_types::Sha256Hash;
@@ -306,7 +309,7 @@ const PLANTED_ORIGIN: &str =
 /// `ignored` (a location and a reason), if any, as a document it ignored.
 fn plant(dir: &TestDir, source: &str, json: String, ignored: Option<(&str, &str)>) {
     let cache = Cache::open(&dir.join(".cache")).unwrap();
-    let key = SourceSpec::parse_cli(source).unwrap().cache_key();
+    let key = SourceSpec::parse_cli(source).unwrap().source_key();
     let label = key.label.clone();
     let digest = Sha256Hash::new(checksum());
     let origin = |location: &str| BundleOrigin {

@@ -4,9 +4,12 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use cargo_verify_provenance::cache::{Answer, BundleDocument, Cache, CacheEntry};
 use cargo_verify_provenance::evidence::BundleOrigin;
-use cargo_verify_provenance::sources::SourceSpec;
+use cargo_verify_provenance::policy::SourceSpec;
+use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
+use cargo_verify_provenance::testkit::internals::cache::{
+    Answer, BundleDocument, Cache, CacheEntry,
+};
 use serde_json::Value;
 use sigstore_types::Sha256Hash;
 
@@ -31,7 +34,7 @@ pub(crate) fn tampered(json: &str) -> String {
 /// Store `json` in the cache as what `source` answered for package `n`.
 fn cache_bundle(dir: &TestDir, source: &str, n: u16, json: String) {
     let cache = Cache::open(&dir.join(".cache")).unwrap();
-    let key = SourceSpec::parse_cli(source).unwrap().cache_key();
+    let key = SourceSpec::parse_cli(source).unwrap().source_key();
     let label = key.label.clone();
     let digest = Sha256Hash::new(checksum(n));
     let entry = CacheEntry::answer(
@@ -124,7 +127,7 @@ fn a_cache_entry_copied_from_another_package_is_not_used() {
     assert_eq!(files.len(), 1);
     // Package 0's entry, where package 1's would be.
     let (_, bytes) = &files[0];
-    let key = SourceSpec::parse_cli(&source).unwrap().cache_key();
+    let key = SourceSpec::parse_cli(&source).unwrap().source_key();
     let other = Cache::open(&dir.join(".cache"))
         .unwrap()
         .entry_path(&key.answer_identity(&Sha256Hash::new(checksum(1))));

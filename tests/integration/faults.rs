@@ -287,7 +287,8 @@ fn a_server_that_fails_never_passes_a_required_package() {
     let many = {
         let bundle = &bundles(&[1])[0].1;
         let one = serde_json::to_string(&serde_json::from_str::<Value>(bundle).unwrap()).unwrap();
-        vec![one; cargo_verify_provenance::verify::MAX_BUNDLES_PER_FILE + 1].join("\n")
+        vec![one; cargo_verify_provenance::testkit::internals::limits::MAX_BUNDLES_PER_FILE + 1]
+            .join("\n")
     };
     let faults: Vec<(&str, Reply)> = vec![
         ("server errors", Reply::status(503)),

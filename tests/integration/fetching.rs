@@ -4,11 +4,15 @@
 
 use std::time::Duration;
 
-use cargo_verify_provenance::cache::{Answer, Cache, CacheEntry};
-use cargo_verify_provenance::fetch::{fetch, FetchOptions, FetchReport, Outcome, PackageFetch};
-use cargo_verify_provenance::http::HttpConfig;
 use cargo_verify_provenance::lockfile::PackageSource;
-use cargo_verify_provenance::sources::{GitHubAuth, PackageQuery, SourceSpec};
+use cargo_verify_provenance::policy::SourceSpec;
+use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
+use cargo_verify_provenance::testkit::internals::cache::{Answer, Cache, CacheEntry};
+use cargo_verify_provenance::testkit::internals::fetch::{
+    fetch, FetchOptions, FetchReport, Outcome, PackageFetch,
+};
+use cargo_verify_provenance::testkit::internals::http::HttpConfig;
+use cargo_verify_provenance::testkit::internals::sources::{GitHubAuth, PackageQuery};
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use cargo_verify_provenance::trust::{RootOrigin, TrustRoot};
 use sigstore_types::Sha256Hash;
@@ -491,7 +495,7 @@ fn failing_response(reply: Reply, options: FetchOptions, expect: &str) {
     // A stale "no attestation" for package 1 and a good entry for package 2.
     let stale = CacheEntry::answer(
         &Sha256Hash::new(checksum(1)),
-        &github(&server).cache_key(),
+        &github(&server).source_key(),
         options.now - jiff::SignedDuration::from_hours(48),
         Answer::NoAttestation,
     );

@@ -4,10 +4,13 @@
 
 use std::time::Duration;
 
-use cargo_verify_provenance::fetch::{fetch, FetchOptions, FetchReport, Outcome};
-use cargo_verify_provenance::http::HttpConfig;
 use cargo_verify_provenance::lockfile::PackageSource;
-use cargo_verify_provenance::sources::{GitHubAuth, PackageQuery, SourceSpec};
+use cargo_verify_provenance::policy::SourceSpec;
+use cargo_verify_provenance::testkit::internals::fetch::{
+    fetch, FetchOptions, FetchReport, Outcome,
+};
+use cargo_verify_provenance::testkit::internals::http::HttpConfig;
+use cargo_verify_provenance::testkit::internals::sources::{GitHubAuth, PackageQuery};
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use serde_json::Value;
 use sigstore_types::Sha256Hash;

@@ -10,8 +10,9 @@
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use cargo_verify_provenance::sources::SourceSpec;
+use cargo_verify_provenance::policy::SourceSpec;
 use cargo_verify_provenance::testkit;
+use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
 use sigstore_types::Sha256Hash;
 
 use crate::faults::{check_args, checksum, lockfile, outcomes, serve, url_source, workload};
@@ -156,7 +157,7 @@ fn entry_relative(server: &Server) -> std::path::PathBuf {
 }
 
 fn entry_relative_to(source: &str) -> std::path::PathBuf {
-    let key = SourceSpec::parse_cli(source).unwrap().cache_key();
+    let key = SourceSpec::parse_cli(source).unwrap().source_key();
     key.answer_identity(&Sha256Hash::new(checksum(1)))
         .relative_path()
 }

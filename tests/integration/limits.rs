@@ -6,8 +6,10 @@
 
 use cargo_verify_provenance::lockfile::{MAX_LOCKFILE_BYTES, MAX_PACKAGES};
 use cargo_verify_provenance::policy::MAX_POLICY_BYTES;
+use cargo_verify_provenance::testkit::internals::limits::{
+    MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES,
+};
 use cargo_verify_provenance::trust::MAX_TRUSTED_ROOT_BYTES;
-use cargo_verify_provenance::verify::{MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 use serde_json::Value;
 
 use crate::faults::{bundles, checksum, outcomes, workload};

@@ -9,6 +9,7 @@ mod architecture;
 mod broken_pipe;
 #[cfg(feature = "testkit")]
 mod budgets;
+#[cfg(feature = "testkit")]
 mod bundle_url;
 #[cfg(feature = "testkit")]
 mod cache_identity;
@@ -17,7 +18,9 @@ mod cargo_habits;
 mod certificates;
 mod check;
 mod conformance;
+#[cfg(feature = "testkit")]
 mod crate_file;
+#[cfg(feature = "testkit")]
 mod crates_io;
 #[cfg(feature = "testkit")]
 mod credentials;
@@ -79,6 +82,7 @@ mod policy;
 mod policy_diff;
 #[cfg(feature = "testkit")]
 mod progress_lines;
+mod public_api;
 mod real_bundles;
 #[cfg(feature = "testkit")]
 mod records_needed;
@@ -95,6 +99,7 @@ mod server;
 mod source_match;
 #[cfg(feature = "testkit")]
 mod source_outputs;
+#[cfg(feature = "testkit")]
 mod sparse_index;
 #[cfg(feature = "testkit")]
 mod testkit;

@@ -123,7 +123,7 @@ fn the_examples_say_what_their_names_say() {
             .count()
             >= 2
     );
-    let (rule, _) = cargo_verify_provenance::evaluate::deciding_rule(
+    let (rule, _) = cargo_verify_provenance::policy::deciding_rule(
         &org,
         "tokio-util",
         &"0.7.0".parse().unwrap(),
@@ -131,7 +131,7 @@ fn the_examples_say_what_their_names_say() {
     )
     .unwrap();
     assert_eq!(rule.kind, RuleKind::Owner);
-    let (rule, _) = cargo_verify_provenance::evaluate::deciding_rule(
+    let (rule, _) = cargo_verify_provenance::policy::deciding_rule(
         &org,
         "tokio-macros",
         &"2.0.0".parse().unwrap(),

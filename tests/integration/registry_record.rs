@@ -115,7 +115,9 @@ pub(crate) fn serve_index(server: &Server, versions: &[(&Crate, &str)]) {
         file.push('\n');
     }
     for (name, text) in files {
-        let path = cargo_verify_provenance::sources::sparse_index::index_path(&name).unwrap();
+        let path =
+            cargo_verify_provenance::testkit::internals::sources::sparse_index::index_path(&name)
+                .unwrap();
         server.route(&format!("/index/{path}"), vec![Reply::json(text)]);
     }
 }

@@ -4,9 +4,11 @@
 //! bound to the lockfile's, `config.json` and its `dl`, and revalidation
 //! with `If-None-Match` so that a warm run asks nothing.
 
-use cargo_verify_provenance::cache::Cache;
-use cargo_verify_provenance::http::{Http, HttpConfig};
-use cargo_verify_provenance::sources::sparse_index::{IndexError, IndexUrl, Listing, SparseIndex};
+use cargo_verify_provenance::testkit::internals::cache::Cache;
+use cargo_verify_provenance::testkit::internals::http::{Http, HttpConfig};
+use cargo_verify_provenance::testkit::internals::sources::sparse_index::{
+    IndexError, IndexUrl, Listing, SparseIndex,
+};
 use sigstore_types::Sha256Hash;
 
 use crate::fixtures::api_file;

@@ -2,10 +2,10 @@
 //! signed repository whose `trusted_root.json` target is the test instance's
 //! root, refreshed into the cache, re-verified offline, aged, tampered with.
 
-use cargo_verify_provenance::cache::Cache;
-use cargo_verify_provenance::http::{Http, HttpConfig};
 use cargo_verify_provenance::testkit;
-use cargo_verify_provenance::trust::tuf::{
+use cargo_verify_provenance::testkit::internals::cache::Cache;
+use cargo_verify_provenance::testkit::internals::http::{Http, HttpConfig};
+use cargo_verify_provenance::testkit::internals::tuf::{
     load_cached, refresh, roots_for_run_from, TufRepository,
 };
 use cargo_verify_provenance::trust::{Instance, RootOrigin};
