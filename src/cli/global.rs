@@ -65,10 +65,6 @@ impl GlobalOptions {
         self.offline || self.frozen
     }
 
-    pub fn locked(&self) -> bool {
-        self.locked || self.frozen
-    }
-
     /// How progress is shown on stderr: the bar on a terminal (not under
     /// `-q`); else a line every `--progress-interval-ms`, which `-q` holds
     /// back until the run has lasted a while.

@@ -236,7 +236,7 @@ fn an_answer_copied_to_another_configurations_place_is_not_read() {
     let writer = Project::new(cache.path(), "attested", &url(&template(&one)));
     assert_eq!(outcome(&writer.check(NOW, &[])), "pass");
     let place = |server: &Server| {
-        let key = SourceSpec::url(&template(server)).unwrap().cache_key();
+        let key = SourceSpec::url(&template(server)).unwrap().source_key();
         Cache::open(cache.path())
             .unwrap()
             .entry_path(&key.answer_identity(&Sha256Hash::new(checksum(PKG1))))
