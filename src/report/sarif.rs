@@ -273,7 +273,7 @@ fn source_result(package: &PackageReport, lockfile_uri: &str) -> Option<Value> {
     let mut text = format!(
         "{}: {} not as at commit {} of {}",
         package.id(),
-        super::count(found.difference_count(), "file", "files"),
+        crate::text::count(found.difference_count(), "file", "files"),
         found.commit.as_deref().unwrap_or("?"),
         found.repository.as_deref().unwrap_or("?")
     );
