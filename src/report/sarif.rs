@@ -227,14 +227,8 @@ fn result(
         "ruleId": rule,
         "level": level,
         "message": { "text": text },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": lockfile_uri },
-                "region": { "startLine": package.lockfile_line.max(1) },
-            },
-            "logicalLocations": [{ "name": package.id(), "kind": "package" }],
-        }],
-        "partialFingerprints": { "packageId/v1": format!("{}@{}", package.outcome.name, package.outcome.version) },
+        "locations": package_locations(package, lockfile_uri),
+        "partialFingerprints": package_fingerprints(package),
         "properties": {
             "package": package.outcome.name,
             "version": package.outcome.version.to_string(),
@@ -248,6 +242,22 @@ fn result(
         value["relatedLocations"] = Value::Array(related);
     }
     Some(value)
+}
+
+/// Where a package's result points: its `[[package]]` line in the lockfile.
+fn package_locations(package: &PackageReport, lockfile_uri: &str) -> Value {
+    json!([{
+        "physicalLocation": {
+            "artifactLocation": { "uri": lockfile_uri },
+            "region": { "startLine": package.lockfile_line.max(1) },
+        },
+        "logicalLocations": [{ "name": package.id(), "kind": "package" }],
+    }])
+}
+
+/// What code scanning matches a package's alerts across runs by.
+fn package_fingerprints(package: &PackageReport) -> Value {
+    json!({ "packageId/v1": format!("{}@{}", package.outcome.name, package.outcome.version) })
 }
 
 /// A `source-differs` result for a package whose source comparison found
@@ -294,14 +304,8 @@ fn source_result(package: &PackageReport, lockfile_uri: &str) -> Option<Value> {
         "ruleId": "source-differs",
         "level": if failed_on_it { "error" } else { "warning" },
         "message": { "text": text },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": lockfile_uri },
-                "region": { "startLine": package.lockfile_line.max(1) },
-            },
-            "logicalLocations": [{ "name": package.id(), "kind": "package" }],
-        }],
-        "partialFingerprints": { "packageId/v1": format!("{}@{}", package.outcome.name, package.outcome.version) },
+        "locations": package_locations(package, lockfile_uri),
+        "partialFingerprints": package_fingerprints(package),
         "properties": {
             "package": package.outcome.name,
             "version": package.outcome.version.to_string(),
