@@ -35,30 +35,9 @@ const RUNS: usize = 5;
 #[path = "../tests/integration/server.rs"]
 mod server;
 
-/// What several runs of one thing took: the best wall and CPU times, and the
-/// largest peak RSS.
-#[derive(Debug, Clone, Copy)]
-struct Measure {
-    wall: Duration,
-    cpu: Duration,
-    rss_kib: u64,
-}
-
-impl Measure {
-    fn new() -> Self {
-        Self {
-            wall: Duration::MAX,
-            cpu: Duration::MAX,
-            rss_kib: 0,
-        }
-    }
-
-    fn add(&mut self, other: Measure) {
-        self.wall = self.wall.min(other.wall);
-        self.cpu = self.cpu.min(other.cpu);
-        self.rss_kib = self.rss_kib.max(other.rss_kib);
-    }
-}
+#[path = "support/measure.rs"]
+mod measure;
+use measure::Measure;
 
 fn main() {
     // The workload is written by a child process (this same binary), so that

@@ -40,28 +40,9 @@ const FILES_PER_CRATE: usize = 30;
 /// Where every repository of the workload claims to be.
 const HOST: &str = "https://git.example/";
 
-#[derive(Debug, Clone, Copy)]
-struct Measure {
-    wall: Duration,
-    cpu: Duration,
-    rss_kib: u64,
-}
-
-impl Measure {
-    fn new() -> Self {
-        Self {
-            wall: Duration::MAX,
-            cpu: Duration::MAX,
-            rss_kib: 0,
-        }
-    }
-
-    fn add(&mut self, other: Measure) {
-        self.wall = self.wall.min(other.wall);
-        self.cpu = self.cpu.min(other.cpu);
-        self.rss_kib = self.rss_kib.max(other.rss_kib);
-    }
-}
+#[path = "support/measure.rs"]
+mod measure;
+use measure::Measure;
 
 /// A crate's files: path and text.
 type Files = Vec<(String, String)>;
