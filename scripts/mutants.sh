@@ -9,13 +9,13 @@
 #   cache, sources)
 #   CARGO_TEST_ARGS: passed to `cargo test` for every mutant (a filter, --lib, ...)
 # Extra cargo-mutants options go in CVP_MUTANTS_ARGS, e.g.
-#   CVP_MUTANTS_ARGS="--re is_fresh" scripts/mutants.sh src/cache.rs -- --lib cache::
+#   CVP_MUTANTS_ARGS="--re is_fresh" scripts/mutants.sh src/cache/mod.rs -- --lib cache::
 # Two passes (see docs/mutation-testing.md): the library's own tests first,
 # building nothing else, then what they missed against the library's and the
 # integration binary's tests whose names match the filters:
 #   CVP_MUTANTS_ARGS="-C --lib --timeout 30" scripts/mutants.sh
 #   CVP_MUTANTS_ARGS="--iterate --timeout 90 -C --lib -C --test=integration" \
-#     scripts/mutants.sh src/verify.rs -- -- verify conformance
+#     scripts/mutants.sh src/verify/mod.rs -- -- verify conformance
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +30,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ "${1:-}" = "--" ] && shift
 if [ ${#globs[@]} -eq 0 ]; then
-  globs=(src/verify.rs 'src/verify/*' 'src/evaluate/*' src/policy/matcher.rs src/policy/url.rs
-    src/cache.rs 'src/cache/*' 'src/sources/*')
+  globs=('src/verify/*' 'src/evaluate/*' src/policy/matcher.rs src/policy/url.rs
+    'src/cache/*' 'src/sources/*')
 fi
 file_args=()
 for glob in "${globs[@]}"; do

@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::origin::{BundleOrigin, FailureKind, RegistryAssertion, RegistryRecord};
+pub use crate::failure_kind::FailureKind;
+pub use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
 pub use crate::source_match::{SourceMatch, SourceResult};
 use crate::verify::{VerifiedFacts, VerifyFailure};
 

@@ -55,6 +55,7 @@ pub mod testkit;
 pub mod trust;
 pub mod verify;
 
+pub(crate) mod bounded_read;
 pub(crate) mod cache;
 #[cfg(feature = "cli")]
 mod cli;
@@ -63,17 +64,18 @@ pub(crate) mod crate_file;
 pub(crate) mod escape;
 #[cfg(feature = "cli")]
 pub(crate) mod explain;
+pub(crate) mod failure_kind;
 pub(crate) mod fetch;
 pub(crate) mod git;
 pub(crate) mod http;
-#[cfg(feature = "cli")]
-pub(crate) mod init;
 pub(crate) mod limits;
 pub(crate) mod origin;
 pub(crate) mod source_compare;
 pub(crate) mod source_match;
 pub(crate) mod sources;
-pub(crate) mod text;
+pub(crate) mod words;
+#[cfg(feature = "cli")]
+pub(crate) mod write_policy;
 
 /// The command line of the `cargo-verify-provenance` binary: parses the
 /// process's arguments, runs the command, and returns the exit code.

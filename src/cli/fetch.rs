@@ -14,7 +14,7 @@ use crate::exit;
 use crate::fetch::{fetch, FetchReport, Outcome, PackageFetch};
 use crate::report::failures;
 use crate::run::queries;
-use crate::text::count;
+use crate::words::count;
 
 #[derive(Args, Debug)]
 pub struct FetchArgs {

@@ -449,6 +449,6 @@ fn announce(message: &str) {
     let _ = writeln!(
         super::stderr(),
         "{}",
-        crate::report::render::note_line(message, super::stderr_style())
+        crate::report::diagnostic_style::note_line(message, super::stderr_style())
     );
 }

@@ -10,10 +10,10 @@ use miette::{IntoDiagnostic, Result};
 use super::{GlobalOptions, RunArgs};
 use crate::escape::Untrusted;
 use crate::exit;
-use crate::init::{
+use crate::run::{collect, policy_dir, InventorySelection, Run};
+use crate::write_policy::{
     policy_text, unchecked, unchecked_error, write_atomically, InitError, POLICY_FILE,
 };
-use crate::run::{collect, policy_dir, InventorySelection, Run};
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
@@ -122,7 +122,7 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     line.push_str(&format!(
         "{} pinned to their verified provenance, {asserted} to registry data, \
          {undecided} without provenance listed as exemptions to decide on",
-        crate::text::count(attested, "package", "packages")
+        crate::words::count(attested, "package", "packages")
     ));
     if source_only > 0 {
         line.push_str(&format!(
@@ -133,7 +133,7 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     if rejected > 0 {
         line.push_str(&format!(
             "; {} verification, which no policy can waive (see the file)",
-            crate::text::count(rejected, "bundle failed", "bundles failed")
+            crate::words::count(rejected, "bundle failed", "bundles failed")
         ));
     }
     line

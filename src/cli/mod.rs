@@ -34,7 +34,7 @@ pub use global::{
 
 use crate::escape::Terminal;
 use crate::exit;
-use crate::report::render::{self, Style};
+use crate::report::diagnostic_style::{self, Style};
 
 /// Where `--help` sends a reader for more: the reference built into the
 /// binary, and the repository's documents.
@@ -242,7 +242,9 @@ fn install_report_hook(color: ColorChoice) {
     };
     let style = Style::new(colored);
     let _ = STDERR_STYLE.set(style);
-    let _ = miette::set_hook(Box::new(move |_| Box::new(render::Handler { style })));
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(diagnostic_style::Handler { style })
+    }));
 }
 
 /// The style of diagnostics on stderr (plain until the hook is installed).
@@ -254,7 +256,11 @@ pub(crate) fn stderr_style() -> Style {
 /// ([`render`]): `error[code]: …` or `warning[code]: …`, escaped.
 pub(crate) fn say_diagnostic(diagnostic: &dyn miette::Diagnostic) {
     use std::io::Write as _;
-    let _ = write!(stderr(), "{}", render::render(diagnostic, stderr_style()));
+    let _ = write!(
+        stderr(),
+        "{}",
+        diagnostic_style::render(diagnostic, stderr_style())
+    );
 }
 
 /// Write a one-line error to stderr: `error[code]: message`, escaped.
@@ -263,7 +269,7 @@ pub(crate) fn say_error(code: &str, message: &str) {
     let _ = writeln!(
         stderr(),
         "{}",
-        render::error_line(code, message, stderr_style())
+        diagnostic_style::error_line(code, message, stderr_style())
     );
 }
 
@@ -273,7 +279,7 @@ pub(crate) fn say_warning(code: &str, message: &str) {
     let _ = writeln!(
         stderr(),
         "{}",
-        render::warning_line(code, message, stderr_style())
+        diagnostic_style::warning_line(code, message, stderr_style())
     );
 }
 

@@ -15,7 +15,7 @@ use crate::policy::{
     discover, InvalidPolicy, Mode, Policy, PolicyDiagnostic, RuleKind, SearchFrom,
 };
 use crate::run::lone_lockfile;
-use crate::text::count;
+use crate::words::count;
 
 #[derive(Args, Debug)]
 pub struct PolicyArgs {

@@ -87,22 +87,24 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
         && args.certificate_identity.is_none()
         && args.certificate_oidc_issuer.is_none();
     let origin = args.bundle.display().to_string();
-    let bytes =
-        match crate::limits::read_at_most(&args.bundle, crate::limits::MAX_DOCUMENT_BYTES as u64)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read bundle {origin}"))?
-        {
-            Ok(bytes) => bytes,
-            Err(size) => {
-                return Ok(report_failure(&[verify::VerifyFailure::new(
-                    verify::Check::BundleFormat,
-                    format!(
-                        "{origin}: {size} bytes is over the size limit of {} bytes",
-                        crate::limits::MAX_DOCUMENT_BYTES
-                    ),
-                )]))
-            }
-        };
+    let bytes = match crate::bounded_read::read_at_most(
+        &args.bundle,
+        crate::limits::MAX_DOCUMENT_BYTES as u64,
+    )
+    .into_diagnostic()
+    .wrap_err_with(|| format!("cannot read bundle {origin}"))?
+    {
+        Ok(bytes) => bytes,
+        Err(size) => {
+            return Ok(report_failure(&[verify::VerifyFailure::new(
+                verify::Check::BundleFormat,
+                format!(
+                    "{origin}: {size} bytes is over the size limit of {} bytes",
+                    crate::limits::MAX_DOCUMENT_BYTES
+                ),
+            )]))
+        }
+    };
     let parsed = match verify::parse_bundles(&bytes, &origin) {
         Ok(parsed) => parsed,
         Err(failure) => return Ok(report_failure(&[failure])),
@@ -226,7 +228,7 @@ fn report_failure_with(failures: &[verify::VerifyFailure], help: Option<String>)
     let _ = writeln!(
         super::stderr(),
         "{}",
-        crate::report::render::error_line(
+        crate::report::diagnostic_style::error_line(
             "bundle-rejected",
             &format!("verification failed: {text}"),
             super::stderr_style()

@@ -178,7 +178,7 @@ impl Locator {
         folders.sort();
         folders.into_iter().find_map(|folder| {
             let path = folder.join(&file);
-            let bytes = crate::limits::read_at_most(&path, MAX_CRATE_BYTES as u64)
+            let bytes = crate::bounded_read::read_at_most(&path, MAX_CRATE_BYTES as u64)
                 .ok()?
                 .ok()?;
             VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path))

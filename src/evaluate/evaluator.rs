@@ -740,7 +740,7 @@ fn min_age_check(
         requirement: Requirement::MinAge,
         expected: format!(
             "a version published at least {} before this run ({now})",
-            crate::text::duration(required.value)
+            crate::words::duration(required.value)
         ),
         found: Some(found),
         span: Some(required.span),
@@ -773,7 +773,7 @@ fn min_age_check(
     }
     FactCheck::Failed(failure(format!(
         "published {published}, {} before this run; it passes from {passes_from}",
-        crate::text::duration(now.duration_since(published).try_into().unwrap_or_default())
+        crate::words::duration(now.duration_since(published).try_into().unwrap_or_default())
     )))
 }
 

@@ -161,7 +161,7 @@ fn describe_files(left: &[&str], found: &SourceMatch) -> String {
     }
     format!(
         "{} not as at commit {} of {}: {}",
-        crate::text::count(left.len(), "file", "files"),
+        crate::words::count(left.len(), "file", "files"),
         found.commit.as_deref().unwrap_or("?"),
         found.repository.as_deref().unwrap_or("?"),
         named.join(", ")

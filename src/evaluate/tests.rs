@@ -1643,7 +1643,7 @@ signer-digest = "{commit}"
                 Evidence::default(),
             ),
         ];
-        let options = crate::policy::init::InitOptions {
+        let options = crate::policy::from_evidence::InitOptions {
             lockfile: "Cargo.lock".into(),
             today: jiff::civil::date(2026, 6, 1),
             exemption_days: 90,
@@ -1652,7 +1652,8 @@ signer-digest = "{commit}"
             }],
             roots: vec!["trusted_root.json".into()],
         };
-        let text = crate::policy::init::render(packages.iter().map(|(p, e)| (p, e)), &options);
+        let text =
+            crate::policy::from_evidence::render(packages.iter().map(|(p, e)| (p, e)), &options);
         insta::assert_snapshot!(text);
         let written = policy(&text);
         let evaluation = evaluate(&written, packages.iter().map(|(p, e)| (p, e)), now());

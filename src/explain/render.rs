@@ -264,7 +264,7 @@ fn write_source_match(w: &mut String, x: &Explanation) {
         (SourceResult::NotChecked, Some(reason)) => format!("not-checked: {}", Untrusted(reason)),
         (SourceResult::Differs, _) => format!(
             "differs ({} not as at the commit)",
-            crate::text::count(found.difference_count(), "file", "files")
+            crate::words::count(found.difference_count(), "file", "files")
         ),
         (result, _) => result.to_string(),
     };
@@ -334,7 +334,7 @@ fn source_answer(s: &SourceOutcome) -> String {
         O::Bundles { documents, ignored } => {
             let mut t = format!(
                 "{} for the checksum",
-                crate::text::count(*documents, "bundle", "bundles")
+                crate::words::count(*documents, "bundle", "bundles")
             );
             if *ignored > 0 {
                 let _ = write!(t, ", {ignored} for other artifacts");

@@ -122,7 +122,7 @@ pub(super) fn requirement_checks(
             requirement: Requirement::MinAge,
             expected: format!(
                 "published at least {} before {now}",
-                crate::text::duration(required.value)
+                crate::words::duration(required.value)
             ),
             found: evidence.published.map(|p| format!("published {p}")),
             met: evidence
@@ -155,7 +155,7 @@ fn source_check(
         crate::evidence::SourceResult::Differs => {
             format!(
                 "differs ({})",
-                crate::text::count(f.difference_count(), "file", "files")
+                crate::words::count(f.difference_count(), "file", "files")
             )
         }
         other => other.to_string(),

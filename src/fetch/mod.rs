@@ -650,7 +650,7 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
             messages.push(format!(
                 "{}: up to {} to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
                 shared.keys[index].label,
-                crate::text::count(asked, "request", "requests")
+                crate::words::count(asked, "request", "requests")
             ));
         }
     }

@@ -15,8 +15,8 @@ use super::{
 };
 use crate::cache::{Answer, SourceKey};
 use crate::evidence::SourceError;
+use crate::failure_kind::FailureKind;
 use crate::lockfile::PackageSource;
-use crate::origin::FailureKind;
 use crate::sources::sparse_index::{IndexError, Listing};
 use crate::sources::{
     self, CrateSummary, PackageQuery, Records, Reply, SourceFailure, SourceSpec, CRATES_PER_LIST,
@@ -132,7 +132,7 @@ impl CratesIoPlan {
         if !self.records.is_empty() {
             messages.push(format!(
                 "crates.io: up to {}, one per crate, at most one a second (its data access policy): up to {} for that part of this run",
-                crate::text::count(self.records.len(), "request", "requests"),
+                crate::words::count(self.records.len(), "request", "requests"),
                 super::duration_text(interval * self.records.len() as u32)
             ));
         }
@@ -140,15 +140,15 @@ impl CratesIoPlan {
             let requests = self.listed.len().div_ceil(CRATES_PER_LIST);
             messages.push(format!(
                 "crates.io: {} to its list of crates for {} (whether each accepts only trusted publishing, where it lives), {CRATES_PER_LIST} a request, at most one a second: about {}",
-                crate::text::count(requests, "request", "requests"),
-                crate::text::count(self.listed.len(), "crate", "crates"),
+                crate::words::count(requests, "request", "requests"),
+                crate::words::count(self.listed.len(), "crate", "crates"),
                 super::duration_text(interval * requests as u32)
             ));
         }
         if self.records.is_empty() && self.not_needed > 0 && !self.all {
             messages.push(format!(
                 "crates.io: no rule needs the per-version records of {}, so none is asked for (a bundle found is still cross-checked with its record); --all-records, or records = \"all\" on the crates-io source, asks for every one",
-                crate::text::count(self.not_needed, "package", "packages")
+                crate::words::count(self.not_needed, "package", "packages")
             ));
         }
         messages

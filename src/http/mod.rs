@@ -43,8 +43,8 @@ use miette::Diagnostic;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, LOCATION};
 use reqwest::{StatusCode, Url};
 
+pub use crate::failure_kind::FailureKind;
 use crate::limits::Budget;
-pub use crate::origin::FailureKind;
 use connect::Clients;
 use health::HostHealth;
 #[cfg(test)]

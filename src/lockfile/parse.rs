@@ -19,7 +19,7 @@ pub(super) fn read_bounded(path: &Path) -> Result<String, LockfileError> {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = crate::limits::read_at_most(path, MAX_LOCKFILE_BYTES)
+    let bytes = crate::bounded_read::read_at_most(path, MAX_LOCKFILE_BYTES)
         .map_err(io)?
         .map_err(|size| LockfileError::TooLarge {
             path: path.to_path_buf(),

@@ -10,7 +10,7 @@ pub mod compare;
 mod decide;
 mod diagnostic;
 mod discover;
-pub(crate) mod init;
+pub(crate) mod from_evidence;
 pub(crate) mod matcher;
 mod parse;
 mod unknown_names;
@@ -630,7 +630,7 @@ impl Policy {
                 size: metadata.len(),
             });
         }
-        let bytes = crate::limits::read_at_most(path, MAX_POLICY_BYTES)
+        let bytes = crate::bounded_read::read_at_most(path, MAX_POLICY_BYTES)
             .map_err(|source| PolicyLoadError::Unreadable {
                 path: path.to_path_buf(),
                 source,

@@ -18,7 +18,7 @@ use crate::escape::Untrusted;
 use crate::evaluate::{Failure, Outcome, Requirement};
 use crate::evidence::SourceError;
 use crate::policy::{Mode, NotCheckedAction};
-use crate::text::count;
+use crate::words::count;
 
 /// How many packages a shared diagnostic names without `-v`.
 const SHOWN: usize = 5;
@@ -58,9 +58,13 @@ pub fn write_diagnostics(
     verbose: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let style = super::render::Style::new(color);
+    let style = super::diagnostic_style::Style::new(color);
     for diagnostic in diagnostics(report, policy_text, verbose) {
-        writeln!(out, "{}", super::render::render(&diagnostic, style))?;
+        writeln!(
+            out,
+            "{}",
+            super::diagnostic_style::render(&diagnostic, style)
+        )?;
     }
     for warning in &report.warnings {
         writeln!(out, "{}", warning_text(warning, style))?;
@@ -69,12 +73,12 @@ pub fn write_diagnostics(
 }
 
 /// A warning as one line, `warning[code]: message (file:line)`.
-pub fn warning_text(warning: &super::Warning, style: super::render::Style) -> String {
+pub fn warning_text(warning: &super::Warning, style: super::diagnostic_style::Style) -> String {
     let mut message = warning.message.clone();
     if let (Some(file), Some(line)) = (&warning.file, warning.line) {
         let _ = write!(message, " ({}:{line})", file.display());
     }
-    super::render::warning_line(&warning.code, &message, style)
+    super::diagnostic_style::warning_line(&warning.code, &message, style)
 }
 
 /// What a package's diagnostic says, less the package: packages with the

@@ -6,7 +6,7 @@
 use super::{PackageReport, Warning};
 use crate::evaluate::Outcome;
 use crate::evidence::{FailureKind, SourceError};
-use crate::text::count;
+use crate::words::count;
 
 /// The warning code for hosts that could not be reached.
 pub const UNREACHABLE: &str = "network-unreachable";

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::Report;
 use crate::escape::{Sgr, Untrusted};
 use crate::policy::{Mode, NotCheckedAction};
-use crate::text::count;
+use crate::words::count;
 
 pub(crate) use super::diagnostics::warning_text;
 pub use super::diagnostics::write_diagnostics;

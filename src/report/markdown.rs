@@ -29,7 +29,7 @@ fn verdict(report: &Report) -> String {
     ]
     .into_iter()
     .filter(|(n, _, _)| *n > 0)
-    .map(|(n, one, many)| crate::text::count(n, one, many))
+    .map(|(n, one, many)| crate::words::count(n, one, many))
     .collect();
     match summary.exit_code {
         0 if report.mode == Mode::Audit && !found.is_empty() => {
@@ -105,7 +105,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             text,
             "<details><summary>{} with verified provenance</summary>\n\n| package | repository | workflow | ref |\n|---|---|---|---|",
-            crate::text::count(verified.len(), "package", "packages")
+            crate::words::count(verified.len(), "package", "packages")
         );
         for package in verified {
             let provenance = package.provenance.as_ref().expect("filtered");

@@ -5,12 +5,12 @@
 //!
 //! Progress and logs go to stderr; stdout carries only the report.
 
+pub(crate) mod diagnostic_style;
 pub(crate) mod diagnostics;
 pub(crate) mod failures;
 pub mod human;
 pub mod json;
 pub mod markdown;
-pub(crate) mod render;
 pub mod sarif;
 pub(crate) mod table;
 pub mod vsa;

@@ -139,7 +139,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 "skippedPackages": skipped,
                 "skippedNote": format!(
                     "{} not listed: only packages that fail or could not be checked under the policy are results; the others (pass, exempt, no-provenance that nothing required, out-of-scope) are in the JSON report",
-                    crate::text::count(skipped, "dependency", "dependencies")
+                    crate::words::count(skipped, "dependency", "dependencies")
                 ),
             },
         }],
@@ -283,7 +283,7 @@ fn source_result(package: &PackageReport, lockfile_uri: &str) -> Option<Value> {
     let mut text = format!(
         "{}: {} not as at commit {} of {}",
         package.id(),
-        crate::text::count(found.difference_count(), "file", "files"),
+        crate::words::count(found.difference_count(), "file", "files"),
         found.commit.as_deref().unwrap_or("?"),
         found.repository.as_deref().unwrap_or("?")
     );

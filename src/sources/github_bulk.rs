@@ -38,8 +38,9 @@ use sigstore_types::Sha256Hash;
 use super::github::{repository_from_url, GitHubAuth};
 use super::github_pages::{api_headers, Pager};
 use super::{PackageQuery, SourceFailure, SourceSpec};
+use crate::bounded_read::{json_list, JsonList};
 use crate::http::{redact_url, AnswerFrom, Http};
-use crate::limits::{json_list, JsonList, MAX_BUNDLES_PER_FILE, MAX_DOCUMENT_BYTES};
+use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_DOCUMENT_BYTES};
 
 /// Digests per request.
 pub const BATCH: usize = 100;

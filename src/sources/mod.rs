@@ -387,7 +387,7 @@ pub(crate) mod tests {
         let unreachable = || HttpError::Unreachable {
             url: "https://api.github.com/x".into(),
             host: "api.github.com".into(),
-            kind: crate::origin::FailureKind::DnsFailed,
+            kind: crate::failure_kind::FailureKind::DnsFailed,
             detail: "no such host".into(),
             given_up: false,
         };
@@ -395,7 +395,7 @@ pub(crate) mod tests {
             SourceFailure::from(unreachable()),
             SourceFailure::http("github", unreachable()),
         ] {
-            assert_eq!(failure.kind, crate::origin::FailureKind::DnsFailed);
+            assert_eq!(failure.kind, crate::failure_kind::FailureKind::DnsFailed);
             assert_eq!(failure.host.as_deref(), Some("api.github.com"));
             assert!(!failure.stop_source);
         }
@@ -405,7 +405,7 @@ pub(crate) mod tests {
             timeout_ms: 10,
         };
         let failure = SourceFailure::http("github", timeout);
-        assert_eq!(failure.kind, crate::origin::FailureKind::Timeout);
+        assert_eq!(failure.kind, crate::failure_kind::FailureKind::Timeout);
         assert_eq!(failure.host, None);
         assert!(
             failure.message.starts_with("github: "),

@@ -15,9 +15,10 @@ use serde_json::value::RawValue;
 use sigstore_types::Sha256Hash;
 
 use super::bundle_url::{self, Link};
+use crate::bounded_read::{json_list, JsonList};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::evidence::BundleOrigin;
-use crate::limits::{json_list, JsonList, MAX_BUNDLES_PER_FILE};
+use crate::limits::MAX_BUNDLES_PER_FILE;
 
 /// Which attestations of an API answer are kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -65,7 +65,7 @@ pub mod lockfile {
 
 /// The text `init` writes.
 pub mod policy_init {
-    pub use crate::policy::init::{render, InitOptions};
+    pub use crate::policy::from_evidence::{render, InitOptions};
 }
 
 /// What the report says about packages that could not be checked.

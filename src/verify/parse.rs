@@ -5,9 +5,8 @@ use serde_json::value::RawValue;
 use sigstore_types::Bundle;
 
 use super::{Check, VerifyFailure};
-use crate::limits::{
-    json_list, JsonList, MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES,
-};
+use crate::bounded_read::{json_list, JsonList};
+use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
 /// A bundle read from a file or a response, with where it came from.
 #[derive(Debug, Clone)]

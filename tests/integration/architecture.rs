@@ -507,3 +507,44 @@ fn every_public_module_is_in_the_documented_api() {
         BTreeSet::from(["a".to_string(), "d".to_string()])
     );
 }
+
+/// Files named `NAME.rs` whose folder also holds a folder `NAME/`: a module
+/// with submodules written as `NAME.rs` beside them, not as `NAME/mod.rs`.
+fn modules_beside_their_folder(files: &[PathBuf]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|file| file.extension().is_some_and(|e| e == "rs"))
+        .filter(|file| {
+            files
+                .iter()
+                .any(|other| other.parent() == Some(&file.with_extension("")))
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_module_with_submodules_is_its_folders_mod_rs() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect_files(&src, &mut files);
+    let beside = modules_beside_their_folder(&files);
+    assert!(
+        beside.is_empty(),
+        "one module-file convention: move these into their folder as mod.rs \
+         (`git mv src/a.rs src/a/mod.rs`): {beside:?}"
+    );
+    // The check sees what it looks for.
+    let files = [
+        "src/a.rs",
+        "src/a/b.rs",
+        "src/c/mod.rs",
+        "src/c/d.rs",
+        "src/e.rs",
+    ]
+    .map(PathBuf::from);
+    assert_eq!(
+        modules_beside_their_folder(&files),
+        [PathBuf::from("src/a.rs")]
+    );
+}

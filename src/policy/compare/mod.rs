@@ -381,7 +381,7 @@ fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
             of(
                 effective.min_age,
                 |d| Accepts::AtLeast(d.as_secs()),
-                |d| crate::text::duration(*d),
+                |d| crate::words::duration(*d),
             ),
         ),
         (

@@ -20,7 +20,7 @@ pub fn exit_code(weakenings: &[Weakening]) -> i32 {
 }
 
 fn counted(weakenings: &[Weakening]) -> String {
-    crate::text::count(weakenings.len(), "change weakens", "changes weaken")
+    crate::words::count(weakenings.len(), "change weakens", "changes weaken")
 }
 
 /// One line per weakening, then a summary line.

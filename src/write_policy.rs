@@ -2,7 +2,7 @@
 //! a run observes now (trust on first use).
 //!
 //! The run is the default action's ([`crate::run::collect`]); the text is
-//! [`crate::policy::init::render`]'s. The file goes next to the workspace
+//! [`crate::policy::from_evidence::render`]'s. The file goes next to the workspace
 //! root (or the lockfile), with the run's sources and trust roots written
 //! into it when they are not the defaults, paths relative to the file, so
 //! that the next run finds everything from the file alone.
@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use miette::Diagnostic;
 
-use crate::policy::init::{render, InitOptions};
+use crate::policy::from_evidence::{render, InitOptions};
 use crate::run::Run;
 use crate::sources::{default_sources, SourceSpec};
 use crate::trust::{Instance, RootOrigin};
@@ -81,7 +81,7 @@ pub fn unchecked_error(packages: &[&crate::lockfile::Package], why: &[String]) -
         names.push(format!("and {} more", packages.len() - SHOWN));
     }
     InitError::Unchecked {
-        count: crate::text::count(packages.len(), "package", "packages"),
+        count: crate::words::count(packages.len(), "package", "packages"),
         names: crate::escape::Untrusted(names.join(", ")).to_string(),
         why: match why {
             [] => "a source could not answer".to_string(),

@@ -264,7 +264,7 @@ fn read_bounded(path: &Path) -> Result<String, TrustRootError> {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = crate::limits::read_at_most(path, MAX_TRUSTED_ROOT_BYTES)
+    let bytes = crate::bounded_read::read_at_most(path, MAX_TRUSTED_ROOT_BYTES)
         .map_err(io)?
         .map_err(|size| TrustRootError::Invalid {
             name: path.display().to_string(),

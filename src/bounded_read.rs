@@ -1,0 +1,114 @@
+//! Reading hostile input within bounds: a file up to a size
+//! ([`read_at_most`], which every input file goes through), and a JSON list
+//! up to a number of items ([`json_list`]). The bounds themselves are in
+//! [`crate::limits`].
+
+use std::io::Read;
+use std::path::Path;
+
+/// A JSON list as [`json_list`] reads it.
+#[derive(Debug)]
+pub enum JsonList<'a> {
+    /// Each item's JSON text.
+    Items(Vec<&'a serde_json::value::RawValue>),
+    /// More items than allowed: how many (none of them kept).
+    Over(usize),
+}
+
+/// The items of the JSON list `text`, each kept as the text it was sent as
+/// (no tree of values is built, whatever the items hold), and none kept
+/// past `max`: a longer list is [`JsonList::Over`], counted to its end.
+/// An error for text that is not a JSON list.
+pub fn json_list(text: &str, max: usize) -> Result<JsonList<'_>, serde_json::Error> {
+    use serde::de::{Deserializer as _, IgnoredAny, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
+    struct Items(usize);
+    impl<'de> Visitor<'de> for Items {
+        type Value = JsonList<'de>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<JsonList<'de>, S::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                if items.len() == self.0 {
+                    let mut count = items.len() + 1;
+                    while seq.next_element::<IgnoredAny>()?.is_some() {
+                        count += 1;
+                    }
+                    return Ok(JsonList::Over(count));
+                }
+                items.push(item);
+            }
+            Ok(JsonList::Items(items))
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let list = deserializer.deserialize_seq(Items(max))?;
+    deserializer.end()?;
+    Ok(list)
+}
+
+/// Read `path`, but never more than `max` bytes of it.
+///
+/// Returns `Ok(Err(size))` when the file holds more: `size` is its length
+/// for a regular file (known before reading), else `max + 1` (a pipe or a
+/// device such as `/dev/zero`, whose length says nothing).
+pub fn read_at_most(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_file() && metadata.len() > max {
+        return Ok(Err(metadata.len()));
+    }
+    let expected = if metadata.is_file() {
+        metadata.len()
+    } else {
+        0
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(Err(max.saturating_add(1)));
+    }
+    Ok(Ok(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_list_keeps_its_items_as_text_and_no_more_than_allowed() {
+        let JsonList::Items(items) = json_list(r#"[1, {"a": [2]}, "x"]"#, 3).unwrap() else {
+            panic!("three items are allowed")
+        };
+        let texts: Vec<&str> = items.iter().map(|i| i.get()).collect();
+        assert_eq!(texts, ["1", r#"{"a": [2]}"#, r#""x""#]);
+        assert!(matches!(
+            json_list("[1, 2, 3, 4]", 3),
+            Ok(JsonList::Over(4))
+        ));
+        for not_a_list in ["{}", "null", "[1,", "[1] x"] {
+            assert!(json_list(not_a_list, 3).is_err(), "{not_a_list}");
+        }
+    }
+
+    #[test]
+    fn reads_up_to_the_limit_and_refuses_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(read_at_most(&path, 10).unwrap(), Ok(b"0123456789".to_vec()));
+        assert_eq!(read_at_most(&path, 9).unwrap(), Err(10));
+        assert!(read_at_most(&dir.path().join("missing"), 9).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_endless_device_is_cut_at_the_limit() {
+        assert_eq!(
+            read_at_most(Path::new("/dev/zero"), 1024).unwrap(),
+            Err(1025)
+        );
+    }
+}
