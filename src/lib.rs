@@ -69,6 +69,7 @@ pub(crate) mod fetch;
 pub(crate) mod git;
 pub(crate) mod http;
 pub(crate) mod limits;
+pub(crate) mod names;
 pub(crate) mod origin;
 pub(crate) mod source_compare;
 pub(crate) mod source_match;

@@ -1,16 +1,14 @@
 //! The manifest's `repository`, read in normal form: the URL git is asked
 //! to fetch and the one results are keyed and shown by.
 
-/// Hosts whose repositories are always at `https://HOST/OWNER/REPO`, so a
-/// longer path is a page of the repository (`/tree/main/sub`) and `http`
-/// or `www.` are only other spellings.
-const OWNER_REPO_HOSTS: [&str; 4] = ["github.com", "gitlab.com", "codeberg.org", "bitbucket.org"];
+use crate::names::{is_dot_segment, owner_repo_host, OWNER_REPO_HOSTS};
 
 /// `text` as `https://host[:port]/path`:
 /// 1. surrounding whitespace, a `git+` prefix, the user name, the query
-///    and the fragment dropped; `git@HOST:PATH` read as `https://HOST/PATH`;
+///    and the fragment dropped; `git@HOST:PATH` read as `https://HOST/PATH`,
+///    and `HOST/PATH` too for the hosts in [`OWNER_REPO_HOSTS`];
 /// 2. the host in lowercase, `www.` dropped for the hosts in
-///    [`OWNER_REPO_HOSTS`], and `http` read as `https` for them;
+///    [`OWNER_REPO_HOSTS`], and `http` or `ssh` read as `https` for them;
 /// 3. a page of the repository cut off: after `OWNER/REPO` on those hosts,
 ///    at `/-/` (GitLab), and at a `/tree/` or `/src/` segment elsewhere;
 /// 4. a trailing `/`, then `.git`, then `/` removed.
@@ -34,10 +32,7 @@ pub fn normalize_repository(text: &str) -> Result<String, String> {
     };
     // Checked before parsing: the parser would resolve them silently.
     let before_query = text.split(['?', '#']).next().unwrap_or_default();
-    if before_query.split('/').skip(3).any(|s| {
-        let plain = s.to_ascii_lowercase().replace("%2e", ".");
-        plain == "." || plain == ".."
-    }) {
+    if before_query.split('/').skip(3).any(is_dot_segment) {
         return Err("the URL's path has a `.` or `..` segment".into());
     }
     let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
@@ -49,16 +44,11 @@ pub fn normalize_repository(text: &str) -> Result<String, String> {
         .filter(|h| !h.is_empty())
         .ok_or("the URL has no host")?
         .to_ascii_lowercase();
-    let bare = host.strip_prefix("www.").unwrap_or(&host);
-    let known = OWNER_REPO_HOSTS.contains(&bare);
-    let host = if known {
-        bare.to_string()
-    } else {
-        host.clone()
-    };
+    let host = owner_repo_host(&host);
+    let known = OWNER_REPO_HOSTS.contains(&host);
     match url.scheme() {
         "https" => {}
-        "http" if known => {}
+        "http" | "ssh" if known => {}
         other => {
             return Err(format!(
                 "only https repositories are fetched, not `{other}`"
@@ -70,10 +60,16 @@ pub fn normalize_repository(text: &str) -> Result<String, String> {
     Ok(format!("https://{host}{port}/{path}"))
 }
 
-/// `git@host:owner/repo.git` as an https URL.
+/// `git@host:owner/repo.git`, or `github.com/owner/repo` on a host of
+/// [`OWNER_REPO_HOSTS`], as an https URL.
 fn scp_like(text: &str) -> Option<String> {
     if text.contains("://") {
         return None;
+    }
+    if let Some((host, _)) = text.split_once('/') {
+        if OWNER_REPO_HOSTS.contains(&owner_repo_host(&host.to_ascii_lowercase())) {
+            return Some(format!("https://{text}"));
+        }
     }
     let (user_host, path) = text.split_once(':')?;
     let host = user_host.rsplit_once('@').map_or(user_host, |(_, h)| h);
@@ -87,10 +83,7 @@ fn repository_path(path: &str, owner_repo_host: bool) -> Result<String, String> 
     if trimmed.is_empty() {
         return Err("the URL names no repository (no path)".into());
     }
-    if segments
-        .iter()
-        .any(|s| s.is_empty() || *s == "." || *s == "..")
-    {
+    if segments.iter().any(|s| s.is_empty() || is_dot_segment(s)) {
         return Err("the URL's path has an empty, `.` or `..` segment".into());
     }
     if owner_repo_host && segments.len() < 2 {
@@ -137,6 +130,8 @@ mod tests {
             ),
             ("http://www.github.com/o/r#readme", "https://github.com/o/r"),
             ("git@github.com:o/r.git", "https://github.com/o/r"),
+            ("ssh://git@github.com/o/r.git", "https://github.com/o/r"),
+            ("www.github.com/o/r", "https://github.com/o/r"),
             ("git+https://github.com/o/r?x=1", "https://github.com/o/r"),
             (
                 "https://gitlab.com/g/sub/r/-/tree/main",
@@ -164,7 +159,9 @@ mod tests {
     fn what_cannot_be_fetched_safely_is_refused() {
         for bad in [
             "http://git.example.org/a/b",
-            "ssh://git@github.com/o/r",
+            "ssh://git@git.example.org/a/b",
+            "git.example.org/a/b",
+            "https://github.com/o/%2e%2e/r",
             "file:///etc",
             "https://u:p@github.com/o/r",
             "https://github.com/",

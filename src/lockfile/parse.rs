@@ -340,15 +340,12 @@ fn parse_checksum(text: &str) -> Result<Sha256Hash, String> {
     Sha256Hash::from_hex(&text.to_ascii_lowercase()).map_err(|e| e.to_string())
 }
 
-/// Package names as cargo and crates.io accept them: ASCII letters, digits,
-/// `-` and `_`, at most 64 characters. Anything else (a `/`, `..`, a NUL)
-/// could not have come from cargo and must never reach a file path.
+/// Package names as cargo and crates.io accept them
+/// ([`crate::names::is_package_name`]: ASCII letters, digits, `-` and `_`,
+/// at most 64 characters). Anything else (a `/`, `..`, a NUL) could not
+/// have come from cargo and must never reach a file path.
 pub fn is_valid_package_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::names::is_package_name(name)
 }
 
 fn truncate(text: &str, max: usize) -> String {

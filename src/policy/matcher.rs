@@ -84,7 +84,7 @@ impl Glob {
     pub fn package_name(text: &str) -> Result<Self, String> {
         if let Some(bad) = text
             .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-_*?[]{},!^".contains(*c)))
+            .find(|c| !(crate::names::is_package_name_char(*c) || "*?[]{},!^".contains(*c)))
         {
             return Err(format!(
                 "`{}` cannot appear in a package name (letters, digits, `-` and `_` only, plus glob wildcards)",
@@ -472,7 +472,7 @@ pub fn workflow_in_repository<'a>(
     build_config_uri: &'a str,
     repository: Option<&str>,
 ) -> Option<&'a str> {
-    if super::url::has_dot_segment(build_config_uri) {
+    if crate::names::has_dot_segment(build_config_uri) {
         return None;
     }
     let without_ref = build_config_uri
@@ -491,7 +491,7 @@ pub fn workflow_in_repository<'a>(
 /// with `@` matches the whole URI, one without matches the URI without its ref.
 /// A URI with a `.` or `..` segment in any spelling matches nothing.
 pub fn signer_matches(pattern: &Glob, signer_uri: &str) -> bool {
-    if super::url::has_dot_segment(signer_uri) {
+    if crate::names::has_dot_segment(signer_uri) {
         return false;
     }
     if pattern.as_str().contains('@') {

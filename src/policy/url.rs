@@ -7,71 +7,7 @@
 //! against [`normalize`]'s output, never the text as written, and a URL it
 //! cannot make sense of matches nothing.
 
-/// Characters RFC 3986 §2.3 leaves unreserved: their percent-encoded and
-/// plain forms are the same URL.
-fn is_unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
-}
-
-/// The value of one hex digit.
-fn hex_value(byte: u8) -> Option<u8> {
-    char::from(byte)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
-}
-
-/// One path segment in normal form: percent-encoded unreserved characters
-/// decoded, every other escape in uppercase hex.
-///
-/// Refused: a malformed escape, an encoded `/` or `\` (a separator the
-/// server may decode), and a `.` or `..` segment in any spelling (`%2e`,
-/// `.%2E`, …), which a server or client resolves to another path.
-fn normalize_segment(segment: &str) -> Result<String, String> {
-    let bytes = segment.as_bytes();
-    let mut out = String::with_capacity(segment.len());
-    let mut decoded = Vec::with_capacity(segment.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'%' {
-            out.push(char::from(bytes[i]));
-            decoded.push(bytes[i]);
-            i += 1;
-            continue;
-        }
-        let value = match (bytes.get(i + 1), bytes.get(i + 2)) {
-            (Some(&high), Some(&low)) => hex_value(high)
-                .zip(hex_value(low))
-                .map(|(high, low)| high << 4 | low),
-            _ => None,
-        }
-        .ok_or_else(|| format!("`{segment}` has a malformed percent escape"))?;
-        if matches!(value, b'/' | b'\\') {
-            return Err(format!("`{segment}` has an encoded `/` or `\\`"));
-        }
-        if is_unreserved(value) {
-            out.push(char::from(value));
-        } else {
-            out.push_str(&format!("%{value:02X}"));
-        }
-        decoded.push(value);
-        i += 3;
-    }
-    if decoded == b"." || decoded == b".." {
-        return Err(
-            "a `.` or `..` path segment (which would name another path) is not allowed".into(),
-        );
-    }
-    Ok(out)
-}
-
-/// Whether any `/`-separated part of `text` is `.` or `..`, in any
-/// spelling (`%2e`, `.%2E`, …).
-pub fn has_dot_segment(text: &str) -> bool {
-    text.split('/').any(|segment| {
-        let plain = segment.to_ascii_lowercase().replace("%2e", ".");
-        plain == "." || plain == ".."
-    })
-}
+use crate::names::{normalize_segment, owner_repo_host};
 
 /// Remove a trailing `/`, then `.git`, then `/`.
 fn strip_trailing_git(text: &mut String) {
@@ -105,7 +41,7 @@ fn normalize_path(path: &str) -> Result<String, String> {
             return Err("an empty path segment (`//`) is not allowed".into());
         }
         out.push('/');
-        out.push_str(&normalize_segment(segment)?);
+        out.push_str(&normalize_segment(segment).map_err(|e| e.to_string())?);
     }
     strip_trailing_git(&mut out);
     Ok(out)
@@ -115,7 +51,9 @@ fn normalize_path(path: &str) -> Result<String, String> {
 /// `scheme://[user@]host[:port]/path`, with
 /// 1. the query (`?branch=…`) and fragment (`#commit`) removed;
 /// 2. the scheme and host in lowercase, a default port dropped (by the
-///    `url` crate's parser);
+///    `url` crate's parser), and `www.` dropped before the hosts whose
+///    repositories sit at `OWNER/REPO` ([`crate::names::OWNER_REPO_HOSTS`]),
+///    as every reader of a repository URL drops it;
 /// 3. percent-encoded unreserved characters decoded, other escapes in
 ///    uppercase hex;
 /// 4. a trailing `/`, then `.git`, then `/` removed.
@@ -169,6 +107,7 @@ pub fn normalize(text: &str) -> Result<String, String> {
         return Err("the URL carries a password".into());
     }
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let host = owner_repo_host(&host);
     if host.is_empty() && !scheme.eq_ignore_ascii_case("file") {
         return Err("the URL has no host".into());
     }
@@ -177,7 +116,7 @@ pub fn normalize(text: &str) -> Result<String, String> {
         out.push_str(url.username());
         out.push('@');
     }
-    out.push_str(&host);
+    out.push_str(host);
     if let Some(port) = url.port() {
         out.push_str(&format!(":{port}"));
     }
@@ -187,7 +126,8 @@ pub fn normalize(text: &str) -> Result<String, String> {
 
 /// A URL glob in the normal form of [`normalize`], so that a pattern and a
 /// URL written differently for the same place compare equal: the scheme and
-/// host lowercased, escapes normalised, a trailing `/` or `.git` removed.
+/// host lowercased (`www.` dropped as [`normalize`] drops it), escapes
+/// normalised, a trailing `/` or `.git` removed.
 ///
 /// Refused: a `.` or `..` path segment, which no normalised URL has (the
 /// pattern could never match).
@@ -195,8 +135,13 @@ pub fn normalize_pattern(pattern: &str) -> Result<String, String> {
     let (prefix, path) = match pattern.split_once("://") {
         Some((scheme, rest)) => {
             let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+            let authority = authority.to_ascii_lowercase();
             (
-                format!("{}://{}", scheme, authority).to_ascii_lowercase(),
+                format!(
+                    "{}://{}",
+                    scheme.to_ascii_lowercase(),
+                    owner_repo_host(&authority)
+                ),
                 path,
             )
         }
@@ -243,6 +188,11 @@ mod tests {
             ("https://example.com:8443/x/", "https://example.com:8443/x"),
             ("file:///srv/git/x.git", "file:///srv/git/x"),
             ("https://github.com", "https://github.com"),
+            (
+                "https://WWW.GitHub.com/my-org/payload",
+                "https://github.com/my-org/payload",
+            ),
+            ("https://www.example.org/x", "https://www.example.org/x"),
         ] {
             assert_eq!(normalize(url).as_deref(), Ok(expected), "{url}");
         }
@@ -286,6 +236,10 @@ mod tests {
     fn patterns_take_the_same_form_and_dot_segments_are_refused() {
         assert_eq!(
             normalize_pattern("HTTPS://GitHub.com/my-org/*.git/").as_deref(),
+            Ok("https://github.com/my-org/*")
+        );
+        assert_eq!(
+            normalize_pattern("https://www.github.com/my-org/*").as_deref(),
             Ok("https://github.com/my-org/*")
         );
         assert_eq!(

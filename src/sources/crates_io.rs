@@ -22,10 +22,11 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use super::{is_plain, PackageQuery, Reply, SourceFailure};
+use super::{PackageQuery, Reply, SourceFailure};
 use crate::cache::Answer;
 use crate::http::{Http, RateLimiter};
 use crate::lockfile::PackageSource;
+use crate::names::{is_package_name, is_plain_version};
 use crate::origin::{RegistryAssertion, RegistryRecord};
 
 const LABEL: &str = "crates-io";
@@ -147,7 +148,7 @@ pub(super) async fn list_crates(
     api_url: &str,
     names: &[String],
 ) -> Result<HashMap<String, Option<CrateSummary>>, SourceFailure> {
-    if let Some(name) = names.iter().find(|n| !is_plain(n)) {
+    if let Some(name) = names.iter().find(|n| !is_package_name(n)) {
         return Err(SourceFailure::new(format!(
             "{LABEL}: `{name}` cannot be put into a URL"
         )));
@@ -274,7 +275,7 @@ pub(super) async fn ask(
         return Ok(Reply::NotApplicable(reason));
     }
     let version = query.version.to_string();
-    if !is_plain(&query.name) || !is_plain(&version) {
+    if !is_package_name(&query.name) || !is_plain_version(&version) {
         return Err(SourceFailure::new(format!(
             "{LABEL}: `{}` cannot be put into a URL",
             query.id()

@@ -6,8 +6,9 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::{is_plain, split_bundles, PackageQuery, Reply, SourceFailure};
+use super::{split_bundles, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
+use crate::names::{is_package_name, is_plain_version};
 
 /// Larger files are refused (the same limit as a response).
 const MAX_FILE_BYTES: u64 = crate::limits::MAX_DOCUMENT_BYTES as u64;
@@ -16,7 +17,7 @@ const MAX_FILE_BYTES: u64 = crate::limits::MAX_DOCUMENT_BYTES as u64;
 pub(super) fn file_names(query: &PackageQuery) -> Vec<String> {
     let mut names = Vec::new();
     let version = query.version.to_string();
-    if is_plain(&query.name) && is_plain(&version) {
+    if is_package_name(&query.name) && is_plain_version(&version) {
         names.push(format!("{}-{version}.sigstore.json", query.name));
         names.push(format!("{}-{version}.jsonl", query.name));
     }

@@ -24,6 +24,7 @@ use super::{split_fetching, Keep, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::http::{redact_url, Credential, Http};
 use crate::limits::Budget;
+use crate::names::is_github_name;
 
 /// Where GitHub's attestations API links its bundles (`bundle_url`): the
 /// blob storage of github.com's artifact attestations. A `github` source
@@ -131,30 +132,17 @@ pub(super) struct Target<'a> {
     pub label: &'a str,
 }
 
-/// `owner/repo` from a repository URL: `https://github.com/owner/repo`,
-/// with or without `.git`, a trailing path, `git+` or `www.`.
+/// `owner/repo` of a repository on GitHub: the URL read in the one normal
+/// form of repository URLs ([`crate::compare::normalize_repository`]:
+/// `git+`, `www.`, `http`, `ssh`, `.git` and a page of the repository
+/// read as every other reader reads them), whose host is `github.com` and
+/// whose owner and name are GitHub names ([`crate::names::is_github_name`]).
 pub fn repository_from_url(url: &str) -> Option<(String, String)> {
-    let rest = url.trim().trim_start_matches("git+");
-    let rest = rest
-        .strip_prefix("https://")
-        .or_else(|| rest.strip_prefix("http://"))
-        .or_else(|| rest.strip_prefix("ssh://git@"))
-        .unwrap_or(rest);
-    let rest = rest.strip_prefix("www.").unwrap_or(rest);
-    let rest = rest
-        .strip_prefix("github.com/")
-        .or_else(|| rest.strip_prefix("github.com:"))?;
-    let mut parts = rest.split('/');
-    let owner = parts.next()?;
-    let repo = parts.next()?;
-    let repo = repo.strip_suffix(".git").unwrap_or(repo);
-    let valid = |s: &str| {
-        !s.is_empty()
-            && !s.starts_with('.')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    (valid(owner) && valid(repo)).then(|| (owner.to_string(), repo.to_string()))
+    let normal = crate::compare::normalize_repository(url).ok()?;
+    let (owner, repo) = normal
+        .strip_prefix("https://github.com/")?
+        .split_once('/')?;
+    (is_github_name(owner) && is_github_name(repo)).then(|| (owner.to_string(), repo.to_string()))
 }
 
 /// Why a repository-scoped lookup (no `org`) does not apply to the
@@ -251,7 +239,7 @@ fn endpoint(
 ) -> Result<Result<Url, Reply>, SourceFailure> {
     let path = match target.org {
         Some(org) => {
-            if repository_from_url(&format!("https://github.com/{org}/x")).is_none() {
+            if !is_github_name(org) {
                 return Err(SourceFailure::stopping(format!(
                     "{}: `{org}` is not a GitHub organization name",
                     target.label
@@ -366,6 +354,8 @@ mod tests {
             "git+https://github.com/tokio-rs/tokio",
             "http://www.github.com/tokio-rs/tokio/",
             "github.com/tokio-rs/tokio",
+            "ssh://git@github.com/tokio-rs/tokio.git",
+            "git@github.com:tokio-rs/tokio.git",
         ] {
             assert_eq!(repository_from_url(url), want, "{url}");
         }

@@ -146,7 +146,7 @@ pub async fn list(
     owner: &Owner<'_>,
     digests: &[Sha256Hash],
 ) -> Result<BulkOutcome, SourceFailure> {
-    if repository_from_url(&format!("https://github.com/{}/x", owner.login)).is_none() {
+    if !crate::names::is_github_name(owner.login) {
         return Ok(BulkOutcome::Refused);
     }
     let kinds: &[&str] = if owner.organization {

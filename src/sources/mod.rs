@@ -141,12 +141,13 @@ impl SourceFailure {
         }
     }
 
-    /// A request of the source `label` that failed, with its kind.
+    /// A request of the source `label` that failed: the conversion from
+    /// [`HttpError`], its message prefixed with the label.
     pub fn http(label: &str, error: HttpError) -> Self {
+        let failure = Self::from(error);
         Self {
-            kind: error.kind(),
-            host: error.unreachable_host().map(str::to_string),
-            ..Self::new(format!("{label}: {error}"))
+            message: format!("{label}: {}", failure.message),
+            ..failure
         }
     }
 
@@ -331,16 +332,6 @@ pub async fn ask(
     }
 }
 
-/// Whether a name or version may be put into a URL or a file name as is:
-/// crate names and semver versions never need more than these characters.
-fn is_plain(text: &str) -> bool {
-    !text.is_empty()
-        && !text.starts_with('.')
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
-}
-
 mod sha256_hex {
     use serde::{Deserialize, Deserializer, Serializer};
     use sigstore_types::Sha256Hash;
@@ -425,13 +416,5 @@ pub(crate) mod tests {
             needs: Default::default(),
         };
         assert_eq!(query.id(), "serde@1.0.219");
-    }
-
-    #[test]
-    fn plain_names_only() {
-        assert!(is_plain("serde_json") && is_plain("1.0.0-rc.1+build.5"));
-        for bad in ["", "..", "../x", "a/b", "a b", "%2e", ".hidden"] {
-            assert!(!is_plain(bad), "{bad}");
-        }
     }
 }

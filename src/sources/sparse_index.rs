@@ -32,6 +32,7 @@ use tokio::sync::OnceCell;
 
 use crate::cache::{Cache, Entry, EntryKind, Identity};
 use crate::http::{AnswerFrom, Http, HttpError, NamedBy};
+use crate::names::{is_package_name, is_plain_version};
 
 /// crates.io's sparse index, as cargo names it.
 pub const CRATES_IO_INDEX: &str = "sparse+https://index.crates.io/";
@@ -144,7 +145,8 @@ impl std::fmt::Display for IndexUrl {
 /// `{first two}/{next two}/`. Only names made of crate-name characters are
 /// put into a path.
 pub fn index_path(name: &str) -> Result<String, IndexError> {
-    if !is_crate_name(name) {
+    // ASCII only, so every byte index below is a character boundary.
+    if !is_package_name(name) {
         return Err(IndexError::BadName { name: name.into() });
     }
     let name = name.to_ascii_lowercase();
@@ -160,15 +162,6 @@ fn dep_prefix(name: &str) -> String {
         3 => format!("3/{}", &name[..1]),
         _ => format!("{}/{}", &name[..2], &name[2..4]),
     }
-}
-
-/// Made of the characters crate names are made of (ASCII, so every byte
-/// index above is a character boundary).
-fn is_crate_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// An index's `config.json`: where `.crate` files are downloaded from, and
@@ -220,11 +213,7 @@ impl IndexConfig {
         version: &str,
         checksum: &Sha256Hash,
     ) -> Result<Url, IndexError> {
-        let plain_version = !version.is_empty()
-            && version
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+'));
-        if !is_crate_name(name) || !plain_version {
+        if !is_package_name(name) || !is_plain_version(version) {
             return Err(IndexError::BadName {
                 name: format!("{name}@{version}"),
             });

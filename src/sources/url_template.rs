@@ -8,16 +8,20 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 
 use super::bundle_url::Link;
-use super::{is_plain, split_fetching, Keep, PackageQuery, Reply, SourceFailure};
+use super::{split_fetching, Keep, PackageQuery, Reply, SourceFailure};
 use crate::cache::Answer;
 use crate::http::{parse_url, redact_url, Http};
 use crate::limits::Budget;
+use crate::names::{is_package_name, is_plain_version};
 
 /// The template with the package filled in.
 pub(super) fn expand(template: &str, query: &PackageQuery) -> Result<String, String> {
     let version = query.version.to_string();
-    for (what, value) in [("name", &query.name), ("version", &version)] {
-        if !is_plain(value) {
+    for (what, value, plain) in [
+        ("name", &query.name, is_package_name(&query.name)),
+        ("version", &version, is_plain_version(&version)),
+    ] {
+        if !plain {
             return Err(format!(
                 "the package {what} `{value}` cannot be put into a URL"
             ));

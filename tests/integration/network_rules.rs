@@ -291,6 +291,55 @@ fn ipv6_loopback_is_loopback() {
     assert_eq!(server.requests_to("/blob.json"), 1, "not asked again");
 }
 
+/// Every URL a policy names for fetching (`api-url`, `download-url`,
+/// `index-url`, `template`) is held at load to the rule the HTTP client
+/// enforces at run time: plain `http` to a remote host is refused with a
+/// diagnostic pointing at the value, not accepted and then failed for
+/// every package.
+#[test]
+fn plain_http_to_a_remote_host_is_refused_when_the_policy_loads() {
+    for (key, source) in [
+        (
+            "api-url",
+            "kind = \"github\"\napi-url = \"http://remote.example/api\"",
+        ),
+        (
+            "api-url",
+            "kind = \"crates-io\"\napi-url = \"http://remote.example\"",
+        ),
+        (
+            "download-url",
+            "kind = \"crates-io\"\ndownload-url = \"http://remote.example/{crate}/{version}\"",
+        ),
+        (
+            "index-url",
+            "kind = \"crates-io\"\nindex-url = \"sparse+http://remote.example/index/\"",
+        ),
+        (
+            "template",
+            "kind = \"url\"\ntemplate = \"http://remote.example/{checksum}\"",
+        ),
+    ] {
+        let dir = TestDir::new();
+        dir.write("provenance.toml", format!("[[source]]\n{source}\n"));
+        let run = dir
+            .command()
+            .args(["policy", "check", "--color", "never"])
+            .run()
+            .expect_code(2);
+        run.assert_stderr("error[policy-bad-");
+        run.assert_stderr("only https URLs are fetched, and plain http only to a loopback address");
+        // The value's line and column: `KEY = "` is followed by the URL.
+        run.assert_stderr(format!("provenance.toml:3:{}", key.len() + 4));
+        // Loaded through the library as an embedder would, the same refusal.
+        let loaded = cargo_verify_provenance::policy::Policy::load(
+            &dir.path().join("provenance.toml"),
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        assert!(loaded.is_err(), "{key}: {source}");
+    }
+}
+
 /// The policy parser holds `api-url` and `template` to the rule the client
 /// enforces, and shows refused URLs without their credentials.
 #[test]

@@ -88,10 +88,7 @@ impl Parser<'_> {
                 }
                 "org" => {
                     org = self.string(entry).and_then(|(text, span)| {
-                        let valid = !text.is_empty()
-                            && text.chars().all(|c| {
-                                c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
-                            });
+                        let valid = crate::names::is_github_name(text);
                         if !valid {
                             self.bad_value(
                                 Code::BadSource,
