@@ -697,103 +697,16 @@ fn compare_pair(
         changes.push(Change::DiffChecksum(change));
         return;
     }
-    let was = Observed::of(before);
-    let now = Observed::of(after);
-    let name = after.outcome.name.clone();
     let pair = Pair {
         before,
         after,
         accept,
     };
-    let compared = |kind, from, to| pair.compared(kind, from, to, None);
-
-    let unchecked = |side: &'static str, errors: &[SourceError]| {
-        Change::DiffUnchecked(Unchecked {
-            name: name.clone(),
-            version: after.outcome.version.clone(),
-            previous_version: before.outcome.version.clone(),
-            side,
-            from: was.evidence,
-            to: now.evidence,
-            errors: errors.to_vec(),
-        })
-    };
-    match (was.checked, now.checked) {
-        (true, true) if now.evidence < was.evidence => changes.push(Change::DiffDowngrade(
-            compared(Some(Kind::Downgrade), was.evidence, now.evidence),
-        )),
-        (true, true) if now.evidence > was.evidence => changes.push(Change::DiffUpgrade(compared(
-            None,
-            was.evidence,
-            now.evidence,
-        ))),
-        (true, true) => {}
-        // Nothing known now: a drop cannot be ruled out unless there was nothing to lose.
-        (_, false) if !(was.checked && was.evidence == EvidenceLevel::None) => {
-            changes.push(unchecked("new", &now.source_errors))
-        }
-        (_, false) => {}
-        // Nothing known before: only the highest level cannot be a drop.
-        (false, true) if now.evidence < EvidenceLevel::Attested => {
-            changes.push(unchecked("old", &was.source_errors))
-        }
-        (false, true) => {}
-    }
-
-    let uri_changed = match (&was.repository, &now.repository) {
-        (Some(a), Some(b)) => a != b && !same_repository(a, b),
-        _ => false,
-    };
-    let id_changed = match (&was.repository_id, &now.repository_id) {
-        (Some(a), Some(b)) => a.trim_start_matches('0') != b.trim_start_matches('0'),
-        _ => false,
-    };
-    if uri_changed || id_changed {
-        let note = match (id_changed, &was.repository_id, &now.repository_id) {
-            (false, Some(_), Some(_)) => {
-                Some("same repository ID: the repository was renamed or transferred".to_string())
-            }
-            (true, _, _) if !uri_changed => Some(
-                "same URL, another repository ID: the repository was deleted and its name reused"
-                    .to_string(),
-            ),
-            _ => None,
-        };
-        changes.push(Change::DiffRepository(pair.compared(
-            Some(Kind::Repository),
-            RepositoryFacts {
-                repository: was.repository.clone(),
-                repository_id: was.repository_id.clone(),
-            },
-            RepositoryFacts {
-                repository: now.repository.clone(),
-                repository_id: now.repository_id.clone(),
-            },
-            note,
-        )));
-    }
-
-    if let (Some(a), Some(b)) = (&was.workflow, &now.workflow) {
-        let without_ref = |s: &Option<String>| {
-            s.as_deref()
-                .map(|s| s.rsplit_once('@').map_or(s, |(w, _)| w).to_string())
-        };
-        if a != b || without_ref(&was.signer_workflow) != without_ref(&now.signer_workflow) {
-            changes.push(Change::DiffWorkflow(pair.compared(
-                Some(Kind::Workflow),
-                WorkflowFacts {
-                    workflow: was.workflow.clone(),
-                    signer_workflow: was.signer_workflow.clone(),
-                },
-                WorkflowFacts {
-                    workflow: now.workflow.clone(),
-                    signer_workflow: now.signer_workflow.clone(),
-                },
-                None,
-            )));
-        }
-    }
-
+    let was = Observed::of(before);
+    let now = Observed::of(after);
+    changes.extend(evidence_change(&pair, &was, &now));
+    changes.extend(repository_change(&pair, &was, &now));
+    changes.extend(workflow_change(&pair, &was, &now));
     if let (Some(true), Some(false)) = (was.trustpub_only, now.trustpub_only) {
         changes.push(Change::DiffTrustpubOnly(pair.compared(
             Some(Kind::Downgrade),
@@ -802,10 +715,108 @@ fn compare_pair(
             Some("crates.io accepts API tokens for the crate again".to_string()),
         )));
     }
+    changes.extend(source_downgrade(&pair));
+}
 
-    if let Some(change) = source_downgrade(&pair) {
-        changes.push(change);
+/// The evidence level: a drop is a downgrade, a rise an upgrade; a side
+/// that could not be checked makes a possible drop unchecked.
+fn evidence_change(pair: &Pair<'_>, was: &Observed, now: &Observed) -> Option<Change> {
+    let unchecked = |side: &'static str, errors: &[SourceError]| {
+        Change::DiffUnchecked(Unchecked {
+            name: pair.after.outcome.name.clone(),
+            version: pair.after.outcome.version.clone(),
+            previous_version: pair.before.outcome.version.clone(),
+            side,
+            from: was.evidence,
+            to: now.evidence,
+            errors: errors.to_vec(),
+        })
+    };
+    match (was.checked, now.checked) {
+        (true, true) if now.evidence < was.evidence => Some(Change::DiffDowngrade(pair.compared(
+            Some(Kind::Downgrade),
+            was.evidence,
+            now.evidence,
+            None,
+        ))),
+        (true, true) if now.evidence > was.evidence => Some(Change::DiffUpgrade(pair.compared(
+            None,
+            was.evidence,
+            now.evidence,
+            None,
+        ))),
+        (true, true) => None,
+        // Nothing known now: a drop cannot be ruled out unless there was nothing to lose.
+        (_, false) if !(was.checked && was.evidence == EvidenceLevel::None) => {
+            Some(unchecked("new", &now.source_errors))
+        }
+        (_, false) => None,
+        // Nothing known before: only the highest level cannot be a drop.
+        (false, true) if now.evidence < EvidenceLevel::Attested => {
+            Some(unchecked("old", &was.source_errors))
+        }
+        (false, true) => None,
     }
+}
+
+/// The repository URL or ID, when both sides state them.
+fn repository_change(pair: &Pair<'_>, was: &Observed, now: &Observed) -> Option<Change> {
+    let uri_changed = match (&was.repository, &now.repository) {
+        (Some(a), Some(b)) => a != b && !same_repository(a, b),
+        _ => false,
+    };
+    let id_changed = match (&was.repository_id, &now.repository_id) {
+        (Some(a), Some(b)) => a.trim_start_matches('0') != b.trim_start_matches('0'),
+        _ => false,
+    };
+    if !(uri_changed || id_changed) {
+        return None;
+    }
+    let note = match (id_changed, &was.repository_id, &now.repository_id) {
+        (false, Some(_), Some(_)) => {
+            Some("same repository ID: the repository was renamed or transferred".to_string())
+        }
+        (true, _, _) if !uri_changed => Some(
+            "same URL, another repository ID: the repository was deleted and its name reused"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    let facts = |o: &Observed| RepositoryFacts {
+        repository: o.repository.clone(),
+        repository_id: o.repository_id.clone(),
+    };
+    Some(Change::DiffRepository(pair.compared(
+        Some(Kind::Repository),
+        facts(was),
+        facts(now),
+        note,
+    )))
+}
+
+/// The workflow and signer workflow (without its ref), when both sides
+/// are attested.
+fn workflow_change(pair: &Pair<'_>, was: &Observed, now: &Observed) -> Option<Change> {
+    let (Some(a), Some(b)) = (&was.workflow, &now.workflow) else {
+        return None;
+    };
+    let without_ref = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| s.rsplit_once('@').map_or(s, |(w, _)| w).to_string())
+    };
+    if a == b && without_ref(&was.signer_workflow) == without_ref(&now.signer_workflow) {
+        return None;
+    }
+    let facts = |o: &Observed| WorkflowFacts {
+        workflow: o.workflow.clone(),
+        signer_workflow: o.signer_workflow.clone(),
+    };
+    Some(Change::DiffWorkflow(pair.compared(
+        Some(Kind::Workflow),
+        facts(was),
+        facts(now),
+        None,
+    )))
 }
 
 /// A version whose published files were its repository's at its commit,

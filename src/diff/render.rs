@@ -1,7 +1,7 @@
 //! A diff for people (text, and Markdown for GitHub job summaries) and
 //! for machines (JSON lines).
 
-use std::fmt::Write as _;
+use std::fmt::{Display, Write as _};
 use std::io::Write;
 use std::path::Path;
 
@@ -159,81 +159,8 @@ pub fn markdown(diff: &Diff) -> String {
     }
     text.push_str("| | change | package | from | to |\n|---|---|---|---|---|\n");
     for change in &diff.changes {
-        let mark = if change.fails() {
-            "❌"
-        } else if change.accepted() {
-            "✔️ accepted"
-        } else if matches!(change, Change::DiffUnchecked(_)) {
-            "⚠️"
-        } else {
-            ""
-        };
-        let (kind, package, from, to) = match change {
-            Change::DiffAdded(l) => (
-                "added",
-                format!("{}@{}", l.name, l.version),
-                String::new(),
-                built(&l.observed),
-            ),
-            Change::DiffRemoved(l) => (
-                "removed",
-                format!("{}@{}", l.name, l.version),
-                l.observed.evidence.to_string(),
-                String::new(),
-            ),
-            Change::DiffChecksum(c) => (
-                "checksum",
-                format!("{}@{}", c.name, c.version),
-                format!("sha256 {}", c.from),
-                format!("sha256 {} (the same version, another .crate file)", c.to),
-            ),
-            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
-                if matches!(change, Change::DiffDowngrade(_)) {
-                    "downgrade"
-                } else {
-                    "upgrade"
-                },
-                format!("{} {} → {}", c.name, c.previous_version, c.version),
-                c.from.to_string(),
-                c.to.to_string(),
-            ),
-            Change::DiffRepository(c) => (
-                "repository",
-                format!("{} {} → {}", c.name, c.previous_version, c.version),
-                repository_text(&c.from),
-                repository_text(&c.to),
-            ),
-            Change::DiffWorkflow(c) => (
-                "workflow",
-                format!("{} {} → {}", c.name, c.previous_version, c.version),
-                workflow_text(&c.from),
-                workflow_text(&c.to),
-            ),
-            Change::DiffTrustpubOnly(c) => (
-                "trustpub-only off",
-                format!("{} {} → {}", c.name, c.previous_version, c.version),
-                "trustpub_only = true".to_string(),
-                "trustpub_only = false".to_string(),
-            ),
-            Change::DiffSource(c) => (
-                "source",
-                format!("{} {} → {}", c.name, c.previous_version, c.version),
-                format!("source {}", c.from),
-                format!("source {}", c.to),
-            ),
-            Change::DiffUnchecked(u) => (
-                "not checked",
-                format!("{} {} → {}", u.name, u.previous_version, u.version),
-                u.from.to_string(),
-                format!("{} (the {} side could not be checked)", u.to, u.side),
-            ),
-            Change::DiffMinAge(t) => (
-                "too new",
-                too_new_package(t, "→"),
-                String::new(),
-                t.found.clone().unwrap_or_default(),
-            ),
-        };
+        let mark = mark(change, ["❌", "✔️ accepted", "⚠️"]);
+        let (kind, package, from, to) = markdown_row(change);
         let _ = writeln!(
             text,
             "| {mark} | {kind} | {} | {} | {} |",
@@ -245,6 +172,103 @@ pub fn markdown(diff: &Diff) -> String {
     text
 }
 
+/// The mark of a change: `marks` for one that fails, one that is
+/// accepted and one that could not be checked; none for the rest.
+fn mark<'a>(change: &Change, [fails, accepted, unchecked]: [&'a str; 3]) -> &'a str {
+    if change.fails() {
+        fails
+    } else if change.accepted() {
+        accepted
+    } else if matches!(change, Change::DiffUnchecked(_)) {
+        unchecked
+    } else {
+        ""
+    }
+}
+
+/// `name previous → version`, with the arrow of the output.
+fn version_change(
+    name: &str,
+    previous: &dyn Display,
+    version: &dyn Display,
+    arrow: &str,
+) -> String {
+    format!("{name} {previous} {arrow} {version}")
+}
+
+/// A change's row in the Markdown table: its kind, the package, from and to.
+fn markdown_row(change: &Change) -> (&'static str, String, String, String) {
+    let changed = |name: &str, previous: &dyn Display, version: &dyn Display| {
+        version_change(name, previous, version, "→")
+    };
+    match change {
+        Change::DiffAdded(l) => (
+            "added",
+            format!("{}@{}", l.name, l.version),
+            String::new(),
+            built(&l.observed),
+        ),
+        Change::DiffRemoved(l) => (
+            "removed",
+            format!("{}@{}", l.name, l.version),
+            l.observed.evidence.to_string(),
+            String::new(),
+        ),
+        Change::DiffChecksum(c) => (
+            "checksum",
+            format!("{}@{}", c.name, c.version),
+            format!("sha256 {}", c.from),
+            format!("sha256 {} (the same version, another .crate file)", c.to),
+        ),
+        Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
+            if matches!(change, Change::DiffDowngrade(_)) {
+                "downgrade"
+            } else {
+                "upgrade"
+            },
+            changed(&c.name, &c.previous_version, &c.version),
+            c.from.to_string(),
+            c.to.to_string(),
+        ),
+        Change::DiffRepository(c) => (
+            "repository",
+            changed(&c.name, &c.previous_version, &c.version),
+            repository_text(&c.from),
+            repository_text(&c.to),
+        ),
+        Change::DiffWorkflow(c) => (
+            "workflow",
+            changed(&c.name, &c.previous_version, &c.version),
+            workflow_text(&c.from),
+            workflow_text(&c.to),
+        ),
+        Change::DiffTrustpubOnly(c) => (
+            "trustpub-only off",
+            changed(&c.name, &c.previous_version, &c.version),
+            "trustpub_only = true".to_string(),
+            "trustpub_only = false".to_string(),
+        ),
+        Change::DiffSource(c) => (
+            "source",
+            changed(&c.name, &c.previous_version, &c.version),
+            format!("source {}", c.from),
+            format!("source {}", c.to),
+        ),
+        Change::DiffUnchecked(u) => (
+            "not checked",
+            changed(&u.name, &u.previous_version, &u.version),
+            u.from.to_string(),
+            format!("{} (the {} side could not be checked)", u.to, u.side),
+        ),
+        Change::DiffMinAge(t) => (
+            "too new",
+            too_new_package(t, "→"),
+            String::new(),
+            t.found.clone().unwrap_or_default(),
+        ),
+    }
+}
+
 /// Append the Markdown of the diff to `path` (the file `GITHUB_STEP_SUMMARY` names).
 pub fn append_markdown(diff: &Diff, path: &Path) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
@@ -253,6 +277,9 @@ pub fn append_markdown(diff: &Diff, path: &Path) -> std::io::Result<()> {
         .open(path)?;
     file.write_all(markdown(diff).as_bytes())
 }
+
+/// Indent of the lines below a change's, under its text.
+const INDENT: &str = "                      ";
 
 /// The diff for people: one line per change (a mark, the kind of change,
 /// the package and what changed), then the summary line.
@@ -271,138 +298,16 @@ pub fn render(diff: &Diff) -> String {
     if diff.changes.is_empty() {
         let _ = writeln!(w, "  no dependency changed");
     }
-    const INDENT: &str = "                      ";
-    let together: Vec<&Unchecked> = diff
-        .changes
-        .iter()
-        .filter_map(|change| match change {
-            Change::DiffUnchecked(u) if told_together(u) => Some(u),
-            _ => None,
-        })
-        .collect();
-    let together = if together.len() > 1 {
-        together
-    } else {
-        Vec::new()
-    };
+    let together = told_together_all(diff);
     for change in &diff.changes {
         if matches!(change, Change::DiffUnchecked(u) if together.iter().any(|t| std::ptr::eq(*t, u)))
         {
             continue;
         }
-        let mark = if change.fails() {
-            "FAIL"
-        } else if change.accepted() {
-            "accepted"
-        } else if matches!(change, Change::DiffUnchecked(_)) {
-            "ERROR"
-        } else {
-            ""
-        };
-        let (kind, text) = match change {
-            Change::DiffAdded(l) => (
-                "added",
-                format!("{}@{}: {}", l.name, l.version, built(&l.observed)),
-            ),
-            Change::DiffRemoved(l) => (
-                "removed",
-                format!("{}@{} (was {})", l.name, l.version, l.observed.evidence),
-            ),
-            Change::DiffChecksum(c) => (
-                "checksum",
-                format!(
-                    "{}@{}: the same version now pins another .crate file (sha256 {} -> {}): it was replaced where it is published, or the lockfile was edited; find out which before trusting it",
-                    c.name, c.version, c.from, c.to
-                ),
-            ),
-            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
-                if matches!(change, Change::DiffDowngrade(_)) {
-                    "downgrade"
-                } else {
-                    "upgrade"
-                },
-                format!(
-                    "{} {} -> {}: {} -> {}",
-                    c.name, c.previous_version, c.version, c.from, c.to
-                ),
-            ),
-            Change::DiffRepository(c) => (
-                "repository",
-                format!(
-                    "{} {} -> {}: {} -> {}",
-                    c.name,
-                    c.previous_version,
-                    c.version,
-                    repository_text(&c.from),
-                    repository_text(&c.to)
-                ),
-            ),
-            Change::DiffWorkflow(c) => (
-                "workflow",
-                format!(
-                    "{} {} -> {}: {} -> {}",
-                    c.name,
-                    c.previous_version,
-                    c.version,
-                    workflow_text(&c.from),
-                    workflow_text(&c.to)
-                ),
-            ),
-            Change::DiffTrustpubOnly(c) => (
-                "downgrade",
-                format!(
-                    "{} {} -> {}: trustpub_only = true -> false",
-                    c.name, c.previous_version, c.version
-                ),
-            ),
-            Change::DiffSource(c) => (
-                "downgrade",
-                format!(
-                    "{} {} -> {}: source {} -> {}",
-                    c.name, c.previous_version, c.version, c.from, c.to
-                ),
-            ),
-            Change::DiffUnchecked(u) => {
-                let mut text = format!(
-                    "{} {} -> {}: the {} lockfile's version could not be checked ({} -> {} as far as known)",
-                    u.name, u.previous_version, u.version, u.side, u.from, u.to
-                );
-                for error in &u.errors {
-                    let _ = write!(
-                        text,
-                        "\n{INDENT}{}: {}",
-                        Untrusted(&error.source),
-                        Untrusted(&error.message)
-                    );
-                }
-                ("unchecked", text)
-            }
-            Change::DiffMinAge(t) => {
-                let mut text = too_new_package(t, "->");
-                if let Some(found) = &t.found {
-                    let _ = write!(text, ": {found}");
-                }
-                if !t.fails {
-                    text.push_str(" (exempt)");
-                }
-                ("too new", text)
-            }
-        };
+        let mark = mark(change, ["FAIL", "accepted", "ERROR"]);
+        let (kind, text) = change_line(change);
         let _ = writeln!(w, "{mark:<9} {kind:<11} {text}");
-        let (accepted, note) = match change {
-            Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (&c.accepted, &c.note),
-            Change::DiffRepository(c) => (&c.accepted, &c.note),
-            Change::DiffWorkflow(c) => (&c.accepted, &c.note),
-            Change::DiffTrustpubOnly(c) => (&c.accepted, &c.note),
-            Change::DiffSource(c) => (&c.accepted, &c.note),
-            _ => (&None, &None),
-        };
-        if let Some(note) = note {
-            let _ = writeln!(w, "{INDENT}{}", Untrusted(note));
-        }
-        if let Some(accepted) = accepted {
-            let _ = writeln!(w, "{INDENT}accepted by {}", Untrusted(accepted));
-        }
+        write_note_and_acceptance(w, change);
     }
     if !together.is_empty() {
         let _ = writeln!(
@@ -427,10 +332,152 @@ pub fn render(diff: &Diff) -> String {
     out
 }
 
+/// The packages that could not be checked for a reason one line can give
+/// for all of them ([`told_together`]), when there are two or more.
+fn told_together_all(diff: &Diff) -> Vec<&Unchecked> {
+    let together: Vec<&Unchecked> = diff
+        .changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::DiffUnchecked(u) if told_together(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    if together.len() > 1 {
+        together
+    } else {
+        Vec::new()
+    }
+}
+
+/// A change's line for people: its kind, and the package with what changed.
+fn change_line(change: &Change) -> (&'static str, String) {
+    let changed = |name: &str, previous: &dyn Display, version: &dyn Display| {
+        version_change(name, previous, version, "->")
+    };
+    match change {
+        Change::DiffAdded(l) => (
+            "added",
+            format!("{}@{}: {}", l.name, l.version, built(&l.observed)),
+        ),
+        Change::DiffRemoved(l) => (
+            "removed",
+            format!("{}@{} (was {})", l.name, l.version, l.observed.evidence),
+        ),
+        Change::DiffChecksum(c) => (
+            "checksum",
+            format!(
+                "{}@{}: the same version now pins another .crate file (sha256 {} -> {}): it was replaced where it is published, or the lockfile was edited; find out which before trusting it",
+                c.name, c.version, c.from, c.to
+            ),
+        ),
+        Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (
+            if matches!(change, Change::DiffDowngrade(_)) {
+                "downgrade"
+            } else {
+                "upgrade"
+            },
+            format!(
+                "{}: {} -> {}",
+                changed(&c.name, &c.previous_version, &c.version),
+                c.from,
+                c.to
+            ),
+        ),
+        Change::DiffRepository(c) => (
+            "repository",
+            format!(
+                "{}: {} -> {}",
+                changed(&c.name, &c.previous_version, &c.version),
+                repository_text(&c.from),
+                repository_text(&c.to)
+            ),
+        ),
+        Change::DiffWorkflow(c) => (
+            "workflow",
+            format!(
+                "{}: {} -> {}",
+                changed(&c.name, &c.previous_version, &c.version),
+                workflow_text(&c.from),
+                workflow_text(&c.to)
+            ),
+        ),
+        Change::DiffTrustpubOnly(c) => (
+            "downgrade",
+            format!(
+                "{}: trustpub_only = true -> false",
+                changed(&c.name, &c.previous_version, &c.version)
+            ),
+        ),
+        Change::DiffSource(c) => (
+            "downgrade",
+            format!(
+                "{}: source {} -> {}",
+                changed(&c.name, &c.previous_version, &c.version),
+                c.from,
+                c.to
+            ),
+        ),
+        Change::DiffUnchecked(u) => ("unchecked", unchecked_text(u)),
+        Change::DiffMinAge(t) => ("too new", too_new_text(t)),
+    }
+}
+
+/// A package that could not be checked, with each source's error on a
+/// line of its own.
+fn unchecked_text(u: &Unchecked) -> String {
+    let mut text = format!(
+        "{}: the {} lockfile's version could not be checked ({} -> {} as far as known)",
+        version_change(&u.name, &u.previous_version, &u.version, "->"),
+        u.side,
+        u.from,
+        u.to
+    );
+    for error in &u.errors {
+        let _ = write!(
+            text,
+            "\n{INDENT}{}: {}",
+            Untrusted(&error.source),
+            Untrusted(&error.message)
+        );
+    }
+    text
+}
+
+/// A version too new for its rule's `min-age`.
+fn too_new_text(t: &super::TooNew) -> String {
+    let mut text = too_new_package(t, "->");
+    if let Some(found) = &t.found {
+        let _ = write!(text, ": {found}");
+    }
+    if !t.fails {
+        text.push_str(" (exempt)");
+    }
+    text
+}
+
+/// Below a change's line: its note, and what accepted it.
+fn write_note_and_acceptance(w: &mut String, change: &Change) {
+    let (accepted, note) = match change {
+        Change::DiffDowngrade(c) | Change::DiffUpgrade(c) => (&c.accepted, &c.note),
+        Change::DiffRepository(c) => (&c.accepted, &c.note),
+        Change::DiffWorkflow(c) => (&c.accepted, &c.note),
+        Change::DiffTrustpubOnly(c) => (&c.accepted, &c.note),
+        Change::DiffSource(c) => (&c.accepted, &c.note),
+        _ => (&None, &None),
+    };
+    if let Some(note) = note {
+        let _ = writeln!(w, "{INDENT}{}", Untrusted(note));
+    }
+    if let Some(accepted) = accepted {
+        let _ = writeln!(w, "{INDENT}accepted by {}", Untrusted(accepted));
+    }
+}
+
 /// `name previous -> version`, or `name@version` for a new dependency.
 fn too_new_package(t: &super::TooNew, arrow: &str) -> String {
     match &t.previous_version {
-        Some(previous) => format!("{} {previous} {arrow} {}", t.name, t.version),
+        Some(previous) => version_change(&t.name, previous, &t.version, arrow),
         None => format!("{}@{}", t.name, t.version),
     }
 }

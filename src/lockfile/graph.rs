@@ -325,89 +325,117 @@ impl Graph {
             return (vec![vec![index]], 1);
         }
         let in_scope = self.parents.get(index).is_some_and(|&p| p != NONE);
-        let follow = |edge: &Edge| !in_scope || edge.in_scope;
-        let count = self.dependencies.len();
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
-        for (from, edges) in self.dependencies.iter().enumerate() {
-            for edge in edges.iter().filter(|e| follow(e)) {
-                dependents[edge.to].push(from);
-            }
-        }
-        // Paths from a member to each package that leads to `index`, counted
-        // depth first from `index` toward the members. A dependency cycle
-        // (possible only through dev-dependencies) is cut where it closes.
-        const OPEN: u64 = u64::MAX;
-        let mut counts: HashMap<usize, u64> = HashMap::new();
-        let mut stack: Vec<(usize, usize)> = vec![(index, 0)];
-        counts.insert(index, OPEN);
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            if is_root(node) && node != index {
-                counts.insert(node, 1);
-                stack.pop();
-                continue;
-            }
-            if let Some(&dependent) = dependents[node].get(*next) {
-                *next += 1;
-                if let std::collections::hash_map::Entry::Vacant(entry) = counts.entry(dependent) {
-                    entry.insert(OPEN);
-                    stack.push((dependent, 0));
-                }
-                continue;
-            }
-            let total = dependents[node]
-                .iter()
-                .map(|d| match counts[d] {
-                    OPEN => 0,
-                    n => n,
-                })
-                .fold(0u64, u64::saturating_add);
-            counts.insert(node, if is_root(node) { 1 } else { total });
-            stack.pop();
-        }
+        let dependents = self.dependents(|edge| !in_scope || edge.in_scope);
+        let counts = count_paths(index, &dependents, &is_root);
         let total = counts[&index];
-
         let mut paths: Vec<Vec<usize>> = Vec::new();
         let shortest = self.path_to(index, &is_root);
         if !shortest.is_empty() {
             paths.push(shortest);
         }
-        // Depth first toward the members, only through packages some path
-        // starts from, until `limit` paths are found.
-        let mut walk: Vec<(usize, usize)> = vec![(index, 0)];
-        let mut on_path = vec![false; count];
-        on_path[index] = true;
-        while paths.len() < limit {
-            let Some(&(node, next)) = walk.last() else {
-                break;
-            };
-            if is_root(node) && walk.len() > 1 {
-                let path: Vec<usize> = walk.iter().rev().map(|(n, _)| *n).collect();
-                if !paths.contains(&path) {
-                    paths.push(path);
-                }
-                on_path[node] = false;
-                walk.pop();
-                continue;
-            }
-            match dependents[node].get(next).copied() {
-                Some(dependent) => {
-                    if let Some(top) = walk.last_mut() {
-                        top.1 += 1;
-                    }
-                    let leads = counts.get(&dependent).is_some_and(|&n| n != 0 && n != OPEN);
-                    if leads && !on_path[dependent] {
-                        on_path[dependent] = true;
-                        walk.push((dependent, 0));
-                    }
-                }
-                None => {
-                    on_path[node] = false;
-                    walk.pop();
-                }
-            }
-        }
+        list_paths(index, limit, &dependents, &counts, &is_root, &mut paths);
         paths.sort_by_key(Vec::len);
         (paths, total)
+    }
+
+    /// For each package, the packages that depend on it through an edge
+    /// `follow` accepts.
+    fn dependents(&self, follow: impl Fn(&Edge) -> bool) -> Vec<Vec<usize>> {
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); self.dependencies.len()];
+        for (from, edges) in self.dependencies.iter().enumerate() {
+            for edge in edges.iter().filter(|e| follow(e)) {
+                dependents[edge.to].push(from);
+            }
+        }
+        dependents
+    }
+}
+
+/// A package being counted whose count is not known yet.
+const OPEN: u64 = u64::MAX;
+
+/// The number of paths from a member to each package that leads to
+/// `index` (saturating), counted depth first from `index` toward the
+/// members. A dependency cycle (possible only through dev-dependencies) is
+/// cut where it closes.
+fn count_paths(
+    index: usize,
+    dependents: &[Vec<usize>],
+    is_root: impl Fn(usize) -> bool,
+) -> HashMap<usize, u64> {
+    let mut counts: HashMap<usize, u64> = HashMap::new();
+    let mut stack: Vec<(usize, usize)> = vec![(index, 0)];
+    counts.insert(index, OPEN);
+    while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+        if is_root(node) && node != index {
+            counts.insert(node, 1);
+            stack.pop();
+            continue;
+        }
+        if let Some(&dependent) = dependents[node].get(*next) {
+            *next += 1;
+            if let std::collections::hash_map::Entry::Vacant(entry) = counts.entry(dependent) {
+                entry.insert(OPEN);
+                stack.push((dependent, 0));
+            }
+            continue;
+        }
+        let total = dependents[node]
+            .iter()
+            .map(|d| match counts[d] {
+                OPEN => 0,
+                n => n,
+            })
+            .fold(0u64, u64::saturating_add);
+        counts.insert(node, if is_root(node) { 1 } else { total });
+        stack.pop();
+    }
+    counts
+}
+
+/// Add to `paths` the paths from a member to `index` (each once) until
+/// there are `limit`: depth first toward the members, only through
+/// packages some path starts from (`counts`).
+fn list_paths(
+    index: usize,
+    limit: usize,
+    dependents: &[Vec<usize>],
+    counts: &HashMap<usize, u64>,
+    is_root: impl Fn(usize) -> bool,
+    paths: &mut Vec<Vec<usize>>,
+) {
+    let mut walk: Vec<(usize, usize)> = vec![(index, 0)];
+    let mut on_path = vec![false; dependents.len()];
+    on_path[index] = true;
+    while paths.len() < limit {
+        let Some(&(node, next)) = walk.last() else {
+            break;
+        };
+        if is_root(node) && walk.len() > 1 {
+            let path: Vec<usize> = walk.iter().rev().map(|(n, _)| *n).collect();
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+            on_path[node] = false;
+            walk.pop();
+            continue;
+        }
+        match dependents[node].get(next).copied() {
+            Some(dependent) => {
+                if let Some(top) = walk.last_mut() {
+                    top.1 += 1;
+                }
+                let leads = counts.get(&dependent).is_some_and(|&n| n != 0 && n != OPEN);
+                if leads && !on_path[dependent] {
+                    on_path[dependent] = true;
+                    walk.push((dependent, 0));
+                }
+            }
+            None => {
+                on_path[node] = false;
+                walk.pop();
+            }
+        }
     }
 }
 

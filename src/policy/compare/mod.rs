@@ -300,117 +300,115 @@ struct Value {
     inherited: bool,
 }
 
+/// One requirement of an effective rule, if it is set: what it accepts
+/// and how it is written.
+fn value_of<T>(
+    value: Option<(&Spanned<T>, bool)>,
+    accepts: impl Fn(&T) -> Accepts,
+    shown: impl Fn(&T) -> String,
+) -> Option<Value> {
+    value.map(|(spanned, inherited)| Value {
+        accepts: accepts(&spanned.value),
+        shown: shown(&spanned.value),
+        line: spanned.span.line,
+        inherited,
+    })
+}
+
+fn any_glob(list: &GlobList) -> Accepts {
+    Accepts::AnyOf(list.0.iter().map(|g| g.as_str().to_string()).collect())
+}
+
+fn exact_url(url: &RepoUrl) -> Accepts {
+    Accepts::Exactly(url.text.clone())
+}
+
+fn url_text(url: &RepoUrl) -> String {
+    url.text.clone()
+}
+
+fn flag(value: &bool) -> Accepts {
+    Accepts::Flag(*value)
+}
+
 /// The requirements of an effective rule, by policy key.
 fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
-    fn of<T>(
-        value: Option<(&Spanned<T>, bool)>,
-        accepts: impl Fn(&T) -> Accepts,
-        shown: impl Fn(&T) -> String,
-    ) -> Option<Value> {
-        value.map(|(spanned, inherited)| Value {
-            accepts: accepts(&spanned.value),
-            shown: shown(&spanned.value),
-            line: spanned.span.line,
-            inherited,
-        })
-    }
-    let globs =
-        |list: &GlobList| Accepts::AnyOf(list.0.iter().map(|g| g.as_str().to_string()).collect());
-    let strings = |list: &Vec<String>| Accepts::AnyOf(list.clone());
-    let exactly = |text: &String| Accepts::Exactly(text.clone());
-    let url = |u: &RepoUrl| Accepts::Exactly(u.text.clone());
-    let glob_text = |list: &GlobList| list.to_string();
-    let list_text = |list: &Vec<String>| list.join(", ");
+    let e = effective;
+    let exactly = |id: &String| Accepts::Exactly(id.clone());
+    let any_of = |list: &Vec<String>| Accepts::AnyOf(list.clone());
+    let joined = |list: &Vec<String>| list.join(", ");
+    let globs = |value| value_of(value, any_glob, GlobList::to_string);
     vec![
         (
             "require",
-            of(
-                effective.require,
-                |l| Accepts::Level(*l),
-                ToString::to_string,
-            ),
+            value_of(e.require, |l| Accepts::Level(*l), ToString::to_string),
         ),
-        ("issuer", of(effective.issuer, globs, glob_text)),
-        (
-            "repository",
-            of(effective.repository, url, |u| u.text.clone()),
-        ),
+        ("issuer", globs(e.issuer)),
+        ("repository", value_of(e.repository, exact_url, url_text)),
         (
             "repository-id",
-            of(effective.repository_id, exactly, Clone::clone),
+            value_of(e.repository_id, exactly, Clone::clone),
         ),
-        ("owner", of(effective.owner, url, |u| u.text.clone())),
-        ("owner-id", of(effective.owner_id, exactly, Clone::clone)),
-        ("workflow", of(effective.workflow, globs, glob_text)),
-        (
-            "signer-workflow",
-            of(effective.signer_workflow, globs, glob_text),
-        ),
-        (
-            "signer-digest",
-            of(effective.signer_digest, strings, list_text),
-        ),
-        ("ref", of(effective.refs, globs, glob_text)),
-        ("triggers", of(effective.triggers, globs, glob_text)),
+        ("owner", value_of(e.owner, exact_url, url_text)),
+        ("owner-id", value_of(e.owner_id, exactly, Clone::clone)),
+        ("workflow", globs(e.workflow)),
+        ("signer-workflow", globs(e.signer_workflow)),
+        ("signer-digest", value_of(e.signer_digest, any_of, joined)),
+        ("ref", globs(e.refs)),
+        ("triggers", globs(e.triggers)),
         (
             "runner",
-            of(effective.runner, runner_accepts, |r| r.as_str().to_string()),
+            value_of(e.runner, runner_accepts, |r| r.as_str().to_string()),
         ),
         (
             "visibility",
-            of(
-                effective.visibility,
+            value_of(
+                e.visibility,
                 |v| visibility_accepts(v),
                 |v| v.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
             ),
         ),
-        (
-            "predicate-type",
-            of(effective.predicate_type, strings, list_text),
-        ),
+        ("predicate-type", value_of(e.predicate_type, any_of, joined)),
         (
             "trustpub-only",
-            of(
-                effective.trustpub_only,
-                |f| Accepts::Flag(*f),
-                ToString::to_string,
-            ),
+            value_of(e.trustpub_only, flag, ToString::to_string),
         ),
         (
             "min-age",
-            of(
-                effective.min_age,
+            value_of(
+                e.min_age,
                 |d| Accepts::AtLeast(d.as_secs()),
                 |d| crate::words::duration(*d),
             ),
         ),
         (
             "source-matches",
-            of(
-                effective.source_matches,
-                |f| Accepts::Flag(*f),
-                ToString::to_string,
-            ),
+            value_of(e.source_matches, flag, ToString::to_string),
         ),
         (
             "source-allow-line-endings",
-            // Accepting line endings is the looser setting, so unset (the
-            // default, `false`) is the strict one: setting `true` loosens.
-            Some(
-                of(
-                    effective.source_allow_line_endings,
-                    |f| Accepts::Flag(!*f),
-                    ToString::to_string,
-                )
-                .unwrap_or(Value {
-                    accepts: Accepts::Flag(true),
-                    shown: "(unset)".into(),
-                    line: 0,
-                    inherited: true,
-                }),
-            ),
+            Some(line_endings_value(e.source_allow_line_endings)),
         ),
     ]
+}
+
+/// Accepting line endings is the looser setting, so unset (the default,
+/// `false`) is the strict one: setting `true` loosens.
+fn line_endings_value(value: Option<(&Spanned<bool>, bool)>) -> Value {
+    match value {
+        Some((spanned, inherited)) => Value {
+            accepts: Accepts::Flag(!spanned.value),
+            shown: spanned.value.to_string(),
+            line: spanned.span.line,
+            inherited,
+        },
+        None => Value {
+            accepts: Accepts::Flag(true),
+            shown: "(unset)".into(),
+            line: 0,
+            inherited: true,
+        },
+    }
 }
 
 /// `source-allow` globs that `new` accepts and `old` did not (an absent

@@ -2,7 +2,7 @@
 
 use toml_edit::TableLike;
 
-use super::{Parser, ALLOW_KEYS, EXEMPT_KEYS};
+use super::{Entry, Parser, ALLOW_KEYS, EXEMPT_KEYS};
 use crate::policy::matcher::Glob;
 use crate::policy::{AllowList, Code, Exemption, PolicyDiagnostic, PolicySpan, Selector, Spanned};
 
@@ -21,10 +21,7 @@ impl Parser<'_> {
         for entry in self.entries(table, span) {
             match entry.key {
                 "name" => {
-                    name = self.string(&entry).and_then(|(text, span)| {
-                        self.glob_list(&[(text, span)], Glob::package_name)
-                            .and_then(|mut g| g.pop())
-                    });
+                    name = self.package_name(&entry);
                     ok &= name.is_some();
                 }
                 "version" => {
@@ -32,23 +29,8 @@ impl Parser<'_> {
                     ok &= version.is_some();
                 }
                 "reason" => {
-                    if let Some((text, span)) = self.string(&entry) {
-                        if text.trim().is_empty() {
-                            ok = false;
-                            self.push(
-                                PolicyDiagnostic::error(
-                                    Code::ExemptionWithoutReason,
-                                    "an exemption needs a reason, and this one is empty",
-                                )
-                                .label(span, "empty reason")
-                                .help("say why the package is exempt, so the next reader can decide when to remove it"),
-                            );
-                        } else {
-                            reason = Some(Spanned::new(text.trim().to_string(), entry.full));
-                        }
-                    } else {
-                        ok = false;
-                    }
+                    reason = self.exemption_reason(&entry);
+                    ok &= reason.is_some();
                 }
                 "until" => {
                     until = self.date(&entry);
@@ -57,6 +39,40 @@ impl Parser<'_> {
                 _ => self.unknown_key(&entry, "[[exempt]]", EXEMPT_KEYS),
             }
         }
+        ok &= self.exemption_has_name_and_reason(table, span);
+        if !ok {
+            return None;
+        }
+        Some(Exemption {
+            index,
+            span,
+            selector: Selector::by_name(name?, version),
+            reason: reason?,
+            until,
+        })
+    }
+
+    /// An exemption's `reason`: not empty.
+    fn exemption_reason(&mut self, entry: &Entry<'_>) -> Option<Spanned<String>> {
+        let (text, span) = self.string(entry)?;
+        if text.trim().is_empty() {
+            self.push(
+                PolicyDiagnostic::error(
+                    Code::ExemptionWithoutReason,
+                    "an exemption needs a reason, and this one is empty",
+                )
+                .label(span, "empty reason")
+                .help("say why the package is exempt, so the next reader can decide when to remove it"),
+            );
+            return None;
+        }
+        Some(Spanned::new(text.trim().to_string(), entry.full))
+    }
+
+    /// Whether an `[[exempt]]` table has the `name` and `reason` it needs
+    /// (each missing one reported).
+    fn exemption_has_name_and_reason(&mut self, table: &dyn TableLike, span: PolicySpan) -> bool {
+        let mut ok = true;
         if !table.contains_key("name") {
             ok = false;
             self.missing_key(
@@ -77,16 +93,7 @@ impl Parser<'_> {
                 "say why the package is exempt: reason = \"upstream does not attest yet\"",
             );
         }
-        if !ok {
-            return None;
-        }
-        Some(Exemption {
-            index,
-            span,
-            selector: Selector::by_name(name?, version),
-            reason: reason?,
-            until,
-        })
+        ok
     }
 
     pub(super) fn allow_list(

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use miette::NamedSource;
-use toml_edit::{ImDocument, Item, Value};
+use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::diagnostic::LineIndex;
 use super::matcher::Glob;
@@ -198,128 +198,140 @@ impl Parser<'_> {
         let mut policy = Policy::default();
         let start = self.span(0..0);
         for entry in self.entries(root, start) {
-            match entry.key {
-                "mode" => {
-                    if let Some(mode) = self.word(&entry, MODES, |s| match s {
-                        "enforce" => Some(Mode::Enforce),
-                        "audit" => Some(Mode::Audit),
-                        _ => None,
-                    }) {
-                        policy.mode = mode;
-                    }
-                }
-                "not-checked" => {
-                    if let Some(action) = self.word(&entry, NOT_CHECKED_ACTIONS, |s| match s {
-                        "fail" => Some(NotCheckedAction::Fail),
-                        "warn" => Some(NotCheckedAction::Warn),
-                        _ => None,
-                    }) {
-                        policy.not_checked = action;
-                    }
-                }
-                "defaults" => {
-                    if let Some(table) = self.table(&entry) {
-                        let span = entry.value_span;
-                        for e in self.entries(table, span) {
-                            if !self.requirement(&e, &mut policy.defaults) {
-                                self.unknown_key(&e, "[defaults]", REQUIREMENT_KEYS);
-                            }
-                        }
-                    }
-                }
-                "package" => {
-                    // Counted once, not per table: a policy may have 10,000 rules.
-                    let mut index = count(&policy.rules, RuleKind::Package);
-                    for (table, span) in self.tables(&entry) {
-                        if let Some(rule) = self.package_rule(table, span, index) {
-                            policy.rules.push(rule);
-                            index += 1;
-                        }
-                    }
-                }
-                "owner" => {
-                    // Counted once, not per table: a policy may have 10,000 rules.
-                    let mut index = count(&policy.rules, RuleKind::Owner);
-                    for (table, span) in self.tables(&entry) {
-                        if let Some(rule) = self.owner_rule(table, span, index) {
-                            policy.rules.push(rule);
-                            index += 1;
-                        }
-                    }
-                }
-                "exempt" => {
-                    for (table, span) in self.tables(&entry) {
-                        let index = policy.exemptions.len();
-                        if let Some(exemption) = self.exemption(table, span, index) {
-                            policy.exemptions.push(exemption);
-                        }
-                    }
-                }
-                "git" => {
-                    if let Some(table) = self.table(&entry) {
-                        policy.git = self.allow_list(table, entry.value_span, "[git]", Glob::url);
-                    }
-                }
-                "path" => {
-                    if let Some(table) = self.table(&entry) {
-                        policy.path_deps =
-                            self.allow_list(table, entry.value_span, "[path]", Glob::package_name);
-                    }
-                }
-                "source" => {
-                    for (table, span) in self.tables(&entry) {
-                        if let Some(source) = self.source(table, span) {
-                            policy.sources.push(source);
-                        }
-                    }
-                }
-                "trust" => {
-                    if let Some(table) = self.table(&entry) {
-                        policy.trust = self.trust(table, entry.value_span);
-                    }
-                }
-                "cache" => {
-                    if let Some(table) = self.table(&entry) {
-                        policy.cache = self.cache(table, entry.value_span);
-                    }
-                }
-                "diff" => {
-                    if let Some(table) = self.table(&entry) {
-                        policy.diff = self.diff(table, entry.value_span);
-                    }
-                }
-                "graph" => {
-                    if let Some(table) = self.table(&entry) {
-                        policy.graph = self.graph(table, entry.value_span);
-                    }
-                }
-                _ => self.unknown_key(&entry, "the policy file", TOP_KEYS),
-            }
+            self.top_level(&entry, &mut policy);
         }
         // [[package]] rules first, then [[owner]] rules, each in file order.
         policy.rules.sort_by_key(|r| (r.kind, r.index));
-        policy.rule_index =
-            super::SelectorIndex::build(policy.rules.iter().enumerate().flat_map(|(i, rule)| {
-                rule.selectors
-                    .iter()
-                    .enumerate()
-                    .map(move |(j, s)| (i, j, s))
-            }));
-        policy.exempt_index = super::SelectorIndex::build(
-            policy
-                .exemptions
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (i, 0, &e.selector)),
-        );
+        index_selectors(&mut policy);
         self.cross_checks(&policy);
         policy
+    }
+
+    /// One key of the file's top level: a setting, or the table (or array
+    /// of tables) it names, read by that table's reader.
+    fn top_level(&mut self, entry: &Entry<'_>, policy: &mut Policy) {
+        match entry.key {
+            "mode" => {
+                if let Some(mode) = self.word(entry, MODES, |s| match s {
+                    "enforce" => Some(Mode::Enforce),
+                    "audit" => Some(Mode::Audit),
+                    _ => None,
+                }) {
+                    policy.mode = mode;
+                }
+            }
+            "not-checked" => {
+                if let Some(action) = self.word(entry, NOT_CHECKED_ACTIONS, |s| match s {
+                    "fail" => Some(NotCheckedAction::Fail),
+                    "warn" => Some(NotCheckedAction::Warn),
+                    _ => None,
+                }) {
+                    policy.not_checked = action;
+                }
+            }
+            "defaults" => {
+                if let Some(table) = self.table(entry) {
+                    for e in self.entries(table, entry.value_span) {
+                        if !self.requirement(&e, &mut policy.defaults) {
+                            self.unknown_key(&e, "[defaults]", REQUIREMENT_KEYS);
+                        }
+                    }
+                }
+            }
+            "package" => self.rules(entry, policy, RuleKind::Package, Self::package_rule),
+            "owner" => self.rules(entry, policy, RuleKind::Owner, Self::owner_rule),
+            "exempt" => {
+                for (table, span) in self.tables(entry) {
+                    let index = policy.exemptions.len();
+                    if let Some(exemption) = self.exemption(table, span, index) {
+                        policy.exemptions.push(exemption);
+                    }
+                }
+            }
+            "source" => {
+                for (table, span) in self.tables(entry) {
+                    if let Some(source) = self.source(table, span) {
+                        policy.sources.push(source);
+                    }
+                }
+            }
+            _ => {
+                if !self.settings_table(entry, policy) {
+                    self.unknown_key(entry, "the policy file", TOP_KEYS);
+                }
+            }
+        }
+    }
+
+    /// `[[package]]` or `[[owner]]` rules, each read by `read`.
+    fn rules(
+        &mut self,
+        entry: &Entry<'_>,
+        policy: &mut Policy,
+        kind: RuleKind,
+        read: fn(&mut Self, &dyn TableLike, PolicySpan, usize) -> Option<Rule>,
+    ) {
+        // Counted once, not per table: a policy may have 10,000 rules.
+        let mut index = count(&policy.rules, kind);
+        for (table, span) in self.tables(entry) {
+            if let Some(rule) = read(self, table, span, index) {
+                policy.rules.push(rule);
+                index += 1;
+            }
+        }
+    }
+
+    /// One of the settings tables (`[git]`, `[path]`, `[trust]`, `[cache]`,
+    /// `[diff]`, `[graph]`) into `policy`; false when `entry` is not one.
+    fn settings_table(&mut self, entry: &Entry<'_>, policy: &mut Policy) -> bool {
+        let span = entry.value_span;
+        match entry.key {
+            "git" => {
+                if let Some(table) = self.table(entry) {
+                    policy.git = self.allow_list(table, span, "[git]", Glob::url);
+                }
+            }
+            "path" => {
+                if let Some(table) = self.table(entry) {
+                    policy.path_deps = self.allow_list(table, span, "[path]", Glob::package_name);
+                }
+            }
+            "trust" => {
+                if let Some(table) = self.table(entry) {
+                    policy.trust = self.trust(table, span);
+                }
+            }
+            "cache" => {
+                if let Some(table) = self.table(entry) {
+                    policy.cache = self.cache(table, span);
+                }
+            }
+            "diff" => {
+                if let Some(table) = self.table(entry) {
+                    policy.diff = self.diff(table, span);
+                }
+            }
+            "graph" => {
+                if let Some(table) = self.table(entry) {
+                    policy.graph = self.graph(table, span);
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Checks across tables: duplicate selectors, requirements that
     /// contradict each other, exemptions that have already expired.
     fn cross_checks(&mut self, policy: &Policy) {
-        // Duplicate rule selectors: the second could never decide anything.
+        self.duplicate_rules(policy);
+        self.duplicate_exemptions(policy);
+        self.contradictory_owners(policy);
+        self.expired_exemptions(policy);
+    }
+
+    /// Duplicate rule selectors: the second could never decide anything.
+    fn duplicate_rules(&mut self, policy: &Policy) {
         let mut seen: HashMap<(String, String), (PolicySpan, RuleKind)> = HashMap::new();
         for rule in &policy.rules {
             for selector in &rule.selectors {
@@ -343,6 +355,10 @@ impl Parser<'_> {
                 }
             }
         }
+    }
+
+    /// A second exemption for the same selector.
+    fn duplicate_exemptions(&mut self, policy: &Policy) {
         let mut seen: HashMap<(String, String), PolicySpan> = HashMap::new();
         for exemption in &policy.exemptions {
             let key = selector_key(&exemption.selector);
@@ -361,43 +377,47 @@ impl Parser<'_> {
                 seen.insert(key, span);
             }
         }
+    }
 
-        // A repository outside its own owner can never be satisfied.
-        let check = |this: &mut Self, merged: super::Effective<'_>, table: &str| {
-            if let (Some((repo, repo_inherited)), Some((owner, owner_inherited))) =
-                (merged.repository, merged.owner)
-            {
-                // Both from [defaults]: reported once, for [defaults] itself.
-                let reported_elsewhere = repo_inherited && owner_inherited;
-                if !reported_elsewhere && !owner.value.contains(&repo.value) {
-                    this.push(
-                        PolicyDiagnostic::error(
-                            Code::ContradictoryRule,
-                            format!(
-                                "{table} requires repository {} and owner {}, which no build can satisfy",
-                                repo.value.text, owner.value.text
-                            ),
-                        )
-                        .label(repo.span, "this repository…")
-                        .label(owner.span, "…is not under this owner")
-                        .help("fix one of the two, or remove `owner` (the repository implies it)"),
-                    );
-                }
-            }
-        };
-        check(
-            self,
+    /// A repository outside its own owner can never be satisfied.
+    fn contradictory_owners(&mut self, policy: &Policy) {
+        self.repository_outside_owner(
             policy.defaults.merged(&super::NO_REQUIREMENTS),
             "[defaults]",
         );
         for rule in &policy.rules {
-            check(
-                self,
+            self.repository_outside_owner(
                 rule.requirements.merged(&policy.defaults),
                 rule.kind.table(),
             );
         }
+    }
 
+    fn repository_outside_owner(&mut self, merged: super::Effective<'_>, table: &str) {
+        let (Some((repo, repo_inherited)), Some((owner, owner_inherited))) =
+            (merged.repository, merged.owner)
+        else {
+            return;
+        };
+        // Both from [defaults]: reported once, for [defaults] itself.
+        let reported_elsewhere = repo_inherited && owner_inherited;
+        if !reported_elsewhere && !owner.value.contains(&repo.value) {
+            self.push(
+                PolicyDiagnostic::error(
+                    Code::ContradictoryRule,
+                    format!(
+                        "{table} requires repository {} and owner {}, which no build can satisfy",
+                        repo.value.text, owner.value.text
+                    ),
+                )
+                .label(repo.span, "this repository…")
+                .label(owner.span, "…is not under this owner")
+                .help("fix one of the two, or remove `owner` (the repository implies it)"),
+            );
+        }
+    }
+
+    fn expired_exemptions(&mut self, policy: &Policy) {
         for exemption in &policy.exemptions {
             if exemption.is_expired(self.now) {
                 let until = exemption.until.as_ref().expect("expired has a date");
@@ -416,6 +436,24 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// The indexes from selectors to the rules and exemptions they select.
+fn index_selectors(policy: &mut Policy) {
+    policy.rule_index =
+        super::SelectorIndex::build(policy.rules.iter().enumerate().flat_map(|(i, rule)| {
+            rule.selectors
+                .iter()
+                .enumerate()
+                .map(move |(j, s)| (i, j, s))
+        }));
+    policy.exempt_index = super::SelectorIndex::build(
+        policy
+            .exemptions
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i, 0, &e.selector)),
+    );
 }
 
 pub(super) fn check_files(policy: &Policy) -> Vec<PolicyDiagnostic> {

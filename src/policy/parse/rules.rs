@@ -12,221 +12,52 @@ use crate::policy::{
     Spanned,
 };
 
+/// A `[[package]]` table's own keys, as read; `ok` is false once one of
+/// them is wrong.
+#[derive(Default)]
+struct PackageKeys {
+    name: Option<Spanned<Glob>>,
+    version: Option<Spanned<semver::VersionReq>>,
+    build_time: Option<Spanned<bool>>,
+    direct: Option<Spanned<bool>>,
+    allow: Option<Vec<Spanned<Glob>>>,
+    reason: Option<Spanned<String>>,
+    ok: bool,
+}
+
+/// What starts a glob pattern rather than a literal path or URL.
+const GLOB_STARTS: [char; 4] = ['*', '?', '{', '['];
+
 impl Parser<'_> {
     /// Read one requirement key into `reqs`; false when `entry` is not one.
     pub(super) fn requirement(&mut self, entry: &Entry<'_>, reqs: &mut Requirements) -> bool {
         let full = entry.full;
         match entry.key {
-            "require" => {
-                reqs.require = self
-                    .word(entry, LEVELS, |s| match s {
-                        "attested" => Some(EvidenceLevel::Attested),
-                        "registry-asserted" => Some(EvidenceLevel::RegistryAsserted),
-                        "none" => Some(EvidenceLevel::None),
-                        _ => None,
-                    })
-                    .map(|v| Spanned::new(v, full))
-            }
+            "require" => reqs.require = self.level(entry).map(|v| Spanned::new(v, full)),
             "issuer" => reqs.issuer = self.glob_list_value(entry),
-            "repository" | "owner" => {
-                let segments = if entry.key == "repository" { 2 } else { 1 };
-                let value = self.string(entry).and_then(|(text, span)| {
-                    match RepoUrl::new(text, segments) {
-                        Ok(url) => Some(Spanned::new(url, full)),
-                        Err(reason) => {
-                            let example = if segments == 2 {
-                                "https://github.com/OWNER/REPO"
-                            } else {
-                                "https://github.com/OWNER"
-                            };
-                            self.push(
-                                PolicyDiagnostic::error(Code::BadUrl, reason)
-                                    .label(span, "not a valid URL here")
-                                    .help(format!(
-                                        "`{}` is the full URL, as in {example}",
-                                        entry.key
-                                    )),
-                            );
-                            None
-                        }
-                    }
-                });
-                if entry.key == "repository" {
-                    reqs.repository = value;
-                } else {
-                    reqs.owner = value;
-                }
-            }
+            "repository" => reqs.repository = self.repository_url(entry, 2),
+            "owner" => reqs.owner = self.repository_url(entry, 1),
             "repository-id" => reqs.repository_id = self.id(entry),
             "owner-id" => reqs.owner_id = self.id(entry),
-            "workflow" => {
-                let list = self.nonempty_strings(entry);
-                let mut ok = list.is_some();
-                for (text, span) in list.iter().flatten() {
-                    if text.contains("://") || text.starts_with('/') {
-                        ok = false;
-                        self.push(
-                            PolicyDiagnostic::error(
-                                Code::BadWorkflow,
-                                format!("`{text}` is not a path inside the repository"),
-                            )
-                            .label(*span, "expected a path such as .github/workflows/release.yml")
-                            .help("`workflow` is the workflow file's path in the source repository; a workflow in another repository (a reusable workflow) is `signer-workflow`"),
-                        );
-                    }
-                }
-                reqs.workflow = if ok {
-                    list.and_then(|l| self.glob_list(&l, Glob::new)).map(|g| {
-                        Spanned::new(GlobList(g.into_iter().map(|g| g.value).collect()), full)
-                    })
-                } else {
-                    None
-                };
-            }
+            "workflow" => reqs.workflow = self.checked_globs(entry, workflow_problem),
             "signer-workflow" => {
-                let list = self.nonempty_strings(entry);
-                let mut ok = list.is_some();
-                for (text, span) in list.iter().flatten() {
-                    let starts_with_wildcard = text.starts_with(['*', '?', '{', '[']);
-                    if !(text.starts_with("https://") || starts_with_wildcard) {
-                        ok = false;
-                        self.push(
-                            PolicyDiagnostic::error(
-                                Code::BadWorkflow,
-                                format!("`{text}` is not a workflow URL"),
-                            )
-                            .label(*span, "expected https://github.com/ORG/REPO/.github/workflows/FILE.yml[@REF]")
-                            .help("`signer-workflow` matches the full build signer URI; for the path of the workflow in the package's own repository use `workflow`"),
-                        );
-                    }
-                }
-                reqs.signer_workflow = if ok {
-                    list.and_then(|l| self.glob_list(&l, Glob::new)).map(|g| {
-                        Spanned::new(GlobList(g.into_iter().map(|g| g.value).collect()), full)
-                    })
-                } else {
-                    None
-                };
+                reqs.signer_workflow = self.checked_globs(entry, signer_workflow_problem)
             }
-            "signer-digest" => {
-                let list = self.nonempty_strings(entry);
-                let mut out = Vec::new();
-                let mut ok = list.is_some();
-                for (text, span) in list.iter().flatten() {
-                    match matcher::parse_digest(text) {
-                        Ok(d) => out.push(d),
-                        Err(reason) => {
-                            ok = false;
-                            self.bad_value(Code::BadDigest, *span, reason, "not a commit SHA");
-                        }
-                    }
-                }
-                reqs.signer_digest = ok.then(|| Spanned::new(out, full));
-            }
-            "ref" => {
-                let list = self.nonempty_strings(entry);
-                let mut ok = list.is_some();
-                for (text, span) in list.iter().flatten() {
-                    if !(text.starts_with("refs/") || text.starts_with(['*', '?', '{', '['])) {
-                        ok = false;
-                        let suggestion = if matches!(*text, "main" | "master" | "trunk")
-                            || text.starts_with("release/")
-                        {
-                            format!("refs/heads/{text}")
-                        } else {
-                            format!("refs/tags/{text}")
-                        };
-                        self.push(
-                            PolicyDiagnostic::error(
-                                Code::BadRef,
-                                format!("`{text}` is not a full git ref"),
-                            )
-                            .label(*span, "does not start with refs/")
-                            .help(format!(
-                                "certificates record the full ref: did you mean \"{suggestion}\"?"
-                            )),
-                        );
-                    }
-                }
-                reqs.refs = if ok {
-                    list.and_then(|l| self.glob_list(&l, Glob::new)).map(|g| {
-                        Spanned::new(GlobList(g.into_iter().map(|g| g.value).collect()), full)
-                    })
-                } else {
-                    None
-                };
-            }
-            "triggers" => {
-                if let Some(globs) = self.globs(entry) {
-                    for glob in &globs {
-                        let name = glob.value.as_str();
-                        if glob.value.is_literal() && !matcher::GITHUB_EVENTS.contains(&name) {
-                            let mut diag = PolicyDiagnostic::warning(
-                                Code::UnknownTrigger,
-                                format!("`{name}` is not a GitHub Actions event"),
-                            )
-                            .label(glob.span, "unknown event");
-                            if let Some(s) = closest(name, matcher::GITHUB_EVENTS.iter().copied()) {
-                                diag = diag.help(format!("did you mean \"{s}\"?"));
-                            } else {
-                                diag = diag.help(
-                                    "it can only match a build started by an event of this name",
-                                );
-                            }
-                            self.push(diag);
-                        }
-                    }
-                    reqs.triggers = Some(Spanned::new(
-                        GlobList(globs.into_iter().map(|g| g.value).collect()),
-                        full,
-                    ));
-                }
-            }
+            "signer-digest" => reqs.signer_digest = self.each_string(entry, Self::signer_digest),
+            "ref" => reqs.refs = self.checked_globs(entry, ref_problem),
+            "triggers" => reqs.triggers = self.triggers(entry),
             "runner" => {
                 reqs.runner = self
                     .word(entry, &Runner::NAMES, Runner::parse)
                     .map(|v| Spanned::new(v, full))
             }
             "visibility" => {
-                let list = self.nonempty_strings(entry);
-                let mut out = Vec::new();
-                let mut ok = list.is_some();
-                for (text, span) in list.iter().flatten() {
-                    match self.word_value(
-                        entry.key,
-                        text,
-                        *span,
-                        &Visibility::NAMES,
-                        Visibility::parse,
-                    ) {
-                        Some(v) => out.push(v),
-                        None => ok = false,
-                    }
-                }
-                reqs.visibility = ok.then(|| Spanned::new(out, full));
+                reqs.visibility = self.each_string(entry, |this, text, span| {
+                    this.word_value(entry.key, text, span, &Visibility::NAMES, Visibility::parse)
+                })
             }
-            "predicate-type" => {
-                let list = self.nonempty_strings(entry);
-                let mut out = Vec::new();
-                let mut ok = list.is_some();
-                for (text, span) in list.iter().flatten() {
-                    match matcher::check_uri(text) {
-                        Ok(()) => out.push(text.to_string()),
-                        Err(reason) => {
-                            ok = false;
-                            self.push(
-                                PolicyDiagnostic::error(Code::BadUrl, reason)
-                                    .label(*span, "not a predicate type URI")
-                                    .help("SLSA provenance is \"https://slsa.dev/provenance/v1\""),
-                            );
-                        }
-                    }
-                }
-                reqs.predicate_type = ok.then(|| Spanned::new(out, full));
-            }
-            "trustpub-only" => {
-                reqs.trustpub_only = self.boolean(entry);
-            }
+            "predicate-type" => reqs.predicate_type = self.each_string(entry, Self::predicate_type),
+            "trustpub-only" => reqs.trustpub_only = self.boolean(entry),
             "min-age" => {
                 reqs.min_age = self.duration(entry).map(|d| Spanned::new(d.value, full));
             }
@@ -237,78 +68,151 @@ impl Parser<'_> {
         true
     }
 
+    /// `require`: the evidence level.
+    fn level(&mut self, entry: &Entry<'_>) -> Option<EvidenceLevel> {
+        self.word(entry, LEVELS, |s| match s {
+            "attested" => Some(EvidenceLevel::Attested),
+            "registry-asserted" => Some(EvidenceLevel::RegistryAsserted),
+            "none" => Some(EvidenceLevel::None),
+            _ => None,
+        })
+    }
+
+    /// `repository` (two path segments) or `owner` (one): a full URL.
+    fn repository_url(&mut self, entry: &Entry<'_>, segments: usize) -> Option<Spanned<RepoUrl>> {
+        let (text, span) = self.string(entry)?;
+        match RepoUrl::new(text, segments) {
+            Ok(url) => Some(Spanned::new(url, entry.full)),
+            Err(reason) => {
+                let example = if segments == 2 {
+                    "https://github.com/OWNER/REPO"
+                } else {
+                    "https://github.com/OWNER"
+                };
+                self.push(
+                    PolicyDiagnostic::error(Code::BadUrl, reason)
+                        .label(span, "not a valid URL here")
+                        .help(format!("`{}` is the full URL, as in {example}", entry.key)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A non-empty list of patterns, each first held to `problem` (which
+    /// says what is wrong with a value, if anything); none is read as a
+    /// pattern while any value has a problem.
+    fn checked_globs(
+        &mut self,
+        entry: &Entry<'_>,
+        problem: fn(&str, PolicySpan) -> Option<PolicyDiagnostic>,
+    ) -> Option<Spanned<GlobList>> {
+        let list = self.nonempty_strings(entry)?;
+        let mut ok = true;
+        for (text, span) in &list {
+            if let Some(diagnostic) = problem(text, *span) {
+                ok = false;
+                self.push(diagnostic);
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let globs = self.glob_list(&list, Glob::new)?;
+        Some(Spanned::new(
+            GlobList(globs.into_iter().map(|g| g.value).collect()),
+            entry.full,
+        ))
+    }
+
+    /// A non-empty list, each value read by `read` (which reports what is
+    /// wrong with it); every value is read, and any bad one makes the list
+    /// `None`.
+    fn each_string<T>(
+        &mut self,
+        entry: &Entry<'_>,
+        mut read: impl FnMut(&mut Self, &str, PolicySpan) -> Option<T>,
+    ) -> Option<Spanned<Vec<T>>> {
+        let list = self.nonempty_strings(entry)?;
+        let mut out = Vec::with_capacity(list.len());
+        let mut ok = true;
+        for (text, span) in list {
+            match read(self, text, span) {
+                Some(value) => out.push(value),
+                None => ok = false,
+            }
+        }
+        ok.then(|| Spanned::new(out, entry.full))
+    }
+
+    /// One `signer-digest`: a commit SHA.
+    fn signer_digest(&mut self, text: &str, span: PolicySpan) -> Option<String> {
+        match matcher::parse_digest(text) {
+            Ok(digest) => Some(digest),
+            Err(reason) => {
+                self.bad_value(Code::BadDigest, span, reason, "not a commit SHA");
+                None
+            }
+        }
+    }
+
+    /// One `predicate-type`: a URI.
+    fn predicate_type(&mut self, text: &str, span: PolicySpan) -> Option<String> {
+        match matcher::check_uri(text) {
+            Ok(()) => Some(text.to_string()),
+            Err(reason) => {
+                self.push(
+                    PolicyDiagnostic::error(Code::BadUrl, reason)
+                        .label(span, "not a predicate type URI")
+                        .help("SLSA provenance is \"https://slsa.dev/provenance/v1\""),
+                );
+                None
+            }
+        }
+    }
+
+    /// `triggers`: patterns of GitHub Actions events, with a warning for a
+    /// literal name that is no event.
+    fn triggers(&mut self, entry: &Entry<'_>) -> Option<Spanned<GlobList>> {
+        let globs = self.globs(entry)?;
+        for glob in &globs {
+            let name = glob.value.as_str();
+            if glob.value.is_literal() && !matcher::GITHUB_EVENTS.contains(&name) {
+                let mut diag = PolicyDiagnostic::warning(
+                    Code::UnknownTrigger,
+                    format!("`{name}` is not a GitHub Actions event"),
+                )
+                .label(glob.span, "unknown event");
+                if let Some(s) = closest(name, matcher::GITHUB_EVENTS.iter().copied()) {
+                    diag = diag.help(format!("did you mean \"{s}\"?"));
+                } else {
+                    diag = diag.help("it can only match a build started by an event of this name");
+                }
+                self.push(diag);
+            }
+        }
+        Some(Spanned::new(
+            GlobList(globs.into_iter().map(|g| g.value).collect()),
+            entry.full,
+        ))
+    }
+
     pub(super) fn package_rule(
         &mut self,
         table: &dyn TableLike,
         span: PolicySpan,
         index: usize,
     ) -> Option<Rule> {
+        let mut keys = PackageKeys {
+            ok: true,
+            ..PackageKeys::default()
+        };
         let mut requirements = Requirements::default();
-        let mut name = None;
-        let mut version = None;
-        let mut build_time = None;
-        let mut direct = None;
-        let mut allow = None;
-        let mut reason = None;
-        let mut ok = true;
         for entry in self.entries(table, span) {
-            match entry.key {
-                "source-allow" => {
-                    allow = self
-                        .nonempty_strings(&entry)
-                        .and_then(|list| self.glob_list(&list, Glob::path));
-                    ok &= allow.is_some();
-                }
-                // Without `source-allow`, an exemption's key in the wrong table.
-                "reason" if !table.contains_key("source-allow") => {
-                    let others: Vec<&str> = PACKAGE_KEYS
-                        .iter()
-                        .copied()
-                        .filter(|k| *k != "reason")
-                        .collect();
-                    self.unknown_key(&entry, "[[package]]", &all_keys(&others));
-                    ok = false;
-                }
-                "reason" => {
-                    reason = self.string(&entry).and_then(|(text, span)| {
-                        if text.trim().is_empty() {
-                            self.bad_value(
-                                Code::MissingKey,
-                                span,
-                                "`source-allow` needs a reason, and this one is empty".into(),
-                                "empty reason",
-                            );
-                            None
-                        } else {
-                            Some(Spanned::new(text.trim().to_string(), entry.full))
-                        }
-                    });
-                    ok &= reason.is_some();
-                }
-                "build-time" => {
-                    build_time = self.boolean(&entry);
-                    ok &= build_time.is_some();
-                }
-                "direct" => {
-                    direct = self.boolean(&entry);
-                    ok &= direct.is_some();
-                }
-                "name" => {
-                    name = self.string(&entry).and_then(|(text, span)| {
-                        self.glob_list(&[(text, span)], Glob::package_name)
-                            .and_then(|mut g| g.pop())
-                    });
-                    ok &= name.is_some();
-                }
-                "version" => {
-                    version = self.version_req(&entry);
-                    ok &= version.is_some();
-                }
-                _ => {
-                    if !self.requirement(&entry, &mut requirements) {
-                        self.unknown_key(&entry, "[[package]]", &all_keys(PACKAGE_KEYS));
-                    }
-                }
+            if !self.package_key(table, &entry, &mut keys)
+                && !self.requirement(&entry, &mut requirements)
+            {
+                self.unknown_key(&entry, "[[package]]", &all_keys(PACKAGE_KEYS));
             }
         }
         let by_traits = ["build-time", "direct"]
@@ -317,7 +221,7 @@ impl Parser<'_> {
         if !table.contains_key("name") {
             if by_traits {
                 // Selected by its place in the graph alone: any name.
-                name = Glob::package_name("*").ok().map(|g| Spanned::new(g, span));
+                keys.name = Glob::package_name("*").ok().map(|g| Spanned::new(g, span));
             } else {
                 self.missing_key(
                     Code::MissingKey,
@@ -328,21 +232,87 @@ impl Parser<'_> {
                 );
             }
         }
-        let source_allow = self.source_allow(table, span, allow, reason);
-        let name = name.filter(|_| ok)?;
+        let source_allow = self.source_allow(table, span, keys.allow, keys.reason);
+        let name = keys.name.filter(|_| keys.ok)?;
         Some(Rule {
             kind: RuleKind::Package,
             index,
             span,
             selectors: vec![Selector {
                 name,
-                version,
-                build_time,
-                direct,
+                version: keys.version,
+                build_time: keys.build_time,
+                direct: keys.direct,
             }],
             requirements,
             source_allow,
         })
+    }
+
+    /// Read one of a `[[package]]` table's own keys (not a requirement)
+    /// into `keys`; false when `entry` is not one.
+    fn package_key(
+        &mut self,
+        table: &dyn TableLike,
+        entry: &Entry<'_>,
+        keys: &mut PackageKeys,
+    ) -> bool {
+        let ok = match entry.key {
+            "source-allow" => {
+                keys.allow = self
+                    .nonempty_strings(entry)
+                    .and_then(|list| self.glob_list(&list, Glob::path));
+                keys.allow.is_some()
+            }
+            // Without `source-allow`, an exemption's key in the wrong table.
+            "reason" if !table.contains_key("source-allow") => {
+                let others: Vec<&str> = PACKAGE_KEYS
+                    .iter()
+                    .copied()
+                    .filter(|k| *k != "reason")
+                    .collect();
+                self.unknown_key(entry, "[[package]]", &all_keys(&others));
+                false
+            }
+            "reason" => {
+                keys.reason = self.source_allow_reason(entry);
+                keys.reason.is_some()
+            }
+            "build-time" => {
+                keys.build_time = self.boolean(entry);
+                keys.build_time.is_some()
+            }
+            "direct" => {
+                keys.direct = self.boolean(entry);
+                keys.direct.is_some()
+            }
+            "name" => {
+                keys.name = self.package_name(entry);
+                keys.name.is_some()
+            }
+            "version" => {
+                keys.version = self.version_req(entry);
+                keys.version.is_some()
+            }
+            _ => return false,
+        };
+        keys.ok &= ok;
+        true
+    }
+
+    /// The `reason` of a `source-allow`: not empty.
+    fn source_allow_reason(&mut self, entry: &Entry<'_>) -> Option<Spanned<String>> {
+        let (text, span) = self.string(entry)?;
+        if text.trim().is_empty() {
+            self.bad_value(
+                Code::MissingKey,
+                span,
+                "`source-allow` needs a reason, and this one is empty".into(),
+                "empty reason",
+            );
+            return None;
+        }
+        Some(Spanned::new(text.trim().to_string(), entry.full))
     }
 
     /// `source-allow` with the `reason` it needs (and no `reason` alone).
@@ -422,4 +392,54 @@ impl Parser<'_> {
             source_allow: None,
         })
     }
+}
+
+/// `workflow`: a path inside the repository, not a URL.
+fn workflow_problem(text: &str, span: PolicySpan) -> Option<PolicyDiagnostic> {
+    if !(text.contains("://") || text.starts_with('/')) {
+        return None;
+    }
+    Some(
+        PolicyDiagnostic::error(
+            Code::BadWorkflow,
+            format!("`{text}` is not a path inside the repository"),
+        )
+        .label(span, "expected a path such as .github/workflows/release.yml")
+        .help("`workflow` is the workflow file's path in the source repository; a workflow in another repository (a reusable workflow) is `signer-workflow`"),
+    )
+}
+
+/// `signer-workflow`: a workflow URL (or a pattern of one).
+fn signer_workflow_problem(text: &str, span: PolicySpan) -> Option<PolicyDiagnostic> {
+    if text.starts_with("https://") || text.starts_with(GLOB_STARTS) {
+        return None;
+    }
+    Some(
+        PolicyDiagnostic::error(
+            Code::BadWorkflow,
+            format!("`{text}` is not a workflow URL"),
+        )
+        .label(span, "expected https://github.com/ORG/REPO/.github/workflows/FILE.yml[@REF]")
+        .help("`signer-workflow` matches the full build signer URI; for the path of the workflow in the package's own repository use `workflow`"),
+    )
+}
+
+/// `ref`: a full git ref (or a pattern of one).
+fn ref_problem(text: &str, span: PolicySpan) -> Option<PolicyDiagnostic> {
+    if text.starts_with("refs/") || text.starts_with(GLOB_STARTS) {
+        return None;
+    }
+    let suggestion = if matches!(text, "main" | "master" | "trunk") || text.starts_with("release/")
+    {
+        format!("refs/heads/{text}")
+    } else {
+        format!("refs/tags/{text}")
+    };
+    Some(
+        PolicyDiagnostic::error(Code::BadRef, format!("`{text}` is not a full git ref"))
+            .label(span, "does not start with refs/")
+            .help(format!(
+                "certificates record the full ref: did you mean \"{suggestion}\"?"
+            )),
+    )
 }

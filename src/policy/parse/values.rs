@@ -242,6 +242,13 @@ impl Parser<'_> {
         ok.then_some(out)
     }
 
+    /// `name`: one package name, or a pattern of them.
+    pub(super) fn package_name(&mut self, entry: &Entry<'_>) -> Option<Spanned<Glob>> {
+        let (text, span) = self.string(entry)?;
+        self.glob_list(&[(text, span)], Glob::package_name)
+            .and_then(|mut g| g.pop())
+    }
+
     pub(super) fn glob_list_value(&mut self, entry: &Entry<'_>) -> Option<Spanned<GlobList>> {
         let globs = self.globs(entry)?;
         Some(Spanned::new(
