@@ -266,7 +266,7 @@ fn json_report(report: &FetchReport) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({ "packages": packages, "warnings": report.warnings })
+    serde_json::json!({ "format_version": 1, "packages": packages, "warnings": report.warnings })
 }
 
 fn summary(package: &PackageFetch) -> String {

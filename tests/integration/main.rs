@@ -27,6 +27,8 @@ mod credentials;
 mod diagnostic_style;
 #[cfg(feature = "testkit")]
 mod diff;
+mod doc_examples;
+mod documents;
 mod duplicated_fields;
 #[cfg(feature = "testkit")]
 mod escaping;
@@ -76,6 +78,8 @@ mod minted;
 mod network_rules;
 #[cfg(feature = "testkit")]
 mod offline;
+#[cfg(feature = "testkit")]
+mod one_screen;
 #[cfg(feature = "testkit")]
 mod other_repository;
 mod policy;
