@@ -138,7 +138,7 @@ pub struct RootArgs {
 pub struct SourceArgs {
     /// A provenance source, tried in the order given, before those in the policy:
     /// github, github:ORG, url:TEMPLATE, dir:PATH or crates-io.
-    #[arg(long = "source", value_name = "SOURCE", value_parser = Quiet(SourceSpec::parse_cli))]
+    #[arg(long = "source", value_name = "SOURCE", value_parser = Quiet(parse_source))]
     pub sources: Vec<SourceSpec>,
     /// How many fetches run at once (default 32); as in cargo, a negative N counts back from the number of CPUs, and `default` is the default.
     #[arg(short, long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = parse_jobs, allow_negative_numbers = true)]
@@ -230,7 +230,7 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Quiet
 
 /// An API URL, held to the rule every configured URL is.
 fn parse_api_url(text: &str) -> Result<url::Url, String> {
-    crate::http::rules::check_configured(text)
+    crate::http::rules::check_configured(text).map_err(|e| e.to_string())
 }
 
 /// A host name or IP address, as a URL would have it.
@@ -269,7 +269,11 @@ impl AcceptArgs {
 }
 
 fn parse_pattern(text: &str) -> Result<Glob, String> {
-    Glob::package_name(text)
+    Glob::package_name(text).map_err(|e| e.to_string())
+}
+
+fn parse_source(text: &str) -> Result<SourceSpec, String> {
+    SourceSpec::parse_cli(text).map_err(|e| e.to_string())
 }
 
 /// What the whole job runs under, whichever packages it checks: the

@@ -3,6 +3,31 @@
 
 use crate::names::{is_dot_segment, owner_repo_host, OWNER_REPO_HOSTS};
 
+/// Why a repository URL has no normal form (and is not fetched).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryUrlError {
+    #[error("the URL contains whitespace or a control character")]
+    Whitespace,
+    #[error("the URL's path has a `.` or `..` segment")]
+    DotSegment,
+    #[error("not a URL: {0}")]
+    NotAUrl(#[from] url::ParseError),
+    #[error("the URL carries a password")]
+    Password,
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("only https repositories are fetched, not `{0}`")]
+    Scheme(String),
+    #[error("the URL names no repository (no path)")]
+    NoPath,
+    #[error("the URL's path has an empty, `.` or `..` segment")]
+    BadSegment,
+    #[error("the URL names no repository (no `OWNER/REPO`)")]
+    NoOwnerRepo,
+    #[error("the URL names no repository")]
+    NoRepository,
+}
+
 /// `text` as `https://host[:port]/path`:
 /// 1. surrounding whitespace, a `git+` prefix, the user name, the query
 ///    and the fragment dropped; `git@HOST:PATH` read as `https://HOST/PATH`,
@@ -16,10 +41,10 @@ use crate::names::{is_dot_segment, owner_repo_host, OWNER_REPO_HOSTS};
 /// Refused, with the reason: whitespace or control characters inside, a
 /// scheme other than `https` (except as in 2), a password, no host, a `.`,
 /// `..` or empty path segment, no path.
-pub fn normalize_repository(text: &str) -> Result<String, String> {
+pub fn normalize_repository(text: &str) -> Result<String, RepositoryUrlError> {
     let text = text.trim();
     if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("the URL contains whitespace or a control character".into());
+        return Err(RepositoryUrlError::Whitespace);
     }
     let text = text.strip_prefix("git+").unwrap_or(text);
     let rewritten;
@@ -33,27 +58,23 @@ pub fn normalize_repository(text: &str) -> Result<String, String> {
     // Checked before parsing: the parser would resolve them silently.
     let before_query = text.split(['?', '#']).next().unwrap_or_default();
     if before_query.split('/').skip(3).any(is_dot_segment) {
-        return Err("the URL's path has a `.` or `..` segment".into());
+        return Err(RepositoryUrlError::DotSegment);
     }
-    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    let url = url::Url::parse(text)?;
     if url.password().is_some() {
-        return Err("the URL carries a password".into());
+        return Err(RepositoryUrlError::Password);
     }
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or("the URL has no host")?
+        .ok_or(RepositoryUrlError::NoHost)?
         .to_ascii_lowercase();
     let host = owner_repo_host(&host);
     let known = OWNER_REPO_HOSTS.contains(&host);
     match url.scheme() {
         "https" => {}
         "http" | "ssh" if known => {}
-        other => {
-            return Err(format!(
-                "only https repositories are fetched, not `{other}`"
-            ))
-        }
+        other => return Err(RepositoryUrlError::Scheme(other.to_string())),
     }
     let path = repository_path(url.path(), known)?;
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
@@ -77,17 +98,17 @@ fn scp_like(text: &str) -> Option<String> {
 }
 
 /// The repository's path, without the leading `/`, a page of it, or `.git`.
-fn repository_path(path: &str, owner_repo_host: bool) -> Result<String, String> {
+fn repository_path(path: &str, owner_repo_host: bool) -> Result<String, RepositoryUrlError> {
     let trimmed = path.trim_matches('/');
     let mut segments: Vec<&str> = trimmed.split('/').collect();
     if trimmed.is_empty() {
-        return Err("the URL names no repository (no path)".into());
+        return Err(RepositoryUrlError::NoPath);
     }
     if segments.iter().any(|s| s.is_empty() || is_dot_segment(s)) {
-        return Err("the URL's path has an empty, `.` or `..` segment".into());
+        return Err(RepositoryUrlError::BadSegment);
     }
     if owner_repo_host && segments.len() < 2 {
-        return Err("the URL names no repository (no `OWNER/REPO`)".into());
+        return Err(RepositoryUrlError::NoOwnerRepo);
     }
     if owner_repo_host && segments.len() > 2 {
         let gitlab_group = segments.iter().position(|s| *s == "-");
@@ -104,7 +125,7 @@ fn repository_path(path: &str, owner_repo_host: bool) -> Result<String, String> 
         joined = stripped.trim_end_matches('/').to_string();
     }
     if joined.is_empty() {
-        return Err("the URL names no repository".into());
+        return Err(RepositoryUrlError::NoRepository);
     }
     Ok(joined)
 }

@@ -46,21 +46,31 @@ pub struct PackageSpec {
     pub version: Option<semver::Version>,
 }
 
+/// Why a text names no package.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageSpecError {
+    #[error("`{0}` names no package: give NAME or NAME@VERSION")]
+    NoName(String),
+    #[error("`{text}` is not a version (give a full one, like 1.0.229): {source}")]
+    BadVersion { text: String, source: semver::Error },
+}
+
 impl PackageSpec {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, PackageSpecError> {
         let (name, version) = match text.split_once('@') {
             Some((name, version)) => (name, Some(version)),
             None => (text, None),
         };
         if name.is_empty() {
-            return Err(format!(
-                "`{text}` names no package: give NAME or NAME@VERSION"
-            ));
+            return Err(PackageSpecError::NoName(text.to_string()));
         }
         let version = version
             .map(|v| {
-                semver::Version::parse(v.trim_start_matches('v')).map_err(|e| {
-                    format!("`{v}` is not a version (give a full one, like 1.0.229): {e}")
+                semver::Version::parse(v.trim_start_matches('v')).map_err(|source| {
+                    PackageSpecError::BadVersion {
+                        text: v.to_string(),
+                        source,
+                    }
                 })
             })
             .transpose()?;
@@ -748,6 +758,7 @@ mod tests {
         assert!(PackageSpec::parse("@1.0.0").is_err());
         assert!(PackageSpec::parse("syn@2")
             .unwrap_err()
+            .to_string()
             .contains("full one"));
     }
 

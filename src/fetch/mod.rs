@@ -40,7 +40,9 @@ use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, Source
 use crate::http::{Http, HttpConfig, HttpError};
 use crate::limits::Budget;
 use crate::origin::RegistryRecord;
-use crate::sources::{self, GitHubAuth, PackageQuery, Reply, SourceFailure, SourceSpec};
+use crate::sources::{
+    self, FailureCause, GitHubAuth, PackageQuery, Reply, SourceFailure, SourceSpec,
+};
 use crate::trust::TrustRoot;
 use crate::verify::{self, ArtifactInput, Check, SignerCheck};
 use reqwest::Url;
@@ -516,15 +518,15 @@ fn stop_token_sources(
     sources: &[SourceSpec],
     auth: &GitHubAuth,
     stopped: &[OnceLock<SourceFailure>],
-    message: &str,
+    message: &crate::sources::TokenError,
 ) {
     for (spec, stop) in sources.iter().zip(stopped) {
         if let SourceSpec::GitHub { api_url, .. } = spec {
             if Url::parse(api_url).is_ok_and(|url| url.origin() == auth.api().origin()) {
-                let _ = stop.set(SourceFailure::stopping(format!(
-                    "{}: {message}",
-                    spec.label()
-                )));
+                let _ = stop.set(SourceFailure::stopping(
+                    FailureCause::Token(message.clone()),
+                    format!("{}: {message}", spec.label()),
+                ));
             }
         }
     }
@@ -894,11 +896,14 @@ fn described(reply: Reply, label: &str, query: &PackageQuery) -> Result<Reply, S
         }
         _ => return Ok(reply),
     };
-    Err(SourceFailure::new(format!(
-        "{label}: the registry's record of {} names {recorded}, not the .crate file Cargo.lock pins (sha256:{}): it is no evidence for it",
-        query.id(),
-        query.checksum.to_hex()
-    )))
+    Err(SourceFailure::new(
+        FailureCause::OtherChecksum,
+        format!(
+            "{label}: the registry's record of {} names {recorded}, not the .crate file Cargo.lock pins (sha256:{}): it is no evidence for it",
+            query.id(),
+            query.checksum.to_hex()
+        ),
+    ))
 }
 
 /// Cache `source`'s answer for a package the moment it arrives (an

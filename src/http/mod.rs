@@ -267,9 +267,9 @@ impl std::fmt::Debug for Credential {
 impl Credential {
     /// `Authorization: Bearer TOKEN` for the origin of `api`; an error when
     /// the token cannot be a header value.
-    pub fn bearer(api: &Url, token: &str) -> Result<Self, String> {
+    pub fn bearer(api: &Url, token: &str) -> Result<Self, CredentialError> {
         let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| "the token contains characters not allowed in a header".to_string())?;
+            .map_err(|_| CredentialError::NotAHeaderValue)?;
         value.set_sensitive(true);
         Ok(Self {
             origin: api.origin(),
@@ -281,6 +281,13 @@ impl Credential {
     pub fn is_for(&self, url: &Url) -> bool {
         self.origin.is_tuple() && url.origin() == self.origin
     }
+}
+
+/// Why a token cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error("the token contains characters not allowed in a header")]
+    NotAHeaderValue,
 }
 
 /// Where a request may go beyond what its URL's [`NamedBy`] allows.
@@ -332,17 +339,16 @@ fn shown(url: &Url) -> String {
     redact_url(url.as_str())
 }
 
-/// Parse a URL the configuration names and check it may be fetched.
+/// Parse a URL the configuration names and check it may be fetched
+/// ([`rules::check_configured`]).
 pub fn parse_url(text: &str) -> Result<Url, HttpError> {
-    let url = Url::parse(text).map_err(|e| HttpError::BadUrl {
-        url: redact_url(text),
-        reason: e.to_string(),
-    })?;
-    rules::reach(&url, NamedBy::Configuration).map_err(|refused| HttpError::Refused {
-        url: shown(&url),
-        reason: refused.to_string(),
-    })?;
-    Ok(url)
+    rules::check_configured(text).map_err(|error| match error {
+        rules::ConfiguredUrlError::NotAUrl { url, source } => HttpError::BadUrl {
+            url,
+            reason: source.to_string(),
+        },
+        rules::ConfiguredUrlError::Refused { url, reason } => HttpError::Refused { url, reason },
+    })
 }
 
 /// What to do after an attempt.

@@ -247,13 +247,34 @@ pub fn reach(url: &Url, named_by: NamedBy) -> Result<Reach, UrlRefused> {
     }
 }
 
+/// Why a URL the configuration names may not be fetched; the URL in it is
+/// redacted ([`redact_url`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfiguredUrlError {
+    #[error("`{url}` is not a URL: {source}")]
+    NotAUrl {
+        url: String,
+        source: url::ParseError,
+    },
+    /// Refused by the rule ([`UrlRefused`], said in `reason`).
+    #[error("`{url}`: {reason}")]
+    Refused { url: String, reason: String },
+}
+
 /// A URL a policy file or the command line names, checked by the rule the
-/// client holds it to ([`reach`] for [`NamedBy::Configuration`]). Its
-/// text, shown redacted, in the error.
-pub fn check_configured(text: &str) -> Result<Url, String> {
-    let shown = redact_url(text);
-    let url = Url::parse(text).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
-    reach(&url, NamedBy::Configuration).map_err(|e| format!("`{shown}`: {e}"))?;
+/// client holds it to ([`reach`] for [`NamedBy::Configuration`]): the one
+/// check of a configured URL, which the policy parser, the command line
+/// and the client ([`super::parse_url`]) all make. Its text, shown
+/// redacted, in the error.
+pub fn check_configured(text: &str) -> Result<Url, ConfiguredUrlError> {
+    let url = Url::parse(text).map_err(|source| ConfiguredUrlError::NotAUrl {
+        url: redact_url(text),
+        source,
+    })?;
+    reach(&url, NamedBy::Configuration).map_err(|refused| ConfiguredUrlError::Refused {
+        url: redact_url(text),
+        reason: refused.to_string(),
+    })?;
     Ok(url)
 }
 
@@ -581,7 +602,9 @@ mod tests {
     #[test]
     fn a_configured_url_is_checked_and_shown_redacted() {
         assert!(check_configured("https://u:p@mirror.example/x").is_ok());
-        let error = check_configured("http://u:secret@mirror.example/x?t=1").unwrap_err();
+        let error = check_configured("http://u:secret@mirror.example/x?t=1")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with("`http://mirror.example/x`: only https"),
             "{error}"

@@ -64,9 +64,14 @@ pub enum PackageSource {
     Path,
 }
 
+/// A lockfile's `source` of a kind cargo does not write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown source kind `{0}` (expected registry+, sparse+, git+ or path+)")]
+pub struct UnknownSource(pub String);
+
 impl PackageSource {
     /// Parse the `source` string of a lockfile package (`None`: a path package).
-    pub fn parse(source: Option<&str>) -> Result<Self, String> {
+    pub fn parse(source: Option<&str>) -> Result<Self, UnknownSource> {
         let Some(source) = source else {
             return Ok(Self::Path);
         };
@@ -97,9 +102,7 @@ impl PackageSource {
         if source.starts_with("path+") {
             return Ok(Self::Path);
         }
-        Err(format!(
-            "unknown source kind `{source}` (expected registry+, sparse+, git+ or path+)"
-        ))
+        Err(UnknownSource(source.to_string()))
     }
 
     /// A short word for the kind of source: `crates-io`, `registry`, `git`, `path`.

@@ -227,7 +227,7 @@ impl<'a> LockText<'a> {
         let source = PackageSource::parse(raw.source.as_ref().map(|s| s.get_ref().as_str()))
             .map_err(|message| {
                 let span = raw.source.as_ref().map_or(header.clone(), |s| s.span());
-                self.malformed(span, message, REGENERATE)
+                self.malformed(span, message.to_string(), REGENERATE)
             })?;
         let checksum = self.checksum(&raw, checksums)?;
         if checksum.is_some() && !source.is_registry() {
@@ -370,7 +370,7 @@ fn resolve_dependency(
                 .strip_prefix('(')
                 .and_then(|t| t.strip_suffix(')'))
                 .ok_or_else(|| format!("`{entry}` is not `name version (source)`"))?;
-            Some(PackageSource::parse(Some(inner))?)
+            Some(PackageSource::parse(Some(inner)).map_err(|e| e.to_string())?)
         }
     };
     let candidates: Vec<usize> = by_name

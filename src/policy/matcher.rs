@@ -6,6 +6,58 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::url::UrlError;
+
+/// Why a text from a policy is not the value it should be (a glob, a
+/// repository or owner URL, an ID, a commit).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    #[error("an empty pattern matches nothing")]
+    EmptyPattern,
+    #[error("unclosed `[`: a character class needs a closing `]`")]
+    UnclosedClass,
+    #[error("`}}` without an opening `{{`")]
+    UnopenedAlternates,
+    #[error("unclosed `{{`: alternatives need a closing `}}`")]
+    UnclosedAlternates,
+    #[error("alternatives `{{…}}` cannot be nested")]
+    NestedAlternates,
+    #[error("a `\\` at the end escapes nothing")]
+    DanglingEscape,
+    #[error("`{0}-{1}` is not a valid character range")]
+    InvalidRange(char, char),
+    /// Any other pattern globset refuses, in its words.
+    #[error("{0}")]
+    Pattern(String),
+    #[error(
+        "`{}` cannot appear in a package name (letters, digits, `-` and `_` only, plus glob wildcards)",
+        .0.escape_default()
+    )]
+    PackageNameCharacter(char),
+    /// A URL pattern with no normal form.
+    #[error(transparent)]
+    UrlPattern(UrlError),
+    #[error("`{0}` is not an https:// URL")]
+    NotHttpUrl(String),
+    #[error("`{0}` has no host")]
+    NoHost(String),
+    #[error("`{0}` contains whitespace")]
+    Whitespace(String),
+    #[error("`{text}`: {reason}")]
+    Url { text: String, reason: UrlError },
+    #[error("`{0}` is not a GitHub repository URL (https://github.com/OWNER/REPO)")]
+    NotGitHubRepository(String),
+    #[error("`{0}` is not a GitHub owner URL (https://github.com/OWNER)")]
+    NotGitHubOwner(String),
+    #[error("`{0}` is not a numeric ID")]
+    NotNumericId(String),
+    #[error("an ID is a positive number")]
+    ZeroId,
+    #[error("`{0}` is not a commit SHA (40 or 64 hex digits)")]
+    NotCommitSha(String),
+}
+
 /// A glob: `*` any run of characters (including `/`, except in a URL
 /// glob), `?` one character, `[…]` a set, `{a,b}` alternatives. Without a
 /// wildcard, an exact match.
@@ -21,13 +73,13 @@ pub struct Glob {
 
 impl Glob {
     /// Parse a glob.
-    pub fn new(text: &str) -> Result<Self, String> {
+    pub fn new(text: &str) -> Result<Self, ValueError> {
         Self::build(text, text.to_string(), false)
     }
 
     /// A glob over paths inside a package (`source-allow`): a `*` or `?`
     /// never matches a `/`, a `**` segment matches any number of folders.
-    pub fn path(text: &str) -> Result<Self, String> {
+    pub fn path(text: &str) -> Result<Self, ValueError> {
         Self::build(text, text.to_string(), true)
     }
 
@@ -35,14 +87,14 @@ impl Glob {
     /// form of `super::url::normalize`: the pattern is put in the same
     /// form, and a `*` or `?` never matches a `/` (a `**` segment matches
     /// any number of segments).
-    pub fn url(text: &str) -> Result<Self, String> {
-        let pattern = super::url::normalize_pattern(text)?;
+    pub fn url(text: &str) -> Result<Self, ValueError> {
+        let pattern = super::url::normalize_pattern(text).map_err(ValueError::UrlPattern)?;
         Self::build(text, pattern, true)
     }
 
-    fn build(text: &str, pattern: String, literal_separator: bool) -> Result<Self, String> {
+    fn build(text: &str, pattern: String, literal_separator: bool) -> Result<Self, ValueError> {
         if text.is_empty() {
-            return Err("an empty pattern matches nothing".into());
+            return Err(ValueError::EmptyPattern);
         }
         if !pattern.contains(['*', '?', '[', ']', '{', '}', '\\']) {
             return Ok(Self {
@@ -57,21 +109,13 @@ impl Glob {
             .empty_alternates(false)
             .build()
             .map_err(|e| match e.kind() {
-                globset::ErrorKind::UnclosedClass => {
-                    "unclosed `[`: a character class needs a closing `]`".to_string()
-                }
-                globset::ErrorKind::UnopenedAlternates => "`}` without an opening `{`".to_string(),
-                globset::ErrorKind::UnclosedAlternates => {
-                    "unclosed `{`: alternatives need a closing `}`".to_string()
-                }
-                globset::ErrorKind::NestedAlternates => {
-                    "alternatives `{…}` cannot be nested".to_string()
-                }
-                globset::ErrorKind::DanglingEscape => "a `\\` at the end escapes nothing".into(),
-                globset::ErrorKind::InvalidRange(a, b) => {
-                    format!("`{a}-{b}` is not a valid character range")
-                }
-                other => other.to_string(),
+                globset::ErrorKind::UnclosedClass => ValueError::UnclosedClass,
+                globset::ErrorKind::UnopenedAlternates => ValueError::UnopenedAlternates,
+                globset::ErrorKind::UnclosedAlternates => ValueError::UnclosedAlternates,
+                globset::ErrorKind::NestedAlternates => ValueError::NestedAlternates,
+                globset::ErrorKind::DanglingEscape => ValueError::DanglingEscape,
+                globset::ErrorKind::InvalidRange(a, b) => ValueError::InvalidRange(*a, *b),
+                other => ValueError::Pattern(other.to_string()),
             })?;
         Ok(Self {
             text: text.to_string(),
@@ -81,15 +125,12 @@ impl Glob {
     }
 
     /// A glob over package names: also rejects characters no crate name has.
-    pub fn package_name(text: &str) -> Result<Self, String> {
+    pub fn package_name(text: &str) -> Result<Self, ValueError> {
         if let Some(bad) = text
             .chars()
             .find(|c| !(crate::names::is_package_name_char(*c) || "*?[]{},!^".contains(*c)))
         {
-            return Err(format!(
-                "`{}` cannot appear in a package name (letters, digits, `-` and `_` only, plus glob wildcards)",
-                bad.escape_default()
-            ));
+            return Err(ValueError::PackageNameCharacter(bad));
         }
         Self::new(text)
     }
@@ -214,17 +255,17 @@ pub(crate) fn write_one_of<'a>(
 /// Check an `http(s)://host/…` URI that is compared, never fetched (a
 /// repository, a predicate type). What is fetched is held to
 /// [`crate::http::rules`] instead.
-pub fn check_uri(text: &str) -> Result<(), String> {
+pub fn check_uri(text: &str) -> Result<(), ValueError> {
     let rest = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
-        .ok_or_else(|| format!("`{text}` is not an https:// URL"))?;
+        .ok_or_else(|| ValueError::NotHttpUrl(text.to_string()))?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() {
-        return Err(format!("`{text}` has no host"));
+        return Err(ValueError::NoHost(text.to_string()));
     }
     if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{text}` contains whitespace"));
+        return Err(ValueError::Whitespace(text.to_string()));
     }
     Ok(())
 }
@@ -244,19 +285,19 @@ pub struct RepoUrl {
 impl RepoUrl {
     /// Parse a repository URL (`segments`: how many path segments GitHub's
     /// form has: 2 for a repository, 1 for an owner; checked for github.com only).
-    pub fn new(text: &str, segments: usize) -> Result<Self, String> {
+    pub fn new(text: &str, segments: usize) -> Result<Self, ValueError> {
         check_uri(text)?;
-        let normalized =
-            normalize_repo_url(text).map_err(|reason| format!("`{text}`: {reason}"))?;
+        let normalized = normalize_repo_url(text).map_err(|reason| ValueError::Url {
+            text: text.to_string(),
+            reason,
+        })?;
         if let Some(path) = normalized.strip_prefix("https://github.com/") {
             let count = path.split('/').count();
             if count != segments {
                 return Err(if segments == 2 {
-                    format!(
-                        "`{text}` is not a GitHub repository URL (https://github.com/OWNER/REPO)"
-                    )
+                    ValueError::NotGitHubRepository(text.to_string())
                 } else {
-                    format!("`{text}` is not a GitHub owner URL (https://github.com/OWNER)")
+                    ValueError::NotGitHubOwner(text.to_string())
                 });
             }
         }
@@ -292,7 +333,7 @@ impl RepoUrl {
 /// A repository URL in the normal form of [`super::url::normalize`] (no
 /// query or fragment, no trailing `/` or `.git`), lowercased; an error for
 /// a URL that cannot be normalised.
-pub fn normalize_repo_url(url: &str) -> Result<String, String> {
+pub fn normalize_repo_url(url: &str) -> Result<String, UrlError> {
     super::url::normalize(url.trim()).map(|normal| normal.to_ascii_lowercase())
 }
 
@@ -311,14 +352,14 @@ pub fn owner_of(repository: &str) -> Option<String> {
 }
 
 /// A numeric repository or owner ID.
-pub fn parse_id(text: &str) -> Result<String, String> {
+pub fn parse_id(text: &str) -> Result<String, ValueError> {
     let trimmed = text.trim();
     if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_digit()) || trimmed.len() > 20 {
-        return Err(format!("`{text}` is not a numeric ID"));
+        return Err(ValueError::NotNumericId(text.to_string()));
     }
     let trimmed = trimmed.trim_start_matches('0');
     if trimmed.is_empty() {
-        return Err("an ID is a positive number".into());
+        return Err(ValueError::ZeroId);
     }
     Ok(trimmed.to_string())
 }
@@ -329,12 +370,10 @@ pub fn id_matches(policy: &str, claim: &str) -> bool {
 }
 
 /// A commit SHA: 40 (SHA-1) or 64 (SHA-256) hex digits, lowercased.
-pub fn parse_digest(text: &str) -> Result<String, String> {
+pub fn parse_digest(text: &str) -> Result<String, ValueError> {
     let lower = text.to_ascii_lowercase();
     if !(lower.len() == 40 || lower.len() == 64) || !lower.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!(
-            "`{text}` is not a commit SHA (40 or 64 hex digits)"
-        ));
+        return Err(ValueError::NotCommitSha(text.to_string()));
     }
     Ok(lower)
 }
@@ -674,7 +713,7 @@ mod tests {
             ("", "empty"),
             ("x\\", "escapes nothing"),
         ] {
-            let err = Glob::new(pattern).unwrap_err();
+            let err = Glob::new(pattern).unwrap_err().to_string();
             assert!(err.contains(needle), "{pattern}: {err}");
         }
         assert!(Glob::package_name("serde derive").is_err());

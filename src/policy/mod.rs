@@ -43,11 +43,14 @@ pub fn reference_pointer() -> String {
     format!("`{REFERENCE_COMMAND}` (online: {DOCS_URL})")
 }
 
+pub use crate::http::rules::ConfiguredUrlError;
+pub use crate::names::SegmentError;
 pub use discover::{discover, search_path, SearchFrom, POLICY_FILE_NAMES};
-pub use matcher::{Glob, GlobList, RepoUrl, Runner, Visibility};
+pub use matcher::{Glob, GlobList, RepoUrl, Runner, ValueError, Visibility};
+pub use url::UrlError;
 
 use crate::evidence::EvidenceLevel;
-pub use crate::sources::{Records, SourceSpec};
+pub use crate::sources::{Records, SourceSpec, SourceSpecError};
 use crate::trust::Instance;
 
 /// A policy file larger than this is refused: 10,000 rules take about

@@ -7,7 +7,40 @@
 //! against [`normalize`]'s output, never the text as written, and a URL it
 //! cannot make sense of matches nothing.
 
-use crate::names::{normalize_segment, owner_repo_host};
+use crate::names::{normalize_segment, owner_repo_host, SegmentError};
+
+/// Why a URL has no normal form (and so matches nothing).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// A path segment with a malformed escape, an encoded separator, or
+    /// `.` / `..` in any spelling.
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+    #[error("the path is not absolute")]
+    RelativePath,
+    #[error("an empty path segment (`//`) is not allowed")]
+    EmptySegment,
+    #[error("the URL contains whitespace, which no URL written by cargo has")]
+    Whitespace,
+    #[error("the URL contains `{}`, which no URL written by cargo has", .0.escape_default())]
+    Unprintable(char),
+    #[error("the URL contains a backslash")]
+    Backslash,
+    #[error("not a `scheme://host/path` URL")]
+    NotHierarchical,
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("not a URL: {0}")]
+    Parse(#[from] url::ParseError),
+    #[error("the URL carries a password")]
+    Password,
+    /// A pattern with a segment no normalised URL has.
+    #[error(
+        "{0}: URLs are compared with such segments refused, so this pattern could never match"
+    )]
+    PatternNeverMatches(Box<UrlError>),
+}
 
 /// Remove a trailing `/`, then `.git`, then `/`.
 fn strip_trailing_git(text: &mut String) {
@@ -25,23 +58,23 @@ fn strip_trailing_git(text: &mut String) {
 /// The path in normal form: each segment through [`normalize_segment`],
 /// then a trailing `/`, a `.git` suffix and a `/` before it removed. An
 /// empty segment inside the path (`a//b`) is refused.
-fn normalize_path(path: &str) -> Result<String, String> {
+fn normalize_path(path: &str) -> Result<String, UrlError> {
     let segments: Vec<&str> = path.split('/').collect();
     let mut out = String::with_capacity(path.len());
     for (i, segment) in segments.iter().enumerate() {
         if i == 0 {
             // The text before the first `/`: empty for an absolute path.
             if !segment.is_empty() {
-                return Err("the path is not absolute".into());
+                return Err(UrlError::RelativePath);
             }
             continue;
         }
         let last = i + 1 == segments.len();
         if segment.is_empty() && !last {
-            return Err("an empty path segment (`//`) is not allowed".into());
+            return Err(UrlError::EmptySegment);
         }
         out.push('/');
-        out.push_str(&normalize_segment(segment).map_err(|e| e.to_string())?);
+        out.push_str(&normalize_segment(segment)?);
     }
     strip_trailing_git(&mut out);
     Ok(out)
@@ -64,19 +97,16 @@ fn normalize_path(path: &str) -> Result<String, String> {
 /// a text without `scheme://`, a `.` or `..` path segment in any spelling,
 /// an encoded `/` or `\`, a malformed escape, an empty path segment, a
 /// password, or anything else the parser rejects.
-pub fn normalize(text: &str) -> Result<String, String> {
+pub fn normalize(text: &str) -> Result<String, UrlError> {
     if let Some(bad) = text.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(format!(
-            "the URL contains {}, which no URL written by cargo has",
-            if bad.is_whitespace() {
-                "whitespace".to_string()
-            } else {
-                format!("`{}`", bad.escape_default())
-            }
-        ));
+        return Err(if bad.is_whitespace() {
+            UrlError::Whitespace
+        } else {
+            UrlError::Unprintable(bad)
+        });
     }
     if text.contains('\\') {
-        return Err("the URL contains a backslash".into());
+        return Err(UrlError::Backslash);
     }
     let without_fragment = text.split_once('#').map_or(text, |(url, _)| url);
     let bare = without_fragment
@@ -90,26 +120,26 @@ pub fn normalize(text: &str) -> Result<String, String> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         })
-        .ok_or_else(|| "not a `scheme://host/path` URL".to_string())?;
+        .ok_or(UrlError::NotHierarchical)?;
     let (authority, raw_path) = rest
         .find('/')
         .map_or((rest, ""), |start| rest.split_at(start));
     if authority.is_empty() && !scheme.eq_ignore_ascii_case("file") {
         // `https:///x` would be read as host `x`.
-        return Err("the URL has no host".into());
+        return Err(UrlError::NoHost);
     }
     let path = normalize_path(raw_path)?;
-    let url = url::Url::parse(bare).map_err(|e| format!("not a URL: {e}"))?;
+    let url = url::Url::parse(bare)?;
     if url.cannot_be_a_base() {
-        return Err("not a `scheme://host/path` URL".into());
+        return Err(UrlError::NotHierarchical);
     }
     if url.password().is_some() {
-        return Err("the URL carries a password".into());
+        return Err(UrlError::Password);
     }
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     let host = owner_repo_host(&host);
     if host.is_empty() && !scheme.eq_ignore_ascii_case("file") {
-        return Err("the URL has no host".into());
+        return Err(UrlError::NoHost);
     }
     let mut out = format!("{}://", url.scheme());
     if !url.username().is_empty() {
@@ -131,7 +161,7 @@ pub fn normalize(text: &str) -> Result<String, String> {
 ///
 /// Refused: a `.` or `..` path segment, which no normalised URL has (the
 /// pattern could never match).
-pub fn normalize_pattern(pattern: &str) -> Result<String, String> {
+pub fn normalize_pattern(pattern: &str) -> Result<String, UrlError> {
     let (prefix, path) = match pattern.split_once("://") {
         Some((scheme, rest)) => {
             let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
@@ -149,9 +179,10 @@ pub fn normalize_pattern(pattern: &str) -> Result<String, String> {
     };
     let mut segments = Vec::new();
     for segment in path.split('/') {
-        segments.push(normalize_segment(segment).map_err(|reason| {
-            format!("{reason}: URLs are compared with such segments refused, so this pattern could never match")
-        })?);
+        segments.push(
+            normalize_segment(segment)
+                .map_err(|reason| UrlError::PatternNeverMatches(Box::new(reason.into())))?,
+        );
     }
     let mut out = prefix + &segments.join("/");
     strip_trailing_git(&mut out);

@@ -115,7 +115,7 @@ pub struct Preparation {
     options: CompareOptions,
     warnings: Mutex<Vec<String>>,
     /// Each fetch URL's route, settled once per run.
-    routes: Mutex<HashMap<String, Result<route::Route, String>>>,
+    routes: Mutex<HashMap<String, Result<route::Route, route::RouteError>>>,
     prepared: Vec<Prepared>,
 }
 

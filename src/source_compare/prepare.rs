@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use sigstore_types::Sha256Hash;
 
-use super::route::{route, Route};
+use super::route::{route, Route, RouteError};
 use super::{cached, CompareOptions};
 use crate::cache::Cache;
 use crate::compare::{normalize_repository, PackageListing};
@@ -24,7 +24,7 @@ pub(super) struct Shared<'a> {
     pub options: &'a CompareOptions,
     pub warnings: &'a Mutex<Vec<String>>,
     /// Each fetch URL's route, settled once per run.
-    pub routes: &'a Mutex<HashMap<String, Result<Route, String>>>,
+    pub routes: &'a Mutex<HashMap<String, Result<Route, RouteError>>>,
 }
 
 /// A package ready to be compared once its repository is fetched.
@@ -70,7 +70,7 @@ impl Shared<'_> {
         repository: &str,
         fetch_url: &str,
         runtime: &tokio::runtime::Runtime,
-    ) -> Result<Route, String> {
+    ) -> Result<Route, RouteError> {
         if let Some(known) = self.routes.lock().expect("not poisoned").get(fetch_url) {
             return known.clone();
         }
@@ -80,7 +80,7 @@ impl Shared<'_> {
                 url: fetch_url.to_string(),
                 pin: None,
             }),
-            None => Err("no HTTP client to check the repository's host with".into()),
+            None => Err(RouteError::NoClient),
         };
         self.routes
             .lock()

@@ -21,14 +21,36 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::Url;
 
 use crate::git::{is_local, Pin};
-use crate::http::rules::{filter_resolved, reach, AnswerFrom, NamedBy, Reach};
-use crate::http::{Destination, Http};
+use crate::http::rules::{filter_resolved, reach, AnswerFrom, NamedBy, Reach, UrlRefused};
+use crate::http::{Destination, Http, HttpError};
 
 /// The suffix of a smart HTTP advertisement's URL.
 const ADVERTISEMENT: &str = "/info/refs";
 /// Enough for a protocol v2 advertisement (a few hundred bytes) and a
 /// small repository's v0 list of references.
 const MAX_ADVERTISEMENT_BYTES: usize = 1024 * 1024;
+
+/// Why git may not fetch a repository; every URL in it redacted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum RouteError {
+    #[error("not a URL: {0}")]
+    NotAUrl(#[from] url::ParseError),
+    #[error(transparent)]
+    Refused(#[from] UrlRefused),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("the host redirected to {0}, which is not a repository")]
+    NotARepository(String),
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("the URL has no port")]
+    NoPort,
+    #[error("cannot resolve {host}: {reason}")]
+    Unresolved { host: String, reason: String },
+    /// Without an HTTP client (offline), a host cannot be checked.
+    #[error("no HTTP client to check the repository's host with")]
+    NoClient,
+}
 
 /// Where git fetches from, and the addresses it may connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,21 +63,24 @@ pub(super) struct Route {
 /// The route to `fetch_url`, where git would fetch the manifest's
 /// `repository` (the same text unless an `insteadOf` rule rewrote it); an
 /// error, shown redacted, for a repository that may not be fetched.
-pub(super) async fn route(http: &Http, repository: &str, fetch_url: &str) -> Result<Route, String> {
+pub(super) async fn route(
+    http: &Http,
+    repository: &str,
+    fetch_url: &str,
+) -> Result<Route, RouteError> {
     if fetch_url != repository || is_local(fetch_url) {
         return Ok(Route {
             url: fetch_url.to_string(),
             pin: None,
         });
     }
-    let url = Url::parse(fetch_url).map_err(|e| format!("not a URL: {e}"))?;
+    let url = Url::parse(fetch_url)?;
     let remote = NamedBy::Answer(AnswerFrom::Elsewhere);
-    reach(&url, remote).map_err(|e| e.to_string())?;
+    reach(&url, remote)?;
     let asked = Url::parse(&format!(
         "{}{ADVERTISEMENT}?service=git-upload-pack",
         fetch_url.trim_end_matches('/')
-    ))
-    .map_err(|e| format!("not a URL: {e}"))?;
+    ))?;
     let mut headers = HeaderMap::new();
     headers.insert(
         ACCEPT,
@@ -68,8 +93,7 @@ pub(super) async fn route(http: &Http, repository: &str, fetch_url: &str) -> Res
     };
     let answered = http
         .get_named(&asked, destination, &headers, MAX_ADVERTISEMENT_BYTES, None)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let url = repository_of(&answered.url)?;
     let pin = pin(&url)?;
     Ok(Route {
@@ -80,13 +104,12 @@ pub(super) async fn route(http: &Http, repository: &str, fetch_url: &str) -> Res
 
 /// The repository whose advertisement `answered` is (the URL after
 /// redirects, without `/info/refs` and its query).
-fn repository_of(answered: &Url) -> Result<Url, String> {
+fn repository_of(answered: &Url) -> Result<Url, RouteError> {
     let path = answered.path();
     let Some(base) = path.strip_suffix(ADVERTISEMENT) else {
-        return Err(format!(
-            "the host redirected to {}, which is not a repository",
-            crate::http::rules::redact_url(answered.as_str())
-        ));
+        return Err(RouteError::NotARepository(crate::http::rules::redact_url(
+            answered.as_str(),
+        )));
     };
     let mut url = answered.clone();
     url.set_path(base);
@@ -101,15 +124,18 @@ fn repository_of(answered: &Url) -> Result<Url, String> {
 /// Checks, in order: a host written as an address is public; a name
 /// resolves; at least one of its addresses is public (only those are
 /// pinned).
-fn pin(url: &Url) -> Result<Pin, String> {
-    let host = url.host_str().ok_or("the URL has no host")?;
-    let port = url.port_or_known_default().ok_or("the URL has no port")?;
+fn pin(url: &Url) -> Result<Pin, RouteError> {
+    let host = url.host_str().ok_or(RouteError::NoHost)?;
+    let port = url.port_or_known_default().ok_or(RouteError::NoPort)?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addresses = match bare.parse::<IpAddr>() {
         Ok(address) => vec![address],
         Err(_) => (bare, port)
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {bare}: {e}"))?
+            .map_err(|e| RouteError::Unresolved {
+                host: bare.to_string(),
+                reason: e.to_string(),
+            })?
             .collect::<Vec<_>>()
             .into_iter()
             .map(|a| a.ip())
@@ -119,7 +145,7 @@ fn pin(url: &Url) -> Result<Pin, String> {
         .iter()
         .map(|ip| std::net::SocketAddr::new(*ip, port))
         .collect();
-    let allowed = filter_resolved(bare, sockets, Reach::Public).map_err(|e| e.to_string())?;
+    let allowed = filter_resolved(bare, sockets, Reach::Public)?;
     Ok(Pin {
         host: bare.to_string(),
         port,
@@ -140,7 +166,7 @@ mod tests {
             "https://github.com/new/name"
         );
         let elsewhere = Url::parse("https://example.com/login?next=x").unwrap();
-        let refused = repository_of(&elsewhere).unwrap_err();
+        let refused = repository_of(&elsewhere).unwrap_err().to_string();
         assert!(refused.contains("not a repository"), "{refused}");
         assert!(!refused.contains("next=x"), "{refused}");
     }
@@ -154,7 +180,7 @@ mod tests {
             "https://169.254.169.254/o/r",
             "https://localhost/o/r",
         ] {
-            let error = pin(&Url::parse(refused).unwrap()).unwrap_err();
+            let error = pin(&Url::parse(refused).unwrap()).unwrap_err().to_string();
             assert!(error.contains("public"), "{refused}: {error}");
         }
         let pinned = pin(&Url::parse("https://8.8.8.8:8443/o/r").unwrap()).unwrap();

@@ -31,8 +31,8 @@ use std::io::Read;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{StatusCode, Url};
 
-use crate::http::{redact_url, AnswerFrom, Destination, Http, NamedBy};
-use crate::limits::Budget;
+use crate::http::{redact_url, AnswerFrom, Destination, Http, HttpError, NamedBy};
+use crate::limits::{Budget, OverBudget};
 use crate::limits::{MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
 /// The stream identifier chunk that opens snappy's framed format.
@@ -57,10 +57,52 @@ pub struct Link<'a> {
     pub budget: &'a Budget,
 }
 
+/// Why the bundle behind a `bundle_url` could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlobError {
+    #[error("bundle_url is not a URL: {0}")]
+    NotAUrl(String),
+    #[error("bundle_url {0}")]
+    Http(#[from] HttpError),
+    #[error("bundle_url {url} answered {status}")]
+    Status { url: String, status: StatusCode },
+    #[error("bundle_url {url}: {source}")]
+    Decode { url: String, source: DecodeError },
+    #[error("bundle_url {url}: {over}")]
+    OverBudget { url: String, over: OverBudget },
+}
+
+/// Why a blob does not decode to a bundle's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not valid framed snappy: {0}")]
+    Framed(String),
+    #[error("not valid snappy (raw): {0}")]
+    Raw(String),
+    /// `what` is over `limit`: the bundle's own limit, or what is left of
+    /// the package's.
+    #[error("{what}, {}", over_what(*limit))]
+    TooLarge { what: String, limit: usize },
+    #[error("decodes to non-UTF-8: {0}")]
+    NotUtf8(String),
+    #[error("decodes to JSON that is not a bundle (an object)")]
+    NotAnObject,
+    #[error("decodes to something that is not JSON: {0}")]
+    NotJson(String),
+}
+
+/// Which limit a decoded size is over.
+fn over_what(limit: usize) -> String {
+    if limit < MAX_DECODED_BYTES {
+        format!("over what is left of the {MAX_DOCUMENT_BYTES}-byte limit of all answers for one package ({limit} bytes)")
+    } else {
+        format!("over the {MAX_DECODED_BYTES}-byte limit of one bundle")
+    }
+}
+
 /// Fetch and decode the bundle at `url` (see the module documentation).
-pub(super) async fn fetch(link: &Link<'_>, url: &str) -> Result<String, String> {
-    let url = Url::parse(url)
-        .map_err(|e| format!("bundle_url is not a URL: {}", short(&e.to_string())))?;
+pub(super) async fn fetch(link: &Link<'_>, url: &str) -> Result<String, BlobError> {
+    let url = Url::parse(url).map_err(|e| BlobError::NotAUrl(short(&e.to_string())))?;
     let shown = redact_url(url.as_str());
     let destination = Destination {
         named_by: NamedBy::Answer(link.from),
@@ -75,35 +117,37 @@ pub(super) async fn fetch(link: &Link<'_>, url: &str) -> Result<String, String> 
             max_blob_bytes(),
             Some(link.budget),
         )
-        .await
-        .map_err(|e| format!("bundle_url {e}"))?;
+        .await?;
     if response.status != StatusCode::OK {
-        return Err(format!("bundle_url {shown} answered {}", response.status));
+        return Err(BlobError::Status {
+            url: shown,
+            status: response.status,
+        });
     }
     let content_type = response
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let limit = MAX_DECODED_BYTES.min(link.budget.bytes_left());
-    let json = decode(&response.body, content_type, limit)
-        .map_err(|e| format!("bundle_url {shown}: {e}"))?;
-    link.budget
-        .spend_bytes(json.len())
-        .map_err(|over| format!("bundle_url {shown}: {over}"))?;
+    let json = match decode(&response.body, content_type, limit) {
+        Ok(json) => json,
+        Err(source) => return Err(BlobError::Decode { url: shown, source }),
+    };
+    if let Err(over) = link.budget.spend_bytes(json.len()) {
+        return Err(BlobError::OverBudget { url: shown, over });
+    }
     Ok(json)
 }
 
 /// The bundle JSON in a blob: snappy framed, snappy raw or plain JSON, at
 /// most `limit` bytes of it (never more than [`MAX_DECODED_BYTES`]).
-pub fn decode(body: &[u8], content_type: Option<&str>, limit: usize) -> Result<String, String> {
+pub fn decode(
+    body: &[u8],
+    content_type: Option<&str>,
+    limit: usize,
+) -> Result<String, DecodeError> {
     let limit = limit.min(MAX_DECODED_BYTES);
-    let over = |what: String| {
-        if limit < MAX_DECODED_BYTES {
-            format!("{what}, over what is left of the {MAX_DOCUMENT_BYTES}-byte limit of all answers for one package ({limit} bytes)")
-        } else {
-            format!("{what}, over the {MAX_DECODED_BYTES}-byte limit of one bundle")
-        }
-    };
+    let over = |what: String| DecodeError::TooLarge { what, limit };
     let declared_snappy = content_type.is_some_and(|t| {
         t.split(';')
             .next()
@@ -118,7 +162,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>, limit: usize) -> Result<S
         snap::read::FrameDecoder::new(body)
             .take(limit as u64 + 1)
             .read_to_end(&mut decoded)
-            .map_err(|e| format!("not valid framed snappy: {e}"))?;
+            .map_err(|e| DecodeError::Framed(e.to_string()))?;
         if decoded.len() > limit {
             return Err(over(format!("decodes to more than {limit} bytes")));
         }
@@ -130,20 +174,20 @@ pub fn decode(body: &[u8], content_type: Option<&str>, limit: usize) -> Result<S
         body.to_vec()
     } else {
         let length =
-            snap::raw::decompress_len(body).map_err(|e| format!("not valid snappy (raw): {e}"))?;
+            snap::raw::decompress_len(body).map_err(|e| DecodeError::Raw(e.to_string()))?;
         if length > limit {
             return Err(over(format!("declares {length} decoded bytes")));
         }
         snap::raw::Decoder::new()
             .decompress_vec(body)
-            .map_err(|e| format!("not valid snappy (raw): {e}"))?
+            .map_err(|e| DecodeError::Raw(e.to_string()))?
     };
-    let text = String::from_utf8(decoded).map_err(|e| format!("decodes to non-UTF-8: {e}"))?;
+    let text = String::from_utf8(decoded).map_err(|e| DecodeError::NotUtf8(e.to_string()))?;
     let is_object = text.trim_start().starts_with('{');
     match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
         Ok(_) if is_object => Ok(text),
-        Ok(_) => Err("decodes to JSON that is not a bundle (an object)".into()),
-        Err(e) => Err(format!("decodes to something that is not JSON: {e}")),
+        Ok(_) => Err(DecodeError::NotAnObject),
+        Err(e) => Err(DecodeError::NotJson(e.to_string())),
     }
 }
 
@@ -201,27 +245,35 @@ mod tests {
             (&b"{\"a\":"[..], "not JSON"),
             (&b"[1,2]"[..], "snappy"),
         ] {
-            let error = decode(body, None, MAX_DECODED_BYTES).unwrap_err();
+            let error = decode(body, None, MAX_DECODED_BYTES)
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(why), "{body:?}: {error}");
         }
         let not_object = snap::raw::Encoder::new().compress_vec(b"[1]").unwrap();
         assert!(
             decode(&not_object, Some("application/x-snappy"), MAX_DECODED_BYTES)
                 .unwrap_err()
+                .to_string()
                 .contains("not a bundle")
         );
         let binary = snap::raw::Encoder::new().compress_vec(&[0xff; 8]).unwrap();
         assert!(decode(&binary, None, MAX_DECODED_BYTES)
             .unwrap_err()
+            .to_string()
             .contains("UTF-8"));
         // A declared length over the limit is refused before decoding: a
         // varint of 1 GiB followed by nothing.
         let huge = [0x80, 0x80, 0x80, 0x80, 0x04];
-        let error = decode(&huge, Some("application/x-snappy"), MAX_DECODED_BYTES).unwrap_err();
+        let error = decode(&huge, Some("application/x-snappy"), MAX_DECODED_BYTES)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("declares 1073741824"), "{error}");
         // Framed data that decodes past the limit stops at the limit.
         let big = vec![b' '; MAX_DECODED_BYTES + 10];
-        let error = decode(&framed(&big), None, MAX_DECODED_BYTES).unwrap_err();
+        let error = decode(&framed(&big), None, MAX_DECODED_BYTES)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("more than"), "{error}");
     }
 
@@ -254,10 +306,12 @@ mod tests {
             .unwrap();
         assert!(decode(&raw, None, MAX_DECODED_BYTES)
             .unwrap_err()
+            .to_string()
             .contains("over the"));
         let framed = self::framed(over.as_bytes());
         assert!(decode(&framed, None, MAX_DECODED_BYTES)
             .unwrap_err()
+            .to_string()
             .contains("more than"));
     }
 
@@ -273,14 +327,14 @@ mod tests {
             (bundle.clone().into_bytes(), Some("application/json")),
         ] {
             assert_eq!(decode(&body, content_type, 1000).unwrap(), bundle);
-            let error = decode(&body, content_type, 999).unwrap_err();
+            let error = decode(&body, content_type, 999).unwrap_err().to_string();
             assert!(
                 error.contains("over what is left") && error.contains("(999 bytes)"),
                 "{error}"
             );
         }
         // The declared length is refused before anything is decoded.
-        let error = decode(&raw, None, 10).unwrap_err();
+        let error = decode(&raw, None, 10).unwrap_err().to_string();
         assert!(error.starts_with("declares 1000 decoded bytes"), "{error}");
     }
 

@@ -22,7 +22,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use super::{PackageQuery, Reply, SourceFailure};
+use super::{FailureCause, PackageQuery, Reply, SourceFailure};
 use crate::cache::Answer;
 use crate::http::{Http, RateLimiter};
 use crate::lockfile::PackageSource;
@@ -149,16 +149,17 @@ pub(super) async fn list_crates(
     names: &[String],
 ) -> Result<HashMap<String, Option<CrateSummary>>, SourceFailure> {
     if let Some(name) = names.iter().find(|n| !is_package_name(n)) {
-        return Err(SourceFailure::new(format!(
-            "{LABEL}: `{name}` cannot be put into a URL"
-        )));
+        return Err(SourceFailure::new(
+            FailureCause::UnsafeName(name.clone()),
+            format!("{LABEL}: `{name}` cannot be put into a URL"),
+        ));
     }
     let base = api_url.trim_end_matches('/');
     let ids: String = names.iter().map(|n| format!("ids[]={n}&")).collect();
     let url = Url::parse(&format!(
         "{base}/api/v1/crates?{ids}per_page={CRATES_PER_LIST}"
     ))
-    .map_err(|e| SourceFailure::stopping(format!("{LABEL}: bad API URL {base}: {e}")))?;
+    .map_err(|e| bad_api_url(base, &e))?;
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     let response = http
@@ -166,13 +167,10 @@ pub(super) async fn list_crates(
         .await
         .map_err(|e| SourceFailure::http(LABEL, e))?;
     if response.status != StatusCode::OK {
-        return Err(SourceFailure::new(format!(
-            "{LABEL}: {url} answered {}",
-            response.status
-        )));
+        return Err(answered(&url, response.status));
     }
     let list: CrateList = serde_json::from_slice(&response.body)
-        .map_err(|e| SourceFailure::new(format!("{LABEL}: {url}: not a crates list: {e}")))?;
+        .map_err(|e| not_the_document(&url, "a crates list", &e))?;
     let listed: HashMap<String, CrateSummary> = list
         .crates
         .into_iter()
@@ -229,7 +227,7 @@ async fn fetch_crate(
 ) -> Result<CrateRecord, SourceFailure> {
     let base = api_url.trim_end_matches('/');
     let url = Url::parse(&format!("{base}/api/v1/crates/{name}?include=versions"))
-        .map_err(|e| SourceFailure::stopping(format!("{LABEL}: bad API URL {base}: {e}")))?;
+        .map_err(|e| bad_api_url(base, &e))?;
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
     let response = http
@@ -239,14 +237,10 @@ async fn fetch_crate(
     match response.status {
         StatusCode::OK => {}
         StatusCode::NOT_FOUND => return Ok(None),
-        status => {
-            return Err(SourceFailure::new(format!(
-                "{LABEL}: {url} answered {status}"
-            )))
-        }
+        status => return Err(answered(&url, status)),
     }
     let data: CrateResponse = serde_json::from_slice(&response.body)
-        .map_err(|e| SourceFailure::new(format!("{LABEL}: {url}: not a crate record: {e}")))?;
+        .map_err(|e| not_the_document(&url, "a crate record", &e))?;
     Ok(Some(Arc::new(CrateAnswer {
         repository: data.krate.repository,
         trustpub_only: data.krate.trustpub_only,
@@ -276,10 +270,10 @@ pub(super) async fn ask(
     }
     let version = query.version.to_string();
     if !is_package_name(&query.name) || !is_plain_version(&version) {
-        return Err(SourceFailure::new(format!(
-            "{LABEL}: `{}` cannot be put into a URL",
-            query.id()
-        )));
+        return Err(SourceFailure::new(
+            FailureCause::UnsafeName(query.id()),
+            format!("{LABEL}: `{}` cannot be put into a URL", query.id()),
+        ));
     }
     let not_found = Reply::Answer(Answer::Registry {
         checksum: None,
@@ -295,11 +289,14 @@ pub(super) async fn ask(
     };
     if let Some(checksum) = &data.checksum {
         if !checksum.eq_ignore_ascii_case(&query.checksum.to_hex()) {
-            return Err(SourceFailure::new(format!(
-                "{LABEL}: crates.io records checksum {checksum} for {}, but Cargo.lock has {}; the lockfile does not pin the published .crate file",
-                query.id(),
-                query.checksum.to_hex()
-            )));
+            return Err(SourceFailure::new(
+                FailureCause::OtherChecksum,
+                format!(
+                    "{LABEL}: crates.io records checksum {checksum} for {}, but Cargo.lock has {}; the lockfile does not pin the published .crate file",
+                    query.id(),
+                    query.checksum.to_hex()
+                ),
+            ));
         }
     }
     // A record that names no checksum is passed on as such: it describes
@@ -339,6 +336,31 @@ fn assertion(data: TrustPubData, trustpub_only: Option<bool>) -> RegistryAsserti
         run_id: id(data.run_id).or_else(|| id(data.job_id)),
         trustpub_only,
     }
+}
+
+/// The API URL made from `base` is no URL: no request of this source can
+/// be made.
+fn bad_api_url(base: &str, error: &url::ParseError) -> SourceFailure {
+    SourceFailure::stopping(
+        FailureCause::Setup,
+        format!("{LABEL}: bad API URL {base}: {error}"),
+    )
+}
+
+/// crates.io answered `status` at `url`.
+fn answered(url: &Url, status: StatusCode) -> SourceFailure {
+    SourceFailure::new(
+        FailureCause::Status(status),
+        format!("{LABEL}: {url} answered {status}"),
+    )
+}
+
+/// The answer at `url` is not `what` crates.io sends.
+fn not_the_document(url: &Url, what: &str, error: &serde_json::Error) -> SourceFailure {
+    SourceFailure::new(
+        FailureCause::NotTheDocument(error.to_string()),
+        format!("{LABEL}: {url}: not {what}: {error}"),
+    )
 }
 
 #[cfg(test)]

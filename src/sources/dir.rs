@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::{split_bundles, PackageQuery, Reply, SourceFailure};
+use super::{split_bundles, FailureCause, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::names::{is_package_name, is_plain_version};
 
@@ -27,8 +27,12 @@ pub(super) fn file_names(query: &PackageQuery) -> Vec<String> {
 
 pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply, SourceFailure> {
     // Only looked at when a file is not found: one call less per package.
-    let not_a_folder =
-        || SourceFailure::stopping(format!("{label}: {} is not a folder", dir.display()));
+    let not_a_folder = || {
+        SourceFailure::stopping(
+            FailureCause::Setup,
+            format!("{label}: {} is not a folder", dir.display()),
+        )
+    };
     let mut documents: Vec<BundleDocument> = Vec::new();
     let mut ignored: Vec<IgnoredBundle> = Vec::new();
     let mut any = false;
@@ -38,12 +42,7 @@ pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(_) if !dir.is_dir() => return Err(not_a_folder()),
-            Err(e) => {
-                return Err(SourceFailure::new(format!(
-                    "{label}: cannot read {}: {e}",
-                    path.display()
-                )))
-            }
+            Err(e) => return Err(unreadable(label, &path, &e)),
         };
         any = true;
         // Sized from the file's length, so it is read in one or two calls.
@@ -51,18 +50,19 @@ pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply
         let mut bytes = Vec::with_capacity(expected + 1);
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| {
-                SourceFailure::new(format!("{label}: cannot read {}: {e}", path.display()))
-            })?;
+            .map_err(|e| unreadable(label, &path, &e))?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(SourceFailure::new(format!(
-                "{label}: {} is over the {MAX_FILE_BYTES}-byte limit",
-                path.display()
-            )));
+            return Err(SourceFailure::new(
+                FailureCause::OverBudget(crate::limits::OverBudget::Bytes),
+                format!(
+                    "{label}: {} is over the {MAX_FILE_BYTES}-byte limit",
+                    path.display()
+                ),
+            ));
         }
         let location = path.display().to_string();
         match split_bundles(&bytes, label, &location, &query.checksum)
-            .map_err(|e| SourceFailure::new(format!("{label}: {e}")))?
+            .map_err(|e| SourceFailure::answer(label, e))?
         {
             Answer::Bundles {
                 documents: found,
@@ -82,6 +82,14 @@ pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply
     } else {
         Answer::NoAttestation
     }))
+}
+
+/// A file of the folder that could not be read.
+fn unreadable(label: &str, path: &Path, error: &std::io::Error) -> SourceFailure {
+    SourceFailure::new(
+        FailureCause::Unreadable(error.kind()),
+        format!("{label}: cannot read {}: {error}", path.display()),
+    )
 }
 
 #[cfg(test)]
@@ -112,6 +120,7 @@ mod tests {
                 Ok(reply) => panic!("{} answered {reply:?}", path.display()),
             };
             assert!(failure.stop_source, "{}", failure.message);
+            assert_eq!(*failure.cause, FailureCause::Setup);
             assert!(
                 failure.message.contains("is not a folder"),
                 "{}",
@@ -156,6 +165,10 @@ mod tests {
         let failure = failure(temp.path(), &query());
         assert!(!failure.stop_source, "{}", failure.message);
         assert!(
+            matches!(*failure.cause, FailureCause::Unreadable(_)),
+            "{failure:?}"
+        );
+        assert!(
             failure
                 .message
                 .starts_with(&format!("dir:bundles: cannot read {}: ", name.display())),
@@ -170,6 +183,14 @@ mod tests {
         let name = temp.path().join("serde-1.0.219.jsonl");
         std::fs::write(&name, b"").unwrap();
         let failure = failure(temp.path(), &query());
+        assert!(
+            matches!(
+                &*failure.cause,
+                FailureCause::Answer(crate::sources::AnswerError::Empty { location })
+                    if location == &name.display().to_string()
+            ),
+            "{failure:?}"
+        );
         assert!(
             failure.message.contains(&name.display().to_string()),
             "{}",
@@ -190,6 +211,10 @@ mod tests {
         );
         std::fs::write(&name, vec![b' '; limit + 1]).unwrap();
         let over = failure(temp.path(), &query());
+        assert_eq!(
+            *over.cause,
+            FailureCause::OverBudget(crate::limits::OverBudget::Bytes)
+        );
         assert_eq!(
             over.message,
             format!(

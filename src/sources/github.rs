@@ -20,7 +20,7 @@ use reqwest::{StatusCode, Url};
 
 use super::bundle_url::Link;
 use super::github_pages::{refused, Pager};
-use super::{split_fetching, Keep, PackageQuery, Reply, SourceFailure};
+use super::{split_fetching, FailureCause, Keep, PackageQuery, Reply, SourceFailure};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::http::{redact_url, Credential, Http};
 use crate::limits::Budget;
@@ -84,13 +84,10 @@ impl GitHubAuth {
 
     /// The token as the HTTP client sends it; an error when it cannot be
     /// a header value.
-    pub fn credential(&self) -> Result<Option<Credential>, String> {
+    pub fn credential(&self) -> Result<Option<Credential>, TokenError> {
         self.token
             .as_deref()
-            .map(|token| {
-                Credential::bearer(&self.api, token)
-                    .map_err(|e| format!("GITHUB_TOKEN / GH_TOKEN: {e}"))
-            })
+            .map(|token| Credential::bearer(&self.api, token).map_err(TokenError))
             .transpose()
     }
 
@@ -123,6 +120,12 @@ impl GitHubAuth {
         self.token.is_some()
     }
 }
+
+/// The GitHub token cannot be sent (it names the variables it comes from,
+/// never the token).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("GITHUB_TOKEN / GH_TOKEN: {0}")]
+pub struct TokenError(#[source] crate::http::CredentialError);
 
 /// Where to ask.
 pub(super) struct Target<'a> {
@@ -211,7 +214,7 @@ pub(super) async fn ask(
             Keep::default(),
         )
         .await
-        .map_err(|e| SourceFailure::new(format!("{}: {e}", target.label)))?;
+        .map_err(|e| SourceFailure::answer(target.label, e))?;
         if let Answer::Bundles {
             documents: found,
             ignored: set_aside,
@@ -240,10 +243,13 @@ fn endpoint(
     let path = match target.org {
         Some(org) => {
             if !is_github_name(org) {
-                return Err(SourceFailure::stopping(format!(
-                    "{}: `{org}` is not a GitHub organization name",
-                    target.label
-                )));
+                return Err(SourceFailure::stopping(
+                    FailureCause::Setup,
+                    format!(
+                        "{}: `{org}` is not a GitHub organization name",
+                        target.label
+                    ),
+                ));
             }
             format!("orgs/{org}")
         }
@@ -262,11 +268,10 @@ fn endpoint(
         query.checksum.to_hex()
     ))
     .map_err(|e| {
-        SourceFailure::stopping(format!(
-            "{}: bad API URL {}: {e}",
-            target.label,
-            redact_url(base)
-        ))
+        SourceFailure::stopping(
+            FailureCause::Setup,
+            format!("{}: bad API URL {}: {e}", target.label, redact_url(base)),
+        )
     })?;
     {
         let mut pairs = url.query_pairs_mut();
@@ -326,7 +331,10 @@ mod tests {
         assert!(!GitHubAuth::none().is_sent_to("https://api.github.com"));
         assert!(matches!(GitHubAuth::none().credential(), Ok(None)));
         // A token that cannot be a header value is an error naming the variable.
-        let error = GitHubAuth::token("a\nb").credential().unwrap_err();
+        let error = GitHubAuth::token("a\nb")
+            .credential()
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("GITHUB_TOKEN"), "{error}");
     }
 

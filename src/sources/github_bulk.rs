@@ -37,7 +37,7 @@ use sigstore_types::Sha256Hash;
 
 use super::github::{repository_from_url, GitHubAuth};
 use super::github_pages::{api_headers, Pager};
-use super::{PackageQuery, SourceFailure, SourceSpec};
+use super::{FailureCause, PackageQuery, SourceFailure, SourceSpec};
 use crate::bounded_read::{json_list, JsonList};
 use crate::http::{redact_url, AnswerFrom, Http};
 use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_DOCUMENT_BYTES};
@@ -174,8 +174,12 @@ async fn list_at(
 ) -> Result<Option<HashMap<Sha256Hash, Listing>>, SourceFailure> {
     let label = owner.label;
     let shown = redact_url(endpoint);
-    let mut url = Url::parse(endpoint)
-        .map_err(|e| SourceFailure::stopping(format!("{label}: bad API URL {shown}: {e}")))?;
+    let mut url = Url::parse(endpoint).map_err(|e| {
+        SourceFailure::stopping(
+            FailureCause::Setup,
+            format!("{label}: bad API URL {shown}: {e}"),
+        )
+    })?;
     url.query_pairs_mut().append_pair("per_page", "100");
     let mut listed: HashMap<Sha256Hash, Listing> = HashMap::new();
     for batch in digests.chunks(BATCH) {
@@ -198,7 +202,9 @@ async fn list_at(
                     merge(&mut listed, found)?;
                     Ok(cursor)
                 })
-                .map_err(|e| SourceFailure::new(format!("{label}: {shown}: {e}")))?;
+                .map_err(|e| {
+                    SourceFailure::new(FailureCause::Listing, format!("{label}: {shown}: {e}"))
+                })?;
             if let Some(cursor) = cursor {
                 pager.follow_cursor(&cursor);
             }

@@ -19,7 +19,7 @@ use reqwest::{StatusCode, Url};
 
 use reqwest::header::{HeaderValue, ACCEPT};
 
-use super::SourceFailure;
+use super::{FailureCause, SourceFailure};
 use crate::http::{redact_url, Http, HttpError, Response};
 use crate::limits::Budget;
 
@@ -102,11 +102,14 @@ impl<'a> Pager<'a> {
         };
         self.pages += 1;
         if self.pages > MAX_PAGES {
-            return Err(SourceFailure::new(format!(
-                "{}: more than {MAX_PAGES} pages from {}",
-                self.label,
-                redact_url(self.first.as_str())
-            )));
+            return Err(SourceFailure::new(
+                FailureCause::Listing,
+                format!(
+                    "{}: more than {MAX_PAGES} pages from {}",
+                    self.label,
+                    redact_url(self.first.as_str())
+                ),
+            ));
         }
         let answered = match &self.body {
             Some(body) => self.http.post_json(&url, &self.headers, body).await,
@@ -130,7 +133,9 @@ impl<'a> Pager<'a> {
         let Some(link) = next_link(&page.response.headers) else {
             return Ok(());
         };
-        let bad = |reason: String| SourceFailure::new(format!("{}: {reason}", self.label));
+        let bad = |reason: String| {
+            SourceFailure::new(FailureCause::Listing, format!("{}: {reason}", self.label))
+        };
         let link = page
             .url
             .join(&link)
@@ -163,20 +168,27 @@ pub(super) fn refused(
     body: &[u8],
 ) -> SourceFailure {
     if status == StatusCode::UNAUTHORIZED {
-        return SourceFailure::stopping(if http.sends_credential_to(url) {
-            format!("{label}: GitHub refused the token (401); check GITHUB_TOKEN / GH_TOKEN")
-        } else {
-            format!(
+        let cause = FailureCause::Status(status);
+        return SourceFailure::stopping(
+            cause,
+            if http.sends_credential_to(url) {
+                format!("{label}: GitHub refused the token (401); check GITHUB_TOKEN / GH_TOKEN")
+            } else {
+                format!(
                 "{label}: {} asks for a token (401); GITHUB_TOKEN / GH_TOKEN is sent only to the GitHub API named by --github-api-url (GITHUB_API_URL), https://api.github.com by default",
                 redact_url(url.origin().ascii_serialization().as_str())
             )
-        });
+            },
+        );
     }
-    SourceFailure::new(format!(
-        "{label}: {} answered {status}{}",
-        redact_url(url.as_str()),
-        github_message(body)
-    ))
+    SourceFailure::new(
+        FailureCause::Status(status),
+        format!(
+            "{label}: {} answered {status}{}",
+            redact_url(url.as_str()),
+            github_message(body)
+        ),
+    )
 }
 
 /// The headers of every request to the API: its media type and version.
@@ -199,6 +211,7 @@ pub(super) fn api_headers() -> HeaderMap {
 pub(super) fn failure(label: &str, token_sent: bool, error: HttpError) -> SourceFailure {
     match error {
         HttpError::RateLimited { reset_in, .. } => {
+            let cause = FailureCause::Http(error.clone());
             let when = reset_in
                 .map(|d| format!(" for another {} min", d.as_secs().div_ceil(60).max(1)))
                 .unwrap_or_default();
@@ -209,9 +222,12 @@ pub(super) fn failure(label: &str, token_sent: bool, error: HttpError) -> Source
             };
             SourceFailure {
                 kind: crate::evidence::FailureKind::RateLimited,
-                ..SourceFailure::stopping(format!(
-                    "{label}: GitHub's API rate limit is reached{when}; stopped asking it in this run; {hint}"
-                ))
+                ..SourceFailure::stopping(
+                    cause,
+                    format!(
+                        "{label}: GitHub's API rate limit is reached{when}; stopped asking it in this run; {hint}"
+                    ),
+                )
             }
         }
         other => SourceFailure::http(label, other),

@@ -35,9 +35,9 @@ use crate::lockfile::{Package, PackageSource};
 use bundle_url::Link;
 
 pub use crates_io::{CrateSummary, CRATES_PER_LIST};
-pub use github::{repository_from_url, GitHubAuth, GITHUB_BUNDLE_HOSTS};
-pub use spec::{Records, SourceSpec, CRATES_IO_API, CRATES_IO_INDEX, GITHUB_API};
-pub use split::split_bundles;
+pub use github::{repository_from_url, GitHubAuth, TokenError, GITHUB_BUNDLE_HOSTS};
+pub use spec::{Records, SourceSpec, SourceSpecError, CRATES_IO_API, CRATES_IO_INDEX, GITHUB_API};
+pub use split::{split_bundles, AnswerError};
 use split::{split_fetching, Keep};
 
 /// The sources used when none is configured: GitHub's attestations API,
@@ -112,10 +112,48 @@ impl PackageQuery {
     }
 }
 
+/// What made a source fail, typed: the message says it for people, the
+/// cause for code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureCause {
+    /// A request failed.
+    Http(HttpError),
+    /// An answer that cannot be used: its shape, its size, a bundle it
+    /// links to.
+    Answer(AnswerError),
+    /// The server answered with a status the source has no use for.
+    Status(reqwest::StatusCode),
+    /// The answer is not the JSON document the service sends (the parser's
+    /// reason).
+    NotTheDocument(String),
+    /// The registry's record names another `.crate` file than the one
+    /// Cargo.lock pins.
+    OtherChecksum,
+    /// A package name or version that cannot be put into a URL or a file
+    /// name.
+    UnsafeName(String),
+    /// The source's own setup: not a folder, a bad API URL or
+    /// organisation, offline for a remote source.
+    Setup,
+    /// The GitHub token cannot be sent.
+    Token(TokenError),
+    /// A local file could not be read.
+    Unreadable(std::io::ErrorKind),
+    /// A package's budget of answers ran out.
+    OverBudget(crate::limits::OverBudget),
+    /// The listing, or the paging through it, went beyond what a service
+    /// sends.
+    Listing,
+}
+
 /// Why a source could not answer for a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFailure {
     pub message: String,
+    /// What made it fail (boxed: a failure travels in every `Result` of
+    /// the sources, and is rare).
+    pub cause: Box<FailureCause>,
     /// The source cannot answer for any package now (a long rate limit, a
     /// missing folder): stop asking it in this run.
     pub stop_source: bool,
@@ -125,20 +163,30 @@ pub struct SourceFailure {
 }
 
 impl SourceFailure {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub fn new(cause: FailureCause, message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            cause: Box::new(cause),
             stop_source: false,
             kind: FailureKind::Failed,
             host: None,
         }
     }
 
-    pub fn stopping(message: impl Into<String>) -> Self {
+    /// A failure after which the source is not asked again in this run.
+    pub fn stopping(cause: FailureCause, message: impl Into<String>) -> Self {
         Self {
             stop_source: true,
-            ..Self::new(message)
+            ..Self::new(cause, message)
         }
+    }
+
+    /// An unusable answer of the source `label`.
+    pub fn answer(label: &str, error: AnswerError) -> Self {
+        Self::new(
+            FailureCause::Answer(error.clone()),
+            format!("{label}: {error}"),
+        )
     }
 
     /// A request of the source `label` that failed: the conversion from
@@ -167,7 +215,7 @@ impl From<HttpError> for SourceFailure {
         Self {
             kind: error.kind(),
             host: error.unreachable_host().map(str::to_string),
-            ..Self::new(error.to_string())
+            ..Self::new(FailureCause::Http(error.clone()), error.to_string())
         }
     }
 }
@@ -195,18 +243,20 @@ pub async fn answer_listed(
     budget: &Budget,
 ) -> Result<Reply, SourceFailure> {
     let location = format!("{}#sha256:{}", listing.endpoint, checksum.to_hex());
-    let entries = listing
-        .entries
-        .as_ref()
-        .map_err(|e| SourceFailure::new(format!("{label}: {location}: {e}")))?;
+    let entries = listing.entries.as_ref().map_err(|e| {
+        SourceFailure::new(FailureCause::Listing, format!("{label}: {location}: {e}"))
+    })?;
     if entries.is_empty() {
         return Ok(Reply::Answer(Answer::NoAttestation));
     }
     let texts: Vec<&str> = entries.iter().map(|e| e.get()).collect();
     let body = format!(r#"{{"attestations":[{}]}}"#, texts.join(","));
-    budget
-        .spend_bytes(body.len())
-        .map_err(|over| SourceFailure::new(format!("{label}: {location}: {over}")))?;
+    budget.spend_bytes(body.len()).map_err(|over| {
+        SourceFailure::new(
+            FailureCause::OverBudget(over),
+            format!("{label}: {location}: {over}"),
+        )
+    })?;
     let link = Link {
         http,
         from: listing.from,
@@ -223,7 +273,7 @@ pub async fn answer_listed(
     )
     .await
     .map(Reply::Answer)
-    .map_err(|e| SourceFailure::new(format!("{label}: {e}")))
+    .map_err(|e| SourceFailure::answer(label, e))
 }
 
 /// What the sources of one run share between its tasks: crates.io's rate
@@ -263,7 +313,10 @@ pub async fn list_crates(
         SourceSpec::CratesIo { api_url, .. } => {
             crates_io::list_crates(http, &state.crates_io, api_url, names).await
         }
-        other => Err(SourceFailure::new(format!("{other} does not list crates"))),
+        other => Err(SourceFailure::new(
+            FailureCause::Setup,
+            format!("{other} does not list crates"),
+        )),
     }
 }
 
@@ -296,9 +349,10 @@ pub async fn ask(
         SourceSpec::Dir { path } => dir::ask(path, &label, query),
         remote => {
             let http = http.ok_or_else(|| {
-                SourceFailure::stopping(format!(
-                    "{label} needs the network, and this run is offline"
-                ))
+                SourceFailure::stopping(
+                    FailureCause::Setup,
+                    format!("{label} needs the network, and this run is offline"),
+                )
             })?;
             match remote {
                 SourceSpec::GitHub {
@@ -387,6 +441,7 @@ pub(crate) mod tests {
             SourceFailure::http("github", unreachable()),
         ] {
             assert_eq!(failure.kind, crate::failure_kind::FailureKind::DnsFailed);
+            assert_eq!(*failure.cause, FailureCause::Http(unreachable()));
             assert_eq!(failure.host.as_deref(), Some("api.github.com"));
             assert!(!failure.stop_source);
         }

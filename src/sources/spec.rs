@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::SourceKey;
-use crate::http::rules::check_configured;
+use crate::http::rules::{check_configured, ConfiguredUrlError};
 use crate::http::{redact_url, redact_url_keyed};
 
 /// GitHub's REST API.
@@ -69,9 +69,28 @@ pub enum SourceSpec {
     },
 }
 
+/// Why a text is not a source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceSpecError {
+    #[error("`{0}` is not a source; use github, github:ORG, url:TEMPLATE, dir:PATH or crates-io")]
+    Unknown(String),
+    /// The template (its credentials removed) names neither the checksum
+    /// nor the name and version.
+    #[error("URL template `{0}` names no artifact: use {{checksum}}, or {{name}} and {{version}}")]
+    NoArtifact(String),
+    /// What the template (its credentials removed) expands to may not be
+    /// fetched, and why.
+    #[error("URL template `{template}`: {reason}")]
+    NotFetchable {
+        template: String,
+        reason: ConfiguredUrlError,
+    },
+}
+
 impl SourceSpec {
     /// Parse `--source`: `github`, `github:ORG`, `url:TEMPLATE`, `dir:PATH`, `crates-io`.
-    pub fn parse_cli(text: &str) -> Result<Self, String> {
+    pub fn parse_cli(text: &str) -> Result<Self, SourceSpecError> {
         // Any other `KIND:ARG` matches no form below, as a bare `KIND` would.
         let (kind, arg) = match text.split_once(':') {
             Some((kind, arg)) => (kind, Some(arg)),
@@ -86,9 +105,7 @@ impl SourceSpec {
             ("url", Some(template)) => Self::url(template),
             ("dir", Some(path)) if !path.is_empty() => Ok(Self::Dir { path: path.into() }),
             ("crates-io", None) => Ok(Self::crates_io(CRATES_IO_API)),
-            _ => Err(format!(
-                "`{text}` is not a source; use github, github:ORG, url:TEMPLATE, dir:PATH or crates-io"
-            )),
+            _ => Err(SourceSpecError::Unknown(text.to_string())),
         }
     }
 
@@ -105,28 +122,27 @@ impl SourceSpec {
 
     /// A URL source, checking its template names the artifact and that
     /// what it expands to may be fetched (`crate::http::rules`).
-    pub fn url(template: &str) -> Result<Self, String> {
+    pub fn url(template: &str) -> Result<Self, SourceSpecError> {
         let names_artifact = template.contains("{checksum}")
             || (template.contains("{name}") && template.contains("{version}"));
         if !names_artifact {
-            return Err(format!(
-                "URL template `{}` names no artifact: use {{checksum}}, or {{name}} and {{version}}",
-                redact_url(template)
-            ));
+            return Err(SourceSpecError::NoArtifact(redact_url(template)));
         }
         let sample = template
             .replace("{name}", "name")
             .replace("{version}", "1.0.0")
             .replace("{checksum}", &"0".repeat(64));
-        check_configured(&sample)
-            .map_err(|reason| format!("URL template `{}`: {reason}", redact_url(template)))?;
+        check_configured(&sample).map_err(|reason| SourceSpecError::NotFetchable {
+            template: redact_url(template),
+            reason,
+        })?;
         Ok(Self::Url {
             template: template.to_string(),
         })
     }
 
     /// A GitHub API or crates.io URL, held to the rule the client holds it to.
-    pub(crate) fn api_url(text: &str) -> Result<String, String> {
+    pub(crate) fn api_url(text: &str) -> Result<String, ConfiguredUrlError> {
         check_configured(text).map(|_| text.to_string())
     }
 
@@ -229,7 +245,7 @@ mod tests {
             "https://m.example/{version}",
             "https://m.example/",
         ] {
-            let error = SourceSpec::url(bad).unwrap_err();
+            let error = SourceSpec::url(bad).unwrap_err().to_string();
             assert!(error.contains("names no artifact"), "{bad}: {error}");
         }
     }
@@ -280,7 +296,9 @@ mod tests {
     fn a_label_shows_no_userinfo_or_query() {
         let spec = SourceSpec::url("https://u:secret@m.example/{checksum}.json?token=t").unwrap();
         assert_eq!(spec.label(), "url:https://m.example/{checksum}.json");
-        let error = SourceSpec::url("http://u:secret@m.example/{checksum}?token=t").unwrap_err();
+        let error = SourceSpec::url("http://u:secret@m.example/{checksum}?token=t")
+            .unwrap_err()
+            .to_string();
         assert!(
             !error.contains("secret") && !error.contains("token=t"),
             "{error}"

@@ -20,6 +20,44 @@ use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::evidence::BundleOrigin;
 use crate::limits::MAX_BUNDLES_PER_FILE;
 
+/// Why a source's answer (a document, a line, an attestation in it) cannot
+/// be used; every variant names where in the answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("{location}: not UTF-8: {reason}")]
+    NotUtf8 { location: String, reason: String },
+    #[error("{location}: empty response")]
+    Empty { location: String },
+    #[error("{location}: not a bundle (a JSON object)")]
+    NotAnObject { location: String },
+    #[error("{location}: not valid JSON: {reason}")]
+    NotJson { location: String, reason: String },
+    #[error("{location}: `attestations` is not a list")]
+    NotAList { location: String },
+    #[error("{location}: the attestation has neither a bundle nor a bundle_url")]
+    NoBundle { location: String },
+    #[error("{location}: the attestation's bundle is behind a bundle_url, which is fetched only from a remote source")]
+    LinkedInLocalFile { location: String },
+    #[error("{location}: {count} bundles, over the limit of {max}")]
+    TooManyBundles {
+        location: String,
+        count: usize,
+        max: usize,
+    },
+    #[error("{location}: {count} bundles, {over}")]
+    OverBudget {
+        location: String,
+        count: usize,
+        over: crate::limits::OverBudget,
+    },
+    /// A bundle behind a `bundle_url` could not be fetched or decoded.
+    #[error("{location}: {source}")]
+    Linked {
+        location: String,
+        source: bundle_url::BlobError,
+    },
+}
+
 /// Which attestations of an API answer are kept.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Keep {
@@ -38,13 +76,12 @@ pub fn split_bundles(
     source: &str,
     location: &str,
     checksum: &Sha256Hash,
-) -> Result<Answer, String> {
+) -> Result<Answer, AnswerError> {
     let split = split_document(bytes, source, location, Keep::default())?;
     if let Some((origin, _)) = split.linked.first() {
-        return Err(format!(
-            "{}: the attestation's bundle is behind a bundle_url, which is fetched only from a remote source",
-            origin.location
-        ));
+        return Err(AnswerError::LinkedInLocalFile {
+            location: origin.location.clone(),
+        });
     }
     Ok(route(split.pieces, split.ignored, checksum))
 }
@@ -61,24 +98,27 @@ pub(crate) async fn split_fetching(
     checksum: &Sha256Hash,
     link: &Link<'_>,
     keep: Keep,
-) -> Result<Answer, String> {
+) -> Result<Answer, AnswerError> {
     let Split {
         mut pieces,
         ignored,
         linked,
     } = split_document(bytes, source, location, keep)?;
+    let count = pieces.len() + linked.len();
     link.budget
-        .spend_bundles(pieces.len() + linked.len())
-        .map_err(|over| {
-            format!(
-                "{location}: {} bundles, {over}",
-                pieces.len() + linked.len()
-            )
+        .spend_bundles(count)
+        .map_err(|over| AnswerError::OverBudget {
+            location: location.to_string(),
+            count,
+            over,
         })?;
     for (origin, url) in linked {
         let json = bundle_url::fetch(link, &url)
             .await
-            .map_err(|e| format!("{}: {e}", origin.location))?;
+            .map_err(|source| AnswerError::Linked {
+                location: origin.location.clone(),
+                source,
+            })?;
         let routing = Routing::read(&json);
         pieces.push((origin, json, routing));
     }
@@ -109,11 +149,16 @@ pub(super) fn split_document(
     source: &str,
     location: &str,
     keep: Keep,
-) -> Result<Split, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("{location}: not UTF-8: {e}"))?;
+) -> Result<Split, AnswerError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| AnswerError::NotUtf8 {
+        location: location.to_string(),
+        reason: e.to_string(),
+    })?;
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(format!("{location}: empty response"));
+        return Err(AnswerError::Empty {
+            location: location.to_string(),
+        });
     }
     let origin = |location: String| BundleOrigin {
         source: source.to_string(),
@@ -125,7 +170,9 @@ pub(super) fn split_document(
         }
     }
     match serde_json::from_str::<serde::de::IgnoredAny>(trimmed) {
-        Ok(_) => Err(format!("{location}: not a bundle (a JSON object)")),
+        Ok(_) => Err(AnswerError::NotAnObject {
+            location: location.to_string(),
+        }),
         Err(error) => split_lines(text, location, &origin, &error),
     }
 }
@@ -137,7 +184,7 @@ fn split_object(
     location: &str,
     origin: &dyn Fn(String) -> BundleOrigin,
     keep: Keep,
-) -> Result<Split, String> {
+) -> Result<Split, AnswerError> {
     let Some(attestations) = members.attestations else {
         let routing = Routing::from_parts(members.dsse_envelope, members.message_signature);
         return Ok(Split {
@@ -148,8 +195,12 @@ fn split_object(
     };
     let items = match json_list(attestations.get(), MAX_BUNDLES_PER_FILE) {
         Ok(JsonList::Items(items)) => items,
-        Ok(JsonList::Over(count)) => return Err(check_count(count, location).unwrap_err()),
-        Err(_) => return Err(format!("{location}: `attestations` is not a list")),
+        Ok(JsonList::Over(count)) => return Err(too_many(count, location)),
+        Err(_) => {
+            return Err(AnswerError::NotAList {
+                location: location.to_string(),
+            })
+        }
     };
     let mut split = Split {
         pieces: Vec::new(),
@@ -158,11 +209,8 @@ fn split_object(
     };
     for (i, item) in items.into_iter().enumerate() {
         let here = origin(format!("{location}#attestations[{i}]"));
-        let entry = Entry::read(item).ok_or_else(|| {
-            format!(
-                "{}: the attestation has neither a bundle nor a bundle_url",
-                here.location
-            )
+        let entry = Entry::read(item).ok_or_else(|| AnswerError::NoBundle {
+            location: here.location.clone(),
         })?;
         if let Some(reason) = entry.left_out_by(keep) {
             split.ignored.push(IgnoredBundle {
@@ -188,7 +236,7 @@ fn split_lines(
     location: &str,
     origin: &dyn Fn(String) -> BundleOrigin,
     error: &serde_json::Error,
-) -> Result<Split, String> {
+) -> Result<Split, AnswerError> {
     let lines = || {
         text.lines()
             .enumerate()
@@ -197,7 +245,10 @@ fn split_lines(
     // Counted before anything is kept for them.
     let count = lines().count();
     if count < 2 {
-        return Err(format!("{location}: not valid JSON: {error}"));
+        return Err(AnswerError::NotJson {
+            location: location.to_string(),
+            reason: error.to_string(),
+        });
     }
     check_count(count, location)?;
     let pieces = lines()
@@ -286,14 +337,19 @@ fn route(pieces: Vec<Piece>, mut ignored: Vec<IgnoredBundle>, checksum: &Sha256H
     Answer::Bundles { documents, ignored }
 }
 
-pub(super) fn check_count(count: usize, location: &str) -> Result<(), String> {
-    let max = MAX_BUNDLES_PER_FILE;
-    if count > max {
-        return Err(format!(
-            "{location}: {count} bundles, over the limit of {max}"
-        ));
+pub(super) fn check_count(count: usize, location: &str) -> Result<(), AnswerError> {
+    if count > MAX_BUNDLES_PER_FILE {
+        return Err(too_many(count, location));
     }
     Ok(())
+}
+
+fn too_many(count: usize, location: &str) -> AnswerError {
+    AnswerError::TooManyBundles {
+        location: location.to_string(),
+        count,
+        max: MAX_BUNDLES_PER_FILE,
+    }
 }
 
 /// The parts of a bundle that say which artifact it is for, as found
@@ -483,7 +539,7 @@ mod tests {
         let max = crate::limits::MAX_BUNDLES_PER_FILE;
         assert!(check_count(0, "f").is_ok());
         assert!(check_count(max, "f").is_ok());
-        let error = check_count(max + 1, "f").unwrap_err();
+        let error = check_count(max + 1, "f").unwrap_err().to_string();
         assert!(
             error.starts_with(&format!("f: {} bundles, over the limit", max + 1)),
             "{error}"
@@ -495,7 +551,9 @@ mod tests {
     #[test]
     fn an_attestations_member_of_any_value_is_not_one_bundle() {
         for text in [r#"{"attestations": null}"#, r#"{"attestations": 3}"#] {
-            let error = split_bundles(text.as_bytes(), "s", "f", &checksum(1)).unwrap_err();
+            let error = split_bundles(text.as_bytes(), "s", "f", &checksum(1))
+                .unwrap_err()
+                .to_string();
             assert!(error.contains("is not a list"), "{text}: {error}");
         }
         let empty = split_bundles(br#"{"attestations": []}"#, "s", "f", &checksum(1)).unwrap();
@@ -511,10 +569,14 @@ mod tests {
     fn a_list_over_the_limit_is_refused_whatever_its_items() {
         let items = vec!["0"; MAX_BUNDLES_PER_FILE + 1].join(",");
         let api = format!(r#"{{"attestations": [{items}]}}"#);
-        let error = split_bundles(api.as_bytes(), "s", "f", &checksum(1)).unwrap_err();
+        let error = split_bundles(api.as_bytes(), "s", "f", &checksum(1))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("over the limit"), "{error}");
         let lines = "x\n".repeat(MAX_BUNDLES_PER_FILE + 1);
-        let error = split_bundles(lines.as_bytes(), "s", "f", &checksum(1)).unwrap_err();
+        let error = split_bundles(lines.as_bytes(), "s", "f", &checksum(1))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("over the limit"), "{error}");
     }
 
@@ -600,7 +662,9 @@ mod tests {
             ]
         );
         // A local file cannot be fetched from; the URL is not in the message.
-        let error = split_bundles(api.as_bytes(), "s", "u", &checksum(1)).unwrap_err();
+        let error = split_bundles(api.as_bytes(), "s", "u", &checksum(1))
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("bundle_url") && !error.contains("sig=s"),
             "{error}"
@@ -610,7 +674,9 @@ mod tests {
             r#"{"attestations": [{"bundle": null, "bundle_url": null}]}"#,
             r#"{"attestations": [{"bundle": "x", "bundle_url": ""}]}"#,
         ] {
-            let error = split_bundles(neither.as_bytes(), "s", "u", &checksum(1)).unwrap_err();
+            let error = split_bundles(neither.as_bytes(), "s", "u", &checksum(1))
+                .unwrap_err()
+                .to_string();
             assert!(
                 error.contains("neither a bundle nor a bundle_url"),
                 "{error}"

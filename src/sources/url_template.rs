@@ -8,23 +8,32 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 
 use super::bundle_url::Link;
-use super::{split_fetching, Keep, PackageQuery, Reply, SourceFailure};
+use super::{split_fetching, FailureCause, Keep, PackageQuery, Reply, SourceFailure};
 use crate::cache::Answer;
 use crate::http::{parse_url, redact_url, Http};
 use crate::limits::Budget;
 use crate::names::{is_package_name, is_plain_version};
 
 /// The template with the package filled in.
-pub(super) fn expand(template: &str, query: &PackageQuery) -> Result<String, String> {
+/// A package name or version that cannot be put into a URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the package {what} `{value}` cannot be put into a URL")]
+pub(super) struct UnsafeName {
+    what: &'static str,
+    value: String,
+}
+
+pub(super) fn expand(template: &str, query: &PackageQuery) -> Result<String, UnsafeName> {
     let version = query.version.to_string();
     for (what, value, plain) in [
         ("name", &query.name, is_package_name(&query.name)),
         ("version", &version, is_plain_version(&version)),
     ] {
         if !plain {
-            return Err(format!(
-                "the package {what} `{value}` cannot be put into a URL"
-            ));
+            return Err(UnsafeName {
+                what,
+                value: value.clone(),
+            });
         }
     }
     Ok(template
@@ -40,9 +49,17 @@ pub(super) async fn ask(
     query: &PackageQuery,
     budget: &Budget,
 ) -> Result<Reply, SourceFailure> {
-    let text = expand(template, query).map_err(|e| SourceFailure::new(format!("{label}: {e}")))?;
+    let text = expand(template, query).map_err(|e| {
+        SourceFailure::new(
+            FailureCause::UnsafeName(e.value.clone()),
+            format!("{label}: {e}"),
+        )
+    })?;
     // A template that yields an unusable URL does so for every package.
-    let url = parse_url(&text).map_err(|e| SourceFailure::stopping(format!("{label}: {e}")))?;
+    let url = parse_url(&text).map_err(|e| SourceFailure {
+        stop_source: true,
+        ..SourceFailure::http(label, e)
+    })?;
     let mut headers = HeaderMap::new();
     headers.insert(
         ACCEPT,
@@ -71,12 +88,13 @@ pub(super) async fn ask(
             )
             .await
             .map(Reply::Answer)
-            .map_err(|e| SourceFailure::new(format!("{label}: {e}")))
+            .map_err(|e| SourceFailure::answer(label, e))
         }
         StatusCode::NOT_FOUND | StatusCode::GONE => Ok(Reply::Answer(Answer::NoAttestation)),
-        status => Err(SourceFailure::new(format!(
-            "{label}: {shown} answered {status}"
-        ))),
+        status => Err(SourceFailure::new(
+            FailureCause::Status(status),
+            format!("{label}: {shown} answered {status}"),
+        )),
     }
 }
 

@@ -170,6 +170,19 @@ pub enum ArtifactInput {
     Digest(ArtifactDigest),
 }
 
+/// Why a text is not an `ALGORITHM:HEX` digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigestError {
+    #[error("`{0}` is not ALGORITHM:HEX")]
+    NotAlgorithmHex(String),
+    #[error("unsupported digest algorithm `{0}` (use sha256 or sha512)")]
+    UnsupportedAlgorithm(String),
+    /// The digits are not hex, or not as many as the algorithm's digest has.
+    #[error("`{text}`: {reason}")]
+    Digits { text: String, reason: String },
+}
+
 impl ArtifactInput {
     /// A SHA-256 digest, such as a Cargo.lock checksum.
     pub fn sha256(digest: Sha256Hash) -> Self {
@@ -177,23 +190,25 @@ impl ArtifactInput {
     }
 
     /// Parse `sha256:<hex>` or `sha512:<hex>`.
-    pub fn parse_digest(text: &str) -> Result<Self, String> {
+    pub fn parse_digest(text: &str) -> Result<Self, DigestError> {
         let (algorithm, hex_digits) = text
             .split_once(':')
-            .ok_or_else(|| format!("`{text}` is not ALGORITHM:HEX"))?;
+            .ok_or_else(|| DigestError::NotAlgorithmHex(text.to_string()))?;
         let algorithm = match algorithm {
             "sha256" => HashAlgorithm::Sha2256,
             "sha512" => HashAlgorithm::Sha2512,
-            other => {
-                return Err(format!(
-                    "unsupported digest algorithm `{other}` (use sha256 or sha512)"
-                ))
-            }
+            other => return Err(DigestError::UnsupportedAlgorithm(other.to_string())),
         };
-        let bytes = hex::decode(hex_digits).map_err(|e| format!("`{text}`: {e}"))?;
+        let bytes = hex::decode(hex_digits).map_err(|e| DigestError::Digits {
+            text: text.to_string(),
+            reason: e.to_string(),
+        })?;
         ArtifactDigest::new(algorithm, bytes)
             .map(Self::Digest)
-            .map_err(|e| format!("`{text}`: {e}"))
+            .map_err(|e| DigestError::Digits {
+                text: text.to_string(),
+                reason: e.to_string(),
+            })
     }
 
     fn as_artifact(&self) -> Artifact<'_> {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use cargo_verify_provenance::lockfile::PackageSource;
-use cargo_verify_provenance::policy::SourceSpec;
+use cargo_verify_provenance::policy::{SourceSpec, SourceSpecError};
 use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
 use cargo_verify_provenance::testkit::internals::cache::{Answer, Cache, CacheEntry};
 use cargo_verify_provenance::testkit::internals::fetch::{
@@ -808,7 +808,11 @@ fn plain_http_to_another_host_is_refused_before_any_request() {
     let cache = Cache::open(&dir.join("cache")).unwrap();
     // Refused as the source is configured, on the command line or in a policy…
     let error = SourceSpec::url("http://203.0.113.9/{checksum}.json").unwrap_err();
-    assert!(error.contains("only https URLs"), "{error}");
+    assert!(
+        matches!(&error, SourceSpecError::NotFetchable { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("only https URLs"), "{error}");
     // …and by the client, for a source made some other way.
     let source = SourceSpec::Url {
         template: "http://203.0.113.9/{checksum}.json".into(),

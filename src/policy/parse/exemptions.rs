@@ -3,7 +3,7 @@
 use toml_edit::TableLike;
 
 use super::{Entry, Parser, ALLOW_KEYS, EXEMPT_KEYS};
-use crate::policy::matcher::Glob;
+use crate::policy::matcher::{Glob, ValueError};
 use crate::policy::{AllowList, Code, Exemption, PolicyDiagnostic, PolicySpan, Selector, Spanned};
 
 impl Parser<'_> {
@@ -101,7 +101,7 @@ impl Parser<'_> {
         table: &dyn TableLike,
         span: PolicySpan,
         name: &str,
-        make: fn(&str) -> Result<Glob, String>,
+        make: fn(&str) -> Result<Glob, ValueError>,
     ) -> Option<AllowList> {
         let mut list = None;
         for entry in self.entries(table, span) {

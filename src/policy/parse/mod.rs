@@ -580,9 +580,24 @@ fn quoted(words: &[&str]) -> String {
         .join(", ")
 }
 
+/// Why a text is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum DurationError {
+    #[error("`{0}` is not a duration")]
+    NotADuration(String),
+    #[error("`{0}` has a number without a unit")]
+    NoUnit(String),
+    #[error(
+        "`{0}` is not a unit (use s, m, h, d or w, or seconds, minutes, hours, days or weeks)"
+    )]
+    UnknownUnit(String),
+    #[error("`{0}` is too long")]
+    TooLong(String),
+}
+
 /// Parse `"30s"`, `"15m"`, `"24h"`, `"90d"`, `"2w"`, `"1d12h"`.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a duration");
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let bad = || DurationError::NotADuration(text.to_string());
     let mut rest = text.trim();
     if rest.is_empty() {
         return Err(bad());
@@ -602,18 +617,14 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
             "h" | "hour" | "hours" => 3600,
             "d" | "day" | "days" => 86_400,
             "w" | "week" | "weeks" => 7 * 86_400,
-            "" => return Err(format!("`{text}` has a number without a unit")),
-            unit => {
-                return Err(format!(
-                    "`{unit}` is not a unit (use s, m, h, d or w, or seconds, minutes, hours, days or weeks)"
-                ))
-            }
+            "" => return Err(DurationError::NoUnit(text.to_string())),
+            unit => return Err(DurationError::UnknownUnit(unit.to_string())),
         };
         total = number
             .checked_mul(seconds)
             .and_then(|s| total.checked_add(s))
             .filter(|s| *s <= 100 * 365 * 86_400)
-            .ok_or_else(|| format!("`{text}` is too long"))?;
+            .ok_or_else(|| DurationError::TooLong(text.to_string()))?;
         rest = rest[unit_len..].trim_start();
     }
     Ok(Duration::from_secs(total))

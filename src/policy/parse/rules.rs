@@ -90,7 +90,7 @@ impl Parser<'_> {
                     "https://github.com/OWNER"
                 };
                 self.push(
-                    PolicyDiagnostic::error(Code::BadUrl, reason)
+                    PolicyDiagnostic::error(Code::BadUrl, reason.to_string())
                         .label(span, "not a valid URL here")
                         .help(format!("`{}` is the full URL, as in {example}", entry.key)),
                 );
@@ -162,7 +162,7 @@ impl Parser<'_> {
             Ok(()) => Some(text.to_string()),
             Err(reason) => {
                 self.push(
-                    PolicyDiagnostic::error(Code::BadUrl, reason)
+                    PolicyDiagnostic::error(Code::BadUrl, reason.to_string())
                         .label(span, "not a predicate type URI")
                         .help("SLSA provenance is \"https://slsa.dev/provenance/v1\""),
                 );
@@ -307,7 +307,7 @@ impl Parser<'_> {
             self.bad_value(
                 Code::MissingKey,
                 span,
-                "`source-allow` needs a reason, and this one is empty".into(),
+                "`source-allow` needs a reason, and this one is empty",
                 "empty reason",
             );
             return None;

@@ -4,7 +4,9 @@ use toml_edit::TableLike;
 
 use super::{source_keys, Entry, Parser, SOURCE_KINDS};
 use crate::policy::{Code, PolicyDiagnostic, PolicySpan, Spanned};
-use crate::sources::{Records, SourceSpec, CRATES_IO_API, CRATES_IO_INDEX, GITHUB_API};
+use crate::sources::{
+    Records, SourceSpec, SourceSpecError, CRATES_IO_API, CRATES_IO_INDEX, GITHUB_API,
+};
 
 /// The values of a `crates-io` source's `records`.
 const RECORDS: &[&str] = &["needed", "all"];
@@ -142,13 +144,13 @@ impl Parser<'_> {
         match SourceSpec::url(text) {
             Ok(_) => Some(text.to_string()),
             Err(reason) => {
-                let label = if reason.contains("names no artifact") {
+                let label = if matches!(reason, SourceSpecError::NoArtifact(_)) {
                     "names no artifact"
                 } else {
                     "not fetched"
                 };
                 self.push(
-                    PolicyDiagnostic::error(Code::BadSource, reason)
+                    PolicyDiagnostic::error(Code::BadSource, reason.to_string())
                         .label(span, label)
                         .help("e.g. \"https://mirror.example/{name}/{version}/{checksum}.sigstore.json\""),
                 );
@@ -164,7 +166,7 @@ impl Parser<'_> {
             self.bad_value(
                 Code::BadSource,
                 span,
-                "a `dir` source needs a folder".into(),
+                "a `dir` source needs a folder",
                 "empty path",
             );
             return None;

@@ -8,7 +8,7 @@ use toml_edit::{TableLike, Value};
 use super::{home_of, parse_duration, quoted, type_name, value_type_name, Entry, Parser};
 use crate::escape::Untrusted;
 use crate::policy::diagnostic::closest;
-use crate::policy::matcher::{self, Glob, GlobList};
+use crate::policy::matcher::{self, Glob, GlobList, ValueError};
 use crate::policy::{Code, PolicyDiagnostic, PolicySpan, Spanned};
 
 impl Parser<'_> {
@@ -86,8 +86,16 @@ impl Parser<'_> {
         );
     }
 
-    pub(super) fn bad_value(&mut self, code: Code, span: PolicySpan, message: String, label: &str) {
-        self.push(PolicyDiagnostic::error(code, message).label(span, label.to_string()));
+    pub(super) fn bad_value(
+        &mut self,
+        code: Code,
+        span: PolicySpan,
+        message: impl std::fmt::Display,
+        label: &str,
+    ) {
+        self.push(
+            PolicyDiagnostic::error(code, message.to_string()).label(span, label.to_string()),
+        );
     }
 
     pub(super) fn missing_key(
@@ -221,7 +229,7 @@ impl Parser<'_> {
     pub(super) fn glob_list(
         &mut self,
         list: &[(&str, PolicySpan)],
-        make: impl Fn(&str) -> Result<Glob, String>,
+        make: impl Fn(&str) -> Result<Glob, ValueError>,
     ) -> Option<Vec<Spanned<Glob>>> {
         let mut out = Vec::with_capacity(list.len());
         let mut ok = true;
@@ -295,7 +303,7 @@ impl Parser<'_> {
             Ok(id) => Some(Spanned::new(id, entry.full)),
             Err(reason) => {
                 self.push(
-                    PolicyDiagnostic::error(Code::BadId, reason)
+                    PolicyDiagnostic::error(Code::BadId, reason.to_string())
                         .label(entry.value_span, "not an ID")
                         .help(
                             "GitHub IDs are numbers: `gh api repos/OWNER/REPO --jq .id`, `gh api users/OWNER --jq .id`",
@@ -369,7 +377,7 @@ impl Parser<'_> {
             Ok(d) => Some(Spanned::new(d, span)),
             Err(reason) => {
                 self.push(
-                    PolicyDiagnostic::error(Code::BadDuration, reason)
+                    PolicyDiagnostic::error(Code::BadDuration, reason.to_string())
                         .label(span, "bad duration")
                         .help("write a number and a unit (s, m, h, d, w, or the words): \"24h\", \"90d\", \"7 days\", \"1d12h\""),
                 );
