@@ -71,6 +71,7 @@ fn package_report(name: &str, outcome: Outcome, evidence: EvidenceLevel) -> Pack
             source: PackageSource::CratesIo,
             evidence,
             rule: rule(RuleRefKind::Package),
+            applied: Default::default(),
             outcome,
         },
         checksum: Some("11".repeat(32)),

@@ -36,8 +36,9 @@ impl EntryKind {
     /// entries of an older format are simply absent.
     pub const fn format(self) -> u32 {
         match self {
-            // 1: keyed by the source's label only.
-            Self::SourceAnswer => 2,
+            // 1: keyed by the source's label only; 2: each bundle's JSON
+            // as a string inside the entry's JSON.
+            Self::SourceAnswer => 3,
             Self::SparseIndex => 1,
         }
     }
@@ -212,8 +213,28 @@ impl CacheEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleDocument {
     pub origin: BundleOrigin,
-    /// The bundle's JSON (one bundle per document).
+    /// The bundle's JSON (one bundle per document), stored in an entry as
+    /// the JSON it is, not as a string holding it: its bytes once, with
+    /// nothing escaped.
+    #[serde(with = "raw_json")]
     pub json: String,
+}
+
+/// A text that is JSON, written into the enclosing JSON as is and read
+/// back as the text it was. Reading checks it is JSON (the parser reads it
+/// through); what it says is verified later like any bundle's.
+mod raw_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::value::RawValue;
+
+    pub fn serialize<S: Serializer>(json: &str, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_str(json).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        Box::<RawValue>::deserialize(deserializer).map(|raw| String::from(raw.get()))
+    }
 }
 
 /// A bundle a source returned that is not for this artifact, and why.
@@ -223,9 +244,12 @@ pub struct IgnoredBundle {
     pub reason: String,
 }
 
-/// What a source answered about one artifact.
+/// What a source answered about one artifact. Stored externally tagged
+/// (`{"bundles": {…}}`), so that each bundle's JSON is read straight from
+/// the entry's text (an internally tagged enum is buffered first, which
+/// no raw JSON survives).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Answer {
     /// Bundle documents for this artifact, and any returned for others.
     Bundles {
@@ -316,7 +340,7 @@ mod tests {
             assert_ne!(a, other);
         }
         let path = a.relative_path();
-        assert!(path.starts_with("attestations/v2"), "{}", path.display());
+        assert!(path.starts_with("attestations/v3"), "{}", path.display());
         assert!(path.ends_with(format!("{}/{}.json", &a.key()[..2], a.key())));
     }
 

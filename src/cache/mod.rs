@@ -450,6 +450,24 @@ mod tests {
         assert!(error.to_string().contains("not stored"), "{error}");
     }
 
+    /// A bundle is stored as the JSON it is, its bytes once: not escaped
+    /// inside a string. What reads back is the same text; an entry whose
+    /// bundle is no JSON reads as absent.
+    #[test]
+    fn a_bundle_is_stored_as_its_own_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let bundle = r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","x":"a\"b"}"#;
+        let entry = CacheEntry::answer(&digest(1), &github(), now(), bundles(bundle.into()));
+        cache.write_entry(&entry).unwrap();
+        let place = cache.entry_path(&github().answer_identity(&digest(1)));
+        let text = std::fs::read_to_string(&place).unwrap();
+        assert!(text.contains(&format!(r#""json":{bundle}"#)), "{text}");
+        assert_eq!(cache.read(&digest(1), &github()), Some(entry));
+        std::fs::write(&place, text.replace(bundle, r#"{"unclosed":"#)).unwrap();
+        assert_eq!(cache.read(&digest(1), &github()), None);
+    }
+
     #[test]
     fn entries_round_trip_per_digest_and_source_identity() {
         let dir = tempfile::tempdir().unwrap();

@@ -983,6 +983,7 @@ mod tests {
                     selector: None,
                     span: None,
                 },
+                applied: Default::default(),
                 outcome: Outcome::NoProvenance,
             },
             checksum: None,

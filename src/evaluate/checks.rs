@@ -6,7 +6,7 @@ use std::fmt;
 use super::{Failure, Requirement};
 use crate::evidence::Attestation;
 use crate::policy::matcher::{self, id_matches, owner_of, signer_matches, write_one_of};
-use crate::policy::Effective;
+use crate::policy::{Effective, PolicySpan};
 
 struct Display<F>(F);
 
@@ -20,175 +20,318 @@ fn one_of<'a>(items: impl ExactSizeIterator<Item = &'a str> + Clone) -> String {
     Display(|f: &mut fmt::Formatter<'_>| write_one_of(f, items.clone())).to_string()
 }
 
+/// One requirement in force, as the rule (or `[defaults]`) states it.
+#[derive(Debug, Clone)]
+pub(crate) struct Expected {
+    pub requirement: Requirement,
+    /// What it requires, as a failure shows it.
+    pub text: String,
+    pub span: PolicySpan,
+    /// Inherited from `[defaults]`.
+    pub inherited: bool,
+}
+
+/// The requirements in force on an attestation, in the documented order
+/// (require, issuer, repository, repository-id, owner, owner-id,
+/// workflow, signer-workflow, signer-digest, ref, triggers, runner,
+/// visibility, predicate-type): the one table the registry check and
+/// `explain` read them from.
+pub(crate) fn expectations(e: &Effective<'_>) -> Vec<Expected> {
+    /// What a rule states: the text, where, and whether it is inherited.
+    type Stated = (String, PolicySpan, bool);
+    let text = |value: &dyn fmt::Display| value.to_string();
+    let rows: [(Requirement, Option<Stated>); 14] = [
+        (
+            Requirement::Require,
+            e.require.map(|(v, i)| (text(&v.value), v.span, i)),
+        ),
+        (
+            Requirement::Issuer,
+            e.issuer.map(|(v, i)| (text(&v.value), v.span, i)),
+        ),
+        (
+            Requirement::Repository,
+            e.repository.map(|(v, i)| (v.value.text.clone(), v.span, i)),
+        ),
+        (
+            Requirement::RepositoryId,
+            e.repository_id.map(|(v, i)| (v.value.clone(), v.span, i)),
+        ),
+        (
+            Requirement::Owner,
+            e.owner.map(|(v, i)| (v.value.text.clone(), v.span, i)),
+        ),
+        (
+            Requirement::OwnerId,
+            e.owner_id.map(|(v, i)| (v.value.clone(), v.span, i)),
+        ),
+        (
+            Requirement::Workflow,
+            e.workflow.map(|(v, i)| (text(&v.value), v.span, i)),
+        ),
+        (
+            Requirement::SignerWorkflow,
+            e.signer_workflow.map(|(v, i)| (text(&v.value), v.span, i)),
+        ),
+        (
+            Requirement::SignerDigest,
+            e.signer_digest
+                .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
+        ),
+        (
+            Requirement::Ref,
+            e.refs.map(|(v, i)| (text(&v.value), v.span, i)),
+        ),
+        (
+            Requirement::Triggers,
+            e.triggers.map(|(v, i)| (text(&v.value), v.span, i)),
+        ),
+        (
+            Requirement::Runner,
+            e.runner
+                .map(|(v, i)| (v.value.as_str().to_string(), v.span, i)),
+        ),
+        (
+            Requirement::Visibility,
+            e.visibility
+                .map(|(v, i)| (one_of(v.value.iter().map(|x| x.as_str())), v.span, i)),
+        ),
+        (
+            Requirement::PredicateType,
+            e.predicate_type
+                .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
+        ),
+    ];
+    rows.into_iter()
+        .filter_map(|(requirement, value)| {
+            value.map(|(text, span, inherited)| Expected {
+                requirement,
+                text,
+                span,
+                inherited,
+            })
+        })
+        .collect()
+}
+
 /// Every requirement an attestation fails, in the documented order:
 /// issuer, repository, repository-id, owner, owner-id, workflow,
 /// signer-workflow, signer-digest, ref, triggers, runner, visibility,
 /// predicate-type.
 pub fn check_attestation(effective: &Effective<'_>, attestation: &Attestation) -> Vec<Failure> {
-    let facts = &attestation.facts;
-    let claims = facts.claims();
-    let claim = |get: fn(&crate::verify::CertificateClaims) -> &Option<String>| {
-        claims.and_then(|c| get(c).as_deref())
+    let mut found = Found {
+        attestation,
+        failures: Vec::new(),
     };
-    let mut failures = Vec::new();
-    let mut fail = |requirement, expected: String, found: Option<&str>, span| {
-        failures.push(Failure {
+    found.check_source(effective);
+    found.check_owner(effective);
+    found.check_build(effective);
+    found.check_environment(effective);
+    found.failures
+}
+
+/// One attestation's facts, and the requirements they fail so far.
+struct Found<'a> {
+    attestation: &'a Attestation,
+    failures: Vec<Failure>,
+}
+
+impl<'a> Found<'a> {
+    /// A claim of the attestation's certificate.
+    fn claim(
+        &self,
+        get: fn(&crate::verify::CertificateClaims) -> &Option<String>,
+    ) -> Option<&'a str> {
+        self.attestation
+            .facts
+            .claims()
+            .and_then(|c| get(c).as_deref())
+    }
+
+    fn fail(
+        &mut self,
+        requirement: Requirement,
+        expected: String,
+        found: Option<&str>,
+        span: PolicySpan,
+    ) {
+        self.failures.push(Failure {
             requirement,
             expected,
             found: found.map(str::to_string),
             span: Some(span),
-            bundle: Some(attestation.origin.clone()),
+            bundle: Some(self.attestation.origin.clone()),
         })
-    };
+    }
 
-    if let Some((issuer, _)) = effective.issuer {
-        let found = facts.signer.as_ref().and_then(|s| s.issuer.as_deref());
-        if !found.is_some_and(|i| issuer.value.is_match(i)) {
-            fail(
-                Requirement::Issuer,
-                issuer.value.to_string(),
-                found,
-                issuer.span,
-            );
+    /// Who signed and where the source lives: issuer, repository,
+    /// repository-id.
+    fn check_source(&mut self, effective: &Effective<'_>) {
+        if let Some((issuer, _)) = effective.issuer {
+            let facts = &self.attestation.facts;
+            let found = facts.signer.as_ref().and_then(|s| s.issuer.as_deref());
+            if !found.is_some_and(|i| issuer.value.is_match(i)) {
+                self.fail(
+                    Requirement::Issuer,
+                    issuer.value.to_string(),
+                    found,
+                    issuer.span,
+                );
+            }
+        }
+        let repository = self.claim(|c| &c.source_repository_uri);
+        if let Some((repo, _)) = effective.repository {
+            if !repository.is_some_and(|r| repo.value.is_match(r)) {
+                self.fail(
+                    Requirement::Repository,
+                    repo.value.text.clone(),
+                    repository,
+                    repo.span,
+                );
+            }
+        }
+        if let Some((id, _)) = effective.repository_id {
+            let found = self.claim(|c| &c.source_repository_identifier);
+            if !found.is_some_and(|f| id_matches(&id.value, f)) {
+                self.fail(Requirement::RepositoryId, id.value.clone(), found, id.span);
+            }
         }
     }
-    let repository = claim(|c| &c.source_repository_uri);
-    if let Some((repo, _)) = effective.repository {
-        if !repository.is_some_and(|r| repo.value.is_match(r)) {
-            fail(
-                Requirement::Repository,
-                repo.value.text.clone(),
-                repository,
-                repo.span,
-            );
+
+    /// Who owns the repository: owner, owner-id.
+    fn check_owner(&mut self, effective: &Effective<'_>) {
+        let repository = self.claim(|c| &c.source_repository_uri);
+        if let Some((owner, _)) = effective.owner {
+            // Both the owner claim and the repository claim: a certificate whose
+            // owner is the expected one but whose repository lies elsewhere was
+            // not made for a build under that owner.
+            let found = self.claim(|c| &c.source_repository_owner_uri);
+            if !found.is_some_and(|f| owner.value.is_match(f)) {
+                self.fail(
+                    Requirement::Owner,
+                    owner.value.text.clone(),
+                    found,
+                    owner.span,
+                );
+            } else if !repository.is_some_and(|r| owner.value.contains_claim(r)) {
+                let found = format!(
+                    "owner {}, but repository {}",
+                    found.unwrap_or_default(),
+                    repository.unwrap_or("(none)")
+                );
+                self.fail(
+                    Requirement::Owner,
+                    format!("a repository under {}", owner.value.text),
+                    Some(&found),
+                    owner.span,
+                );
+            }
+        }
+        if let Some((id, _)) = effective.owner_id {
+            let found = self.claim(|c| &c.source_repository_owner_identifier);
+            if !found.is_some_and(|f| id_matches(&id.value, f)) {
+                self.fail(Requirement::OwnerId, id.value.clone(), found, id.span);
+            }
         }
     }
-    if let Some((id, _)) = effective.repository_id {
-        let found = claim(|c| &c.source_repository_identifier);
-        if !found.is_some_and(|f| id_matches(&id.value, f)) {
-            fail(Requirement::RepositoryId, id.value.clone(), found, id.span);
+
+    /// What ran the build: workflow, signer-workflow, signer-digest, ref,
+    /// triggers.
+    fn check_build(&mut self, effective: &Effective<'_>) {
+        if let Some((workflow, _)) = effective.workflow {
+            let repository = self.claim(|c| &c.source_repository_uri);
+            let uri = self.claim(|c| &c.build_config_uri);
+            let path = uri.and_then(|uri| matcher::workflow_in_repository(uri, repository));
+            if !path.is_some_and(|f| workflow.value.is_match(f)) {
+                // Shown as found: the path, else the whole URI (another repository's).
+                let found =
+                    path.or_else(|| uri.map(|uri| uri.rsplit_once('@').map_or(uri, |(u, _)| u)));
+                self.fail(
+                    Requirement::Workflow,
+                    workflow.value.to_string(),
+                    found,
+                    workflow.span,
+                );
+            }
+        }
+        if let Some((signer, _)) = effective.signer_workflow {
+            let found = self.claim(|c| &c.build_signer_uri);
+            if !found.is_some_and(|f| signer.value.0.iter().any(|g| signer_matches(g, f))) {
+                self.fail(
+                    Requirement::SignerWorkflow,
+                    signer.value.to_string(),
+                    found,
+                    signer.span,
+                );
+            }
+        }
+        if let Some((digests, _)) = effective.signer_digest {
+            let found = self.claim(|c| &c.build_signer_digest);
+            if !found.is_some_and(|f| digests.value.iter().any(|d| d.eq_ignore_ascii_case(f))) {
+                self.fail(
+                    Requirement::SignerDigest,
+                    one_of(digests.value.iter().map(String::as_str)),
+                    found,
+                    digests.span,
+                );
+            }
+        }
+        if let Some((refs, _)) = effective.refs {
+            let found = self.claim(|c| &c.source_repository_ref);
+            if !found.is_some_and(|f| refs.value.is_match(f)) {
+                self.fail(Requirement::Ref, refs.value.to_string(), found, refs.span);
+            }
+        }
+        if let Some((triggers, _)) = effective.triggers {
+            let found = self.claim(|c| &c.build_trigger);
+            if !found.is_some_and(|f| triggers.value.is_match(f)) {
+                self.fail(
+                    Requirement::Triggers,
+                    triggers.value.to_string(),
+                    found,
+                    triggers.span,
+                );
+            }
         }
     }
-    if let Some((owner, _)) = effective.owner {
-        // Both the owner claim and the repository claim: a certificate whose
-        // owner is the expected one but whose repository lies elsewhere was
-        // not made for a build under that owner.
-        let found = claim(|c| &c.source_repository_owner_uri);
-        if !found.is_some_and(|f| owner.value.is_match(f)) {
-            fail(
-                Requirement::Owner,
-                owner.value.text.clone(),
-                found,
-                owner.span,
-            );
-        } else if !repository.is_some_and(|r| owner.value.contains_claim(r)) {
-            let found = format!(
-                "owner {}, but repository {}",
-                found.unwrap_or_default(),
-                repository.unwrap_or("(none)")
-            );
-            fail(
-                Requirement::Owner,
-                format!("a repository under {}", owner.value.text),
-                Some(&found),
-                owner.span,
-            );
+
+    /// Where it ran and what it states: runner, visibility, predicate-type.
+    fn check_environment(&mut self, effective: &Effective<'_>) {
+        if let Some((runner, _)) = effective.runner {
+            let found = self.claim(|c| &c.runner_environment);
+            if !runner.value.is_match(found) {
+                self.fail(
+                    Requirement::Runner,
+                    runner.value.as_str().to_string(),
+                    found,
+                    runner.span,
+                );
+            }
+        }
+        if let Some((visibility, _)) = effective.visibility {
+            let found = self.claim(|c| &c.source_repository_visibility_at_signing);
+            if !found.is_some_and(|f| visibility.value.iter().any(|v| v.as_str() == f)) {
+                self.fail(
+                    Requirement::Visibility,
+                    one_of(visibility.value.iter().map(|v| v.as_str())),
+                    found,
+                    visibility.span,
+                );
+            }
+        }
+        if let Some((types, _)) = effective.predicate_type {
+            let statement = self.attestation.facts.statement.as_ref();
+            let found = statement.map(|s| s.predicate_type.as_str());
+            if !found.is_some_and(|f| types.value.iter().any(|t| t == f)) {
+                self.fail(
+                    Requirement::PredicateType,
+                    one_of(types.value.iter().map(String::as_str)),
+                    found,
+                    types.span,
+                );
+            }
         }
     }
-    if let Some((id, _)) = effective.owner_id {
-        let found = claim(|c| &c.source_repository_owner_identifier);
-        if !found.is_some_and(|f| id_matches(&id.value, f)) {
-            fail(Requirement::OwnerId, id.value.clone(), found, id.span);
-        }
-    }
-    if let Some((workflow, _)) = effective.workflow {
-        let uri = claim(|c| &c.build_config_uri);
-        let path = uri.and_then(|uri| matcher::workflow_in_repository(uri, repository));
-        if !path.is_some_and(|f| workflow.value.is_match(f)) {
-            // Shown as found: the path, else the whole URI (another repository's).
-            let found =
-                path.or_else(|| uri.map(|uri| uri.rsplit_once('@').map_or(uri, |(u, _)| u)));
-            fail(
-                Requirement::Workflow,
-                workflow.value.to_string(),
-                found,
-                workflow.span,
-            );
-        }
-    }
-    if let Some((signer, _)) = effective.signer_workflow {
-        let found = claim(|c| &c.build_signer_uri);
-        if !found.is_some_and(|f| signer.value.0.iter().any(|g| signer_matches(g, f))) {
-            fail(
-                Requirement::SignerWorkflow,
-                signer.value.to_string(),
-                found,
-                signer.span,
-            );
-        }
-    }
-    if let Some((digests, _)) = effective.signer_digest {
-        let found = claim(|c| &c.build_signer_digest);
-        if !found.is_some_and(|f| digests.value.iter().any(|d| d.eq_ignore_ascii_case(f))) {
-            fail(
-                Requirement::SignerDigest,
-                one_of(digests.value.iter().map(String::as_str)),
-                found,
-                digests.span,
-            );
-        }
-    }
-    if let Some((refs, _)) = effective.refs {
-        let found = claim(|c| &c.source_repository_ref);
-        if !found.is_some_and(|f| refs.value.is_match(f)) {
-            fail(Requirement::Ref, refs.value.to_string(), found, refs.span);
-        }
-    }
-    if let Some((triggers, _)) = effective.triggers {
-        let found = claim(|c| &c.build_trigger);
-        if !found.is_some_and(|f| triggers.value.is_match(f)) {
-            fail(
-                Requirement::Triggers,
-                triggers.value.to_string(),
-                found,
-                triggers.span,
-            );
-        }
-    }
-    if let Some((runner, _)) = effective.runner {
-        let found = claim(|c| &c.runner_environment);
-        if !runner.value.is_match(found) {
-            fail(
-                Requirement::Runner,
-                runner.value.as_str().to_string(),
-                found,
-                runner.span,
-            );
-        }
-    }
-    if let Some((visibility, _)) = effective.visibility {
-        let found = claim(|c| &c.source_repository_visibility_at_signing);
-        if !found.is_some_and(|f| visibility.value.iter().any(|v| v.as_str() == f)) {
-            fail(
-                Requirement::Visibility,
-                one_of(visibility.value.iter().map(|v| v.as_str())),
-                found,
-                visibility.span,
-            );
-        }
-    }
-    if let Some((types, _)) = effective.predicate_type {
-        let found = facts.statement.as_ref().map(|s| s.predicate_type.as_str());
-        if !found.is_some_and(|f| types.value.iter().any(|t| t == f)) {
-            fail(
-                Requirement::PredicateType,
-                one_of(types.value.iter().map(String::as_str)),
-                found,
-                types.span,
-            );
-        }
-    }
-    failures
 }
 
 /// Every requirement registry data fails. It states a repository (and so
@@ -224,89 +367,24 @@ pub fn check_registry(
             });
         }
     }
-    let unstated = [
-        (
-            Requirement::Issuer,
-            effective
-                .issuer
-                .map(|(v, i)| (v.span, i, v.value.to_string())),
-        ),
-        (
-            Requirement::RepositoryId,
-            effective
-                .repository_id
-                .map(|(v, i)| (v.span, i, v.value.clone())),
-        ),
-        (
-            Requirement::OwnerId,
-            effective
-                .owner_id
-                .map(|(v, i)| (v.span, i, v.value.clone())),
-        ),
-        (
-            Requirement::Workflow,
-            effective
-                .workflow
-                .map(|(v, i)| (v.span, i, v.value.to_string())),
-        ),
-        (
-            Requirement::SignerWorkflow,
-            effective
-                .signer_workflow
-                .map(|(v, i)| (v.span, i, v.value.to_string())),
-        ),
-        (
-            Requirement::SignerDigest,
-            effective
-                .signer_digest
-                .map(|(v, i)| (v.span, i, one_of(v.value.iter().map(String::as_str)))),
-        ),
-        (
-            Requirement::Ref,
-            effective
-                .refs
-                .map(|(v, i)| (v.span, i, v.value.to_string())),
-        ),
-        (
-            Requirement::Triggers,
-            effective
-                .triggers
-                .map(|(v, i)| (v.span, i, v.value.to_string())),
-        ),
-        (
-            Requirement::Runner,
-            effective
-                .runner
-                .map(|(v, i)| (v.span, i, v.value.as_str().to_string())),
-        ),
-        (
-            Requirement::Visibility,
-            effective
-                .visibility
-                .map(|(v, i)| (v.span, i, one_of(v.value.iter().map(|x| x.as_str())))),
-        ),
-        (
-            Requirement::PredicateType,
-            effective
-                .predicate_type
-                .map(|(v, i)| (v.span, i, one_of(v.value.iter().map(String::as_str)))),
-        ),
-    ];
-    for (requirement, value) in unstated {
-        if let Some((span, inherited, expected)) = value {
-            if !inherited {
-                failures.push(Failure {
-                    requirement,
-                    expected,
-                    found: Some(format!(
-                        "nothing: {} data does not state it (only an attestation can)",
-                        registry.registry
-                    )),
-                    span: Some(span),
-                    bundle: None,
-                });
-            }
-        }
+    // What only an attestation can state, set in the deciding rule itself.
+    let unstated = expectations(effective).into_iter().filter(|e| {
+        !matches!(
+            e.requirement,
+            Requirement::Require | Requirement::Repository | Requirement::Owner
+        ) && !e.inherited
+    });
+    for e in unstated {
+        failures.push(Failure {
+            requirement: e.requirement,
+            expected: e.text,
+            found: Some(format!(
+                "nothing: {} data does not state it (only an attestation can)",
+                registry.registry
+            )),
+            span: Some(e.span),
+            bundle: None,
+        });
     }
     failures
 }

@@ -3,8 +3,8 @@
 
 use super::source::with_source_matches;
 use super::{
-    check_attestation, check_registry, conflicts, source_conflicts, Evaluation, Failure, Outcome,
-    PackageOutcome, Requirement, RuleRef, RuleRefKind, Verdict,
+    check_attestation, check_registry, conflicts, source_conflicts, Applied, Evaluation, Failure,
+    Outcome, PackageOutcome, Requirement, RuleRef, RuleRefKind, Verdict,
 };
 use crate::evidence::{Evidence, SourceError};
 use crate::lockfile::{Package, PackageSource};
@@ -69,17 +69,19 @@ impl<'p> Evaluator<'p> {
     /// then registry data, then the absence of evidence; finally an
     /// exemption turns a failure into `exempt` (or, expired, says so).
     pub fn package(&mut self, package: &Package, evidence: &Evidence) -> PackageOutcome {
-        let make = |rule: RuleRef, outcome: Outcome| PackageOutcome {
+        let make = |rule: RuleRef, applied: Applied, outcome: Outcome| PackageOutcome {
             name: package.name.clone(),
             version: package.version.clone(),
             source: package.source.clone(),
             evidence: evidence.level(),
             rule,
+            applied,
             outcome,
         };
         if package.workspace_member {
             return make(
                 RuleRef::bare(RuleRefKind::WorkspaceMember),
+                Applied::Nothing,
                 Outcome::Pass { bundle: None },
             );
         }
@@ -87,20 +89,27 @@ impl<'p> Evaluator<'p> {
             self.note_out_of_scope(package);
             return make(
                 RuleRef::bare(RuleRefKind::OutOfScope),
+                Applied::Nothing,
                 Outcome::OutOfScope {
                     out_of_scope: out_of_scope.clone(),
                 },
             );
         }
-        let (rule, verdict) = match &package.source {
-            PackageSource::Git { url, .. } => self.git(url, evidence),
-            PackageSource::Path => self.path(&package.name, evidence),
+        let (rule, applied, verdict) = match &package.source {
+            PackageSource::Git { url, .. } => {
+                let (rule, verdict) = self.git(url, evidence);
+                (rule, Applied::Nothing, verdict)
+            }
+            PackageSource::Path => {
+                let (rule, verdict) = self.path(&package.name, evidence);
+                (rule, Applied::Nothing, verdict)
+            }
             PackageSource::CratesIo | PackageSource::Registry { .. } => {
                 self.registry(package, evidence)
             }
         };
         let outcome = self.apply_exemption(package, verdict);
-        make(rule, outcome)
+        make(rule, applied, outcome)
     }
 
     /// A package outside the scope is decided by nothing, but the rule,
@@ -249,12 +258,12 @@ impl<'p> Evaluator<'p> {
         }
     }
 
-    fn registry(&mut self, package: &Package, evidence: &Evidence) -> (RuleRef, Verdict) {
+    fn registry(&mut self, package: &Package, evidence: &Evidence) -> (RuleRef, Applied, Verdict) {
         let policy = self.policy;
         let decided =
             deciding_position(policy, &package.name, &package.version, Traits::of(package));
         self.note_versions_passed_over(package, decided);
-        let (rule_ref, effective) = match decided {
+        let (rule_ref, applied, effective) = match decided {
             Some((position, selector)) => {
                 let rule = &policy.rules[position];
                 self.rule_used[position][selector] = true;
@@ -272,6 +281,7 @@ impl<'p> Evaluator<'p> {
                             RuleKind::Owner => s.name.span,
                         }),
                     },
+                    Applied::Rule(position),
                     rule.requirements.merged(&policy.defaults),
                 )
             }
@@ -284,6 +294,7 @@ impl<'p> Evaluator<'p> {
                 };
                 (
                     RuleRef::bare(kind),
+                    Applied::Defaults,
                     crate::policy::NO_REQUIREMENTS.merged(&policy.defaults),
                 )
             }
@@ -302,7 +313,7 @@ impl<'p> Evaluator<'p> {
             None => (None, &mut [][..]),
         };
         let verdict = with_source_matches(verdict, evidence, &effective, allow, used);
-        (rule_ref, verdict)
+        (rule_ref, applied, verdict)
     }
 
     fn apply_exemption(&mut self, package: &Package, verdict: Verdict) -> Outcome {

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use checks::{
     check_attestation, check_registry, conflicts, cross_check, source_conflicts, Comparison,
 };
+pub(crate) use checks::{expectations, Expected};
 pub use evaluator::Evaluator;
 pub use repository::mark_other_repositories;
 pub use source::unaccepted as source_differences;
@@ -31,7 +32,9 @@ use crate::escape::Untrusted;
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Package, PackageSource};
-use crate::policy::{Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan};
+use crate::policy::{
+    Effective, Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan, Rule, NO_REQUIREMENTS,
+};
 
 /// What the evidence shows against the requirements, before exemptions.
 enum Verdict {
@@ -269,6 +272,21 @@ impl Outcome {
     }
 }
 
+/// Which requirements the evaluator applied to a package: decided once,
+/// when the package is evaluated, and read from its outcome by everything
+/// that shows them ([`PackageOutcome::requirements`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Applied {
+    /// None: a workspace member, a git or path dependency, a package out of
+    /// scope, or an outcome read back from a report.
+    #[default]
+    Nothing,
+    /// `[defaults]` alone: no rule matched the registry package.
+    Defaults,
+    /// The rule at this position of the policy's rules, over `[defaults]`.
+    Rule(usize),
+}
+
 /// One package, its evidence level and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageOutcome {
@@ -279,11 +297,38 @@ pub struct PackageOutcome {
     pub evidence: EvidenceLevel,
     /// The rule whose requirements applied.
     pub rule: RuleRef,
+    /// Which requirements applied, for [`PackageOutcome::requirements`]
+    /// (not part of a report: a rule is named there by `rule`).
+    #[serde(skip)]
+    pub applied: Applied,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
 
 impl PackageOutcome {
+    /// The rule of `policy` whose requirements were applied, if a rule's
+    /// were.
+    pub fn deciding_rule<'p>(&self, policy: &'p Policy) -> Option<&'p Rule> {
+        match self.applied {
+            Applied::Rule(position) => policy.rules.get(position),
+            Applied::Nothing | Applied::Defaults => None,
+        }
+    }
+
+    /// The requirements the evaluator applied to the package (its
+    /// deciding rule's over `[defaults]`, or `[defaults]` alone); `None`
+    /// where none applied. `policy` is the one the package was evaluated
+    /// with.
+    pub fn requirements<'p>(&self, policy: &'p Policy) -> Option<Effective<'p>> {
+        match self.applied {
+            Applied::Nothing => None,
+            Applied::Defaults => Some(NO_REQUIREMENTS.merged(&policy.defaults)),
+            Applied::Rule(_) => self
+                .deciding_rule(policy)
+                .map(|rule| rule.requirements.merged(&policy.defaults)),
+        }
+    }
+
     /// `name@version`.
     pub fn id(&self) -> String {
         format!("{}@{}", self.name, self.version)

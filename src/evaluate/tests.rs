@@ -949,6 +949,7 @@ fn every_outcome_is_counted_under_its_own_name() {
         source: crate::lockfile::PackageSource::CratesIo,
         evidence: EvidenceLevel::None,
         rule: RuleRef::bare(RuleRefKind::BuiltIn),
+        applied: Default::default(),
         outcome,
     };
     let evaluation = Evaluation {
@@ -1325,12 +1326,16 @@ fn outcomes_serialize_deterministically() {
     assert_eq!(failure["expected"], "https://github.com/o/a");
     assert_eq!(failure["found"], "https://github.com/x/a");
     assert_eq!(failure["span"]["line"], 3);
-    // Round trip.
+    // Round trip, but for which requirements applied (not part of a
+    // report: the rule is named by `rule`).
     let back: Evaluation = serde_json::from_str(&first).unwrap();
-    assert_eq!(
-        back.outcomes,
-        evaluate(&p, [(&pkg, &evidence)], now()).outcomes
-    );
+    let mut outcomes = evaluate(&p, [(&pkg, &evidence)], now()).outcomes;
+    assert_eq!(outcomes[0].applied, Applied::Defaults);
+    assert!(outcomes[0]
+        .requirements(&p)
+        .is_some_and(|r| r.repository.is_some()));
+    outcomes[0].applied = Applied::Nothing;
+    assert_eq!(back.outcomes, outcomes);
 }
 
 #[test]
@@ -1933,4 +1938,42 @@ fn the_packages_own_commit_and_repository_must_agree_with_the_other_evidence() {
     record.registry.as_mut().unwrap().sha = None;
     record.source_match = Some(compared(&"2".repeat(40), "https://github.com/o/a"));
     assert_eq!(one(&p, &a, &record).outcome.name(), "pass");
+}
+
+/// The requirements the evaluator applied travel on the outcome: the
+/// deciding rule (here the exact `[[package]]`, over `[defaults]`), read
+/// back without deciding again; none for a workspace member.
+#[test]
+fn the_outcome_carries_the_requirements_applied() {
+    let p = policy(
+        r#"
+[defaults]
+ref = "refs/defaults"
+
+[[package]]
+name = "a*"
+ref = "refs/glob"
+
+[[package]]
+name = "a"
+repository = "https://github.com/o/a"
+"#,
+    );
+    let outcome = one(&p, &package("a", "1.0.0"), &attested(claims("o/a")));
+    assert_eq!(outcome.applied, Applied::Rule(1));
+    let rule = outcome.deciding_rule(&p).expect("a rule decided");
+    assert_eq!(rule.index, 1);
+    let requirements = outcome.requirements(&p).expect("requirements applied");
+    let (repository, inherited) = requirements.repository.expect("the rule's own");
+    assert_eq!(repository.value.text, "https://github.com/o/a");
+    assert!(!inherited);
+    let (reference, inherited) = requirements.refs.expect("from [defaults]");
+    assert_eq!(reference.value.to_string(), "refs/defaults");
+    assert!(inherited);
+
+    let mut member = package("m", "1.0.0");
+    member.workspace_member = true;
+    let outcome = one(&p, &member, &Evidence::default());
+    assert_eq!(outcome.applied, Applied::Nothing);
+    assert!(outcome.requirements(&p).is_none());
 }

@@ -429,7 +429,7 @@ impl Explanation {
         // An expired exemption is a failure of a violation: show the exemption too.
         let exemption = exemption.or_else(|| expired_exemption(run, package, &failures));
         let requirements =
-            requirement_checks(&run.policy, package, evidence, decided.as_ref(), run.now);
+            requirement_checks(&run.policy, outcome, evidence, decided.as_ref(), run.now);
         let mut source_errors = evidence.errors.clone();
         if let Outcome::Error { errors, .. } | Outcome::NotChecked { errors } = &outcome.outcome {
             for error in errors {

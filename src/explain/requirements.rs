@@ -1,11 +1,10 @@
 //! Each requirement of the deciding rule, beside what the evidence shows.
 
 use super::{span_text, RequirementCheck};
-use crate::evaluate::{self, Requirement};
+use crate::evaluate::{self, expectations, Expected, PackageOutcome, Requirement};
 use crate::evidence::{Attestation, BundleOrigin, Evidence, EvidenceLevel};
-use crate::lockfile::Package;
 use crate::policy::matcher::{owner_of, workflow_in_repository};
-use crate::policy::{self, Effective, Policy, PolicySpan, NO_REQUIREMENTS};
+use crate::policy::{self, Effective, Policy};
 
 /// The requirements of the rule deciding a registry package, each with
 /// what the evidence shows: against the attestation the outcome rests on
@@ -14,26 +13,18 @@ use crate::policy::{self, Effective, Policy, PolicySpan, NO_REQUIREMENTS};
 /// path dependencies) have none: their rule is an allow list.
 pub(super) fn requirement_checks(
     policy: &Policy,
-    package: &Package,
+    outcome: &PackageOutcome,
     evidence: &Evidence,
     decided: Option<&BundleOrigin>,
     now: jiff::Timestamp,
 ) -> Vec<RequirementCheck> {
-    if package.workspace_member || !package.source.is_registry() {
+    // The requirements the evaluator applied, as the outcome carries them.
+    let Some(effective) = outcome.requirements(policy) else {
         return Vec::new();
-    }
-    let rule = policy::deciding_rule(
-        policy,
-        &package.name,
-        &package.version,
-        policy::Traits::of(package),
-    )
-    .map(|(rule, _)| rule);
-    let effective = match rule {
-        Some(rule) => rule.requirements.merged(&policy.defaults),
-        None => NO_REQUIREMENTS.merged(&policy.defaults),
     };
-    let allow = rule.and_then(|r| r.source_allow.as_ref());
+    let allow = outcome
+        .deciding_rule(policy)
+        .and_then(|r| r.source_allow.as_ref());
     let expected = expectations(&effective);
     let make = |e: &Expected, found: Option<String>, met: bool, against: &str| RequirementCheck {
         requirement: e.requirement,
@@ -181,99 +172,6 @@ fn source_check(
         text: span_text(policy, required.span),
         against: "source comparison".into(),
     })
-}
-
-/// One requirement as the policy states it.
-struct Expected {
-    requirement: Requirement,
-    text: String,
-    span: PolicySpan,
-    inherited: bool,
-}
-
-fn one_of<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let items: Vec<&str> = items.collect();
-    match items.as_slice() {
-        [one] => (*one).to_string(),
-        many => format!("one of {}", many.join(", ")),
-    }
-}
-
-/// The requirements that are set, in the documented order.
-fn expectations(e: &Effective<'_>) -> Vec<Expected> {
-    let mut out = Vec::new();
-    let mut add = |requirement, value: Option<(String, PolicySpan, bool)>| {
-        if let Some((text, span, inherited)) = value {
-            out.push(Expected {
-                requirement,
-                text,
-                span,
-                inherited,
-            });
-        }
-    };
-    add(
-        Requirement::Require,
-        e.require.map(|(v, i)| (v.value.to_string(), v.span, i)),
-    );
-    add(
-        Requirement::Issuer,
-        e.issuer.map(|(v, i)| (v.value.to_string(), v.span, i)),
-    );
-    add(
-        Requirement::Repository,
-        e.repository.map(|(v, i)| (v.value.text.clone(), v.span, i)),
-    );
-    add(
-        Requirement::RepositoryId,
-        e.repository_id.map(|(v, i)| (v.value.clone(), v.span, i)),
-    );
-    add(
-        Requirement::Owner,
-        e.owner.map(|(v, i)| (v.value.text.clone(), v.span, i)),
-    );
-    add(
-        Requirement::OwnerId,
-        e.owner_id.map(|(v, i)| (v.value.clone(), v.span, i)),
-    );
-    add(
-        Requirement::Workflow,
-        e.workflow.map(|(v, i)| (v.value.to_string(), v.span, i)),
-    );
-    add(
-        Requirement::SignerWorkflow,
-        e.signer_workflow
-            .map(|(v, i)| (v.value.to_string(), v.span, i)),
-    );
-    add(
-        Requirement::SignerDigest,
-        e.signer_digest
-            .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
-    );
-    add(
-        Requirement::Ref,
-        e.refs.map(|(v, i)| (v.value.to_string(), v.span, i)),
-    );
-    add(
-        Requirement::Triggers,
-        e.triggers.map(|(v, i)| (v.value.to_string(), v.span, i)),
-    );
-    add(
-        Requirement::Runner,
-        e.runner
-            .map(|(v, i)| (v.value.as_str().to_string(), v.span, i)),
-    );
-    add(
-        Requirement::Visibility,
-        e.visibility
-            .map(|(v, i)| (one_of(v.value.iter().map(|x| x.as_str())), v.span, i)),
-    );
-    add(
-        Requirement::PredicateType,
-        e.predicate_type
-            .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
-    );
-    out
 }
 
 /// What a verified attestation shows for a requirement.

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{deciding_bundles, DecidingBundle};
-use crate::evaluate::Outcome;
+use crate::evaluate::{Outcome, PackageOutcome};
 use crate::evidence::{Evidence, EvidenceLevel};
 use crate::http::redact_url;
 use crate::lockfile::{Package, PackageSource};
@@ -216,7 +216,7 @@ pub fn statements(run: &Run) -> Result<Vec<Statement>, VsaError> {
                     VerificationResult::Failed
                 },
                 verified_levels: verified_levels(
-                    passed.then(|| build_level(run, package, evidence, &outcome.outcome)),
+                    passed.then(|| build_level(run, evidence, outcome)),
                     &outcome.outcome,
                 ),
                 slsa_version: "1.0",
@@ -339,26 +339,20 @@ fn source_descriptor(found: &crate::evidence::SourceMatch) -> Option<Descriptor>
 
 /// The SLSA build level a passing package is verified at: see the table
 /// in the module documentation.
-fn build_level(
-    run: &Run,
-    package: &Package,
-    evidence: &Evidence,
-    outcome: &Outcome,
-) -> &'static str {
+fn build_level(run: &Run, evidence: &Evidence, outcome: &PackageOutcome) -> &'static str {
     let Outcome::Pass {
         bundle: Some(origin),
-    } = outcome
+    } = &outcome.outcome
     else {
         return "SLSA_BUILD_LEVEL_0";
     };
     let Some(attestation) = evidence.attestations.iter().find(|a| &a.origin == origin) else {
         return "SLSA_BUILD_LEVEL_0";
     };
-    let requirements = run.policy.requirements_for(
-        &package.name,
-        &package.version,
-        crate::policy::Traits::of(package),
-    );
+    // The requirements the evaluator applied, as the outcome carries them.
+    let Some(requirements) = outcome.requirements(&run.policy) else {
+        return "SLSA_BUILD_LEVEL_0";
+    };
     let provenance = attestation
         .facts
         .statement

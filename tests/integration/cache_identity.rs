@@ -423,7 +423,8 @@ fn a_cached_bundle_that_fails_verification_is_asked_for_again_online() {
         hex::encode(checksum(PKG1))
     );
     let asked = server.requests_to(&github_path);
-    entry["value"]["documents"][0]["json"] = bad.into();
+    // The bundle is stored as the JSON it is.
+    entry["value"]["bundles"]["documents"][0]["json"] = serde_json::from_str(&bad).unwrap();
     std::fs::write(&place, serde_json::to_vec(&entry).unwrap()).unwrap();
     let run = project.check(NOW, &[]);
     assert_eq!(outcome(&run), "pass", "{}", run.stdout);

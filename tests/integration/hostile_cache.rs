@@ -58,7 +58,7 @@ fn a_link_planted_for_a_cache_folder_is_never_written_through() {
         workload(&dir, [1]);
         let server = Server::start();
         serve(&server, &[1]);
-        // `attestations`, `attestations/v2`, then the entry's fan-out folder.
+        // `attestations`, `attestations/v3`, then the entry's fan-out folder.
         let entry = entry_relative(&server);
         let planted: std::path::PathBuf = entry.components().take(depth).collect();
         let planted = planted.to_str().unwrap();
