@@ -6,6 +6,14 @@
 use std::io::Read;
 use std::path::Path;
 
+/// The byte that opens a JSON object, `{`.
+pub const OBJECT_START: u8 = b'\x7b';
+
+/// Whether `text` opens a JSON object: its first character is `{`.
+pub fn opens_object(text: &str) -> bool {
+    text.as_bytes().first() == Some(&OBJECT_START)
+}
+
 /// A JSON list as [`json_list`] reads it.
 #[derive(Debug)]
 pub enum JsonList<'a> {

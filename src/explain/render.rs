@@ -12,10 +12,30 @@ use crate::fetch::SourceOutcome;
 use crate::policy::Mode;
 use crate::verify::VerifiedFacts;
 
-/// The text for people.
+/// The text for people: the package, what each source answered, its
+/// bundles, the registry's assertion and the cross-checks, the source
+/// comparison, the deciding rule and its requirements, the failures, an
+/// exemption, and the outcome.
 pub fn render(x: &Explanation) -> String {
     let mut out = String::new();
     let w = &mut out;
+    write_package(w, x);
+    write_sources(w, x);
+    write_bundles(w, x);
+    write_registry(w, x);
+    write_cross_checks(w, x);
+    write_source_match(w, x);
+    let _ = writeln!(w, "\nDecided by {}", x.rule.display);
+    write_rule_text(w, &x.rule);
+    write_requirements(w, x);
+    write_failures(w, x);
+    write_exemption(w, x);
+    let _ = writeln!(w, "\nOutcome: {} ({})", x.outcome, why(x));
+    out
+}
+
+/// The header, the package and where it is in the lockfile and graph.
+fn write_package(w: &mut String, x: &Explanation) {
     let p = &x.package;
     let _ = writeln!(
         w,
@@ -64,7 +84,10 @@ pub fn render(x: &Explanation) -> String {
     }
     let _ = writeln!(w, "  evidence    {}", x.evidence_level);
     write_graph(w, x);
+}
 
+/// What each source answered.
+fn write_sources(w: &mut String, x: &Explanation) {
     let _ = writeln!(w, "\nSources");
     if x.sources.is_empty() {
         let _ = writeln!(w, "  none asked ({})", not_asked_why(x));
@@ -94,7 +117,11 @@ pub fn render(x: &Explanation) -> String {
             );
         }
     }
+}
 
+/// Every bundle found, with its status and facts.
+fn write_bundles(w: &mut String, x: &Explanation) {
+    let checksum = x.package.checksum.as_deref();
     if x.bundles.is_empty() {
         let _ = writeln!(w, "\nBundles\n  none found");
     }
@@ -122,10 +149,13 @@ pub fn render(x: &Explanation) -> String {
             );
         }
         if let Some(facts) = &b.facts {
-            write_facts(w, facts, p.checksum.as_deref());
+            write_facts(w, facts, checksum);
         }
     }
+}
 
+/// The registry's (unsigned) assertion.
+fn write_registry(w: &mut String, x: &Explanation) {
     let _ = writeln!(w, "\nRegistry assertion");
     match &x.registry {
         Some(r) => {
@@ -158,6 +188,10 @@ pub fn render(x: &Explanation) -> String {
             let _ = writeln!(w, "  none");
         }
     }
+}
+
+/// Each verified bundle against the registry's record.
+fn write_cross_checks(w: &mut String, x: &Explanation) {
     for check in &x.cross_checks {
         let _ = writeln!(
             w,
@@ -187,11 +221,10 @@ pub fn render(x: &Explanation) -> String {
             );
         }
     }
+}
 
-    write_source_match(w, x);
-
-    let _ = writeln!(w, "\nDecided by {}", x.rule.display);
-    write_rule_text(w, &x.rule);
+/// Each requirement of the deciding rule, met or not.
+fn write_requirements(w: &mut String, x: &Explanation) {
     if !x.requirements.is_empty() {
         let _ = writeln!(w, "\nRequirements");
         let width = x
@@ -216,6 +249,10 @@ pub fn render(x: &Explanation) -> String {
             );
         }
     }
+}
+
+/// The failures no requirement above lists.
+fn write_failures(w: &mut String, x: &Explanation) {
     let unlisted: Vec<&Failure> = x
         .failures
         .iter()
@@ -235,6 +272,10 @@ pub fn render(x: &Explanation) -> String {
             let _ = writeln!(w);
         }
     }
+}
+
+/// The exemption, applied or expired.
+fn write_exemption(w: &mut String, x: &Explanation) {
     if let Some(e) = &x.exemption {
         let _ = writeln!(
             w,
@@ -248,8 +289,6 @@ pub fn render(x: &Explanation) -> String {
         );
         write_rule_text(w, &e.rule);
     }
-    let _ = writeln!(w, "\nOutcome: {} ({})", x.outcome, why(x));
-    out
 }
 
 /// The source comparison: its result, the commit and where to see it, and

@@ -31,6 +31,7 @@ use std::io::Read;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{StatusCode, Url};
 
+use crate::bounded_read::{opens_object, OBJECT_START};
 use crate::http::{redact_url, AnswerFrom, Destination, Http, HttpError, NamedBy};
 use crate::limits::{Budget, OverBudget};
 use crate::limits::{MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
@@ -156,7 +157,7 @@ pub fn decode(
     let plain_json = body
         .iter()
         .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'{');
+        .is_some_and(|&b| b == OBJECT_START);
     let decoded = if body.starts_with(FRAMED_MAGIC) {
         let mut decoded = Vec::new();
         snap::read::FrameDecoder::new(body)
@@ -183,7 +184,7 @@ pub fn decode(
             .map_err(|e| DecodeError::Raw(e.to_string()))?
     };
     let text = String::from_utf8(decoded).map_err(|e| DecodeError::NotUtf8(e.to_string()))?;
-    let is_object = text.trim_start().starts_with('{');
+    let is_object = opens_object(text.trim_start());
     match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
         Ok(_) if is_object => Ok(text),
         Ok(_) => Err(DecodeError::NotAnObject),

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use sigstore_types::Sha256Hash;
 
 use super::bundle_url::{self, Link};
-use crate::bounded_read::{json_list, JsonList};
+use crate::bounded_read::{json_list, opens_object, JsonList};
 use crate::cache::{Answer, BundleDocument, IgnoredBundle};
 use crate::evidence::BundleOrigin;
 use crate::limits::MAX_BUNDLES_PER_FILE;
@@ -164,7 +164,7 @@ pub(super) fn split_document(
         source: source.to_string(),
         location,
     };
-    if trimmed.starts_with('{') {
+    if opens_object(trimmed) {
         if let Ok(members) = serde_json::from_str::<Members>(trimmed) {
             return split_object(trimmed, members, location, &origin, keep);
         }
@@ -299,7 +299,7 @@ impl<'a> Entry<'a> {
             .filter(|u| !u.is_empty());
         let content = match (url, members.bundle) {
             (Some(url), _) => Content::Linked(url),
-            (None, Some(bundle)) if bundle.get().starts_with('{') => Content::Inline(bundle),
+            (None, Some(bundle)) if opens_object(bundle.get()) => Content::Inline(bundle),
             (None, _) => return None,
         };
         Some(Self {
@@ -417,7 +417,7 @@ impl Routing {
     /// Read from one JSON object (a repeated member: the last one counts);
     /// `None` for text that is not one.
     pub(super) fn read(text: &str) -> Option<Routing> {
-        if !text.starts_with('{') {
+        if !opens_object(text) {
             return None;
         }
         let members: Members = serde_json::from_str(text).ok()?;

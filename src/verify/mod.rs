@@ -446,35 +446,59 @@ pub fn verify_bundle(
             ),
         ));
     }
+    let key_bundle = matches!(signer, SignerCheck::Key(_));
+    let result = library_verify(root, bundle, artifact, signer)?;
+    require_checks_made(root, bundle, &result, key_bundle)?;
+    let signer_facts = if key_bundle {
+        None
+    } else {
+        Some(signer_facts(bundle, &result, signer)?)
+    };
+    Ok(VerifiedFacts {
+        trust_root: root.name.clone(),
+        media_type: bundle.media_type.as_str().to_string(),
+        checks: checks_made(root, signer, key_bundle),
+        signer: signer_facts,
+        verified_times: result.verified_timestamps().to_vec(),
+        log_entries: log_entry_facts(bundle),
+        statement: statement_facts(bundle)?,
+    })
+}
+
+/// Steps 1 to 6: `sigstore-verify`'s checks, with the root's policy for a
+/// certificate (and the expected issuer) or for a key.
+fn library_verify(
+    root: &TrustRoot,
+    bundle: &Bundle,
+    artifact: &ArtifactInput,
+    signer: &SignerCheck,
+) -> Result<sigstore_verify::VerificationResult, VerifyFailure> {
     let verifier = root.verifier();
-    let (result, key_bundle) = match signer {
+    let verified = match signer {
         SignerCheck::Certificate { issuer, .. } => {
             let mut policy = root.certificate_policy();
             if let Some(issuer) = issuer {
                 policy = policy.require_issuer(issuer.clone());
             }
-            (
-                verifier
-                    .verify(artifact.as_artifact(), bundle, &policy)
-                    .map_err(|e| {
-                        VerifyFailure::from_library(e).naming_subject_algorithms(bundle)
-                    })?,
-                false,
-            )
+            verifier.verify(artifact.as_artifact(), bundle, &policy)
         }
-        SignerCheck::Key(key) => (
-            verifier
-                .verify(
-                    artifact.as_artifact(),
-                    bundle,
-                    &root.public_key_policy(key.clone()),
-                )
-                .map_err(|e| VerifyFailure::from_library(e).naming_subject_algorithms(bundle))?,
-            true,
+        SignerCheck::Key(key) => verifier.verify(
+            artifact.as_artifact(),
+            bundle,
+            &root.public_key_policy(key.clone()),
         ),
     };
+    verified.map_err(|e| VerifyFailure::from_library(e).naming_subject_algorithms(bundle))
+}
 
-    // Fail closed if the library reports a check as not made that this root requires.
+/// Fail closed if the library reports a check as not made that this root
+/// requires; then every log entry's checkpoint bound to its log.
+fn require_checks_made(
+    root: &TrustRoot,
+    bundle: &Bundle,
+    result: &sigstore_verify::VerificationResult,
+    key_bundle: bool,
+) -> Result<(), VerifyFailure> {
     let must = root.requirements;
     if must.transparency_log && !result.tlog_verified() {
         return Err(VerifyFailure::new(
@@ -494,52 +518,61 @@ pub fn verify_bundle(
     if must.transparency_log {
         check_log_binding(root, bundle, result.verified_timestamps())?;
     }
+    Ok(())
+}
 
-    let signer_facts = if key_bundle {
-        None
-    } else {
-        let cert_der = bundle.signing_certificate().ok_or_else(|| {
-            VerifyFailure::new(Check::BundleFormat, "bundle has no signing certificate")
-        })?;
-        let info = result.certificate().ok_or_else(|| {
-            VerifyFailure::new(
-                Check::BundleFormat,
-                "no certificate information in the result",
-            )
-        })?;
-        let sans = certificate::subject_alt_names(cert_der.as_bytes())?;
-        certificate::check_consistency(cert_der.as_bytes(), &sans)?;
-        let facts = SignerFacts {
-            identity: sans.first().map(|s| s.value.clone()),
-            sans,
-            issuer: info.issuer.clone(),
-            not_before: info.not_before,
-            not_after: info.not_after,
-            claims: CertificateClaims::from_library(&info.ci_claims),
-        };
-        if let SignerCheck::Certificate {
-            identity: Some(expected),
-            ..
-        } = signer
-        {
-            if !facts.sans.iter().any(|san| &san.value == expected) {
-                return Err(VerifyFailure::new(
-                    Check::Identity,
-                    format!(
-                        "expected identity {expected}, certificate has {}",
-                        facts
-                            .sans
-                            .iter()
-                            .map(|s| s.value.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-        }
-        Some(facts)
+/// Steps 7 and 8: the certificate as Fulcio would issue it, and the
+/// expected identity among its SANs; the facts a policy reads.
+fn signer_facts(
+    bundle: &Bundle,
+    result: &sigstore_verify::VerificationResult,
+    signer: &SignerCheck,
+) -> Result<SignerFacts, VerifyFailure> {
+    let cert_der = bundle.signing_certificate().ok_or_else(|| {
+        VerifyFailure::new(Check::BundleFormat, "bundle has no signing certificate")
+    })?;
+    let info = result.certificate().ok_or_else(|| {
+        VerifyFailure::new(
+            Check::BundleFormat,
+            "no certificate information in the result",
+        )
+    })?;
+    let sans = certificate::subject_alt_names(cert_der.as_bytes())?;
+    certificate::check_consistency(cert_der.as_bytes(), &sans)?;
+    let facts = SignerFacts {
+        identity: sans.first().map(|s| s.value.clone()),
+        sans,
+        issuer: info.issuer.clone(),
+        not_before: info.not_before,
+        not_after: info.not_after,
+        claims: CertificateClaims::from_library(&info.ci_claims),
     };
+    if let SignerCheck::Certificate {
+        identity: Some(expected),
+        ..
+    } = signer
+    {
+        if !facts.sans.iter().any(|san| &san.value == expected) {
+            return Err(VerifyFailure::new(
+                Check::Identity,
+                format!(
+                    "expected identity {expected}, certificate has {}",
+                    facts
+                        .sans
+                        .iter()
+                        .map(|s| s.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(facts)
+}
 
+/// The checks a verified bundle passed, in the order they are made.
+fn checks_made(root: &TrustRoot, signer: &SignerCheck, key_bundle: bool) -> Vec<Check> {
+    let must = root.requirements;
     let mut checks = vec![Check::BundleFormat, Check::Timestamp];
     if !key_bundle {
         checks.push(Check::CertificateChain);
@@ -560,30 +593,26 @@ pub fn verify_bundle(
             checks.push(Check::Identity);
         }
     }
+    checks
+}
 
-    Ok(VerifiedFacts {
-        trust_root: root.name.clone(),
-        media_type: bundle.media_type.as_str().to_string(),
-        checks,
-        signer: signer_facts,
-        verified_times: result.verified_timestamps().to_vec(),
-        log_entries: bundle
-            .verification_material
-            .tlog_entries
-            .iter()
-            .map(|entry| LogEntryFacts {
-                log_index: entry.log_index.get(),
-                log_id: entry.log_id.key_id.to_string(),
-                kind: format!(
-                    "{}/{}",
-                    entry.kind_version.kind(),
-                    entry.kind_version.version()
-                ),
-                integrated_time: entry.integrated_time,
-            })
-            .collect(),
-        statement: statement_facts(bundle)?,
-    })
+/// What each transparency-log entry of a verified bundle says.
+fn log_entry_facts(bundle: &Bundle) -> Vec<LogEntryFacts> {
+    bundle
+        .verification_material
+        .tlog_entries
+        .iter()
+        .map(|entry| LogEntryFacts {
+            log_index: entry.log_index.get(),
+            log_id: entry.log_id.key_id.to_string(),
+            kind: format!(
+                "{}/{}",
+                entry.kind_version.kind(),
+                entry.kind_version.version()
+            ),
+            integrated_time: entry.integrated_time,
+        })
+        .collect()
 }
 
 /// Verify a bundle against the first of several roots it verifies under.

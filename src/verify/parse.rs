@@ -5,7 +5,7 @@ use serde_json::value::RawValue;
 use sigstore_types::Bundle;
 
 use super::{Check, VerifyFailure};
-use crate::bounded_read::{json_list, JsonList};
+use crate::bounded_read::{json_list, opens_object, JsonList};
 use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
 /// A bundle read from a file or a response, with where it came from.
@@ -43,7 +43,7 @@ pub fn parse_bundles(
     }
     // Most documents are one bundle: read it as such first, so that it is
     // parsed once; anything else is looked at as a whole below.
-    if trimmed.len() <= MAX_BUNDLE_BYTES && trimmed.starts_with('{') {
+    if trimmed.len() <= MAX_BUNDLE_BYTES && opens_object(trimmed) {
         if let Ok(bundle) = Bundle::from_json(trimmed) {
             return Ok(vec![Ok(ParsedBundle {
                 bundle,
