@@ -356,6 +356,69 @@ struct Shared {
     index: Option<Result<sources::sparse_index::SparseIndex, sources::sparse_index::IndexError>>,
     /// What crates.io's list of crates said, asked up front.
     crates: registry::CrateList,
+    /// The cache's entries read in this run, each read once.
+    reads: CacheReads,
+}
+
+/// The cache's entries read in this run, by entry: an entry looked at
+/// before its package is fetched (to plan what to ask) is kept for the
+/// fetch, which takes it instead of reading the file again; one that is
+/// absent or not used in this run is remembered as `None` until an answer
+/// is stored in its place.
+#[derive(Default)]
+struct CacheReads(
+    std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, Option<CacheEntry>>>,
+);
+
+impl Shared {
+    /// The entry of `key` for `query`'s artifact, if it is used in this run
+    /// ([`usable`]), read from the folder.
+    fn read_usable(&self, key: &SourceKey, query: &PackageQuery) -> Option<CacheEntry> {
+        self.cache
+            .as_ref()?
+            .read(&query.checksum, key)
+            .filter(|entry| usable(entry, key, &self.options))
+    }
+
+    /// Whether the cache has an answer of `key` for `query` that is used in
+    /// this run. The entry is read once and kept for [`Shared::take_cached`].
+    fn in_cache(&self, key: &SourceKey, query: &PackageQuery) -> bool {
+        if self.cache.is_none() {
+            return false;
+        }
+        let place = key.answer_identity(&query.checksum).relative_path();
+        if let Some(read) = self.reads.0.lock().expect("not poisoned").get(&place) {
+            return read.is_some();
+        }
+        // Read without holding the lock: other packages' reads go on.
+        let read = self.read_usable(key, query);
+        let found = read.is_some();
+        self.reads
+            .0
+            .lock()
+            .expect("not poisoned")
+            .entry(place)
+            .or_insert(read);
+        found
+    }
+
+    /// The answer of `key` for `query` the cache has for this run: the one
+    /// read before (handed over, not read again), else read now.
+    fn take_cached(&self, key: &SourceKey, query: &PackageQuery) -> Option<CacheEntry> {
+        self.cache.as_ref()?;
+        let place = key.answer_identity(&query.checksum).relative_path();
+        let mut reads = self.reads.0.lock().expect("not poisoned");
+        match reads.get_mut(&place) {
+            // Handed over once; a later reader reads the file.
+            Some(Some(_)) => reads.remove(&place).flatten(),
+            // Read before: nothing used in this run.
+            Some(None) => None,
+            None => {
+                drop(reads);
+                self.read_usable(key, query)
+            }
+        }
+    }
 }
 
 /// [`fetch`] for callers already inside a (multi-threaded) tokio runtime.
@@ -565,6 +628,7 @@ async fn prepare(
         options: options.clone(),
         warnings: std::sync::Mutex::new(Vec::new()),
         crates: registry::CrateList::new(),
+        reads: CacheReads::default(),
     };
     let crates_io = registry::CratesIoPlan::new(&shared, queries);
     if let (Some(announce), false) = (&options.announce, options.offline) {
@@ -578,9 +642,8 @@ async fn prepare(
     }
     // With a token, the packages of one owner are listed together.
     if let (Some(http), true) = (&shared.http, options.github_auth.is_set()) {
-        let needed = |index: usize, query: &PackageQuery| {
-            !fresh_in_cache(cache, &shared.keys[index], query, options)
-        };
+        let needed =
+            |index: usize, query: &PackageQuery| !shared.in_cache(&shared.keys[index], query);
         let (listed, stops) =
             sources::github_bulk::prefetch(http, sources, queries, &options.github_auth, needed)
                 .await;
@@ -646,7 +709,7 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
         let asked = queries
             .iter()
             .filter(|q| q.repository_hint.is_some() || crates_io)
-            .filter(|q| !fresh_in_cache(shared.cache.as_ref(), &shared.keys[index], q, options))
+            .filter(|q| !shared.in_cache(&shared.keys[index], q))
             .count();
         if asked >= GITHUB_WORTH_SAYING {
             messages.push(format!(
@@ -657,20 +720,6 @@ fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
         }
     }
     messages
-}
-
-/// Whether the cache has an answer from `source` that is still used.
-fn fresh_in_cache(
-    cache: Option<&Cache>,
-    source: &SourceKey,
-    query: &PackageQuery,
-    options: &FetchOptions,
-) -> bool {
-    cache.is_some_and(|cache| {
-        cache
-            .read(&query.checksum, source)
-            .is_some_and(|entry| usable(&entry, source, options))
-    })
 }
 
 /// Whether a cached answer of `source` is used in this run.
@@ -831,12 +880,7 @@ async fn ask_through_cache(
     }
     let remote = spec.is_remote();
     if remote {
-        if let Some(entry) = shared
-            .cache
-            .as_ref()
-            .and_then(|c| c.read(&query.checksum, key))
-            .filter(|entry| usable(entry, key, options))
-        {
+        if let Some(entry) = shared.take_cached(key, query) {
             let reply = described(Reply::Answer(entry.value), &key.label, query)?;
             return Ok((Some(reply), true));
         }
@@ -923,6 +967,10 @@ fn store_answer(shared: &Shared, query: &PackageQuery, source: &SourceKey, answe
             warnings.push(error.to_string());
         }
     }
+    // What was read of this entry before is no longer what it holds.
+    if let Ok(mut reads) = shared.reads.0.lock() {
+        reads.remove(&entry.identity.relative_path());
+    }
 }
 
 #[cfg(test)]
@@ -946,6 +994,63 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// A cache entry looked at to plan a run is handed to the fetch of its
+    /// package, not read again (here: its file is spoiled in between, and
+    /// the fetch still has the answer read first); after the handover, and
+    /// after an answer is stored in its place, the file is read anew.
+    #[test]
+    fn an_entry_read_to_plan_is_not_read_again_to_fetch() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let spec = SourceSpec::GitHub {
+            api_url: "https://api.github.com".into(),
+            org: Some("acme".into()),
+            predicate_type: None,
+        };
+        let key = spec.cache_key();
+        let query = queries(1).remove(0);
+        let answer = Answer::Bundles {
+            documents: vec![BundleDocument {
+                origin: crate::evidence::BundleOrigin {
+                    source: key.label.clone(),
+                    location: "https://api.github.com/x".into(),
+                },
+                json: "{}".into(),
+            }],
+            ignored: Vec::new(),
+        };
+        let options = FetchOptions {
+            offline: true,
+            ..FetchOptions::default()
+        };
+        cache
+            .write_entry(&CacheEntry::answer(
+                &query.checksum,
+                &key,
+                options.now,
+                answer.clone(),
+            ))
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let shared = runtime
+            .block_on(prepare(&[], &[spec], Some(&cache), &options))
+            .unwrap();
+        assert!(shared.in_cache(&key, &query));
+        let place = cache.entry_path(&key.answer_identity(&query.checksum));
+        std::fs::write(&place, b"spoiled").unwrap();
+        assert!(shared.in_cache(&key, &query), "not read again");
+        let taken = shared.take_cached(&key, &query).expect("handed over");
+        assert_eq!(taken.value, answer);
+        assert!(
+            shared.take_cached(&key, &query).is_none(),
+            "read anew: spoiled"
+        );
+        store_answer(&shared, &query, &key, &answer);
+        assert!(shared.in_cache(&key, &query), "the stored answer is read");
     }
 
     /// Every package reaches the consumer, and no more than the admission's

@@ -10,9 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use super::{
-    ask_through_cache, described, fresh_in_cache, usable, Answered, Outcome, PackageFetch, Shared,
-};
+use super::{ask_through_cache, described, Answered, Outcome, PackageFetch, Shared};
 use crate::cache::{Answer, SourceKey};
 use crate::evidence::SourceError;
 use crate::failure_kind::FailureKind;
@@ -93,7 +91,6 @@ impl CratesIoPlan {
         let source = crates_io_position(&shared.sources)?;
         let spec = &shared.sources[source];
         let key = &shared.keys[source];
-        let cache = shared.cache.as_ref();
         let mut records = BTreeSet::new();
         let mut listed = BTreeSet::new();
         let mut not_needed = 0;
@@ -101,7 +98,7 @@ impl CratesIoPlan {
             .iter()
             .filter(|q| q.source == PackageSource::CratesIo)
         {
-            let record_cached = fresh_in_cache(cache, key, query, &shared.options);
+            let record_cached = shared.in_cache(key, query);
             if wants_record(shared, spec, query) {
                 if !record_cached {
                     records.insert(query.name.clone());
@@ -110,10 +107,7 @@ impl CratesIoPlan {
             }
             not_needed += 1;
             let wanted = query.needs.trustpub_only || needs_hint(shared, query);
-            if wanted
-                && !record_cached
-                && !fresh_in_cache(cache, &list_key(key), query, &shared.options)
-            {
+            if wanted && !record_cached && !shared.in_cache(&list_key(key), query) {
                 listed.insert(query.name.clone());
             }
         }
@@ -220,11 +214,7 @@ fn crate_summary(
         return Some((answer.clone(), false));
     }
     let key = list_key(&shared.keys[source]);
-    let entry = shared
-        .cache
-        .as_ref()?
-        .read(&query.checksum, &key)
-        .filter(|entry| usable(entry, &key, &shared.options))?;
+    let entry = shared.take_cached(&key, query)?;
     match entry.value {
         Answer::Registry { record, .. } => Some((
             Ok(record.map(|r| CrateSummary {
@@ -274,12 +264,7 @@ pub(super) async fn learn_repository(
     let source = crates_io_position(&shared.sources)?;
     let spec = &shared.sources[source];
     if wants_record(shared, spec, &result.query)
-        || fresh_in_cache(
-            shared.cache.as_ref(),
-            &shared.keys[source],
-            &result.query,
-            &shared.options,
-        )
+        || shared.in_cache(&shared.keys[source], &result.query)
     {
         let answered = ask_through_cache(shared, source, spec, &result.query, budget).await;
         if let Ok((
@@ -326,12 +311,7 @@ pub(super) fn without_asking(shared: &Shared, source: usize, result: &mut Packag
     let key = &shared.keys[source];
     let label = &key.label;
     let options = &shared.options;
-    if let Some(entry) = shared
-        .cache
-        .as_ref()
-        .and_then(|c| c.read(&result.query.checksum, key))
-        .filter(|entry| usable(entry, key, options))
-    {
+    if let Some(entry) = shared.take_cached(key, &result.query) {
         let reply = described(Reply::Answer(entry.value), label, &result.query);
         return Unasked::Cached(reply.map(|reply| (Some(reply), true)));
     }
