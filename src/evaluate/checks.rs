@@ -493,90 +493,106 @@ pub fn source_conflicts<'a>(
     attestations: impl IntoIterator<Item = &'a Attestation>,
     registry: Option<&crate::evidence::RegistryAssertion>,
 ) -> Vec<Failure> {
-    let commit = source.commit.as_deref();
-    let repository = source.repository.as_deref();
-    let differs = |ours: Option<&str>, theirs: Option<&str>, repositories: bool| {
-        let (Some(ours), Some(theirs)) = (ours, theirs) else {
-            return false;
-        };
-        if !repositories {
-            return !ours.eq_ignore_ascii_case(theirs);
-        }
-        match (
-            matcher::normalize_repo_url(ours),
-            matcher::normalize_repo_url(theirs),
-        ) {
-            (Ok(a), Ok(b)) => a != b,
-            _ => false,
-        }
+    let published = Published {
+        commit: source.commit.as_deref(),
+        repository: source.repository.as_deref(),
     };
-    let failure = |what: &str,
-                   ours: &str,
-                   found: String,
-                   bundle: Option<crate::evidence::BundleOrigin>| Failure {
+    let mut failures = Vec::new();
+    for attestation in attestations {
+        let claims = attestation.facts.claims();
+        let origin = Some(attestation.origin.clone());
+        failures.extend(published.commit_conflict(
+            claims.and_then(|c| c.source_repository_digest.as_deref()),
+            "the certificate's source repository digest (.1.13)",
+            origin.clone(),
+        ));
+        failures.extend(published.repository_conflict(
+            claims.and_then(|c| c.source_repository_uri.as_deref()),
+            "the certificate's source repository (.1.12)",
+            origin,
+        ));
+    }
+    if let Some(record) = registry {
+        failures.extend(published.commit_conflict(
+            record.sha.as_deref(),
+            &format!("the commit {} records for the publish", record.registry),
+            None,
+        ));
+        failures.extend(published.repository_conflict(
+            Some(&record.repository),
+            &format!("the repository {} records for the publish", record.registry),
+            None,
+        ));
+    }
+    failures
+}
+
+/// What a published package says of its own source.
+struct Published<'a> {
+    /// The commit of `.cargo_vcs_info.json`.
+    commit: Option<&'a str>,
+    /// The manifest's `repository`.
+    repository: Option<&'a str>,
+}
+
+impl Published<'_> {
+    /// A conflict when `theirs` (as `said_by` states it) is another commit,
+    /// case aside; none when either side states none.
+    fn commit_conflict(
+        &self,
+        theirs: Option<&str>,
+        said_by: &str,
+        bundle: Option<crate::evidence::BundleOrigin>,
+    ) -> Option<Failure> {
+        let (ours, theirs) = (self.commit?, theirs?);
+        (!ours.eq_ignore_ascii_case(theirs)).then(|| {
+            conflict(
+                "commit (.cargo_vcs_info.json)",
+                ours,
+                format!("{said_by}: {theirs}"),
+                bundle,
+            )
+        })
+    }
+
+    /// A conflict when `theirs` is another repository in the normal form
+    /// the policy compares them in; none when either side states none or
+    /// has no normal form.
+    fn repository_conflict(
+        &self,
+        theirs: Option<&str>,
+        said_by: &str,
+        bundle: Option<crate::evidence::BundleOrigin>,
+    ) -> Option<Failure> {
+        let (ours, theirs) = (self.repository?, theirs?);
+        let differs = matches!(
+            (matcher::normalize_repo_url(ours), matcher::normalize_repo_url(theirs)),
+            (Ok(a), Ok(b)) if a != b
+        );
+        differs.then(|| {
+            conflict(
+                "repository (Cargo.toml)",
+                ours,
+                format!("{said_by}: {theirs}"),
+                bundle,
+            )
+        })
+    }
+}
+
+/// An `evidence-conflict` failure: what the published package names
+/// against what another piece of evidence states.
+fn conflict(
+    what: &str,
+    ours: &str,
+    found: String,
+    bundle: Option<crate::evidence::BundleOrigin>,
+) -> Failure {
+    Failure {
         requirement: Requirement::EvidenceConflict,
         expected: format!("the {what} the published package names: {ours}"),
         found: Some(found),
         span: None,
         bundle,
-    };
-    let mut failures = Vec::new();
-    for attestation in attestations {
-        let claims = attestation.facts.claims();
-        let digest = claims.and_then(|c| c.source_repository_digest.as_deref());
-        let uri = claims.and_then(|c| c.source_repository_uri.as_deref());
-        let origin = Some(attestation.origin.clone());
-        if differs(commit, digest, false) {
-            let found = format!(
-                "the certificate's source repository digest (.1.13): {}",
-                digest.unwrap_or_default()
-            );
-            failures.push(failure(
-                "commit (.cargo_vcs_info.json)",
-                commit.unwrap_or_default(),
-                found,
-                origin.clone(),
-            ));
-        }
-        if differs(repository, uri, true) {
-            let found = format!(
-                "the certificate's source repository (.1.12): {}",
-                uri.unwrap_or_default()
-            );
-            failures.push(failure(
-                "repository (Cargo.toml)",
-                repository.unwrap_or_default(),
-                found,
-                origin,
-            ));
-        }
     }
-    if let Some(record) = registry {
-        if differs(commit, record.sha.as_deref(), false) {
-            let found = format!(
-                "the commit {} records for the publish: {}",
-                record.registry,
-                record.sha.as_deref().unwrap_or_default()
-            );
-            failures.push(failure(
-                "commit (.cargo_vcs_info.json)",
-                commit.unwrap_or_default(),
-                found,
-                None,
-            ));
-        }
-        if differs(repository, Some(&record.repository), true) {
-            let found = format!(
-                "the repository {} records for the publish: {}",
-                record.registry, record.repository
-            );
-            failures.push(failure(
-                "repository (Cargo.toml)",
-                repository.unwrap_or_default(),
-                found,
-                None,
-            ));
-        }
-    }
-    failures
 }

@@ -366,6 +366,29 @@ impl<'p> Evaluator<'p> {
     pub fn finish(self, outcomes: Vec<PackageOutcome>) -> Evaluation {
         let policy = self.policy;
         let mut warnings = Vec::new();
+        self.unused_rules(&mut warnings);
+        self.versions_not_covered(&mut warnings);
+        self.unused_source_allow(&mut warnings);
+        self.unused_exemptions(&mut warnings);
+        self.unused_allow_lists(&mut warnings);
+        warnings.sort_by_key(|w| w.span().map_or(0, |s| s.offset));
+        if let Some(text) = &policy.text {
+            warnings = warnings
+                .into_iter()
+                .map(|w| w.with_source(text.clone()))
+                .collect();
+        }
+        Evaluation {
+            mode: policy.mode,
+            not_checked: policy.not_checked,
+            outcomes,
+            warnings,
+        }
+    }
+
+    /// A rule's selector that decided no package.
+    fn unused_rules(&self, warnings: &mut Vec<PolicyDiagnostic>) {
+        let policy = self.policy;
         for (rule, used) in policy.rules.iter().zip(&self.rule_used) {
             for (selector, used) in rule.selectors.iter().zip(used) {
                 if *used {
@@ -379,15 +402,21 @@ impl<'p> Evaluator<'p> {
                     ),
                 };
                 warnings.push(
-                    PolicyDiagnostic::warning(
-                        Code::UnusedRule,
-                        format!("{what} decided no package of the lockfile"),
-                    )
-                    .label(span, format!("no package is decided by `{}`", selector.describe()))
-                    .help("remove it if the dependency is gone; a more specific rule may also be taking precedence"),
-                );
+                PolicyDiagnostic::warning(
+                    Code::UnusedRule,
+                    format!("{what} decided no package of the lockfile"),
+                )
+                .label(span, format!("no package is decided by `{}`", selector.describe()))
+                .help("remove it if the dependency is gone; a more specific rule may also be taking precedence"),
+            );
             }
         }
+    }
+
+    /// A rule naming a package by name and version that another version of
+    /// it fell through to a weaker rule.
+    fn versions_not_covered(&self, warnings: &mut Vec<PolicyDiagnostic>) {
+        let policy = self.policy;
         for (rule, passed_over) in policy.rules.iter().zip(&self.versions_passed_over) {
             for (selector, packages) in rule.selectors.iter().zip(passed_over) {
                 let Some(version) = selector.version.as_ref().filter(|_| !packages.is_empty())
@@ -395,23 +424,26 @@ impl<'p> Evaluator<'p> {
                     continue;
                 };
                 warnings.push(
-                    PolicyDiagnostic::warning(
-                        Code::VersionNotCovered,
-                        format!(
-                            "{} {} `{}`, but not this version; a glob rule or [defaults] decides {}",
-                            packages.join(", "),
-                            if packages.len() == 1 { "is named by" } else { "are named by" },
-                            selector.describe(),
-                            if packages.len() == 1 { "it" } else { "them" },
-                        ),
-                    )
-                    .label(version.span, "does not cover that version")
-                    .help("widen `version`, or add a rule for the other versions, so that a named package is never decided by a weaker rule"),
-                );
+                PolicyDiagnostic::warning(
+                    Code::VersionNotCovered,
+                    format!(
+                        "{} {} `{}`, but not this version; a glob rule or [defaults] decides {}",
+                        packages.join(", "),
+                        if packages.len() == 1 { "is named by" } else { "are named by" },
+                        selector.describe(),
+                        if packages.len() == 1 { "it" } else { "them" },
+                    ),
+                )
+                .label(version.span, "does not cover that version")
+                .help("widen `version`, or add a rule for the other versions, so that a named package is never decided by a weaker rule"),
+            );
             }
         }
-        self.unused_source_allow(&mut warnings);
-        for exemption in &policy.exemptions {
+    }
+
+    /// An exemption that matched nothing, or that no failure needed.
+    fn unused_exemptions(&self, warnings: &mut Vec<PolicyDiagnostic>) {
+        for exemption in &self.policy.exemptions {
             let span = exemption.span;
             if !self.exemption_matched[exemption.index] {
                 warnings.push(
@@ -439,6 +471,11 @@ impl<'p> Evaluator<'p> {
                 );
             }
         }
+    }
+
+    /// A `[git]` or `[path]` allow pattern that matched no dependency.
+    fn unused_allow_lists(&self, warnings: &mut Vec<PolicyDiagnostic>) {
+        let policy = self.policy;
         for (list, used, table) in [
             (&policy.git, &self.git_used, "[git]"),
             (&policy.path_deps, &self.path_used, "[path]"),
@@ -459,19 +496,6 @@ impl<'p> Evaluator<'p> {
                     );
                 }
             }
-        }
-        warnings.sort_by_key(|w| w.span().map_or(0, |s| s.offset));
-        if let Some(text) = &policy.text {
-            warnings = warnings
-                .into_iter()
-                .map(|w| w.with_source(text.clone()))
-                .collect();
-        }
-        Evaluation {
-            mode: policy.mode,
-            not_checked: policy.not_checked,
-            outcomes,
-            warnings,
         }
     }
 }
@@ -518,35 +542,7 @@ fn expired_failure(e: &Exemption) -> Failure {
 /// names (fails whatever the rule says); verified attestations (any one passing passes); registry
 /// data where the rule asks for no more; the absence of evidence.
 fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effective<'_>) -> Verdict {
-    let mut unwaivable = rejected_failures(evidence);
-    if let Some(registry) = &evidence.registry {
-        // A bundle from another repository is no sign the record is wrong.
-        let cross_checked = evidence
-            .attestations
-            .iter()
-            .filter(|a| !evidence.other_repository.contains(&a.origin));
-        unwaivable.extend(conflicts(cross_checked, registry));
-    }
-    // Only a comparison that reached the repository: its commit was found
-    // there, so a disagreement is between two facts, not a guess.
-    let compared = evidence.source_match.as_ref().filter(|s| {
-        matches!(
-            s.result,
-            crate::evidence::SourceResult::Matches | crate::evidence::SourceResult::Differs
-        )
-    });
-    if let Some(source) = compared {
-        // As above: a bundle from another repository is held to nothing here.
-        let cross_checked = evidence
-            .attestations
-            .iter()
-            .filter(|a| !evidence.other_repository.contains(&a.origin));
-        unwaivable.extend(source_conflicts(
-            source,
-            cross_checked,
-            evidence.registry.as_ref(),
-        ));
-    }
+    let unwaivable = unwaivable_failures(evidence);
     if !unwaivable.is_empty() {
         return Verdict::Rejected(unwaivable);
     }
@@ -575,6 +571,18 @@ fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effectiv
             };
         }
     }
+    unattested_verdict(package, evidence, effective)
+}
+
+/// The verdict without an attestation or registry data that decides:
+/// nothing found (no provenance, or not checked when a source failed), or
+/// less than the rule requires.
+fn unattested_verdict(
+    package: &Package,
+    evidence: &Evidence,
+    effective: &Effective<'_>,
+) -> Verdict {
+    let level = effective.level();
     let mut errors = evidence.errors.clone();
     if package.checksum.is_none() {
         errors.push(SourceError::new(
@@ -605,6 +613,42 @@ fn evidence_verdict(package: &Package, evidence: &Evidence, effective: &Effectiv
     } else {
         Verdict::Error(errors, vec![failure])
     }
+}
+
+/// What no rule or exemption waives: a bundle that failed verification,
+/// and a verified fact that contradicts the registry's record or the
+/// source comparison.
+fn unwaivable_failures(evidence: &Evidence) -> Vec<Failure> {
+    let mut unwaivable = rejected_failures(evidence);
+    if let Some(registry) = &evidence.registry {
+        // A bundle from another repository is no sign the record is wrong.
+        let cross_checked = evidence
+            .attestations
+            .iter()
+            .filter(|a| !evidence.other_repository.contains(&a.origin));
+        unwaivable.extend(conflicts(cross_checked, registry));
+    }
+    // Only a comparison that reached the repository: its commit was found
+    // there, so a disagreement is between two facts, not a guess.
+    let compared = evidence.source_match.as_ref().filter(|s| {
+        matches!(
+            s.result,
+            crate::evidence::SourceResult::Matches | crate::evidence::SourceResult::Differs
+        )
+    });
+    if let Some(source) = compared {
+        // As above: a bundle from another repository is held to nothing here.
+        let cross_checked = evidence
+            .attestations
+            .iter()
+            .filter(|a| !evidence.other_repository.contains(&a.origin));
+        unwaivable.extend(source_conflicts(
+            source,
+            cross_checked,
+            evidence.registry.as_ref(),
+        ));
+    }
+    unwaivable
 }
 
 /// What a requirement on a registry fact (not a bundle's claim) found.

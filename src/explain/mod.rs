@@ -395,6 +395,52 @@ pub fn package_exit_code(outcome: &PackageOutcome, mode: Mode) -> i32 {
     }
 }
 
+/// The failures of an outcome, and the exemption that excused them.
+fn failures_and_exemption(
+    run: &Run,
+    outcome: &Outcome,
+) -> (Vec<Failure>, Option<ExemptionExplanation>) {
+    match outcome {
+        Outcome::Violation { failures } => (failures.clone(), None),
+        Outcome::Error { failures, .. } => (failures.clone(), None),
+        Outcome::Exempt {
+            exemption,
+            reason,
+            until,
+            failures,
+        } => (
+            failures.clone(),
+            Some(ExemptionExplanation {
+                rule: rule_explanation(&run.policy, exemption),
+                reason: reason.clone(),
+                until: *until,
+                expired: false,
+            }),
+        ),
+        Outcome::Pass { .. }
+        | Outcome::NoProvenance
+        | Outcome::NotChecked { .. }
+        | Outcome::OutOfScope { .. } => (Vec::new(), None),
+    }
+}
+
+/// Each verified bundle of the package's own repository against the
+/// registry's record, when there is one.
+fn cross_checks(evidence: &Evidence) -> Vec<CrossCheck> {
+    let Some(registry) = &evidence.registry else {
+        return Vec::new();
+    };
+    evidence
+        .attestations
+        .iter()
+        .filter(|a| !evidence.other_repository.contains(&a.origin))
+        .map(|a| CrossCheck {
+            bundle: a.origin.clone(),
+            comparisons: crate::evaluate::cross_check(a, registry).to_vec(),
+        })
+        .collect()
+}
+
 impl Explanation {
     /// The explanation of the package at `index` of a run.
     pub fn new(run: &Run, index: usize) -> Self {
@@ -404,28 +450,7 @@ impl Explanation {
         let sources = run.source_outcomes.get(index).cloned().unwrap_or_default();
         let decided = deciding_origin(outcome, evidence);
         let bundles = bundles(evidence, &sources, decided.as_ref());
-        let (failures, exemption) = match &outcome.outcome {
-            Outcome::Violation { failures } => (failures.clone(), None),
-            Outcome::Error { failures, .. } => (failures.clone(), None),
-            Outcome::Exempt {
-                exemption,
-                reason,
-                until,
-                failures,
-            } => (
-                failures.clone(),
-                Some(ExemptionExplanation {
-                    rule: rule_explanation(&run.policy, exemption),
-                    reason: reason.clone(),
-                    until: *until,
-                    expired: false,
-                }),
-            ),
-            Outcome::Pass { .. }
-            | Outcome::NoProvenance
-            | Outcome::NotChecked { .. }
-            | Outcome::OutOfScope { .. } => (Vec::new(), None),
-        };
+        let (failures, exemption) = failures_and_exemption(run, &outcome.outcome);
         // An expired exemption is a failure of a violation: show the exemption too.
         let exemption = exemption.or_else(|| expired_exemption(run, package, &failures));
         let requirements =
@@ -458,21 +483,7 @@ impl Explanation {
             sources,
             bundles,
             registry: evidence.registry.clone(),
-            cross_checks: evidence
-                .registry
-                .as_ref()
-                .map(|registry| {
-                    evidence
-                        .attestations
-                        .iter()
-                        .filter(|a| !evidence.other_repository.contains(&a.origin))
-                        .map(|a| CrossCheck {
-                            bundle: a.origin.clone(),
-                            comparisons: crate::evaluate::cross_check(a, registry).to_vec(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            cross_checks: cross_checks(evidence),
             source_errors,
             source_match: evidence.source_match.clone(),
             commit_url: evidence

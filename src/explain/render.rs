@@ -447,36 +447,11 @@ fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
     let _ = writeln!(w, "  media type  {}", Untrusted(&facts.media_type));
     let checks: Vec<&str> = facts.checks.iter().map(|c| c.describe()).collect();
     let _ = writeln!(w, "  passed      {}", checks.join(", "));
-    if let Some(signer) = &facts.signer {
-        let _ = writeln!(
-            w,
-            "  identity    {}",
-            Untrusted(signer.identity.as_deref().unwrap_or("(none)"))
-        );
-        let _ = writeln!(
-            w,
-            "  issuer      {}",
-            Untrusted(signer.issuer.as_deref().unwrap_or("(none)"))
-        );
-        let _ = writeln!(
-            w,
-            "  certificate valid {} to {}",
-            signer.not_before, signer.not_after
-        );
-        let _ = writeln!(w, "  claims");
-        let claims = serde_json::to_value(&signer.claims).unwrap_or_default();
-        if let Some(map) = claims.as_object() {
-            let width = map.keys().map(String::len).max().unwrap_or(0);
-            for (key, value) in map {
-                let _ = writeln!(
-                    w,
-                    "    {key:<width$}  {}",
-                    Untrusted(value.as_str().unwrap_or("(absent)"))
-                );
-            }
+    match &facts.signer {
+        Some(signer) => write_signer(w, signer),
+        None => {
+            let _ = writeln!(w, "  signer      a managed key (no certificate claims)");
         }
-    } else {
-        let _ = writeln!(w, "  signer      a managed key (no certificate claims)");
     }
     for entry in &facts.log_entries {
         let _ = writeln!(
@@ -501,28 +476,68 @@ fn write_facts(w: &mut String, facts: &VerifiedFacts, checksum: Option<&str>) {
         }
     );
     if let Some(statement) = &facts.statement {
-        let _ = writeln!(w, "  statement   {}", Untrusted(&statement.statement_type));
-        let _ = writeln!(w, "  predicate   {}", Untrusted(&statement.predicate_type));
-        for subject in &statement.subjects {
-            let digests: Vec<String> = subject
-                .digest
-                .iter()
-                .map(|(algorithm, hex)| {
-                    let mark = if algorithm == "sha256" && Some(hex.as_str()) == checksum {
-                        " (the Cargo.lock checksum)"
-                    } else {
-                        ""
-                    };
-                    format!("{}:{}{mark}", Untrusted(algorithm), Untrusted(hex))
-                })
-                .collect();
+        write_statement(w, statement, checksum);
+    }
+}
+
+/// The certificate's identity, issuer, validity and claims.
+fn write_signer(w: &mut String, signer: &crate::verify::SignerFacts) {
+    let _ = writeln!(
+        w,
+        "  identity    {}",
+        Untrusted(signer.identity.as_deref().unwrap_or("(none)"))
+    );
+    let _ = writeln!(
+        w,
+        "  issuer      {}",
+        Untrusted(signer.issuer.as_deref().unwrap_or("(none)"))
+    );
+    let _ = writeln!(
+        w,
+        "  certificate valid {} to {}",
+        signer.not_before, signer.not_after
+    );
+    let _ = writeln!(w, "  claims");
+    let claims = serde_json::to_value(&signer.claims).unwrap_or_default();
+    if let Some(map) = claims.as_object() {
+        let width = map.keys().map(String::len).max().unwrap_or(0);
+        for (key, value) in map {
             let _ = writeln!(
                 w,
-                "  subject     {} {}",
-                Untrusted(&subject.name),
-                digests.join(" ")
+                "    {key:<width$}  {}",
+                Untrusted(value.as_str().unwrap_or("(absent)"))
             );
         }
+    }
+}
+
+/// The in-toto statement and its subjects, the lockfile's checksum marked.
+fn write_statement(
+    w: &mut String,
+    statement: &crate::verify::StatementFacts,
+    checksum: Option<&str>,
+) {
+    let _ = writeln!(w, "  statement   {}", Untrusted(&statement.statement_type));
+    let _ = writeln!(w, "  predicate   {}", Untrusted(&statement.predicate_type));
+    for subject in &statement.subjects {
+        let digests: Vec<String> = subject
+            .digest
+            .iter()
+            .map(|(algorithm, hex)| {
+                let mark = if algorithm == "sha256" && Some(hex.as_str()) == checksum {
+                    " (the Cargo.lock checksum)"
+                } else {
+                    ""
+                };
+                format!("{}:{}{mark}", Untrusted(algorithm), Untrusted(hex))
+            })
+            .collect();
+        let _ = writeln!(
+            w,
+            "  subject     {} {}",
+            Untrusted(&subject.name),
+            digests.join(" ")
+        );
     }
 }
 

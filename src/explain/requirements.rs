@@ -25,50 +25,95 @@ pub(super) fn requirement_checks(
     let allow = outcome
         .deciding_rule(policy)
         .and_then(|r| r.source_allow.as_ref());
-    let expected = expectations(&effective);
-    let make = |e: &Expected, found: Option<String>, met: bool, against: &str| RequirementCheck {
-        requirement: e.requirement,
-        expected: e.text.clone(),
-        found,
-        met,
-        inherited: e.inherited,
-        line: Some(e.span.line),
-        text: span_text(policy, e.span),
-        against: against.to_string(),
+    let checker = Checker {
+        policy,
+        effective: &effective,
+        evidence,
     };
-    let level = evidence.level();
     let attestation = decided
         .and_then(|origin| evidence.attestations.iter().find(|a| &a.origin == origin))
         .or_else(|| evidence.attestations.first());
-    let mut checks = Vec::new();
-    if let Some(attestation) = attestation {
-        let failures = evaluate::check_attestation(&effective, attestation);
-        for e in &expected {
-            if e.requirement == Requirement::Require {
-                checks.push(make(
-                    e,
-                    Some(level.to_string()),
-                    level >= effective.level(),
-                    "evidence level",
-                ));
-                continue;
-            }
-            let met = !failures.iter().any(|f| f.requirement == e.requirement);
-            let found = attested_fact(e.requirement, attestation);
-            checks.push(make(e, found, met, &attestation.origin.location));
+    let mut checks = match (attestation, &evidence.registry) {
+        (Some(attestation), _) => checker.against_attestation(attestation),
+        (None, Some(registry)) if effective.level() <= EvidenceLevel::RegistryAsserted => {
+            checker.against_registry(registry)
         }
-    } else if let (Some(registry), true) = (
-        &evidence.registry,
-        effective.level() <= EvidenceLevel::RegistryAsserted,
-    ) {
-        let failures = evaluate::check_registry(&effective, registry);
-        for e in &expected {
+        (None, _) => checker.against_level(),
+    };
+    checks.extend(checker.trustpub_only());
+    checks.extend(checker.min_age(now));
+    checks.extend(source_check(policy, &effective, evidence, allow));
+    checks
+}
+
+/// The requirements applied to one package, and its evidence.
+struct Checker<'a> {
+    policy: &'a Policy,
+    effective: &'a Effective<'a>,
+    evidence: &'a Evidence,
+}
+
+impl Checker<'_> {
+    fn make(
+        &self,
+        e: &Expected,
+        found: Option<String>,
+        met: bool,
+        against: &str,
+    ) -> RequirementCheck {
+        RequirementCheck {
+            requirement: e.requirement,
+            expected: e.text.clone(),
+            found,
+            met,
+            inherited: e.inherited,
+            line: Some(e.span.line),
+            text: span_text(self.policy, e.span),
+            against: against.to_string(),
+        }
+    }
+
+    /// `require` against the evidence level.
+    fn level_check(&self, e: &Expected) -> RequirementCheck {
+        let level = self.evidence.level();
+        self.make(
+            e,
+            Some(level.to_string()),
+            level >= self.effective.level(),
+            "evidence level",
+        )
+    }
+
+    /// Each requirement against the attestation the outcome rests on.
+    fn against_attestation(&self, attestation: &Attestation) -> Vec<RequirementCheck> {
+        let failures = evaluate::check_attestation(self.effective, attestation);
+        expectations(self.effective)
+            .iter()
+            .map(|e| {
+                if e.requirement == Requirement::Require {
+                    return self.level_check(e);
+                }
+                let met = !failures.iter().any(|f| f.requirement == e.requirement);
+                let found = attested_fact(e.requirement, attestation);
+                self.make(e, found, met, &attestation.origin.location)
+            })
+            .collect()
+    }
+
+    /// Each requirement against the registry's assertion. Attestation-only
+    /// keys inherited from `[defaults]` are not applied to registry data.
+    fn against_registry(
+        &self,
+        registry: &crate::evidence::RegistryAssertion,
+    ) -> Vec<RequirementCheck> {
+        let failures = evaluate::check_registry(self.effective, registry);
+        let level = self.evidence.level();
+        let mut checks = Vec::new();
+        for e in &expectations(self.effective) {
             let found = match e.requirement {
                 Requirement::Require => Some(level.to_string()),
                 Requirement::Repository => Some(registry.repository.clone()),
                 Requirement::Owner => owner_of(&registry.repository),
-                // Attestation-only keys inherited from [defaults] are not
-                // applied to registry data.
                 _ if e.inherited => continue,
                 _ => None,
             };
@@ -76,60 +121,61 @@ pub(super) fn requirement_checks(
                 Requirement::Require => true,
                 other => !failures.iter().any(|f| f.requirement == other),
             };
-            checks.push(make(e, found, met, "registry"));
+            checks.push(self.make(e, found, met, "registry"));
         }
-    } else if let Some(e) = expected
-        .iter()
-        .find(|e| e.requirement == Requirement::Require)
-    {
-        checks.push(make(
-            e,
-            Some(level.to_string()),
-            level >= effective.level(),
-            "evidence level",
-        ));
+        checks
     }
-    // Whatever the evidence, the registry's record of the crate.
-    if let Some(required) = effective.trustpub_only_required() {
-        let (_, inherited) = effective.trustpub_only.expect("required, so set");
-        let recorded = evidence.record.as_ref().and_then(|r| r.trustpub_only);
-        checks.push(RequirementCheck {
+
+    /// Without an attestation or registry data: `require` alone.
+    fn against_level(&self) -> Vec<RequirementCheck> {
+        expectations(self.effective)
+            .iter()
+            .find(|e| e.requirement == Requirement::Require)
+            .map(|e| self.level_check(e))
+            .into_iter()
+            .collect()
+    }
+
+    /// Whatever the evidence, the registry's record of the crate.
+    fn trustpub_only(&self) -> Option<RequirementCheck> {
+        let required = self.effective.trustpub_only_required()?;
+        let (_, inherited) = self.effective.trustpub_only.expect("required, so set");
+        let recorded = self.evidence.record.as_ref().and_then(|r| r.trustpub_only);
+        Some(RequirementCheck {
             requirement: Requirement::TrustpubOnly,
             expected: "true".into(),
             found: recorded.map(|r| r.to_string()),
             met: recorded == Some(true),
             inherited,
             line: Some(required.span.line),
-            text: span_text(policy, required.span),
+            text: span_text(self.policy, required.span),
             against: "registry record".into(),
-        });
+        })
     }
-    // Whatever the evidence, when the index says it was published.
-    if let Some(required) = effective.min_age_required() {
-        let (_, inherited) = effective.min_age.expect("required, so set");
+
+    /// Whatever the evidence, when the index says it was published.
+    fn min_age(&self, now: jiff::Timestamp) -> Option<RequirementCheck> {
+        let required = self.effective.min_age_required()?;
+        let (_, inherited) = self.effective.min_age.expect("required, so set");
         let minimum =
             jiff::SignedDuration::try_from(required.value).unwrap_or(jiff::SignedDuration::MAX);
-        checks.push(RequirementCheck {
+        let published = self.evidence.published;
+        Some(RequirementCheck {
             requirement: Requirement::MinAge,
             expected: format!(
                 "published at least {} before {now}",
                 crate::words::duration(required.value)
             ),
-            found: evidence.published.map(|p| format!("published {p}")),
-            met: evidence
-                .published
+            found: published.map(|p| format!("published {p}")),
+            met: published
                 .and_then(|p| p.checked_add(minimum).ok())
                 .is_some_and(|passes_from| now >= passes_from),
             inherited,
             line: Some(required.span.line),
-            text: span_text(policy, required.span),
+            text: span_text(self.policy, required.span),
             against: "registry index".into(),
-        });
+        })
     }
-    if let Some(check) = source_check(policy, &effective, evidence, allow) {
-        checks.push(check);
-    }
-    checks
 }
 
 /// `source-matches = true`, against the source comparison.
