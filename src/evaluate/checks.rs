@@ -5,8 +5,10 @@ use std::fmt;
 
 use super::{Failure, Requirement};
 use crate::evidence::Attestation;
-use crate::policy::matcher::{self, id_matches, owner_of, signer_matches, write_one_of};
-use crate::policy::{Effective, PolicySpan};
+use crate::policy::matcher::{
+    self, id_matches, owner_of, signer_matches, write_one_of, GlobList, RepoUrl, Visibility,
+};
+use crate::policy::{Effective, PolicySpan, Spanned};
 
 struct Display<F>(F);
 
@@ -164,38 +166,52 @@ impl<'a> Found<'a> {
         })
     }
 
+    /// When the requirement is stated: a failure unless `found` is there
+    /// and `matches` the stated value (shown as `expected` says).
+    fn require<T>(
+        &mut self,
+        requirement: Requirement,
+        stated: Option<(&Spanned<T>, bool)>,
+        found: Option<&str>,
+        matches: impl Fn(&T, &str) -> bool,
+        expected: impl Fn(&T) -> String,
+    ) {
+        let Some((value, _)) = stated else {
+            return;
+        };
+        if !found.is_some_and(|f| matches(&value.value, f)) {
+            self.fail(requirement, expected(&value.value), found, value.span);
+        }
+    }
+
     /// Who signed and where the source lives: issuer, repository,
     /// repository-id.
     fn check_source(&mut self, effective: &Effective<'_>) {
-        if let Some((issuer, _)) = effective.issuer {
-            let facts = &self.attestation.facts;
-            let found = facts.signer.as_ref().and_then(|s| s.issuer.as_deref());
-            if !found.is_some_and(|i| issuer.value.is_match(i)) {
-                self.fail(
-                    Requirement::Issuer,
-                    issuer.value.to_string(),
-                    found,
-                    issuer.span,
-                );
-            }
-        }
+        let signer = self.attestation.facts.signer.as_ref();
+        let issuer = signer.and_then(|s| s.issuer.as_deref());
+        self.require(
+            Requirement::Issuer,
+            effective.issuer,
+            issuer,
+            GlobList::is_match,
+            ToString::to_string,
+        );
         let repository = self.claim(|c| &c.source_repository_uri);
-        if let Some((repo, _)) = effective.repository {
-            if !repository.is_some_and(|r| repo.value.is_match(r)) {
-                self.fail(
-                    Requirement::Repository,
-                    repo.value.text.clone(),
-                    repository,
-                    repo.span,
-                );
-            }
-        }
-        if let Some((id, _)) = effective.repository_id {
-            let found = self.claim(|c| &c.source_repository_identifier);
-            if !found.is_some_and(|f| id_matches(&id.value, f)) {
-                self.fail(Requirement::RepositoryId, id.value.clone(), found, id.span);
-            }
-        }
+        self.require(
+            Requirement::Repository,
+            effective.repository,
+            repository,
+            RepoUrl::is_match,
+            |r| r.text.clone(),
+        );
+        let id = self.claim(|c| &c.source_repository_identifier);
+        self.require(
+            Requirement::RepositoryId,
+            effective.repository_id,
+            id,
+            |v, f| id_matches(v, f),
+            Clone::clone,
+        );
     }
 
     /// Who owns the repository: owner, owner-id.
@@ -227,12 +243,14 @@ impl<'a> Found<'a> {
                 );
             }
         }
-        if let Some((id, _)) = effective.owner_id {
-            let found = self.claim(|c| &c.source_repository_owner_identifier);
-            if !found.is_some_and(|f| id_matches(&id.value, f)) {
-                self.fail(Requirement::OwnerId, id.value.clone(), found, id.span);
-            }
-        }
+        let id = self.claim(|c| &c.source_repository_owner_identifier);
+        self.require(
+            Requirement::OwnerId,
+            effective.owner_id,
+            id,
+            |v, f| id_matches(v, f),
+            Clone::clone,
+        );
     }
 
     /// What ran the build: workflow, signer-workflow, signer-digest, ref,
@@ -254,45 +272,38 @@ impl<'a> Found<'a> {
                 );
             }
         }
-        if let Some((signer, _)) = effective.signer_workflow {
-            let found = self.claim(|c| &c.build_signer_uri);
-            if !found.is_some_and(|f| signer.value.0.iter().any(|g| signer_matches(g, f))) {
-                self.fail(
-                    Requirement::SignerWorkflow,
-                    signer.value.to_string(),
-                    found,
-                    signer.span,
-                );
-            }
-        }
-        if let Some((digests, _)) = effective.signer_digest {
-            let found = self.claim(|c| &c.build_signer_digest);
-            if !found.is_some_and(|f| digests.value.iter().any(|d| d.eq_ignore_ascii_case(f))) {
-                self.fail(
-                    Requirement::SignerDigest,
-                    one_of(digests.value.iter().map(String::as_str)),
-                    found,
-                    digests.span,
-                );
-            }
-        }
-        if let Some((refs, _)) = effective.refs {
-            let found = self.claim(|c| &c.source_repository_ref);
-            if !found.is_some_and(|f| refs.value.is_match(f)) {
-                self.fail(Requirement::Ref, refs.value.to_string(), found, refs.span);
-            }
-        }
-        if let Some((triggers, _)) = effective.triggers {
-            let found = self.claim(|c| &c.build_trigger);
-            if !found.is_some_and(|f| triggers.value.is_match(f)) {
-                self.fail(
-                    Requirement::Triggers,
-                    triggers.value.to_string(),
-                    found,
-                    triggers.span,
-                );
-            }
-        }
+        let signer = self.claim(|c| &c.build_signer_uri);
+        self.require(
+            Requirement::SignerWorkflow,
+            effective.signer_workflow,
+            signer,
+            |globs: &GlobList, f| globs.0.iter().any(|g| signer_matches(g, f)),
+            ToString::to_string,
+        );
+        let digest = self.claim(|c| &c.build_signer_digest);
+        self.require(
+            Requirement::SignerDigest,
+            effective.signer_digest,
+            digest,
+            |digests: &Vec<String>, f| digests.iter().any(|d| d.eq_ignore_ascii_case(f)),
+            |digests| one_of(digests.iter().map(String::as_str)),
+        );
+        let reference = self.claim(|c| &c.source_repository_ref);
+        self.require(
+            Requirement::Ref,
+            effective.refs,
+            reference,
+            GlobList::is_match,
+            ToString::to_string,
+        );
+        let trigger = self.claim(|c| &c.build_trigger);
+        self.require(
+            Requirement::Triggers,
+            effective.triggers,
+            trigger,
+            GlobList::is_match,
+            ToString::to_string,
+        );
     }
 
     /// Where it ran and what it states: runner, visibility, predicate-type.
@@ -308,29 +319,23 @@ impl<'a> Found<'a> {
                 );
             }
         }
-        if let Some((visibility, _)) = effective.visibility {
-            let found = self.claim(|c| &c.source_repository_visibility_at_signing);
-            if !found.is_some_and(|f| visibility.value.iter().any(|v| v.as_str() == f)) {
-                self.fail(
-                    Requirement::Visibility,
-                    one_of(visibility.value.iter().map(|v| v.as_str())),
-                    found,
-                    visibility.span,
-                );
-            }
-        }
-        if let Some((types, _)) = effective.predicate_type {
-            let statement = self.attestation.facts.statement.as_ref();
-            let found = statement.map(|s| s.predicate_type.as_str());
-            if !found.is_some_and(|f| types.value.iter().any(|t| t == f)) {
-                self.fail(
-                    Requirement::PredicateType,
-                    one_of(types.value.iter().map(String::as_str)),
-                    found,
-                    types.span,
-                );
-            }
-        }
+        let visibility = self.claim(|c| &c.source_repository_visibility_at_signing);
+        self.require(
+            Requirement::Visibility,
+            effective.visibility,
+            visibility,
+            |allowed: &Vec<Visibility>, f| allowed.iter().any(|v| v.as_str() == f),
+            |allowed| one_of(allowed.iter().map(|v| v.as_str())),
+        );
+        let statement = self.attestation.facts.statement.as_ref();
+        let predicate_type = statement.map(|s| s.predicate_type.as_str());
+        self.require(
+            Requirement::PredicateType,
+            effective.predicate_type,
+            predicate_type,
+            |types: &Vec<String>, f| types.iter().any(|t| t == f),
+            |types| one_of(types.iter().map(String::as_str)),
+        );
     }
 }
 
