@@ -12,18 +12,22 @@ use crate::escape::Untrusted;
 use crate::exit;
 use crate::run::{collect, policy_dir, InventorySelection, Run};
 use crate::write_policy::{
-    policy_text, unchecked, unchecked_error, write_atomically, InitError, POLICY_FILE,
+    init_options, policy_text, unchecked, unchecked_error, update, write_atomically, InitError,
+    Updated, POLICY_FILE,
 };
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
     /// Replace an existing provenance.toml.
-    #[arg(long, conflicts_with = "stdout")]
+    #[arg(long, conflicts_with_all = ["stdout", "update"])]
     pub force: bool,
     /// Print the policy on stdout instead of writing the file.
     #[arg(long)]
     pub stdout: bool,
-    /// Write the policy even if some packages could not be checked (each gets an exemption to decide on).
+    /// Bring the existing policy up to date: rules for new dependencies, none for those gone; every edit and comment kept.
+    #[arg(long)]
+    pub update: bool,
+    /// Write the policy even if some packages could not be checked (listed apart, to decide on later with --update).
     #[arg(long)]
     pub allow_unchecked: bool,
     /// How long the suggested (commented-out) exemptions last, in days.
@@ -35,20 +39,26 @@ pub struct InitArgs {
 
 /// `init`.
 ///
-/// Checks, in order: the lockfile is read; unless printing, no policy file
-/// is in the way (an existing `provenance.toml` needs `--force`; a
-/// `.cargo/provenance.toml` beside it is never shadowed), checked before
-/// anything is fetched; the run completes; every package was checked (else
-/// nothing is written and the exit code is 2, unless `--allow-unchecked`);
-/// the file is written atomically
-/// (a temporary file renamed into place, never over a file that appeared
-/// meanwhile unless `--force`).
+/// Checks, in order: the lockfile is read; with `--update`, a policy file
+/// is found (else `init-no-policy`); unless printing or updating,
+/// no policy file is in the way (an existing `provenance.toml` needs
+/// `--force`; a `.cargo/provenance.toml` beside it is never shadowed),
+/// checked before anything is fetched; the run completes; every package
+/// was checked (else nothing is written and the exit code is 2, unless
+/// `--allow-unchecked`); with `--update`, the policy file the run used is
+/// edited ([`update`]); the file is written atomically (a temporary file
+/// renamed into place, never over a file that appeared meanwhile unless
+/// `--force` or `--update`).
 pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     let mut config = args.run.run_config(global);
     let inventory = config.load_inventory()?;
     let dir = policy_dir(&inventory);
     let target = dir.join(POLICY_FILE);
-    if !args.stdout {
+    // Nothing to update is said before anything is fetched.
+    if args.update && config.load_policy(&inventory)?.path.is_none() {
+        return Err(InitError::NothingToUpdate.into());
+    }
+    if !args.stdout && !args.update {
         let other = dir.join(".cargo").join(POLICY_FILE);
         if other.exists() {
             return Err(InitError::OtherExists { path: other }.into());
@@ -64,27 +74,48 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
         let why = crate::report::Report::from_run(&run).not_checked_because;
         return Err(unchecked_error(&unchecked, &why).into());
     }
-    let text = policy_text(&run, &dir, args.exemption_days);
+    let (text, target, line) = if args.update {
+        let path = run.policy.path.clone().ok_or(InitError::NothingToUpdate)?;
+        let existing = std::fs::read_to_string(&path).into_diagnostic()?;
+        let options = init_options(&run, &dir, args.exemption_days);
+        let updated = update(&path, &existing, &run, &options)?;
+        let line = update_summary(&updated, (!args.stdout).then_some(&path));
+        (updated.text, path, line)
+    } else {
+        let text = policy_text(&run, &dir, args.exemption_days);
+        let line = summary(&run, (!args.stdout).then_some(&target));
+        (text, target, line)
+    };
     if args.stdout {
         let mut stdout = super::stdout();
         stdout.write_all(text.as_bytes()).into_diagnostic()?;
         stdout.flush().into_diagnostic()?;
     } else {
-        write_atomically(&target, &text, args.force)?;
+        write_atomically(&target, &text, args.force || args.update)?;
     }
     if !global.quiet {
-        let mut stderr = super::text_stderr();
-        let _ = writeln!(
-            stderr,
-            "{}",
-            summary(&run, (!args.stdout).then_some(&target))
-        );
+        let _ = writeln!(super::text_stderr(), "{line}");
     }
     Ok(exit::PASS)
 }
 
+/// One line on what an update changed.
+fn update_summary(updated: &Updated, written: Option<&PathBuf>) -> String {
+    let mut line = match written {
+        Some(path) => format!("updated {}: ", Untrusted(path.display())),
+        None => String::new(),
+    };
+    line.push_str(&format!(
+        "{} added, {} removed, {} to decide on",
+        crate::words::count(updated.added.len(), "rule", "rules"),
+        crate::words::count(updated.removed.len(), "rule", "rules"),
+        crate::words::count(updated.to_decide, "package", "packages"),
+    ));
+    line
+}
+
 /// One line on what was written: how many packages are pinned, left to
-/// decide, and bundles nothing can waive.
+/// decide on, could not be checked, and bundles nothing can waive.
 fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     use crate::evidence::EvidenceLevel;
     let registry = || {
@@ -92,7 +123,7 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
             .packages
             .iter()
             .zip(&run.evidence)
-            .filter(|(p, _)| !p.workspace_member && p.source.is_registry())
+            .filter(|(p, _)| p.needs_provenance() && p.source.is_registry())
     };
     let attested = registry()
         .filter(|(_, e)| e.level() == EvidenceLevel::Attested)
@@ -110,10 +141,9 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     let source_only = registry()
         .filter(|(_, e)| e.level() == EvidenceLevel::None && matches(e))
         .count();
-    let undecided = registry()
-        .filter(|(_, e)| e.level() == EvidenceLevel::None)
-        .count()
-        - source_only;
+    let (unchecked, undecided): (Vec<_>, Vec<_>) = registry()
+        .filter(|(_, e)| e.level() == EvidenceLevel::None && !matches(e))
+        .partition(|(p, e)| crate::policy::undecided::not_checked(p, e));
     let rejected: usize = registry().map(|(_, e)| e.rejected.len()).sum();
     let mut line = match written {
         Some(path) => format!("wrote {}: ", Untrusted(path.display())),
@@ -121,9 +151,16 @@ fn summary(run: &Run, written: Option<&PathBuf>) -> String {
     };
     line.push_str(&format!(
         "{} pinned to their verified provenance, {asserted} to registry data, \
-         {undecided} without provenance listed as exemptions to decide on",
-        crate::words::count(attested, "package", "packages")
+         {} without provenance left to decide on",
+        crate::words::count(attested, "package", "packages"),
+        undecided.len()
     ));
+    if !unchecked.is_empty() {
+        line.push_str(&format!(
+            ", {} that could not be checked listed apart",
+            unchecked.len()
+        ));
+    }
     if source_only > 0 {
         line.push_str(&format!(
             "; {source_only} without provenance pinned to their repository's files \

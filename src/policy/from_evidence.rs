@@ -6,8 +6,9 @@
 //! only registry data are pinned to the repository it states; a dependency
 //! whose published files are its repository's at the recorded commit (the
 //! source comparison) gets `source-matches = true`, and with no other
-//! evidence that is its rule; the rest are listed as commented-out
-//! exemptions to decide on, with what the source comparison found. Where today's evidence
+//! evidence that is its rule; the rest are left to decide on, in one
+//! commented block per class ([`super::undecided`]), with what the source
+//! comparison found. Where today's evidence
 //! shows it, a rule also requires what defends against a hijacked release
 //! pipeline, each with a comment saying why: release triggers (never an
 //! event that runs on input others control, such as a pull request's), a tag ref, a GitHub-hosted runner, and crates.io's refusal
@@ -185,27 +186,6 @@ fn found(evidence: &Evidence) -> Found<'_> {
 /// The `min-age` `init` suggests, commented out, in `[defaults]`.
 pub const SUGGESTED_MIN_AGE: &str = "7 days";
 
-/// The source comparison of a package left to decide on, in a few words:
-/// the files that differ (a `[[package]]` rule's `source-allow` can accept
-/// them, with a reason), no vcs info, or why it was not made.
-fn source_note(found: &crate::source_match::SourceMatch) -> Option<String> {
-    use crate::evidence::SourceResult;
-    let text = match found.result {
-        SourceResult::Matches => return None,
-        SourceResult::Differs => format!(
-            "(source: not as at commit {}: {}; source-allow can accept them, with a reason)",
-            found.commit.as_deref().unwrap_or("?"),
-            found.files_in_brief(5)
-        ),
-        SourceResult::NoVcsInfo => "(source: the package names no commit)".to_string(),
-        SourceResult::NotChecked => format!(
-            "(source: not compared: {})",
-            found.reason.as_deref().unwrap_or("unknown")
-        ),
-    };
-    Some(text)
-}
-
 /// Whether the source comparison found every published file as at the
 /// recorded commit (`differs`, `no-vcs-info` and `not-checked` do not).
 fn source_matches(evidence: &Evidence) -> bool {
@@ -215,8 +195,58 @@ fn source_matches(evidence: &Evidence) -> bool {
         .is_some_and(|m| m.result == crate::evidence::SourceResult::Matches)
 }
 
+/// The packages of a lockfile as `init` sees them: registry packages by
+/// name (each with what was found), git URLs and path dependencies.
+#[derive(Default)]
+pub struct Inventory<'a> {
+    pub registry: BTreeMap<&'a str, Vec<(&'a Package, &'a Evidence)>>,
+    /// Normal forms of git URLs, as literal `[git] allow` patterns.
+    pub git: Vec<String>,
+    pub path: Vec<&'a str>,
+}
+
+impl<'a> Inventory<'a> {
+    /// Every package in scope (those outside were not looked up: nothing
+    /// to pin).
+    pub fn of(packages: impl IntoIterator<Item = (&'a Package, &'a Evidence)>) -> Self {
+        let mut inventory = Self::default();
+        for (package, evidence) in packages {
+            if !package.needs_provenance() {
+                continue;
+            }
+            match &package.source {
+                PackageSource::CratesIo | PackageSource::Registry { .. } => inventory
+                    .registry
+                    .entry(package.name.as_str())
+                    .or_default()
+                    .push((package, evidence)),
+                // The URL's normal form (what `[git] allow` matches), as a
+                // literal pattern; a URL without one is left out, and fails `[git]`.
+                PackageSource::Git { url, .. } => {
+                    if let Ok(normal) = crate::policy::url::normalize(url) {
+                        inventory.git.push(globset::escape(&normal));
+                    }
+                }
+                PackageSource::Path => inventory.path.push(package.name.as_str()),
+            }
+        }
+        inventory.git.sort_unstable();
+        inventory.git.dedup();
+        inventory.path.sort_unstable();
+        inventory.path.dedup();
+        inventory
+    }
+
+    fn all_registry(&self) -> impl Iterator<Item = &(&'a Package, &'a Evidence)> {
+        self.registry.values().flatten()
+    }
+}
+
 /// The commented `provenance.toml` for these packages and what was found
-/// for each.
+/// for each: the header, the run's sources and roots, `[defaults]`, one
+/// rule per crate with evidence ([`pins`]), the block of those left to
+/// decide on ([`undecided_block`]), the bundles nothing can waive, and the
+/// git and path dependencies allowed.
 ///
 /// The document is built with `toml_edit`: every value is a string the
 /// writer quotes ([`crate::escape::toml::string`]), and every comment goes
@@ -227,45 +257,35 @@ pub fn render<'a>(
     packages: impl IntoIterator<Item = (&'a Package, &'a Evidence)>,
     options: &InitOptions,
 ) -> String {
-    let mut registry: BTreeMap<&str, Vec<(&Package, &Evidence)>> = BTreeMap::new();
-    let mut git = Vec::new();
-    let mut path = Vec::new();
-    for (package, evidence) in packages {
-        // Packages outside the scope were not looked up: nothing to pin.
-        if !package.needs_provenance() {
-            continue;
-        }
-        match &package.source {
-            PackageSource::CratesIo | PackageSource::Registry { .. } => registry
-                .entry(package.name.as_str())
-                .or_default()
-                .push((package, evidence)),
-            // The URL's normal form (what `[git] allow` matches), as a
-            // literal pattern; a URL without one is left out, and fails `[git]`.
-            PackageSource::Git { url, .. } => {
-                if let Ok(normal) = crate::policy::url::normalize(url) {
-                    git.push(globset::escape(&normal));
-                }
-            }
-            PackageSource::Path => path.push(package.name.as_str()),
-        }
-    }
-    git.sort_unstable();
-    git.dedup();
-    path.sort_unstable();
-    path.dedup();
-
-    let all_attested = registry
-        .values()
-        .flatten()
+    let inventory = Inventory::of(packages);
+    let all_attested = inventory
+        .all_registry()
         .all(|(_, e)| matches!(found(e), Found::Attested(_)));
-    let unverified: usize = registry
-        .values()
-        .flatten()
-        .filter(|(_, e)| matches!(found(e), Found::Nothing))
-        .count();
-
     let mut doc = Document::new();
+    doc.pending = header(options);
+    sources_and_roots(&mut doc, options);
+    let (tables, undecided) = pins(&inventory.registry, (!all_attested).then_some("attested"));
+    let defaults = doc.table(defaults_table(all_attested));
+    doc.insert("defaults", Item::Table(defaults));
+    let mut rules = ArrayOfTables::new();
+    for table in tables {
+        rules.push(doc.table(table));
+    }
+    if !rules.is_empty() {
+        doc.insert("package", Item::ArrayOfTables(rules));
+    }
+    let block = undecided_block(&undecided, options);
+    doc.pending.0.push_str(&block);
+    rejected_warnings(&mut doc.pending, inventory.all_registry());
+    allow_tables(&mut doc, &inventory.git, &inventory.path);
+    let mut out = doc.finish();
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+fn header(options: &InitOptions) -> Comments {
     let mut header = Comments::default();
     header.line("provenance.toml: who may build each dependency.");
     header.line(format!(
@@ -283,9 +303,14 @@ pub fn render<'a>(
         crate::policy::REFERENCE_COMMAND
     ));
     header.line(crate::policy::DOCS_URL);
+    header.line("`cargo verify-provenance init --update` adds rules for new dependencies and");
+    header.line("removes those of dependencies gone, keeping every edit and comment.");
     header.end_block();
-    doc.pending = header;
+    header
+}
 
+/// `[[source]]` and `[trust]`, when the run's are not the defaults.
+fn sources_and_roots(doc: &mut Document, options: &InitOptions) {
     if !options.sources.is_empty() {
         let mut sources = ArrayOfTables::new();
         for source in &options.sources {
@@ -302,7 +327,11 @@ pub fn render<'a>(
         let trust = doc.table(trust);
         doc.insert("trust", Item::Table(trust));
     }
+}
 
+/// `[defaults]`: `require = "attested"` when every dependency has verified
+/// provenance, else `"none"` with the way there; `min-age` suggested.
+fn defaults_table(all_attested: bool) -> Table {
     let mut defaults = Rule::default();
     // Suggested, not set: whether to wait is the user's choice.
     defaults
@@ -313,22 +342,30 @@ pub fn render<'a>(
         defaults.comment("Every dependency has verified provenance: new ones must too.");
         defaults.set("require", "attested");
     } else {
-        defaults.comment(format!(
-            "Not every dependency has verified provenance yet: {unverified} without any are"
-        ));
-        defaults.comment("listed at the end. Once each is pinned or exempted, require it of all:");
+        defaults.comment(
+            "Not every dependency has verified provenance yet: those without are listed at",
+        );
+        defaults
+            .comment("the end, to decide on. Once each is pinned or exempted, require it of all:");
         defaults.comment("require = \"attested\"");
         defaults.set("require", "none");
     }
-    let defaults = doc.table(defaults.table);
-    doc.insert("defaults", Item::Table(defaults));
+    defaults.table
+}
 
-    let rule_require = if all_attested { None } else { Some("attested") };
-    let mut rules = ArrayOfTables::new();
-    let mut todo: Vec<(&Package, &Evidence)> = Vec::new();
-    for (name, versions) in &registry {
+/// One `[[package]]` rule per crate whose versions agree on what they
+/// show (else one per version), for every crate with evidence (a verified
+/// attestation, the registry's word, or published files that match the
+/// repository); and the packages with none, left to decide on. `require`
+/// goes into rules for attested crates when `[defaults]` does not say it.
+pub fn pins<'a>(
+    registry: &BTreeMap<&'a str, Vec<(&'a Package, &'a Evidence)>>,
+    require: Option<&str>,
+) -> (Vec<Table>, Vec<(&'a Package, &'a Evidence)>) {
+    let mut tables = Vec::new();
+    let mut undecided = Vec::new();
+    for (name, versions) in registry {
         let pins: Vec<_> = versions.iter().map(|(p, e)| (*p, *e, found(e))).collect();
-        // One rule for every version when they all agree, else one per version.
         let first = &pins[0].2;
         let uniform = pins.iter().all(|(_, _, f)| same(f, first));
         // A crate-level setting: pinned when crates.io said so for every version.
@@ -338,78 +375,37 @@ pub fn render<'a>(
                 .is_some_and(|r| r.trustpub_only == Some(true))
         });
         let pinned = |found: &Found<'_>, source_matches: bool| Pinned {
-            require: rule_require,
+            require,
             trustpub_only,
             source_matches,
             versions_found: matches!(found, Found::SourceMatches),
         };
-        if uniform {
-            if matches!(first, Found::Nothing) {
-                todo.extend(versions.iter().copied());
-            } else {
-                let seen: Vec<String> =
-                    pins.iter().map(|(p, _, _)| p.version.to_string()).collect();
-                let all_match = versions.iter().all(|(_, e)| source_matches(e));
-                let pinned = pinned(first, all_match);
-                rules.push(doc.table(rule(name, None, &seen, first, &pinned)));
-            }
+        // One rule for every version when they all agree, else one per version.
+        if uniform && !matches!(first, Found::Nothing) {
+            let seen: Vec<String> = pins.iter().map(|(p, _, _)| p.version.to_string()).collect();
+            let all_match = versions.iter().all(|(_, e)| source_matches(e));
+            tables.push(rule(name, None, &seen, first, &pinned(first, all_match)));
             continue;
         }
         for (package, evidence, f) in &pins {
             if matches!(f, Found::Nothing) {
-                todo.push((package, evidence));
+                undecided.push((*package, *evidence));
             } else {
                 let seen = [package.version.to_string()];
                 let pinned = pinned(f, source_matches(evidence));
-                rules.push(doc.table(rule(name, Some(&package.version), &seen, f, &pinned)));
+                tables.push(rule(name, Some(&package.version), &seen, f, &pinned));
             }
         }
     }
-    if !rules.is_empty() {
-        doc.insert("package", Item::ArrayOfTables(rules));
-    }
+    (tables, undecided)
+}
 
-    if !todo.is_empty() {
-        todo.sort_by(|a, b| (&a.0.name, &a.0.version).cmp(&(&b.0.name, &b.0.version)));
-        let until = options
-            .today
-            .checked_add(jiff::Span::new().days(options.exemption_days))
-            .unwrap_or(options.today);
-        let notes = &mut doc.pending;
-        notes.line("No verified provenance was found for these. Decide for each: get it attested");
-        notes.line("upstream, or uncomment its exemption and say why it is acceptable.");
-        notes.end_block();
-        for (package, evidence) in &todo {
-            notes.line("[[exempt]]");
-            notes.line(format!("name = {}", string(&package.name)));
-            notes.line(format!(
-                "version = {}",
-                string(&format!("={}", package.version))
-            ));
-            notes.line("reason = \"\"");
-            notes.line(format!("until = {until}"));
-            for error in &evidence.errors {
-                notes.line(format!(
-                    "(not checked: {}: {})",
-                    error.source, error.message
-                ));
-            }
-            if package.checksum.is_none() {
-                notes.line("(Cargo.lock has no checksum for it)");
-            }
-            if let Some(text) = evidence.source_match.as_ref().and_then(source_note) {
-                notes.line(text);
-            }
-            notes.end_block();
-        }
-    }
-    let rejected: Vec<_> = registry
-        .values()
-        .flatten()
-        .filter(|(_, e)| !e.rejected.is_empty())
-        .collect();
-    for (package, evidence) in rejected {
-        let notes = &mut doc.pending;
+/// The bundles that failed verification, called out: nothing can waive them.
+fn rejected_warnings<'a>(
+    notes: &mut Comments,
+    registry: impl Iterator<Item = &'a (&'a Package, &'a Evidence)>,
+) {
+    for (package, evidence) in registry.filter(|(_, e)| !e.rejected.is_empty()) {
         for bad in &evidence.rejected {
             notes.line(format!(
                 "WARNING: a bundle for {} failed verification ({}: {}). Nothing in this",
@@ -423,12 +419,15 @@ pub fn render<'a>(
         }
         notes.end_block();
     }
+}
 
+/// `[git]` and `[path]`: what the lockfile holds, allowed as it is.
+fn allow_tables(doc: &mut Document, git: &[String], path: &[&str]) {
     if !git.is_empty() {
         doc.pending
             .line("Git dependencies, allowed as they are today.");
         let mut table = Table::new();
-        table.insert("allow", Item::Value(Value::Array(list(&git))));
+        table.insert("allow", Item::Value(Value::Array(list(git))));
         let table = doc.table(table);
         doc.insert("git", Item::Table(table));
     }
@@ -436,15 +435,29 @@ pub fn render<'a>(
         doc.pending
             .line("Path dependencies outside the workspace, allowed as they are today.");
         let mut table = Table::new();
-        table.insert("allow", Item::Value(Value::Array(list(&path))));
+        table.insert("allow", Item::Value(Value::Array(list(path))));
         let table = doc.table(table);
         doc.insert("path", Item::Table(table));
     }
-    let mut out = doc.finish();
-    while out.ends_with("\n\n") {
-        out.pop();
+}
+
+/// The block of packages left to decide on, as comment lines between the
+/// markers `init --update` rewrites ([`super::undecided`]); empty when
+/// there are none.
+pub fn undecided_block(undecided: &[(&Package, &Evidence)], options: &InitOptions) -> String {
+    let until = options
+        .today
+        .checked_add(jiff::Span::new().days(options.exemption_days))
+        .unwrap_or(options.today);
+    let lines = super::undecided::lines(undecided, options.today, until);
+    let mut comments = Comments::default();
+    for line in &lines {
+        comments.line(line);
     }
-    out
+    if !lines.is_empty() {
+        comments.end_block();
+    }
+    comments.take()
 }
 
 /// Comment lines, each `# ` and one line of visible text (or a bare `#`),
@@ -588,6 +601,8 @@ struct Pinned<'a> {
     versions_found: bool,
 }
 
+/// The `[[package]]` rule of a crate (or of one version): what was found
+/// pinned, then the keys the evidence shows can be required.
 fn rule(
     name: &str,
     version: Option<&semver::Version>,
@@ -595,7 +610,6 @@ fn rule(
     found: &Found<'_>,
     pinned: &Pinned<'_>,
 ) -> Table {
-    let (require, trustpub_only) = (pinned.require, pinned.trustpub_only);
     let mut rule = Rule::default();
     rule.set("name", name);
     if let Some(version) = version {
@@ -604,48 +618,7 @@ fn rule(
         rule.comment(format!("versions in Cargo.lock: {}", seen.join(", ")));
     }
     match found {
-        Found::Attested(pin) => {
-            if let Some(level) = require {
-                rule.set("require", level);
-            }
-            let keys = [
-                ("repository", &pin.repository),
-                ("repository-id", &pin.repository_id),
-                ("workflow", &pin.workflow),
-                ("signer-workflow", &pin.signer_workflow),
-            ];
-            for (key, value) in keys {
-                if let Some(value) = value {
-                    rule.set(key, value);
-                }
-            }
-            if let Some(git_ref) = &pin.git_ref {
-                if git_ref == "refs/tags/*" {
-                    rule.comment("Built from a tag: a push to a branch cannot publish a release.");
-                }
-                rule.set("ref", git_ref);
-            }
-            if let Some(trigger) = &pin.untrusted_trigger {
-                rule.comment(format!(
-                    "WARNING: this version was built on `{trigger}`, which runs on input others control."
-                ));
-                rule.comment(
-                    "It is not allowed below: this version fails until a release build replaces it.",
-                );
-            }
-            if let Some(triggers) = &pin.triggers {
-                rule.comment(
-                    "Never from a pull request: pull_request(_target) runs code its author controls.",
-                );
-                rule.set_value("triggers", Value::Array(inline_list(triggers)));
-            }
-            if pin.github_hosted {
-                rule.comment(
-                    "Built on a GitHub-hosted runner: a fresh machine, not one the publisher keeps.",
-                );
-                rule.set("runner", "github-hosted");
-            }
-        }
+        Found::Attested(pin) => attested_keys(&mut rule, pin, pinned.require),
         Found::Registry(repository) => {
             rule.comment(
                 "Only the registry's unsigned word (crates.io Trusted Publishing) so far.",
@@ -655,7 +628,7 @@ fn rule(
         }
         Found::SourceMatches | Found::Nothing => {}
     }
-    if trustpub_only && !matches!(found, Found::Nothing) {
+    if pinned.trustpub_only && !matches!(found, Found::Nothing) {
         rule.comment(
             "crates.io refuses API tokens for it: a stolen token cannot publish a version.",
         );
@@ -672,6 +645,53 @@ fn rule(
         rule.set_value("source-matches", Value::from(true));
     }
     rule.table
+}
+
+/// What a verified attestation pins: `require` (when `[defaults]` does
+/// not), the repository, its ID, the workflow and signer, the ref, the
+/// release triggers (never one that runs on input others control) and a
+/// GitHub-hosted runner, each hardening key with why.
+fn attested_keys(rule: &mut Rule, pin: &Pin, require: Option<&str>) {
+    if let Some(level) = require {
+        rule.set("require", level);
+    }
+    let keys = [
+        ("repository", &pin.repository),
+        ("repository-id", &pin.repository_id),
+        ("workflow", &pin.workflow),
+        ("signer-workflow", &pin.signer_workflow),
+    ];
+    for (key, value) in keys {
+        if let Some(value) = value {
+            rule.set(key, value);
+        }
+    }
+    if let Some(git_ref) = &pin.git_ref {
+        if git_ref == "refs/tags/*" {
+            rule.comment("Built from a tag: a push to a branch cannot publish a release.");
+        }
+        rule.set("ref", git_ref);
+    }
+    if let Some(trigger) = &pin.untrusted_trigger {
+        rule.comment(format!(
+            "WARNING: this version was built on `{trigger}`, which runs on input others control."
+        ));
+        rule.comment(
+            "It is not allowed below: this version fails until a release build replaces it.",
+        );
+    }
+    if let Some(triggers) = &pin.triggers {
+        rule.comment(
+            "Never from a pull request: pull_request(_target) runs code its author controls.",
+        );
+        rule.set_value("triggers", Value::Array(inline_list(triggers)));
+    }
+    if pin.github_hosted {
+        rule.comment(
+            "Built on a GitHub-hosted runner: a fresh machine, not one the publisher keeps.",
+        );
+        rule.set("runner", "github-hosted");
+    }
 }
 
 fn source_table(source: &SourceSpec) -> Table {

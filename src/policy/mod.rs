@@ -13,6 +13,7 @@ mod discover;
 pub(crate) mod from_evidence;
 pub(crate) mod matcher;
 mod parse;
+pub(crate) mod undecided;
 mod unknown_names;
 pub(crate) mod url;
 

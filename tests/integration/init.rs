@@ -437,7 +437,8 @@ fn a_signer_pinned_at_a_tag_accepts_its_major_line_only() {
 
 /// Could-not-check is never success: offline with nothing cached, `init`
 /// writes nothing and exits 2, naming the packages and why; asked to, it
-/// writes the policy with an exemption to decide on for each of them.
+/// writes the policy with those packages listed apart, by cause, never as
+/// "without provenance" and with nothing to uncomment for them.
 #[test]
 fn init_writes_nothing_when_it_could_not_check_unless_allowed() {
     let dir = TestDir::new();
@@ -450,11 +451,157 @@ fn init_writes_nothing_when_it_could_not_check_unless_allowed() {
         .assert_stderr("--allow-unchecked");
     assert!(!dir.join("provenance.toml").exists());
 
-    init(&dir, &["--source", mirror, "--allow-unchecked"]).expect_code(0);
+    let allowed = init(&dir, &["--source", mirror, "--allow-unchecked"]).expect_code(0);
+    allowed.assert_stderr(
+        "0 without provenance left to decide on, 5 that could not be checked listed apart",
+    );
     let text = std::fs::read_to_string(dir.join("provenance.toml")).unwrap();
-    assert!(text.contains("# [[exempt]]"), "{text}");
+    assert!(text.contains("# 5 packages could not be checked"), "{text}");
+    assert!(
+        text.contains("# url:https://mirror.invalid/{checksum}.json: not in the cache, and the run is offline:\n#   alpha@1.0.0, alpha@1.1.0,"),
+        "{text}"
+    );
+    assert!(!text.contains("without provenance:"), "{text}");
+    assert!(!text.contains("# [[exempt]]"), "{text}");
     dir.command()
         .args(["policy", "check", "--lockfile", "Cargo.lock"])
         .run()
         .expect_code(0);
+}
+
+/// `init`'s flags for the bundles and root [`write_bundles_and_root`] writes.
+const FROM_BUNDLES: [&str; 4] = [
+    "--source",
+    "dir:bundles",
+    "--trusted-root",
+    "trusted_root.json",
+];
+
+/// What `init` leaves to decide on is one block per class: for the crates
+/// without provenance, a rollout's one exemption or one per crate by
+/// name, each valid once uncommented, never an exact version or an empty
+/// reason.
+#[test]
+fn init_leaves_one_block_to_decide_on_whose_entries_are_valid_uncommented() {
+    let dir = TestDir::new();
+    let mut crates = mixed();
+    crates.push(Crate::unattested("zeta", "0.1.0"));
+    crates.push(Crate::unattested("zeta", "0.2.0"));
+    write_bundles_and_root(dir.path(), &crates);
+    write_lockfile(dir.path(), "Cargo.lock", &crates);
+    init(&dir, &FROM_BUNDLES)
+        .expect_code(0)
+        .assert_stderr("3 without provenance left to decide on");
+    let path = dir.join("provenance.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text.matches("Dependencies to decide on").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("# 2 crates without provenance"), "{text}");
+    assert!(!text.contains("version = \"="), "{text}");
+    assert!(!text.contains("reason = \"\""), "{text}");
+    // zeta's two versions: one entry, by name.
+    assert_eq!(text.matches("# name = \"zeta\"").count(), 1, "{text}");
+
+    // (b): every crate's entry uncommented, with `require = "attested"`.
+    let strict = text.replace("require = \"none\"", "require = \"attested\"");
+    let (a, b) = strict.split_at(strict.find("# (b) Crate by crate").expect(&text));
+    let by_crate = format!("{a}{}", uncomment_entries(b));
+    std::fs::write(&path, &by_crate).unwrap();
+    let (code, summary, _) = check(&dir);
+    assert_eq!(code, 0, "{summary}\n{by_crate}");
+    assert_eq!(summary["exempt"], 3, "{summary}");
+
+    // (a): the rollout alone.
+    let (head, rollout) = strict.split_at(strict.find("# (a) A rollout").expect(&text));
+    let (rollout, rest) = rollout.split_at(rollout.find("# (b) Crate by crate").unwrap());
+    let rollout = format!("{head}{}{rest}", uncomment_entries(rollout));
+    std::fs::write(&path, &rollout).unwrap();
+    let (code, summary, _) = check(&dir);
+    assert_eq!(code, 0, "{summary}\n{rollout}");
+    assert_eq!(summary["exempt"], 3, "{summary}");
+}
+
+/// `text` with the commented lines of `[[exempt]]` entries uncommented.
+fn uncomment_entries(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(entry)
+                if ["[[exempt]]", "name = ", "reason = ", "until = "]
+                    .iter()
+                    .any(|start| entry.starts_with(start)) =>
+            {
+                format!("{entry}\n")
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect()
+}
+
+/// `init --update` after the lockfile changed: a rule for the new crate,
+/// none for the one gone, and every edit and comment of the file kept.
+#[test]
+fn init_update_adds_and_removes_rules_and_keeps_every_edit() {
+    let dir = TestDir::new();
+    let mut crates = mixed();
+    write_bundles_and_root(dir.path(), &crates);
+    write_lockfile(dir.path(), "Cargo.lock", &crates);
+    init(&dir, &FROM_BUNDLES).expect_code(0);
+    let path = dir.join("provenance.toml");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let edited = written
+        .replacen(
+            "[defaults]",
+            "# Reviewed by the team on 2026-05-30.\n[defaults]",
+            1,
+        )
+        .replacen(
+            "ref = \"refs/tags/*\"",
+            "ref = \"refs/tags/v*\" # our edit",
+            1,
+        );
+    std::fs::write(&path, &edited).unwrap();
+
+    // gamma leaves the lockfile; epsilon (attested) and zeta (nothing) come in.
+    crates.retain(|c| c.name != "gamma");
+    crates.push(Crate::attested("epsilon", "1.0.0", "acme/epsilon"));
+    crates.push(Crate::unattested("zeta", "0.1.0"));
+    write_bundles_and_root(dir.path(), &crates);
+    write_lockfile(dir.path(), "Cargo.lock", &crates);
+    let updated = init(&dir, &["--update"]).expect_code(0);
+    updated.assert_stderr("1 rule added, 1 rule removed, 2 packages to decide on");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for kept in [
+        "# Reviewed by the team on 2026-05-30.\n[defaults]",
+        "ref = \"refs/tags/v*\" # our edit",
+        "name = \"alpha\"\n# versions in Cargo.lock: 1.0.0, 1.1.0\n",
+    ] {
+        assert!(text.contains(kept), "{kept:?} not in\n{text}");
+    }
+    assert!(!text.contains("name = \"gamma\""), "{text}");
+    assert!(
+        text.contains("name = \"epsilon\"\nrequire = \"attested\"\nrepository = \"https://github.com/acme/epsilon\""),
+        "{text}"
+    );
+    assert!(text.contains("# name = \"zeta\""), "{text}");
+    assert!(text.contains("# name = \"delta\""), "{text}");
+    assert_eq!(
+        text.matches("Dependencies to decide on").count(),
+        1,
+        "{text}"
+    );
+    let (code, summary, _) = check(&dir);
+    assert_eq!(code, 0, "{summary}");
+
+    // Nothing changed since: an update changes nothing.
+    init(&dir, &["--update"]).expect_code(0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+    // Without a policy file, there is nothing to update.
+    std::fs::remove_file(&path).unwrap();
+    init(&dir, &["--update", "--color", "never"])
+        .expect_code(2)
+        .assert_stderr("init-no-policy");
 }

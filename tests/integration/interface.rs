@@ -144,7 +144,13 @@ fn each_command_offers_only_the_options_it_uses() {
         (
             &["init"],
             &[
-                &["force", "stdout", "allow-unchecked", "exemption-days"],
+                &[
+                    "force",
+                    "stdout",
+                    "update",
+                    "allow-unchecked",
+                    "exemption-days",
+                ],
                 WORKSPACE,
                 SCOPE,
                 POLICY,

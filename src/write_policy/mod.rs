@@ -6,6 +6,10 @@
 //! root (or the lockfile), with the run's sources and trust roots written
 //! into it when they are not the defaults, paths relative to the file, so
 //! that the next run finds everything from the file alone.
+//! `init --update` ([`update`]) brings such a file up to date with the
+//! lockfile in place, keeping every edit and comment of its own.
+
+mod update;
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -45,7 +49,7 @@ pub enum InitError {
     #[error("{count} could not be checked, so no policy was written: {names}")]
     #[diagnostic(
         code("init-unchecked"),
-        help("{why}; fix that and run `init` again, or pass --allow-unchecked to write the policy now with an exemption to decide on for each of them")
+        help("{why}; fix that and run `init` again, or pass --allow-unchecked to write the policy now with these listed apart (decided later with `init --update`)")
     )]
     Unchecked {
         /// `3 packages`.
@@ -55,7 +59,21 @@ pub enum InitError {
         /// Why, in a few words.
         why: String,
     },
+    #[error("there is no policy file to update")]
+    #[diagnostic(
+        code("init-no-policy"),
+        help("run `cargo verify-provenance init` to write one first")
+    )]
+    NothingToUpdate,
+    #[error("{} is not TOML that can be edited: {message}", path.display())]
+    #[diagnostic(
+        code("init-update-failed"),
+        help("fix it (`cargo verify-provenance policy check` says where) and run again")
+    )]
+    Unparsable { path: PathBuf, message: String },
 }
+
+pub use update::{update, Updated};
 
 /// The registry packages in scope the run could not check: a source could
 /// not answer and nothing was found, or the lockfile has no checksum.
@@ -67,7 +85,7 @@ pub fn unchecked(run: &Run) -> Vec<&crate::lockfile::Package> {
         .filter(|(p, _)| p.needs_provenance() && p.source.is_registry())
         .filter(|(p, e)| {
             e.level() == crate::evidence::EvidenceLevel::None
-                && (p.checksum.is_none() || !e.errors.is_empty())
+                && crate::policy::undecided::not_checked(p, e)
         })
         .map(|(p, _)| p)
         .collect()
