@@ -31,7 +31,7 @@ fn crate_answer(n: u16, repository: Option<&str>) -> Vec<u8> {
 
 /// pkg1 lives on GitHub (which has no attestation for it), pkg2 on
 /// GitLab, pkg3 names no repository.
-fn servers() -> (Server, Server) {
+pub(crate) fn servers() -> (Server, Server) {
     let (github, crates_io) = (Server::start(), Server::start());
     github.route(
         &format!(
@@ -68,7 +68,7 @@ fn servers() -> (Server, Server) {
 }
 
 /// A policy asking the two servers, GitHub first.
-fn policy(github: &Server, crates_io: &Server) -> String {
+pub(crate) fn policy(github: &Server, crates_io: &Server) -> String {
     format!(
         "[[source]]\nkind = \"github\"\napi-url = \"{}\"\n\n[[source]]\nkind = \"crates-io\"\napi-url = \"{}\"\n",
         github.base.trim_end_matches('/'),

@@ -17,6 +17,8 @@ mod cargo_habits;
 #[cfg(feature = "testkit")]
 mod certificates;
 mod check;
+#[cfg(feature = "testkit")]
+mod ci_recipe;
 mod conformance;
 #[cfg(feature = "testkit")]
 mod crate_file;
