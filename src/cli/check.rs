@@ -66,38 +66,7 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     let mut stderr = super::stderr();
     match args.message_format {
         MessageFormat::Human => {
-            let stdout_color = match global.color {
-                ColorChoice::Auto => std::io::stdout().is_terminal(),
-                _ => color,
-            };
-            if !global.quiet {
-                writeln!(stdout, "{}", human::header_line(&report)).into_diagnostic()?;
-            }
-            human::write_table(
-                &report,
-                human::HumanOptions {
-                    verbose: global.verbose > 0,
-                    quiet: global.quiet,
-                    color: stdout_color,
-                },
-                &mut stdout,
-            )
-            .into_diagnostic()?;
-            stdout.flush().into_diagnostic()?;
-            human::write_diagnostics(
-                &report,
-                run.policy.text.clone(),
-                color,
-                global.verbose > 0,
-                &mut stderr,
-            )
-            .into_diagnostic()?;
-            writeln!(
-                stdout,
-                "{}",
-                human::painted_summary_line(&report, stdout_color)
-            )
-            .into_diagnostic()?;
+            write_human(global, &report, &run, color, &mut stdout, &mut stderr)?;
         }
         MessageFormat::Json => json::write(&report, &mut stdout).into_diagnostic()?,
         MessageFormat::Sarif => sarif::write(&report, &mut stdout).into_diagnostic()?,
@@ -115,39 +84,92 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     stdout.flush().into_diagnostic()?;
     drop(stderr);
     if args.message_format != MessageFormat::Human && !global.quiet {
-        for warning in &report.warnings {
-            let _ = writeln!(
-                super::stderr(),
-                "{}",
-                human::warning_text(warning, super::stderr_style())
-            );
-        }
-        let _ = writeln!(
-            super::stderr(),
-            "{}",
-            human::painted_summary_line(&report, color)
-        );
+        write_warnings_and_summary(&report, color);
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let appended = markdown::append(&report, std::path::Path::new(&path)).and_then(|()| {
-            diff.as_ref().map_or(Ok(()), |diff| {
-                diff::append_markdown(diff, std::path::Path::new(&path))
-            })
-        });
-        if let Err(error) = appended {
-            super::say_warning(
-                "step-summary",
-                &format!(
-                    "cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
-                    std::path::Path::new(&path).display()
-                ),
-            );
-        }
+        append_step_summary(&report, diff.as_ref(), Path::new(&path));
     }
     Ok(match &diff {
         Some(diff) => diff::combine(report.summary.exit_code, diff.exit_code()),
         None => report.summary.exit_code,
     })
+}
+
+/// The report for people: the header and table on stdout, the diagnostics
+/// on stderr, then the summary line on stdout.
+fn write_human(
+    global: &GlobalOptions,
+    report: &Report,
+    run: &Run,
+    color: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<()> {
+    let stdout_color = match global.color {
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
+        _ => color,
+    };
+    if !global.quiet {
+        writeln!(stdout, "{}", human::header_line(report)).into_diagnostic()?;
+    }
+    human::write_table(
+        report,
+        human::HumanOptions {
+            verbose: global.verbose > 0,
+            quiet: global.quiet,
+            color: stdout_color,
+        },
+        stdout,
+    )
+    .into_diagnostic()?;
+    stdout.flush().into_diagnostic()?;
+    human::write_diagnostics(
+        report,
+        run.policy.text.clone(),
+        color,
+        global.verbose > 0,
+        stderr,
+    )
+    .into_diagnostic()?;
+    writeln!(
+        stdout,
+        "{}",
+        human::painted_summary_line(report, stdout_color)
+    )
+    .into_diagnostic()
+}
+
+/// After a report for machines on stdout: its warnings and summary line
+/// for people, on stderr.
+fn write_warnings_and_summary(report: &Report, color: bool) {
+    for warning in &report.warnings {
+        let _ = writeln!(
+            super::stderr(),
+            "{}",
+            human::warning_text(warning, super::stderr_style())
+        );
+    }
+    let _ = writeln!(
+        super::stderr(),
+        "{}",
+        human::painted_summary_line(report, color)
+    );
+}
+
+/// The report (and the diff) as Markdown, appended to the GitHub job
+/// summary file; a warning when it cannot be.
+fn append_step_summary(report: &Report, diff: Option<&Diff>, path: &Path) {
+    let appended = markdown::append(report, path)
+        .and_then(|()| diff.map_or(Ok(()), |diff| diff::append_markdown(diff, path)));
+    if let Err(error) = appended {
+        super::say_warning(
+            "step-summary",
+            &format!(
+                "cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
+                path.display()
+            ),
+        );
+    }
 }
 
 /// `--vsa-out FILE`: the run's verification summaries, written before the

@@ -71,6 +71,52 @@ fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
 /// Run `fetch`. Exit code 0 when every source answered for every package,
 /// 2 when a source failed or (offline) a package is not in the cache.
 pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
+    let (report, labels) = fetch_in_scope(global, args)?;
+    match args.message_format {
+        OutputFormat::Json => writeln!(
+            super::stdout(),
+            "{}",
+            serde_json::to_string_pretty(&json_report(&report)).into_diagnostic()?
+        )
+        .into_diagnostic()?,
+        OutputFormat::Human => write_human(&report, global.verbose > 0)?,
+    }
+    // Failures grouped as in the main report: unreachable hosts named once,
+    // one line per source and kind of failure, with counts.
+    for warning in &report.warnings {
+        super::say_warning("cache-write-failed", warning);
+    }
+    for warning in failures::source_warnings(
+        report
+            .packages
+            .iter()
+            .map(|p| p.errors.as_slice())
+            .filter(|errors| !errors.is_empty()),
+        &labels,
+        failures::Unreachable::FETCH,
+    ) {
+        super::say_warning(&warning.code, &warning.message);
+    }
+    let missing = report.missing_message();
+    if let Some(message) = &missing {
+        super::say_error("offline-not-cached", message);
+    }
+    if !global.quiet {
+        let _ = writeln!(super::text_stderr(), "{}", Totals::of(&report).line());
+    }
+    // A source that could not answer leaves the cache incomplete, even for
+    // a package another source found bundles for.
+    let source_failed = report.packages.iter().any(|p| !p.errors.is_empty());
+    Ok(if !source_failed && missing.is_none() {
+        exit::PASS
+    } else {
+        exit::ERROR
+    })
+}
+
+/// Ask the sources for every package in scope, through the cache; the
+/// report, and the labels of the sources asked.
+fn fetch_in_scope(global: &GlobalOptions, args: &FetchArgs) -> Result<(FetchReport, Vec<String>)> {
     let mut config = args.run_args().run_config(global);
     config.no_attestation_ttl = args.no_attestation_ttl;
     let mut inventory = config.load_inventory()?;
@@ -93,81 +139,39 @@ pub fn run(global: &GlobalOptions, args: &FetchArgs) -> Result<i32> {
         Some(&cache),
         &config.fetch_options(&policy),
     )?;
+    Ok((report, sources.iter().map(|s| s.label()).collect()))
+}
 
-    let mut stdout = super::stdout();
-    match args.message_format {
-        OutputFormat::Json => writeln!(
-            stdout,
-            "{}",
-            serde_json::to_string_pretty(&json_report(&report)).into_diagnostic()?
-        )
-        .into_diagnostic()?,
-        OutputFormat::Human => {
-            let mut stdout = super::text_stdout();
-            for package in &report.packages {
-                writeln!(stdout, "{:<40} {}", package.query.id(), summary(package))
-                    .into_diagnostic()?;
-                if global.verbose > 0 {
-                    for outcome in &package.outcomes {
-                        writeln!(
-                            stdout,
-                            "    {}: {}{}",
-                            Untrusted(&outcome.source),
-                            describe(&outcome.outcome),
-                            if outcome.cached { " (cached)" } else { "" }
-                        )
-                        .into_diagnostic()?;
-                    }
-                    for ignored in &package.ignored {
-                        writeln!(
-                            stdout,
-                            "    ignored {}: {}",
-                            Untrusted(&ignored.origin.location),
-                            Untrusted(&ignored.reason)
-                        )
-                        .into_diagnostic()?;
-                    }
-                }
-            }
-            stdout.flush().into_diagnostic()?;
+/// One line per package; with `verbose`, each source's answer and each
+/// bundle set aside below it.
+fn write_human(report: &FetchReport, verbose: bool) -> Result<()> {
+    let mut stdout = super::text_stdout();
+    for package in &report.packages {
+        writeln!(stdout, "{:<40} {}", package.query.id(), summary(package)).into_diagnostic()?;
+        if !verbose {
+            continue;
+        }
+        for outcome in &package.outcomes {
+            writeln!(
+                stdout,
+                "    {}: {}{}",
+                Untrusted(&outcome.source),
+                describe(&outcome.outcome),
+                if outcome.cached { " (cached)" } else { "" }
+            )
+            .into_diagnostic()?;
+        }
+        for ignored in &package.ignored {
+            writeln!(
+                stdout,
+                "    ignored {}: {}",
+                Untrusted(&ignored.origin.location),
+                Untrusted(&ignored.reason)
+            )
+            .into_diagnostic()?;
         }
     }
-    drop(stdout);
-
-    // Failures grouped as in the main report: unreachable hosts named once,
-    // one line per source and kind of failure, with counts.
-    for warning in &report.warnings {
-        super::say_warning("cache-write-failed", warning);
-    }
-    let labels: Vec<String> = sources.iter().map(|s| s.label()).collect();
-    for warning in failures::source_warnings(
-        report
-            .packages
-            .iter()
-            .map(|p| p.errors.as_slice())
-            .filter(|errors| !errors.is_empty()),
-        &labels,
-        failures::Unreachable::FETCH,
-    ) {
-        super::say_warning(&warning.code, &warning.message);
-    }
-    let missing = report.missing_message();
-    if let Some(message) = &missing {
-        super::say_error("offline-not-cached", message);
-    }
-    let totals = Totals::of(&report);
-    if !global.quiet {
-        let mut stderr = super::text_stderr();
-        let _ = writeln!(stderr, "{}", totals.line());
-    }
-    // A source that could not answer leaves the cache incomplete, even for
-    // a package another source found bundles for.
-    let source_failed = report.packages.iter().any(|p| !p.errors.is_empty());
-    Ok(if !source_failed && missing.is_none() {
-        exit::PASS
-    } else {
-        exit::ERROR
-    })
+    stdout.flush().into_diagnostic()
 }
 
 /// What `fetch` found for a package: each package is in exactly one class.

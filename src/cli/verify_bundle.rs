@@ -50,60 +50,12 @@ fn single_root(roots: &RootArgs) -> Result<TrustRoot> {
 
 pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
     let root = single_root(&args.roots)?;
-    let artifact = if args.artifact.starts_with("sha256:") || args.artifact.starts_with("sha512:") {
-        ArtifactInput::parse_digest(&args.artifact).map_err(|e| {
-            miette::miette!(
-                code = "bad-digest",
-                help = "give sha256:<64 hex> or sha512:<128 hex>",
-                "{e}"
-            )
-        })?
-    } else {
-        ArtifactInput::Bytes(
-            std::fs::read(&args.artifact)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("cannot read artifact {}", args.artifact))?,
-        )
-    };
-    let signer = match &args.key {
-        Some(path) => {
-            let pem = std::fs::read_to_string(path)
-                .into_diagnostic()
-                .wrap_err_with(|| format!("cannot read key {}", path.display()))?;
-            SignerCheck::Key(sigstore_types::DerPublicKey::from_pem(&pem).map_err(|e| {
-                miette::miette!(
-                    code = "bad-key",
-                    "{} is not a PEM public key: {e}",
-                    path.display()
-                )
-            })?)
-        }
-        None => SignerCheck::Certificate {
-            identity: args.certificate_identity.clone(),
-            issuer: args.certificate_oidc_issuer.clone(),
-        },
-    };
-    let signer_unchecked = args.key.is_none()
-        && args.certificate_identity.is_none()
-        && args.certificate_oidc_issuer.is_none();
+    let artifact = artifact(&args.artifact)?;
+    let signer = signer(args)?;
     let origin = args.bundle.display().to_string();
-    let bytes = match crate::bounded_read::read_at_most(
-        &args.bundle,
-        crate::limits::MAX_DOCUMENT_BYTES as u64,
-    )
-    .into_diagnostic()
-    .wrap_err_with(|| format!("cannot read bundle {origin}"))?
-    {
+    let bytes = match read_bundle_file(&args.bundle, &origin)? {
         Ok(bytes) => bytes,
-        Err(size) => {
-            return Ok(report_failure(&[verify::VerifyFailure::new(
-                verify::Check::BundleFormat,
-                format!(
-                    "{origin}: {size} bytes is over the size limit of {} bytes",
-                    crate::limits::MAX_DOCUMENT_BYTES
-                ),
-            )]))
-        }
+        Err(failure) => return Ok(report_failure(&[failure])),
     };
     let parsed = match verify::parse_bundles(&bytes, &origin) {
         Ok(parsed) => parsed,
@@ -117,35 +69,7 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
         });
         match outcome {
             Ok((parsed, facts)) => {
-                let mut stdout = super::stdout();
-                match args.message_format {
-                    OutputFormat::Json => {
-                        let value = serde_json::json!({ "bundle": parsed.origin, "facts": facts });
-                        writeln!(
-                            stdout,
-                            "{}",
-                            serde_json::to_string_pretty(&value).into_diagnostic()?
-                        )
-                        .into_diagnostic()?;
-                    }
-                    OutputFormat::Human => {
-                        if !global.quiet {
-                            writeln!(
-                                super::text_stdout(),
-                                "OK: {} verified against {}",
-                                Untrusted(&parsed.origin),
-                                Untrusted(&facts.trust_root)
-                            )
-                            .into_diagnostic()?;
-                        }
-                    }
-                }
-                if signer_unchecked && !global.quiet {
-                    super::say_warning(
-                        "signer-not-checked",
-                        "the bundle verifies, but its signer was not checked: anyone can get a Sigstore certificate; pass --certificate-identity and --certificate-oidc-issuer (or --key) to say who must have signed it",
-                    );
-                }
+                write_verified(global, args, &parsed, &facts)?;
                 return Ok(exit::PASS);
             }
             Err(failure) => failures.push(failure),
@@ -153,6 +77,105 @@ pub fn run(global: &GlobalOptions, args: &VerifyBundleArgs) -> Result<i32> {
     }
     let hint = other_instance_hint(&args.roots, &bytes, &origin, &artifact, &signer);
     Ok(report_failure_with(&failures, hint))
+}
+
+/// The artifact: a digest (`sha256:…`, `sha512:…`), else a file to read.
+fn artifact(text: &str) -> Result<ArtifactInput> {
+    if text.starts_with("sha256:") || text.starts_with("sha512:") {
+        return ArtifactInput::parse_digest(text).map_err(|e| {
+            miette::miette!(
+                code = "bad-digest",
+                help = "give sha256:<64 hex> or sha512:<128 hex>",
+                "{e}"
+            )
+        });
+    }
+    Ok(ArtifactInput::Bytes(
+        std::fs::read(text)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot read artifact {text}"))?,
+    ))
+}
+
+/// Who must have signed: the holder of `--key`, else the certificate's
+/// identity and issuer (each unchecked when not given).
+fn signer(args: &VerifyBundleArgs) -> Result<SignerCheck> {
+    let Some(path) = &args.key else {
+        return Ok(SignerCheck::Certificate {
+            identity: args.certificate_identity.clone(),
+            issuer: args.certificate_oidc_issuer.clone(),
+        });
+    };
+    let pem = std::fs::read_to_string(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read key {}", path.display()))?;
+    let key = sigstore_types::DerPublicKey::from_pem(&pem).map_err(|e| {
+        miette::miette!(
+            code = "bad-key",
+            "{} is not a PEM public key: {e}",
+            path.display()
+        )
+    })?;
+    Ok(SignerCheck::Key(key))
+}
+
+/// The bundle file's bytes, or the failure of a file over the size limit.
+fn read_bundle_file(
+    path: &std::path::Path,
+    origin: &str,
+) -> Result<Result<Vec<u8>, verify::VerifyFailure>> {
+    let max = crate::limits::MAX_DOCUMENT_BYTES;
+    let read = crate::bounded_read::read_at_most(path, max as u64)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read bundle {origin}"))?;
+    Ok(read.map_err(|size| {
+        verify::VerifyFailure::new(
+            verify::Check::BundleFormat,
+            format!("{origin}: {size} bytes is over the size limit of {max} bytes"),
+        )
+    }))
+}
+
+/// What a verified bundle says, on stdout; and a warning when nothing
+/// said who must have signed it.
+fn write_verified(
+    global: &GlobalOptions,
+    args: &VerifyBundleArgs,
+    parsed: &verify::ParsedBundle,
+    facts: &verify::VerifiedFacts,
+) -> Result<()> {
+    match args.message_format {
+        OutputFormat::Json => {
+            let value = serde_json::json!({ "bundle": parsed.origin, "facts": facts });
+            writeln!(
+                super::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&value).into_diagnostic()?
+            )
+            .into_diagnostic()?;
+        }
+        OutputFormat::Human => {
+            if !global.quiet {
+                writeln!(
+                    super::text_stdout(),
+                    "OK: {} verified against {}",
+                    Untrusted(&parsed.origin),
+                    Untrusted(&facts.trust_root)
+                )
+                .into_diagnostic()?;
+            }
+        }
+    }
+    let signer_unchecked = args.key.is_none()
+        && args.certificate_identity.is_none()
+        && args.certificate_oidc_issuer.is_none();
+    if signer_unchecked && !global.quiet {
+        super::say_warning(
+            "signer-not-checked",
+            "the bundle verifies, but its signer was not checked: anyone can get a Sigstore certificate; pass --certificate-identity and --certificate-oidc-issuer (or --key) to say who must have signed it",
+        );
+    }
+    Ok(())
 }
 
 /// After a failure against a built-in root the user did not name with

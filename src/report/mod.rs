@@ -331,84 +331,9 @@ impl Report {
     /// Build the report of a run.
     pub fn from_run(run: &Run) -> Self {
         let inventory = &run.inventory;
-        let packages: Vec<PackageReport> = inventory
-            .packages
-            .iter()
-            .enumerate()
-            .zip(&run.evidence)
-            .zip(&run.evaluation.outcomes)
-            .map(|(((index, package), evidence), outcome)| PackageReport {
-                direct: package.direct,
-                dev_only: package.dev_only,
-                build_time: package.build_time,
-                dependency_path: inventory.path_ids(&inventory.path_to(index)),
-                checksum: package.checksum.map(|c| c.to_hex()),
-                workspace_member: package.workspace_member,
-                lockfile_line: package.line,
-                provenance: deciding_attestation(outcome, evidence)
-                    .map(Provenance::from_attestation),
-                registry: evidence.registry.clone(),
-                record: evidence.record.clone(),
-                published: evidence.published,
-                attestations: evidence.attestations.len(),
-                rejected: evidence.rejected.clone(),
-                decided_by: deciding_bundles(&outcome.outcome, evidence),
-                other_repository: evidence
-                    .attestations
-                    .iter()
-                    .filter(|a| evidence.other_repository.contains(&a.origin))
-                    .map(OtherRepository::of)
-                    .collect(),
-                source_errors: evidence.errors.clone(),
-                source_match: evidence.source_match.clone(),
-                outcome: outcome.clone(),
-            })
-            .collect();
-
-        let mut warnings = Vec::new();
-        for diagnostic in run.policy.warnings.iter().chain(&run.evaluation.warnings) {
-            if diagnostic.level != Level::Warning {
-                continue;
-            }
-            warnings.push(Warning {
-                code: diagnostic.code.as_str().to_string(),
-                message: diagnostic.message.clone(),
-                file: run.policy.path.clone(),
-                line: diagnostic.span().map(|s| s.line),
-            });
-        }
-        for note in &run.notes {
-            warnings.push(Warning {
-                code: note.code.to_string(),
-                message: note.message.clone(),
-                file: None,
-                line: None,
-            });
-        }
-        if run.policy.path.is_none() {
-            // A gate whose policy file was not found (misnamed, another
-            // folder) requires nothing: say so rather than pass quietly.
-            warnings.push(Warning {
-                code: "no-policy".into(),
-                message: format!(
-                    "no policy file (provenance.toml or .cargo/provenance.toml) was found from the workspace root (or the lockfile's folder) up to the repository root: the default policy requires nothing, so only a bundle that fails verification can fail this run; write one with `cargo verify-provenance init` (its reference: {}) or pass --policy",
-                    crate::policy::reference_pointer()
-                ),
-                file: None,
-                line: None,
-            });
-        }
+        let packages = package_reports(run);
         let sources: Vec<String> = run.sources.iter().map(|s| s.label()).collect();
-        warnings.extend(failures::warnings(&packages, &sources));
-        if let Some(missing) = &run.missing_from_cache {
-            warnings.push(Warning {
-                code: "offline-not-cached".into(),
-                message: missing.clone(),
-                file: None,
-                line: None,
-            });
-        }
-
+        let warnings = warnings(run, &packages, &sources);
         let summary = summarize(&packages, run.evaluation.exit_code());
         Self {
             lockfile: run.inventory.lockfile.clone(),
@@ -501,4 +426,84 @@ fn summarize(packages: &[PackageReport], exit_code: i32) -> Summary {
     }
     summary.packages = packages.len() - summary.out_of_scope;
     summary
+}
+
+/// Each package of a run: what was found for it and what was decided.
+fn package_reports(run: &Run) -> Vec<PackageReport> {
+    let inventory = &run.inventory;
+    inventory
+        .packages
+        .iter()
+        .enumerate()
+        .zip(&run.evidence)
+        .zip(&run.evaluation.outcomes)
+        .map(|(((index, package), evidence), outcome)| PackageReport {
+            direct: package.direct,
+            dev_only: package.dev_only,
+            build_time: package.build_time,
+            dependency_path: inventory.path_ids(&inventory.path_to(index)),
+            checksum: package.checksum.map(|c| c.to_hex()),
+            workspace_member: package.workspace_member,
+            lockfile_line: package.line,
+            provenance: deciding_attestation(outcome, evidence).map(Provenance::from_attestation),
+            registry: evidence.registry.clone(),
+            record: evidence.record.clone(),
+            published: evidence.published,
+            attestations: evidence.attestations.len(),
+            rejected: evidence.rejected.clone(),
+            decided_by: deciding_bundles(&outcome.outcome, evidence),
+            other_repository: evidence
+                .attestations
+                .iter()
+                .filter(|a| evidence.other_repository.contains(&a.origin))
+                .map(OtherRepository::of)
+                .collect(),
+            source_errors: evidence.errors.clone(),
+            source_match: evidence.source_match.clone(),
+            outcome: outcome.clone(),
+        })
+        .collect()
+}
+
+/// The run's warnings: the policy's and the evaluation's, the run's
+/// notes, a missing policy file, the sources that could not answer, and
+/// packages missing from the cache offline.
+fn warnings(run: &Run, packages: &[PackageReport], sources: &[String]) -> Vec<Warning> {
+    let warning = |code: &str, message: String| Warning {
+        code: code.to_string(),
+        message,
+        file: None,
+        line: None,
+    };
+    let mut warnings = Vec::new();
+    for diagnostic in run.policy.warnings.iter().chain(&run.evaluation.warnings) {
+        if diagnostic.level != Level::Warning {
+            continue;
+        }
+        warnings.push(Warning {
+            code: diagnostic.code.as_str().to_string(),
+            message: diagnostic.message.clone(),
+            file: run.policy.path.clone(),
+            line: diagnostic.span().map(|s| s.line),
+        });
+    }
+    for note in &run.notes {
+        warnings.push(warning(note.code, note.message.clone()));
+    }
+    if run.policy.path.is_none() {
+        // A gate whose policy file was not found (misnamed, another
+        // folder) requires nothing: say so rather than pass quietly.
+        warnings.push(warning(
+            "no-policy",
+            format!(
+                "no policy file (provenance.toml or .cargo/provenance.toml) was found from the workspace root (or the lockfile's folder) up to the repository root: the default policy requires nothing, so only a bundle that fails verification can fail this run; write one with `cargo verify-provenance init` (its reference: {}) or pass --policy",
+                crate::policy::reference_pointer()
+            ),
+        ));
+    }
+    warnings.extend(failures::warnings(packages, sources));
+    if let Some(missing) = &run.missing_from_cache {
+        warnings.push(warning("offline-not-cached", missing.clone()));
+    }
+    warnings
 }

@@ -154,37 +154,7 @@ fn result(
     policy_uri: Option<&str>,
     not_checked_level: &str,
 ) -> Option<Value> {
-    let (rule, failures): (&str, &[crate::evaluate::Failure]) = match &package.outcome.outcome {
-        Outcome::Violation { failures } => {
-            let rule = if failures
-                .iter()
-                .any(|f| f.requirement == Requirement::BundleVerification)
-            {
-                "bundle-rejected"
-            } else if failures
-                .iter()
-                .any(|f| f.requirement == Requirement::EvidenceConflict)
-            {
-                "evidence-conflict"
-            } else if failures
-                .iter()
-                .all(|f| f.requirement == Requirement::ExemptionExpired)
-            {
-                "exemption-expired"
-            } else if failures
-                .iter()
-                .all(|f| f.requirement == Requirement::MinAge)
-            {
-                "provenance-too-new"
-            } else {
-                "provenance-violation"
-            };
-            (rule, failures)
-        }
-        Outcome::Error { failures, .. } => ("provenance-unchecked", failures),
-        Outcome::NotChecked { .. } => ("provenance-not-checked", &[]),
-        _ => return None,
-    };
+    let (rule, failures) = rule_of(&package.outcome.outcome)?;
     let level = match rule {
         "provenance-not-checked" => not_checked_level,
         _ => RULES
@@ -192,6 +162,71 @@ fn result(
             .find(|(id, ..)| *id == rule)
             .map_or("error", |(_, _, level, _)| level),
     };
+    let mut value = json!({
+        "ruleId": rule,
+        "level": level,
+        "message": { "text": result_text(package, rule, failures) },
+        "locations": package_locations(package, lockfile_uri),
+        "partialFingerprints": package_fingerprints(package),
+        "properties": {
+            "package": package.outcome.name,
+            "version": package.outcome.version.to_string(),
+            "evidence": package.outcome.evidence,
+            "dependencyPath": package.dependency_path,
+            "direct": package.direct,
+            "buildTime": package.runs_at_build_time(),
+        },
+    });
+    if let (Some(uri), Some(span)) = (policy_uri, &package.outcome.rule.span) {
+        value["relatedLocations"] = json!([{
+            "id": 1,
+            "message": { "text": format!("decided by {}", package.outcome.rule) },
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri },
+                "region": { "startLine": span.line, "startColumn": span.column },
+            },
+        }]);
+    }
+    Some(value)
+}
+
+/// The rule a package's outcome is a result of, with its failures; `None`
+/// for an outcome that is no result (a pass, an exemption, …).
+fn rule_of(outcome: &Outcome) -> Option<(&'static str, &[crate::evaluate::Failure])> {
+    let any = |failures: &[crate::evaluate::Failure], requirement| {
+        failures.iter().any(|f| f.requirement == requirement)
+    };
+    let all = |failures: &[crate::evaluate::Failure], requirement| {
+        failures.iter().all(|f| f.requirement == requirement)
+    };
+    match outcome {
+        Outcome::Violation { failures } => {
+            let rule = if any(failures, Requirement::BundleVerification) {
+                "bundle-rejected"
+            } else if any(failures, Requirement::EvidenceConflict) {
+                "evidence-conflict"
+            } else if all(failures, Requirement::ExemptionExpired) {
+                "exemption-expired"
+            } else if all(failures, Requirement::MinAge) {
+                "provenance-too-new"
+            } else {
+                "provenance-violation"
+            };
+            Some((rule, failures))
+        }
+        Outcome::Error { failures, .. } => Some(("provenance-unchecked", failures)),
+        Outcome::NotChecked { .. } => Some(("provenance-not-checked", &[])),
+        _ => None,
+    }
+}
+
+/// A result's message: the package and its rule's short text, then each
+/// failure, each source's error and the dependency path.
+fn result_text(
+    package: &PackageReport,
+    rule: &str,
+    failures: &[crate::evaluate::Failure],
+) -> String {
     let mut text = format!(
         "{}: {}",
         package.id(),
@@ -212,36 +247,7 @@ fn result(
     if let Some(path) = package.path_text() {
         text.push_str(&format!("; dependency path: {path}"));
     }
-    let mut related = Vec::new();
-    if let (Some(uri), Some(span)) = (policy_uri, &package.outcome.rule.span) {
-        related.push(json!({
-            "id": 1,
-            "message": { "text": format!("decided by {}", package.outcome.rule) },
-            "physicalLocation": {
-                "artifactLocation": { "uri": uri },
-                "region": { "startLine": span.line, "startColumn": span.column },
-            },
-        }));
-    }
-    let mut value = json!({
-        "ruleId": rule,
-        "level": level,
-        "message": { "text": text },
-        "locations": package_locations(package, lockfile_uri),
-        "partialFingerprints": package_fingerprints(package),
-        "properties": {
-            "package": package.outcome.name,
-            "version": package.outcome.version.to_string(),
-            "evidence": package.outcome.evidence,
-            "dependencyPath": package.dependency_path,
-            "direct": package.direct,
-            "buildTime": package.runs_at_build_time(),
-        },
-    });
-    if !related.is_empty() {
-        value["relatedLocations"] = Value::Array(related);
-    }
-    Some(value)
+    text
 }
 
 /// Where a package's result points: its `[[package]]` line in the lockfile.

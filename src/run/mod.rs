@@ -126,21 +126,7 @@ fn collect_here(config: &RunConfig) -> Result<Run> {
     let cache = config.open_cache()?;
     let roots = config.trust_roots(&policy, &cache, &mut notes)?;
     let sources = config.sources(&policy);
-
-    let queries: Vec<(usize, PackageQuery)> = inventory
-        .packages
-        .iter()
-        .enumerate()
-        .filter(|(_, package)| package.needs_provenance())
-        .filter(|(index, _)| config.only.as_ref().is_none_or(|only| only.contains(index)))
-        .filter_map(|(index, package)| {
-            let compared = package
-                .checksum
-                .is_some_and(|c| config.compared.contains(&c.to_hex()));
-            query_for(package, &policy, compared).map(|query| (index, query))
-        })
-        .collect();
-    let (positions, mut queries): (Vec<usize>, Vec<PackageQuery>) = queries.into_iter().unzip();
+    let (positions, mut queries) = queries_to_ask(config, &inventory, &policy);
     let crates: Vec<CrateRef> = queries.iter().map(crate_ref).collect();
     // The comparison's first pass reads each package's manifest, which
     // also says where GitHub should look for its bundles.
@@ -161,21 +147,19 @@ fn collect_here(config: &RunConfig) -> Result<Run> {
         };
         fetched.ask_again_for_rejected(&sources, &cache, &fetch_options, &roots)?;
     }
-    notes.extend(fetch_report.warnings.iter().map(|message| Note {
-        code: "cache-warning",
-        message: message.clone(),
-    }));
     let missing_from_cache = fetch_report.missing_message();
     let compared = preparation
         .map(|preparation| preparation.compare(Some(&cache)))
         .unwrap_or_default();
-    notes.extend(compared.warnings.iter().map(|message| Note {
+    let cache_warnings = fetch_report.warnings.iter().chain(&compared.warnings);
+    notes.extend(cache_warnings.map(|message| Note {
         code: "cache-warning",
         message: message.clone(),
     }));
+    // Without the comparison, there are no results to go with the fetches.
+    let mut source_matches = compared.results.into_iter().map(Some);
     let mut evidence = vec![Evidence::default(); inventory.packages.len()];
     let mut source_outcomes = vec![Vec::new(); inventory.packages.len()];
-    let mut source_matches = compared.results.into_iter().map(Some);
     for ((position, fetched), found) in positions
         .into_iter()
         .zip(fetch_report.packages)
@@ -203,6 +187,29 @@ fn collect_here(config: &RunConfig) -> Result<Run> {
         now,
         source_outcomes,
     })
+}
+
+/// What to ask the sources, and for which package of the inventory (its
+/// position): every package that needs provenance, among those the
+/// configuration names, and what its rule needs asked.
+fn queries_to_ask(
+    config: &RunConfig,
+    inventory: &Inventory,
+    policy: &Policy,
+) -> (Vec<usize>, Vec<PackageQuery>) {
+    inventory
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, package)| package.needs_provenance())
+        .filter(|(index, _)| config.only.as_ref().is_none_or(|only| only.contains(index)))
+        .filter_map(|(index, package)| {
+            let compared = package
+                .checksum
+                .is_some_and(|c| config.compared.contains(&c.to_hex()));
+            query_for(package, policy, compared).map(|query| (index, query))
+        })
+        .unzip()
 }
 
 /// Where to look on GitHub for the packages whose repository neither the

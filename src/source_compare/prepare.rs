@@ -141,6 +141,33 @@ pub(super) fn prepare_all(crates: &[CrateRef], shared: &Shared<'_>) -> Vec<Prepa
         .collect()
 }
 
+/// The commit a package names and the repository to fetch it from, in
+/// normal form; else the result that says why there is none.
+fn commit_and_repository(
+    vcs_info: Option<VcsInfo>,
+    manifest: &Manifest,
+) -> Result<(VcsInfo, String), Box<SourceMatch>> {
+    let written = manifest.repository.clone();
+    let normal = written.as_deref().map(normalize_repository);
+    let Some(vcs) = vcs_info else {
+        let shown = normal.and_then(Result::ok).or(written);
+        return Err(Box::new(SourceMatch::no_vcs_info(shown)));
+    };
+    let reason = match normal {
+        Some(Ok(repository)) => return Ok((vcs, repository)),
+        Some(Err(reason)) => format!(
+            "the manifest's repository `{}` cannot be fetched: {reason}",
+            written.unwrap_or_default()
+        ),
+        None => "the manifest names no repository".to_string(),
+    };
+    Err(Box::new(with_facts(
+        SourceMatch::not_checked(reason),
+        &vcs,
+        None,
+    )))
+}
+
 /// One package: cached, else obtained, read and listed.
 ///
 /// Steps: the cached result under the run's `insteadOf` rules; the
@@ -178,25 +205,9 @@ fn prepare(
         Err(error) => return kept(SourceMatch::not_checked(format!("the .crate: {error}"))),
     };
     drop(verified);
-    let written = facts.manifest.repository.clone();
-    let normal = written.as_deref().map(normalize_repository);
-    let Some(vcs) = facts.vcs_info else {
-        let shown = normal.and_then(Result::ok).or(written);
-        return kept(SourceMatch::no_vcs_info(shown));
-    };
-    let repository = match normal {
-        Some(Ok(repository)) => repository,
-        Some(Err(reason)) => {
-            let reason = format!(
-                "the manifest's repository `{}` cannot be fetched: {reason}",
-                written.unwrap_or_default()
-            );
-            return kept(with_facts(SourceMatch::not_checked(reason), &vcs, None));
-        }
-        None => {
-            let reason = "the manifest names no repository";
-            return kept(with_facts(SourceMatch::not_checked(reason), &vcs, None));
-        }
+    let (vcs, repository) = match commit_and_repository(facts.vcs_info, &facts.manifest) {
+        Ok(found) => found,
+        Err(result) => return kept(*result),
     };
     let fetch_url = shared.rewrites.apply(&repository);
     if shared.options.offline && !is_local(&fetch_url) {
