@@ -86,9 +86,12 @@ pub fn run(global: &GlobalOptions, args: &CheckArgs) -> Result<i32> {
     if args.message_format != MessageFormat::Human && !global.quiet {
         write_warnings_and_summary(&report, color);
     }
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        append_step_summary(&report, diff.as_ref(), Path::new(&path));
-    }
+    super::append_to_step_summary(|path| {
+        markdown::append(&report, path).and_then(|()| {
+            diff.as_ref()
+                .map_or(Ok(()), |diff| diff::append_markdown(diff, path))
+        })
+    });
     Ok(match &diff {
         Some(diff) => diff::combine(report.summary.exit_code, diff.exit_code()),
         None => report.summary.exit_code,
@@ -154,22 +157,6 @@ fn write_warnings_and_summary(report: &Report, color: bool) {
         "{}",
         human::painted_summary_line(report, color)
     );
-}
-
-/// The report (and the diff) as Markdown, appended to the GitHub job
-/// summary file; a warning when it cannot be.
-fn append_step_summary(report: &Report, diff: Option<&Diff>, path: &Path) {
-    let appended = markdown::append(report, path)
-        .and_then(|()| diff.map_or(Ok(()), |diff| diff::append_markdown(diff, path)));
-    if let Err(error) = appended {
-        super::say_warning(
-            "step-summary",
-            &format!(
-                "cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
-                path.display()
-            ),
-        );
-    }
 }
 
 /// `--vsa-out FILE`: the run's verification summaries, written before the

@@ -294,6 +294,24 @@ pub(crate) fn text_stderr() -> Terminal<Stream<std::io::StderrLock<'static>>> {
     Terminal::new(stderr())
 }
 
+/// When `GITHUB_STEP_SUMMARY` names a file (in a GitHub Actions job),
+/// append to it what `write` writes there; a warning when it cannot be.
+pub(crate) fn append_to_step_summary(write: impl FnOnce(&std::path::Path) -> std::io::Result<()>) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    if let Err(error) = write(&path) {
+        say_warning(
+            "step-summary",
+            &format!(
+                "cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
+                path.display()
+            ),
+        );
+    }
+}
+
 /// Run a parsed command line. Returns the exit code; errors are exit code 2.
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {

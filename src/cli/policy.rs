@@ -277,24 +277,14 @@ fn diff(global: &GlobalOptions, args: &PolicyDiffArgs) -> Result<i32> {
             );
         }
     }
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        let appended = std::fs::OpenOptions::new()
+    super::append_to_step_summary(|path| {
+        std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&path)
+            .open(path)
             .and_then(|mut file| {
                 file.write_all(render::markdown(&old_name, &new_name, &found).as_bytes())
-            });
-        if let Err(error) = appended {
-            super::say_warning(
-                "step-summary",
-                &format!(
-                    "cannot append to GITHUB_STEP_SUMMARY ({}): {error}",
-                    path.display()
-                ),
-            );
-        }
-    }
+            })
+    });
     Ok(render::exit_code(&found))
 }
