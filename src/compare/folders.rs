@@ -23,8 +23,7 @@ pub fn find_package_folder(
     original_id: Option<ObjectId>,
 ) -> Result<String, CompareError> {
     let manifests: Vec<(String, ObjectId)> = resolver
-        .tree()
-        .iter()
+        .files_within("")
         .filter(|(path, _)| *path == "Cargo.toml" || path.ends_with("/Cargo.toml"))
         .map(|(path, entry)| (folder_of(path), entry.id))
         .collect();
@@ -142,7 +141,7 @@ fn workspace_root(
     let manifests: Vec<(String, ObjectId)> = candidates
         .into_iter()
         .filter_map(|dir| {
-            let id = resolver.tree().get(&join(&dir, "Cargo.toml"))?.id;
+            let id = resolver.get(&join(&dir, "Cargo.toml"))?.id;
             Some((dir, id))
         })
         .collect();
@@ -170,7 +169,7 @@ fn workspace_value(
     root: &str,
     key: &str,
 ) -> Result<Option<String>, CompareError> {
-    let Some(entry) = resolver.tree().get(&join(root, "Cargo.toml")).copied() else {
+    let Some(entry) = resolver.get(&join(root, "Cargo.toml")) else {
         return Ok(None);
     };
     let texts = resolver.blobs(&[entry.id])?;

@@ -3,11 +3,9 @@
 //! its bytes with other line endings, and whether it is compiled code.
 //! Computed once from the unpacked `.crate`, which can then be dropped.
 
-use sha1_checked::Digest;
-
 use super::binary::is_binary;
 use crate::crate_file::Archive;
-use crate::git::{ObjectFormat, ObjectId};
+use crate::git::{object_id, ObjectFormat, ObjectId, ObjectKind};
 
 /// One file of the package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,28 +55,10 @@ impl PackageListing {
     }
 }
 
-/// git's blob ID of `bytes`: the hash of `blob <len>\0<bytes>`; with
-/// SHA-1, whether the collision detector flagged it.
+/// git's blob ID of `bytes`; with SHA-1, whether the collision detector
+/// flagged it.
 pub fn blob_id(format: ObjectFormat, bytes: &[u8]) -> (ObjectId, bool) {
-    let header = format!("blob {}\0", bytes.len());
-    match format {
-        ObjectFormat::Sha1 => {
-            let mut hasher = sha1_checked::Sha1::new();
-            hasher.update(header.as_bytes());
-            hasher.update(bytes);
-            let result = hasher.try_finalize();
-            let hash: &[u8] = result.hash().as_ref();
-            let id = ObjectId::from_bytes(hash).expect("20 bytes");
-            (id, result.has_collision())
-        }
-        ObjectFormat::Sha256 => {
-            let mut hasher = sigstore_crypto::Sha256Hasher::new();
-            hasher.update(header.as_bytes());
-            hasher.update(bytes);
-            let id = ObjectId::from_bytes(hasher.finalize().as_bytes()).expect("32 bytes");
-            (id, false)
-        }
-    }
+    object_id(format, ObjectKind::Blob, bytes)
 }
 
 /// `bytes` with each CRLF made LF; `None` when there is none.

@@ -34,7 +34,7 @@ use miette::Diagnostic;
 use listing::blob_id;
 pub use listing::{PackageFile, PackageListing};
 pub use repository::normalize_repository;
-pub use resolve::{BlobReader, Resolved, Resolver};
+pub use resolve::{BlobReader, Consulted, Resolved, Resolver};
 
 use crate::crate_file::{Manifest, OriginalManifest, VcsInfo};
 use crate::git::{GitError, ObjectId, Tree};
@@ -88,23 +88,41 @@ pub struct Comparison {
 /// one request; the files taken from outside the folder; each file by the
 /// rules above; the binaries among the files that differ or are only in
 /// the package.
+#[cfg(test)]
 pub fn compare(
     package: &Package<'_>,
     tree: &Tree,
     blobs: &mut dyn BlobReader,
 ) -> Result<Comparison, CompareError> {
+    compare_consulting(package, tree, blobs).0
+}
+
+/// [`compare`], and the folders of `tree` it looked at (what decided the
+/// result, whatever it is).
+pub fn compare_consulting(
+    package: &Package<'_>,
+    tree: &Tree,
+    blobs: &mut dyn BlobReader,
+) -> (Result<Comparison, CompareError>, Consulted) {
+    let mut resolver = Resolver::new(tree, blobs);
+    let result = compare_in(package, &mut resolver);
+    (result, resolver.consulted())
+}
+
+fn compare_in(
+    package: &Package<'_>,
+    resolver: &mut Resolver<'_>,
+) -> Result<Comparison, CompareError> {
     if let Some(path) = package.listing.collisions.first() {
         return Err(CompareError::Collision(path.clone()));
     }
-    let mut resolver = Resolver::new(tree, blobs);
     let original_id = package.listing.get("Cargo.toml.orig").map(|f| f.id);
     let folder = match &package.vcs.path_in_vcs {
         Some(path) => path.clone(),
-        None => folders::find_package_folder(&mut resolver, &package.manifest.name, original_id)?,
+        None => folders::find_package_folder(resolver, &package.manifest.name, original_id)?,
     };
     resolver.prefetch_links(&folder)?;
-    let outside =
-        folders::outside_files(&mut resolver, &folder, package.manifest, package.original)?;
+    let outside = folders::outside_files(resolver, &folder, package.manifest, package.original)?;
     let mut comparison = Comparison {
         folder: folder.clone(),
         ..Comparison::default()

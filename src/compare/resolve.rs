@@ -1,9 +1,10 @@
 //! Paths in a commit's tree as a checkout would see them: symbolic links
 //! followed (in the middle of a path too), but only inside the repository.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::git::{EntryKind, Fetched, GitError, ObjectId, Tree};
+use crate::git::{EntryKind, Fetched, GitError, ObjectId, Tree, TreeEntry};
 
 /// Symbolic links followed for one path before giving up (as the kernel's
 /// `ELOOP` limit).
@@ -47,11 +48,52 @@ pub enum Resolved {
     Submodule(String),
 }
 
-/// A tree and the targets of the links read so far.
+/// The folders of the tree a comparison looked at: what a proof of its
+/// result must hold the tree objects of.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Consulted {
+    /// Folders a path was looked up in (their listing decides).
+    pub listings: BTreeSet<String>,
+    /// Folders everything below which was looked at.
+    pub subtrees: BTreeSet<String>,
+}
+
+impl Consulted {
+    /// Whether the tree of `folder` is part of what was looked at: it
+    /// leads to a folder looked in, or lies in or leads to a subtree
+    /// looked at whole.
+    pub fn needs(&self, folder: &str) -> bool {
+        self.listings.iter().any(|l| is_within(l, folder))
+            || self
+                .subtrees
+                .iter()
+                .any(|s| is_within(s, folder) || is_within(folder, s))
+    }
+
+    /// Whether nothing looked at lies in one of the folders `unread`
+    /// (whose contents are unknown).
+    pub fn avoids(&self, unread: &[String]) -> bool {
+        unread.iter().all(|u| {
+            !self.listings.iter().any(|l| is_within(l, u))
+                && !self
+                    .subtrees
+                    .iter()
+                    .any(|s| is_within(s, u) || is_within(u, s))
+        })
+    }
+}
+
+/// The folder holding `path` (`""`: the root).
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(folder, _)| folder)
+}
+
+/// A tree, the targets of the links read so far, and what was looked at.
 pub struct Resolver<'a> {
     tree: &'a Tree,
     blobs: &'a mut dyn BlobReader,
     targets: BTreeMap<ObjectId, String>,
+    consulted: RefCell<Consulted>,
 }
 
 impl<'a> Resolver<'a> {
@@ -60,11 +102,56 @@ impl<'a> Resolver<'a> {
             tree,
             blobs,
             targets: BTreeMap::new(),
+            consulted: RefCell::new(Consulted::default()),
         }
     }
 
-    pub fn tree(&self) -> &'a Tree {
+    /// What was looked at so far.
+    pub fn consulted(&self) -> Consulted {
+        self.consulted.borrow().clone()
+    }
+
+    /// The entry at `path`, looked up in its folder.
+    pub fn get(&self, path: &str) -> Option<TreeEntry> {
+        self.listing(parent(path));
+        self.tree.get(path).copied()
+    }
+
+    /// Whether any file lies below `dir`: one file shows it; none means
+    /// all of `dir` was looked at.
+    pub fn is_dir(&self, dir: &str) -> bool {
+        match self.tree.first_below(dir) {
+            Some(file) => {
+                self.listing(parent(file));
+                true
+            }
+            None => {
+                self.listing(parent(dir));
+                self.consulted.borrow_mut().subtrees.insert(dir.to_string());
+                false
+            }
+        }
+    }
+
+    /// Every file at or below `folder` (`""`: the root).
+    pub fn files_within<'s>(
+        &'s self,
+        folder: &'s str,
+    ) -> impl Iterator<Item = (&'a str, &'a TreeEntry)> + 's {
+        self.consulted
+            .borrow_mut()
+            .subtrees
+            .insert(folder.to_string());
         self.tree
+            .iter()
+            .filter(move |(path, _)| is_within(path, folder))
+    }
+
+    fn listing(&self, folder: &str) {
+        self.consulted
+            .borrow_mut()
+            .listings
+            .insert(folder.to_string());
     }
 
     pub fn blobs(&mut self, ids: &[ObjectId]) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
@@ -74,9 +161,8 @@ impl<'a> Resolver<'a> {
     /// Read the targets of every link below `folder` in one request.
     pub fn prefetch_links(&mut self, folder: &str) -> Result<(), GitError> {
         let ids: Vec<ObjectId> = self
-            .tree
-            .iter()
-            .filter(|(path, e)| e.kind == EntryKind::Symlink && is_within(path, folder))
+            .files_within(folder)
+            .filter(|(_, e)| e.kind == EntryKind::Symlink)
             .map(|(_, e)| e.id)
             .filter(|id| !self.targets.contains_key(id))
             .collect();
@@ -113,7 +199,7 @@ impl<'a> Resolver<'a> {
                 _ => {}
             }
             let candidate = join(&current.join("/"), &component);
-            match self.tree.get(&candidate).copied() {
+            match self.get(&candidate) {
                 Some(entry) if entry.kind == EntryKind::Symlink => {
                     links += 1;
                     if links > MAX_LINKS {
@@ -137,7 +223,7 @@ impl<'a> Resolver<'a> {
                         Resolved::Missing
                     });
                 }
-                None if self.tree.is_dir(&candidate) => current.push(component),
+                None if self.is_dir(&candidate) => current.push(component),
                 None => return Ok(Resolved::Missing),
             }
         }

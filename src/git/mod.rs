@@ -14,6 +14,7 @@
 //!   (`GIT_NO_LAZY_FETCH`): only [`Fetched::blobs`] asks for blobs;
 //! - each fetch in its own temporary bare repository, removed when done.
 
+pub mod objects;
 mod process;
 pub mod rewrite;
 pub mod tree;
@@ -25,10 +26,9 @@ use std::time::Duration;
 
 use miette::Diagnostic;
 
+pub use objects::{commit_tree, object_id, walk, ObjectKind};
 pub use rewrite::{is_local, Rewrites};
-#[cfg(test)]
-pub(crate) use tree::TreeEntry;
-pub use tree::{parse_ls_tree, EntryKind, ObjectFormat, ObjectId, Tree};
+pub use tree::{parse_ls_tree, EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
 
 use process::{command, run, Bounds, Finished};
 
@@ -247,9 +247,13 @@ impl Git {
 }
 
 impl Fetched {
-    #[cfg(test)]
     pub fn format(&self) -> ObjectFormat {
         self.format
+    }
+
+    /// The commit fetched.
+    pub fn commit(&self) -> &str {
+        &self.commit
     }
 
     /// Every file of the commit's tree.
@@ -366,6 +370,16 @@ impl Fetched {
 
     /// `git cat-file --batch` of blobs known to be here and small enough.
     fn read_blobs(&self, ids: &[ObjectId]) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
+        self.objects(ObjectKind::Blob, ids)
+    }
+
+    /// The bytes of these objects of `kind`, which must be here (the
+    /// commit and its trees are, once fetched); each at most the blob cap.
+    pub fn objects(
+        &self,
+        kind: ObjectKind,
+        ids: &[ObjectId],
+    ) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
         let mut cmd = command(&self.git.options.program, Some(self.dir.path()));
         cmd.args(["cat-file", "--batch"]);
         let max = ids.len() * (self.git.options.max_blob_bytes + 128);
@@ -373,7 +387,7 @@ impl Fetched {
         if !finished.success {
             return Err(GitError::Io(last_line(&finished.stderr)));
         }
-        parse_batch(&finished.stdout, ids)
+        parse_batch(&finished.stdout, kind, ids)
     }
 }
 
@@ -386,15 +400,19 @@ fn batch_input(ids: &[ObjectId]) -> Vec<u8> {
 /// `git cat-file --batch` output: per object `ID SP TYPE SP SIZE LF BYTES LF`.
 fn parse_batch(
     mut output: &[u8],
+    kind: ObjectKind,
     ids: &[ObjectId],
 ) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
     let mut blobs = BTreeMap::new();
+    let kind = kind.name();
     for id in ids {
-        let bad = || GitError::Malformed(format!("`git cat-file` did not return blob {id}"));
+        let bad = || GitError::Malformed(format!("`git cat-file` did not return {kind} {id}"));
         let end = output.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
         let header = std::str::from_utf8(&output[..end]).map_err(|_| bad())?;
         let size: usize = match header.split(' ').collect::<Vec<_>>().as_slice() {
-            [got, "blob", size] if *got == id.to_hex() => size.parse().map_err(|_| bad())?,
+            [got, got_kind, size] if *got == id.to_hex() && *got_kind == kind => {
+                size.parse().map_err(|_| bad())?
+            }
             _ => return Err(bad()),
         };
         let body = output.get(end + 1..end + 1 + size).ok_or_else(bad)?;

@@ -28,14 +28,6 @@ impl Rewrites {
         Self { rules }
     }
 
-    /// Rules from (prefix, base) pairs.
-    #[cfg(test)]
-    pub fn new(rules: impl IntoIterator<Item = (String, String)>) -> Self {
-        Self {
-            rules: rules.into_iter().collect(),
-        }
-    }
-
     /// `url` as git will fetch it: the longest matching prefix replaced by
     /// its base (git's rule), else unchanged.
     pub fn apply(&self, url: &str) -> String {

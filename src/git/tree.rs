@@ -128,15 +128,22 @@ impl Tree {
     }
 
     /// Whether any file lies below `dir` (`""`: the root).
+    #[cfg(test)]
     pub fn is_dir(&self, dir: &str) -> bool {
+        self.first_below(dir).is_some()
+    }
+
+    /// The first file below `dir` (`""`: the root), by path.
+    pub fn first_below(&self, dir: &str) -> Option<&str> {
         if dir.is_empty() {
-            return !self.entries.is_empty();
+            return self.entries.first().map(|(p, _)| &**p);
         }
         let prefix = format!("{dir}/");
         let start = self.entries.partition_point(|(p, _)| **p < *prefix);
         self.entries
             .get(start)
-            .is_some_and(|(p, _)| p.starts_with(&prefix))
+            .map(|(p, _)| &**p)
+            .filter(|p| p.starts_with(&prefix))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &TreeEntry)> {

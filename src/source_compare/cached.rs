@@ -1,39 +1,70 @@
-//! Source comparisons kept for good: a package's published bytes (its
-//! checksum) fix its repository and commit, and a commit never changes, so
-//! a result is valid for as long as git fetches that repository from the
-//! same place. Each entry records where git fetched from (after the user's
-//! `insteadOf` rules); a run whose rules send the repository elsewhere (no
-//! mirror, another mirror) treats the entry as absent, so one project's
-//! mirror never decides another's result through a shared cache.
+//! Source comparisons kept for good, with their proof: a package's
+//! published bytes (its checksum) fix its commit, a commit never changes,
+//! and an entry holds the git objects the comparison read
+//! ([`super::proof`]), so a later run computes the result again from them
+//! and the package's `.crate` instead of believing what the cache folder
+//! (shared, and writable by others) says. An entry that does not prove its
+//! result is absent, with a warning naming its file.
 //!
-//! Layout: `source-match/v1/AB/ABCD….json`, named by the checksum's hex.
+//! Each entry records where git fetched from (after the user's `insteadOf`
+//! rules); a run whose rules send the repository elsewhere (no mirror,
+//! another mirror) treats the entry as absent.
+//!
+//! Layout: `source-match/v2/AB/ABCD….json`, named by the checksum's hex.
 
 use std::path::PathBuf;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sigstore_types::Sha256Hash;
 
+use super::proof::{self, Proof};
 use crate::cache::{Cache, CacheError};
-use crate::git::Rewrites;
+use crate::compare::{CompareError, Comparison, Package};
 use crate::http::redact_url_keyed;
-use crate::source_match::SourceMatch;
 
 /// Bumped when the entry format changes; old entries are then absent.
-const FORMAT: u32 = 1;
-/// An entry larger than this is not read (a package whose every file
-/// differs lists a few hundred KiB of paths at most).
+const FORMAT: u32 = 2;
+/// An entry larger than this is neither read nor written.
 const MAX_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Entry {
     format: u32,
     /// The package's SHA-256, hex.
     checksum: String,
+    /// The repository the package's manifest names (in normal form where
+    /// it has one): for a hint of where to look for the package's
+    /// attestations only, never evidence (no proof covers it).
+    repository: Option<String>,
+    /// `None` when no comparison was made (the package names no commit,
+    /// or no repository git could fetch): only the hint is kept.
+    proof: Option<StoredProof>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredProof {
     /// Where git fetched the repository from, as a key stores a URL (a
-    /// mirror's `user:token@` never written); `None` when nothing was
-    /// fetched (the result depends on the package alone).
-    fetched_from: Option<String>,
-    result: SourceMatch,
+    /// mirror's `user:token@` never written).
+    fetched_from: String,
+    /// The objects, each in base64.
+    commit: String,
+    trees: Vec<String>,
+    blobs: Vec<String>,
+}
+
+/// What the cache holds for a package.
+#[derive(Debug)]
+pub enum Cached {
+    /// Nothing, or an entry for another configuration.
+    Absent,
+    /// The comparison, computed again from the entry's proof.
+    Proven(Result<Comparison, CompareError>),
+    /// An entry that proves nothing: this warning says which and why.
+    Refused(String),
 }
 
 fn relative(checksum: &Sha256Hash) -> PathBuf {
@@ -44,79 +75,102 @@ fn relative(checksum: &Sha256Hash) -> PathBuf {
         .join(format!("{hex}.json"))
 }
 
-/// The cached result for this package, when there is a readable one for
-/// its checksum made under the same `insteadOf` rules.
-pub fn read(cache: &Cache, checksum: &Sha256Hash, rewrites: &Rewrites) -> Option<SourceMatch> {
-    let entry = entry(cache, checksum)?;
-    if let Some(fetched_from) = &entry.fetched_from {
-        let repository = entry.result.repository.as_deref()?;
-        if redact_url_keyed(&rewrites.apply(repository)) != *fetched_from {
-            return None;
-        }
+/// The comparison of `package` (whose `.crate` has `checksum`), computed
+/// from the cached proof, when there is an entry made with git fetching
+/// from `fetch_url`.
+pub fn read(
+    cache: &Cache,
+    checksum: &Sha256Hash,
+    fetch_url: &str,
+    package: &Package<'_>,
+    max_entries: usize,
+) -> Cached {
+    let refused = |why: &str| {
+        let file = cache.root().join(relative(checksum));
+        Cached::Refused(format!(
+            "the cached source comparison {} is ignored: {why}",
+            file.display()
+        ))
+    };
+    let stored = match entry(cache, checksum) {
+        None => return Cached::Absent,
+        Some(Err(why)) => return refused(&why),
+        Some(Ok(Entry { proof: None, .. })) => return Cached::Absent,
+        Some(Ok(Entry {
+            proof: Some(stored),
+            ..
+        })) => stored,
+    };
+    if stored.fetched_from != redact_url_keyed(fetch_url) {
+        return Cached::Absent;
     }
-    Some(entry.result)
+    let decode = |text: &String| BASE64.decode(text);
+    let proof = decode(&stored.commit).and_then(|commit| {
+        Ok(Proof {
+            commit,
+            trees: stored.trees.iter().map(decode).collect::<Result<_, _>>()?,
+            blobs: stored.blobs.iter().map(decode).collect::<Result<_, _>>()?,
+        })
+    });
+    let Ok(proof) = proof else {
+        return refused("an object in it is not base64");
+    };
+    match proof::recompute(&proof, package, max_entries) {
+        Ok(result) => Cached::Proven(result),
+        Err(why) => refused(&format!("it does not prove a comparison: {why}")),
+    }
 }
 
-/// The cached result for this package, whatever `insteadOf` rules made it:
-/// for what the package says of itself, which no mirror changes.
-pub fn read_any(cache: &Cache, checksum: &Sha256Hash) -> Option<SourceMatch> {
-    entry(cache, checksum).map(|entry| entry.result)
+/// The repository a cached entry says the package's manifest names: a
+/// hint of where to look, never what passes. `None` when nothing is
+/// cached; `Some(None)` when the manifest names none.
+pub fn repository_hint(cache: &Cache, checksum: &Sha256Hash) -> Option<Option<String>> {
+    entry(cache, checksum)?.ok().map(|entry| entry.repository)
 }
 
-/// The readable entry for this checksum, in this format.
-fn entry(cache: &Cache, checksum: &Sha256Hash) -> Option<Entry> {
-    let bytes = cache
-        .read_file(&relative(checksum), MAX_ENTRY_BYTES)
-        .ok()??;
-    let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-    (entry.format == FORMAT && entry.checksum == checksum.to_hex()).then_some(entry)
+/// The entry for this checksum: `None` when there is none, `Err` when the
+/// file is not one.
+fn entry(cache: &Cache, checksum: &Sha256Hash) -> Option<Result<Entry, String>> {
+    let bytes = match cache.read_file(&relative(checksum), MAX_ENTRY_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return None,
+        Err(error) => return Some(Err(error.to_string())),
+    };
+    let entry: Entry = match serde_json::from_slice(&bytes) {
+        Ok(entry) => entry,
+        Err(error) => return Some(Err(format!("not an entry: {error}"))),
+    };
+    if entry.format != FORMAT || entry.checksum != checksum.to_hex() {
+        return Some(Err("an entry for another package or format".into()));
+    }
+    Some(Ok(entry))
 }
 
-/// Keep `result` for good.
+/// Keep `proof` of the comparison of the package with `checksum`, made
+/// with git fetching from `fetched_from`; or, without a proof, only the
+/// repository its manifest names (a package that cannot be compared). An
+/// entry over what a read accepts is not written.
 pub fn write(
     cache: &Cache,
     checksum: &Sha256Hash,
-    fetched_from: Option<&str>,
-    result: &SourceMatch,
+    repository: Option<&str>,
+    proof: Option<(&str, &Proof)>,
 ) -> Result<(), CacheError> {
+    let encode = |bytes: &Vec<u8>| BASE64.encode(bytes);
     let entry = Entry {
         format: FORMAT,
         checksum: checksum.to_hex(),
-        fetched_from: fetched_from.map(redact_url_keyed),
-        result: result.clone(),
+        repository: repository.map(str::to_string),
+        proof: proof.map(|(fetched_from, proof)| StoredProof {
+            fetched_from: redact_url_keyed(fetched_from),
+            commit: encode(&proof.commit),
+            trees: proof.trees.iter().map(encode).collect(),
+            blobs: proof.blobs.iter().map(encode).collect(),
+        }),
     };
     let bytes = serde_json::to_vec(&entry).expect("an entry serializes");
-    cache.write_file(&relative(checksum), &bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A mirror's URL with a token in it (an `insteadOf` rule's target):
-    /// the entry is found again under the same rule, not under a rule
-    /// with another token, and the token is never written.
-    #[test]
-    fn where_a_result_was_fetched_from_is_kept_without_its_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let checksum = Sha256Hash::from_hex(&"07".repeat(32)).unwrap();
-        let repository = "https://github.com/o/r";
-        let mirror = |token: &str| {
-            Rewrites::new([(
-                repository.to_string(),
-                format!("https://ci:{token}@mirror.example/o/r"),
-            )])
-        };
-        let mut result = SourceMatch::not_checked("a difference");
-        result.repository = Some(repository.into());
-        let fetched_from = mirror("SECRET1").apply(repository);
-        write(&cache, &checksum, Some(&fetched_from), &result).unwrap();
-        let bytes = std::fs::read(dir.path().join(relative(&checksum))).unwrap();
-        let text = String::from_utf8(bytes).unwrap();
-        assert!(!text.contains("SECRET1") && !text.contains("ci:"), "{text}");
-        assert_eq!(read(&cache, &checksum, &mirror("SECRET1")), Some(result));
-        assert_eq!(read(&cache, &checksum, &mirror("SECRET2")), None);
-        assert_eq!(read(&cache, &checksum, &Rewrites::default()), None);
+    if bytes.len() as u64 > MAX_ENTRY_BYTES {
+        return Ok(());
     }
+    cache.write_file(&relative(checksum), &bytes)
 }

@@ -12,13 +12,18 @@
 //!    that repository and commit compared with it ([`crate::compare`]).
 //!
 //! Offline, git fetches only from this machine (a repository that the
-//! user's `insteadOf` rules send to a `file://` mirror). Results that can
-//! never change are cached for good ([`cached`]); a fetch or download that
-//! failed is not cached, and the package is `not-checked`.
+//! user's `insteadOf` rules send to a `file://` mirror). Comparisons are
+//! cached for good with the git objects they rest on ([`cached`],
+//! [`proof`]) and computed again from them and the `.crate` on later runs;
+//! a fetch or download that failed is not cached, and the package is
+//! `not-checked`.
 
 mod cached;
 mod prepare;
+mod proof;
 mod route;
+#[cfg(all(test, feature = "testkit"))]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -28,7 +33,7 @@ use std::sync::{Condvar, Mutex};
 use sigstore_types::Sha256Hash;
 
 use crate::cache::Cache;
-use crate::compare::{compare, CompareError, Package};
+use crate::compare::{CompareError, Comparison, Package};
 use crate::crate_file::{CrateRef, DownloadTemplate, Locator};
 use crate::git::{Git, GitOptions, Rewrites};
 use crate::http::{Http, HttpConfig};
@@ -162,6 +167,7 @@ impl Preparation {
     pub fn repository(&self, index: usize) -> Option<&str> {
         match self.prepared.get(index)? {
             Prepared::Done(result) => result.repository.as_deref(),
+            Prepared::Unread(_, hint) => hint.as_deref(),
             Prepared::Pending(pending) => Some(&pending.repository),
         }
     }
@@ -174,7 +180,9 @@ impl Preparation {
         let mut groups: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
         for (index, prepared) in std::mem::take(&mut self.prepared).into_iter().enumerate() {
             match prepared {
-                Prepared::Done(result) => results[index] = Some(result),
+                Prepared::Done(result) | Prepared::Unread(result, _) => {
+                    results[index] = Some(result)
+                }
                 Prepared::Pending(pending) => groups
                     .entry((pending.fetch_url.clone(), pending.vcs.commit.clone()))
                     .or_default()
@@ -194,11 +202,12 @@ impl Preparation {
     }
 }
 
-/// The repository a cached result for this package names, under any
-/// `insteadOf` rules: what its manifest says, known without its `.crate`.
-/// `None` when nothing is cached; `Some(None)` when the manifest names none.
+/// The repository a cached comparison of this package says its manifest
+/// names, under any `insteadOf` rules, known without its `.crate`: a hint
+/// of where to look, never evidence. `None` when nothing is cached;
+/// `Some(None)` when the manifest names none.
 pub fn cached_repository(cache: &Cache, checksum: &Sha256Hash) -> Option<Option<String>> {
-    cached::read_any(cache, checksum).map(|result| result.repository)
+    cached::repository_hint(cache, checksum)
 }
 
 /// At most `limit` fetches at once per host.
@@ -290,31 +299,41 @@ fn compare_group(
                 .collect();
         }
     };
+    let max_entries = git.options.max_tree_entries;
     packages
         .iter()
         .map(|pending| {
-            let package = Package {
-                listing: &pending.listing,
-                manifest: &pending.manifest,
-                original: pending.original.as_ref(),
-                vcs: &pending.vcs,
-            };
-            let result = match compare(&package, &tree, &mut fetched) {
-                Ok(comparison) => {
-                    let result = comparison.into_source_match(&pending.vcs, &pending.repository);
-                    shared.keep(&pending.checksum, Some(url), &result);
-                    result
-                }
-                Err(CompareError::Git(error)) => pending.not_checked(error.to_string()),
-                Err(error) => {
-                    let result = pending.not_checked(error.to_string());
-                    shared.keep(&pending.checksum, Some(url), &result);
-                    result
-                }
-            };
-            (pending.index, result)
+            let (result, proof) =
+                proof::compare_proving(&pending.package(), &tree, &mut fetched, max_entries);
+            if let Some(proof) = proof {
+                shared.keep(
+                    &pending.checksum,
+                    Some(&pending.repository),
+                    Some((url, &proof)),
+                );
+            }
+            (pending.index, pending.outcome(result))
         })
         .collect()
+}
+
+impl Pending {
+    fn package(&self) -> Package<'_> {
+        Package {
+            listing: &self.listing,
+            manifest: &self.manifest,
+            original: self.original.as_ref(),
+            vcs: &self.vcs,
+        }
+    }
+
+    /// The result reported for a comparison (or why none could be made).
+    fn outcome(&self, comparison: Result<Comparison, CompareError>) -> SourceMatch {
+        match comparison {
+            Ok(comparison) => comparison.into_source_match(&self.vcs, &self.repository),
+            Err(error) => self.not_checked(error.to_string()),
+        }
+    }
 }
 
 /// The host a fetch goes to (`local` for a path or `file://`).
@@ -326,12 +345,20 @@ fn host_of(url: &str) -> String {
 }
 
 impl prepare::Shared<'_> {
-    /// Cache `result` for good, noting the first write that fails.
-    fn keep(&self, checksum: &Sha256Hash, fetched_from: Option<&str>, result: &SourceMatch) {
+    /// Cache for good the proof of a comparison (with where git fetched
+    /// from), or a package's repository alone, noting the first write that
+    /// fails.
+    fn keep(
+        &self,
+        checksum: &Sha256Hash,
+        repository: Option<&str>,
+        proof: Option<(&str, &proof::Proof)>,
+    ) {
         let Some(cache) = self.cache else {
             return;
         };
-        if let Err(error) = cached::write(cache, checksum, fetched_from, result) {
+        let written = cached::write(cache, checksum, repository, proof);
+        if let Err(error) = written {
             let mut warnings = self.warnings.lock().expect("not poisoned");
             if warnings.is_empty() {
                 warnings.push(format!("a source comparison could not be cached: {error}"));

@@ -7,10 +7,11 @@ use std::sync::Mutex;
 
 use sigstore_types::Sha256Hash;
 
+use super::cached::{self, Cached};
 use super::route::{route, Route, RouteError};
-use super::{cached, CompareOptions};
+use super::CompareOptions;
 use crate::cache::Cache;
-use crate::compare::{normalize_repository, PackageListing};
+use crate::compare::{normalize_repository, Package, PackageListing};
 use crate::crate_file::{read_package, CrateRef, Manifest, OriginalManifest, VcsInfo};
 use crate::git::{is_local, ObjectFormat, Rewrites};
 use crate::http::Http;
@@ -59,6 +60,9 @@ impl Pending {
 
 pub(super) enum Prepared {
     Done(SourceMatch),
+    /// The `.crate` could not be had: not checked, with the repository a
+    /// cached entry says its manifest names (a hint of where to look only).
+    Unread(SourceMatch, Option<String>),
     Pending(Box<Pending>),
 }
 
@@ -168,36 +172,38 @@ fn commit_and_repository(
     )))
 }
 
-/// One package: cached, else obtained, read and listed.
+/// One package: obtained, read and listed, then compared from its cached
+/// proof when there is one, else made ready to fetch.
 ///
-/// Steps: the cached result under the run's `insteadOf` rules; the
-/// `.crate` (not cached when it cannot be had: a later run may have it);
-/// its files and what it says of itself (a package that cannot be read,
-/// names no commit or no repository that can be fetched is cached as
-/// such: its bytes never change); offline, a repository git would fetch
-/// over the network is not checked; the files' object IDs in the
-/// repository's hash.
+/// Steps: the `.crate` (cargo's cache or a download, checked against the
+/// checksum); its files and what it says of itself (a package that cannot
+/// be read, names no commit or no repository that can be fetched is not
+/// checked); the files' object IDs in the repository's hash; the cached
+/// comparison under the run's `insteadOf` rules, computed again from its
+/// proof (an entry that proves nothing is ignored, with a warning);
+/// offline, a repository git would fetch over the network is not checked.
 fn prepare(
     index: usize,
     krate: &CrateRef,
     shared: &Shared<'_>,
     runtime: &tokio::runtime::Runtime,
 ) -> Prepared {
-    if let Some(hit) = shared
-        .cache
-        .and_then(|cache| cached::read(cache, &krate.checksum, shared.rewrites))
-    {
-        return Prepared::Done(hit);
-    }
     let locator = &shared.options.locator;
     let verified = match runtime.block_on(locator.obtain(krate, shared.http)) {
         Ok(verified) => verified,
         Err(error) => {
-            return Prepared::Done(SourceMatch::not_checked(format!("the .crate: {error}")))
+            let hint = shared
+                .cache
+                .and_then(|cache| cached::repository_hint(cache, &krate.checksum))
+                .flatten();
+            let result = SourceMatch::not_checked(format!("the .crate: {error}"));
+            return Prepared::Unread(result, hint);
         }
     };
+    // Not compared, from the package alone: only its repository is kept
+    // (a hint for later runs that read no `.crate`).
     let kept = |result: SourceMatch| {
-        shared.keep(&krate.checksum, None, &result);
+        shared.keep(&krate.checksum, result.repository.as_deref(), None);
         Prepared::Done(result)
     };
     let (archive, facts) = match read_package(&verified) {
@@ -210,6 +216,29 @@ fn prepare(
         Err(result) => return kept(*result),
     };
     let fetch_url = shared.rewrites.apply(&repository);
+    let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
+    let listing = PackageListing::of(&archive, format);
+    drop(archive);
+    let package = Package {
+        listing: &listing,
+        manifest: &facts.manifest,
+        original: facts.original.as_ref(),
+        vcs: &vcs,
+    };
+    if let Some(cache) = shared.cache {
+        let max_entries = shared.options.git.max_tree_entries;
+        match cached::read(cache, &krate.checksum, &fetch_url, &package, max_entries) {
+            Cached::Absent => {}
+            Cached::Proven(Ok(comparison)) => {
+                return Prepared::Done(comparison.into_source_match(&vcs, &repository))
+            }
+            Cached::Proven(Err(error)) => {
+                let result = SourceMatch::not_checked(error.to_string());
+                return Prepared::Done(with_facts(result, &vcs, Some(&repository)));
+            }
+            Cached::Refused(warning) => shared.warnings.lock().expect("not poisoned").push(warning),
+        }
+    }
     if shared.options.offline && !is_local(&fetch_url) {
         let reason = "no cached comparison, and this run is offline; run once online (or `cargo verify-provenance fetch`)";
         return Prepared::Done(with_facts(
@@ -229,14 +258,13 @@ fn prepare(
             ));
         }
     };
-    let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
     Prepared::Pending(Box::new(Pending {
         index,
         checksum: krate.checksum,
         repository,
         fetch_url,
         route,
-        listing: PackageListing::of(&archive, format),
+        listing,
         manifest: facts.manifest,
         original: facts.original,
         vcs,

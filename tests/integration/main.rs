@@ -102,6 +102,7 @@ mod rule_matching;
 mod scope;
 mod server;
 #[cfg(feature = "testkit")]
+mod source_cache;
 mod source_match;
 #[cfg(feature = "testkit")]
 mod source_outputs;

@@ -14,7 +14,7 @@ use crate::harness::{Cmd, Run, TestDir};
 use crate::source_match::RealProject;
 
 /// The manifest the repository holds, kept as `Cargo.toml.orig`.
-const MANIFEST: &str = "[package]\nname = \"tampered\"\nversion = \"1.0.0\"\nrepository = \"https://github.com/example/tampered\"\n";
+pub(crate) const MANIFEST: &str = "[package]\nname = \"tampered\"\nversion = \"1.0.0\"\nrepository = \"https://github.com/example/tampered\"\n";
 
 /// An ELF header: compiled code, whatever the file's name.
 const OBJECT: &[u8] = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x01\0\x3e\0";
@@ -95,18 +95,24 @@ fn published(commit: &str, version: &str, tampered: bool) -> Vec<u8> {
         .file("Cargo.toml.orig", MANIFEST)
         .file("README.md", "# tampered\n");
     package = if tampered {
-        package
-            .file("build/blob.bin", OBJECT)
-            .file(
-                "src/lib.rs",
-                "mod payload;\npub fn add(a: u8, b: u8) -> u8 { a + b }\n",
-            )
-            .file("src/payload.rs", "pub fn run() {}\n")
+        TAMPERED_FILES
+            .iter()
+            .fold(package, |package, (path, bytes)| package.file(path, *bytes))
     } else {
         package.file("src/lib.rs", "pub fn add(a: u8, b: u8) -> u8 { a + b }\n")
     };
     package.build()
 }
+
+/// What the tampered package adds to or changes from its commit.
+pub(crate) const TAMPERED_FILES: [(&str, &[u8]); 3] = [
+    ("build/blob.bin", OBJECT),
+    (
+        "src/lib.rs",
+        b"mod payload;\npub fn add(a: u8, b: u8) -> u8 { a + b }\n",
+    ),
+    ("src/payload.rs", b"pub fn run() {}\n"),
+];
 
 fn locked(version: &str, package: &[u8]) -> LockedPackage {
     LockedPackage {
