@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 
-use super::rules::{filter_resolved, reach, AnswerFrom, NamedBy, Reach, UrlRefused};
+use super::rules::{
+    filter_resolved, is_loopback_host, reach, AnswerFrom, NamedBy, Reach, UrlRefused,
+};
 use super::{error_chain, FailureKind, HttpConfig, HttpError, USER_AGENT_VALUE};
 
 /// The clients, built when first needed.
@@ -21,8 +23,6 @@ pub(super) struct Clients {
     loopback: OnceLock<Result<reqwest::Client, HttpError>>,
     public: OnceLock<Result<reqwest::Client, HttpError>>,
     public_or_loopback: OnceLock<Result<reqwest::Client, HttpError>>,
-    /// For libraries that follow redirects themselves (the TUF refresh).
-    following: OnceLock<Result<reqwest::Client, HttpError>>,
 }
 
 impl Clients {
@@ -42,25 +42,53 @@ impl Clients {
             .clone()
     }
 
-    /// A client that follows redirects itself, each target held to the rule
-    /// for a URL an answer from elsewhere names ([`NamedBy::Answer`]): `https`
-    /// only, never to an address written as a non-public IP.
-    pub(super) fn following(&self, config: &HttpConfig) -> Result<reqwest::Client, HttpError> {
+    /// A client that follows redirects itself, for a library that asks
+    /// the configured URL `home` (the TUF refresh). Connections to `home`'s
+    /// host go where a configured URL may ([`NamedBy::Configuration`]);
+    /// every redirect target is a URL an answer named, held to the same
+    /// rule as the request loop's redirects: [`reach`] for the URL, and for
+    /// a name the addresses it resolves to ([`filter_resolved`]), so the
+    /// address connected to is the address checked. An answer counts as
+    /// from loopback only when it came from `home` and `home` is this
+    /// machine (tests), unless `loopback_answers_are_remote`.
+    pub(super) fn following(
+        &self,
+        config: &HttpConfig,
+        home: &url::Url,
+    ) -> Result<reqwest::Client, HttpError> {
+        let refused = |refused: UrlRefused| HttpError::Refused {
+            url: super::redact_url(home.as_str()),
+            reason: refused.to_string(),
+        };
+        let home_reach = reach(home, NamedBy::Configuration).map_err(refused)?;
+        let home_host = home.host_str().unwrap_or_default().to_ascii_lowercase();
+        let home_is_loopback = home.host().as_ref().is_some_and(is_loopback_host);
+        let from_home = if home_is_loopback && !config.loopback_answers_are_remote {
+            AnswerFrom::Loopback
+        } else {
+            AnswerFrom::Elsewhere
+        };
+        let answers = NamedBy::Answer(from_home);
+        let answers_reach = reach(home, answers).unwrap_or(Reach::Public);
         let max_redirects = config.max_redirects;
-        self.following
-            .get_or_init(|| {
-                let policy = reqwest::redirect::Policy::custom(move |attempt| {
-                    if attempt.previous().len() > max_redirects {
-                        return attempt.error(format!("more than {max_redirects} redirects"));
-                    }
-                    match reach(attempt.url(), NamedBy::Answer(AnswerFrom::Elsewhere)) {
-                        Ok(_) => attempt.follow(),
-                        Err(refused) => attempt.error(refused),
-                    }
-                });
-                build(config, Reach::Anywhere, policy)
-            })
-            .clone()
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                return attempt.error(format!("more than {max_redirects} redirects"));
+            }
+            let named_by = match attempt.previous().last() {
+                Some(from) if from.host_str() == Some(home_host.as_str()) => answers,
+                _ => NamedBy::Answer(AnswerFrom::Elsewhere),
+            };
+            match reach(attempt.url(), named_by) {
+                Ok(_) => attempt.follow(),
+                Err(refused) => attempt.error(refused),
+            }
+        });
+        let resolver = Resolver {
+            reach: answers_reach,
+            home: Some((home.host_str().unwrap_or_default().to_string(), home_reach)),
+        };
+        build_with(config, resolver, policy, false)
     }
 }
 
@@ -68,6 +96,16 @@ fn build(
     config: &HttpConfig,
     reach: Reach,
     redirect: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, HttpError> {
+    let resolver = Resolver { reach, home: None };
+    build_with(config, resolver, redirect, reach == Reach::Anywhere)
+}
+
+fn build_with(
+    config: &HttpConfig,
+    resolver: Resolver,
+    redirect: reqwest::redirect::Policy,
+    proxy: bool,
 ) -> Result<reqwest::Client, HttpError> {
     let mut headers = HeaderMap::new();
     headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
@@ -77,8 +115,8 @@ fn build(
         .timeout(config.timeout)
         .redirect(redirect)
         .referer(false)
-        .dns_resolver(Resolver { reach });
-    if reach != Reach::Anywhere {
+        .dns_resolver(resolver);
+    if !proxy {
         builder = builder.no_proxy();
     }
     builder
@@ -100,16 +138,20 @@ struct NameNotResolved {
 struct AddressRefused(UrlRefused);
 
 /// The system's name resolution, keeping only the addresses `reach`
-/// allows; names under `.invalid` never resolve (RFC 6761) and fail
-/// without asking any name server.
+/// allows (`home`'s reach for the name `home`); names under `.invalid`
+/// never resolve (RFC 6761) and fail without asking any name server.
 struct Resolver {
     reach: Reach,
+    home: Option<(String, Reach)>,
 }
 
 impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
-        let reach = self.reach;
+        let reach = match &self.home {
+            Some((home, reach)) if home.eq_ignore_ascii_case(&host) => *reach,
+            _ => self.reach,
+        };
         Box::pin(async move {
             let failure = |detail: String| -> Box<dyn std::error::Error + Send + Sync> {
                 Box::new(NameNotResolved {

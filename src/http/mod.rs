@@ -387,12 +387,14 @@ impl Http {
         self.credential.as_ref().is_some_and(|c| c.is_for(url))
     }
 
-    /// A client for libraries that take one (the TUF refresh): this
-    /// module's timeouts and User-Agent, no `Referer`, redirects followed
-    /// only to `https` URLs not written as non-public addresses. Retries,
-    /// the body cap and the credential apply only through [`Http::get`].
-    pub fn client(&self) -> Result<reqwest::Client, HttpError> {
-        self.clients.following(&self.config)
+    /// A client for a library that takes one and asks the configured URL
+    /// `home` (the TUF refresh): this module's timeouts and User-Agent, no
+    /// `Referer`, and redirects followed by the same rule as
+    /// [`Http::get`]'s, on the addresses connected to (see
+    /// `connect::Clients::following`). Retries, the body cap and the
+    /// credential apply only through [`Http::get`].
+    pub fn client_for(&self, home: &Url) -> Result<reqwest::Client, HttpError> {
+        self.clients.following(&self.config, home)
     }
 
     pub fn config(&self) -> &HttpConfig {

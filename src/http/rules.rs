@@ -220,11 +220,7 @@ pub fn reach(url: &Url, named_by: NamedBy) -> Result<Reach, UrlRefused> {
         });
     }
     let host = url.host().ok_or(UrlRefused::NoHost)?;
-    let loopback_host = match &host {
-        url::Host::Domain(name) => is_localhost(name),
-        url::Host::Ipv4(ip) => classify(IpAddr::V4(*ip)) == AddressClass::Loopback,
-        url::Host::Ipv6(ip) => classify(IpAddr::V6(*ip)) == AddressClass::Loopback,
-    };
+    let loopback_host = is_loopback_host(&host);
     let reach = match (url.scheme(), named_by) {
         ("https", NamedBy::Configuration) => Reach::Anywhere,
         ("https", NamedBy::Answer(AnswerFrom::Loopback)) => Reach::PublicOrLoopback,
@@ -280,6 +276,16 @@ pub fn check_configured(text: &str) -> Result<Url, ConfiguredUrlError> {
 
 /// `localhost` and names under `.localhost` (RFC 6761), which resolve to
 /// loopback addresses only.
+/// Whether `host` is written as this machine: `localhost` (and names
+/// under it) or a loopback address.
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => is_localhost(name),
+        url::Host::Ipv4(ip) => classify(IpAddr::V4(*ip)) == AddressClass::Loopback,
+        url::Host::Ipv6(ip) => classify(IpAddr::V6(*ip)) == AddressClass::Loopback,
+    }
+}
+
 fn is_localhost(name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     name == "localhost" || name.ends_with(".localhost")

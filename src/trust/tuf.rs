@@ -171,7 +171,8 @@ pub async fn refresh(
     now: jiff::Timestamp,
 ) -> Result<TrustRoot, TrustRootError> {
     let private = private_folder(instance)?;
-    let client = http.client().map_err(|e| tuf_error(instance, e))?;
+    let home = url::Url::parse(&repository.url).map_err(|e| tuf_error(instance, e))?;
+    let client = http.client_for(&home).map_err(|e| tuf_error(instance, e))?;
     let previous = previous_copy(cache, instance, repository, now).await;
     if let Some((files, _)) = &previous {
         copy_into(private.path(), files, instance)?;

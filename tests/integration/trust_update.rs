@@ -380,3 +380,57 @@ fn a_failed_refresh_warns_while_the_root_in_use_is_valid() {
     let failed = update("2000-01-01T00:00:00Z").expect_code(2);
     failed.assert_stderr("error[trust-root-tuf]");
 }
+
+/// The TUF refresh's redirects are held to the rule every other redirect
+/// is, on the address connected to: a repository's answer that sends the
+/// client to a name resolving to this machine (or to its address) is
+/// refused when the answer counts as from elsewhere, and nothing connects
+/// there; from a repository on this machine, a redirect to this machine is
+/// followed, as the request loop's are.
+#[test]
+fn a_tuf_redirect_is_judged_by_the_address_it_connects_to() {
+    let target = testkit::Instance::new(72).trusted_root_json();
+    let (root, files) = repository(target.as_bytes());
+    let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let refresh_with = |remote: bool, location: &dyn Fn(&Server) -> String| {
+        let server = Server::start();
+        let elsewhere = Server::start();
+        serve(&server, &files);
+        serve(&elsewhere, &files);
+        let moved = Reply::status(302).header("Location", &location(&elsewhere));
+        server.route("/timestamp.json", vec![moved]);
+        let tuf = TufRepository {
+            url: server.base.clone(),
+            bootstrap_root: root.clone(),
+            floor: None,
+        };
+        let http = Http::new(HttpConfig {
+            retries: 0,
+            loopback_answers_are_remote: remote,
+            ..HttpConfig::default()
+        })
+        .unwrap();
+        let dir = TestDir::new();
+        let cache = Cache::open(&dir.join("cache")).unwrap();
+        let result = runtime().block_on(refresh(&http, &cache, Instance::PublicGood, &tuf, now));
+        (result.map(|_| ()), elsewhere.connections())
+    };
+    let port = |server: &Server| server.base.rsplit(':').next().unwrap().to_string();
+    for location in [
+        &(|s: &Server| format!("https://localhost:{}/timestamp.json", port(s)))
+            as &dyn Fn(&Server) -> String,
+        &|s: &Server| format!("https://127.0.0.1:{}/timestamp.json", port(s)),
+        &|s: &Server| format!("https://2130706433:{}/timestamp.json", port(s)),
+        &|s: &Server| s.url("/timestamp.json"),
+    ] {
+        let (result, connections) = refresh_with(true, location);
+        let error = result.unwrap_err().to_string();
+        assert_eq!(connections, 0, "{error}");
+        assert!(error.contains("TUF"), "{error}");
+    }
+    // The same redirect from a repository on this machine, which may send
+    // the client to this machine: followed, and the refresh completes.
+    let (result, connections) = refresh_with(false, &|s: &Server| s.url("/timestamp.json"));
+    result.unwrap();
+    assert!(connections > 0);
+}
