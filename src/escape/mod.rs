@@ -17,10 +17,15 @@
 //! - Markdown and HTML (the GitHub job summary): [`markdown`];
 //! - TOML (`init`'s policy): [`toml`];
 //! - JSON and SARIF need nothing here: serde escapes every string.
+//!
+//! And wherever a URL goes, its secrets stay out: [`redact_url`].
 
 pub(crate) mod diagnostic;
 pub(crate) mod markdown;
+pub(crate) mod redact;
 pub(crate) mod toml;
+
+pub use redact::{redact_url, redact_urls_in};
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};

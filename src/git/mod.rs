@@ -462,14 +462,19 @@ fn classify(stderr: &str, commit: &str) -> GitError {
 }
 
 /// The line of git's message that says what failed: the first `fatal:`
-/// or `error:` line, else the last one.
+/// or `error:` line, else the last one; every URL in it redacted (a
+/// mirror's `user:token@` or `?token=`), as every message of git's this
+/// module passes on comes through here.
 fn last_line(text: &str) -> String {
     let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty());
     let line = lines()
         .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
         .or_else(|| lines().next_back())
         .unwrap_or("git failed without a message");
-    line.chars().take(300).collect()
+    crate::escape::redact_urls_in(line)
+        .chars()
+        .take(300)
+        .collect()
 }
 
 #[cfg(all(test, feature = "testkit"))]

@@ -22,6 +22,7 @@
 //! [`redact_url`] is how every URL is shown or stored: without userinfo,
 //! query and fragment, where URLs carry credentials.
 
+pub use crate::escape::redact_url;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::Url;
@@ -338,24 +339,6 @@ pub fn redact_url_keyed(text: &str) -> String {
     }
     let digest = sigstore_crypto::sha256(text.as_bytes()).to_hex();
     format!("{shown} (sha256:{digest})")
-}
-
-/// A URL as it may be shown or stored anywhere (reports, the cache, logs,
-/// errors): without the user name and password of its authority, its
-/// query and its fragment, where URLs carry credentials (`user:token@host`,
-/// a pre-signed `?sig=…`). Works on any text shaped like a URL, templates
-/// with `{name}` included.
-pub fn redact_url(text: &str) -> String {
-    let text = text.find(['?', '#']).map_or(text, |end| &text[..end]);
-    let Some(scheme_end) = text.find("://").map(|at| at + 3) else {
-        return text.to_string();
-    };
-    let (scheme, rest) = text.split_at(scheme_end);
-    let authority = rest.find(['/', '\\']).map_or(rest, |end| &rest[..end]);
-    match authority.rfind('@') {
-        Some(at) => format!("{scheme}{}", &rest[at + 1..]),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ fn package<'a>(messages: &'a [(String, Value)], name: &str) -> &'a Value {
 }
 
 /// Every file under `folder`, read whole.
-fn files_under(folder: &std::path::Path) -> Vec<Vec<u8>> {
+pub(crate) fn files_under(folder: &std::path::Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(folder) {
         for entry in entries.flatten() {

@@ -124,3 +124,37 @@ fn a_url_the_users_git_configuration_rewrites_is_fetched_as_configured() {
     let found = source_match(&check(&dir, &git_env));
     assert_eq!(found["result"], "matches", "{found}");
 }
+
+/// A mirror's secrets in the user's `insteadOf` rule (`user:pass@`,
+/// `?token=`) never reach stderr, the JSON report or the cache, whatever
+/// git says when the fetch fails: a refused connection, a 404.
+#[test]
+fn a_mirrors_secrets_never_reach_an_output_or_the_cache() {
+    let server = Server::start();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let served = server.base.trim_start_matches("http://").to_string();
+    for host in [format!("127.0.0.1:{closed}"), served] {
+        let mirror = format!("http://ci:PASSWORD@{host}/acme/pkg.git?token=QUERYSECRET");
+        let dir = project("https://github.com/acme/pkg", &"1".repeat(40));
+        let git_env = insteadof_env(&[("https://github.com/acme/pkg", mirror.as_str())]);
+        let run = check(&dir, &git_env);
+        let found = source_match(&run);
+        assert_eq!(found["result"], "not-checked", "{host}: {found}");
+        let reason = found["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(&host), "{host}: {reason}");
+        let mut texts = vec![run.stdout.clone(), run.stderr.clone()];
+        texts.extend(
+            crate::bundle_url::files_under(&dir.join(".cache"))
+                .into_iter()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+        );
+        for text in texts {
+            for secret in ["PASSWORD", "QUERYSECRET", "ci:"] {
+                assert!(!text.contains(secret), "{host}: {secret} in {text}");
+            }
+        }
+    }
+}
