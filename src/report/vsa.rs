@@ -375,3 +375,39 @@ fn build_level(run: &Run, evidence: &Evidence, outcome: &PackageOutcome) -> &'st
         "SLSA_BUILD_LEVEL_1"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{RuleRef, RuleRefKind};
+
+    /// The build level of a package that passed, `FAILED` for one that did
+    /// not, and the exemption said as a level of its own.
+    #[test]
+    fn the_levels_name_the_build_level_failed_or_the_exemption() {
+        let pass = Outcome::Pass { bundle: None };
+        let violation = Outcome::Violation {
+            failures: Vec::new(),
+        };
+        let exempt = Outcome::Exempt {
+            exemption: RuleRef {
+                kind: RuleRefKind::Exempt,
+                index: Some(0),
+                selector: None,
+                span: None,
+            },
+            reason: "reviewed".into(),
+            until: None,
+            failures: Vec::new(),
+        };
+        assert_eq!(
+            verified_levels(Some("SLSA_BUILD_LEVEL_2"), &pass),
+            ["SLSA_BUILD_LEVEL_2"]
+        );
+        assert_eq!(verified_levels(None, &violation), ["FAILED"]);
+        assert_eq!(
+            verified_levels(Some("SLSA_BUILD_LEVEL_0"), &exempt),
+            ["SLSA_BUILD_LEVEL_0", EXEMPT]
+        );
+    }
+}
