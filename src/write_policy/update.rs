@@ -91,9 +91,12 @@ pub fn update(
     Ok(updated)
 }
 
+/// What starts a pattern in a `name`.
+const GLOB_CHARS: [char; 4] = ['*', '?', '[', '{'];
+
 /// Whether a `name` is a crate's exact name (not a glob).
 fn is_exact(name: &str) -> bool {
-    !name.contains(['*', '?', '[', '{'])
+    !name.contains(GLOB_CHARS)
 }
 
 /// Remove the tables of `key` whose exact `name` the lockfile does not
