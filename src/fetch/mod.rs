@@ -27,6 +27,7 @@
 //! a remote source has no entry for are reported by
 //! [`PackageFetch::missing_from_cache`].
 
+mod github_limit;
 mod progress;
 mod registry;
 
@@ -630,9 +631,10 @@ async fn prepare(
         crates: registry::CrateList::new(),
         reads: CacheReads::default(),
     };
+    let limits = remembered_limits(&shared);
     let crates_io = registry::CratesIoPlan::new(&shared, queries);
     if let (Some(announce), false) = (&options.announce, options.offline) {
-        let mut messages = plan(&shared, queries);
+        let mut messages = plan(&shared, queries, &limits);
         if let Some(plan) = &crates_io {
             messages.extend(plan.messages(options.http.crates_io_interval));
         }
@@ -688,6 +690,67 @@ fn sparse_index(
     }))
 }
 
+/// The API of a `github` source that sends it no token: the one its
+/// limit is remembered for.
+fn anonymous_api<'a>(spec: &'a SourceSpec, auth: &GitHubAuth) -> Option<&'a str> {
+    let SourceSpec::GitHub { api_url, .. } = spec else {
+        return None;
+    };
+    let with_token =
+        auth.is_set() && Url::parse(api_url).is_ok_and(|url| url.origin() == auth.api().origin());
+    (!with_token).then_some(api_url.as_str())
+}
+
+/// Online, each `github` source without a token whose hourly limit an
+/// earlier run reached, and which resets after now ([`github_limit`]),
+/// is stopped before anything is asked: its packages are not checked.
+/// Returns those sources and when each limit resets.
+fn remembered_limits(shared: &Shared) -> Vec<(usize, jiff::Timestamp)> {
+    let (Some(cache), false) = (&shared.cache, shared.options.offline) else {
+        return Vec::new();
+    };
+    let mut limits = Vec::new();
+    for (index, spec) in shared.sources.iter().enumerate() {
+        let Some(api) = anonymous_api(spec, &shared.options.github_auth) else {
+            continue;
+        };
+        let Some(resets) = github_limit::remembered(cache, api, shared.options.now) else {
+            continue;
+        };
+        let failure = SourceFailure {
+            kind: crate::evidence::FailureKind::RateLimited,
+            ..SourceFailure::stopping(
+                sources::FailureCause::RememberedLimit,
+                format!(
+                "{}: GitHub's hourly limit resets at {}; not asked until then (an earlier run reached it); set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit",
+                shared.keys[index].label,
+                github_limit::shown(resets)
+                ),
+            )
+        };
+        if shared.stopped[index].set(failure).is_ok() {
+            limits.push((index, resets));
+        }
+    }
+    limits
+}
+
+/// A `github` source without a token was refused for its hourly limit:
+/// remember when it resets, for the runs until then.
+fn remember_limit(shared: &Shared, index: usize, failure: &SourceFailure) {
+    let (Some(cache), Some(wait)) = (&shared.cache, failure.anonymous_limit) else {
+        return;
+    };
+    let Some(api) = anonymous_api(&shared.sources[index], &shared.options.github_auth) else {
+        return;
+    };
+    if let Err(error) = github_limit::remember(cache, api, shared.options.now, wait) {
+        if let Ok(mut warnings) = shared.warnings.lock() {
+            warnings.push(error.to_string());
+        }
+    }
+}
+
 /// Without a token, how many GitHub requests a run makes before the hourly
 /// limit (60) is worth a note: a few (one package's `explain`) never is.
 const GITHUB_WORTH_SAYING: usize = 10;
@@ -695,22 +758,44 @@ const GITHUB_WORTH_SAYING: usize = 10;
 /// What GitHub will be asked in this run, at most, when it has no token
 /// (60 requests an hour). Counted from the cache before anything is asked;
 /// crates.io's part is [`registry::CratesIoPlan`].
-fn plan(shared: &Shared, queries: &[PackageQuery]) -> Vec<String> {
+///
+/// A source whose remembered limit has not reset (`limits`) is asked
+/// nothing: said once, with the packages it would have been asked about.
+fn plan(
+    shared: &Shared,
+    queries: &[PackageQuery],
+    limits: &[(usize, jiff::Timestamp)],
+) -> Vec<String> {
     let options = &shared.options;
-    if options.github_auth.is_set() {
-        return Vec::new();
-    }
     let crates_io = registry::crates_io_position(&shared.sources).is_some();
     let mut messages = Vec::new();
     for (index, spec) in shared.sources.iter().enumerate() {
-        if !matches!(spec, SourceSpec::GitHub { .. }) {
+        let SourceSpec::GitHub { org, .. } = spec else {
             continue;
-        }
+        };
+        let uncached = |q: &&PackageQuery| !shared.in_cache(&shared.keys[index], q);
         let asked = queries
             .iter()
             .filter(|q| q.repository_hint.is_some() || crates_io)
-            .filter(|q| !shared.in_cache(&shared.keys[index], q))
+            .filter(uncached)
             .count();
+        if let Some((_, resets)) = limits.iter().find(|(at, _)| *at == index) {
+            // An organisation's source asks about every package.
+            let asked = match org {
+                Some(_) => queries.iter().filter(uncached).count(),
+                None => asked,
+            };
+            messages.push(format!(
+                "{}: GitHub's hourly limit resets at {}; {} not asked (an earlier run reached it): they are not checked; set GITHUB_TOKEN or GH_TOKEN to lift the limit",
+                shared.keys[index].label,
+                github_limit::shown(*resets),
+                crate::words::count(asked, "package", "packages")
+            ));
+            continue;
+        }
+        if options.github_auth.is_set() {
+            continue;
+        }
         if asked >= GITHUB_WORTH_SAYING {
             messages.push(format!(
                 "{}: up to {} to list attestations, and one more for each bundle found; without a token GitHub allows 60 requests an hour, and packages left when the limit is reached are reported as not checked: set GITHUB_TOKEN or GH_TOKEN to lift the limit",
@@ -894,8 +979,8 @@ async fn ask_through_cache(
     let reply = ask_source(shared, index, spec, query, budget)
         .await
         .inspect_err(|failure| {
-            if failure.stop_source {
-                let _ = shared.stopped[index].set(failure.clone());
+            if failure.stop_source && shared.stopped[index].set(failure.clone()).is_ok() {
+                remember_limit(shared, index, failure);
             }
         })?;
     let reply = described(reply, &key.label, query)?;

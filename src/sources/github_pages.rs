@@ -222,6 +222,7 @@ pub(super) fn failure(label: &str, token_sent: bool, error: HttpError) -> Source
             };
             SourceFailure {
                 kind: crate::evidence::FailureKind::RateLimited,
+                anonymous_limit: (!token_sent).then_some(reset_in),
                 ..SourceFailure::stopping(
                     cause,
                     format!(
@@ -289,6 +290,8 @@ mod tests {
         let without = failure("github", false, limited());
         assert_eq!(without.kind, crate::evidence::FailureKind::RateLimited);
         assert!(without.stop_source);
+        let reset_in = Some(std::time::Duration::from_secs(61));
+        assert_eq!(without.anonymous_limit, Some(reset_in));
         assert_eq!(
             without.message,
             "github: GitHub's API rate limit is reached for another 2 min; stopped asking it in this run; set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit"
@@ -301,6 +304,7 @@ mod tests {
             "{}",
             with.message
         );
+        assert_eq!(with.anonymous_limit, None);
         // Anything else is the transport's failure, kept as it is.
         let other = failure("github", false, HttpError::Client("no client".into()));
         assert!(!other.stop_source);

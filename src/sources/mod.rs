@@ -145,6 +145,9 @@ pub enum FailureCause {
     /// The listing, or the paging through it, went beyond what a service
     /// sends.
     Listing,
+    /// GitHub's hourly limit, reached by an earlier run, has not reset:
+    /// nothing was asked.
+    RememberedLimit,
 }
 
 /// Why a source could not answer for a package.
@@ -160,6 +163,10 @@ pub struct SourceFailure {
     pub kind: FailureKind,
     /// The host that could not be reached, when that is the failure.
     pub host: Option<String>,
+    /// GitHub refused a request without a token for its hourly limit,
+    /// and how long until it resets when it said: what later runs
+    /// remember ([`crate::fetch`]).
+    pub anonymous_limit: Option<Option<std::time::Duration>>,
 }
 
 impl SourceFailure {
@@ -170,6 +177,7 @@ impl SourceFailure {
             stop_source: false,
             kind: FailureKind::Failed,
             host: None,
+            anonymous_limit: None,
         }
     }
 

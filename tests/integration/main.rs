@@ -52,6 +52,8 @@ mod fixtures;
 #[cfg(feature = "testkit")]
 mod github_bulk;
 #[cfg(feature = "testkit")]
+mod github_limit;
+#[cfg(feature = "testkit")]
 mod github_refused;
 mod graph_rules;
 mod harness;
