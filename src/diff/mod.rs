@@ -246,7 +246,9 @@ pub enum Change {
     DiffTrustpubOnly(Compared<bool>),
     /// The published files were the repository's at their commit and no
     /// longer are (`matches` to `differs` or `no-vcs-info`): a downgrade,
-    /// which fails unless accepted (`allow-downgrade`).
+    /// which fails unless accepted (`allow-downgrade`). `matches` to
+    /// `not-checked` is evidence lost: not checked (exit 2), as a
+    /// downgrade could hide behind it.
     DiffSource(Compared<SourceResult>),
     /// A downgrade could be hidden by a side that could not be checked.
     DiffUnchecked(Unchecked),
@@ -280,6 +282,16 @@ impl Change {
             Self::DiffTrustpubOnly(c) => c.fails,
             Self::DiffSource(c) => c.fails,
             Self::DiffMinAge(t) => t.fails,
+            _ => false,
+        }
+    }
+
+    /// Whether it is a side that could not be checked (exit 2 unless
+    /// something fails).
+    pub fn unchecked(&self) -> bool {
+        match self {
+            Self::DiffUnchecked(_) => true,
+            Self::DiffSource(c) => c.to == SourceResult::NotChecked,
             _ => false,
         }
     }
@@ -391,6 +403,7 @@ impl Diff {
                 Change::DiffAdded(_) => s.added += 1,
                 Change::DiffRemoved(_) => s.removed += 1,
                 Change::DiffChecksum(_) => s.checksum_changes += 1,
+                change if change.unchecked() => s.unchecked += 1,
                 Change::DiffDowngrade(_) | Change::DiffTrustpubOnly(_) | Change::DiffSource(_) => {
                     s.downgrades += 1
                 }
@@ -820,27 +833,35 @@ fn workflow_change(pair: &Pair<'_>, was: &Observed, now: &Observed) -> Option<Ch
 }
 
 /// A version whose published files were its repository's at its commit,
-/// followed by one whose are not (or that names no commit). A side that
-/// was not compared says nothing: the comparison does not decide the
+/// followed by one whose are not (or that names no commit): a downgrade;
+/// or by one whose could not be compared: evidence lost, never failing
+/// (nothing is known against it) but not checked. A version that was not
+/// compared before says nothing: the comparison does not decide the
 /// evidence level, whose own drop is reported above.
 fn source_downgrade(pair: &Pair<'_>) -> Option<Change> {
     let result = |p: &PackageReport| p.source_match.as_ref().map(|m| m.result);
     let (Some(SourceResult::Matches), Some(now)) = (result(pair.before), result(pair.after)) else {
         return None;
     };
-    if !matches!(now, SourceResult::Differs | SourceResult::NoVcsInfo) {
-        return None;
-    }
+    let kind = match now {
+        SourceResult::Differs | SourceResult::NoVcsInfo => Some(Kind::Downgrade),
+        SourceResult::NotChecked => None,
+        SourceResult::Matches => return None,
+    };
     let note = pair.after.source_match.as_ref().map(|m| match now {
         SourceResult::Differs => format!(
             "not as at commit {}: {}",
             m.commit.as_deref().unwrap_or("?"),
             m.files_in_brief(5)
         ),
+        SourceResult::NotChecked => format!(
+            "the new version's source could not be compared: {}",
+            m.reason.as_deref().unwrap_or("no reason given")
+        ),
         _ => "the new version's package names no commit".to_string(),
     });
     Some(Change::DiffSource(pair.compared(
-        Some(Kind::Downgrade),
+        kind,
         SourceResult::Matches,
         now,
         note,

@@ -179,7 +179,7 @@ fn mark<'a>(change: &Change, [fails, accepted, unchecked]: [&'a str; 3]) -> &'a 
         fails
     } else if change.accepted() {
         accepted
-    } else if matches!(change, Change::DiffUnchecked(_)) {
+    } else if change.unchecked() {
         unchecked
     } else {
         ""
@@ -410,7 +410,11 @@ fn change_line(change: &Change) -> (&'static str, String) {
             ),
         ),
         Change::DiffSource(c) => (
-            "downgrade",
+            if change.unchecked() {
+                "unchecked"
+            } else {
+                "downgrade"
+            },
             format!(
                 "{}: source {} -> {}",
                 changed(&c.name, &c.previous_version, &c.version),

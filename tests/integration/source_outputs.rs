@@ -569,3 +569,96 @@ fn diff_reports_a_source_that_matched_and_no_longer_does_as_a_downgrade() {
         .expect_code(0);
     assert!(!run.stdout.contains("diff-source"), "{}", run.stdout);
 }
+
+/// A version whose files matched its commit, followed by one whose
+/// `.crate` cannot be had (offline, not in cargo's cache): evidence lost,
+/// reported in every output of `diff` as not checked (exit 2), never as a
+/// failure and never left out.
+#[test]
+fn diff_reports_a_source_that_matched_and_can_no_longer_be_compared_as_not_checked() {
+    let project = Tampered::new();
+    let before = published(&project.commit, "0.9.0", false);
+    project.dir.write(
+        "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/tampered-0.9.0.crate",
+        &before,
+    );
+    project
+        .dir
+        .write("old.lock", cargo_lock("app", &[locked("0.9.0", &before)]));
+    // 1.0.1 is pinned, but cargo's cache does not hold its `.crate`.
+    let absent = published(&project.commit, "1.0.1", false);
+    project
+        .dir
+        .write("new.lock", cargo_lock("app", &[locked("1.0.1", &absent)]));
+    project.policy("[defaults]\n");
+    let diff = |format: &str| {
+        project
+            .command()
+            .args(["diff", "old.lock", "new.lock", "--message-format", format])
+            .args(["--policy", "provenance.toml", "--offline"])
+            .run()
+            .expect_code(2)
+    };
+    let json = diff("json");
+    let messages: Vec<Value> = json
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let validator = crate::harness::message_format_validator();
+    for message in &messages {
+        let errors: Vec<String> = validator
+            .iter_errors(message)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{message}\n{}", errors.join("\n"));
+    }
+    let source: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["reason"] == "diff-source")
+        .collect();
+    assert_eq!(source.len(), 1, "{}", json.stdout);
+    assert_eq!(source[0]["from"], "matches");
+    assert_eq!(source[0]["to"], "not-checked");
+    assert_eq!(source[0]["fails"], false);
+    let note = source[0]["note"].as_str().unwrap();
+    assert!(
+        note.starts_with("the new version's source could not be compared: the .crate"),
+        "{note}"
+    );
+    let summary = messages.last().unwrap();
+    assert_eq!(summary["unchecked"], 1, "{summary}");
+    assert_eq!(summary["downgrades"], 0, "{summary}");
+    assert_eq!(summary["exit_code"], 2, "{summary}");
+
+    let human = diff("human");
+    let line = human
+        .stdout
+        .lines()
+        .find(|l| l.contains("source matches -> not-checked"))
+        .unwrap_or_else(|| panic!("{}", human.stdout));
+    assert!(
+        line.starts_with("ERROR") && line.contains("unchecked"),
+        "{line}"
+    );
+    assert!(
+        human.stdout.contains("some changes could not be checked"),
+        "{}",
+        human.stdout
+    );
+
+    // The step summary of `check --baseline`.
+    let summary = project.dir.write("summary.md", "");
+    project
+        .command()
+        .args(["--lockfile", "new.lock", "--baseline", "old.lock"])
+        .args(["--policy", "provenance.toml", "--offline"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run();
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("| ⚠️ | source | `tampered@1.0.1` | source matches | source not-checked |")
+            || text.contains("| ⚠️ | source | `tampered 0.9.0 → 1.0.1` | source matches | source not-checked |"),
+        "{text}"
+    );
+}
