@@ -63,6 +63,13 @@ pub struct SourceMatch {
     pub line_endings_only: Vec<String>,
     /// Why the comparison was not made; set only for `not-checked`.
     pub reason: Option<String>,
+    /// The commit was fetched from the repository and its trees read:
+    /// always so for `matches` and `differs`, and for a `not-checked`
+    /// comparison that stopped after that (a folder that cannot be told,
+    /// a missing blob). What decides whether the commit is cross-checked
+    /// with other evidence ([`SourceMatch::commit_established`]).
+    #[serde(default)]
+    pub commit_fetched: bool,
 }
 
 impl SourceMatch {
@@ -79,7 +86,15 @@ impl SourceMatch {
             binaries: Vec::new(),
             line_endings_only: Vec::new(),
             reason: Some(reason.into()),
+            commit_fetched: false,
         }
+    }
+
+    /// Whether the repository was read at the package's commit, so that the
+    /// commit and the repository are facts other evidence can contradict
+    /// (not only what the package claims).
+    pub fn commit_established(&self) -> bool {
+        self.commit_fetched || matches!(self.result, SourceResult::Matches | SourceResult::Differs)
     }
 
     /// The package records no commit.

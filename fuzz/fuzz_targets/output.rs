@@ -226,6 +226,7 @@ fn report(s: &[String]) -> Report {
         binaries: vec![s[8].clone()],
         line_endings_only: vec![s[2].clone()],
         reason: None,
+        commit_fetched: true,
     });
     let mut not_checked = package_report(
         "not-checked",

@@ -197,6 +197,7 @@ impl Comparison {
             binaries: self.binaries,
             line_endings_only: self.line_endings_only,
             reason: None,
+            commit_fetched: true,
         }
     }
 }

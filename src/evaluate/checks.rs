@@ -482,122 +482,178 @@ pub fn conflicts<'a>(
     failures
 }
 
-/// Every disagreement between what the published package says of its own
-/// source (the commit of `.cargo_vcs_info.json`, the manifest's
-/// `repository`, as the source comparison read them) and the other
-/// evidence, one failure each.
+/// What a fact of the published package's own source is compared with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ComparedWith {
+    /// A verified bundle's certificate.
+    Certificate {
+        bundle: crate::evidence::BundleOrigin,
+    },
+    /// The registry's record of the publish (`registry` names it).
+    Registry { registry: String },
+}
+
+/// One fact the published package states of its own source (the commit of
+/// `.cargo_vcs_info.json`, the manifest's `repository`) and what other
+/// evidence states of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceComparison {
+    /// `commit` or `repository`.
+    pub what: &'static str,
+    pub compared_with: ComparedWith,
+    /// What the package states; `None`: it does not say.
+    pub package: Option<String>,
+    /// What the other evidence states; `None`: it does not say.
+    pub other: Option<String>,
+    /// `None` when either side is silent, or a repository has no normal
+    /// form: nothing to contradict.
+    pub agree: Option<bool>,
+}
+
+/// The package's own commit and repository, as the source comparison read
+/// them, against the other evidence.
 ///
 /// Compares, in order, for each attestation given: the commit with the
 /// certificate's source repository digest (`.1.13`, ignoring case), then
 /// the repository with the certificate's source repository (`.1.12`); then
 /// the registry record's `sha` and repository, likewise. Repositories are
-/// compared in the normal form the policy uses; a fact absent on either
-/// side, or a repository that has no normal form, is no disagreement.
+/// compared in the normal form the policy uses.
+pub fn source_cross_checks<'a>(
+    source: &crate::evidence::SourceMatch,
+    attestations: impl IntoIterator<Item = &'a Attestation>,
+    registry: Option<&crate::evidence::RegistryAssertion>,
+) -> Vec<SourceComparison> {
+    let commit = source.commit.clone();
+    let repository = source.repository.clone();
+    let agree = |ours: &Option<String>, theirs: &Option<String>, repositories: bool| {
+        let (ours, theirs) = (ours.as_deref()?, theirs.as_deref()?);
+        if !repositories {
+            return Some(ours.eq_ignore_ascii_case(theirs));
+        }
+        match (
+            matcher::normalize_repo_url(ours),
+            matcher::normalize_repo_url(theirs),
+        ) {
+            (Ok(a), Ok(b)) => Some(a == b),
+            _ => None,
+        }
+    };
+    let pair = |with: ComparedWith, digest: Option<String>, uri: Option<String>| {
+        [
+            SourceComparison {
+                what: "commit",
+                compared_with: with.clone(),
+                agree: agree(&commit, &digest, false),
+                package: commit.clone(),
+                other: digest,
+            },
+            SourceComparison {
+                what: "repository",
+                compared_with: with,
+                agree: agree(&repository, &uri, true),
+                package: repository.clone(),
+                other: uri,
+            },
+        ]
+    };
+    let mut comparisons = Vec::new();
+    for attestation in attestations {
+        let claims = attestation.facts.claims();
+        let with = ComparedWith::Certificate {
+            bundle: attestation.origin.clone(),
+        };
+        comparisons.extend(pair(
+            with,
+            claims.and_then(|c| c.source_repository_digest.clone()),
+            claims.and_then(|c| c.source_repository_uri.clone()),
+        ));
+    }
+    if let Some(record) = registry {
+        let with = ComparedWith::Registry {
+            registry: record.registry.clone(),
+        };
+        comparisons.extend(pair(
+            with,
+            record.sha.clone(),
+            Some(record.repository.clone()),
+        ));
+    }
+    comparisons
+}
+
+/// Every disagreement of [`source_cross_checks`], one failure each: what
+/// the published package says of its own source contradicted by other
+/// evidence. A fact absent on either side, or a repository that has no
+/// normal form, is no disagreement.
 pub fn source_conflicts<'a>(
     source: &crate::evidence::SourceMatch,
     attestations: impl IntoIterator<Item = &'a Attestation>,
     registry: Option<&crate::evidence::RegistryAssertion>,
 ) -> Vec<Failure> {
-    let published = Published {
-        commit: source.commit.as_deref(),
-        repository: source.repository.as_deref(),
+    disagreements(source_cross_checks(source, attestations, registry))
+}
+
+/// The package's own source against its other evidence, as evaluation
+/// makes the cross-check: only when the comparison read the repository at
+/// the package's commit ([`SourceMatch::commit_established`]: the commit
+/// is then a fact, not only a claim), and a bundle attested in another
+/// repository than the package's held to nothing, as against the record.
+///
+/// [`SourceMatch::commit_established`]: crate::evidence::SourceMatch::commit_established
+pub fn source_cross_checks_of(evidence: &crate::evidence::Evidence) -> Vec<SourceComparison> {
+    let Some(source) = evidence
+        .source_match
+        .as_ref()
+        .filter(|s| s.commit_established())
+    else {
+        return Vec::new();
     };
-    let mut failures = Vec::new();
-    for attestation in attestations {
-        let claims = attestation.facts.claims();
-        let origin = Some(attestation.origin.clone());
-        failures.extend(published.commit_conflict(
-            claims.and_then(|c| c.source_repository_digest.as_deref()),
-            "the certificate's source repository digest (.1.13)",
-            origin.clone(),
-        ));
-        failures.extend(published.repository_conflict(
-            claims.and_then(|c| c.source_repository_uri.as_deref()),
-            "the certificate's source repository (.1.12)",
-            origin,
-        ));
-    }
-    if let Some(record) = registry {
-        failures.extend(published.commit_conflict(
-            record.sha.as_deref(),
-            &format!("the commit {} records for the publish", record.registry),
-            None,
-        ));
-        failures.extend(published.repository_conflict(
-            Some(&record.repository),
-            &format!("the repository {} records for the publish", record.registry),
-            None,
-        ));
-    }
-    failures
+    let attestations = evidence
+        .attestations
+        .iter()
+        .filter(|a| !evidence.other_repository.contains(&a.origin));
+    source_cross_checks(source, attestations, evidence.registry.as_ref())
 }
 
-/// What a published package says of its own source.
-struct Published<'a> {
-    /// The commit of `.cargo_vcs_info.json`.
-    commit: Option<&'a str>,
-    /// The manifest's `repository`.
-    repository: Option<&'a str>,
-}
-
-impl Published<'_> {
-    /// A conflict when `theirs` (as `said_by` states it) is another commit,
-    /// case aside; none when either side states none.
-    fn commit_conflict(
-        &self,
-        theirs: Option<&str>,
-        said_by: &str,
-        bundle: Option<crate::evidence::BundleOrigin>,
-    ) -> Option<Failure> {
-        let (ours, theirs) = (self.commit?, theirs?);
-        (!ours.eq_ignore_ascii_case(theirs)).then(|| {
-            conflict(
-                "commit (.cargo_vcs_info.json)",
-                ours,
-                format!("{said_by}: {theirs}"),
+/// One `evidence-conflict` failure for each comparison that disagrees.
+pub(super) fn disagreements(comparisons: Vec<SourceComparison>) -> Vec<Failure> {
+    comparisons
+        .into_iter()
+        .filter(|c| c.agree == Some(false))
+        .map(|c| {
+            let (fact, claim) = match (c.what, &c.compared_with) {
+                ("commit", ComparedWith::Certificate { .. }) => (
+                    "commit (.cargo_vcs_info.json)",
+                    "the certificate's source repository digest (.1.13)".to_string(),
+                ),
+                (_, ComparedWith::Certificate { .. }) => (
+                    "repository (Cargo.toml)",
+                    "the certificate's source repository (.1.12)".to_string(),
+                ),
+                ("commit", ComparedWith::Registry { registry }) => (
+                    "commit (.cargo_vcs_info.json)",
+                    format!("the commit {registry} records for the publish"),
+                ),
+                (_, ComparedWith::Registry { registry }) => (
+                    "repository (Cargo.toml)",
+                    format!("the repository {registry} records for the publish"),
+                ),
+            };
+            let bundle = match c.compared_with {
+                ComparedWith::Certificate { bundle } => Some(bundle),
+                ComparedWith::Registry { .. } => None,
+            };
+            Failure {
+                requirement: Requirement::EvidenceConflict,
+                expected: format!(
+                    "the {fact} the published package names: {}",
+                    c.package.unwrap_or_default()
+                ),
+                found: Some(format!("{claim}: {}", c.other.unwrap_or_default())),
+                span: None,
                 bundle,
-            )
+            }
         })
-    }
-
-    /// A conflict when `theirs` is another repository in the normal form
-    /// the policy compares them in; none when either side states none or
-    /// has no normal form.
-    fn repository_conflict(
-        &self,
-        theirs: Option<&str>,
-        said_by: &str,
-        bundle: Option<crate::evidence::BundleOrigin>,
-    ) -> Option<Failure> {
-        let (ours, theirs) = (self.repository?, theirs?);
-        let differs = matches!(
-            (matcher::normalize_repo_url(ours), matcher::normalize_repo_url(theirs)),
-            (Ok(a), Ok(b)) if a != b
-        );
-        differs.then(|| {
-            conflict(
-                "repository (Cargo.toml)",
-                ours,
-                format!("{said_by}: {theirs}"),
-                bundle,
-            )
-        })
-    }
-}
-
-/// An `evidence-conflict` failure: what the published package names
-/// against what another piece of evidence states.
-fn conflict(
-    what: &str,
-    ours: &str,
-    found: String,
-    bundle: Option<crate::evidence::BundleOrigin>,
-) -> Failure {
-    Failure {
-        requirement: Requirement::EvidenceConflict,
-        expected: format!("the {what} the published package names: {ours}"),
-        found: Some(found),
-        span: None,
-        bundle,
-    }
+        .collect()
 }

@@ -3,8 +3,8 @@
 
 use super::source::with_source_matches;
 use super::{
-    check_attestation, check_registry, conflicts, source_conflicts, Applied, Evaluation, Failure,
-    Outcome, PackageOutcome, Requirement, RuleRef, RuleRefKind, Verdict,
+    check_attestation, check_registry, conflicts, disagreements, source_cross_checks_of, Applied,
+    Evaluation, Failure, Outcome, PackageOutcome, Requirement, RuleRef, RuleRefKind, Verdict,
 };
 use crate::evidence::{Evidence, SourceError};
 use crate::lockfile::{Package, PackageSource};
@@ -628,26 +628,9 @@ fn unwaivable_failures(evidence: &Evidence) -> Vec<Failure> {
             .filter(|a| !evidence.other_repository.contains(&a.origin));
         unwaivable.extend(conflicts(cross_checked, registry));
     }
-    // Only a comparison that reached the repository: its commit was found
-    // there, so a disagreement is between two facts, not a guess.
-    let compared = evidence.source_match.as_ref().filter(|s| {
-        matches!(
-            s.result,
-            crate::evidence::SourceResult::Matches | crate::evidence::SourceResult::Differs
-        )
-    });
-    if let Some(source) = compared {
-        // As above: a bundle from another repository is held to nothing here.
-        let cross_checked = evidence
-            .attestations
-            .iter()
-            .filter(|a| !evidence.other_repository.contains(&a.origin));
-        unwaivable.extend(source_conflicts(
-            source,
-            cross_checked,
-            evidence.registry.as_ref(),
-        ));
-    }
+    // Only a comparison that read the repository at the commit, complete
+    // or not: a disagreement is then between two facts, not a guess.
+    unwaivable.extend(disagreements(source_cross_checks_of(evidence)));
     unwaivable
 }
 

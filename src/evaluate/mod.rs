@@ -20,8 +20,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use checks::disagreements;
 pub use checks::{
-    check_attestation, check_registry, conflicts, cross_check, source_conflicts, Comparison,
+    check_attestation, check_registry, conflicts, cross_check, source_conflicts,
+    source_cross_checks, source_cross_checks_of, ComparedWith, Comparison, SourceComparison,
 };
 pub(crate) use checks::{expectations, Expected};
 pub use evaluator::Evaluator;

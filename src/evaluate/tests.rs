@@ -1908,8 +1908,25 @@ fn the_packages_own_commit_and_repository_must_agree_with_the_other_evidence() {
     let mut unreached = compared(&"2".repeat(40), "https://github.com/o/a");
     unreached.result = crate::evidence::SourceResult::NotChecked;
     unreached.reason = Some("offline".into());
-    evidence.source_match = Some(unreached);
+    evidence.source_match = Some(unreached.clone());
     assert_eq!(one(&p, &a, &evidence).outcome.name(), "pass");
+    // One that read the repository at the commit and stopped after that
+    // (a folder that cannot be told, a missing blob): its commit is a
+    // fact, and it conflicts.
+    unreached.commit_fetched = true;
+    evidence.source_match = Some(unreached);
+    assert_eq!(
+        failed(&one(&p, &a, &evidence)),
+        [Requirement::EvidenceConflict]
+    );
+    let listed = crate::evaluate::source_cross_checks_of(&evidence);
+    let disagreeing: Vec<&str> = listed
+        .iter()
+        .filter(|c| c.agree == Some(false))
+        .map(|c| c.what)
+        .collect();
+    assert_eq!(disagreeing, ["commit"], "{listed:?}");
+    assert_eq!(listed.len(), 2, "{listed:?}");
 
     // The registry's record, alone: its commit and its repository.
     let mut record = registry("https://github.com/o/a");

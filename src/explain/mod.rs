@@ -328,6 +328,12 @@ pub struct Explanation {
     /// Each verified bundle compared with the registry's record of the
     /// publisher: a disagreement is an `evidence-conflict`.
     pub cross_checks: Vec<CrossCheck>,
+    /// The published package's own commit and repository (as the source
+    /// comparison read them) compared with each verified bundle's
+    /// certificate and the registry's record: a disagreement is an
+    /// `evidence-conflict`. Empty when the comparison did not read the
+    /// repository at the commit.
+    pub source_cross_checks: Vec<crate::evaluate::SourceComparison>,
     /// Sources that could not answer.
     pub source_errors: Vec<SourceError>,
     /// The published package compared with its repository at its commit.
@@ -484,6 +490,7 @@ impl Explanation {
             bundles,
             registry: evidence.registry.clone(),
             cross_checks: cross_checks(evidence),
+            source_cross_checks: crate::evaluate::source_cross_checks_of(evidence),
             source_errors,
             source_match: evidence.source_match.clone(),
             commit_url: evidence

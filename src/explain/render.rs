@@ -24,6 +24,7 @@ pub fn render(x: &Explanation) -> String {
     write_bundles(w, x);
     write_registry(w, x);
     write_cross_checks(w, x);
+    write_source_cross_checks(w, x);
     write_source_match(w, x);
     let _ = writeln!(w, "\nDecided by {}", x.rule.display);
     write_rule_text(w, &x.rule);
@@ -591,5 +592,40 @@ fn why(x: &Explanation) -> String {
         }
         "error" => "evidence is required but could not be checked".into(),
         other => other.to_string(),
+    }
+}
+
+/// The package's own commit and repository against the other evidence.
+fn write_source_cross_checks(w: &mut String, x: &Explanation) {
+    use crate::evaluate::ComparedWith;
+    if x.source_cross_checks.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "\nCross-check: the published package's commit and repository against the other evidence"
+    );
+    for c in &x.source_cross_checks {
+        let verdict = match c.agree {
+            Some(true) => "agree",
+            Some(false) => "DISAGREE: evidence-conflict",
+            None => "not compared: one side does not say",
+        };
+        let against = match &c.compared_with {
+            ComparedWith::Certificate { bundle } => {
+                format!("the certificate of {}", Untrusted(&bundle.location))
+            }
+            ComparedWith::Registry { registry } => {
+                format!("{}'s record", Untrusted(registry))
+            }
+        };
+        let _ = writeln!(w, "  {:<11} {verdict}, against {against}", c.what);
+        let shown = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map_or("(not stated)".into(), |v| Untrusted(v).to_string())
+        };
+        let _ = writeln!(w, "    package     {}", shown(&c.package));
+        let _ = writeln!(w, "    other       {}", shown(&c.other));
     }
 }

@@ -31,7 +31,7 @@ fn validator(name: &str) -> jsonschema::Validator {
 /// `document` follows definition `name`, and only it among the schema's
 /// documents; with a field added, or its first required field removed, it
 /// does not.
-fn assert_follows(name: &str, document: &Value) {
+pub(crate) fn assert_follows(name: &str, document: &Value) {
     let errors: Vec<String> = validator(name)
         .iter_errors(document)
         .map(|e| format!("{}: {e}", e.instance_path()))

@@ -5,8 +5,11 @@
 //! object file).
 
 use cargo_verify_provenance::testkit::crates::CrateBuilder;
-use cargo_verify_provenance::testkit::files::{cargo_lock, LockedPackage};
+use cargo_verify_provenance::testkit::files::{
+    cargo_lock, write_bundles, write_file, LockedPackage,
+};
 use cargo_verify_provenance::testkit::repos::{insteadof_env, RepoBuilder};
+use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -497,10 +500,9 @@ fn the_vsa_names_the_comparison_among_its_inputs() {
     }
 }
 
-#[test]
-fn diff_reports_a_source_that_matched_and_no_longer_does_as_a_downgrade() {
-    let project = Tampered::new();
-    // The previous version was published as at the commit.
+/// `old.lock` pinning `tampered@0.9.0`, published as at the commit, its
+/// `.crate` in cargo's cache.
+fn previous_version_as_at_its_commit(project: &Tampered) {
     let before = published(&project.commit, "0.9.0", false);
     project.dir.write(
         "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/tampered-0.9.0.crate",
@@ -509,18 +511,11 @@ fn diff_reports_a_source_that_matched_and_no_longer_does_as_a_downgrade() {
     project
         .dir
         .write("old.lock", cargo_lock("app", &[locked("0.9.0", &before)]));
-    project.policy("[defaults]\n");
-    let diff = |args: &[&str]| {
-        project
-            .command()
-            .args(["diff", "old.lock", "Cargo.lock", "--message-format", "json"])
-            .args(["--policy", "provenance.toml", "--offline"])
-            .args(args)
-            .run()
-    };
-    let run = diff(&[]).expect_code(1);
-    let messages: Vec<Value> = run
-        .stdout
+}
+
+/// `diff`'s JSON lines, each held to the schema.
+fn diff_messages(stdout: &str) -> Vec<Value> {
+    let messages: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -532,16 +527,41 @@ fn diff_reports_a_source_that_matched_and_no_longer_does_as_a_downgrade() {
             .collect();
         assert!(errors.is_empty(), "{message}\n{}", errors.join("\n"));
     }
+    messages
+}
+
+/// The one `diff-source` message.
+fn diff_source<'a>(messages: &'a [Value], stdout: &str) -> &'a Value {
     let source: Vec<&Value> = messages
         .iter()
         .filter(|m| m["reason"] == "diff-source")
         .collect();
-    assert_eq!(source.len(), 1, "{}", run.stdout);
-    assert_eq!(source[0]["from"], "matches");
-    assert_eq!(source[0]["to"], "differs");
-    assert_eq!(source[0]["fails"], true);
-    assert_eq!(source[0]["previous_version"], "0.9.0");
-    let note = source[0]["note"].as_str().unwrap();
+    assert_eq!(source.len(), 1, "{stdout}");
+    source[0]
+}
+
+#[test]
+fn diff_reports_a_source_that_matched_and_no_longer_does_as_a_downgrade() {
+    let project = Tampered::new();
+    // The previous version was published as at the commit.
+    previous_version_as_at_its_commit(&project);
+    project.policy("[defaults]\n");
+    let diff = |args: &[&str]| {
+        project
+            .command()
+            .args(["diff", "old.lock", "Cargo.lock", "--message-format", "json"])
+            .args(["--policy", "provenance.toml", "--offline"])
+            .args(args)
+            .run()
+    };
+    let run = diff(&[]).expect_code(1);
+    let messages = diff_messages(&run.stdout);
+    let source = diff_source(&messages, &run.stdout);
+    assert_eq!(source["from"], "matches");
+    assert_eq!(source["to"], "differs");
+    assert_eq!(source["fails"], true);
+    assert_eq!(source["previous_version"], "0.9.0");
+    let note = source["note"].as_str().unwrap();
     assert!(
         note.starts_with(&format!(
             "not as at commit {}: build/blob.bin",
@@ -577,14 +597,7 @@ fn diff_reports_a_source_that_matched_and_no_longer_does_as_a_downgrade() {
 #[test]
 fn diff_reports_a_source_that_matched_and_can_no_longer_be_compared_as_not_checked() {
     let project = Tampered::new();
-    let before = published(&project.commit, "0.9.0", false);
-    project.dir.write(
-        "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/tampered-0.9.0.crate",
-        &before,
-    );
-    project
-        .dir
-        .write("old.lock", cargo_lock("app", &[locked("0.9.0", &before)]));
+    previous_version_as_at_its_commit(&project);
     // 1.0.1 is pinned, but cargo's cache does not hold its `.crate`.
     let absent = published(&project.commit, "1.0.1", false);
     project
@@ -600,28 +613,12 @@ fn diff_reports_a_source_that_matched_and_can_no_longer_be_compared_as_not_check
             .expect_code(2)
     };
     let json = diff("json");
-    let messages: Vec<Value> = json
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let validator = crate::harness::message_format_validator();
-    for message in &messages {
-        let errors: Vec<String> = validator
-            .iter_errors(message)
-            .map(|e| e.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{message}\n{}", errors.join("\n"));
-    }
-    let source: Vec<&Value> = messages
-        .iter()
-        .filter(|m| m["reason"] == "diff-source")
-        .collect();
-    assert_eq!(source.len(), 1, "{}", json.stdout);
-    assert_eq!(source[0]["from"], "matches");
-    assert_eq!(source[0]["to"], "not-checked");
-    assert_eq!(source[0]["fails"], false);
-    let note = source[0]["note"].as_str().unwrap();
+    let messages = diff_messages(&json.stdout);
+    let source = diff_source(&messages, &json.stdout);
+    assert_eq!(source["from"], "matches");
+    assert_eq!(source["to"], "not-checked");
+    assert_eq!(source["fails"], false);
+    let note = source["note"].as_str().unwrap();
     assert!(
         note.starts_with("the new version's source could not be compared: the .crate"),
         "{note}"
@@ -657,8 +654,83 @@ fn diff_reports_a_source_that_matched_and_can_no_longer_be_compared_as_not_check
         .run();
     let text = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        text.contains("| ⚠️ | source | `tampered@1.0.1` | source matches | source not-checked |")
-            || text.contains("| ⚠️ | source | `tampered 0.9.0 → 1.0.1` | source matches | source not-checked |"),
+        text.contains(
+            "| ⚠️ | source | `tampered 0.9.0 → 1.0.1` | source matches | source not-checked |"
+        ),
         "{text}"
     );
+}
+
+/// A verified bundle for the package whose certificate names another
+/// commit than the package's `.cargo_vcs_info.json` (its repository is
+/// the same): `explain` lists the package's commit and repository against
+/// the certificate, the commit disagreeing, as the failure says.
+#[test]
+fn explain_lists_the_packages_own_commit_and_repository_against_the_certificate() {
+    let project = Tampered::new();
+    let package =
+        std::fs::read(project.dir.join(
+            "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/tampered-1.0.0.crate",
+        ))
+        .unwrap();
+    let claims = Claims::github("example/tampered", "1.0.0");
+    assert_ne!(claims.commit, project.commit);
+    let instance = Instance::new(41);
+    let checksum: [u8; 32] = Sha256::digest(&package).into();
+    let minted = instance.mint_batch(&[MintRequest::new(
+        "tampered",
+        "1.0.0",
+        checksum,
+        claims.clone(),
+    )]);
+    write_bundles(&project.dir.join("bundles"), &minted).unwrap();
+    write_file(
+        &project.dir.join("trusted_root.json"),
+        instance.trusted_root_json(),
+    )
+    .unwrap();
+    project.policy("[trust]\nroots = [\"trusted_root.json\"]\n");
+
+    let run = project.run(&["explain", "tampered"]).expect_code(1);
+    let text = &run.stdout;
+    let section = text
+        .split("\nCross-check: the published package's commit and repository against the other evidence\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    let lines: Vec<&str> = section.lines().take(6).collect();
+    assert!(
+        lines[0]
+            .starts_with("  commit      DISAGREE: evidence-conflict, against the certificate of "),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1],
+        format!("    package     {}", project.commit),
+        "{text}"
+    );
+    assert_eq!(
+        lines[2],
+        format!("    other       {}", claims.commit),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("  repository  agree, against the certificate of "),
+        "{text}"
+    );
+    assert!(text.contains("evidence-conflict"), "{text}");
+
+    let run = project
+        .run(&["explain", "tampered", "--message-format", "json"])
+        .expect_code(1);
+    let explained: Value = serde_json::from_str(&run.stdout).unwrap();
+    crate::documents::assert_follows("explain", &explained);
+    let checks = explained["source_cross_checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2, "{explained}");
+    assert_eq!(checks[0]["what"], "commit");
+    assert_eq!(checks[0]["agree"], false);
+    assert_eq!(checks[0]["package"], project.commit.as_str());
+    assert_eq!(checks[0]["other"], claims.commit.as_str());
+    assert_eq!(checks[0]["compared_with"]["kind"], "certificate");
+    assert_eq!(checks[1]["what"], "repository");
+    assert_eq!(checks[1]["agree"], true);
 }
