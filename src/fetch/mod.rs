@@ -48,6 +48,7 @@ use crate::trust::TrustRoot;
 use crate::verify::{self, ArtifactInput, Check, SignerCheck};
 use reqwest::Url;
 
+pub(crate) use progress::{LinesThread, Tracker};
 pub use progress::{ProgressLines, DEFAULT_LINE_EVERY};
 
 /// How a fetch runs.

@@ -43,8 +43,11 @@ impl ProgressLines {
 
 /// A fetch's progress, shared by its tasks.
 #[derive(Debug)]
-pub(super) struct Tracker {
+pub(crate) struct Tracker {
     bar: indicatif::ProgressBar,
+    /// What is being done, and to what: `fetching provenance`, `packages`.
+    what: &'static str,
+    noun: &'static str,
     total: usize,
     done: AtomicUsize,
     unanswered: AtomicUsize,
@@ -54,8 +57,15 @@ pub(super) struct Tracker {
 impl Tracker {
     /// The bar when `bar` (stderr is a terminal), else a hidden one.
     pub fn new(total: usize, bar: bool) -> Arc<Self> {
+        Self::of(total, bar, "fetching provenance", "packages")
+    }
+
+    /// A tracker of `total` `noun`, doing `what`.
+    pub fn of(total: usize, bar: bool, what: &'static str, noun: &'static str) -> Arc<Self> {
         Arc::new(Self {
-            bar: progress_bar(total, bar),
+            bar: progress_bar(total, bar, what),
+            what,
+            noun,
             total,
             done: AtomicUsize::new(0),
             unanswered: AtomicUsize::new(0),
@@ -84,7 +94,7 @@ impl Tracker {
         let done = self.done.load(Ordering::Relaxed);
         let unanswered = self.unanswered.load(Ordering::Relaxed);
         let elapsed = self.started.elapsed();
-        let mut line = format!("fetching provenance: {done}/{} packages", self.total);
+        let mut line = format!("{}: {done}/{} {}", self.what, self.total, self.noun);
         if unanswered > 0 {
             line.push_str(&format!(", {unanswered} not answered"));
         }
@@ -115,6 +125,46 @@ impl Tracker {
     }
 }
 
+/// [`Tracker::write_lines`] for work that runs on threads rather than
+/// in a runtime: a thread saying the line until this is dropped.
+pub(crate) struct LinesThread {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LinesThread {
+    pub fn start(tracker: Arc<Tracker>, lines: ProgressLines) -> Self {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let every = lines.every.max(Duration::from_millis(1));
+        let thread = std::thread::Builder::new()
+            .name("progress".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(every)
+                {
+                    if tracker.started.elapsed() >= lines.after {
+                        (lines.say.0)(&tracker.line());
+                    }
+                }
+            })
+            .ok();
+        Self {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for LinesThread {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's wait at once.
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// A duration in whole seconds, as `1h 2m 5s`, `2m 5s` or `5s`.
 fn seconds(duration: Duration) -> String {
     let total = duration.as_secs();
@@ -126,7 +176,7 @@ fn seconds(duration: Duration) -> String {
     }
 }
 
-fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
+fn progress_bar(len: usize, show: bool, what: &str) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }
@@ -134,9 +184,10 @@ fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
         Some(len as u64),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} fetching provenance {bar:30} {pos}/{len}{msg} ({elapsed}, about {eta} left)",
-    ) {
+    let template = format!(
+        "{{spinner}} {what} {{bar:30}} {{pos}}/{{len}}{{msg}} ({{elapsed}}, about {{eta}} left)"
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar

@@ -5,6 +5,7 @@
 
 mod config;
 mod error;
+mod git_progress;
 mod hints;
 
 pub(crate) use config::{lone_lockfile, policy_dir, queries, query_for};
@@ -148,9 +149,11 @@ fn collect_here(config: &RunConfig) -> Result<Run> {
         fetched.ask_again_for_rejected(&sources, &cache, &fetch_options, &roots)?;
     }
     let missing_from_cache = fetch_report.missing_message();
+    let progress = git_progress::GitProgress::new(config.progress, config.progress_lines.clone());
     let compared = preparation
-        .map(|preparation| preparation.compare(Some(&cache)))
+        .map(|preparation| preparation.compare(Some(&cache), Some(&progress)))
         .unwrap_or_default();
+    progress.finish();
     let cache_warnings = fetch_report.warnings.iter().chain(&compared.warnings);
     notes.extend(cache_warnings.map(|message| Note {
         code: "cache-warning",

@@ -102,6 +102,14 @@ impl CompareOptions {
     }
 }
 
+/// Told how the second pass's git fetches go: how many there are (once,
+/// before the first starts, and only when there is one), then each one
+/// done. The command layer shows it as the fetch of bundles is shown.
+pub trait FetchProgress: Sync {
+    fn started(&self, fetches: usize);
+    fn fetched(&self);
+}
+
 /// Every package's result, in the order asked, and what the run should
 /// know (a cache entry that could not be written).
 #[derive(Debug, Clone, Default)]
@@ -174,7 +182,11 @@ impl Preparation {
 
     /// The second pass: one git fetch per (repository, commit), every
     /// package compared; the results in the order the packages were given.
-    pub fn compare(mut self, cache: Option<&Cache>) -> SourceReport {
+    pub fn compare(
+        mut self,
+        cache: Option<&Cache>,
+        progress: Option<&dyn FetchProgress>,
+    ) -> SourceReport {
         let count = self.prepared.len();
         let mut results: Vec<Option<SourceMatch>> = vec![None; count];
         let mut groups: BTreeMap<(String, String), Vec<Pending>> = BTreeMap::new();
@@ -189,7 +201,10 @@ impl Preparation {
                     .push(*pending),
             }
         }
-        for (index, result) in compare_groups(groups, &self.git, &self.shared(cache)) {
+        if let (Some(progress), false) = (progress, groups.is_empty()) {
+            progress.started(groups.len());
+        }
+        for (index, result) in compare_groups(groups, &self.git, &self.shared(cache), progress) {
             results[index] = Some(result);
         }
         SourceReport {
@@ -240,6 +255,7 @@ fn compare_groups(
     groups: BTreeMap<(String, String), Vec<Pending>>,
     git: &Git,
     shared: &prepare::Shared<'_>,
+    progress: Option<&dyn FetchProgress>,
 ) -> Vec<(usize, SourceMatch)> {
     let groups: Vec<((String, String), Vec<Pending>)> = groups.into_iter().collect();
     let slots = HostSlots {
@@ -262,6 +278,9 @@ fn compare_groups(
                 slots.acquire(&host);
                 let results = compare_group(url, commit, packages, git, shared);
                 slots.release(&host);
+                if let Some(progress) = progress {
+                    progress.fetched();
+                }
                 done.lock().expect("not poisoned").extend(results);
             });
         }
