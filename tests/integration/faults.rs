@@ -154,7 +154,13 @@ pub(crate) fn cache_files(cache: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                out.push((path.clone(), std::fs::read(&path).unwrap()));
+                // A temporary file listed may be renamed away before it is
+                // read, while a run writes.
+                match std::fs::read(&path) {
+                    Ok(bytes) => out.push((path.clone(), bytes)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => panic!("{}: {e}", path.display()),
+                }
             }
         }
     }
