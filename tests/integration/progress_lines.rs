@@ -143,7 +143,10 @@ fn slow_git_run(extra: &[&str]) -> Run {
     dir.write(
         "bin/git",
         format!(
-            "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = fetch ] && sleep 0.3; done\nexec {real} \"$@\"\n"
+            // One fetch at a time, each slowed: the lines then see the
+            // count move whatever the number of fetches run at once.
+            "#!/bin/sh\nfor a in \"$@\"; do if [ \"$a\" = fetch ]; then\n  while ! mkdir {lock} 2>/dev/null; do sleep 0.05; done\n  sleep 0.3; {real} \"$@\"; rc=$?; rmdir {lock}; exit $rc\nfi; done\nexec {real} \"$@\"\n",
+            lock = dir.join("fetch.lock").display(),
         ),
     );
     use std::os::unix::fs::PermissionsExt;
