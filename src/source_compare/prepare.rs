@@ -172,6 +172,34 @@ fn commit_and_repository(
     )))
 }
 
+/// The cached comparison of a package, computed again from its proof;
+/// `None` when there is none (an entry that proves nothing is set aside
+/// with a warning).
+fn cached_result(
+    shared: &Shared<'_>,
+    krate: &CrateRef,
+    fetch_url: &str,
+    package: &Package<'_>,
+    repository: &str,
+) -> Option<SourceMatch> {
+    let cache = shared.cache?;
+    let max_entries = shared.options.git.max_tree_entries;
+    match cached::read(cache, &krate.checksum, fetch_url, package, max_entries) {
+        Cached::Absent => None,
+        Cached::Proven(Ok(comparison)) => {
+            Some(comparison.into_source_match(package.vcs, repository))
+        }
+        Cached::Proven(Err(error)) => {
+            let result = SourceMatch::not_checked(error.to_string());
+            Some(with_facts(result, package.vcs, Some(repository)))
+        }
+        Cached::Refused(warning) => {
+            shared.warnings.lock().expect("not poisoned").push(warning);
+            None
+        }
+    }
+}
+
 /// One package: obtained, read and listed, then compared from its cached
 /// proof when there is one, else made ready to fetch.
 ///
@@ -225,19 +253,8 @@ fn prepare(
         original: facts.original.as_ref(),
         vcs: &vcs,
     };
-    if let Some(cache) = shared.cache {
-        let max_entries = shared.options.git.max_tree_entries;
-        match cached::read(cache, &krate.checksum, &fetch_url, &package, max_entries) {
-            Cached::Absent => {}
-            Cached::Proven(Ok(comparison)) => {
-                return Prepared::Done(comparison.into_source_match(&vcs, &repository))
-            }
-            Cached::Proven(Err(error)) => {
-                let result = SourceMatch::not_checked(error.to_string());
-                return Prepared::Done(with_facts(result, &vcs, Some(&repository)));
-            }
-            Cached::Refused(warning) => shared.warnings.lock().expect("not poisoned").push(warning),
-        }
+    if let Some(result) = cached_result(shared, krate, &fetch_url, &package, &repository) {
+        return Prepared::Done(result);
     }
     if shared.options.offline && !is_local(&fetch_url) {
         let reason = "no cached comparison, and this run is offline; run once online (or `cargo verify-provenance fetch`)";
