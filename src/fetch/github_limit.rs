@@ -19,6 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{Cache, CacheError};
+use crate::http::redact_url_keyed;
 
 /// Bumped when the entry format changes; old entries are then absent.
 const FORMAT: u32 = 1;
@@ -34,7 +35,8 @@ const MAX_ENTRY_BYTES: u64 = 4096;
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {
     format: u32,
-    /// The API the limit is for.
+    /// The API the limit is for, as a key stores a URL (a `user:token@`
+    /// or `?token=` never written).
     api: String,
     /// When the refusal came, by the run's clock.
     recorded: Timestamp,
@@ -59,7 +61,7 @@ fn relative(api: &str) -> PathBuf {
 pub fn remembered(cache: &Cache, api: &str, now: Timestamp) -> Option<Timestamp> {
     let bytes = cache.read_file(&relative(api), MAX_ENTRY_BYTES).ok()??;
     let entry: Entry = serde_json::from_slice(&bytes).ok()?;
-    if entry.format != FORMAT || entry.api != api || entry.recorded > now {
+    if entry.format != FORMAT || entry.api != redact_url_keyed(api) || entry.recorded > now {
         return None;
     }
     let latest = entry.recorded.checked_add(LONGEST).ok()?;
@@ -81,7 +83,7 @@ pub fn remember(
         .min(LONGEST);
     let entry = Entry {
         format: FORMAT,
-        api: api.to_string(),
+        api: redact_url_keyed(api),
         recorded: now,
         resets: now.checked_add(wait).unwrap_or(now),
     };
@@ -102,6 +104,25 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn an_apis_secret_is_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let now = at("2026-12-07T16:00:00Z");
+        let api = "https://user:hunter2@github.example/api/v3?token=sekrit";
+        remember(&cache, api, now, None).unwrap();
+        assert!(remembered(&cache, api, now).is_some());
+        let bytes = cache
+            .read_file(&relative(api), MAX_ENTRY_BYTES)
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            !text.contains("hunter2") && !text.contains("sekrit"),
+            "{text}"
+        );
     }
 
     #[test]
