@@ -139,7 +139,7 @@ impl Checker<'_> {
     /// Whatever the evidence, the registry's record of the crate.
     fn trustpub_only(&self) -> Option<RequirementCheck> {
         let required = self.effective.trustpub_only_required()?;
-        let (_, inherited) = self.effective.trustpub_only.expect("required, so set");
+        let (_, inherited) = self.effective.trustpub_only?;
         let recorded = self.evidence.record.as_ref().and_then(|r| r.trustpub_only);
         Some(RequirementCheck {
             requirement: Requirement::TrustpubOnly,
@@ -156,7 +156,7 @@ impl Checker<'_> {
     /// Whatever the evidence, when the index says it was published.
     fn min_age(&self, now: jiff::Timestamp) -> Option<RequirementCheck> {
         let required = self.effective.min_age_required()?;
-        let (_, inherited) = self.effective.min_age.expect("required, so set");
+        let (_, inherited) = self.effective.min_age?;
         let minimum =
             jiff::SignedDuration::try_from(required.value).unwrap_or(jiff::SignedDuration::MAX);
         let published = self.evidence.published;
@@ -186,7 +186,7 @@ fn source_check(
     allow: Option<&policy::SourceAllow>,
 ) -> Option<RequirementCheck> {
     let required = effective.source_matches_required()?;
-    let (_, inherited) = effective.source_matches.expect("required, so set");
+    let (_, inherited) = effective.source_matches?;
     let found = evidence.source_match.as_ref();
     let shown = found.map(|f| match f.result {
         crate::evidence::SourceResult::Differs => {
