@@ -109,20 +109,33 @@ impl VerifiedCrate {
 /// Why a `.crate` could not be obtained.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
 pub enum ObtainError {
-    #[error("not in cargo's download cache, and this run is offline")]
+    #[error(
+        "cargo's download cache has no copy with the lockfile's checksum, and this run is offline"
+    )]
     #[diagnostic(
         code("crate-not-cached"),
         help("run `cargo fetch` (which fills cargo's cache), or run once online")
     )]
     Offline,
     #[error(
-        "no download address is known for the registry {registry}, and cargo's cache has no copy"
+        "no download address is known for the registry {registry}, and cargo's cache has no copy with the lockfile's checksum"
     )]
     #[diagnostic(
         code("crate-no-download-url"),
         help("run `cargo fetch` so that cargo's cache holds the package")
     )]
     NoDownloadUrl { registry: String },
+    #[error(
+        "cargo's cache holds {path}, but its SHA-256 is not the lockfile's checksum, so it is not used; {then}"
+    )]
+    #[diagnostic(
+        code("crate-cache-mismatch"),
+        help("cargo's copy and the lockfile disagree: find out which is right (`cargo fetch` after removing the copy) before trusting either")
+    )]
+    CargoCacheMismatch {
+        path: String,
+        then: Box<ObtainError>,
+    },
     #[error("download failed: {0}")]
     #[diagnostic(code("crate-download-failed"))]
     Download(#[from] HttpError),
@@ -169,32 +182,69 @@ impl Locator {
     /// The package from cargo's download cache, when a copy there (under
     /// any index's folder) has the lockfile's checksum.
     pub fn in_cargo_cache(&self, krate: &CrateRef) -> Option<VerifiedCrate> {
-        let cache = self.cargo_home.as_ref()?.join("registry").join("cache");
+        self.look_in_cargo_cache(krate).ok()
+    }
+
+    /// The copy in cargo's download cache with the lockfile's checksum;
+    /// else the first copy found with other bytes, if any.
+    fn look_in_cargo_cache(&self, krate: &CrateRef) -> Result<VerifiedCrate, Option<PathBuf>> {
+        let cache = self
+            .cargo_home
+            .as_ref()
+            .ok_or(None)?
+            .join("registry")
+            .join("cache");
         let file = format!("{}.crate", krate.stem());
         let mut folders: Vec<PathBuf> = std::fs::read_dir(&cache)
-            .ok()?
+            .map_err(|_| None)?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .collect();
         folders.sort();
-        folders.into_iter().find_map(|folder| {
+        let mut mismatched = None;
+        for folder in folders {
             let path = folder.join(&file);
-            let bytes = crate::bounded_read::read_at_most(&path, MAX_CRATE_BYTES as u64)
-                .ok()?
-                .ok()?;
-            VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path))
-        })
+            let Ok(Ok(bytes)) = crate::bounded_read::read_at_most(&path, MAX_CRATE_BYTES as u64)
+            else {
+                continue;
+            };
+            match VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path.clone())) {
+                Some(found) => return Ok(found),
+                None => mismatched = mismatched.or(Some(path)),
+            }
+        }
+        Err(mismatched)
     }
 
     /// The package from cargo's cache, else (online only) downloaded from
-    /// its registry and checked against the checksum.
+    /// its registry and checked against the checksum. A copy in cargo's
+    /// cache with other bytes is never used, and is named when nothing
+    /// else could be had.
     pub async fn obtain(
         &self,
         krate: &CrateRef,
         http: Option<&Http>,
     ) -> Result<VerifiedCrate, ObtainError> {
-        if let Some(found) = self.in_cargo_cache(krate) {
-            return Ok(found);
-        }
+        let mismatched = match self.look_in_cargo_cache(krate) {
+            Ok(found) => return Ok(found),
+            Err(mismatched) => mismatched,
+        };
+        self.download(krate, http)
+            .await
+            .map_err(|then| match mismatched {
+                Some(path) => ObtainError::CargoCacheMismatch {
+                    path: path.display().to_string(),
+                    then: Box::new(then),
+                },
+                None => then,
+            })
+    }
+
+    /// Download the package from its registry (online only).
+    async fn download(
+        &self,
+        krate: &CrateRef,
+        http: Option<&Http>,
+    ) -> Result<VerifiedCrate, ObtainError> {
         let template = match &krate.source {
             PackageSource::CratesIo => self.crates_io.as_ref(),
             _ => None,

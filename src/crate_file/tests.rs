@@ -309,13 +309,21 @@ fn cargos_cache_is_used_only_for_the_lockfiles_bytes() {
         cargo_home: Some(home.path().to_path_buf()),
         ..Locator::default()
     };
-    // Another package's bytes under this name: never used.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let offline = runtime.block_on(locator.obtain(&wanted, None));
+    assert_eq!(offline, Err(ObtainError::Offline));
+    // Another package's bytes under this name: never used, and named.
     std::fs::write(folder.join("demo-1.0.0.crate"), b"other bytes").unwrap();
     assert_eq!(locator.in_cargo_cache(&wanted), None);
-    let offline = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(locator.obtain(&wanted, None));
-    assert_eq!(offline, Err(ObtainError::Offline));
+    let offline = runtime.block_on(locator.obtain(&wanted, None)).unwrap_err();
+    assert_eq!(
+        offline,
+        ObtainError::CargoCacheMismatch {
+            path: folder.join("demo-1.0.0.crate").display().to_string(),
+            then: Box::new(ObtainError::Offline),
+        }
+    );
+    assert!(offline.to_string().contains("not the lockfile's checksum, so it is not used; cargo's download cache has no copy with the lockfile's checksum, and this run is offline"));
 
     // The right bytes, in the folder of an older cargo: used.
     let older = home

@@ -117,9 +117,17 @@ fn a_copy_in_cargos_cache_with_other_bytes_is_never_used() {
     );
     let krate = crate_ref(similar);
     assert_eq!(locator.in_cargo_cache(&krate), None);
+    let copy = dir.join(format!(
+        "cargo/registry/cache/index.crates.io-1949cf8c6b5b557f/{}-{}.crate",
+        similar.name, similar.version
+    ));
+    assert!(copy.is_file(), "{}", copy.display());
     assert_eq!(
         block_on(locator.obtain(&krate, None)),
-        Err(ObtainError::Offline)
+        Err(ObtainError::CargoCacheMismatch {
+            path: copy.display().to_string(),
+            then: Box::new(ObtainError::Offline),
+        })
     );
 
     // Online, the registry's copy is downloaded instead.
