@@ -98,7 +98,7 @@ impl SourceMatch {
     }
 
     /// The package records no commit.
-    pub fn no_vcs_info(repository: Option<String>) -> Self {
+    pub(crate) fn no_vcs_info(repository: Option<String>) -> Self {
         Self {
             result: SourceResult::NoVcsInfo,
             repository,
@@ -111,7 +111,7 @@ impl SourceMatch {
     /// in the package, files that differ, files that differ only in line
     /// endings, each once: the first `at_most` joined with `, `, and how
     /// many more (`a, b and 3 more`).
-    pub fn files_in_brief(&self, at_most: usize) -> String {
+    pub(crate) fn files_in_brief(&self, at_most: usize) -> String {
         let mut files: Vec<&str> = Vec::new();
         let all = self
             .binaries

@@ -177,7 +177,10 @@ impl SourceKey {
 pub type CacheEntry = Entry<Answer>;
 
 impl CacheEntry {
-    /// `source`'s answer about `digest`, fetched at `fetched`.
+    /// `source`'s answer about `digest`, fetched at `fetched` (the fetch
+    /// builds its entries from what it asked, `Entry::new`; this is for
+    /// entries written by hand).
+    #[cfg(any(test, feature = "testkit"))]
     pub fn answer(
         digest: &Sha256Hash,
         source: &SourceKey,

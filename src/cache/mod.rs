@@ -213,6 +213,7 @@ impl Cache {
     }
 
     /// The path of the entry answering for `identity`.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn entry_path(&self, identity: &Identity) -> PathBuf {
         self.root.join(identity.relative_path())
     }

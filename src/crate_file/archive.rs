@@ -75,17 +75,14 @@ impl Archive {
         self.files.get(path).map(Vec::as_slice)
     }
 
+    #[cfg(any(test, feature = "testkit"))]
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    #[cfg(any(test, feature = "testkit"))]
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
-    }
-
-    /// Unpacked size, all files together.
-    pub fn unpacked_bytes(&self) -> u64 {
-        self.files.values().map(|b| b.len() as u64).sum()
     }
 }
 

@@ -35,10 +35,6 @@ impl DownloadTemplate {
         Self::new(CRATES_IO_DOWNLOAD)
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The URL of one package, as cargo makes it.
     pub fn url_for(&self, krate: &CrateRef) -> String {
         let template = if MARKERS.iter().any(|m| self.0.contains(m)) {

@@ -92,10 +92,12 @@ impl VerifiedCrate {
         })
     }
 
+    #[cfg(any(test, feature = "testkit"))]
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 
+    #[cfg(any(test, feature = "testkit"))]
     pub fn origin(&self) -> &CrateOrigin {
         &self.origin
     }

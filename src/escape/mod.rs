@@ -154,11 +154,6 @@ impl<W: io::Write> Terminal<W> {
         self.inner.write_all(b"\x1b[0m")
     }
 
-    /// The wrapped writer (for what is written raw on purpose).
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.inner
-    }
-
     fn flush_pending(&mut self) -> io::Result<()> {
         if self.pending.is_empty() {
             return Ok(());
@@ -239,7 +234,6 @@ impl Sgr {
     pub const YELLOW: Sgr = Sgr("33");
     pub const BOLD_YELLOW: Sgr = Sgr("1;33");
     pub const CYAN: Sgr = Sgr("36");
-    pub const BOLD: Sgr = Sgr("1");
     pub const DIM: Sgr = Sgr("2");
 }
 

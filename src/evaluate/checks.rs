@@ -417,7 +417,7 @@ pub struct Comparison {
 /// only ever matches a GitLab-issued certificate's repository); then the
 /// record's commit `sha` with the certificate's source repository digest
 /// (`.1.13`), ignoring case.
-pub fn cross_check(
+pub(crate) fn cross_check(
     attestation: &Attestation,
     registry: &crate::evidence::RegistryAssertion,
 ) -> [Comparison; 2] {
@@ -447,7 +447,7 @@ pub fn cross_check(
 }
 
 /// Every disagreement between a verified attestation and the registry's
-/// record ([`cross_check`]), one failure each, attestations in order.
+/// record (`cross_check`), one failure each, attestations in order.
 pub fn conflicts<'a>(
     attestations: impl IntoIterator<Item = &'a Attestation>,
     registry: &crate::evidence::RegistryAssertion,
@@ -582,18 +582,6 @@ pub fn source_cross_checks<'a>(
     comparisons
 }
 
-/// Every disagreement of [`source_cross_checks`], one failure each: what
-/// the published package says of its own source contradicted by other
-/// evidence. A fact absent on either side, or a repository that has no
-/// normal form, is no disagreement.
-pub fn source_conflicts<'a>(
-    source: &crate::evidence::SourceMatch,
-    attestations: impl IntoIterator<Item = &'a Attestation>,
-    registry: Option<&crate::evidence::RegistryAssertion>,
-) -> Vec<Failure> {
-    disagreements(source_cross_checks(source, attestations, registry))
-}
-
 /// The package's own source against its other evidence, as evaluation
 /// makes the cross-check: only when the comparison read the repository at
 /// the package's commit ([`SourceMatch::commit_established`]: the commit
@@ -601,7 +589,9 @@ pub fn source_conflicts<'a>(
 /// repository than the package's held to nothing, as against the record.
 ///
 /// [`SourceMatch::commit_established`]: crate::evidence::SourceMatch::commit_established
-pub fn source_cross_checks_of(evidence: &crate::evidence::Evidence) -> Vec<SourceComparison> {
+pub(crate) fn source_cross_checks_of(
+    evidence: &crate::evidence::Evidence,
+) -> Vec<SourceComparison> {
     let Some(source) = evidence
         .source_match
         .as_ref()

@@ -22,13 +22,13 @@ use serde::{Deserialize, Serialize};
 
 use checks::disagreements;
 pub use checks::{
-    check_attestation, check_registry, conflicts, cross_check, source_conflicts,
-    source_cross_checks, source_cross_checks_of, ComparedWith, Comparison, SourceComparison,
+    check_attestation, check_registry, conflicts, source_cross_checks, ComparedWith, Comparison,
+    SourceComparison,
 };
-pub(crate) use checks::{expectations, Expected};
+pub(crate) use checks::{cross_check, expectations, source_cross_checks_of, Expected};
 pub use evaluator::Evaluator;
-pub use repository::mark_other_repositories;
-pub use source::unaccepted as source_differences;
+pub(crate) use repository::mark_other_repositories;
+pub(crate) use source::unaccepted as source_differences;
 
 use crate::escape::Untrusted;
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};

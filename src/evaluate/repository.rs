@@ -44,7 +44,7 @@ const IDENTITY: [Requirement; 4] = [
 /// 4. a rule that pins the signer's identity (`repository`,
 ///    `repository-id`, `owner`, `owner-id`) and whose pins the certificate
 ///    meets: not marked; otherwise marked.
-pub fn mark_other_repositories(policy: &Policy, package: &Package, evidence: &mut Evidence) {
+pub(crate) fn mark_other_repositories(policy: &Policy, package: &Package, evidence: &mut Evidence) {
     let effective = policy.requirements_for(&package.name, &package.version, Traits::of(package));
     let expected = effective
         .repository

@@ -15,7 +15,7 @@ const NAMED_FILES: usize = 5;
 
 /// The files that still differ once `allow` and the line-endings setting
 /// are applied; marks each glob of `allow` that matched a file in `used`.
-pub fn unaccepted<'a>(
+pub(crate) fn unaccepted<'a>(
     found: &'a SourceMatch,
     allow: Option<&SourceAllow>,
     line_endings: bool,

@@ -197,22 +197,6 @@ pub enum HttpError {
 }
 
 impl HttpError {
-    /// The URL the error is about, when there is one.
-    pub fn request_url(&self) -> Option<&str> {
-        match self {
-            Self::Refused { url, .. }
-            | Self::BadUrl { url, .. }
-            | Self::Connection { url, .. }
-            | Self::Unreachable { url, .. }
-            | Self::Timeout { url, .. }
-            | Self::ServerError { url, .. }
-            | Self::TooLarge { url, .. }
-            | Self::OverBudget { url, .. }
-            | Self::RateLimited { url, .. } => Some(url),
-            Self::Client(_) => None,
-        }
-    }
-
     /// What kind of failure this is.
     pub fn kind(&self) -> FailureKind {
         match self {
@@ -395,10 +379,6 @@ impl Http {
     /// credential apply only through [`Http::get`].
     pub fn client_for(&self, home: &Url) -> Result<reqwest::Client, HttpError> {
         self.clients.following(&self.config, home)
-    }
-
-    pub fn config(&self) -> &HttpConfig {
-        &self.config
     }
 
     /// GET a URL the configuration names, with extra headers, following

@@ -52,10 +52,6 @@ impl RateLimiter {
         }
     }
 
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
-
     /// Wait for this caller's turn; hold it for the whole request.
     pub async fn turn(&self) -> Turn<'_> {
         let last_done = self.last_done.lock().await;

@@ -245,7 +245,7 @@ pub fn reach(url: &Url, named_by: NamedBy) -> Result<Reach, UrlRefused> {
 }
 
 /// Why a URL the configuration names may not be fetched; the URL in it is
-/// redacted ([`redact_url`]).
+/// redacted (`redact_url`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfiguredUrlError {
     #[error("`{url}` is not a URL: {source}")]
@@ -253,7 +253,7 @@ pub enum ConfiguredUrlError {
         url: String,
         source: url::ParseError,
     },
-    /// Refused by the rule ([`UrlRefused`], said in `reason`).
+    /// Refused by the rule (`UrlRefused`, said in `reason`).
     #[error("`{url}`: {reason}")]
     Refused { url: String, reason: String },
 }

@@ -403,7 +403,7 @@ fn parse_checksum(text: &str) -> Result<Sha256Hash, String> {
 }
 
 /// Package names as cargo and crates.io accept them
-/// ([`crate::names::is_package_name`]: ASCII letters, digits, `-` and `_`,
+/// (`names::is_package_name`: ASCII letters, digits, `-` and `_`,
 /// at most 64 characters). Anything else (a `/`, `..`, a NUL) could not
 /// have come from cargo and must never reach a file path.
 pub fn is_valid_package_name(name: &str) -> bool {

@@ -282,7 +282,7 @@ impl PolicyDiagnostic {
         self
     }
 
-    pub fn with_source(mut self, source: Arc<NamedSource<String>>) -> Self {
+    pub(crate) fn with_source(mut self, source: Arc<NamedSource<String>>) -> Self {
         self.source = Some(source);
         self
     }

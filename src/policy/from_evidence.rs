@@ -244,8 +244,8 @@ impl<'a> Inventory<'a> {
 
 /// The commented `provenance.toml` for these packages and what was found
 /// for each: the header, the run's sources and roots, `[defaults]`, one
-/// rule per crate with evidence ([`pins`]), the block of those left to
-/// decide on ([`undecided_block`]), the bundles nothing can waive, and the
+/// rule per crate with evidence (`pins`), the block of those left to
+/// decide on (`undecided_block`), the bundles nothing can waive, and the
 /// git and path dependencies allowed.
 ///
 /// The document is built with `toml_edit`: every value is a string the

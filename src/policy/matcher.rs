@@ -149,7 +149,7 @@ impl Glob {
     /// A literal or escaped character counts one; `*`, `?` and a class
     /// `[…]` count nothing (they are not literal); `{a,b}` counts its
     /// alternative with the fewest.
-    pub fn literal_len(&self) -> usize {
+    pub(crate) fn literal_len(&self) -> usize {
         literal_len(&self.pattern)
     }
 
@@ -313,7 +313,7 @@ impl RepoUrl {
 
     /// Whether the claimed repository URL lies under this owner (in
     /// normal form); a claim without one does not.
-    pub fn contains_claim(&self, repository: &str) -> bool {
+    pub(crate) fn contains_claim(&self, repository: &str) -> bool {
         normalize_repo_url(repository).is_ok_and(|normal| {
             normal
                 .strip_prefix(&self.normalized)

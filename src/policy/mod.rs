@@ -40,7 +40,7 @@ pub const REFERENCE_COMMAND: &str = "cargo verify-provenance policy reference";
 
 /// Where help texts send a reader for the policy's reference: the command
 /// that prints it offline, and the same text online.
-pub fn reference_pointer() -> String {
+pub(crate) fn reference_pointer() -> String {
     format!("`{REFERENCE_COMMAND}` (online: {DOCS_URL})")
 }
 
@@ -261,7 +261,7 @@ impl Traits {
 /// (`1.0.0-rc.1`) meets it as its release (`1.0.0`) would, as well as by
 /// semver's own rule: `1.*` covers the prereleases of the 1.x line, which
 /// semver alone would leave to a weaker rule.
-pub fn version_matches(requirement: &semver::VersionReq, version: &semver::Version) -> bool {
+pub(crate) fn version_matches(requirement: &semver::VersionReq, version: &semver::Version) -> bool {
     requirement.matches(version)
         || (!version.pre.is_empty()
             && requirement.matches(&semver::Version::new(

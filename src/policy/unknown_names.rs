@@ -11,7 +11,7 @@ impl Policy {
     /// A warning for each rule selector and exemption that matches no name
     /// of `names` (the lockfile's packages), in file order: a rule as
     /// `policy-unused-rule`, an exemption as `policy-unused-exemption`.
-    pub fn names_missing_from(&self, names: &BTreeSet<&str>) -> Vec<PolicyDiagnostic> {
+    pub(crate) fn names_missing_from(&self, names: &BTreeSet<&str>) -> Vec<PolicyDiagnostic> {
         let rules = self.rules.iter().flat_map(|rule| {
             let table = match rule.kind {
                 RuleKind::Package => "[[package]]",

@@ -17,7 +17,7 @@ pub use super::table::{write_table, HumanOptions};
 /// which policy and trust roots. `lockfile: Cargo.lock; policy:
 /// provenance.toml; trust roots: public-good, github`, with `no policy
 /// file: nothing required` when the default policy applies.
-pub fn header_line(report: &Report) -> String {
+pub(crate) fn header_line(report: &Report) -> String {
     header_text(
         &report.lockfile,
         report.policy.as_deref(),
@@ -28,7 +28,7 @@ pub fn header_line(report: &Report) -> String {
 /// The first line of every human report (the main run, `diff`,
 /// `explain`): `lockfile: …; policy: … (or no policy file: nothing
 /// required); trust roots: …`.
-pub fn header_text(
+pub(crate) fn header_text(
     lockfile: &std::path::Path,
     policy: Option<&std::path::Path>,
     trust_roots: &[String],
@@ -67,7 +67,7 @@ fn shown_path(path: &std::path::Path) -> String {
 /// something needs attention but the policy lets the run pass
 /// (`not-checked = "warn"`, audit mode), green otherwise: never green while
 /// something could not be checked.
-pub fn painted_summary_line(report: &Report, color: bool) -> String {
+pub(crate) fn painted_summary_line(report: &Report, color: bool) -> String {
     let line = summary_line(report);
     if !color {
         return line;

@@ -165,7 +165,7 @@ fn write_build_time_unattested(report: &Report, text: &mut String) {
 }
 
 /// Append the summary to `path` (the file `GITHUB_STEP_SUMMARY` names).
-pub fn append(report: &Report, path: &Path) -> std::io::Result<()> {
+pub(crate) fn append(report: &Report, path: &Path) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -196,7 +196,7 @@ impl PackageReport {
 
     /// The dependency path as people read it: `app → reqwest → h2`, with
     /// the versions, and `(direct)` for a direct dependency.
-    pub fn path_text(&self) -> Option<String> {
+    pub(crate) fn path_text(&self) -> Option<String> {
         if self.dependency_path.len() < 2 {
             return None;
         }
@@ -220,7 +220,7 @@ pub struct DecidingBundle {
 /// The bundles an outcome rests on: the attestation that passed, else
 /// each bundle a failure is about (verified or rejected), in the order of
 /// the failures, each once.
-pub fn deciding_bundles(outcome: &Outcome, evidence: &Evidence) -> Vec<DecidingBundle> {
+pub(crate) fn deciding_bundles(outcome: &Outcome, evidence: &Evidence) -> Vec<DecidingBundle> {
     let origins: Vec<&BundleOrigin> = match outcome {
         Outcome::Pass { bundle } => bundle.iter().collect(),
         Outcome::Violation { failures }
@@ -366,7 +366,7 @@ impl Report {
 
 impl PackageReport {
     /// The place of its outcome in [`Report::by_severity`].
-    pub fn severity_rank(&self) -> usize {
+    pub(crate) fn severity_rank(&self) -> usize {
         match self.outcome.outcome {
             Outcome::Violation { .. } => 0,
             Outcome::Error { .. } => 1,
