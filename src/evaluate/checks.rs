@@ -8,6 +8,7 @@ use crate::evidence::Attestation;
 use crate::policy::matcher::{
     self, id_matches, owner_of, signer_matches, write_one_of, GlobList, RepoUrl, Visibility,
 };
+use crate::policy::rule_keys::{self, RuleKey};
 use crate::policy::{Effective, PolicySpan, Spanned};
 
 struct Display<F>(F);
@@ -33,87 +34,53 @@ pub(crate) struct Expected {
     pub inherited: bool,
 }
 
-/// The requirements in force on an attestation, in the documented order
-/// (require, issuer, repository, repository-id, owner, owner-id,
-/// workflow, signer-workflow, signer-digest, ref, triggers, runner,
-/// visibility, predicate-type): the one table the registry check and
-/// `explain` read them from.
+/// The requirements in force on an attestation, in the order of the table
+/// of keys ([`RULE_KEYS`]): the one list the registry check and `explain`
+/// read them from.
+///
+/// [`RULE_KEYS`]: crate::policy::rule_keys::RULE_KEYS
 pub(crate) fn expectations(e: &Effective<'_>) -> Vec<Expected> {
-    /// What a rule states: the text, where, and whether it is inherited.
-    type Stated = (String, PolicySpan, bool);
-    let text = |value: &dyn fmt::Display| value.to_string();
-    let rows: [(Requirement, Option<Stated>); 14] = [
-        (
-            Requirement::Require,
-            e.require.map(|(v, i)| (text(&v.value), v.span, i)),
-        ),
-        (
-            Requirement::Issuer,
-            e.issuer.map(|(v, i)| (text(&v.value), v.span, i)),
-        ),
-        (
-            Requirement::Repository,
-            e.repository.map(|(v, i)| (v.value.text.clone(), v.span, i)),
-        ),
-        (
-            Requirement::RepositoryId,
-            e.repository_id.map(|(v, i)| (v.value.clone(), v.span, i)),
-        ),
-        (
-            Requirement::Owner,
-            e.owner.map(|(v, i)| (v.value.text.clone(), v.span, i)),
-        ),
-        (
-            Requirement::OwnerId,
-            e.owner_id.map(|(v, i)| (v.value.clone(), v.span, i)),
-        ),
-        (
-            Requirement::Workflow,
-            e.workflow.map(|(v, i)| (text(&v.value), v.span, i)),
-        ),
-        (
-            Requirement::SignerWorkflow,
-            e.signer_workflow.map(|(v, i)| (text(&v.value), v.span, i)),
-        ),
-        (
-            Requirement::SignerDigest,
-            e.signer_digest
-                .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
-        ),
-        (
-            Requirement::Ref,
-            e.refs.map(|(v, i)| (text(&v.value), v.span, i)),
-        ),
-        (
-            Requirement::Triggers,
-            e.triggers.map(|(v, i)| (text(&v.value), v.span, i)),
-        ),
-        (
-            Requirement::Runner,
-            e.runner
-                .map(|(v, i)| (v.value.as_str().to_string(), v.span, i)),
-        ),
-        (
-            Requirement::Visibility,
-            e.visibility
-                .map(|(v, i)| (one_of(v.value.iter().map(|x| x.as_str())), v.span, i)),
-        ),
-        (
-            Requirement::PredicateType,
-            e.predicate_type
-                .map(|(v, i)| (one_of(v.value.iter().map(String::as_str)), v.span, i)),
-        ),
-    ];
-    rows.into_iter()
-        .filter_map(|(requirement, value)| {
-            value.map(|(text, span, inherited)| Expected {
-                requirement,
+    rule_keys::requirements()
+        .filter(|key| key.is_on_attestation())
+        .filter_map(|key| {
+            let (text, span, inherited) = stated(e, key)?;
+            Some(Expected {
+                requirement: Requirement::of(key)?,
                 text,
                 span,
                 inherited,
             })
         })
         .collect()
+}
+
+/// What a rule states for `key` on an attestation: the text a failure
+/// shows, where, and whether it is inherited.
+fn stated(e: &Effective<'_>, key: RuleKey) -> Option<(String, PolicySpan, bool)> {
+    fn shown<T>(
+        value: Option<(&Spanned<T>, bool)>,
+        text: impl Fn(&T) -> String,
+    ) -> Option<(String, PolicySpan, bool)> {
+        value.map(|(v, inherited)| (text(&v.value), v.span, inherited))
+    }
+    let strings = |list: &Vec<String>| one_of(list.iter().map(String::as_str));
+    match key {
+        RuleKey::Require => shown(e.require, ToString::to_string),
+        RuleKey::Issuer => shown(e.issuer, ToString::to_string),
+        RuleKey::Repository => shown(e.repository, |v| v.text.clone()),
+        RuleKey::RepositoryId => shown(e.repository_id, Clone::clone),
+        RuleKey::Owner => shown(e.owner, |v| v.text.clone()),
+        RuleKey::OwnerId => shown(e.owner_id, Clone::clone),
+        RuleKey::Workflow => shown(e.workflow, ToString::to_string),
+        RuleKey::SignerWorkflow => shown(e.signer_workflow, ToString::to_string),
+        RuleKey::SignerDigest => shown(e.signer_digest, strings),
+        RuleKey::Ref => shown(e.refs, ToString::to_string),
+        RuleKey::Triggers => shown(e.triggers, ToString::to_string),
+        RuleKey::Runner => shown(e.runner, |v| v.as_str().to_string()),
+        RuleKey::Visibility => shown(e.visibility, |v| one_of(v.iter().map(|x| x.as_str()))),
+        RuleKey::PredicateType => shown(e.predicate_type, strings),
+        _ => None,
+    }
 }
 
 /// Every requirement an attestation fails, in the documented order:

@@ -34,6 +34,7 @@ use crate::escape::Untrusted;
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Package, PackageSource};
+use crate::policy::rule_keys::RuleKey;
 use crate::policy::{
     Effective, Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan, Rule, NO_REQUIREMENTS,
 };
@@ -119,6 +120,39 @@ impl Requirement {
 }
 
 impl Requirement {
+    /// The requirement a key of the rule tables states; `None` for a key
+    /// that selects packages.
+    pub(crate) fn of(key: RuleKey) -> Option<Self> {
+        Some(match key {
+            RuleKey::Require => Self::Require,
+            RuleKey::Issuer => Self::Issuer,
+            RuleKey::Repository => Self::Repository,
+            RuleKey::RepositoryId => Self::RepositoryId,
+            RuleKey::Owner => Self::Owner,
+            RuleKey::OwnerId => Self::OwnerId,
+            RuleKey::Workflow => Self::Workflow,
+            RuleKey::SignerWorkflow => Self::SignerWorkflow,
+            RuleKey::SignerDigest => Self::SignerDigest,
+            RuleKey::Ref => Self::Ref,
+            RuleKey::Triggers => Self::Triggers,
+            RuleKey::Runner => Self::Runner,
+            RuleKey::Visibility => Self::Visibility,
+            RuleKey::PredicateType => Self::PredicateType,
+            RuleKey::TrustpubOnly => Self::TrustpubOnly,
+            RuleKey::MinAge => Self::MinAge,
+            RuleKey::SourceMatches => Self::SourceMatches,
+            // Line endings loosen `source-matches`; they fail nothing.
+            RuleKey::SourceAllowLineEndings
+            | RuleKey::Name
+            | RuleKey::Version
+            | RuleKey::BuildTime
+            | RuleKey::Direct
+            | RuleKey::SourceAllow
+            | RuleKey::Reason
+            | RuleKey::Packages => return None,
+        })
+    }
+
     /// Whether failing it fails the run whatever the policy says: no
     /// exemption waives it and audit mode does not soften it.
     pub fn is_unwaivable(self) -> bool {

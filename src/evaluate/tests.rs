@@ -1994,3 +1994,14 @@ repository = "https://github.com/o/a"
     assert_eq!(outcome.applied, Applied::Nothing);
     assert!(outcome.requirements(&p).is_none());
 }
+
+#[test]
+fn each_requirement_is_named_by_its_key_in_the_table_of_keys() {
+    use crate::policy::rule_keys::{requirements, RuleKey};
+    for key in requirements() {
+        match Requirement::of(key) {
+            Some(requirement) => assert_eq!(requirement.as_str(), key.name()),
+            None => assert_eq!(key, RuleKey::SourceAllowLineEndings),
+        }
+    }
+}

@@ -691,26 +691,12 @@ fn rule_spans(policy: &Policy, rule: &RuleRef) -> Vec<PolicySpan> {
     spans
 }
 
+/// Where a rule states each requirement an attestation is held to.
 fn requirement_spans(r: &crate::policy::Requirements) -> Vec<PolicySpan> {
-    [
-        r.require.as_ref().map(|v| v.span),
-        r.issuer.as_ref().map(|v| v.span),
-        r.repository.as_ref().map(|v| v.span),
-        r.repository_id.as_ref().map(|v| v.span),
-        r.owner.as_ref().map(|v| v.span),
-        r.owner_id.as_ref().map(|v| v.span),
-        r.workflow.as_ref().map(|v| v.span),
-        r.signer_workflow.as_ref().map(|v| v.span),
-        r.signer_digest.as_ref().map(|v| v.span),
-        r.refs.as_ref().map(|v| v.span),
-        r.triggers.as_ref().map(|v| v.span),
-        r.runner.as_ref().map(|v| v.span),
-        r.visibility.as_ref().map(|v| v.span),
-        r.predicate_type.as_ref().map(|v| v.span),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    crate::policy::rule_keys::requirements()
+        .filter(|key| key.is_on_attestation())
+        .filter_map(|key| r.span_of(key))
+        .collect()
 }
 
 /// The whole lines `span` touches, and the line they start on. For a

@@ -13,6 +13,7 @@ mod discover;
 pub(crate) mod from_evidence;
 pub(crate) mod matcher;
 mod parse;
+pub(crate) mod rule_keys;
 pub(crate) mod undecided;
 mod unknown_names;
 pub(crate) mod url;
@@ -134,6 +135,34 @@ pub struct Requirements {
 }
 
 impl Requirements {
+    /// Where `key` is set, if it is (`None` for a key that selects
+    /// packages, which is no requirement).
+    pub(crate) fn span_of(&self, key: rule_keys::RuleKey) -> Option<PolicySpan> {
+        use rule_keys::RuleKey as K;
+        match key {
+            K::Require => self.require.as_ref().map(|v| v.span),
+            K::Issuer => self.issuer.as_ref().map(|v| v.span),
+            K::Repository => self.repository.as_ref().map(|v| v.span),
+            K::RepositoryId => self.repository_id.as_ref().map(|v| v.span),
+            K::Owner => self.owner.as_ref().map(|v| v.span),
+            K::OwnerId => self.owner_id.as_ref().map(|v| v.span),
+            K::Workflow => self.workflow.as_ref().map(|v| v.span),
+            K::SignerWorkflow => self.signer_workflow.as_ref().map(|v| v.span),
+            K::SignerDigest => self.signer_digest.as_ref().map(|v| v.span),
+            K::Ref => self.refs.as_ref().map(|v| v.span),
+            K::Triggers => self.triggers.as_ref().map(|v| v.span),
+            K::Runner => self.runner.as_ref().map(|v| v.span),
+            K::Visibility => self.visibility.as_ref().map(|v| v.span),
+            K::PredicateType => self.predicate_type.as_ref().map(|v| v.span),
+            K::TrustpubOnly => self.trustpub_only.as_ref().map(|v| v.span),
+            K::MinAge => self.min_age.as_ref().map(|v| v.span),
+            K::SourceMatches => self.source_matches.as_ref().map(|v| v.span),
+            K::SourceAllowLineEndings => self.source_allow_line_endings.as_ref().map(|v| v.span),
+            K::Name | K::Version | K::BuildTime | K::Direct | K::SourceAllow | K::Reason => None,
+            K::Packages => None,
+        }
+    }
+
     /// These requirements with every unset key taken from `defaults`. Each
     /// key says whether it was inherited.
     pub fn merged<'a>(&'a self, defaults: &'a Requirements) -> Effective<'a> {

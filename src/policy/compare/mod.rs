@@ -26,6 +26,7 @@ use super::{
     NO_REQUIREMENTS,
 };
 use crate::policy::matcher::{RepoUrl, Runner, Visibility};
+use crate::policy::rule_keys::{self, RuleKey};
 
 /// How a change weakens the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -331,65 +332,56 @@ fn flag(value: &bool) -> Accepts {
     Accepts::Flag(*value)
 }
 
-/// The requirements of an effective rule, by policy key.
+/// The requirements of an effective rule, by policy key, in the order of
+/// the table of keys ([`rule_keys::RULE_KEYS`]).
 fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
-    let e = effective;
+    rule_keys::requirements()
+        .map(|key| (key.name(), requirement_value(effective, key)))
+        .collect()
+}
+
+/// One requirement of an effective rule, if it is set (`None` for a key
+/// that selects packages, which is no requirement).
+fn requirement_value(e: &Effective<'_>, key: RuleKey) -> Option<Value> {
     let exactly = |id: &String| Accepts::Exactly(id.clone());
     let any_of = |list: &Vec<String>| Accepts::AnyOf(list.clone());
     let joined = |list: &Vec<String>| list.join(", ");
     let globs = |value| value_of(value, any_glob, GlobList::to_string);
-    vec![
-        (
-            "require",
-            value_of(e.require, |l| Accepts::Level(*l), ToString::to_string),
+    match key {
+        RuleKey::Require => value_of(e.require, |l| Accepts::Level(*l), ToString::to_string),
+        RuleKey::Issuer => globs(e.issuer),
+        RuleKey::Repository => value_of(e.repository, exact_url, url_text),
+        RuleKey::RepositoryId => value_of(e.repository_id, exactly, Clone::clone),
+        RuleKey::Owner => value_of(e.owner, exact_url, url_text),
+        RuleKey::OwnerId => value_of(e.owner_id, exactly, Clone::clone),
+        RuleKey::Workflow => globs(e.workflow),
+        RuleKey::SignerWorkflow => globs(e.signer_workflow),
+        RuleKey::SignerDigest => value_of(e.signer_digest, any_of, joined),
+        RuleKey::Ref => globs(e.refs),
+        RuleKey::Triggers => globs(e.triggers),
+        RuleKey::Runner => value_of(e.runner, runner_accepts, |r| r.as_str().to_string()),
+        RuleKey::Visibility => value_of(
+            e.visibility,
+            |v| visibility_accepts(v),
+            |v| v.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
         ),
-        ("issuer", globs(e.issuer)),
-        ("repository", value_of(e.repository, exact_url, url_text)),
-        (
-            "repository-id",
-            value_of(e.repository_id, exactly, Clone::clone),
+        RuleKey::PredicateType => value_of(e.predicate_type, any_of, joined),
+        RuleKey::TrustpubOnly => value_of(e.trustpub_only, flag, ToString::to_string),
+        RuleKey::MinAge => value_of(
+            e.min_age,
+            |d| Accepts::AtLeast(d.as_secs()),
+            |d| crate::words::duration(*d),
         ),
-        ("owner", value_of(e.owner, exact_url, url_text)),
-        ("owner-id", value_of(e.owner_id, exactly, Clone::clone)),
-        ("workflow", globs(e.workflow)),
-        ("signer-workflow", globs(e.signer_workflow)),
-        ("signer-digest", value_of(e.signer_digest, any_of, joined)),
-        ("ref", globs(e.refs)),
-        ("triggers", globs(e.triggers)),
-        (
-            "runner",
-            value_of(e.runner, runner_accepts, |r| r.as_str().to_string()),
-        ),
-        (
-            "visibility",
-            value_of(
-                e.visibility,
-                |v| visibility_accepts(v),
-                |v| v.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
-            ),
-        ),
-        ("predicate-type", value_of(e.predicate_type, any_of, joined)),
-        (
-            "trustpub-only",
-            value_of(e.trustpub_only, flag, ToString::to_string),
-        ),
-        (
-            "min-age",
-            value_of(
-                e.min_age,
-                |d| Accepts::AtLeast(d.as_secs()),
-                |d| crate::words::duration(*d),
-            ),
-        ),
-        (
-            "source-matches",
-            value_of(e.source_matches, flag, ToString::to_string),
-        ),
-        (
-            "source-allow-line-endings",
-            Some(line_endings_value(e.source_allow_line_endings)),
-        ),
-    ]
+        RuleKey::SourceMatches => value_of(e.source_matches, flag, ToString::to_string),
+        RuleKey::SourceAllowLineEndings => Some(line_endings_value(e.source_allow_line_endings)),
+        RuleKey::Name
+        | RuleKey::Version
+        | RuleKey::BuildTime
+        | RuleKey::Direct
+        | RuleKey::SourceAllow
+        | RuleKey::Reason
+        | RuleKey::Packages => None,
+    }
 }
 
 /// Accepting line endings is the looser setting, so unset (the default,
@@ -487,13 +479,12 @@ fn requirements(table: &str, before: &Effective<'_>, after: &Effective<'_>) -> V
         .collect()
 }
 
-/// The keys [`entries`] compares, for the test that every requirement key
-/// of the policy file is compared.
+/// What [`entries`] makes of an effective rule, for the tests.
 #[cfg(test)]
-pub(crate) fn compared_keys() -> Vec<&'static str> {
-    entries(&NO_REQUIREMENTS.merged(&NO_REQUIREMENTS))
+pub(crate) fn compared(effective: &Effective<'_>) -> Vec<(&'static str, bool)> {
+    entries(effective)
         .into_iter()
-        .map(|(key, _)| key)
+        .map(|(key, value)| (key, value.is_some()))
         .collect()
 }
 

@@ -254,10 +254,12 @@ fn allow_lists_diff_acceptances_and_scope_are_compared() {
 
 #[test]
 fn every_requirement_key_of_the_policy_file_is_compared() {
-    let mut compared = super::compared_keys();
-    let mut keys = crate::policy::parse::REQUIREMENT_KEYS.to_vec();
-    compared.sort_unstable();
-    keys.sort_unstable();
+    let every = policy(crate::policy::rule_keys::EVERY_REQUIREMENT);
+    let effective = every.defaults.merged(&crate::policy::NO_REQUIREMENTS);
+    let compared = super::compared(&effective);
+    let keys: Vec<_> = crate::policy::rule_keys::requirements()
+        .map(|key| (key.name(), true))
+        .collect();
     assert_eq!(compared, keys);
 }
 

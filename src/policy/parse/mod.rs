@@ -27,6 +27,7 @@ use toml_edit::{ImDocument, Item, TableLike, Value};
 
 use super::diagnostic::LineIndex;
 use super::matcher::Glob;
+use super::rule_keys::{self, RuleTable};
 use super::{
     Code, InvalidPolicy, Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan, RootSpec,
     Rule, RuleKind, Selector,
@@ -48,35 +49,6 @@ const TOP_KEYS: &[&str] = &[
     "diff",
     "graph",
 ];
-pub(crate) const REQUIREMENT_KEYS: &[&str] = &[
-    "require",
-    "issuer",
-    "repository",
-    "repository-id",
-    "owner",
-    "owner-id",
-    "workflow",
-    "signer-workflow",
-    "signer-digest",
-    "ref",
-    "triggers",
-    "runner",
-    "visibility",
-    "predicate-type",
-    "trustpub-only",
-    "min-age",
-    "source-matches",
-    "source-allow-line-endings",
-];
-const PACKAGE_KEYS: &[&str] = &[
-    "name",
-    "version",
-    "build-time",
-    "direct",
-    "source-allow",
-    "reason",
-];
-const OWNER_KEYS: &[&str] = &["packages"];
 const EXEMPT_KEYS: &[&str] = &["name", "version", "reason", "until"];
 const ALLOW_KEYS: &[&str] = &["allow"];
 const TRUST_KEYS: &[&str] = &["roots", "max-age"];
@@ -90,7 +62,6 @@ const DIFF_KEYS: &[&str] = &[
 ];
 const GRAPH_KEYS: &[&str] = &["targets", "exclude-dev"];
 const SOURCE_KINDS: &[&str] = &["github", "url", "dir", "crates-io"];
-const LEVELS: &[&str] = &["attested", "registry-asserted", "none"];
 const MODES: &[&str] = &["enforce", "audit"];
 const NOT_CHECKED_ACTIONS: &[&str] = &["fail", "warn"];
 const ROOT_NAMES: &[&str] = &["public-good", "github", "staging"];
@@ -233,7 +204,8 @@ impl Parser<'_> {
                 if let Some(table) = self.table(entry) {
                     for e in self.entries(table, entry.value_span) {
                         if !self.requirement(&e, &mut policy.defaults) {
-                            self.unknown_key(&e, "[defaults]", REQUIREMENT_KEYS);
+                            let allowed = rule_keys::names_in(RuleTable::Defaults);
+                            self.unknown_key(&e, RuleTable::Defaults.header(), &allowed);
                         }
                     }
                 }
@@ -496,10 +468,6 @@ fn count(rules: &[Rule], kind: RuleKind) -> usize {
     rules.iter().filter(|r| r.kind == kind).count()
 }
 
-fn all_keys(own: &[&'static str]) -> Vec<&'static str> {
-    own.iter().chain(REQUIREMENT_KEYS).copied().collect()
-}
-
 fn selector_key(selector: &Selector) -> (String, String) {
     let version = selector
         .version
@@ -521,18 +489,20 @@ fn selector_span(selector: &Selector) -> PolicySpan {
 }
 
 /// The table a key belongs to, for keys written in the wrong table.
-fn home_of(key: &str) -> Option<&'static str> {
-    if REQUIREMENT_KEYS.contains(&key) {
-        Some("[defaults], [[package]] or [[owner]]")
-    } else if key == "source-allow" {
-        Some("[[package]]")
-    } else if key == "reason" || key == "until" {
-        Some("[[exempt]]")
-    } else if key == "packages" {
-        Some("[[owner]]")
-    } else if key == "build-time" || key == "direct" {
-        Some("[[package]]")
-    } else if key == "roots" || key == "max-age" {
+fn home_of(key: &str) -> Option<String> {
+    if key == "reason" || key == "until" {
+        return Some("[[exempt]]".into());
+    }
+    // `name` and `version` are keys of `[[exempt]]` too: they have no one home.
+    if let Some(row) = rule_keys::lookup(key).filter(|r| !EXEMPT_KEYS.contains(&r.name)) {
+        return Some(row.tables.home());
+    }
+    settings_home(key).map(str::to_string)
+}
+
+/// The table of a key of the other tables, or of the top level.
+fn settings_home(key: &str) -> Option<&'static str> {
+    if key == "roots" || key == "max-age" {
         Some("[trust]")
     } else if key == "no-attestation-ttl" {
         Some("[cache]")

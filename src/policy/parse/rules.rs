@@ -3,10 +3,11 @@
 
 use toml_edit::TableLike;
 
-use super::{all_keys, Entry, Parser, LEVELS, OWNER_KEYS, PACKAGE_KEYS};
+use super::{Entry, Parser};
 use crate::evidence::EvidenceLevel;
 use crate::policy::diagnostic::closest;
 use crate::policy::matcher::{self, Glob, GlobList, RepoUrl, Runner, Visibility};
+use crate::policy::rule_keys::{self, KeyRow, RuleKey, RuleTable, ValueKind};
 use crate::policy::{
     Code, PolicyDiagnostic, PolicySpan, Requirements, Rule, RuleKind, Selector, SourceAllow,
     Spanned,
@@ -29,48 +30,64 @@ struct PackageKeys {
 const GLOB_STARTS: [char; 4] = ['*', '?', '{', '['];
 
 impl Parser<'_> {
-    /// Read one requirement key into `reqs`; false when `entry` is not one.
+    /// Read one requirement key into `reqs`; false when `entry` is not one
+    /// (see [`rule_keys::RULE_KEYS`]).
     pub(super) fn requirement(&mut self, entry: &Entry<'_>, reqs: &mut Requirements) -> bool {
+        let Some(row) = rule_keys::lookup(entry.key).filter(|r| r.key.is_requirement()) else {
+            return false;
+        };
         let full = entry.full;
-        match entry.key {
-            "require" => reqs.require = self.level(entry).map(|v| Spanned::new(v, full)),
-            "issuer" => reqs.issuer = self.glob_list_value(entry),
-            "repository" => reqs.repository = self.repository_url(entry, 2),
-            "owner" => reqs.owner = self.repository_url(entry, 1),
-            "repository-id" => reqs.repository_id = self.id(entry),
-            "owner-id" => reqs.owner_id = self.id(entry),
-            "workflow" => reqs.workflow = self.checked_globs(entry, workflow_problem),
-            "signer-workflow" => {
+        match row.key {
+            RuleKey::Require => {
+                reqs.require = self.level(entry, row).map(|v| Spanned::new(v, full))
+            }
+            RuleKey::Issuer => reqs.issuer = self.glob_list_value(entry),
+            RuleKey::Repository => reqs.repository = self.repository_url(entry, 2),
+            RuleKey::Owner => reqs.owner = self.repository_url(entry, 1),
+            RuleKey::RepositoryId => reqs.repository_id = self.id(entry),
+            RuleKey::OwnerId => reqs.owner_id = self.id(entry),
+            RuleKey::Workflow => reqs.workflow = self.checked_globs(entry, workflow_problem),
+            RuleKey::SignerWorkflow => {
                 reqs.signer_workflow = self.checked_globs(entry, signer_workflow_problem)
             }
-            "signer-digest" => reqs.signer_digest = self.each_string(entry, Self::signer_digest),
-            "ref" => reqs.refs = self.checked_globs(entry, ref_problem),
-            "triggers" => reqs.triggers = self.triggers(entry),
-            "runner" => {
+            RuleKey::SignerDigest => {
+                reqs.signer_digest = self.each_string(entry, Self::signer_digest)
+            }
+            RuleKey::Ref => reqs.refs = self.checked_globs(entry, ref_problem),
+            RuleKey::Triggers => reqs.triggers = self.triggers(entry),
+            RuleKey::Runner => {
                 reqs.runner = self
-                    .word(entry, &Runner::NAMES, Runner::parse)
+                    .word(entry, words_of(row), Runner::parse)
                     .map(|v| Spanned::new(v, full))
             }
-            "visibility" => {
+            RuleKey::Visibility => {
                 reqs.visibility = self.each_string(entry, |this, text, span| {
-                    this.word_value(entry.key, text, span, &Visibility::NAMES, Visibility::parse)
+                    this.word_value(entry.key, text, span, words_of(row), Visibility::parse)
                 })
             }
-            "predicate-type" => reqs.predicate_type = self.each_string(entry, Self::predicate_type),
-            "trustpub-only" => reqs.trustpub_only = self.boolean(entry),
-            "min-age" => {
+            RuleKey::PredicateType => {
+                reqs.predicate_type = self.each_string(entry, Self::predicate_type)
+            }
+            RuleKey::TrustpubOnly => reqs.trustpub_only = self.boolean(entry),
+            RuleKey::MinAge => {
                 reqs.min_age = self.duration(entry).map(|d| Spanned::new(d.value, full));
             }
-            "source-matches" => reqs.source_matches = self.boolean(entry),
-            "source-allow-line-endings" => reqs.source_allow_line_endings = self.boolean(entry),
-            _ => return false,
+            RuleKey::SourceMatches => reqs.source_matches = self.boolean(entry),
+            RuleKey::SourceAllowLineEndings => reqs.source_allow_line_endings = self.boolean(entry),
+            RuleKey::Name
+            | RuleKey::Version
+            | RuleKey::BuildTime
+            | RuleKey::Direct
+            | RuleKey::SourceAllow
+            | RuleKey::Reason
+            | RuleKey::Packages => return false,
         }
         true
     }
 
     /// `require`: the evidence level.
-    fn level(&mut self, entry: &Entry<'_>) -> Option<EvidenceLevel> {
-        self.word(entry, LEVELS, |s| match s {
+    fn level(&mut self, entry: &Entry<'_>, row: &KeyRow) -> Option<EvidenceLevel> {
+        self.word(entry, words_of(row), |s| match s {
             "attested" => Some(EvidenceLevel::Attested),
             "registry-asserted" => Some(EvidenceLevel::RegistryAsserted),
             "none" => Some(EvidenceLevel::None),
@@ -212,7 +229,8 @@ impl Parser<'_> {
             if !self.package_key(table, &entry, &mut keys)
                 && !self.requirement(&entry, &mut requirements)
             {
-                self.unknown_key(&entry, "[[package]]", &all_keys(PACKAGE_KEYS));
+                let allowed = rule_keys::names_in(RuleTable::Package);
+                self.unknown_key(&entry, RuleTable::Package.header(), &allowed);
             }
         }
         let by_traits = ["build-time", "direct"]
@@ -257,40 +275,42 @@ impl Parser<'_> {
         entry: &Entry<'_>,
         keys: &mut PackageKeys,
     ) -> bool {
-        let ok = match entry.key {
-            "source-allow" => {
+        let Some(row) = rule_keys::lookup(entry.key)
+            .filter(|r| !r.key.is_requirement() && r.tables.contains(RuleTable::Package))
+        else {
+            return false;
+        };
+        let ok = match row.key {
+            RuleKey::SourceAllow => {
                 keys.allow = self
                     .nonempty_strings(entry)
                     .and_then(|list| self.glob_list(&list, Glob::path));
                 keys.allow.is_some()
             }
             // Without `source-allow`, an exemption's key in the wrong table.
-            "reason" if !table.contains_key("source-allow") => {
-                let others: Vec<&str> = PACKAGE_KEYS
-                    .iter()
-                    .copied()
-                    .filter(|k| *k != "reason")
-                    .collect();
-                self.unknown_key(entry, "[[package]]", &all_keys(&others));
+            RuleKey::Reason if !table.contains_key("source-allow") => {
+                let mut others = rule_keys::names_in(RuleTable::Package);
+                others.retain(|k| *k != entry.key);
+                self.unknown_key(entry, RuleTable::Package.header(), &others);
                 false
             }
-            "reason" => {
+            RuleKey::Reason => {
                 keys.reason = self.source_allow_reason(entry);
                 keys.reason.is_some()
             }
-            "build-time" => {
+            RuleKey::BuildTime => {
                 keys.build_time = self.boolean(entry);
                 keys.build_time.is_some()
             }
-            "direct" => {
+            RuleKey::Direct => {
                 keys.direct = self.boolean(entry);
                 keys.direct.is_some()
             }
-            "name" => {
+            RuleKey::Name => {
                 keys.name = self.package_name(entry);
                 keys.name.is_some()
             }
-            "version" => {
+            RuleKey::Version => {
                 keys.version = self.version_req(entry);
                 keys.version.is_some()
             }
@@ -347,8 +367,8 @@ impl Parser<'_> {
         let mut requirements = Requirements::default();
         let mut selectors = None;
         for entry in self.entries(table, span) {
-            match entry.key {
-                "packages" => {
+            match rule_keys::lookup(entry.key).map(|r| r.key) {
+                Some(RuleKey::Packages) => {
                     selectors = self.nonempty_strings(&entry).and_then(|list| {
                         self.glob_list(&list, Glob::package_name).map(|globs| {
                             globs
@@ -360,7 +380,8 @@ impl Parser<'_> {
                 }
                 _ => {
                     if !self.requirement(&entry, &mut requirements) {
-                        self.unknown_key(&entry, "[[owner]]", &all_keys(OWNER_KEYS));
+                        let allowed = rule_keys::names_in(RuleTable::Owner);
+                        self.unknown_key(&entry, RuleTable::Owner.header(), &allowed);
                     }
                 }
             }
@@ -391,6 +412,14 @@ impl Parser<'_> {
             requirements,
             source_allow: None,
         })
+    }
+}
+
+/// The words a key of one of a fixed set of words takes.
+fn words_of(row: &KeyRow) -> &'static [&'static str] {
+    match row.kind {
+        ValueKind::Word(words) | ValueKind::Words(words) => words,
+        _ => &[],
     }
 }
 
