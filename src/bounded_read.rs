@@ -63,7 +63,58 @@ pub fn json_list(text: &str, max: usize) -> Result<JsonList<'_>, serde_json::Err
 /// for a regular file (known before reading), else `max + 1` (a pipe or a
 /// device such as `/dev/zero`, whose length says nothing).
 pub fn read_at_most(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
-    let file = std::fs::File::open(path)?;
+    read_open(std::fs::File::open(path)?, max)
+}
+
+/// Read `path` as [`read_at_most`] does, but only when it is a regular
+/// file: for files in folders others fill (cargo's caches, a checkout, a
+/// `dir` source), where a FIFO would block the run forever and a device
+/// never ends. The file is opened without blocking (opening a FIFO waits
+/// for a writer otherwise) and anything but a regular file, links
+/// followed, is an error of kind `InvalidInput` saying what it is.
+pub fn read_regular_at_most(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file but {}", kind_name(kind)),
+        ));
+    }
+    read_open(file, max)
+}
+
+/// What a file that is not a regular one is, in words.
+fn kind_name(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    }
+}
+
+/// Read the open `file` up to `max` bytes (see [`read_at_most`]).
+fn read_open(file: std::fs::File, max: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
     let metadata = file.metadata()?;
     if metadata.is_file() && metadata.len() > max {
         return Ok(Err(metadata.len()));
@@ -117,6 +168,45 @@ mod tests {
         assert_eq!(
             read_at_most(Path::new("/dev/zero"), 1024).unwrap(),
             Err(1025)
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_regular_file_is_read_and_a_fifo_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"1234").unwrap();
+        assert_eq!(
+            read_regular_at_most(&file, 4).unwrap(),
+            Ok(b"1234".to_vec())
+        );
+        assert_eq!(read_regular_at_most(&file, 3).unwrap(), Err(4));
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(
+            read_regular_at_most(&link, 4).unwrap(),
+            Ok(b"1234".to_vec())
+        );
+
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::RUSR).unwrap();
+        let zero = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        for (path, what) in [
+            (&fifo, "a FIFO"),
+            (&zero, "a device"),
+            (&dir.path().to_path_buf(), "a folder"),
+        ] {
+            let error = read_regular_at_most(path, 4).unwrap_err();
+            assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+            assert_eq!(error.to_string(), format!("not a regular file but {what}"));
+        }
+        assert_eq!(
+            read_regular_at_most(&dir.path().join("absent"), 4)
+                .unwrap_err()
+                .kind(),
+            std::io::ErrorKind::NotFound
         );
     }
 }

@@ -138,6 +138,16 @@ pub enum ObtainError {
         path: String,
         then: Box<ObtainError>,
     },
+    #[error("cargo's cache holds {path}, but it cannot be read as a file ({why}), so it is not used; {then}")]
+    #[diagnostic(
+        code("crate-cache-unusable"),
+        help("remove that file (cargo's cache may have been restored from a folder others can write) and run `cargo fetch`")
+    )]
+    CargoCacheUnusable {
+        path: String,
+        why: String,
+        then: Box<ObtainError>,
+    },
     #[error("download failed: {0}")]
     #[diagnostic(code("crate-download-failed"))]
     Download(#[from] HttpError),
@@ -188,8 +198,11 @@ impl Locator {
     }
 
     /// The copy in cargo's download cache with the lockfile's checksum;
-    /// else the first copy found with other bytes, if any.
-    fn look_in_cargo_cache(&self, krate: &CrateRef) -> Result<VerifiedCrate, Option<PathBuf>> {
+    /// else the first copy passed over, if any: one with other bytes, or
+    /// one that cannot be read as a file (a FIFO, a device, over the size
+    /// limit: cargo's cache may be restored from one shared between CI
+    /// jobs, and such a file must neither block nor flood the run).
+    fn look_in_cargo_cache(&self, krate: &CrateRef) -> Result<VerifiedCrate, Option<PassedOver>> {
         let cache = self
             .cargo_home
             .as_ref()
@@ -202,43 +215,55 @@ impl Locator {
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .collect();
         folders.sort();
-        let mut mismatched = None;
+        let mut passed_over = None;
         for folder in folders {
             let path = folder.join(&file);
-            let Ok(Ok(bytes)) = crate::bounded_read::read_at_most(&path, MAX_CRATE_BYTES as u64)
-            else {
-                continue;
+            let why = match crate::bounded_read::read_regular_at_most(&path, MAX_CRATE_BYTES as u64)
+            {
+                Ok(Ok(bytes)) => {
+                    match VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path.clone()))
+                    {
+                        Some(found) => return Ok(found),
+                        None => None,
+                    }
+                }
+                Ok(Err(size)) => Some(format!(
+                    "{size} bytes, over the {MAX_CRATE_BYTES}-byte limit"
+                )),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => Some(e.to_string()),
             };
-            match VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path.clone())) {
-                Some(found) => return Ok(found),
-                None => mismatched = mismatched.or(Some(path)),
-            }
+            passed_over.get_or_insert(PassedOver {
+                path,
+                unusable: why,
+            });
         }
-        Err(mismatched)
+        Err(passed_over)
     }
 
     /// The package from cargo's cache, else (online only) downloaded from
     /// its registry and checked against the checksum. A copy in cargo's
-    /// cache with other bytes is never used, and is named when nothing
-    /// else could be had.
+    /// cache with other bytes, or that is no regular file, is never used,
+    /// and is named when nothing else could be had.
     pub async fn obtain(
         &self,
         krate: &CrateRef,
         http: Option<&Http>,
     ) -> Result<VerifiedCrate, ObtainError> {
-        let mismatched = match self.look_in_cargo_cache(krate) {
+        let passed_over = match self.look_in_cargo_cache(krate) {
             Ok(found) => return Ok(found),
-            Err(mismatched) => mismatched,
+            Err(passed_over) => passed_over,
         };
-        self.download(krate, http)
-            .await
-            .map_err(|then| match mismatched {
-                Some(path) => ObtainError::CargoCacheMismatch {
-                    path: path.display().to_string(),
-                    then: Box::new(then),
-                },
-                None => then,
-            })
+        self.download(krate, http).await.map_err(|then| {
+            let Some(PassedOver { path, unusable }) = passed_over else {
+                return then;
+            };
+            let (path, then) = (path.display().to_string(), Box::new(then));
+            match unusable {
+                Some(why) => ObtainError::CargoCacheUnusable { path, why, then },
+                None => ObtainError::CargoCacheMismatch { path, then },
+            }
+        })
     }
 
     /// Download the package from its registry (online only).
@@ -259,6 +284,14 @@ impl Locator {
         let http = http.ok_or(ObtainError::Offline)?;
         download::download(http, template, krate).await
     }
+}
+
+/// A copy in cargo's download cache that was not used.
+struct PassedOver {
+    path: PathBuf,
+    /// Why it could not be read as a file; `None`: it was read, and its
+    /// bytes are not the lockfile's.
+    unusable: Option<String>,
 }
 
 /// `CARGO_HOME`, else `.cargo` in the home folder.

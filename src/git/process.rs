@@ -51,6 +51,61 @@ const SAFE_CONFIG: [&str; 10] = [
     "http.lowSpeedTime=30",
 ];
 
+/// The only variables of the tool's environment a `git` command sees:
+/// what git, curl and ssh need to find their configuration, certificates,
+/// proxy and agent, and git's own (`GIT_*`, but for [`REMOVED_VARIABLES`]).
+/// Everything else stays out, whatever its name: `GITHUB_TOKEN`, a
+/// registry's token, the CI's OIDC request token and any secret of the
+/// job are never handed to git or to a program its configuration runs.
+const KEPT_VARIABLES: [&str; 37] = [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "TZ",
+    "XDG_CONFIG_HOME",
+    "LD_LIBRARY_PATH",
+    "SSH_AUTH_SOCK",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "NIX_SSL_CERT_FILE",
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "SYSTEMROOT",
+    "SystemRoot",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+    "USERPROFILE",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "PROGRAMDATA",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "ProgramFiles",
+    "PROGRAMFILES",
+];
+
+/// Whether the variable `name` of the tool's environment is passed to git.
+fn is_kept(name: &OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    (name.starts_with("GIT_") && !REMOVED_VARIABLES.contains(&name))
+        || KEPT_VARIABLES.contains(&name)
+}
+
 /// Variables of a surrounding git process or of the user's shell that
 /// would point a command at another repository or ask for a password.
 const REMOVED_VARIABLES: [&str; 10] = [
@@ -66,15 +121,14 @@ const REMOVED_VARIABLES: [&str; 10] = [
     "GIT_TRACE_PACKET",
 ];
 
-/// A `git` command with the safe configuration and environment:
-/// prompts off, lazy fetches off (an object missing from what the host
+/// A `git` command with the safe configuration and environment (only
+/// [`KEPT_VARIABLES`] and git's own of the tool's): prompts off, lazy fetches off (an object missing from what the host
 /// sent is an error, never a silent fetch), only the transports a mirror
 /// or test may name (no `ext::`), and git's own messages in English.
 pub(super) fn command(program: &OsStr, git_dir: Option<&Path>) -> Command {
     let mut command = Command::new(program);
-    for variable in REMOVED_VARIABLES {
-        command.env_remove(variable);
-    }
+    command.env_clear();
+    command.envs(std::env::vars_os().filter(|(name, _)| is_kept(name)));
     command
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_NO_LAZY_FETCH", "1")

@@ -88,10 +88,17 @@ fn is_repository_root(dir: &Path) -> bool {
         .any(|name| std::fs::symlink_metadata(dir.join(name)).is_ok())
 }
 
-/// A folder whose `Cargo.toml` has a `[workspace]` table.
+/// The most of a `Cargo.toml` read to find a workspace root: a checkout
+/// is hostile, and its manifest may be a link to a device or a FIFO.
+const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+
+/// A folder whose `Cargo.toml` has a `[workspace]` table (a regular file
+/// of at most [`MAX_MANIFEST_BYTES`]).
 fn is_workspace_root(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join("Cargo.toml"))
+    crate::bounded_read::read_regular_at_most(&dir.join("Cargo.toml"), MAX_MANIFEST_BYTES)
         .ok()
+        .and_then(Result::ok)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|text| text.parse::<toml::Table>().ok())
         .is_some_and(|manifest| manifest.contains_key("workspace"))
 }

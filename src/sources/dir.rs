@@ -3,7 +3,6 @@
 //! `gh attestation download` gives). Always read afresh, never cached, and
 //! usable offline.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::{split_bundles, FailureCause, PackageQuery, Reply, SourceFailure};
@@ -38,28 +37,24 @@ pub(super) fn ask(dir: &Path, label: &str, query: &PackageQuery) -> Result<Reply
     let mut any = false;
     for name in file_names(query) {
         let path = dir.join(&name);
-        let file = match std::fs::File::open(&path) {
-            Ok(file) => file,
+        // Only a regular file: a FIFO or device planted in the folder (or
+        // a link to one) must not block or flood the run.
+        let bytes = match crate::bounded_read::read_regular_at_most(&path, MAX_FILE_BYTES) {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => {
+                return Err(SourceFailure::new(
+                    FailureCause::OverBudget(crate::limits::OverBudget::Bytes),
+                    format!(
+                        "{label}: {} is over the {MAX_FILE_BYTES}-byte limit",
+                        path.display()
+                    ),
+                ))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(_) if !dir.is_dir() => return Err(not_a_folder()),
             Err(e) => return Err(unreadable(label, &path, &e)),
         };
         any = true;
-        // Sized from the file's length, so it is read in one or two calls.
-        let expected = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES) as usize;
-        let mut bytes = Vec::with_capacity(expected + 1);
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| unreadable(label, &path, &e))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(SourceFailure::new(
-                FailureCause::OverBudget(crate::limits::OverBudget::Bytes),
-                format!(
-                    "{label}: {} is over the {MAX_FILE_BYTES}-byte limit",
-                    path.display()
-                ),
-            ));
-        }
         let location = path.display().to_string();
         match split_bundles(&bytes, label, &location, &query.checksum)
             .map_err(|e| SourceFailure::answer(label, e))?

@@ -366,7 +366,7 @@ pub fn cargo_cached_versions(cargo_home: &Path, name: &str) -> Vec<IndexVersion>
         })
         .filter_map(|entry| {
             let file = entry.path().join(".cache").join(&path);
-            crate::bounded_read::read_at_most(&file, MAX_INDEX_FILE_BYTES)
+            crate::bounded_read::read_regular_at_most(&file, MAX_INDEX_FILE_BYTES)
                 .ok()?
                 .ok()
         })

@@ -104,6 +104,8 @@ mod rule_matching;
 mod scope;
 mod server;
 #[cfg(feature = "testkit")]
+mod shared_folders;
+#[cfg(feature = "testkit")]
 mod source_cache;
 mod source_match;
 #[cfg(feature = "testkit")]
