@@ -85,16 +85,15 @@ pub(super) async fn download(
             None,
         )
         .await?;
+    // Shown and kept as every URL is: a mirror's `user:password@` and
+    // query (where a pre-signed address keeps its secret) left out.
+    let shown = crate::http::redact_url(&url_text);
     if !response.status.is_success() {
         return Err(ObtainError::Status {
-            url: url_text,
+            url: shown,
             status: response.status.as_u16(),
         });
     }
-    VerifiedCrate::check(
-        response.body,
-        krate,
-        CrateOrigin::Downloaded(url_text.clone()),
-    )
-    .ok_or(ObtainError::ChecksumMismatch { url: url_text })
+    VerifiedCrate::check(response.body, krate, CrateOrigin::Downloaded(shown.clone()))
+        .ok_or(ObtainError::ChecksumMismatch { url: shown })
 }

@@ -92,7 +92,7 @@ impl IndexUrl {
     /// index address without one), no query or fragment.
     pub fn parse(text: &str) -> Result<Self, IndexError> {
         let bad = |reason: &str| IndexError::BadUrl {
-            url: text.to_string(),
+            url: crate::http::redact_url(text),
             reason: reason.to_string(),
         };
         let Some(rest) = text.strip_prefix("sparse+") else {
@@ -134,9 +134,10 @@ impl IndexUrl {
     }
 }
 
+/// As it is shown and kept: without a mirror's `user:password@`.
 impl std::fmt::Display for IndexUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "sparse+{}", self.base)
+        write!(f, "sparse+{}", crate::http::redact_url(self.base.as_str()))
     }
 }
 
@@ -195,7 +196,7 @@ impl IndexConfig {
     /// Read `config.json`; `url` names it in errors.
     pub fn parse(bytes: &[u8], url: &str) -> Result<Self, IndexError> {
         serde_json::from_slice(bytes).map_err(|e| IndexError::BadConfig {
-            url: url.to_string(),
+            url: crate::http::redact_url(url),
             reason: e.to_string(),
         })
     }
@@ -428,9 +429,12 @@ impl CachedConfig {
 /// What a cached index file answers for: the index's address and the file
 /// (a crate's name, or `config.json`), and nothing else.
 fn identity(index: &IndexUrl, file: &str) -> Identity {
+    // Stored in the entry: a mirror's `user:password@` is kept out, and
+    // stands in it as the digest of the whole address.
+    let index = crate::http::redact_url_keyed(&format!("sparse+{}", index.base));
     Identity::new(
         EntryKind::SparseIndex,
-        serde_json::json!({"index": index.to_string(), "file": file}),
+        serde_json::json!({"index": index, "file": file}),
     )
 }
 
@@ -559,7 +563,7 @@ impl SparseIndex {
             | StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => return Ok(Arc::new(Vec::new())),
             status => {
                 return Err(IndexError::Status {
-                    url: url.to_string(),
+                    url: crate::http::redact_url(url.as_str()),
                     status: status.as_u16(),
                 })
             }
@@ -609,7 +613,7 @@ impl SparseIndex {
             },
             status => {
                 return Err(IndexError::Status {
-                    url: url.to_string(),
+                    url: crate::http::redact_url(url.as_str()),
                     status: status.as_u16(),
                 })
             }
@@ -707,6 +711,33 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_mirrors_password_is_neither_shown_nor_kept_but_tells_entries_apart() {
+        let with = |password: &str| {
+            IndexUrl::parse(&format!(
+                "sparse+https://ci:{password}@mirror.example/index/"
+            ))
+            .unwrap()
+        };
+        let (one, other) = (with("SECRET1"), with("SECRET2"));
+        assert_eq!(one.to_string(), "sparse+https://mirror.example/index/");
+        let (a, b) = (
+            identity(&one, "config.json"),
+            identity(&other, "config.json"),
+        );
+        assert_ne!(a, b, "another credential, another entry");
+        for kept in [&a, &b] {
+            let text = serde_json::to_string(kept).unwrap();
+            assert!(!text.contains("SECRET") && !text.contains("ci:"), "{text}");
+        }
+        let plain = IndexUrl::parse("sparse+https://mirror.example/index/").unwrap();
+        assert_eq!(
+            identity(&plain, "config.json"),
+            identity(&plain, "config.json")
+        );
+        assert_ne!(identity(&plain, "config.json"), a);
     }
 
     #[test]

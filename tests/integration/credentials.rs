@@ -355,3 +355,56 @@ fn errors_name_urls_without_userinfo_or_query() {
     let written = everything_written(&dir, &[]);
     assert_no_secret(&written, &["PASSWORD", "QUERYSECRET"]);
 }
+
+/// A `crates-io` source whose `index-url`, `api-url` and `download-url`
+/// carry `user:password@` and a `?token=` (a private mirror's
+/// credentials): the mirror gets them, but neither the cache nor any
+/// output holds them, whether the index answers, the download is missing
+/// or its bytes are not the lockfile's.
+#[test]
+fn a_crates_io_mirrors_secrets_never_reach_the_cache_or_an_output() {
+    let server = Server::start();
+    server.route(
+        "/index/pk/g1/pkg1",
+        vec![Reply::json(format!(
+            r#"{{"name":"pkg1","vers":"1.0.0","deps":[],"cksum":"{}","features":{{}},"yanked":false,"pubtime":"2020-01-01T00:00:00Z"}}"#,
+            hex::encode(checksum(1))
+        ))
+        .header("etag", "\"e1\"")],
+    );
+    server.route("/dl/pkg1-1.0.0.crate", vec![Reply::status(404)]);
+    server.route("/dl/pkg2-1.0.0.crate", vec![Reply::json("not the package")]);
+    let dir = TestDir::new();
+    workload(&dir, [1, 2]);
+    let authority = server
+        .base
+        .replace("http://", "http://mirror-user:PASSWORD@");
+    dir.write(
+        "provenance.toml",
+        format!(
+            "[defaults]\nmin-age = \"7 days\"\nsource-matches = true\n\n\
+             [[source]]\nkind = \"crates-io\"\napi-url = \"{authority}\"\n\
+             index-url = \"sparse+{authority}/index/\"\n\
+             download-url = \"{authority}/dl/{{crate}}-{{version}}.crate?token=QUERYSECRET\"\n"
+        ),
+    );
+    let written = everything_written(&dir, &["--now", "2026-01-01T00:00:00Z", "--jobs", "1"]);
+    let json = &written
+        .iter()
+        .find(|(what, _)| what == "json stdout")
+        .unwrap()
+        .1;
+    assert!(
+        json.contains("\"published\":\"2020-01-01T00:00:00Z\""),
+        "the index was read: {json}"
+    );
+    assert!(
+        json.contains("answered 404"),
+        "the download was tried: {json}"
+    );
+    assert!(
+        json.contains("not the lockfile's checksum"),
+        "the download was checked: {json}"
+    );
+    assert_no_secret(&written, &["PASSWORD", "mirror-user", "QUERYSECRET"]);
+}
