@@ -207,6 +207,15 @@ impl Git {
             ("core.repositoryformatversion", "1".into()),
             ("extensions.partialclone", "origin".into()),
         ];
+        // The command line's `http.extraHeader=` clears only headers set
+        // for every URL: one the user's configuration scopes to this URL
+        // (`http.https://github.com/.extraHeader`, where CI setups keep a
+        // token) is a better match and survives it. The same settings
+        // for this very URL are the best match there is.
+        let header_key = format!("http.{url}.extraHeader");
+        let cookie_key = format!("http.{url}.cookieFile");
+        settings.push((header_key.as_str(), String::new()));
+        settings.push((cookie_key.as_str(), String::new()));
         if let Some(pin) = pin {
             settings.push(("http.followRedirects", "false".into()));
             settings.push(("http.curloptResolve", pin.curl_resolve()));

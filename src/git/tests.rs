@@ -271,3 +271,62 @@ fn a_pin_is_written_as_curl_reads_it() {
         "github.com:443:140.82.112.3,[2001:db8::1]"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn no_header_the_users_configuration_scopes_to_the_url_is_sent() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    // The user's global configuration, as CI setups write it: a header
+    // for the host (where a token is kept) and one for every URL.
+    let config = dir.path().join("gitconfig");
+    std::fs::write(
+        &config,
+        format!(
+            "[http \"http://127.0.0.1:{port}/\"]\n\textraHeader = X-Scoped: SCOPED-SECRET\n\
+             [http]\n\textraHeader = X-Every: EVERY-SECRET\n"
+        ),
+    )
+    .unwrap();
+    let wrapper = dir.path().join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nGIT_CONFIG_GLOBAL='{}' exec git \"$@\"\n",
+            config.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buffer[..n]);
+        }
+        let _ = stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let git = Git::new(GitOptions {
+        program: wrapper.into(),
+        fetch_timeout: Duration::from_secs(20),
+        ..GitOptions::default()
+    });
+    let fetched = git.fetch(&format!("http://127.0.0.1:{port}/o/r"), &"1".repeat(40));
+    assert!(fetched.is_err());
+    let request = server.join().unwrap();
+    assert!(request.contains("/o/r/info/refs"), "{request}");
+    assert!(
+        !request.contains("SCOPED-SECRET") && !request.contains("EVERY-SECRET"),
+        "{request}"
+    );
+}
