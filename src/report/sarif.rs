@@ -321,7 +321,8 @@ fn source_result(package: &PackageReport, lockfile_uri: &str) -> Option<Value> {
 }
 
 /// A file as a URI relative to the current directory (the repository root
-/// in CI, which is what code scanning resolves against), with `/` separators.
+/// in CI, which is what code scanning resolves against), with `/` separators
+/// and every other character a URI path cannot hold percent-encoded.
 fn relative_uri(path: &Path) -> String {
     let relative: PathBuf = match std::env::current_dir() {
         Ok(cwd) => path
@@ -331,5 +332,18 @@ fn relative_uri(path: &Path) -> String {
         Err(_) => path.to_path_buf(),
     };
     let text = relative.to_string_lossy().replace('\\', "/");
-    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+    let text = text.strip_prefix("./").unwrap_or(&text);
+    // A URI reference: a space, `#`, `?` or `%` in a folder's name would
+    // otherwise make it invalid or point elsewhere (`a#b/Cargo.lock` is
+    // `a` with a fragment).
+    percent_encoding::utf8_percent_encode(text, URI_PATH).to_string()
 }
+
+/// What is percent-encoded in a path made a URI: all but RFC 3986's
+/// unreserved characters and `/`.
+const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');

@@ -696,3 +696,41 @@ fn color_never_writes_no_escape_codes() {
         .expect_code(1);
     assert!(colored.stdout.contains('\u{1b}'));
 }
+
+/// A folder name with a space, `#`, `?` or `%` is percent-encoded in SARIF's
+/// locations: each stays a URI reference that resolves to the file, never
+/// one whose `#` starts a fragment.
+#[test]
+fn sarif_locations_are_uri_references_whatever_the_folder_is_called() {
+    let dir = TestDir::new();
+    workload(
+        &dir,
+        &[Crate::attested("beta", "impostor/beta")],
+        "[[package]]\nname = \"beta\"\nrepository = \"https://github.com/org/beta\"\n",
+    );
+    let folder = "checkout #1?%";
+    std::fs::create_dir_all(dir.join(folder)).unwrap();
+    std::fs::rename(dir.join("Cargo.lock"), dir.join(folder).join("Cargo.lock")).unwrap();
+    let lockfile = format!("{folder}/Cargo.lock");
+    let run = dir
+        .command()
+        .args(["--lockfile", &lockfile, "--policy", "provenance.toml"])
+        .args(["--offline", "--now", NOW])
+        .args(["--message-format", "sarif"])
+        .run()
+        .expect_code(1);
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(uri, "checkout%20%231%3F%25/Cargo.lock");
+    let base = url::Url::from_directory_path(dir.path()).unwrap();
+    let resolved = base.join(&uri).unwrap();
+    assert_eq!(resolved.fragment(), None);
+    assert_eq!(
+        resolved.to_file_path().unwrap(),
+        dir.join(folder).join("Cargo.lock")
+    );
+}
