@@ -57,7 +57,7 @@ const SAFE_CONFIG: [&str; 10] = [
 /// Everything else stays out, whatever its name: `GITHUB_TOKEN`, a
 /// registry's token, the CI's OIDC request token and any secret of the
 /// job are never handed to git or to a program its configuration runs.
-const KEPT_VARIABLES: [&str; 37] = [
+const KEPT_VARIABLES: [&str; 31] = [
     "PATH",
     "HOME",
     "USER",
@@ -74,16 +74,11 @@ const KEPT_VARIABLES: [&str; 37] = [
     "SSL_CERT_DIR",
     "CURL_CA_BUNDLE",
     "NIX_SSL_CERT_FILE",
-    "http_proxy",
     "HTTP_PROXY",
-    "https_proxy",
     "HTTPS_PROXY",
-    "all_proxy",
     "ALL_PROXY",
-    "no_proxy",
     "NO_PROXY",
     "SYSTEMROOT",
-    "SystemRoot",
     "WINDIR",
     "COMSPEC",
     "PATHEXT",
@@ -93,17 +88,23 @@ const KEPT_VARIABLES: [&str; 37] = [
     "PROGRAMDATA",
     "HOMEDRIVE",
     "HOMEPATH",
-    "ProgramFiles",
     "PROGRAMFILES",
 ];
 
 /// Whether the variable `name` of the tool's environment is passed to git.
-fn is_kept(name: &OsStr) -> bool {
+///
+/// Names are compared without regard to case, as Windows does (where
+/// `PATH` is usually spelled `Path`); on Unix that keeps no more than a
+/// differently spelled copy of a variable kept anyway.
+pub(super) fn is_kept(name: &OsStr) -> bool {
     let Some(name) = name.to_str() else {
         return false;
     };
-    (name.starts_with("GIT_") && !REMOVED_VARIABLES.contains(&name))
-        || KEPT_VARIABLES.contains(&name)
+    let is = |listed: &&str| listed.eq_ignore_ascii_case(name);
+    let git_own = name
+        .get(..4)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("GIT_"));
+    (git_own && !REMOVED_VARIABLES.iter().any(is)) || KEPT_VARIABLES.iter().any(is)
 }
 
 /// Variables of a surrounding git process or of the user's shell that

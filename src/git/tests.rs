@@ -330,3 +330,37 @@ fn no_header_the_users_configuration_scopes_to_the_url_is_sent() {
         "{request}"
     );
 }
+
+#[test]
+fn git_gets_what_it_needs_and_none_of_the_jobs_secrets_whatever_the_spelling() {
+    let kept = |name: &str| process::is_kept(std::ffi::OsStr::new(name));
+    for name in [
+        "PATH",
+        "Path",
+        "HOME",
+        "GIT_CONFIG_COUNT",
+        "GIT_CONFIG_KEY_0",
+        "git_ssh_command",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "SystemRoot",
+        "SSL_CERT_FILE",
+    ] {
+        assert!(kept(name), "{name} is kept");
+    }
+    for name in [
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "CARGO_REGISTRY_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "GIT_ASKPASS",
+        "Git_Dir",
+        "SSH_ASKPASS",
+        "GITHUB",
+        "GIT",
+    ] {
+        assert!(!kept(name), "{name} is left out");
+    }
+}
