@@ -21,6 +21,11 @@
 //!   empty cache, then again from the filled cache (`--offline`);
 //!
 //! with the peak resident memory of each kind of binary run.
+//!
+//! `E2E_BEFORE=PATH` names an earlier build of the binary: its end-to-end,
+//! cold and warm runs alternate with this build's in the same rounds (each
+//! fills its own caches), and a second table gives both warm runs against
+//! the library's loop, so a before/after ratio comes from one run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -60,6 +65,8 @@ fn main() {
         .collect();
     println!("| packages | direct wall / CPU | verifier wall / CPU | end-to-end wall / CPU | ratio to direct wall / CPU | ratio to verifier wall / CPU | peak RSS | cold wall / CPU | peak RSS | warm wall / CPU | peak RSS |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let before = std::env::var("E2E_BEFORE").ok();
+    let mut compared = Vec::new();
     for size in sizes {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let written = std::process::Command::new(std::env::current_exe().expect("this binary"))
@@ -71,8 +78,24 @@ fn main() {
             .expect("run the workload writer");
         assert!(written.success(), "the workload writer failed");
         let mut end_to_end = Measure::new();
+        let mut end_to_end_before = Measure::new();
         for _ in 0..RUNS {
-            end_to_end.add(run_binary(dir.path(), "provenance.toml", "cache", true));
+            end_to_end.add(run_binary(
+                THIS,
+                dir.path(),
+                "provenance.toml",
+                "cache",
+                true,
+            ));
+            if let Some(before) = &before {
+                end_to_end_before.add(run_binary(
+                    before,
+                    dir.path(),
+                    "provenance.toml",
+                    "cache-before",
+                    true,
+                ));
+            }
         }
         let mut direct_runs = Measure::new();
         let mut verifier_runs = Measure::new();
@@ -84,7 +107,7 @@ fn main() {
         // next command is started (see above).
         // SAFETY: malloc_trim only releases free heap memory.
         unsafe { libc::malloc_trim(0) };
-        let (cold, warm) = from_server(dir.path());
+        let [(cold, warm), (cold_before, warm_before)] = from_server(dir.path(), before.as_deref());
         let pair =
             |m: &Measure| format!("{:.3} / {:.3} s", m.wall.as_secs_f64(), m.cpu.as_secs_f64());
         let ratio = |base: &Measure| {
@@ -107,7 +130,41 @@ fn main() {
             pair(&warm),
             warm.rss_kib / 1024,
         );
+        if before.is_some() {
+            compared.push(format!(
+                "| {size} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                pair(&direct_runs),
+                pair(&warm),
+                pair(&warm_before),
+                cpu_ratio(&warm, &direct_runs),
+                cpu_ratio(&warm_before, &direct_runs),
+                cpu_ratio(&warm, &verifier_runs),
+                cpu_ratio(&warm_before, &verifier_runs),
+                cpu_ratio(&warm, &warm_before),
+                format!(
+                    "{} / {}",
+                    cpu_ratio(&end_to_end, &end_to_end_before),
+                    cpu_ratio(&cold, &cold_before)
+                ),
+            ));
+        }
     }
+    if !compared.is_empty() {
+        println!();
+        println!("| packages | direct wall / CPU | warm wall / CPU | before: warm wall / CPU | warm / direct CPU | before | warm / verifier CPU | before | warm / before CPU | end-to-end, cold / before CPU |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for line in compared {
+            println!("{line}");
+        }
+    }
+}
+
+/// The binary this bench was built with.
+const THIS: &str = env!("CARGO_BIN_EXE_cargo-verify-provenance");
+
+/// `a`'s CPU time over `b`'s.
+fn cpu_ratio(a: &Measure, b: &Measure) -> String {
+    format!("{:.2}x", a.cpu.as_secs_f64() / b.cpu.as_secs_f64())
 }
 
 /// CPU time (user + system) of this process so far.
@@ -187,9 +244,9 @@ fn direct(dir: &Path, size: usize, how: Direct) -> Measure {
 }
 
 /// One run of the binary over the workload in `dir`.
-fn run_binary(dir: &Path, policy: &str, cache: &str, offline: bool) -> Measure {
+fn run_binary(binary: &str, dir: &Path, policy: &str, cache: &str, offline: bool) -> Measure {
     let start = Instant::now();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-verify-provenance"));
+    let mut command = std::process::Command::new(binary);
     command
         .arg("--lockfile")
         .arg(dir.join("Cargo.lock"))
@@ -240,8 +297,9 @@ fn serve(dir: &Path) {
 }
 
 /// Cold (three empty caches) and warm (the last filled cache, offline) runs
-/// against a loopback server in another process.
-fn from_server(dir: &Path) -> (Measure, Measure) {
+/// against a loopback server in another process, of this build and of the
+/// `before` one (round by round, each with its own caches; no runs: none).
+fn from_server(dir: &Path, before: Option<&str>) -> [(Measure, Measure); 2] {
     use std::io::BufRead;
     let mut server = std::process::Command::new(std::env::current_exe().expect("this binary"))
         .env("E2E_SERVE", dir)
@@ -265,20 +323,31 @@ fn from_server(dir: &Path) -> (Measure, Measure) {
         "the workload policy names its dir source"
     );
     std::fs::write(dir.join("provenance-url.toml"), policy).expect("write the policy");
-    let mut cold = Measure::new();
+    let binaries: Vec<(&str, &str)> = std::iter::once((THIS, "cold"))
+        .chain(before.map(|b| (b, "cold-before")))
+        .collect();
+    let mut measured = [(Measure::new(), Measure::new()); 2];
     for round in 0..3 {
-        cold.add(run_binary(
-            dir,
-            "provenance-url.toml",
-            &format!("cold-{round}"),
-            false,
-        ));
+        for (i, (binary, cache)) in binaries.iter().enumerate() {
+            let cache = format!("{cache}-{round}");
+            measured[i].0.add(run_binary(
+                binary,
+                dir,
+                "provenance-url.toml",
+                &cache,
+                false,
+            ));
+        }
     }
-    let mut warm = Measure::new();
     for _ in 0..RUNS {
-        warm.add(run_binary(dir, "provenance-url.toml", "cold-2", true));
+        for (i, (binary, cache)) in binaries.iter().enumerate() {
+            let cache = format!("{cache}-2");
+            measured[i]
+                .1
+                .add(run_binary(binary, dir, "provenance-url.toml", &cache, true));
+        }
     }
     drop(server.stdin.take());
     let _ = server.wait();
-    (cold, warm)
+    measured
 }
