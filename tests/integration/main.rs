@@ -32,6 +32,7 @@ mod diff;
 mod doc_examples;
 mod documents;
 mod duplicated_fields;
+mod embedding;
 #[cfg(feature = "testkit")]
 mod escaping;
 #[cfg(feature = "testkit")]
