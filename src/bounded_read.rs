@@ -1,7 +1,8 @@
 //! Reading hostile input within bounds: a file up to a size
-//! ([`read_at_most`], which every input file goes through), and a JSON list
-//! up to a number of items ([`json_list`]). The bounds themselves are in
-//! [`crate::limits`].
+//! ([`read_at_most`], which every input file goes through), a JSON list
+//! up to a number of items ([`json_list`]), and one Sigstore bundle up to
+//! its size ([`bundle`], the one parse of every bundle). The bounds
+//! themselves are in [`crate::limits`].
 
 use std::io::Read;
 use std::path::Path;
@@ -55,6 +56,27 @@ pub fn json_list(text: &str, max: usize) -> Result<JsonList<'_>, serde_json::Err
     let list = deserializer.deserialize_seq(Items(max))?;
     deserializer.end()?;
     Ok(list)
+}
+
+/// Why a bundle's JSON was not read as a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BundleError {
+    #[error("bundle of {len} bytes is over the {max}-byte limit", max = crate::limits::MAX_BUNDLE_BYTES)]
+    TooLarge { len: usize },
+    /// Not JSON, or not a bundle: the parser's reason.
+    #[error("{0}")]
+    NotABundle(String),
+}
+
+/// One bundle's JSON parsed into its type: refused past
+/// [`crate::limits::MAX_BUNDLE_BYTES`] before anything is read, then
+/// parsed by `sigstore-types` (which decodes the DSSE payload and keeps
+/// the envelope as sent, for its hash).
+pub fn bundle(json: &str) -> Result<sigstore_types::Bundle, BundleError> {
+    if json.len() > crate::limits::MAX_BUNDLE_BYTES {
+        return Err(BundleError::TooLarge { len: json.len() });
+    }
+    sigstore_types::Bundle::from_json(json).map_err(|e| BundleError::NotABundle(e.to_string()))
 }
 
 /// Read `path`, but never more than `max` bytes of it.

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sigstore_types::Sha256Hash;
 
+use super::bundle::ReadBundle;
 use crate::origin::{BundleOrigin, RegistryAssertion, RegistryRecord};
 
 /// The kinds of entry, each in its own folder with its own format version:
@@ -216,28 +217,11 @@ impl CacheEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleDocument {
     pub origin: BundleOrigin,
-    /// The bundle's JSON (one bundle per document), stored in an entry as
-    /// the JSON it is, not as a string holding it: its bytes once, with
-    /// nothing escaped.
-    #[serde(with = "raw_json")]
-    pub json: String,
-}
-
-/// A text that is JSON, written into the enclosing JSON as is and read
-/// back as the text it was. Reading checks it is JSON (the parser reads it
-/// through); what it says is verified later like any bundle's.
-mod raw_json {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use serde_json::value::RawValue;
-
-    pub fn serialize<S: Serializer>(json: &str, serializer: S) -> Result<S::Ok, S::Error> {
-        let raw: &RawValue = serde_json::from_str(json).map_err(serde::ser::Error::custom)?;
-        raw.serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-        Box::<RawValue>::deserialize(deserializer).map(|raw| String::from(raw.get()))
-    }
+    /// The bundle (one per document), read once where it was first read;
+    /// stored in an entry as the JSON it is, not as a string holding it:
+    /// its bytes once, with nothing escaped.
+    #[serde(rename = "json")]
+    pub bundle: ReadBundle,
 }
 
 /// A bundle a source returned that is not for this artifact, and why.
@@ -433,7 +417,7 @@ mod tests {
                     source: "github".into(),
                     location: "x".into(),
                 },
-                json: "{}".into(),
+                bundle: ReadBundle::read("{}"),
             }],
             ignored: vec![],
         }

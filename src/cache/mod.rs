@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! lock                                   advisory lock file
-//! attestations/v2/AB/ABCD….json          one source's answer about one artifact
+//! attestations/v3/AB/ABCD….json          one source's answer about one artifact
 //!                                        (an Entry<Answer>, named by its identity's key)
 //! tuf/INSTANCE/                          TUF metadata and targets (trust-root update)
 //! tuf/INSTANCE.refreshed.json            when that TUF refresh succeeded
@@ -85,9 +85,11 @@ pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 /// The lock file, under the root.
 const LOCK: &str = "lock";
 
+mod bundle;
 mod confined;
 mod entry;
 use confined::is_refused;
+pub use bundle::ReadBundle;
 pub(crate) use confined::Confined;
 pub use entry::{
     Answer, BundleDocument, CacheEntry, Entry, EntryKind, Identity, IgnoredBundle, SourceKey,
@@ -431,7 +433,7 @@ mod tests {
         Answer::Bundles {
             documents: vec![BundleDocument {
                 origin: origin(),
-                json,
+                bundle: ReadBundle::read(json),
             }],
             ignored: vec![],
         }
@@ -451,21 +453,44 @@ mod tests {
         assert!(error.to_string().contains("not stored"), "{error}");
     }
 
+    /// A bundle that parses (nothing in it is signed), with a string
+    /// holding a quote.
+    const BUNDLE: &str = r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"k\"q"},"tlogEntries":[]},"messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"AAAA"},"signature":"AAAA"}}"#;
+
     /// A bundle is stored as the JSON it is, its bytes once: not escaped
-    /// inside a string. What reads back is the same text; an entry whose
-    /// bundle is no JSON reads as absent.
+    /// inside a string. What reads back is the same text, parsed once into
+    /// the same bundle; a member that is JSON but no bundle reads back with
+    /// the reason (verification rejects it); an entry whose bundle is no
+    /// JSON reads as absent.
     #[test]
-    fn a_bundle_is_stored_as_its_own_json() {
+    fn a_bundle_is_stored_as_its_own_json_and_read_typed() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let bundle = r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","x":"a\"b"}"#;
-        let entry = CacheEntry::answer(&digest(1), &github(), now(), bundles(bundle.into()));
+        let entry = CacheEntry::answer(&digest(1), &github(), now(), bundles(BUNDLE.into()));
         cache.write_entry(&entry).unwrap();
         let place = cache.entry_path(&github().answer_identity(&digest(1)));
         let text = std::fs::read_to_string(&place).unwrap();
-        assert!(text.contains(&format!(r#""json":{bundle}"#)), "{text}");
-        assert_eq!(cache.read(&digest(1), &github()), Some(entry));
-        std::fs::write(&place, text.replace(bundle, r#"{"unclosed":"#)).unwrap();
+        assert!(text.contains(&format!(r#""json":{BUNDLE}"#)), "{text}");
+        let read = cache.read(&digest(1), &github()).unwrap();
+        assert_eq!(read, entry);
+        let Answer::Bundles { documents, .. } = &read.value else {
+            panic!("{read:?}")
+        };
+        let bundle = &documents[0].bundle;
+        assert_eq!(bundle.json(), BUNDLE);
+        assert_eq!(*bundle.digest(), sigstore_crypto::sha256(BUNDLE.as_bytes()));
+        assert_eq!(
+            bundle.bundle().unwrap(),
+            &sigstore_types::Bundle::from_json(BUNDLE).unwrap()
+        );
+
+        std::fs::write(&place, text.replace(BUNDLE, r#"{"x":1}"#)).unwrap();
+        let read = cache.read(&digest(1), &github()).unwrap();
+        let Answer::Bundles { documents, .. } = &read.value else {
+            panic!("{read:?}")
+        };
+        assert!(documents[0].bundle.bundle().is_err());
+        std::fs::write(&place, text.replace(BUNDLE, r#"{"unclosed":"#)).unwrap();
         assert_eq!(cache.read(&digest(1), &github()), None);
     }
 
@@ -497,7 +522,7 @@ mod tests {
         let answer = Answer::Bundles {
             documents: vec![BundleDocument {
                 origin: claimed.clone(),
-                json: "{}".into(),
+                bundle: ReadBundle::read("{}"),
             }],
             ignored: vec![IgnoredBundle {
                 origin: claimed,

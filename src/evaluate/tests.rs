@@ -1407,7 +1407,7 @@ mod minted {
                     source: "dir:bundles".into(),
                     location: minted.file_name(),
                 },
-                json: minted.to_json(),
+                bundle: crate::cache::ReadBundle::read(minted.to_json()),
             }],
             registry: None,
             record: None,

@@ -45,7 +45,7 @@ use crate::sources::{
     self, FailureCause, GitHubAuth, PackageQuery, Reply, SourceFailure, SourceSpec,
 };
 use crate::trust::TrustRoot;
-use crate::verify::{self, ArtifactInput, Check, SignerCheck};
+use crate::verify::{self, ArtifactInput, Check, SignerCheck, VerifyFailure};
 use reqwest::Url;
 
 pub(crate) use progress::{LinesThread, Tracker};
@@ -167,8 +167,8 @@ pub struct SourceOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageFetch {
     pub query: PackageQuery,
-    /// Bundle documents naming the checksum, in source order. Each is one
-    /// bundle's JSON; [`crate::verify::parse_bundles`] reads it.
+    /// Bundle documents naming the checksum, in source order, each one
+    /// bundle read once into its type.
     pub documents: Vec<BundleDocument>,
     pub registry: Option<RegistryAssertion>,
     /// The registry's record of the version (publish time, the crate's
@@ -201,11 +201,13 @@ impl PackageFetch {
 
     /// Verify every document against `roots` and gather the evidence.
     ///
-    /// Each document is read with [`verify::parse_bundles`] and verified with
-    /// [`verify::verify_with_roots`] against the package's checksum, with no
-    /// identity expectation (the policy judges identities from the facts).
-    /// A bundle that fails only the subject check is for another artifact
-    /// and is listed as ignored; any other failure is a rejection.
+    /// Each document's bundle, read once where it was fetched or read from
+    /// the cache, is verified with [`verify::verify_with_roots`] against the
+    /// package's checksum, with no identity expectation (the policy judges
+    /// identities from the facts); a document that is not a bundle is
+    /// rejected with the reason. A bundle that fails only the subject check
+    /// is for another artifact and is listed as ignored; any other failure
+    /// is a rejection.
     pub fn verify(&self, roots: &[TrustRoot]) -> Evidence {
         let artifact = ArtifactInput::sha256(self.query.checksum);
         let signer = SignerCheck::Certificate {
@@ -222,38 +224,29 @@ impl PackageFetch {
             ..Evidence::default()
         };
         for document in &self.documents {
-            let digest = sigstore_crypto::sha256(document.json.as_bytes()).to_hex();
-            let items =
-                match verify::parse_bundles(document.json.as_bytes(), &document.origin.location) {
-                    Ok(items) => items,
-                    Err(failure) => {
-                        evidence.rejected.push(Rejected {
-                            origin: document.origin.clone(),
-                            digest,
-                            failure,
-                        });
-                        continue;
-                    }
-                };
-            for item in items {
-                let result = item.and_then(|parsed| {
-                    verify::verify_with_roots(roots, &parsed.bundle, &artifact, &signer)
-                });
-                match result {
-                    Ok(facts) => evidence.attestations.push(Attestation {
-                        origin: document.origin.clone(),
-                        digest: digest.clone(),
-                        facts,
-                    }),
-                    Err(failure) if failure.check == Check::Subject => {
-                        evidence.ignored.push(document.origin.clone())
-                    }
-                    Err(failure) => evidence.rejected.push(Rejected {
-                        origin: document.origin.clone(),
-                        digest: digest.clone(),
-                        failure,
-                    }),
+            let origin = &document.origin;
+            let result = match document.bundle.bundle() {
+                Ok(bundle) => verify::verify_with_roots(roots, bundle, &artifact, &signer),
+                Err(reason) => Err(VerifyFailure::new(
+                    Check::BundleFormat,
+                    format!("{}: {reason}", origin.location),
+                )),
+            };
+            let digest = || document.bundle.digest().to_hex();
+            match result {
+                Ok(facts) => evidence.attestations.push(Attestation {
+                    origin: origin.clone(),
+                    digest: digest(),
+                    facts,
+                }),
+                Err(failure) if failure.check == Check::Subject => {
+                    evidence.ignored.push(origin.clone())
                 }
+                Err(failure) => evidence.rejected.push(Rejected {
+                    origin: origin.clone(),
+                    digest: digest(),
+                    failure,
+                }),
             }
         }
         evidence
@@ -1103,7 +1096,7 @@ mod tests {
                     source: key.label.clone(),
                     location: "https://api.github.com/x".into(),
                 },
-                json: "{}".into(),
+                bundle: crate::cache::ReadBundle::read("{}"),
             }],
             ignored: Vec::new(),
         };

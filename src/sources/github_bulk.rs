@@ -37,6 +37,7 @@ use sigstore_types::Sha256Hash;
 
 use super::github::{repository_from_url, GitHubAuth};
 use super::github_pages::{api_headers, Pager};
+use super::split::AttestationEntry;
 use super::{FailureCause, PackageQuery, SourceFailure, SourceSpec};
 use crate::bounded_read::{json_list, JsonList};
 use crate::http::{redact_url, AnswerFrom, Http};
@@ -55,9 +56,9 @@ pub struct Listing {
     pub endpoint: String,
     /// Where its answers came from, which judges the URLs they name.
     pub from: AnswerFrom,
-    /// Each entry's JSON; an error when there are more than one package may
-    /// have.
-    pub entries: Result<Vec<Box<RawValue>>, String>,
+    /// Each entry, read once from its page; an error when there are more
+    /// than one package may have.
+    pub entries: Result<Vec<AttestationEntry>, String>,
 }
 
 impl Listing {
@@ -65,7 +66,7 @@ impl Listing {
     fn size(&self) -> usize {
         self.entries
             .as_ref()
-            .map_or(0, |e| e.iter().map(|e| e.get().len()).sum())
+            .map_or(0, |e| e.iter().map(|e| e.len).sum())
     }
 }
 
@@ -251,7 +252,9 @@ fn read_page(
         let entries = match entries.get() {
             "null" => Ok(Vec::new()),
             list => match json_list(list, MAX_BUNDLES_PER_FILE) {
-                Ok(JsonList::Items(items)) => Ok(items.into_iter().map(|i| i.to_owned()).collect()),
+                Ok(JsonList::Items(items)) => {
+                    Ok(items.into_iter().map(AttestationEntry::read).collect())
+                }
                 Ok(JsonList::Over(count)) => Err(over_limit(count, &name)),
                 Err(e) => return Err(format!("the entries of {name} are not a list: {e}")),
             },
@@ -450,7 +453,7 @@ async fn keep_own_repository(
                     ..
                 }) = found.get_mut(&digest)
                 {
-                    entries.retain(|entry| entry_repository(entry) == Some(id));
+                    entries.retain(|entry| entry.repository_id == Some(id));
                 }
             }
             None => {
@@ -458,17 +461,6 @@ async fn keep_own_repository(
             }
         }
     }
-}
-
-/// An entry's `repository_id`.
-fn entry_repository(entry: &RawValue) -> Option<u64> {
-    #[derive(Deserialize)]
-    struct Entry {
-        repository_id: Option<u64>,
-    }
-    serde_json::from_str::<Entry>(entry.get())
-        .ok()?
-        .repository_id
 }
 
 /// A repository's ID, as the API at `api_url` answers
@@ -522,7 +514,7 @@ mod tests {
             .collect();
         assert_eq!(entries, [(digest(1), 1), (digest(2), 0)]);
         let entry = &found[0].1.entries.as_ref().unwrap()[0];
-        assert_eq!(entry_repository(entry), Some(1));
+        assert_eq!(entry.repository_id, Some(1));
     }
 
     #[test]

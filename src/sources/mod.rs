@@ -38,7 +38,7 @@ pub use crates_io::{CrateSummary, CRATES_PER_LIST};
 pub use github::{repository_from_url, GitHubAuth, TokenError, GITHUB_BUNDLE_HOSTS};
 pub use spec::{Records, SourceSpec, SourceSpecError, CRATES_IO_API, CRATES_IO_INDEX, GITHUB_API};
 pub use split::{split_bundles, AnswerError};
-use split::{split_fetching, Keep};
+use split::{split_fetching, split_listed, Keep};
 
 /// The sources used when none is configured: GitHub's attestations API,
 /// then crates.io's Trusted Publishing data.
@@ -257,9 +257,13 @@ pub async fn answer_listed(
     if entries.is_empty() {
         return Ok(Reply::Answer(Answer::NoAttestation));
     }
-    let texts: Vec<&str> = entries.iter().map(|e| e.get()).collect();
-    let body = format!(r#"{{"attestations":[{}]}}"#, texts.join(","));
-    budget.spend_bytes(body.len()).map_err(|over| {
+    // As many bytes as the list they came in would take, commas and braces
+    // included: what the per-digest answer would have spent.
+    let bytes = r#"{"attestations":[]}"#.len()
+        + entries.iter().map(|e| e.len).sum::<usize>()
+        + entries.len()
+        - 1;
+    budget.spend_bytes(bytes).map_err(|over| {
         SourceFailure::new(
             FailureCause::OverBudget(over),
             format!("{label}: {location}: {over}"),
@@ -271,17 +275,10 @@ pub async fn answer_listed(
         hosts: Some(&state.github_bundle_hosts),
         budget,
     };
-    split_fetching(
-        body.as_bytes(),
-        label,
-        &location,
-        checksum,
-        &link,
-        Keep::default(),
-    )
-    .await
-    .map(Reply::Answer)
-    .map_err(|e| SourceFailure::answer(label, e))
+    split_listed(entries.clone(), label, &location, checksum, &link)
+        .await
+        .map(Reply::Answer)
+        .map_err(|e| SourceFailure::answer(label, e))
 }
 
 /// What the sources of one run share between its tasks: crates.io's rate
@@ -412,8 +409,8 @@ mod sha256_hex {
 pub(crate) mod tests {
     use super::*;
 
-    /// A bundle-shaped document whose DSSE statement names `digest` (not
-    /// signed: for routing tests only).
+    /// A bundle whose DSSE statement names `digest`: it parses as a bundle,
+    /// and nothing in it is signed (for routing tests only).
     pub fn opaque_bundle(digest: &str) -> serde_json::Value {
         use base64::Engine;
         let statement = serde_json::json!({
@@ -424,11 +421,11 @@ pub(crate) mod tests {
         });
         serde_json::json!({
             "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-            "verificationMaterial": {},
+            "verificationMaterial": {"publicKey": {"hint": "k"}, "tlogEntries": []},
             "dsseEnvelope": {
                 "payload": base64::engine::general_purpose::STANDARD.encode(statement.to_string()),
                 "payloadType": "application/vnd.in-toto+json",
-                "signatures": [],
+                "signatures": [{"sig": "AAAA", "keyid": ""}],
             }
         })
     }

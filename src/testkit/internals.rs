@@ -6,7 +6,7 @@
 
 /// The on-disk cache.
 pub mod cache {
-    pub use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle};
+    pub use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle, ReadBundle};
 
     /// The cache's key for what a source answers.
     pub trait SourceKeyOf {

@@ -5,7 +5,7 @@ use serde_json::value::RawValue;
 use sigstore_types::Bundle;
 
 use super::{Check, VerifyFailure};
-use crate::bounded_read::{json_list, opens_object, JsonList};
+use crate::bounded_read::{self, json_list, opens_object, JsonList};
 use crate::limits::{MAX_BUNDLES_PER_FILE, MAX_BUNDLE_BYTES, MAX_DOCUMENT_BYTES};
 
 /// A bundle read from a file or a response, with where it came from.
@@ -140,16 +140,7 @@ fn check_count(count: usize, origin: &str) -> Result<(), VerifyFailure> {
 }
 
 fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> {
-    if json.len() > MAX_BUNDLE_BYTES {
-        return Err(VerifyFailure::new(
-            Check::BundleFormat,
-            format!(
-                "{origin}: bundle of {} bytes is over the {MAX_BUNDLE_BYTES}-byte limit",
-                json.len()
-            ),
-        ));
-    }
-    Bundle::from_json(json)
+    bounded_read::bundle(json)
         .map(|bundle| ParsedBundle {
             bundle,
             origin: origin.clone(),

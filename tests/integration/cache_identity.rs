@@ -10,7 +10,7 @@ use cargo_verify_provenance::evidence::BundleOrigin;
 use cargo_verify_provenance::policy::SourceSpec;
 use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
 use cargo_verify_provenance::testkit::internals::cache::{
-    Answer, BundleDocument, Cache, CacheEntry,
+    Answer, BundleDocument, Cache, CacheEntry, ReadBundle,
 };
 use sigstore_types::Sha256Hash;
 
@@ -349,7 +349,7 @@ fn plant(cache: &std::path::Path, source: &str, fetched: &str, json: String) {
                     source: key.label.clone(),
                     location: "planted".into(),
                 },
-                json,
+                bundle: ReadBundle::read(json),
             }],
             ignored: vec![],
         },

@@ -10,7 +10,7 @@ use cargo_verify_provenance::policy::SourceSpec;
 use cargo_verify_provenance::testkit::files::{cargo_lock, LockedPackage};
 use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
 use cargo_verify_provenance::testkit::internals::cache::{
-    Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle,
+    Answer, BundleDocument, Cache, CacheEntry, ReadBundle, IgnoredBundle,
 };
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use serde_json::Value;
@@ -324,7 +324,7 @@ fn plant(dir: &TestDir, source: &str, json: String, ignored: Option<(&str, &str)
         Answer::Bundles {
             documents: vec![BundleDocument {
                 origin: origin(PLANTED_ORIGIN),
-                json,
+                bundle: ReadBundle::read(json),
             }],
             ignored: ignored
                 .into_iter()

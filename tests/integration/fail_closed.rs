@@ -8,7 +8,7 @@ use cargo_verify_provenance::evidence::BundleOrigin;
 use cargo_verify_provenance::policy::SourceSpec;
 use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
 use cargo_verify_provenance::testkit::internals::cache::{
-    Answer, BundleDocument, Cache, CacheEntry,
+    Answer, BundleDocument, Cache, CacheEntry, ReadBundle,
 };
 use serde_json::Value;
 use sigstore_types::Sha256Hash;
@@ -48,7 +48,7 @@ fn cache_bundle(dir: &TestDir, source: &str, n: u16, json: String) {
                     source: label.clone(),
                     location: "planted".into(),
                 },
-                json,
+                bundle: ReadBundle::read(json),
             }],
             ignored: vec![],
         },
