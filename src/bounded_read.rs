@@ -61,20 +61,23 @@ pub fn json_list(text: &str, max: usize) -> Result<JsonList<'_>, serde_json::Err
 /// Why a bundle's JSON was not read as a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BundleError {
-    #[error("bundle of {len} bytes is over the {max}-byte limit", max = crate::limits::MAX_BUNDLE_BYTES)]
-    TooLarge { len: usize },
+    #[error("bundle of {len} bytes is over the {max}-byte limit")]
+    TooLarge { len: usize, max: usize },
     /// Not JSON, or not a bundle: the parser's reason.
     #[error("{0}")]
     NotABundle(String),
 }
 
-/// One bundle's JSON parsed into its type: refused past
-/// [`crate::limits::MAX_BUNDLE_BYTES`] before anything is read, then
-/// parsed by `sigstore-types` (which decodes the DSSE payload and keeps
-/// the envelope as sent, for its hash).
-pub fn bundle(json: &str) -> Result<sigstore_types::Bundle, BundleError> {
-    if json.len() > crate::limits::MAX_BUNDLE_BYTES {
-        return Err(BundleError::TooLarge { len: json.len() });
+/// One bundle's JSON parsed into its type: refused past `max` bytes
+/// (the limit of one bundle) before anything is read, then parsed by
+/// `sigstore-types` (which decodes the DSSE payload and keeps the envelope
+/// as sent, for its hash).
+pub fn bundle(json: &str, max: usize) -> Result<sigstore_types::Bundle, BundleError> {
+    if json.len() > max {
+        return Err(BundleError::TooLarge {
+            len: json.len(),
+            max,
+        });
     }
     sigstore_types::Bundle::from_json(json).map_err(|e| BundleError::NotABundle(e.to_string()))
 }

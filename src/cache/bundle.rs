@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use sigstore_types::{Bundle, Sha256Hash};
 
 use crate::bounded_read::{self, BundleError};
+use crate::limits::MAX_BUNDLE_BYTES;
 
 /// One bundle's JSON and what it was read into.
 #[derive(Debug, Clone)]
@@ -20,13 +21,14 @@ pub struct ReadBundle {
 }
 
 impl ReadBundle {
-    /// Read `json` ([`bounded_read::bundle`]). Text that is not a bundle is
+    /// Read `json` ([`bounded_read::bundle`], within the limit of one
+    /// bundle). Text that is not a bundle is
     /// kept with the reason, so that verification reports it in its place.
     pub fn read(json: impl Into<Box<str>>) -> Self {
         let json = json.into();
         Self {
             digest: sigstore_crypto::sha256(json.as_bytes()),
-            bundle: bounded_read::bundle(&json),
+            bundle: bounded_read::bundle(&json, MAX_BUNDLE_BYTES),
             json,
         }
     }

@@ -88,8 +88,8 @@ const LOCK: &str = "lock";
 mod bundle;
 mod confined;
 mod entry;
-use confined::is_refused;
 pub use bundle::ReadBundle;
+use confined::is_refused;
 pub(crate) use confined::Confined;
 pub use entry::{
     Answer, BundleDocument, CacheEntry, Entry, EntryKind, Identity, IgnoredBundle, SourceKey,

@@ -291,9 +291,7 @@ fn split_lines(
     }
     check_count(count, location)?;
     let pieces = lines()
-        .map(|(i, line)| {
-            (origin(format!("{location}:{}", i + 1)), line.trim().into())
-        })
+        .map(|(i, line)| (origin(format!("{location}:{}", i + 1)), line.trim().into()))
         .collect();
     Ok(Split {
         pieces,

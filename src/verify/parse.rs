@@ -140,7 +140,7 @@ fn check_count(count: usize, origin: &str) -> Result<(), VerifyFailure> {
 }
 
 fn parse_one(json: &str, origin: String) -> Result<ParsedBundle, VerifyFailure> {
-    bounded_read::bundle(json)
+    bounded_read::bundle(json, MAX_BUNDLE_BYTES)
         .map(|bundle| ParsedBundle {
             bundle,
             origin: origin.clone(),

@@ -10,7 +10,7 @@ use cargo_verify_provenance::policy::SourceSpec;
 use cargo_verify_provenance::testkit::files::{cargo_lock, LockedPackage};
 use cargo_verify_provenance::testkit::internals::cache::SourceKeyOf;
 use cargo_verify_provenance::testkit::internals::cache::{
-    Answer, BundleDocument, Cache, CacheEntry, ReadBundle, IgnoredBundle,
+    Answer, BundleDocument, Cache, CacheEntry, IgnoredBundle, ReadBundle,
 };
 use cargo_verify_provenance::testkit::{Claims, Instance, MintRequest};
 use serde_json::Value;
