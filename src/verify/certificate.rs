@@ -72,13 +72,18 @@ fn claims_failure(message: String) -> VerifyFailure {
     VerifyFailure::new(Check::CertificateClaims, message)
 }
 
+/// A certificate's DER, parsed once for [`subject_alt_names`] and
+/// [`check_consistency`].
+pub(super) fn parse(der: &[u8]) -> Result<x509_cert::Certificate, VerifyFailure> {
+    x509_cert::Certificate::from_der(der).map_err(malformed)
+}
+
 /// The SANs of a certificate: email, URI and the Fulcio username otherName.
-pub(super) fn subject_alt_names(der: &[u8]) -> Result<Vec<San>, VerifyFailure> {
+pub(super) fn subject_alt_names(cert: &x509_cert::Certificate) -> Result<Vec<San>, VerifyFailure> {
     use x509_cert::ext::pkix::name::GeneralName;
     use x509_cert::ext::pkix::SubjectAltName;
     const FULCIO_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
 
-    let cert = x509_cert::Certificate::from_der(der).map_err(malformed)?;
     let Some((_, san)) = cert
         .tbs_certificate
         .get::<SubjectAltName>()
@@ -181,8 +186,10 @@ fn repository_uri_names(uri: &str, owner_repo: &str) -> bool {
 ///    present: trigger `.1.2` = `.1.20`, commit `.1.3` = `.1.13`,
 ///    repository `.1.5` (`OWNER/REPO`) is the path of `.1.12`, ref `.1.6` =
 ///    `.1.14` (`.1.4`, the workflow name, has no successor).
-pub(super) fn check_consistency(der: &[u8], sans: &[San]) -> Result<(), VerifyFailure> {
-    let cert = x509_cert::Certificate::from_der(der).map_err(malformed)?;
+pub(super) fn check_consistency(
+    cert: &x509_cert::Certificate,
+    sans: &[San],
+) -> Result<(), VerifyFailure> {
     let mut seen = std::collections::BTreeSet::new();
     for extension in cert.tbs_certificate.extensions.iter().flatten() {
         if !seen.insert(extension.extn_id) {
@@ -202,7 +209,7 @@ pub(super) fn check_consistency(der: &[u8], sans: &[San]) -> Result<(), VerifyFa
             )));
         }
     }
-    let values = fulcio_values(&cert);
+    let values = fulcio_values(cert);
     let contradiction = |old: u32, new: u32| {
         claims_failure(format!(
             "the deprecated extension 1.3.6.1.4.1.57264.1.{old} ({}: {:?}) contradicts 1.3.6.1.4.1.57264.1.{new} ({}: {:?})",

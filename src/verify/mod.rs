@@ -537,8 +537,9 @@ fn signer_facts(
             "no certificate information in the result",
         )
     })?;
-    let sans = certificate::subject_alt_names(cert_der.as_bytes())?;
-    certificate::check_consistency(cert_der.as_bytes(), &sans)?;
+    let cert = certificate::parse(cert_der.as_bytes())?;
+    let sans = certificate::subject_alt_names(&cert)?;
+    certificate::check_consistency(&cert, &sans)?;
     let facts = SignerFacts {
         identity: sans.first().map(|s| s.value.clone()),
         sans,
