@@ -22,7 +22,9 @@
 //!
 //! with the peak resident memory of each kind of binary run.
 //!
-//! `E2E_BEFORE=PATH` names an earlier build of the binary: its end-to-end,
+//! `E2E_BINARY=PATH` runs that copy of this build's binary instead of the
+//! one in the target folder. `E2E_BEFORE=PATH` names an earlier build of
+//! the binary: its end-to-end,
 //! cold and warm runs alternate with this build's in the same rounds (each
 //! fills its own caches), and a second table gives both warm runs against
 //! the library's loop, so a before/after ratio comes from one run.
@@ -66,6 +68,7 @@ fn main() {
     println!("| packages | direct wall / CPU | verifier wall / CPU | end-to-end wall / CPU | ratio to direct wall / CPU | ratio to verifier wall / CPU | peak RSS | cold wall / CPU | peak RSS | warm wall / CPU | peak RSS |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let before = std::env::var("E2E_BEFORE").ok();
+    let this = this();
     let mut compared = Vec::new();
     for size in sizes {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -81,7 +84,7 @@ fn main() {
         let mut end_to_end_before = Measure::new();
         for _ in 0..RUNS {
             end_to_end.add(run_binary(
-                THIS,
+                &this,
                 dir.path(),
                 "provenance.toml",
                 "cache",
@@ -156,8 +159,12 @@ fn main() {
     }
 }
 
-/// The binary this bench was built with.
-const THIS: &str = env!("CARGO_BIN_EXE_cargo-verify-provenance");
+/// The binary this bench was built with, or the copy of it `E2E_BINARY`
+/// names (a target folder shared with other builds may replace it).
+fn this() -> String {
+    std::env::var("E2E_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cargo-verify-provenance").to_string())
+}
 
 /// `a`'s CPU time over `b`'s.
 fn cpu_ratio(a: &Measure, b: &Measure) -> String {
@@ -320,7 +327,8 @@ fn from_server(dir: &Path, before: Option<&str>) -> [(Measure, Measure); 2] {
         "the workload policy names its dir source"
     );
     std::fs::write(dir.join("provenance-url.toml"), policy).expect("write the policy");
-    let binaries: Vec<(&str, &str)> = std::iter::once((THIS, "cold"))
+    let this = this();
+    let binaries: Vec<(&str, &str)> = std::iter::once((this.as_str(), "cold"))
         .chain(before.map(|b| (b, "cold-before")))
         .collect();
     let mut measured = [(Measure::new(), Measure::new()); 2];
