@@ -8,7 +8,7 @@ use crate::evidence::Attestation;
 use crate::policy::matcher::{
     self, id_matches, owner_of, signer_matches, write_one_of, GlobList, RepoUrl, Visibility,
 };
-use crate::policy::rule_keys::{self, RuleKey};
+use crate::policy::rule_keys::{self, RequirementKey};
 use crate::policy::{Effective, PolicySpan, Spanned};
 
 struct Display<F>(F);
@@ -56,7 +56,7 @@ pub(crate) fn expectations(e: &Effective<'_>) -> Vec<Expected> {
 
 /// What a rule states for `key` on an attestation: the text a failure
 /// shows, where, and whether it is inherited.
-fn stated(e: &Effective<'_>, key: RuleKey) -> Option<(String, PolicySpan, bool)> {
+fn stated(e: &Effective<'_>, key: RequirementKey) -> Option<(String, PolicySpan, bool)> {
     fn shown<T>(
         value: Option<(&Spanned<T>, bool)>,
         text: impl Fn(&T) -> String,
@@ -65,21 +65,24 @@ fn stated(e: &Effective<'_>, key: RuleKey) -> Option<(String, PolicySpan, bool)>
     }
     let strings = |list: &Vec<String>| one_of(list.iter().map(String::as_str));
     match key {
-        RuleKey::Require => shown(e.require, ToString::to_string),
-        RuleKey::Issuer => shown(e.issuer, ToString::to_string),
-        RuleKey::Repository => shown(e.repository, |v| v.text.clone()),
-        RuleKey::RepositoryId => shown(e.repository_id, Clone::clone),
-        RuleKey::Owner => shown(e.owner, |v| v.text.clone()),
-        RuleKey::OwnerId => shown(e.owner_id, Clone::clone),
-        RuleKey::Workflow => shown(e.workflow, ToString::to_string),
-        RuleKey::SignerWorkflow => shown(e.signer_workflow, ToString::to_string),
-        RuleKey::SignerDigest => shown(e.signer_digest, strings),
-        RuleKey::Ref => shown(e.refs, ToString::to_string),
-        RuleKey::Triggers => shown(e.triggers, ToString::to_string),
-        RuleKey::Runner => shown(e.runner, |v| v.as_str().to_string()),
-        RuleKey::Visibility => shown(e.visibility, |v| one_of(v.iter().map(|x| x.as_str()))),
-        RuleKey::PredicateType => shown(e.predicate_type, strings),
-        _ => None,
+        RequirementKey::Require => shown(e.require, ToString::to_string),
+        RequirementKey::Issuer => shown(e.issuer, ToString::to_string),
+        RequirementKey::Repository => shown(e.repository, |v| v.text.clone()),
+        RequirementKey::RepositoryId => shown(e.repository_id, Clone::clone),
+        RequirementKey::Owner => shown(e.owner, |v| v.text.clone()),
+        RequirementKey::OwnerId => shown(e.owner_id, Clone::clone),
+        RequirementKey::Workflow => shown(e.workflow, ToString::to_string),
+        RequirementKey::SignerWorkflow => shown(e.signer_workflow, ToString::to_string),
+        RequirementKey::SignerDigest => shown(e.signer_digest, strings),
+        RequirementKey::Ref => shown(e.refs, ToString::to_string),
+        RequirementKey::Triggers => shown(e.triggers, ToString::to_string),
+        RequirementKey::Runner => shown(e.runner, |v| v.as_str().to_string()),
+        RequirementKey::Visibility => shown(e.visibility, |v| one_of(v.iter().map(|x| x.as_str()))),
+        RequirementKey::PredicateType => shown(e.predicate_type, strings),
+        RequirementKey::TrustpubOnly
+        | RequirementKey::MinAge
+        | RequirementKey::SourceMatches
+        | RequirementKey::SourceAllowLineEndings => None,
     }
 }
 

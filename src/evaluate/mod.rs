@@ -34,7 +34,7 @@ use crate::escape::Untrusted;
 use crate::evidence::{BundleOrigin, Evidence, EvidenceLevel, SourceError};
 use crate::exit;
 use crate::lockfile::{Package, PackageSource};
-use crate::policy::rule_keys::RuleKey;
+use crate::policy::rule_keys::RequirementKey;
 use crate::policy::{
     Effective, Mode, NotCheckedAction, Policy, PolicyDiagnostic, PolicySpan, Rule, NO_REQUIREMENTS,
 };
@@ -120,36 +120,30 @@ impl Requirement {
 }
 
 impl Requirement {
-    /// The requirement a key of the rule tables states; `None` for a key
-    /// that selects packages.
-    pub(crate) fn of(key: RuleKey) -> Option<Self> {
+    /// The requirement a key of the rule tables states; `None` for
+    /// `source-allow-line-endings`, which loosens `source-matches` and fails
+    /// nothing itself.
+    pub(crate) fn of(key: RequirementKey) -> Option<Self> {
+        use RequirementKey as K;
         Some(match key {
-            RuleKey::Require => Self::Require,
-            RuleKey::Issuer => Self::Issuer,
-            RuleKey::Repository => Self::Repository,
-            RuleKey::RepositoryId => Self::RepositoryId,
-            RuleKey::Owner => Self::Owner,
-            RuleKey::OwnerId => Self::OwnerId,
-            RuleKey::Workflow => Self::Workflow,
-            RuleKey::SignerWorkflow => Self::SignerWorkflow,
-            RuleKey::SignerDigest => Self::SignerDigest,
-            RuleKey::Ref => Self::Ref,
-            RuleKey::Triggers => Self::Triggers,
-            RuleKey::Runner => Self::Runner,
-            RuleKey::Visibility => Self::Visibility,
-            RuleKey::PredicateType => Self::PredicateType,
-            RuleKey::TrustpubOnly => Self::TrustpubOnly,
-            RuleKey::MinAge => Self::MinAge,
-            RuleKey::SourceMatches => Self::SourceMatches,
-            // Line endings loosen `source-matches`; they fail nothing.
-            RuleKey::SourceAllowLineEndings
-            | RuleKey::Name
-            | RuleKey::Version
-            | RuleKey::BuildTime
-            | RuleKey::Direct
-            | RuleKey::SourceAllow
-            | RuleKey::Reason
-            | RuleKey::Packages => return None,
+            K::Require => Self::Require,
+            K::Issuer => Self::Issuer,
+            K::Repository => Self::Repository,
+            K::RepositoryId => Self::RepositoryId,
+            K::Owner => Self::Owner,
+            K::OwnerId => Self::OwnerId,
+            K::Workflow => Self::Workflow,
+            K::SignerWorkflow => Self::SignerWorkflow,
+            K::SignerDigest => Self::SignerDigest,
+            K::Ref => Self::Ref,
+            K::Triggers => Self::Triggers,
+            K::Runner => Self::Runner,
+            K::Visibility => Self::Visibility,
+            K::PredicateType => Self::PredicateType,
+            K::TrustpubOnly => Self::TrustpubOnly,
+            K::MinAge => Self::MinAge,
+            K::SourceMatches => Self::SourceMatches,
+            K::SourceAllowLineEndings => return None,
         })
     }
 

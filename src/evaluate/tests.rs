@@ -1997,11 +1997,11 @@ repository = "https://github.com/o/a"
 
 #[test]
 fn each_requirement_is_named_by_its_key_in_the_table_of_keys() {
-    use crate::policy::rule_keys::{requirements, RuleKey};
+    use crate::policy::rule_keys::{requirements, RequirementKey};
     for key in requirements() {
         match Requirement::of(key) {
             Some(requirement) => assert_eq!(requirement.as_str(), key.name()),
-            None => assert_eq!(key, RuleKey::SourceAllowLineEndings),
+            None => assert_eq!(key, RequirementKey::SourceAllowLineEndings),
         }
     }
 }

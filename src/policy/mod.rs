@@ -135,10 +135,9 @@ pub struct Requirements {
 }
 
 impl Requirements {
-    /// Where `key` is set, if it is (`None` for a key that selects
-    /// packages, which is no requirement).
-    pub(crate) fn span_of(&self, key: rule_keys::RuleKey) -> Option<PolicySpan> {
-        use rule_keys::RuleKey as K;
+    /// Where `key` is set, if it is.
+    pub(crate) fn span_of(&self, key: rule_keys::RequirementKey) -> Option<PolicySpan> {
+        use rule_keys::RequirementKey as K;
         match key {
             K::Require => self.require.as_ref().map(|v| v.span),
             K::Issuer => self.issuer.as_ref().map(|v| v.span),
@@ -158,8 +157,6 @@ impl Requirements {
             K::MinAge => self.min_age.as_ref().map(|v| v.span),
             K::SourceMatches => self.source_matches.as_ref().map(|v| v.span),
             K::SourceAllowLineEndings => self.source_allow_line_endings.as_ref().map(|v| v.span),
-            K::Name | K::Version | K::BuildTime | K::Direct | K::SourceAllow | K::Reason => None,
-            K::Packages => None,
         }
     }
 

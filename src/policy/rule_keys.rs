@@ -6,10 +6,17 @@
 
 use super::matcher::{Runner, Visibility};
 
-/// A key of the rule tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A key of the rule tables: a requirement, or what selects packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum RuleKey {
-    // The requirements, in the documented order.
+    Requirement(RequirementKey),
+    Selector(SelectorKey),
+}
+
+/// A requirement: a key of `[defaults]`, `[[package]]` and `[[owner]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum RequirementKey {
+    // In the documented order.
     Require,
     Issuer,
     Repository,
@@ -28,7 +35,12 @@ pub(crate) enum RuleKey {
     MinAge,
     SourceMatches,
     SourceAllowLineEndings,
-    // What selects the packages a rule is for, and `[[package]]`'s own.
+}
+
+/// A key that says which packages a rule is for (and `[[package]]`'s
+/// `source-allow` with its reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum SelectorKey {
     Name,
     Version,
     BuildTime,
@@ -183,9 +195,18 @@ pub(crate) struct KeyRow {
 /// The evidence levels `require` takes.
 pub(crate) const LEVELS: &[&str] = &["attested", "registry-asserted", "none"];
 
-const fn row(key: RuleKey, name: &'static str, tables: Tables, kind: ValueKind) -> KeyRow {
+const fn req(key: RequirementKey, name: &'static str, kind: ValueKind) -> KeyRow {
     KeyRow {
-        key,
+        key: RuleKey::Requirement(key),
+        name,
+        tables: Tables::RULES,
+        kind,
+    }
+}
+
+const fn sel(key: SelectorKey, name: &'static str, tables: Tables, kind: ValueKind) -> KeyRow {
+    KeyRow {
+        key: RuleKey::Selector(key),
         name,
         tables,
         kind,
@@ -195,50 +216,44 @@ const fn row(key: RuleKey, name: &'static str, tables: Tables, kind: ValueKind) 
 /// Every key of the rule tables: the requirements first, in the documented
 /// order, then the keys that select packages.
 pub(crate) const RULE_KEYS: [KeyRow; 25] = {
-    use RuleKey as K;
+    use RequirementKey as R;
+    use SelectorKey as S;
     use ValueKind as V;
-    const ALL: Tables = Tables::RULES;
     [
-        row(K::Require, "require", ALL, V::Word(LEVELS)),
-        row(K::Issuer, "issuer", ALL, V::Globs),
-        row(K::Repository, "repository", ALL, V::Url),
-        row(K::RepositoryId, "repository-id", ALL, V::Id),
-        row(K::Owner, "owner", ALL, V::Url),
-        row(K::OwnerId, "owner-id", ALL, V::Id),
-        row(K::Workflow, "workflow", ALL, V::Globs),
-        row(K::SignerWorkflow, "signer-workflow", ALL, V::Globs),
-        row(K::SignerDigest, "signer-digest", ALL, V::Shas),
-        row(K::Ref, "ref", ALL, V::Globs),
-        row(K::Triggers, "triggers", ALL, V::Globs),
-        row(K::Runner, "runner", ALL, V::Word(&Runner::NAMES)),
-        row(
-            K::Visibility,
-            "visibility",
-            ALL,
-            V::Words(&Visibility::NAMES),
-        ),
-        row(K::PredicateType, "predicate-type", ALL, V::Uris),
-        row(K::TrustpubOnly, "trustpub-only", ALL, V::Flag),
-        row(K::MinAge, "min-age", ALL, V::Duration),
-        row(K::SourceMatches, "source-matches", ALL, V::Flag),
-        row(
-            K::SourceAllowLineEndings,
+        req(R::Require, "require", V::Word(LEVELS)),
+        req(R::Issuer, "issuer", V::Globs),
+        req(R::Repository, "repository", V::Url),
+        req(R::RepositoryId, "repository-id", V::Id),
+        req(R::Owner, "owner", V::Url),
+        req(R::OwnerId, "owner-id", V::Id),
+        req(R::Workflow, "workflow", V::Globs),
+        req(R::SignerWorkflow, "signer-workflow", V::Globs),
+        req(R::SignerDigest, "signer-digest", V::Shas),
+        req(R::Ref, "ref", V::Globs),
+        req(R::Triggers, "triggers", V::Globs),
+        req(R::Runner, "runner", V::Word(&Runner::NAMES)),
+        req(R::Visibility, "visibility", V::Words(&Visibility::NAMES)),
+        req(R::PredicateType, "predicate-type", V::Uris),
+        req(R::TrustpubOnly, "trustpub-only", V::Flag),
+        req(R::MinAge, "min-age", V::Duration),
+        req(R::SourceMatches, "source-matches", V::Flag),
+        req(
+            R::SourceAllowLineEndings,
             "source-allow-line-endings",
-            ALL,
             V::Flag,
         ),
-        row(K::Name, "name", Tables::PACKAGE, V::PackageName),
-        row(K::Version, "version", Tables::PACKAGE, V::VersionReq),
-        row(K::BuildTime, "build-time", Tables::PACKAGE, V::Flag),
-        row(K::Direct, "direct", Tables::PACKAGE, V::Flag),
-        row(
-            K::SourceAllow,
+        sel(S::Name, "name", Tables::PACKAGE, V::PackageName),
+        sel(S::Version, "version", Tables::PACKAGE, V::VersionReq),
+        sel(S::BuildTime, "build-time", Tables::PACKAGE, V::Flag),
+        sel(S::Direct, "direct", Tables::PACKAGE, V::Flag),
+        sel(
+            S::SourceAllow,
             "source-allow",
             Tables::PACKAGE,
             V::PathGlobs,
         ),
-        row(K::Reason, "reason", Tables::PACKAGE, V::Text),
-        row(K::Packages, "packages", Tables::OWNER, V::PackageNames),
+        sel(S::Reason, "reason", Tables::PACKAGE, V::Text),
+        sel(S::Packages, "packages", Tables::OWNER, V::PackageNames),
     ]
 };
 
@@ -250,15 +265,11 @@ impl RuleKey {
             .find(|r| r.key == self)
             .expect("every key has its row")
     }
+}
 
+impl RequirementKey {
     pub(crate) fn name(self) -> &'static str {
-        self.row().name
-    }
-
-    /// Whether it is a requirement (a key of every rule table), not a
-    /// selector.
-    pub(crate) fn is_requirement(self) -> bool {
-        self.row().tables == Tables::RULES
+        RuleKey::Requirement(self).row().name
     }
 
     /// Whether a verified attestation is what states it (every requirement
@@ -266,7 +277,7 @@ impl RuleKey {
     /// `source-allow-line-endings`, which the registry, its index and the
     /// source comparison answer).
     pub(crate) fn is_on_attestation(self) -> bool {
-        self.is_requirement() && self <= RuleKey::PredicateType
+        self <= Self::PredicateType
     }
 }
 
@@ -276,11 +287,11 @@ pub(crate) fn lookup(name: &str) -> Option<&'static KeyRow> {
 }
 
 /// The requirement keys, in the documented order.
-pub(crate) fn requirements() -> impl Iterator<Item = RuleKey> {
-    RULE_KEYS
-        .iter()
-        .map(|r| r.key)
-        .filter(|k| k.is_requirement())
+pub(crate) fn requirements() -> impl Iterator<Item = RequirementKey> {
+    RULE_KEYS.iter().filter_map(|r| match r.key {
+        RuleKey::Requirement(key) => Some(key),
+        RuleKey::Selector(_) => None,
+    })
 }
 
 /// The names of the keys `table` takes: its own first, then the
@@ -334,15 +345,16 @@ mod tests {
         let line = EVERY_REQUIREMENT
             .lines()
             .find_map(|line| line.strip_prefix(&format!("{} = ", row.name)));
-        match (row.key, line) {
-            (_, Some(value)) => value.to_string(),
-            (RuleKey::Name, _) => "\"x\"".into(),
-            (RuleKey::Version, _) => "\"1\"".into(),
-            (RuleKey::BuildTime | RuleKey::Direct, _) => "true".into(),
-            (RuleKey::SourceAllow, _) => "[\"build.rs\"]".into(),
-            (RuleKey::Reason, _) => "\"generated\"".into(),
-            (RuleKey::Packages, _) => "[\"x\"]".into(),
-            (key, None) => panic!("{key:?} has no example"),
+        let RuleKey::Selector(key) = row.key else {
+            return line.expect("every requirement has its example").to_string();
+        };
+        match key {
+            SelectorKey::Name => "\"x\"".into(),
+            SelectorKey::Version => "\"1\"".into(),
+            SelectorKey::BuildTime | SelectorKey::Direct => "true".into(),
+            SelectorKey::SourceAllow => "[\"build.rs\"]".into(),
+            SelectorKey::Reason => "\"generated\"".into(),
+            SelectorKey::Packages => "[\"x\"]".into(),
         }
     }
 
@@ -395,7 +407,7 @@ mod tests {
         for key in requirements() {
             assert!(policy.defaults.span_of(key).is_some(), "{key:?}");
         }
-        let names: Vec<_> = requirements().map(RuleKey::name).collect();
+        let names: Vec<_> = requirements().map(RequirementKey::name).collect();
         assert_eq!(names_in(RuleTable::Defaults), names);
         assert!(RULE_KEYS
             .iter()
@@ -439,7 +451,10 @@ mod tests {
             .map(|(keys, kind)| (keys.join(", "), kind))
             .collect();
         let table: Vec<(String, String)> = requirements()
-            .map(|key| (key.name().to_string(), key.row().kind.documented()))
+            .map(|key| {
+                let row = RuleKey::Requirement(key).row();
+                (row.name.to_string(), row.kind.documented())
+            })
             .collect();
         assert_eq!(docs, table, "docs/policy.md's table under ## Requirements");
     }
@@ -460,7 +475,7 @@ mod tests {
             }
             let own = RULE_KEYS
                 .iter()
-                .filter(|r| !r.key.is_requirement() && r.tables.contains(table));
+                .filter(|r| matches!(r.key, RuleKey::Selector(_)) && r.tables.contains(table));
             for row in own {
                 assert!(
                     documented.iter().any(|d| d == row.name),

@@ -26,7 +26,7 @@ use super::{
     NO_REQUIREMENTS,
 };
 use crate::policy::matcher::{RepoUrl, Runner, Visibility};
-use crate::policy::rule_keys::{self, RuleKey};
+use crate::policy::rule_keys::{self, RequirementKey};
 
 /// How a change weakens the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -340,47 +340,41 @@ fn entries(effective: &Effective<'_>) -> Vec<(&'static str, Option<Value>)> {
         .collect()
 }
 
-/// One requirement of an effective rule, if it is set (`None` for a key
-/// that selects packages, which is no requirement).
-fn requirement_value(e: &Effective<'_>, key: RuleKey) -> Option<Value> {
+/// One requirement of an effective rule, if it is set.
+fn requirement_value(e: &Effective<'_>, key: RequirementKey) -> Option<Value> {
     let exactly = |id: &String| Accepts::Exactly(id.clone());
     let any_of = |list: &Vec<String>| Accepts::AnyOf(list.clone());
     let joined = |list: &Vec<String>| list.join(", ");
     let globs = |value| value_of(value, any_glob, GlobList::to_string);
     match key {
-        RuleKey::Require => value_of(e.require, |l| Accepts::Level(*l), ToString::to_string),
-        RuleKey::Issuer => globs(e.issuer),
-        RuleKey::Repository => value_of(e.repository, exact_url, url_text),
-        RuleKey::RepositoryId => value_of(e.repository_id, exactly, Clone::clone),
-        RuleKey::Owner => value_of(e.owner, exact_url, url_text),
-        RuleKey::OwnerId => value_of(e.owner_id, exactly, Clone::clone),
-        RuleKey::Workflow => globs(e.workflow),
-        RuleKey::SignerWorkflow => globs(e.signer_workflow),
-        RuleKey::SignerDigest => value_of(e.signer_digest, any_of, joined),
-        RuleKey::Ref => globs(e.refs),
-        RuleKey::Triggers => globs(e.triggers),
-        RuleKey::Runner => value_of(e.runner, runner_accepts, |r| r.as_str().to_string()),
-        RuleKey::Visibility => value_of(
+        RequirementKey::Require => value_of(e.require, |l| Accepts::Level(*l), ToString::to_string),
+        RequirementKey::Issuer => globs(e.issuer),
+        RequirementKey::Repository => value_of(e.repository, exact_url, url_text),
+        RequirementKey::RepositoryId => value_of(e.repository_id, exactly, Clone::clone),
+        RequirementKey::Owner => value_of(e.owner, exact_url, url_text),
+        RequirementKey::OwnerId => value_of(e.owner_id, exactly, Clone::clone),
+        RequirementKey::Workflow => globs(e.workflow),
+        RequirementKey::SignerWorkflow => globs(e.signer_workflow),
+        RequirementKey::SignerDigest => value_of(e.signer_digest, any_of, joined),
+        RequirementKey::Ref => globs(e.refs),
+        RequirementKey::Triggers => globs(e.triggers),
+        RequirementKey::Runner => value_of(e.runner, runner_accepts, |r| r.as_str().to_string()),
+        RequirementKey::Visibility => value_of(
             e.visibility,
             |v| visibility_accepts(v),
             |v| v.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
         ),
-        RuleKey::PredicateType => value_of(e.predicate_type, any_of, joined),
-        RuleKey::TrustpubOnly => value_of(e.trustpub_only, flag, ToString::to_string),
-        RuleKey::MinAge => value_of(
+        RequirementKey::PredicateType => value_of(e.predicate_type, any_of, joined),
+        RequirementKey::TrustpubOnly => value_of(e.trustpub_only, flag, ToString::to_string),
+        RequirementKey::MinAge => value_of(
             e.min_age,
             |d| Accepts::AtLeast(d.as_secs()),
             |d| crate::words::duration(*d),
         ),
-        RuleKey::SourceMatches => value_of(e.source_matches, flag, ToString::to_string),
-        RuleKey::SourceAllowLineEndings => Some(line_endings_value(e.source_allow_line_endings)),
-        RuleKey::Name
-        | RuleKey::Version
-        | RuleKey::BuildTime
-        | RuleKey::Direct
-        | RuleKey::SourceAllow
-        | RuleKey::Reason
-        | RuleKey::Packages => None,
+        RequirementKey::SourceMatches => value_of(e.source_matches, flag, ToString::to_string),
+        RequirementKey::SourceAllowLineEndings => {
+            Some(line_endings_value(e.source_allow_line_endings))
+        }
     }
 }
 

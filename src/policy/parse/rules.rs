@@ -7,7 +7,9 @@ use super::{Entry, Parser};
 use crate::evidence::EvidenceLevel;
 use crate::policy::diagnostic::closest;
 use crate::policy::matcher::{self, Glob, GlobList, RepoUrl, Runner, Visibility};
-use crate::policy::rule_keys::{self, KeyRow, RuleKey, RuleTable, ValueKind};
+use crate::policy::rule_keys::{
+    self, KeyRow, RequirementKey, RuleKey, RuleTable, SelectorKey, ValueKind,
+};
 use crate::policy::{
     Code, PolicyDiagnostic, PolicySpan, Requirements, Rule, RuleKind, Selector, SourceAllow,
     Spanned,
@@ -33,54 +35,52 @@ impl Parser<'_> {
     /// Read one requirement key into `reqs`; false when `entry` is not one
     /// (see [`rule_keys::RULE_KEYS`]).
     pub(super) fn requirement(&mut self, entry: &Entry<'_>, reqs: &mut Requirements) -> bool {
-        let Some(row) = rule_keys::lookup(entry.key).filter(|r| r.key.is_requirement()) else {
+        let Some(row) = rule_keys::lookup(entry.key) else {
+            return false;
+        };
+        let RuleKey::Requirement(key) = row.key else {
             return false;
         };
         let full = entry.full;
-        match row.key {
-            RuleKey::Require => {
+        match key {
+            RequirementKey::Require => {
                 reqs.require = self.level(entry, row).map(|v| Spanned::new(v, full))
             }
-            RuleKey::Issuer => reqs.issuer = self.glob_list_value(entry),
-            RuleKey::Repository => reqs.repository = self.repository_url(entry, 2),
-            RuleKey::Owner => reqs.owner = self.repository_url(entry, 1),
-            RuleKey::RepositoryId => reqs.repository_id = self.id(entry),
-            RuleKey::OwnerId => reqs.owner_id = self.id(entry),
-            RuleKey::Workflow => reqs.workflow = self.checked_globs(entry, workflow_problem),
-            RuleKey::SignerWorkflow => {
+            RequirementKey::Issuer => reqs.issuer = self.glob_list_value(entry),
+            RequirementKey::Repository => reqs.repository = self.repository_url(entry, 2),
+            RequirementKey::Owner => reqs.owner = self.repository_url(entry, 1),
+            RequirementKey::RepositoryId => reqs.repository_id = self.id(entry),
+            RequirementKey::OwnerId => reqs.owner_id = self.id(entry),
+            RequirementKey::Workflow => reqs.workflow = self.checked_globs(entry, workflow_problem),
+            RequirementKey::SignerWorkflow => {
                 reqs.signer_workflow = self.checked_globs(entry, signer_workflow_problem)
             }
-            RuleKey::SignerDigest => {
+            RequirementKey::SignerDigest => {
                 reqs.signer_digest = self.each_string(entry, Self::signer_digest)
             }
-            RuleKey::Ref => reqs.refs = self.checked_globs(entry, ref_problem),
-            RuleKey::Triggers => reqs.triggers = self.triggers(entry),
-            RuleKey::Runner => {
+            RequirementKey::Ref => reqs.refs = self.checked_globs(entry, ref_problem),
+            RequirementKey::Triggers => reqs.triggers = self.triggers(entry),
+            RequirementKey::Runner => {
                 reqs.runner = self
                     .word(entry, words_of(row), Runner::parse)
                     .map(|v| Spanned::new(v, full))
             }
-            RuleKey::Visibility => {
+            RequirementKey::Visibility => {
                 reqs.visibility = self.each_string(entry, |this, text, span| {
                     this.word_value(entry.key, text, span, words_of(row), Visibility::parse)
                 })
             }
-            RuleKey::PredicateType => {
+            RequirementKey::PredicateType => {
                 reqs.predicate_type = self.each_string(entry, Self::predicate_type)
             }
-            RuleKey::TrustpubOnly => reqs.trustpub_only = self.boolean(entry),
-            RuleKey::MinAge => {
+            RequirementKey::TrustpubOnly => reqs.trustpub_only = self.boolean(entry),
+            RequirementKey::MinAge => {
                 reqs.min_age = self.duration(entry).map(|d| Spanned::new(d.value, full));
             }
-            RuleKey::SourceMatches => reqs.source_matches = self.boolean(entry),
-            RuleKey::SourceAllowLineEndings => reqs.source_allow_line_endings = self.boolean(entry),
-            RuleKey::Name
-            | RuleKey::Version
-            | RuleKey::BuildTime
-            | RuleKey::Direct
-            | RuleKey::SourceAllow
-            | RuleKey::Reason
-            | RuleKey::Packages => return false,
+            RequirementKey::SourceMatches => reqs.source_matches = self.boolean(entry),
+            RequirementKey::SourceAllowLineEndings => {
+                reqs.source_allow_line_endings = self.boolean(entry)
+            }
         }
         true
     }
@@ -275,46 +275,49 @@ impl Parser<'_> {
         entry: &Entry<'_>,
         keys: &mut PackageKeys,
     ) -> bool {
-        let Some(row) = rule_keys::lookup(entry.key)
-            .filter(|r| !r.key.is_requirement() && r.tables.contains(RuleTable::Package))
+        let Some(row) =
+            rule_keys::lookup(entry.key).filter(|r| r.tables.contains(RuleTable::Package))
         else {
             return false;
         };
-        let ok = match row.key {
-            RuleKey::SourceAllow => {
+        let RuleKey::Selector(key) = row.key else {
+            return false;
+        };
+        let ok = match key {
+            SelectorKey::SourceAllow => {
                 keys.allow = self
                     .nonempty_strings(entry)
                     .and_then(|list| self.glob_list(&list, Glob::path));
                 keys.allow.is_some()
             }
             // Without `source-allow`, an exemption's key in the wrong table.
-            RuleKey::Reason if !table.contains_key("source-allow") => {
+            SelectorKey::Reason if !table.contains_key("source-allow") => {
                 let mut others = rule_keys::names_in(RuleTable::Package);
                 others.retain(|k| *k != entry.key);
                 self.unknown_key(entry, RuleTable::Package.header(), &others);
                 false
             }
-            RuleKey::Reason => {
+            SelectorKey::Reason => {
                 keys.reason = self.source_allow_reason(entry);
                 keys.reason.is_some()
             }
-            RuleKey::BuildTime => {
+            SelectorKey::BuildTime => {
                 keys.build_time = self.boolean(entry);
                 keys.build_time.is_some()
             }
-            RuleKey::Direct => {
+            SelectorKey::Direct => {
                 keys.direct = self.boolean(entry);
                 keys.direct.is_some()
             }
-            RuleKey::Name => {
+            SelectorKey::Name => {
                 keys.name = self.package_name(entry);
                 keys.name.is_some()
             }
-            RuleKey::Version => {
+            SelectorKey::Version => {
                 keys.version = self.version_req(entry);
                 keys.version.is_some()
             }
-            _ => return false,
+            SelectorKey::Packages => return false,
         };
         keys.ok &= ok;
         true
@@ -368,7 +371,7 @@ impl Parser<'_> {
         let mut selectors = None;
         for entry in self.entries(table, span) {
             match rule_keys::lookup(entry.key).map(|r| r.key) {
-                Some(RuleKey::Packages) => {
+                Some(RuleKey::Selector(SelectorKey::Packages)) => {
                     selectors = self.nonempty_strings(&entry).and_then(|list| {
                         self.glob_list(&list, Glob::package_name).map(|globs| {
                             globs
