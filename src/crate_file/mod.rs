@@ -22,12 +22,13 @@ mod download;
 pub(crate) mod manifest;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use miette::Diagnostic;
 use sigstore_types::Sha256Hash;
 
 pub use archive::{Archive, ArchiveError};
-pub use download::DownloadTemplate;
+pub use download::{DownloadEndpoint, DownloadTemplate};
 pub use manifest::{Manifest, ManifestError, ManifestPath, OriginalManifest, VcsInfo};
 
 use crate::http::{Http, HttpError};
@@ -127,6 +128,12 @@ pub enum ObtainError {
         help("run `cargo fetch` so that cargo's cache holds the package")
     )]
     NoDownloadUrl { registry: String },
+    #[error("the download address of the registry {registry} is not known: {reason}")]
+    #[diagnostic(
+        code("crate-index-config"),
+        help("the registry's index says where its packages are downloaded (`dl` in its config.json); `download-url` on the crates-io source names it instead")
+    )]
+    UnknownEndpoint { registry: String, reason: String },
     #[error(
         "cargo's cache holds {path}, but its SHA-256 is not the lockfile's checksum, so it is not used; {then}"
     )]
@@ -163,20 +170,21 @@ pub enum ObtainError {
 }
 
 /// Where `.crate` files are looked for and downloaded from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Locator {
     /// Cargo's home (`$CARGO_HOME`, else `~/.cargo`); `None`: none known.
     pub cargo_home: Option<PathBuf>,
-    /// crates.io's download endpoint (a mirror's, a test's); `None`: none
+    /// crates.io's download endpoint (its index's `dl`, a mirror's, a
+    /// test's), asked for when a package is first downloaded; `None`: none
     /// is known, and only cargo's cache is looked in.
-    pub crates_io: Option<DownloadTemplate>,
+    pub crates_io: Option<Arc<dyn DownloadEndpoint>>,
 }
 
 impl Default for Locator {
     fn default() -> Self {
         Self {
             cargo_home: None,
-            crates_io: Some(DownloadTemplate::crates_io()),
+            crates_io: Some(Arc::new(DownloadTemplate::crates_io())),
         }
     }
 }
@@ -193,6 +201,7 @@ impl Locator {
 
     /// The package from cargo's download cache, when a copy there (under
     /// any index's folder) has the lockfile's checksum.
+    #[cfg(any(test, feature = "testkit"))]
     pub fn in_cargo_cache(&self, krate: &CrateRef) -> Option<VerifiedCrate> {
         self.look_in_cargo_cache(krate).ok()
     }
@@ -272,17 +281,25 @@ impl Locator {
         krate: &CrateRef,
         http: Option<&Http>,
     ) -> Result<VerifiedCrate, ObtainError> {
-        let template = match &krate.source {
+        let endpoint = match &krate.source {
             PackageSource::CratesIo => self.crates_io.as_ref(),
             _ => None,
         };
-        let Some(template) = template else {
+        let Some(endpoint) = endpoint else {
             return Err(ObtainError::NoDownloadUrl {
                 registry: krate.source.to_string(),
             });
         };
         let http = http.ok_or(ObtainError::Offline)?;
-        download::download(http, template, krate).await
+        let template =
+            endpoint
+                .template()
+                .await
+                .map_err(|reason| ObtainError::UnknownEndpoint {
+                    registry: krate.source.to_string(),
+                    reason,
+                })?;
+        download::download(http, &template, krate).await
     }
 }
 

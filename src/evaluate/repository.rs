@@ -15,7 +15,7 @@ use super::{check_attestation, Requirement};
 use crate::evidence::{Attestation, Evidence};
 use crate::lockfile::Package;
 use crate::policy::matcher::same_repository;
-use crate::policy::{Effective, Policy, Traits};
+use crate::policy::Effective;
 
 /// The requirements that name who may sign: a rule pinning any of them
 /// decides which repositories it accepts.
@@ -44,8 +44,14 @@ const IDENTITY: [Requirement; 4] = [
 /// 4. a rule that pins the signer's identity (`repository`,
 ///    `repository-id`, `owner`, `owner-id`) and whose pins the certificate
 ///    meets: not marked; otherwise marked.
-pub(crate) fn mark_other_repositories(policy: &Policy, package: &Package, evidence: &mut Evidence) {
-    let effective = policy.requirements_for(&package.name, &package.version, Traits::of(package));
+///
+/// `effective` is the package's requirements, as its deciding rule states
+/// them (computed once per package by the run).
+pub(crate) fn mark_other_repositories(
+    effective: &Effective<'_>,
+    package: &Package,
+    evidence: &mut Evidence,
+) {
     let expected = effective
         .repository
         .map(|(repository, _)| repository.value.text.as_str());
@@ -55,7 +61,7 @@ pub(crate) fn mark_other_repositories(policy: &Policy, package: &Package, eviden
     let other: Vec<_> = evidence
         .attestations
         .iter()
-        .filter(|attestation| !speaks_for(attestation, named, &effective))
+        .filter(|attestation| !speaks_for(attestation, named, effective))
         .map(|attestation| attestation.origin.clone())
         .collect();
     evidence.other_repository.extend(other);

@@ -1792,7 +1792,9 @@ fn a_bundle_from_another_repository_is_no_evidence_conflict_unless_the_rule_acce
         ..registry("https://github.com/acme/widget")
     };
     let marked = |policy: &Policy, package: &Package, mut evidence: Evidence| {
-        mark_other_repositories(policy, package, &mut evidence);
+        let traits = crate::policy::Traits::of(package);
+        let effective = policy.requirements_for(&package.name, &package.version, traits);
+        mark_other_repositories(&effective, package, &mut evidence);
         evidence
     };
 

@@ -342,6 +342,7 @@ impl RunConfig {
             offline: self.offline,
             jobs: self.jobs.clamp(1, 16),
             http: self.http.clone(),
+            now: self.now,
             ..CompareOptions::default()
         }
         .with_sources(sources)
@@ -436,25 +437,45 @@ pub(crate) fn lone_lockfile() -> Option<PathBuf> {
 pub(crate) fn queries(inventory: &Inventory, policy: &Policy) -> Vec<PackageQuery> {
     inventory
         .dependencies()
-        .filter_map(|package| query_for(package, policy, false))
+        .filter_map(|package| query_for(package, &requirements_of(policy, package), policy, false))
         .collect()
 }
 
-/// The query for one package (`None` without a checksum): the deciding
-/// rule's requirements, computed once, give both the repository to look in
-/// and what else must be asked. A package a diff `compared` needs its
-/// record (its evidence level) and, with `[diff] enforce-since`, its
-/// publish time, whatever its rule says.
-pub(crate) fn query_for(
+/// The requirements that apply to each package of the inventory, in its
+/// order.
+pub(crate) fn requirements_of_all<'p>(
+    policy: &'p Policy,
+    inventory: &Inventory,
+) -> Vec<crate::policy::Effective<'p>> {
+    (inventory.packages.iter())
+        .map(|package| requirements_of(policy, package))
+        .collect()
+}
+
+/// The requirements that apply to `package`: its deciding rule's over
+/// `[defaults]`.
+pub(crate) fn requirements_of<'p>(
+    policy: &'p Policy,
     package: &crate::lockfile::Package,
-    policy: &Policy,
-    compared: bool,
-) -> Option<PackageQuery> {
-    let effective = policy.requirements_for(
+) -> crate::policy::Effective<'p> {
+    policy.requirements_for(
         &package.name,
         &package.version,
         crate::policy::Traits::of(package),
-    );
+    )
+}
+
+/// The query for one package (`None` without a checksum): its
+/// requirements (`effective`, computed once by the caller) give both the
+/// repository to look in and what else must be asked. A package a diff
+/// `compared` needs its record (its evidence level) and, with `[diff]
+/// enforce-since`, its publish time, whatever its rule says.
+pub(crate) fn query_for(
+    package: &crate::lockfile::Package,
+    effective: &crate::policy::Effective<'_>,
+    policy: &Policy,
+    compared: bool,
+) -> Option<PackageQuery> {
     let expected = effective
         .repository
         .map(|(repo, _)| repo.value.text.as_str());

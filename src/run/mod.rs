@@ -18,7 +18,7 @@ use crate::evaluate::{evaluate, Evaluation};
 use crate::evidence::{Evidence, SourceError};
 use crate::fetch::{self, PackageFetch};
 use crate::lockfile::Inventory;
-use crate::policy::Policy;
+use crate::policy::{Effective, Policy};
 use crate::source_compare;
 use crate::sources::{PackageQuery, SourceSpec};
 use crate::trust::TrustRoot;
@@ -127,7 +127,9 @@ fn collect_here(config: &RunConfig) -> Result<Run> {
     let cache = config.open_cache()?;
     let roots = config.trust_roots(&policy, &cache, &mut notes)?;
     let sources = config.sources(&policy);
-    let (positions, mut queries) = queries_to_ask(config, &inventory, &policy);
+    // Each package's requirements, once: what to ask, which bundles speak for it.
+    let requirements = config::requirements_of_all(&policy, &inventory);
+    let (positions, mut queries) = queries_to_ask(config, &inventory, &policy, &requirements);
     let crates: Vec<CrateRef> = queries.iter().map(crate_ref).collect();
     // The comparison's first pass reads each package's manifest, which
     // also says where GitHub should look for its bundles.
@@ -172,11 +174,7 @@ fn collect_here(config: &RunConfig) -> Result<Run> {
         evidence[position].source_match = source_matches.next().flatten();
         source_outcomes[position] = fetched.outcomes;
     }
-    // A bundle from another repository is reported, never held against
-    // the registry's record.
-    for (package, found) in inventory.packages.iter().zip(evidence.iter_mut()) {
-        crate::evaluate::mark_other_repositories(&policy, package, found);
-    }
+    mark_other_repositories(&inventory, &requirements, &mut evidence);
     let evaluation = evaluate(&policy, inventory.packages.iter().zip(evidence.iter()), now);
     Ok(Run {
         inventory,
@@ -192,6 +190,21 @@ fn collect_here(config: &RunConfig) -> Result<Run> {
     })
 }
 
+/// A bundle from another repository is reported, never held against the
+/// registry's record: marked so in each package's evidence.
+fn mark_other_repositories(
+    inventory: &Inventory,
+    requirements: &[Effective<'_>],
+    evidence: &mut [Evidence],
+) {
+    for ((package, found), effective) in (inventory.packages.iter())
+        .zip(evidence.iter_mut())
+        .zip(requirements)
+    {
+        crate::evaluate::mark_other_repositories(effective, package, found);
+    }
+}
+
 /// What to ask the sources, and for which package of the inventory (its
 /// position): every package that needs provenance, among those the
 /// configuration names, and what its rule needs asked.
@@ -199,6 +212,7 @@ fn queries_to_ask(
     config: &RunConfig,
     inventory: &Inventory,
     policy: &Policy,
+    requirements: &[Effective<'_>],
 ) -> (Vec<usize>, Vec<PackageQuery>) {
     inventory
         .packages
@@ -210,7 +224,7 @@ fn queries_to_ask(
             let compared = package
                 .checksum
                 .is_some_and(|c| config.compared.contains(&c.to_hex()));
-            query_for(package, policy, compared).map(|query| (index, query))
+            query_for(package, &requirements[index], policy, compared).map(|query| (index, query))
         })
         .unzip()
 }
@@ -225,12 +239,14 @@ pub(crate) fn manifest_hints(
     cache: Option<&Cache>,
     queries: &mut [PackageQuery],
 ) {
-    let locator = config.compare_options(sources).locator;
     let http = if config.offline {
         None
     } else {
         crate::http::Http::new(config.http.clone()).ok()
     };
+    let locator = config
+        .compare_options(sources)
+        .locator_with(http.as_ref(), cache);
     hints::from_manifests(
         queries,
         sources,

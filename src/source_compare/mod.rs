@@ -28,7 +28,7 @@ mod tests;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use sigstore_types::Sha256Hash;
 
@@ -38,6 +38,7 @@ use crate::crate_file::{CrateRef, DownloadTemplate, Locator};
 use crate::git::{Git, GitOptions, Rewrites};
 use crate::http::{Http, HttpConfig};
 use crate::source_match::SourceMatch;
+use crate::sources::sparse_index::{IndexUrl, SparseIndex};
 use crate::sources::{SourceSpec, CRATES_IO_API};
 
 use prepare::{Pending, Prepared};
@@ -52,8 +53,13 @@ pub struct CompareOptions {
     /// Fetches at once to one host.
     pub fetches_per_host: usize,
     pub locator: Locator,
+    /// The index whose `config.json` says where crates.io's `.crate`
+    /// files are downloaded from, when no `download-url` does.
+    pub crates_io_index: Option<IndexUrl>,
     pub git: GitOptions,
     pub http: HttpConfig,
+    /// The run's clock (how old a cached `config.json` is).
+    pub now: jiff::Timestamp,
 }
 
 impl Default for CompareOptions {
@@ -63,34 +69,56 @@ impl Default for CompareOptions {
             jobs: 16,
             fetches_per_host: 4,
             locator: Locator::from_env(),
+            crates_io_index: None,
             git: GitOptions::default(),
             http: HttpConfig::default(),
+            now: jiff::Timestamp::now(),
         }
     }
 }
 
 impl CompareOptions {
     /// crates.io's download endpoint from the run's first `crates-io`
-    /// source: its `download-url`; else crates.io's own when it asks
-    /// crates.io itself; else none (a mirror or test of the API names no
-    /// download endpoint), and only cargo's cache is looked in, as it is
-    /// when the run has no `crates-io` source.
+    /// source: its `download-url`; else, when it asks crates.io itself, the
+    /// `dl` of its index's `config.json` (crates.io's, or the `index-url`
+    /// it names), as cargo finds it; else none (a mirror or test of the API
+    /// names its `download-url`), and only cargo's cache is looked in, as
+    /// it is when the run has no `crates-io` source.
     pub fn with_sources(mut self, sources: &[SourceSpec]) -> Self {
-        self.locator.crates_io = sources
-            .iter()
-            .find_map(|spec| match spec {
-                SourceSpec::CratesIo {
-                    api_url,
-                    download_url,
-                    ..
-                } => Some(match download_url {
-                    Some(template) => Some(DownloadTemplate::new(template.clone())),
-                    None => (api_url == CRATES_IO_API).then(DownloadTemplate::crates_io),
-                }),
-                _ => None,
-            })
-            .flatten();
+        self.locator.crates_io = None;
+        self.crates_io_index = None;
+        let crates_io = sources.iter().find_map(|spec| match spec {
+            SourceSpec::CratesIo {
+                api_url,
+                download_url,
+                index_url,
+                ..
+            } => Some((api_url, download_url, index_url)),
+            _ => None,
+        });
+        match crates_io {
+            Some((_, Some(template), _)) => {
+                self.locator.crates_io = Some(Arc::new(DownloadTemplate::new(template.clone())));
+            }
+            Some((api_url, None, index_url)) if api_url == CRATES_IO_API => {
+                self.crates_io_index = IndexUrl::parse(index_url).ok();
+            }
+            _ => {}
+        }
         self
+    }
+
+    /// Where `.crate` files are found: [`CompareOptions::locator`], with
+    /// the index asked (through `http`, its answer cached in `cache`) for
+    /// crates.io's download endpoint when one is to be read from it.
+    pub fn locator_with(&self, http: Option<&Http>, cache: Option<&Cache>) -> Locator {
+        let mut locator = self.locator.clone();
+        if let Some(url) = &self.crates_io_index {
+            let index =
+                SparseIndex::new(url.clone(), http.cloned(), cache.cloned(), None, self.now);
+            locator.crates_io = Some(Arc::new(index));
+        }
+        locator
     }
 
     /// Cargo's home, when not the environment's.
@@ -126,6 +154,8 @@ pub struct Preparation {
     rewrites: Rewrites,
     http: Option<Http>,
     options: CompareOptions,
+    /// Where `.crate` files are found, the index's answer read once.
+    locator: Locator,
     warnings: Mutex<Vec<String>>,
     /// Each fetch URL's route, settled once per run.
     routes: Mutex<HashMap<String, Result<route::Route, route::RouteError>>>,
@@ -144,11 +174,13 @@ pub fn prepare_all(
     let http = (!options.offline)
         .then(|| Http::new(options.http.clone()).ok())
         .flatten();
+    let locator = options.locator_with(http.as_ref(), cache);
     let mut preparation = Preparation {
         git,
         rewrites,
         http,
         options: options.clone(),
+        locator,
         warnings: Mutex::new(Vec::new()),
         routes: Mutex::new(HashMap::new()),
         prepared: Vec::new(),
@@ -164,6 +196,7 @@ impl Preparation {
             rewrites: &self.rewrites,
             http: self.http.as_ref(),
             options: &self.options,
+            locator: &self.locator,
             warnings: &self.warnings,
             routes: &self.routes,
         }

@@ -12,7 +12,7 @@ use super::route::{route, Route, RouteError};
 use super::CompareOptions;
 use crate::cache::Cache;
 use crate::compare::{normalize_repository, Package, PackageListing};
-use crate::crate_file::{read_package, CrateRef, Manifest, OriginalManifest, VcsInfo};
+use crate::crate_file::{read_package, CrateRef, Locator, Manifest, OriginalManifest, VcsInfo};
 use crate::git::{is_local, ObjectFormat, Rewrites};
 use crate::http::Http;
 use crate::source_match::SourceMatch;
@@ -23,6 +23,8 @@ pub(super) struct Shared<'a> {
     pub rewrites: &'a Rewrites,
     pub http: Option<&'a Http>,
     pub options: &'a CompareOptions,
+    /// Where `.crate` files are found.
+    pub locator: &'a Locator,
     pub warnings: &'a Mutex<Vec<String>>,
     /// Each fetch URL's route, settled once per run.
     pub routes: &'a Mutex<HashMap<String, Result<Route, RouteError>>>,
@@ -216,8 +218,7 @@ fn prepare(
     shared: &Shared<'_>,
     runtime: &tokio::runtime::Runtime,
 ) -> Prepared {
-    let locator = &shared.options.locator;
-    let verified = match runtime.block_on(locator.obtain(krate, shared.http)) {
+    let verified = match runtime.block_on(shared.locator.obtain(krate, shared.http)) {
         Ok(verified) => verified,
         Err(error) => {
             let hint = shared

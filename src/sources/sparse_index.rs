@@ -31,8 +31,9 @@ use sigstore_types::Sha256Hash;
 use tokio::sync::OnceCell;
 
 use crate::cache::{Cache, Entry, EntryKind, Identity};
-use crate::http::{AnswerFrom, Http, HttpError, NamedBy};
-use crate::names::{is_package_name, is_plain_version};
+use crate::crate_file::{DownloadEndpoint, DownloadTemplate};
+use crate::http::{AnswerFrom, Http, HttpError};
+use crate::names::is_package_name;
 
 /// crates.io's sparse index, as cargo names it.
 pub const CRATES_IO_INDEX: &str = "sparse+https://index.crates.io/";
@@ -184,14 +185,6 @@ pub struct IndexConfig {
     pub from_loopback: bool,
 }
 
-const DL_MARKERS: [&str; 5] = [
-    "{crate}",
-    "{version}",
-    "{prefix}",
-    "{lowerprefix}",
-    "{sha256-checksum}",
-];
-
 impl IndexConfig {
     /// Read `config.json`; `url` names it in errors.
     pub fn parse(bytes: &[u8], url: &str) -> Result<Self, IndexError> {
@@ -201,51 +194,17 @@ impl IndexConfig {
         })
     }
 
-    /// The URL of a `.crate` file, made from `dl` exactly as cargo makes it:
-    /// with none of the markers, `{dl}/{crate}/{version}/download`; else
-    /// each marker replaced. The URL is a server's answer, held to the
-    /// rule for those ([`crate::http::rules::reach`] with
-    /// [`NamedBy::Answer`]): https to a public address, or, when the
-    /// configuration came from a loopback address, loopback too; fetch it
-    /// as such.
-    pub fn download_url(
-        &self,
-        name: &str,
-        version: &str,
-        checksum: &Sha256Hash,
-    ) -> Result<Url, IndexError> {
-        if !is_package_name(name) || !is_plain_version(version) {
-            return Err(IndexError::BadName {
-                name: format!("{name}@{version}"),
-            });
-        }
-        let text = if DL_MARKERS.iter().any(|m| self.dl.contains(m)) {
-            let prefix = dep_prefix(name);
-            self.dl
-                .replace("{crate}", name)
-                .replace("{version}", version)
-                .replace("{prefix}", &prefix)
-                .replace("{lowerprefix}", &prefix.to_ascii_lowercase())
-                .replace("{sha256-checksum}", &checksum.to_hex())
-        } else {
-            format!("{}/{name}/{version}/download", self.dl)
-        };
-        let url = Url::parse(&text).map_err(|e| HttpError::BadUrl {
-            url: crate::http::redact_url(&text),
-            reason: e.to_string(),
-        })?;
+    /// Where `.crate` files are downloaded from: `dl`, made into URLs
+    /// exactly as cargo makes them ([`DownloadTemplate::url`]), each held
+    /// to the rule for a server's answer: https to a public address, or,
+    /// when the configuration came from a loopback address, loopback too.
+    pub fn download_template(&self) -> DownloadTemplate {
         let from = if self.from_loopback {
             AnswerFrom::Loopback
         } else {
             AnswerFrom::Elsewhere
         };
-        crate::http::rules::reach(&url, NamedBy::Answer(from)).map_err(|refused| {
-            HttpError::Refused {
-                url: crate::http::redact_url(url.as_str()),
-                reason: refused.to_string(),
-            }
-        })?;
-        Ok(url)
+        DownloadTemplate::answered(self.dl.clone(), from)
     }
 }
 
@@ -635,6 +594,23 @@ impl SparseIndex {
     }
 }
 
+/// The index is where its registry's `.crate` files are said to be: the
+/// `dl` of its `config.json`, read once per run (and cached for a day).
+impl DownloadEndpoint for SparseIndex {
+    fn template(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<DownloadTemplate, String>> + Send + '_>,
+    > {
+        Box::pin(async move {
+            match self.config().await {
+                Ok(config) => Ok(config.download_template()),
+                Err(error) => Err(error.to_string()),
+            }
+        })
+    }
+}
+
 /// `If-None-Match` with the ETag an answer came with, else
 /// `If-Modified-Since` with its `Last-Modified`, as cargo revalidates.
 fn revalidation_headers(headers: &mut HeaderMap, etag: Option<&str>, last_modified: Option<&str>) {
@@ -749,10 +725,18 @@ mod tests {
             from_loopback: false,
         };
         let sum = checksum(0xab);
+        let krate = |name: &str, version: &str| crate::crate_file::CrateRef {
+            name: name.into(),
+            version: version.parse().unwrap(),
+            checksum: sum,
+            source: crate::lockfile::PackageSource::CratesIo,
+        };
+        let url = |config: &IndexConfig, name: &str, version: &str| {
+            config.download_template().url(&krate(name, version))
+        };
         // crates.io's own `dl`: no marker, so the old layout.
         assert_eq!(
-            config("https://static.crates.io/crates")
-                .download_url("serde", "1.0.0", &sum)
+            url(&config("https://static.crates.io/crates"), "serde", "1.0.0")
                 .unwrap()
                 .as_str(),
             "https://static.crates.io/crates/serde/1.0.0/download"
@@ -761,17 +745,14 @@ mod tests {
             "https://dl.example/{prefix}/{lowerprefix}/{crate}/{crate}-{version}.crate?sum={sha256-checksum}",
         );
         assert_eq!(
-            templated
-                .download_url("AbCd", "0.1.0+meta", &sum)
-                .unwrap()
-                .as_str(),
+            url(&templated, "AbCd", "0.1.0+meta").unwrap().as_str(),
             format!(
                 "https://dl.example/Ab/Cd/ab/cd/AbCd/AbCd-0.1.0+meta.crate?sum={}",
                 sum.to_hex()
             )
         );
         assert_eq!(
-            templated.download_url("abc", "1.0.0", &sum).unwrap().path(),
+            url(&templated, "abc", "1.0.0").unwrap().path(),
             "/3/a/3/a/abc/abc-1.0.0.crate"
         );
         // An index's answer leads to https on a public address only; to
@@ -783,8 +764,8 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    config(refused).download_url("serde", "1.0.0", &sum),
-                    Err(IndexError::Http(HttpError::Refused { .. }))
+                    url(&config(refused), "serde", "1.0.0"),
+                    Err(HttpError::Refused { .. })
                 ),
                 "{refused}"
             );
@@ -793,16 +774,11 @@ mod tests {
             from_loopback: true,
             ..config("http://127.0.0.1:8080/crates")
         };
-        assert!(local.download_url("serde", "1.0.0", &sum).is_ok());
-        for (name, version) in [("../x", "1.0.0"), ("a", "1/0"), ("a", "")] {
-            assert!(
-                matches!(
-                    config("https://dl.example").download_url(name, version, &sum),
-                    Err(IndexError::BadName { .. })
-                ),
-                "{name} {version}"
-            );
-        }
+        assert!(url(&local, "serde", "1.0.0").is_ok());
+        assert!(matches!(
+            url(&config("https://dl.example"), "../x", "1.0.0"),
+            Err(HttpError::BadUrl { .. })
+        ));
     }
 
     #[test]

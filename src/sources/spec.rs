@@ -56,7 +56,8 @@ pub enum SourceSpec {
     /// and its sparse index (publish times, where `.crate` files are).
     /// `download_url` is where its `.crate` files are downloaded for the
     /// source comparison (a `dl` template as in an index's `config.json`;
-    /// crates.io's own when `None`): a mirror's, a test's.
+    /// when `None`, the `dl` of its index's `config.json`): a mirror's, a
+    /// test's.
     CratesIo {
         api_url: String,
         #[serde(default)]

@@ -3,6 +3,7 @@
 //! and downloads from a loopback registry, checked against the checksum.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use cargo_verify_provenance::lockfile::PackageSource;
 use cargo_verify_provenance::testkit::internals::crate_file::{
@@ -135,7 +136,7 @@ fn a_copy_in_cargos_cache_with_other_bytes_is_never_used() {
     let path = format!("/crates/{}/{}/download", similar.name, similar.version);
     server.route(&path, vec![Reply::json(read(&root, similar))]);
     let online = Locator {
-        crates_io: Some(DownloadTemplate::new(server.url("/crates"))),
+        crates_io: Some(Arc::new(DownloadTemplate::new(server.url("/crates")))),
         ..locator
     };
     let downloaded = block_on(online.obtain(&krate, Some(&http()))).unwrap();
@@ -155,9 +156,9 @@ fn a_download_is_checked_against_the_checksum_before_it_is_read() {
     let dir = TestDir::new();
     let server = Server::start();
     let locator = Locator {
-        crates_io: Some(DownloadTemplate::new(
+        crates_io: Some(Arc::new(DownloadTemplate::new(
             server.url("/dl/{crate}-{version}.crate"),
-        )),
+        ))),
         ..cargo_home(&dir, &[])
     };
     let wanted = crate_ref(&crates[0]);

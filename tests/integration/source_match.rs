@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::fixtures::{source_crates, SourceCrate};
 use crate::harness::{Cmd, TestDir};
+use crate::server::{Reply, Server};
 
 /// A project whose lockfile pins the real packages, with cargo's cache
 /// holding them and every repository reachable only through `insteadOf`.
@@ -311,4 +312,46 @@ fn a_comparison_that_cannot_be_made_never_passes() {
             .unwrap()
             .contains("offline"));
     }
+}
+
+/// With nothing in cargo's cache, each package is downloaded from where
+/// the crates-io source's index says (`dl` in its `config.json`), as cargo
+/// downloads it: the index is asked once, each package once.
+#[test]
+fn packages_are_downloaded_from_the_address_the_index_configuration_gives() {
+    let test = "source_match::index_dl";
+    let (Some(project), Some((root, _))) = (RealProject::new(test), source_crates(test)) else {
+        return;
+    };
+    std::fs::remove_dir_all(project.dir.join("cargo-home/registry/cache")).unwrap();
+    let server = Server::start();
+    let config = format!(
+        r#"{{"dl": "{}/dl/{{crate}}-{{version}}.crate", "api": "{}"}}"#,
+        server.url(""),
+        server.url("")
+    );
+    server.route("/index/config.json", vec![Reply::json(config)]);
+    for entry in &project.crates {
+        let bytes = std::fs::read(root.join(&entry.crate_file)).unwrap();
+        let path = format!("/dl/{}-{}.crate", entry.name, entry.version);
+        server.route(&path, vec![Reply::json(bytes)]);
+    }
+    // crates.io's API (asked nothing: no rule needs a record), a mirror of
+    // its index.
+    project.policy(&format!(
+        "[defaults]\n\n[[source]]\nkind = \"crates-io\"\nindex-url = \"sparse+{}/index/\"\n",
+        server.url("")
+    ));
+    let run = project
+        .command()
+        .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+        .args(["--message-format", "json"])
+        .run();
+    let found = packages(&run.stdout);
+    for entry in &project.crates {
+        assert_as_recorded(entry, &found[&entry.name]["source_match"]);
+        let path = format!("/dl/{}-{}.crate", entry.name, entry.version);
+        assert_eq!(server.requests_to(&path), 1, "{path}");
+    }
+    assert_eq!(server.requests_to("/index/config.json"), 1);
 }

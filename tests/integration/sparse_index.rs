@@ -4,7 +4,9 @@
 //! bound to the lockfile's, `config.json` and its `dl`, and revalidation
 //! with `If-None-Match` so that a warm run asks nothing.
 
+use cargo_verify_provenance::lockfile::PackageSource;
 use cargo_verify_provenance::testkit::internals::cache::Cache;
+use cargo_verify_provenance::testkit::internals::crate_file::CrateRef;
 use cargo_verify_provenance::testkit::internals::http::{Http, HttpConfig};
 use cargo_verify_provenance::testkit::internals::sources::sparse_index::{
     IndexError, IndexUrl, Listing, SparseIndex,
@@ -162,11 +164,14 @@ fn config_json_names_where_crates_are_downloaded_and_is_cached() {
         let index = reader(&server, &cache, online);
         let config = runtime().block_on(index.config()).unwrap();
         assert_eq!(config.api.as_deref(), Some(server.base.as_str()));
+        let itoa = CrateRef {
+            name: "itoa".into(),
+            version: "1.0.19".parse().unwrap(),
+            checksum,
+            source: PackageSource::CratesIo,
+        };
         assert_eq!(
-            config
-                .download_url("itoa", "1.0.19", &checksum)
-                .unwrap()
-                .as_str(),
+            config.download_template().url(&itoa).unwrap().as_str(),
             format!("{}/dl/itoa/1.0.19/{ITOA_1_0_19}", server.base)
         );
     }
