@@ -21,7 +21,7 @@ pub struct ReadBundle {
 }
 
 impl ReadBundle {
-    /// Read `json` ([`bounded_read::bundle`], within the limit of one
+    /// Read `json` (`bounded_read::bundle`, within the limit of one
     /// bundle). Text that is not a bundle is
     /// kept with the reason, so that verification reports it in its place.
     pub fn read(json: impl Into<Box<str>>) -> Self {
