@@ -24,6 +24,13 @@
 //! and prints the best wall and CPU time (user + system, children
 //! included) of each, the ratios cold / git fetch and warm / off, and the
 //! peak resident memory of the binary's runs.
+//!
+//! `SOURCE_BENCH_BEFORE=PATH` names another build of the binary (an earlier
+//! revision): its cold, warm and off runs are measured in the same rounds
+//! (its cold into a cache of its own, its warm and off on it) and its
+//! ratios printed beside this build's. `SOURCE_BENCH_KEEP=1` keeps the
+//! workload's folder (and prints where it is), to profile a run on it;
+//! `SOURCE_BENCH_RUNS=N` sets the rounds (default 3).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,6 +41,7 @@ use cargo_verify_provenance::testkit::files::{cargo_lock, LockedPackage};
 use cargo_verify_provenance::testkit::repos::RepoBuilder;
 use sha2::{Digest, Sha256};
 
+/// Rounds, unless `SOURCE_BENCH_RUNS` says otherwise.
 const RUNS: usize = 3;
 /// Files of each crate besides its manifest and README.
 const FILES_PER_CRATE: usize = 30;
@@ -68,39 +76,80 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
+    let runs: usize = std::env::var("SOURCE_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(RUNS);
+    let this = PathBuf::from(env!("CARGO_BIN_EXE_cargo-verify-provenance"));
+    let before = std::env::var_os("SOURCE_BENCH_BEFORE").map(PathBuf::from);
     let mut fetch = Measure::new();
-    let mut cold = Measure::new();
-    let mut warm = Measure::new();
-    let mut off = Measure::new();
-    for round in 0..RUNS {
+    let mut after = Runs::new();
+    let mut earlier = Runs::new();
+    for round in 0..runs {
         fetch.add(git_fetch_all(root, &repos, round));
-        let cache = format!("cache-{round}");
-        cold.add(run_binary(root, &cache, false));
-        warm.add(run_binary(root, &cache, false));
-        off.add(run_binary(root, &cache, true));
+        after.round(&this, root, &format!("cache-{round}"));
+        if let Some(before) = &before {
+            earlier.round(before, root, &format!("cache-before-{round}"));
+        }
     }
-    let pair = |m: &Measure| format!("{:.3} / {:.3} s", m.wall.as_secs_f64(), m.cpu.as_secs_f64());
-    let ratio = |a: &Measure, b: &Measure| {
+    println!("| build | packages (repositories) | git fetch wall / CPU | cold wall / CPU | cold ÷ git fetch | peak RSS cold | warm wall / CPU | off wall / CPU | warm ÷ off | peak RSS warm |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let shown = |name: &str, runs: &Runs| runs.row(name, packages, repos.len(), &fetch);
+    if before.is_some() {
+        println!("{}", shown("before", &earlier));
+    }
+    println!("{}", shown("this", &after));
+    if std::env::var_os("SOURCE_BENCH_KEEP").is_some() {
+        eprintln!("workload kept in {}", dir.keep().display());
+    }
+}
+
+/// One build's cold, warm and off runs over the rounds.
+struct Runs {
+    cold: Measure,
+    warm: Measure,
+    off: Measure,
+}
+
+impl Runs {
+    fn new() -> Self {
+        Self {
+            cold: Measure::new(),
+            warm: Measure::new(),
+            off: Measure::new(),
+        }
+    }
+
+    /// `binary` cold into `cache` (new), then warm and off on it.
+    fn round(&mut self, binary: &Path, root: &Path, cache: &str) {
+        self.cold.add(run_binary(binary, root, cache, false));
+        self.warm.add(run_binary(binary, root, cache, false));
+        self.off.add(run_binary(binary, root, cache, true));
+    }
+
+    /// The table's row for this build.
+    fn row(&self, name: &str, packages: usize, repos: usize, fetch: &Measure) -> String {
+        let pair =
+            |m: &Measure| format!("{:.3} / {:.3} s", m.wall.as_secs_f64(), m.cpu.as_secs_f64());
+        let ratio = |a: &Measure, b: &Measure| {
+            format!(
+                "{:.2}x / {:.2}x",
+                a.wall.as_secs_f64() / b.wall.as_secs_f64(),
+                a.cpu.as_secs_f64() / b.cpu.as_secs_f64()
+            )
+        };
         format!(
-            "{:.2}x / {:.2}x",
-            a.wall.as_secs_f64() / b.wall.as_secs_f64(),
-            a.cpu.as_secs_f64() / b.cpu.as_secs_f64()
+            "| {name} | {packages} ({repos}) | {} | {} | {} | {} MiB | {} | {} | {} | {} MiB |",
+            pair(fetch),
+            pair(&self.cold),
+            ratio(&self.cold, fetch),
+            self.cold.rss_kib / 1024,
+            pair(&self.warm),
+            pair(&self.off),
+            ratio(&self.warm, &self.off),
+            self.warm.rss_kib / 1024,
         )
-    };
-    println!("| packages (repositories) | git fetch wall / CPU | cold wall / CPU | cold ÷ git fetch | peak RSS cold | warm wall / CPU | off wall / CPU | warm ÷ off | peak RSS warm |");
-    println!("|---|---|---|---|---|---|---|---|---|");
-    println!(
-        "| {packages} ({}) | {} | {} | {} | {} MiB | {} | {} | {} | {} MiB |",
-        repos.len(),
-        pair(&fetch),
-        pair(&cold),
-        ratio(&cold, &fetch),
-        cold.rss_kib / 1024,
-        pair(&warm),
-        pair(&off),
-        ratio(&warm, &off),
-        warm.rss_kib / 1024,
-    );
+    }
 }
 
 /// The repositories, the cargo home, Cargo.lock and the policy; returns the
@@ -233,11 +282,11 @@ fn git_fetch_all(root: &Path, repos: &[Repository], round: usize) -> Measure {
     }
 }
 
-/// The binary on the workload, offline, with `cache`; `off` leaves the
+/// `binary` on the workload, offline, with `cache`; `off` leaves the
 /// comparison out.
-fn run_binary(root: &Path, cache: &str, off: bool) -> Measure {
+fn run_binary(binary: &Path, root: &Path, cache: &str, off: bool) -> Measure {
     let start = Instant::now();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-verify-provenance"));
+    let mut command = Command::new(binary);
     command
         .current_dir(root)
         .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])

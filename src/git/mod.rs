@@ -14,6 +14,7 @@
 //!   (`GIT_NO_LAZY_FETCH`): only [`Fetched::blobs`] asks for blobs;
 //! - each fetch in its own temporary bare repository, removed when done.
 
+mod batch;
 pub mod objects;
 mod process;
 pub mod rewrite;
@@ -28,7 +29,7 @@ use miette::Diagnostic;
 
 pub use objects::{commit_tree, object_id, walk, ObjectKind};
 pub use rewrite::{is_local, Rewrites};
-pub use tree::{parse_ls_tree, EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
+pub use tree::{EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
 
 use process::{command, run, Bounds, Finished};
 
@@ -87,7 +88,8 @@ impl Pin {
 
 /// The deadline of commands that only read the local repository.
 const LOCAL_TIMEOUT: Duration = Duration::from_secs(60);
-/// What `git ls-tree -r` may print: about 110 bytes per entry.
+/// The tree objects of a commit, per file it lists (an entry is about
+/// 30 bytes plus its name; a folder's own entry adds to its parent).
 const BYTES_PER_TREE_ENTRY: usize = 160;
 
 /// Why a repository could not be read at a commit: each one leaves the
@@ -145,6 +147,8 @@ pub struct Git {
 /// when this is dropped.
 #[derive(Debug)]
 pub struct Fetched {
+    /// Ended before the folder is removed.
+    reader: std::sync::Mutex<Reader>,
     dir: tempfile::TempDir,
     commit: String,
     format: ObjectFormat,
@@ -201,31 +205,31 @@ impl Git {
             .arg(dir.path());
         self.local(init)?;
         let mut settings = vec![
-            ("remote.origin.url", url.to_string()),
-            ("remote.origin.promisor", "true".into()),
-            ("remote.origin.partialclonefilter", "blob:none".into()),
-            ("core.repositoryformatversion", "1".into()),
-            ("extensions.partialclone", "origin".into()),
+            ("remote \"origin\"", "url", url.to_string()),
+            ("remote \"origin\"", "promisor", "true".into()),
+            (
+                "remote \"origin\"",
+                "partialclonefilter",
+                "blob:none".into(),
+            ),
+            ("core", "repositoryformatversion", "1".into()),
+            ("extensions", "partialclone", "origin".into()),
         ];
         // The command line's `http.extraHeader=` clears only headers set
         // for every URL: one the user's configuration scopes to this URL
         // (`http.https://github.com/.extraHeader`, where CI setups keep a
         // token) is a better match and survives it. The same settings
         // for this very URL are the best match there is.
-        let header_key = format!("http.{url}.extraHeader");
-        let cookie_key = format!("http.{url}.cookieFile");
-        settings.push((header_key.as_str(), String::new()));
-        settings.push((cookie_key.as_str(), String::new()));
+        let this_url = subsection("http", url)?;
+        settings.push((this_url.as_str(), "extraHeader", String::new()));
+        settings.push((this_url.as_str(), "cookieFile", String::new()));
         if let Some(pin) = pin {
-            settings.push(("http.followRedirects", "false".into()));
-            settings.push(("http.curloptResolve", pin.curl_resolve()));
+            settings.push(("http", "followRedirects", "false".into()));
+            settings.push(("http", "curloptResolve", pin.curl_resolve()));
         }
-        for (key, value) in &settings {
-            let mut config = command(&self.options.program, Some(dir.path()));
-            config.arg("config").arg(key).arg(value);
-            self.local(config)?;
-        }
+        append_config(dir.path(), &settings)?;
         let fetched = Fetched {
+            reader: std::sync::Mutex::new(Reader::default()),
             dir,
             commit: commit.to_ascii_lowercase(),
             format,
@@ -265,29 +269,24 @@ impl Fetched {
         &self.commit
     }
 
-    /// Every file of the commit's tree.
+    /// Every file of the commit's tree: the commit and every tree read
+    /// from it down ([`walk`], each tree checked against the ID its parent
+    /// names), and kept for [`Fetched::objects`].
     pub fn tree(&self) -> Result<Tree, GitError> {
         let max = self.git.options.max_tree_entries;
-        let mut cmd = command(&self.git.options.program, Some(self.dir.path()));
-        cmd.args(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options"])
-            .arg(&self.commit);
-        let bounds = self
-            .git
-            .local_bounds(max.saturating_mul(BYTES_PER_TREE_ENTRY), None);
-        let finished = match run(cmd, bounds) {
-            Err(GitError::OutputTooLarge { .. }) => {
-                return Err(GitError::TreeTooLarge { limit: max })
-            }
-            other => other?,
-        };
-        if !finished.success {
-            return Err(GitError::MissingObject(format!(
-                "the tree of commit {} ({})",
-                self.commit,
-                last_line(&finished.stderr)
-            )));
+        let id = ObjectId::from_hex(&self.commit)
+            .ok_or_else(|| GitError::Malformed(format!("`{}` is not a commit ID", self.commit)))?;
+        let commit = self
+            .objects(ObjectKind::Commit, &[id])?
+            .remove(&id)
+            .ok_or_else(|| GitError::MissingObject(format!("commit {}", self.commit)))?;
+        let root = commit_tree(&commit, self.format)?;
+        let mut read = |ids: &[ObjectId]| self.objects(ObjectKind::Tree, ids);
+        match walk(root, self.format, &|_, _| true, &mut read, max) {
+            Ok(walked) => Ok(walked.tree),
+            Err(GitError::OutputTooLarge { .. }) => Err(GitError::TreeTooLarge { limit: max }),
+            Err(error) => Err(error),
         }
-        parse_ls_tree(&finished.stdout, self.format, max)
     }
 
     /// The bytes of these blobs. Those the first fetch did not bring are
@@ -377,26 +376,72 @@ impl Fetched {
             .collect()
     }
 
-    /// `git cat-file --batch` of blobs known to be here and small enough.
+    /// Blobs known to be here and small enough; one not returned is missing.
     fn read_blobs(&self, ids: &[ObjectId]) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
-        self.objects(ObjectKind::Blob, ids)
+        let blobs = self.objects(ObjectKind::Blob, ids)?;
+        match ids.iter().find(|id| !blobs.contains_key(id)) {
+            Some(id) => Err(GitError::MissingObject(format!("blob {id}"))),
+            None => Ok(blobs),
+        }
     }
 
-    /// The bytes of these objects of `kind`, which must be here (the
-    /// commit and its trees are, once fetched); each at most the blob cap.
+    /// The bytes of these objects of `kind` that are here (the commit and
+    /// its trees are, once fetched), through one `git cat-file --batch`
+    /// for the whole fetch; the commit and trees are kept once read.
     pub fn objects(
         &self,
         kind: ObjectKind,
         ids: &[ObjectId],
     ) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
-        let mut cmd = command(&self.git.options.program, Some(self.dir.path()));
-        cmd.args(["cat-file", "--batch"]);
-        let max = ids.len() * (self.git.options.max_blob_bytes + 128);
-        let finished = run(cmd, self.git.local_bounds(max, Some(batch_input(ids))))?;
-        if !finished.success {
-            return Err(GitError::Io(last_line(&finished.stderr)));
+        let mut reader = self.reader.lock().expect("not poisoned");
+        let Reader { batch, kept } = &mut *reader;
+        let mut found = BTreeMap::new();
+        let mut asked = Vec::new();
+        for id in ids {
+            match kept.get(id) {
+                Some(bytes) => {
+                    found.insert(*id, bytes.clone());
+                }
+                None => asked.push(*id),
+            }
         }
-        parse_batch(&finished.stdout, kind, ids)
+        if asked.is_empty() {
+            return Ok(found);
+        }
+        let batch = match batch {
+            Some(batch) => batch,
+            None => {
+                let options = &self.git.options;
+                let budget = (options.max_tree_entries as u64)
+                    .saturating_mul(BYTES_PER_TREE_ENTRY as u64)
+                    .saturating_add(options.max_blob_bytes as u64);
+                let started =
+                    batch::Batch::start(&options.program, self.dir.path(), LOCAL_TIMEOUT, budget)?;
+                batch.insert(started)
+            }
+        };
+        let read = batch.objects(kind, &asked)?;
+        if kind != ObjectKind::Blob {
+            kept.extend(read.iter().map(|(id, bytes)| (*id, bytes.clone())));
+        }
+        found.extend(read);
+        Ok(found)
+    }
+}
+
+/// What a fetch's objects are read through, and the commit and trees
+/// read so far.
+#[derive(Default)]
+struct Reader {
+    batch: Option<batch::Batch>,
+    kept: BTreeMap<ObjectId, Vec<u8>>,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("kept", &self.kept.len())
+            .finish()
     }
 }
 
@@ -406,29 +451,71 @@ fn batch_input(ids: &[ObjectId]) -> Vec<u8> {
         .collect()
 }
 
-/// `git cat-file --batch` output: per object `ID SP TYPE SP SIZE LF BYTES LF`.
-fn parse_batch(
-    mut output: &[u8],
-    kind: ObjectKind,
-    ids: &[ObjectId],
-) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
-    let mut blobs = BTreeMap::new();
-    let kind = kind.name();
-    for id in ids {
-        let bad = || GitError::Malformed(format!("`git cat-file` did not return {kind} {id}"));
-        let end = output.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
-        let header = std::str::from_utf8(&output[..end]).map_err(|_| bad())?;
-        let size: usize = match header.split(' ').collect::<Vec<_>>().as_slice() {
-            [got, got_kind, size] if *got == id.to_hex() && *got_kind == kind => {
-                size.parse().map_err(|_| bad())?
-            }
-            _ => return Err(bad()),
-        };
-        let body = output.get(end + 1..end + 1 + size).ok_or_else(bad)?;
-        blobs.insert(*id, body.to_vec());
-        output = output.get(end + 2 + size..).unwrap_or_default();
+/// Append `settings` (section, key, value) to the configuration of the
+/// repository `git init` just made in `dir`, as `git config` would write
+/// them, in one write rather than one process each. A later value of a
+/// key wins (`core.repositoryformatversion`, which `init` wrote as 0).
+/// Every value is quoted and escaped; one holding a control character
+/// other than a tab or line feed is refused.
+fn append_config(dir: &std::path::Path, settings: &[(&str, &str, String)]) -> Result<(), GitError> {
+    use std::fmt::Write as _;
+    let mut text = String::from("\n");
+    let mut section = "";
+    for (name, key, value) in settings {
+        if *name != section {
+            let _ = writeln!(text, "[{name}]");
+            section = name;
+        }
+        let _ = writeln!(text, "\t{key} = {}", config_value(value)?);
     }
-    Ok(blobs)
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("config"))
+        .map_err(|e| GitError::Io(format!("the fetch's repository: {e}")))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .map_err(|e| GitError::Io(format!("the fetch's repository: {e}")))
+}
+
+/// The header of the section `name` with the subsection `sub`
+/// (`http "https://…"`), quoted and escaped as git writes it; a control
+/// character other than a tab is refused.
+fn subsection(name: &str, sub: &str) -> Result<String, GitError> {
+    let mut header = format!("{name} \"");
+    for c in sub.chars() {
+        match c {
+            '\\' | '"' => {
+                header.push('\\');
+                header.push(c);
+            }
+            '\t' => header.push(c),
+            c if c.is_control() => {
+                return Err(GitError::Malformed("a URL with a control character".into()))
+            }
+            c => header.push(c),
+        }
+    }
+    header.push('"');
+    Ok(header)
+}
+
+/// `value` as a quoted git configuration value.
+fn config_value(value: &str) -> Result<String, GitError> {
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            c if c.is_control() => {
+                return Err(GitError::Malformed("a URL with a control character".into()))
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    Ok(quoted)
 }
 
 /// What a failed fetch means, from git's (English) message.

@@ -134,7 +134,7 @@ pub type Objects = BTreeMap<ObjectId, Vec<u8>>;
 /// Part of a commit's tree, read from its root down.
 #[derive(Debug, Default)]
 pub struct Walked {
-    /// The files of every folder read, as `git ls-tree -r` lists them.
+    /// The files of every folder read, as `git ls-tree -r` would list them.
     pub tree: Tree,
     /// Folders seen but not read (their tree was not wanted or not had).
     pub unread: Vec<String>,

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use super::GitError;
 
-/// How often a running command is looked at.
-const POLL: Duration = Duration::from_millis(10);
-/// How often the folder a fetch writes into is measured.
+/// How often the folder a fetch writes into is measured (and the deadline
+/// looked at).
 const MEASURE_EVERY: Duration = Duration::from_millis(100);
+/// How often a command whose output has ended is looked at until it exits.
+const EXITING: Duration = Duration::from_millis(1);
 /// What is kept of a command's standard error for messages.
 const STDERR_KEPT: usize = 4096;
 
@@ -171,10 +172,16 @@ pub(super) fn run(mut command: Command, bounds: Bounds<'_>) -> Result<Finished, 
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let max_stdout = bounds.max_stdout;
-    let out_reader = std::thread::spawn(move || read_capped(stdout, max_stdout));
+    // The end of its output is the first sign a command is done: waited
+    // for through a channel, so that it is seen at once rather than at the
+    // next look.
+    let (sender, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(read_capped(stdout, max_stdout));
+    });
     let err_reader = std::thread::spawn(move || read_tail(stderr));
-    let waited = wait(&mut child, bounds.deadline, bounds.folder);
-    let (stdout, overflow) = out_reader.join().unwrap_or_default();
+    let (waited, ended) = wait(&mut child, bounds.deadline, bounds.folder, &output);
+    let (stdout, overflow) = ended.unwrap_or_else(|| output.recv().unwrap_or_default());
     let stderr = err_reader.join().unwrap_or_default();
     let success = waited?;
     if overflow {
@@ -187,40 +194,56 @@ pub(super) fn run(mut command: Command, bounds: Bounds<'_>) -> Result<Finished, 
     })
 }
 
-/// Wait for `child`, killing it past the deadline or the folder's cap.
+/// What the thread reading a command's output sends when it ends.
+type Output = (Vec<u8>, bool);
+
+/// Wait for `child`, killing it past the deadline or the folder's cap:
+/// until its output ends (or it exits), looking at the deadline and the
+/// folder between; then until it exits, which follows at once. Its
+/// output too, when it was received.
 fn wait(
     child: &mut Child,
     deadline: Duration,
     folder: Option<(&Path, u64)>,
-) -> Result<bool, GitError> {
+    output: &std::sync::mpsc::Receiver<Output>,
+) -> (Result<bool, GitError>, Option<Output>) {
+    use std::sync::mpsc::RecvTimeoutError;
     let started = Instant::now();
-    let mut measured = Instant::now();
+    let mut ended: Option<Output> = None;
     loop {
-        if let Some(status) = child.try_wait().map_err(|e| GitError::Io(e.to_string()))? {
-            return Ok(status.success());
+        let left = deadline.saturating_sub(started.elapsed());
+        if ended.is_none() {
+            let tick = left.min(MEASURE_EVERY).max(Duration::from_millis(1));
+            match output.recv_timeout(tick) {
+                Ok(received) => ended = Some(received),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => ended = Some(Output::default()),
+            }
+        } else {
+            std::thread::sleep(EXITING);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => return (Ok(status.success()), ended),
+            Ok(None) => {}
+            Err(error) => return (Err(GitError::Io(error.to_string())), ended),
         }
         if started.elapsed() > deadline {
             kill(child);
-            return Err(GitError::Timeout {
-                seconds: deadline.as_secs(),
-            });
+            let seconds = deadline.as_secs();
+            return (Err(GitError::Timeout { seconds }), ended);
         }
         if let Some((path, limit)) = folder {
-            if measured.elapsed() >= MEASURE_EVERY {
-                measured = Instant::now();
-                if folder_bytes(path) > limit {
-                    kill(child);
-                    return Err(GitError::TooLarge { limit });
-                }
+            if ended.is_none() && folder_bytes(path) > limit {
+                kill(child);
+                return (Err(GitError::TooLarge { limit }), ended);
             }
         }
-        std::thread::sleep(POLL);
     }
 }
 
 /// Kill the command and every process it started (git runs its transport
 /// and `index-pack` as children).
-fn kill(child: &mut Child) {
+pub(super) fn kill(child: &mut Child) {
     #[cfg(unix)]
     if let Some(pid) = i32::try_from(child.id())
         .ok()

@@ -175,31 +175,6 @@ fn a_command_past_its_deadline_is_killed() {
 }
 
 #[test]
-fn ls_tree_output_is_read_as_hostile() {
-    let id = "a".repeat(40);
-    let ok = format!("100644 blob {id}\tsrc/lib.rs\0120000 blob {id}\tlink\0");
-    let tree = parse_ls_tree(ok.as_bytes(), ObjectFormat::Sha1, 10).unwrap();
-    assert_eq!(tree.len(), 2);
-    for bad in [
-        format!("100644 blob {id}\t../x\0"),
-        format!("100644 blob {id}\t/x\0"),
-        format!("100644 blob {id}\ta//b\0"),
-        format!("040000 tree {id}\tdir\0"),
-        format!("100644 blob {}\tx\0", "a".repeat(64)),
-        format!("100644 blob {id}\tx\0100644 blob {id}\tx\0"),
-        "garbage\0".to_string(),
-    ] {
-        assert!(
-            matches!(
-                parse_ls_tree(bad.as_bytes(), ObjectFormat::Sha1, 10),
-                Err(GitError::Malformed(_))
-            ),
-            "{bad:?}"
-        );
-    }
-}
-
-#[test]
 fn git_messages_are_classified() {
     let commit = "c".repeat(40);
     assert!(matches!(
@@ -363,4 +338,87 @@ fn git_gets_what_it_needs_and_none_of_the_jobs_secrets_whatever_the_spelling() {
     ] {
         assert!(!kept(name), "{name} is left out");
     }
+}
+
+/// The fetch's settings are written into its repository's configuration
+/// directly: git reads each value back as written, whatever characters a
+/// URL holds, and a later value wins; a control character is refused.
+#[test]
+fn settings_are_written_as_git_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut init = command(std::ffi::OsStr::new("git"), None);
+    init.args(["init", "--bare", "--quiet"]).arg(dir.path());
+    assert!(init.status().unwrap().success());
+    let tricky = "https://h/a\"b\\c;d#e\tf ]\n[core]\tbare = false";
+    let quoted_url = "https://h/a\"b\\c]";
+    let section = subsection("http", quoted_url).unwrap();
+    append_config(
+        dir.path(),
+        &[
+            ("remote \"origin\"", "url", tricky.to_string()),
+            ("core", "repositoryformatversion", "1".into()),
+            (section.as_str(), "extraHeader", String::new()),
+        ],
+    )
+    .unwrap();
+    let get = |key: &str| {
+        let mut cmd = command(std::ffi::OsStr::new("git"), Some(dir.path()));
+        let out = cmd.args(["config", "--get", key]).output().unwrap();
+        assert!(out.status.success(), "{key}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(get("remote.origin.url"), format!("{tricky}\n"));
+    assert_eq!(get("core.repositoryformatversion"), "1\n");
+    assert_eq!(get("core.bare"), "true\n");
+    assert_eq!(get(&format!("http.{quoted_url}.extraHeader")), "\n");
+    assert!(subsection("http", "https://h/\nx").is_err());
+    assert!(matches!(
+        append_config(dir.path(), &[("http", "x", "a\u{7}b".into())]),
+        Err(GitError::Malformed(_))
+    ));
+}
+
+/// One `git cat-file --batch` answers every read of a fetch: a missing
+/// object is left out, one of another kind is refused, the budget of bytes
+/// and the deadline hold.
+#[cfg(unix)]
+#[test]
+fn the_objects_of_a_fetch_are_read_through_one_bounded_process() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, commit) = repo(dir.path(), false);
+    let fetched = Git::default().fetch(&url, &commit).unwrap();
+    let commit_id = ObjectId::from_hex(&commit).unwrap();
+    let absent = ObjectId::from_hex(&"ab".repeat(20)).unwrap();
+    let git = std::ffi::OsStr::new("git");
+    let mut batch = batch::Batch::start(git, fetched.dir.path(), LOCAL_TIMEOUT, 1 << 20).unwrap();
+    let read = batch
+        .objects(ObjectKind::Commit, &[absent, commit_id])
+        .unwrap();
+    assert_eq!(read.keys().collect::<Vec<_>>(), [&commit_id]);
+    assert!(matches!(
+        batch.objects(ObjectKind::Tree, &[commit_id]),
+        Err(GitError::Malformed(_))
+    ));
+    let mut small = batch::Batch::start(git, fetched.dir.path(), LOCAL_TIMEOUT, 8).unwrap();
+    assert!(matches!(
+        small.objects(ObjectKind::Commit, &[commit_id]),
+        Err(GitError::OutputTooLarge { .. })
+    ));
+    let script = dir.path().join("silent-git");
+    std::fs::write(&script, "#!/bin/sh\nsleep 30\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let started = std::time::Instant::now();
+    let mut silent = batch::Batch::start(
+        script.as_os_str(),
+        fetched.dir.path(),
+        Duration::from_millis(200),
+        1 << 20,
+    )
+    .unwrap();
+    assert!(matches!(
+        silent.objects(ObjectKind::Commit, &[commit_id]),
+        Err(GitError::Timeout { .. })
+    ));
+    assert!(started.elapsed() < Duration::from_secs(20));
 }

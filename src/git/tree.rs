@@ -1,9 +1,8 @@
 //! A commit's tree as a flat, sorted list of every file's path, kind and
-//! object ID (`git ls-tree -r -z`), read as hostile input.
+//! object ID (as `git ls-tree -r` lists it), read from the tree objects
+//! ([`super::objects::walk`]).
 
 use std::fmt;
-
-use super::GitError;
 
 /// The hash a repository names its objects with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -149,71 +148,4 @@ impl Tree {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &TreeEntry)> {
         self.entries.iter().map(|(p, e)| (&**p, e))
     }
-
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-}
-
-/// Parse `git ls-tree -r -z` output: `MODE SP TYPE SP ID TAB PATH NUL`.
-///
-/// Checks: at most `max_entries` entries; each mode is one of a file, an
-/// executable, a symbolic link or a submodule; each ID is hex of the
-/// repository's format; each path is UTF-8, relative, without `.`, `..` or
-/// empty components; no path twice.
-pub fn parse_ls_tree(
-    output: &[u8],
-    format: ObjectFormat,
-    max_entries: usize,
-) -> Result<Tree, GitError> {
-    let mut entries = Vec::new();
-    for record in output.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        if entries.len() >= max_entries {
-            return Err(GitError::TreeTooLarge { limit: max_entries });
-        }
-        entries.push(parse_record(record, format)?);
-    }
-    let tree = Tree::new(entries);
-    if let Some(pair) = tree.entries.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(malformed(format!("`{}` appears twice", pair[0].0)));
-    }
-    Ok(tree)
-}
-
-fn parse_record(record: &[u8], format: ObjectFormat) -> Result<(Box<str>, TreeEntry), GitError> {
-    let text = std::str::from_utf8(record)
-        .map_err(|_| malformed("a path that is not UTF-8".to_string()))?;
-    let (meta, path) = text
-        .split_once('\t')
-        .ok_or_else(|| malformed(format!("`{text}`")))?;
-    let mut fields = meta.split(' ');
-    let (Some(mode), Some(_kind), Some(id), None) =
-        (fields.next(), fields.next(), fields.next(), fields.next())
-    else {
-        return Err(malformed(format!("`{meta}`")));
-    };
-    let kind = match mode {
-        "100644" | "100664" => EntryKind::File,
-        "100755" => EntryKind::Executable,
-        "120000" => EntryKind::Symlink,
-        "160000" => EntryKind::Submodule,
-        other => return Err(malformed(format!("mode `{other}` of `{path}`"))),
-    };
-    let id = ObjectId::from_hex(id)
-        .filter(|id| id.as_bytes().len() == format.id_len())
-        .ok_or_else(|| malformed(format!("object ID `{id}` of `{path}`")))?;
-    let bad_path = path.is_empty()
-        || path.starts_with('/')
-        || path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..");
-    if bad_path {
-        return Err(malformed(format!("path `{path}`")));
-    }
-    Ok((path.into(), TreeEntry { kind, id }))
-}
-
-fn malformed(what: String) -> GitError {
-    GitError::Malformed(format!("the tree lists {what}"))
 }
