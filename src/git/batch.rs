@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::objects::ObjectKind;
-use super::process::{command, kill};
+use super::process::{command, kill, spawn};
 use super::{GitError, ObjectId};
 
 /// IDs written at once: their lines (at most 65 bytes each) fit in a
@@ -53,12 +53,7 @@ impl Batch {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.spawn().map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => GitError::NotInstalled,
-            _ => GitError::Io(error.to_string()),
-        })?;
+        let mut child = spawn(cmd)?;
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
         let child = Arc::new(Mutex::new(child));

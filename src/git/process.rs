@@ -146,6 +146,17 @@ pub(super) fn command(program: &OsStr, git_dir: Option<&Path>) -> Command {
     command
 }
 
+/// Start `command` in a process group of its own (so that a kill reaches
+/// what it starts).
+pub(super) fn spawn(mut command: Command) -> Result<Child, GitError> {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    command.spawn().map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => GitError::NotInstalled,
+        _ => GitError::Io(error.to_string()),
+    })
+}
+
 /// Run `command` within `bounds`.
 pub(super) fn run(mut command: Command, bounds: Bounds<'_>) -> Result<Finished, GitError> {
     command
@@ -156,12 +167,7 @@ pub(super) fn run(mut command: Command, bounds: Bounds<'_>) -> Result<Finished, 
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command.spawn().map_err(|error| match error.kind() {
-        std::io::ErrorKind::NotFound => GitError::NotInstalled,
-        _ => GitError::Io(error.to_string()),
-    })?;
+    let mut child = spawn(command)?;
     if let (Some(input), Some(mut stdin)) = (bounds.stdin, child.stdin.take()) {
         // A thread, so that a command answering as it reads never blocks
         // on a full pipe while we are still writing.
