@@ -203,51 +203,23 @@ impl Locator {
     /// any index's folder) has the lockfile's checksum.
     #[cfg(any(test, feature = "testkit"))]
     pub fn in_cargo_cache(&self, krate: &CrateRef) -> Option<VerifiedCrate> {
-        self.look_in_cargo_cache(krate).ok()
+        self.cargo_cache().look(krate).ok()
     }
 
-    /// The copy in cargo's download cache with the lockfile's checksum;
-    /// else the first copy passed over, if any: one with other bytes, or
-    /// one that cannot be read as a file (a FIFO, a device, over the size
-    /// limit: cargo's cache may be restored from one shared between CI
-    /// jobs, and such a file must neither block nor flood the run).
-    fn look_in_cargo_cache(&self, krate: &CrateRef) -> Result<VerifiedCrate, Option<PassedOver>> {
-        let cache = self
-            .cargo_home
-            .as_ref()
-            .ok_or(None)?
-            .join("registry")
-            .join("cache");
-        let file = format!("{}.crate", krate.stem());
-        let mut folders: Vec<PathBuf> = std::fs::read_dir(&cache)
-            .map_err(|_| None)?
+    /// Cargo's download cache as it is now: its index folders listed once,
+    /// for looking up many packages.
+    pub fn cargo_cache(&self) -> CargoCache {
+        let folders = self.cargo_home.as_ref().and_then(|home| {
+            let cache = home.join("registry").join("cache");
+            std::fs::read_dir(cache).ok()
+        });
+        let mut folders: Vec<PathBuf> = folders
+            .into_iter()
+            .flatten()
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .collect();
         folders.sort();
-        let mut passed_over = None;
-        for folder in folders {
-            let path = folder.join(&file);
-            let why = match crate::bounded_read::read_regular_at_most(&path, MAX_CRATE_BYTES as u64)
-            {
-                Ok(Ok(bytes)) => {
-                    match VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path.clone()))
-                    {
-                        Some(found) => return Ok(found),
-                        None => None,
-                    }
-                }
-                Ok(Err(size)) => Some(format!(
-                    "{size} bytes, over the {MAX_CRATE_BYTES}-byte limit"
-                )),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => Some(e.to_string()),
-            };
-            passed_over.get_or_insert(PassedOver {
-                path,
-                unusable: why,
-            });
-        }
-        Err(passed_over)
+        CargoCache { folders }
     }
 
     /// The package from cargo's cache, else (online only) downloaded from
@@ -259,10 +231,23 @@ impl Locator {
         krate: &CrateRef,
         http: Option<&Http>,
     ) -> Result<VerifiedCrate, ObtainError> {
-        let passed_over = match self.look_in_cargo_cache(krate) {
+        let passed_over = match self.cargo_cache().look(krate) {
             Ok(found) => return Ok(found),
             Err(passed_over) => passed_over,
         };
+        self.download_instead(krate, passed_over, http).await
+    }
+
+    /// The package downloaded from its registry (online only) and checked
+    /// against the checksum, without looking in cargo's cache: what
+    /// [`CargoCache::look`] did not find. A copy there that was passed
+    /// over is named when the download fails too.
+    pub async fn download_instead(
+        &self,
+        krate: &CrateRef,
+        passed_over: Option<PassedOver>,
+        http: Option<&Http>,
+    ) -> Result<VerifiedCrate, ObtainError> {
         self.download(krate, http).await.map_err(|then| {
             let Some(PassedOver { path, unusable }) = passed_over else {
                 return then;
@@ -304,11 +289,54 @@ impl Locator {
 }
 
 /// A copy in cargo's download cache that was not used.
-struct PassedOver {
+#[derive(Debug)]
+pub struct PassedOver {
     path: PathBuf,
     /// Why it could not be read as a file; `None`: it was read, and its
     /// bytes are not the lockfile's.
     unusable: Option<String>,
+}
+
+/// Cargo's download cache: the folder of each index it has packages of.
+#[derive(Debug, Clone, Default)]
+pub struct CargoCache {
+    folders: Vec<PathBuf>,
+}
+
+impl CargoCache {
+    /// `NAME-VERSION.crate` from the first index folder whose copy has the
+    /// lockfile's checksum; else the first copy passed over, if any: one
+    /// with other bytes, or one that cannot be read as a file (a FIFO, a
+    /// device, over the size limit: cargo's cache may be restored from one
+    /// shared between CI jobs, and such a file must neither block nor
+    /// flood the run).
+    pub fn look(&self, krate: &CrateRef) -> Result<VerifiedCrate, Option<PassedOver>> {
+        let file = format!("{}.crate", krate.stem());
+        let mut passed_over = None;
+        for folder in &self.folders {
+            let path = folder.join(&file);
+            let why = match crate::bounded_read::read_regular_at_most(&path, MAX_CRATE_BYTES as u64)
+            {
+                Ok(Ok(bytes)) => {
+                    match VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path.clone()))
+                    {
+                        Some(found) => return Ok(found),
+                        None => None,
+                    }
+                }
+                Ok(Err(size)) => Some(format!(
+                    "{size} bytes, over the {MAX_CRATE_BYTES}-byte limit"
+                )),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => Some(e.to_string()),
+            };
+            passed_over.get_or_insert(PassedOver {
+                path,
+                unusable: why,
+            });
+        }
+        Err(passed_over)
+    }
 }
 
 /// `CARGO_HOME`, else `.cargo` in the home folder.
