@@ -30,7 +30,9 @@
 //! (its cold into a cache of its own, its warm and off on it) and its
 //! ratios printed beside this build's. `SOURCE_BENCH_KEEP=1` keeps the
 //! workload's folder (and prints where it is), to profile a run on it;
-//! `SOURCE_BENCH_RUNS=N` sets the rounds (default 3).
+//! `SOURCE_BENCH_RUNS=N` sets the rounds (default 3). `SOURCE_BENCH_BINARY=PATH`
+//! measures that copy of this build instead of the target folder's (which
+//! another build may replace while the bench runs).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -80,7 +82,10 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(RUNS);
-    let this = PathBuf::from(env!("CARGO_BIN_EXE_cargo-verify-provenance"));
+    let this = std::env::var_os("SOURCE_BENCH_BINARY").map_or_else(
+        || env!("CARGO_BIN_EXE_cargo-verify-provenance").into(),
+        PathBuf::from,
+    );
     let before = std::env::var_os("SOURCE_BENCH_BEFORE").map(PathBuf::from);
     let mut fetch = Measure::new();
     let mut after = Runs::new();

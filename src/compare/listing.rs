@@ -33,17 +33,36 @@ pub struct PackageListing {
 impl PackageListing {
     /// The listing of `archive` in `format`.
     pub fn of(archive: &Archive, format: ObjectFormat) -> Self {
+        Self::listed(archive, format, true)
+    }
+
+    /// [`PackageListing::of`] without the IDs of the files with other line
+    /// endings (`id_lf`, `id_crlf` all `None`): a comparison with it finds
+    /// the same, except that a file differing in line endings only is
+    /// among those that differ. Half the hashing, for a comparison whose
+    /// files mostly match.
+    pub fn without_line_endings(archive: &Archive, format: ObjectFormat) -> Self {
+        Self::listed(archive, format, false)
+    }
+
+    fn listed(archive: &Archive, format: ObjectFormat, line_endings: bool) -> Self {
         let mut listing = Self::default();
         for (path, bytes) in archive.files() {
             let (id, collided) = blob_id(format, bytes);
             if collided {
                 listing.collisions.push(path.to_string());
             }
+            let other = |convert: fn(&[u8]) -> Option<Vec<u8>>| {
+                line_endings
+                    .then(|| convert(bytes))
+                    .flatten()
+                    .map(|b| blob_id(format, &b).0)
+            };
             listing.files.push(PackageFile {
                 path: path.into(),
                 id,
-                id_lf: crlf_to_lf(bytes).map(|b| blob_id(format, &b).0),
-                id_crlf: lf_to_crlf(bytes).map(|b| blob_id(format, &b).0),
+                id_lf: other(crlf_to_lf),
+                id_crlf: other(lf_to_crlf),
                 binary: is_binary(bytes),
             });
         }

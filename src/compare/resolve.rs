@@ -22,11 +22,11 @@ impl BlobReader for Fetched {
     }
 }
 
-impl BlobReader for BTreeMap<ObjectId, Vec<u8>> {
+impl<B: AsRef<[u8]>> BlobReader for BTreeMap<ObjectId, B> {
     fn blobs(&mut self, ids: &[ObjectId]) -> Result<BTreeMap<ObjectId, Vec<u8>>, GitError> {
         ids.iter()
             .map(|id| match self.get(id) {
-                Some(bytes) => Ok((*id, bytes.clone())),
+                Some(bytes) => Ok((*id, bytes.as_ref().to_vec())),
                 None => Err(GitError::MissingObject(format!("blob {id}"))),
             })
             .collect()

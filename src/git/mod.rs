@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use miette::Diagnostic;
 
-pub use objects::{commit_tree, object_id, walk, ObjectKind};
+pub use objects::{commit_tree, object_id, walk, walk_checked, ObjectKind};
 pub use rewrite::{is_local, Rewrites};
 pub use tree::{EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
 

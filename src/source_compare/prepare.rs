@@ -348,15 +348,27 @@ fn examine(index: usize, krate: &CrateRef, verified: &VerifiedCrate, shared: &Sh
     };
     let fetch_url = shared.rewrites.apply(&repository);
     let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
+    let cached = |listing: &PackageListing| {
+        let package = Package {
+            listing,
+            manifest: &facts.manifest,
+            original: facts.original.as_ref(),
+            vcs: &vcs,
+        };
+        cached_result(shared, krate, &fetch_url, &package, &repository)
+    };
+    // The line endings' IDs change only which list a differing file is
+    // in: a result with none that differ stands without them.
+    let quick = cached(&PackageListing::without_line_endings(&archive, format));
+    let differs = match quick {
+        Some(result) if result.differ.is_empty() => {
+            return Stage::Prepared(Prepared::Done(result));
+        }
+        other => other.is_some(),
+    };
     let listing = PackageListing::of(&archive, format);
     drop(archive);
-    let package = Package {
-        listing: &listing,
-        manifest: &facts.manifest,
-        original: facts.original.as_ref(),
-        vcs: &vcs,
-    };
-    if let Some(result) = cached_result(shared, krate, &fetch_url, &package, &repository) {
+    if let Some(result) = differs.then(|| cached(&listing)).flatten() {
         return Stage::Prepared(Prepared::Done(result));
     }
     let done = |reason: String| {

@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 
 use crate::compare::{compare_consulting, BlobReader, CompareError, Comparison, Package};
 use crate::git::{
-    commit_tree, object_id, walk, Fetched, GitError, ObjectFormat, ObjectId, ObjectKind,
+    commit_tree, object_id, walk, walk_checked, Fetched, GitError, ObjectFormat, ObjectId,
+    ObjectKind,
 };
 
 /// The objects a comparison rested on.
@@ -113,11 +114,13 @@ pub fn recompute(
     let mut read = |ids: &[ObjectId]| {
         Ok(ids
             .iter()
-            .filter_map(|id| Some((*id, trees.get(id)?.clone())))
+            .filter_map(|id| Some((*id, trees.get(id)?.to_vec())))
             .collect())
     };
     let had = |_: &str, id: ObjectId| trees.contains_key(&id);
-    let walked = walk(root, format, &had, &mut read, max_entries).map_err(|e| e.to_string())?;
+    // Each tree was just checked to hash to its key.
+    let walked =
+        walk_checked(root, format, &had, &mut read, max_entries).map_err(|e| e.to_string())?;
     let (result, consulted) = compare_consulting(package, &walked.tree, &mut blobs);
     if !consulted.avoids(&walked.unread) {
         return Err("it lacks a folder the comparison looks in".into());
@@ -130,15 +133,11 @@ pub fn recompute(
 
 /// Objects by the ID their bytes hash to; one the SHA-1 collision detector
 /// flags is left out.
-fn by_id(
-    format: ObjectFormat,
-    kind: ObjectKind,
-    objects: &[Vec<u8>],
-) -> BTreeMap<ObjectId, Vec<u8>> {
+fn by_id(format: ObjectFormat, kind: ObjectKind, objects: &[Vec<u8>]) -> BTreeMap<ObjectId, &[u8]> {
     objects
         .iter()
         .filter_map(|bytes| match object_id(format, kind, bytes) {
-            (id, false) => Some((id, bytes.clone())),
+            (id, false) => Some((id, bytes.as_slice())),
             (_, true) => None,
         })
         .collect()

@@ -263,3 +263,79 @@ fn a_comparison_kept_by_one_run_is_computed_again_by_the_next() {
     assert_eq!(found["differ"], json!(["src/lib.rs"]), "{found}");
     assert!(!again.stderr.contains("is ignored"), "{}", again.stderr);
 }
+
+/// A rerun computes the comparison again from the entry without the IDs
+/// of files in other line endings while nothing differs, and with them as
+/// soon as something does: a file published with CRLF line endings is
+/// listed apart (`line_endings_only`) by the run that fetched and by the
+/// one that read the entry alike, beside a file that really differs.
+#[test]
+fn a_file_differing_in_line_endings_only_is_listed_apart_by_the_rerun_too() {
+    let dir = crate::harness::TestDir::new();
+    let bare = dir.join("mirrors/endings.git");
+    let manifest = "[package]\nname = \"endings\"\nversion = \"1.0.0\"\nrepository = \"https://github.com/example/endings\"\n";
+    let commit = RepoBuilder::new()
+        .file("Cargo.toml", manifest)
+        .file("README.md", "# endings\n")
+        .file("src/lib.rs", "pub fn f() {}\npub fn g() {}\n")
+        .build(&bare, false);
+    let package = cargo_verify_provenance::testkit::crates::CrateBuilder::new("endings", "1.0.0")
+        .vcs_info(&commit, false, Some(""))
+        .file("Cargo.toml", format!("# normalized by cargo\n{manifest}"))
+        .file("Cargo.toml.orig", manifest)
+        .file("README.md", "# endings, changed\n")
+        .file("src/lib.rs", "pub fn f() {}\r\npub fn g() {}\r\n")
+        .build();
+    dir.write(
+        "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/endings-1.0.0.crate",
+        &package,
+    );
+    let locked = cargo_verify_provenance::testkit::files::LockedPackage {
+        name: "endings".into(),
+        version: "1.0.0".into(),
+        checksum: Sha256::digest(&package).into(),
+    };
+    dir.write(
+        "Cargo.lock",
+        cargo_verify_provenance::testkit::files::cargo_lock("app", &[locked]),
+    );
+    dir.write(
+        "provenance.toml",
+        "[defaults]\n[[source]]\nkind = \"dir\"\npath = \"bundles\"\n",
+    );
+    std::fs::create_dir_all(dir.join("bundles")).unwrap();
+    let base = format!("file://{}", bare.display());
+    let rules = cargo_verify_provenance::testkit::repos::insteadof_env(&[(
+        "https://github.com/example/endings",
+        base.as_str(),
+    )]);
+    let run = || {
+        let mut command = dir.command().env("CARGO_HOME", dir.join("cargo-home"));
+        for (key, value) in &rules {
+            command = command.env(key, value);
+        }
+        command
+            .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+            .args(["--offline", "--message-format", "json"])
+            .run()
+    };
+    for pass in ["fetched", "from the cache"] {
+        let run = run();
+        let found = packages(&run.stdout)["endings"]["source_match"].clone();
+        assert_eq!(
+            found["result"], "differs",
+            "{pass}: {found}\n{}",
+            run.stderr
+        );
+        assert_eq!(found["differ"], json!(["README.md"]), "{pass}: {found}");
+        assert_eq!(
+            found["line_endings_only"],
+            json!(["src/lib.rs"]),
+            "{pass}: {found}"
+        );
+        // The rerun fetches nothing: the mirror is gone.
+        if pass == "fetched" {
+            std::fs::rename(dir.join("mirrors"), dir.join("mirrors.gone")).unwrap();
+        }
+    }
+}
