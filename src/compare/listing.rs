@@ -46,7 +46,10 @@ impl PackageListing {
     }
 
     fn listed(archive: &Archive, format: ObjectFormat, line_endings: bool) -> Self {
-        let mut listing = Self::default();
+        let mut listing = Self {
+            files: Vec::with_capacity(archive.len()),
+            ..Self::default()
+        };
         for (path, bytes) in archive.files() {
             let (id, collided) = blob_id(format, bytes);
             if collided {

@@ -75,7 +75,7 @@ impl Archive {
         self.files.get(path).map(Vec::as_slice)
     }
 
-    #[cfg(any(test, feature = "testkit"))]
+    /// How many files it holds.
     pub fn len(&self) -> usize {
         self.files.len()
     }

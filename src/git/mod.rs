@@ -200,7 +200,11 @@ impl Git {
             .tempdir()
             .map_err(|e| GitError::Io(e.to_string()))?;
         let mut init = command(&self.options.program, None);
-        init.args(["init", "--bare", "--quiet"])
+        // No template: its sample hooks and files are a dozen files each
+        // fetch would create and remove for nothing, and a hook from a
+        // template folder the user's configuration names would run on the
+        // fetch's ref updates.
+        init.args(["init", "--bare", "--quiet", "--template="])
             .arg(format!("--object-format={}", format.name()))
             .arg(dir.path());
         self.local(init)?;

@@ -422,3 +422,48 @@ fn the_objects_of_a_fetch_are_read_through_one_bounded_process() {
     ));
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn a_fetch_runs_no_hook_from_the_users_template_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, commit) = repo(dir.path(), false);
+    // The user's configuration names a template folder whose hook runs on
+    // every ref update, as a fetch makes.
+    let marker = dir.path().join("hook-ran");
+    let hooks = dir.path().join("template/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("reference-transaction");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\necho ran >> '{}'\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = dir.path().join("gitconfig");
+    std::fs::write(
+        &config,
+        format!(
+            "[init]\n\ttemplateDir = {}\n",
+            dir.path().join("template").display()
+        ),
+    )
+    .unwrap();
+    let wrapper = dir.path().join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nGIT_CONFIG_GLOBAL='{}' exec git \"$@\"\n",
+            config.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let git = Git::new(GitOptions {
+        program: wrapper.into(),
+        ..GitOptions::default()
+    });
+    let fetched = git.fetch(&url, &commit).unwrap();
+    assert!(fetched.tree().is_ok());
+    assert!(!marker.exists(), "a template hook ran");
+}
