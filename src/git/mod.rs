@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use miette::Diagnostic;
 
-pub use objects::{commit_tree, object_id, walk, walk_checked, ObjectKind};
+pub use objects::{commit_tree, object_id, walk, ObjectKind, TreeIds};
 pub use rewrite::{is_local, Rewrites};
 pub use tree::{EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
 
@@ -286,7 +286,14 @@ impl Fetched {
             .ok_or_else(|| GitError::MissingObject(format!("commit {}", self.commit)))?;
         let root = commit_tree(&commit, self.format)?;
         let mut read = |ids: &[ObjectId]| self.objects(ObjectKind::Tree, ids);
-        match walk(root, self.format, &|_, _| true, &mut read, max) {
+        match walk(
+            root,
+            self.format,
+            &|_, _| true,
+            &mut read,
+            max,
+            TreeIds::Check,
+        ) {
             Ok(walked) => Ok(walked.tree),
             Err(GitError::OutputTooLarge { .. }) => Err(GitError::TreeTooLarge { limit: max }),
             Err(error) => Err(error),

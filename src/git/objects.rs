@@ -142,43 +142,31 @@ pub struct Walked {
     pub objects: Vec<Vec<u8>>,
 }
 
+/// Whether [`walk`] hashes each tree it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeIds {
+    /// Each tree is hashed and checked against the ID its parent names.
+    Check,
+    /// The reader returns only objects it has already hashed to the ID
+    /// they are returned under: none is hashed again.
+    AlreadyChecked,
+}
+
 /// Read a commit's tree from `root` down, the folders `wanted` (by path
 /// and tree ID) only.
 ///
 /// Steps, per level: the wanted folders' tree objects asked of `read` in
 /// one call (one it does not return is an error); each checked to hash to
-/// the ID its parent names (a SHA-1 collision refused); its entries
-/// parsed; at most `max_entries` files. A folder not wanted is listed as
-/// unread.
+/// the ID its parent names, unless `tree_ids` says the reader did (a SHA-1
+/// collision refused); its entries parsed; at most `max_entries` files. A
+/// folder not wanted is listed as unread.
 pub fn walk(
     root: ObjectId,
     format: ObjectFormat,
     wanted: &dyn Fn(&str, ObjectId) -> bool,
     read: &mut dyn FnMut(&[ObjectId]) -> Result<Objects, GitError>,
     max_entries: usize,
-) -> Result<Walked, GitError> {
-    walk_reading(root, format, wanted, read, max_entries, true)
-}
-
-/// [`walk`] through a `read` that returns only objects already checked to
-/// hash to the ID they are returned under (each tree is not hashed again).
-pub fn walk_checked(
-    root: ObjectId,
-    format: ObjectFormat,
-    wanted: &dyn Fn(&str, ObjectId) -> bool,
-    read: &mut dyn FnMut(&[ObjectId]) -> Result<Objects, GitError>,
-    max_entries: usize,
-) -> Result<Walked, GitError> {
-    walk_reading(root, format, wanted, read, max_entries, false)
-}
-
-fn walk_reading(
-    root: ObjectId,
-    format: ObjectFormat,
-    wanted: &dyn Fn(&str, ObjectId) -> bool,
-    read: &mut dyn FnMut(&[ObjectId]) -> Result<Objects, GitError>,
-    max_entries: usize,
-    verify: bool,
+    tree_ids: TreeIds,
 ) -> Result<Walked, GitError> {
     let mut walked = Walked::default();
     let mut files = Vec::new();
@@ -191,7 +179,9 @@ fn walk_reading(
             let Some(bytes) = objects.get(&id) else {
                 return Err(GitError::MissingObject(format!("tree {id}")));
             };
-            if verify && object_id(format, ObjectKind::Tree, bytes) != (id, false) {
+            if tree_ids == TreeIds::Check
+                && object_id(format, ObjectKind::Tree, bytes) != (id, false)
+            {
                 return Err(GitError::Malformed(format!(
                     "the tree of `{folder}` is not object {id}"
                 )));
@@ -297,7 +287,15 @@ mod tests {
                 .filter_map(|id| Some((*id, store.get(id)?.clone())))
                 .collect())
         };
-        let walked = walk(root_id, f, &|p, _| p == "src", &mut read, 100).unwrap();
+        let walked = walk(
+            root_id,
+            f,
+            &|p, _| p == "src",
+            &mut read,
+            100,
+            TreeIds::Check,
+        )
+        .unwrap();
         assert!(walked.tree.get("src/lib.rs").is_some());
         assert!(walked.tree.get("docs/a.md").is_none());
         assert_eq!(walked.unread, vec!["docs".to_string()]);
@@ -320,8 +318,22 @@ mod tests {
                 })
                 .collect())
         };
-        let error = walk(root_id, f, &|_, _| true, &mut read, 100).unwrap_err();
+        let error = walk(root_id, f, &|_, _| true, &mut read, 100, TreeIds::Check).unwrap_err();
         assert!(error.to_string().contains("is not object"), "{error}");
+        // A reader that says it hashed what it returns is not checked again
+        // (this one lies: its forged tree is not caught).
+        let unchecked = walk(
+            root_id,
+            f,
+            &|_, _| true,
+            &mut read,
+            100,
+            TreeIds::AlreadyChecked,
+        );
+        assert!(
+            !matches!(&unchecked, Err(e) if e.to_string().contains("is not object")),
+            "{unchecked:?}"
+        );
         // Too many files.
         let mut read = |ids: &[ObjectId]| {
             Ok(ids
@@ -330,7 +342,7 @@ mod tests {
                 .collect())
         };
         assert!(matches!(
-            walk(root_id, f, &|_, _| true, &mut read, 2),
+            walk(root_id, f, &|_, _| true, &mut read, 2, TreeIds::Check),
             Err(GitError::TreeTooLarge { .. })
         ));
     }

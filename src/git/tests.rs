@@ -24,6 +24,25 @@ fn repo(dir: &std::path::Path, sha256: bool) -> (String, String) {
     (format!("file://{}", path.display()), commit)
 }
 
+/// A `git` program that reads `config` as the user's global configuration.
+#[cfg(unix)]
+fn git_with_global_config(dir: &std::path::Path, config: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let file = dir.join("gitconfig");
+    std::fs::write(&file, config).unwrap();
+    let wrapper = dir.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nGIT_CONFIG_GLOBAL='{}' exec git \"$@\"\n",
+            file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    wrapper
+}
+
 #[test]
 fn a_commit_is_fetched_with_its_trees_and_blobs_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
@@ -251,31 +270,18 @@ fn a_pin_is_written_as_curl_reads_it() {
 #[test]
 fn no_header_the_users_configuration_scopes_to_the_url_is_sent() {
     use std::io::{Read, Write};
-    use std::os::unix::fs::PermissionsExt;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     // The user's global configuration, as CI setups write it: a header
     // for the host (where a token is kept) and one for every URL.
-    let config = dir.path().join("gitconfig");
-    std::fs::write(
-        &config,
-        format!(
+    let wrapper = git_with_global_config(
+        dir.path(),
+        &format!(
             "[http \"http://127.0.0.1:{port}/\"]\n\textraHeader = X-Scoped: SCOPED-SECRET\n\
              [http]\n\textraHeader = X-Every: EVERY-SECRET\n"
         ),
-    )
-    .unwrap();
-    let wrapper = dir.path().join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nGIT_CONFIG_GLOBAL='{}' exec git \"$@\"\n",
-            config.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let server = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         let mut request = Vec::new();
@@ -423,6 +429,7 @@ fn the_objects_of_a_fetch_are_read_through_one_bounded_process() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
+#[cfg(unix)]
 #[test]
 fn a_fetch_runs_no_hook_from_the_users_template_folder() {
     use std::os::unix::fs::PermissionsExt;
@@ -440,25 +447,13 @@ fn a_fetch_runs_no_hook_from_the_users_template_folder() {
     )
     .unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let config = dir.path().join("gitconfig");
-    std::fs::write(
-        &config,
-        format!(
+    let wrapper = git_with_global_config(
+        dir.path(),
+        &format!(
             "[init]\n\ttemplateDir = {}\n",
             dir.path().join("template").display()
         ),
-    )
-    .unwrap();
-    let wrapper = dir.path().join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nGIT_CONFIG_GLOBAL='{}' exec git \"$@\"\n",
-            config.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let git = Git::new(GitOptions {
         program: wrapper.into(),
         ..GitOptions::default()

@@ -20,8 +20,7 @@ use std::collections::BTreeMap;
 
 use crate::compare::{compare_consulting, BlobReader, CompareError, Comparison, Package};
 use crate::git::{
-    commit_tree, object_id, walk, walk_checked, Fetched, GitError, ObjectFormat, ObjectId,
-    ObjectKind,
+    commit_tree, object_id, walk, Fetched, GitError, ObjectFormat, ObjectId, ObjectKind, TreeIds,
 };
 
 /// The objects a comparison rested on.
@@ -78,7 +77,14 @@ pub fn compare_proving(
         let root = commit_tree(&commit, format)?;
         let mut read = |ids: &[ObjectId]| fetched.objects(ObjectKind::Tree, ids);
         let wanted = |path: &str, _: ObjectId| consulted.needs(path);
-        let walked = walk(root, format, &wanted, &mut read, max_entries)?;
+        let walked = walk(
+            root,
+            format,
+            &wanted,
+            &mut read,
+            max_entries,
+            TreeIds::Check,
+        )?;
         Ok::<_, GitError>(Proof {
             commit,
             trees: walked.objects,
@@ -119,8 +125,15 @@ pub fn recompute(
     };
     let had = |_: &str, id: ObjectId| trees.contains_key(&id);
     // Each tree was just checked to hash to its key.
-    let walked =
-        walk_checked(root, format, &had, &mut read, max_entries).map_err(|e| e.to_string())?;
+    let walked = walk(
+        root,
+        format,
+        &had,
+        &mut read,
+        max_entries,
+        TreeIds::AlreadyChecked,
+    )
+    .map_err(|e| e.to_string())?;
     let (result, consulted) = compare_consulting(package, &walked.tree, &mut blobs);
     if !consulted.avoids(&walked.unread) {
         return Err("it lacks a folder the comparison looks in".into());
