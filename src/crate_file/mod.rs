@@ -240,7 +240,7 @@ impl Locator {
 
     /// The package downloaded from its registry (online only) and checked
     /// against the checksum, without looking in cargo's cache: what
-    /// [`CargoCache::look`] did not find. A copy there that was passed
+    /// `CargoCache::look` did not find. A copy there that was passed
     /// over is named when the download fails too.
     pub async fn download_instead(
         &self,
