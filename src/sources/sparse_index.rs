@@ -114,6 +114,15 @@ impl IndexUrl {
         Self::parse(CRATES_IO_INDEX).expect("the crates.io index address is valid")
     }
 
+    /// Whether the address is written as this machine (`localhost`, a
+    /// loopback address): only then may an answer of its be believed to
+    /// have come from a loopback address.
+    fn is_loopback(&self) -> bool {
+        self.base
+            .host()
+            .is_some_and(|host| crate::http::rules::is_loopback_host(&host))
+    }
+
     /// The index's `config.json`.
     pub fn config_url(&self) -> Url {
         self.base
@@ -377,9 +386,12 @@ struct CachedConfig {
 }
 
 impl CachedConfig {
-    fn config(&self) -> Arc<IndexConfig> {
+    /// The configuration of `index`. The cache's word that it came from a
+    /// loopback address is believed only of an index whose address is one:
+    /// every cache file is hostile, and the flag lets `dl` lead here.
+    fn config(&self, index: &IndexUrl) -> Arc<IndexConfig> {
         Arc::new(IndexConfig {
-            from_loopback: self.from_loopback,
+            from_loopback: self.from_loopback && index.is_loopback(),
             ..self.config.clone()
         })
     }
@@ -548,9 +560,9 @@ impl SparseIndex {
         let url = self.url.config_url();
         let (http, cached) = match (&self.http, cached) {
             (Some(_), Some(cached)) if cached.is_younger_than(CONFIG_FRESH_FOR, self.now) => {
-                return Ok(cached.value.config())
+                return Ok(cached.value.config(&self.url))
             }
-            (None, Some(cached)) => return Ok(cached.value.config()),
+            (None, Some(cached)) => return Ok(cached.value.config(&self.url)),
             (None, None) => {
                 return Err(IndexError::NotCached {
                     what: format!("{url}"),
@@ -577,7 +589,7 @@ impl SparseIndex {
                 })
             }
         };
-        let config = file.config();
+        let config = file.config(&self.url);
         self.store(Entry::new(identity, self.now, file));
         Ok(config)
     }
@@ -687,6 +699,30 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_cached_configuration_is_from_loopback_only_when_its_index_is() {
+        let cached = CachedConfig {
+            etag: None,
+            config: IndexConfig {
+                dl: "http://127.0.0.1:9/dl".into(),
+                api: None,
+                auth_required: false,
+                from_loopback: false,
+            },
+            // Planted: the entry says it came from this machine.
+            from_loopback: true,
+        };
+        let public = IndexUrl::parse("sparse+https://index.crates.io/").unwrap();
+        assert!(!cached.config(&public).from_loopback);
+        let local = IndexUrl::parse("sparse+http://127.0.0.1:8080/index/").unwrap();
+        assert!(cached.config(&local).from_loopback);
+        let honest = CachedConfig {
+            from_loopback: false,
+            ..cached
+        };
+        assert!(!honest.config(&local).from_loopback);
     }
 
     #[test]
