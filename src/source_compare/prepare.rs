@@ -359,14 +359,14 @@ fn examine(index: usize, krate: &CrateRef, verified: &VerifiedCrate, shared: &Sh
     };
     // The line endings' IDs change only which list a differing file is
     // in: a result with none that differ stands without them.
-    let quick = cached(&PackageListing::without_line_endings(&archive, format));
-    let differs = match quick {
+    let quick = PackageListing::without_line_endings(&archive, format);
+    let differs = match cached(&quick) {
         Some(result) if result.differ.is_empty() => {
             return Stage::Prepared(Prepared::Done(result));
         }
         other => other.is_some(),
     };
-    let listing = PackageListing::of(&archive, format);
+    let listing = quick.with_line_endings(&archive, format);
     drop(archive);
     if let Some(result) = differs.then(|| cached(&listing)).flatten() {
         return Stage::Prepared(Prepared::Done(result));
