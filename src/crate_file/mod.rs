@@ -21,7 +21,7 @@ pub(crate) mod archive;
 mod download;
 pub(crate) mod manifest;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::Diagnostic;
@@ -98,7 +98,6 @@ impl VerifiedCrate {
         &self.bytes
     }
 
-    #[cfg(any(test, feature = "testkit"))]
     pub fn origin(&self) -> &CrateOrigin {
         &self.origin
     }
@@ -315,20 +314,11 @@ impl CargoCache {
         let mut passed_over = None;
         for folder in &self.folders {
             let path = folder.join(&file);
-            let why = match crate::bounded_read::read_regular_at_most(&path, MAX_CRATE_BYTES as u64)
-            {
-                Ok(Ok(bytes)) => {
-                    match VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path.clone()))
-                    {
-                        Some(found) => return Ok(found),
-                        None => None,
-                    }
-                }
-                Ok(Err(size)) => Some(format!(
-                    "{size} bytes, over the {MAX_CRATE_BYTES}-byte limit"
-                )),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => Some(e.to_string()),
+            let why = match read_copy(&path, krate) {
+                Ok(found) => return Ok(found),
+                Err(CopyError::Absent) => continue,
+                Err(CopyError::OtherBytes) => None,
+                Err(CopyError::Unusable(why)) => Some(why),
             };
             passed_over.get_or_insert(PassedOver {
                 path,
@@ -336,6 +326,43 @@ impl CargoCache {
             });
         }
         Err(passed_over)
+    }
+}
+
+/// Why a copy in cargo's download cache was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyError {
+    /// There is none.
+    Absent,
+    /// Its bytes are not the lockfile's.
+    OtherBytes,
+    /// It cannot be read as a file: why.
+    Unusable(String),
+}
+
+impl std::fmt::Display for CopyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Absent => f.write_str("it is gone"),
+            Self::OtherBytes => f.write_str("its bytes are no longer the lockfile's"),
+            Self::Unusable(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The copy at `path` in cargo's download cache, when it is a regular
+/// file within the size limit whose SHA-256 is the lockfile's checksum.
+/// Also how a package found there earlier in the run is read again (it may
+/// have been replaced meanwhile: it is checked again).
+pub fn read_copy(path: &Path, krate: &CrateRef) -> Result<VerifiedCrate, CopyError> {
+    match crate::bounded_read::read_regular_at_most(path, MAX_CRATE_BYTES as u64) {
+        Ok(Ok(bytes)) => VerifiedCrate::check(bytes, krate, CrateOrigin::CargoCache(path.into()))
+            .ok_or(CopyError::OtherBytes),
+        Ok(Err(size)) => Err(CopyError::Unusable(format!(
+            "{size} bytes, over the {MAX_CRATE_BYTES}-byte limit"
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CopyError::Absent),
+        Err(e) => Err(CopyError::Unusable(e.to_string())),
     }
 }
 

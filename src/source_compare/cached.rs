@@ -56,17 +56,6 @@ struct StoredProof {
     blobs: Vec<String>,
 }
 
-/// What the cache holds for a package.
-#[derive(Debug)]
-pub enum Cached {
-    /// Nothing, or an entry for another configuration.
-    Absent,
-    /// The comparison, computed again from the entry's proof.
-    Proven(Result<Comparison, CompareError>),
-    /// An entry that proves nothing: this warning says which and why.
-    Refused(String),
-}
-
 fn relative(checksum: &Sha256Hash) -> PathBuf {
     let hex = checksum.to_hex();
     PathBuf::from("source-match")
@@ -75,34 +64,46 @@ fn relative(checksum: &Sha256Hash) -> PathBuf {
         .join(format!("{hex}.json"))
 }
 
-/// The comparison of `package` (whose `.crate` has `checksum`), computed
-/// from the cached proof, when there is an entry made with git fetching
-/// from `fetch_url`.
-pub fn read(
-    cache: &Cache,
-    checksum: &Sha256Hash,
-    fetch_url: &str,
-    package: &Package<'_>,
-    max_entries: usize,
-) -> Cached {
-    let refused = |why: &str| {
-        let file = cache.root().join(relative(checksum));
-        Cached::Refused(format!(
-            "the cached source comparison {} is ignored: {why}",
-            file.display()
-        ))
-    };
+/// An entry's proof, read and decoded, not yet checked.
+#[derive(Debug)]
+pub struct Stored {
+    proof: Proof,
+    file: PathBuf,
+}
+
+/// What the cache holds for a package, before anything is checked.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Nothing, or an entry for another configuration.
+    Absent,
+    Found(Stored),
+    /// An entry that proves nothing: this warning says which and why.
+    Refused(String),
+}
+
+fn refusal(file: &std::path::Path, why: &str) -> String {
+    format!(
+        "the cached source comparison {} is ignored: {why}",
+        file.display()
+    )
+}
+
+/// The entry for the package with `checksum` made with git fetching from
+/// `fetch_url`, read and decoded: looked up before the package's files are
+/// hashed, which only an entry needs at this point.
+pub fn lookup(cache: &Cache, checksum: &Sha256Hash, fetch_url: &str) -> Lookup {
+    let file = cache.root().join(relative(checksum));
     let stored = match entry(cache, checksum) {
-        None => return Cached::Absent,
-        Some(Err(why)) => return refused(&why),
-        Some(Ok(Entry { proof: None, .. })) => return Cached::Absent,
+        None => return Lookup::Absent,
+        Some(Err(why)) => return Lookup::Refused(refusal(&file, &why)),
+        Some(Ok(Entry { proof: None, .. })) => return Lookup::Absent,
         Some(Ok(Entry {
             proof: Some(stored),
             ..
         })) => stored,
     };
     if stored.fetched_from != redact_url_keyed(fetch_url) {
-        return Cached::Absent;
+        return Lookup::Absent;
     }
     let decode = |text: &String| BASE64.decode(text);
     let proof = decode(&stored.commit).and_then(|commit| {
@@ -112,12 +113,27 @@ pub fn read(
             blobs: stored.blobs.iter().map(decode).collect::<Result<_, _>>()?,
         })
     });
-    let Ok(proof) = proof else {
-        return refused("an object in it is not base64");
-    };
-    match proof::recompute(&proof, package, max_entries) {
-        Ok(result) => Cached::Proven(result),
-        Err(why) => refused(&format!("it does not prove a comparison: {why}")),
+    match proof {
+        Ok(proof) => Lookup::Found(Stored { proof, file }),
+        Err(_) => Lookup::Refused(refusal(&file, "an object in it is not base64")),
+    }
+}
+
+impl Stored {
+    /// The comparison of `package` computed from this proof (see
+    /// [`proof::recompute`] for the checks); `Err`: the warning that says
+    /// the entry proves nothing.
+    pub fn prove(
+        &self,
+        package: &Package<'_>,
+        max_entries: usize,
+    ) -> Result<Result<Comparison, CompareError>, String> {
+        proof::recompute(&self.proof, package, max_entries).map_err(|why| {
+            refusal(
+                &self.file,
+                &format!("it does not prove a comparison: {why}"),
+            )
+        })
     }
 }
 

@@ -2,14 +2,18 @@
 //! against its repository at the commit it was packaged from.
 //!
 //! Two passes:
-//! 1. per package, in parallel: the cached result when there is one (no
-//!    `.crate`, no git); else the `.crate` ([`crate::crate_file`]: cargo's
-//!    cache, else a download checked against the checksum; offline, cargo's
-//!    cache only), what it says of itself, and its files' git object IDs;
+//! 1. per package, in parallel: its `.crate` ([`crate::crate_file`]:
+//!    cargo's cache, else a download checked against the checksum; offline,
+//!    cargo's cache only) and what it says of itself; its cached comparison
+//!    computed again from the entry's proof and its files, when there is
+//!    one; else its files' git object IDs kept when it was downloaded, and
+//!    nothing of them when it is in cargo's cache;
 //! 2. per (repository, commit), in parallel but at most
 //!    [`CompareOptions::fetches_per_host`] fetches per host at once: one
 //!    fetch of the commit's trees ([`crate::git`]), then every package of
-//!    that repository and commit compared with it ([`crate::compare`]).
+//!    that repository and commit (read again from cargo's cache) compared
+//!    with it ([`crate::compare`]). Memory holds the files of the packages
+//!    being compared, not of every package waiting for its fetch.
 //!
 //! Offline, git fetches only from this machine (a repository that the
 //! user's `insteadOf` rules send to a `file://` mirror). Comparisons are
@@ -33,7 +37,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use sigstore_types::Sha256Hash;
 
 use crate::cache::Cache;
-use crate::compare::{CompareError, Comparison, Package};
+use crate::compare::{CompareError, Comparison};
 use crate::crate_file::{CrateRef, DownloadTemplate, Locator};
 use crate::git::{Git, GitOptions, Rewrites};
 use crate::http::{Http, HttpConfig};
@@ -355,11 +359,16 @@ fn compare_group(
     packages
         .iter()
         .map(|pending| {
+            let files = match pending.files() {
+                Ok(files) => files,
+                Err(reason) => return (pending.index, pending.not_checked(reason)),
+            };
+            let package = files.package(&pending.vcs);
             let (result, proof) =
-                proof::compare_proving(&pending.package(), &tree, &mut fetched, max_entries);
+                proof::compare_proving(&package, &tree, &mut fetched, max_entries);
             if let Some(proof) = proof {
                 shared.keep(
-                    &pending.checksum,
+                    &pending.krate.checksum,
                     Some(&pending.repository),
                     Some((url, &proof)),
                 );
@@ -370,15 +379,6 @@ fn compare_group(
 }
 
 impl Pending {
-    fn package(&self) -> Package<'_> {
-        Package {
-            listing: &self.listing,
-            manifest: &self.manifest,
-            original: self.original.as_ref(),
-            vcs: &self.vcs,
-        }
-    }
-
     /// The result reported for a comparison (or why none could be made).
     fn outcome(&self, comparison: Result<Comparison, CompareError>) -> SourceMatch {
         match comparison {

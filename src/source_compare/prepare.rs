@@ -1,19 +1,22 @@
-//! The first pass: per package, the cached result, else its `.crate` read
-//! into what the comparison needs (its facts and its files' object IDs).
+//! The first pass: per package, the cached result, else what the package
+//! says of itself (its commit and repository) and its files: held when it
+//! was downloaded, read again from cargo's cache when its repository has
+//! been fetched otherwise.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use sigstore_types::Sha256Hash;
-
-use super::cached::{self, Cached};
+use super::cached::{self, Lookup};
 use super::route::{route, Route, RouteError};
 use super::CompareOptions;
 use crate::cache::Cache;
 use crate::compare::{normalize_repository, Package, PackageListing};
 use crate::crate_file::{
-    read_package, CrateRef, Locator, Manifest, OriginalManifest, PassedOver, VcsInfo, VerifiedCrate,
+    read_copy, read_package, Archive, CrateOrigin, CrateRef, Locator, Manifest, OriginalManifest,
+    PackageFacts, PassedOver, VcsInfo, VerifiedCrate,
 };
 use crate::git::{is_local, ObjectFormat, Rewrites};
 use crate::http::Http;
@@ -37,7 +40,7 @@ pub(super) struct Shared<'a> {
 pub(super) struct Pending {
     /// Its position among the packages asked about.
     pub index: usize,
-    pub checksum: Sha256Hash,
+    pub krate: CrateRef,
     /// The manifest's repository, in normal form.
     pub repository: String,
     /// Where git fetches it from (after `insteadOf`): what its result is
@@ -46,10 +49,49 @@ pub(super) struct Pending {
     /// Where git connects for it (after redirects), and to which addresses:
     /// where git fetches it from until that is settled.
     pub route: Route,
+    pub vcs: VcsInfo,
+    pub files: Files,
+}
+
+/// A waiting package's files, or where to read them again.
+#[derive(Debug)]
+pub(super) enum Files {
+    /// Held: a downloaded package (never downloaded twice).
+    Held(Box<PackageRead>),
+    /// In cargo's download cache at this path: read again (and checked
+    /// against the checksum again) when its repository has been fetched,
+    /// so that a package waiting for its fetch holds none of its files and
+    /// memory is bounded by the fetches in flight, not by the lockfile.
+    InCargoCache(PathBuf),
+}
+
+/// What the comparison needs of a package's `.crate`.
+#[derive(Debug, Clone)]
+pub(super) struct PackageRead {
+    pub listing: PackageListing,
     pub manifest: Manifest,
     pub original: Option<OriginalManifest>,
-    pub vcs: VcsInfo,
-    pub listing: PackageListing,
+}
+
+impl PackageRead {
+    /// Every file listed with its IDs in the repository's hash (`format`).
+    fn of(archive: &Archive, facts: PackageFacts, format: ObjectFormat) -> Self {
+        Self {
+            listing: PackageListing::without_line_endings(archive, format)
+                .with_line_endings(archive, format),
+            manifest: facts.manifest,
+            original: facts.original,
+        }
+    }
+
+    pub fn package<'a>(&'a self, vcs: &'a VcsInfo) -> Package<'a> {
+        Package {
+            listing: &self.listing,
+            manifest: &self.manifest,
+            original: self.original.as_ref(),
+            vcs,
+        }
+    }
 }
 
 impl Pending {
@@ -60,6 +102,25 @@ impl Pending {
             &self.vcs,
             Some(&self.repository),
         )
+    }
+
+    /// Its files: those held, or its `.crate` read again from cargo's
+    /// cache; `Err` says why they cannot be had.
+    pub fn files(&self) -> Result<Cow<'_, PackageRead>, String> {
+        let path = match &self.files {
+            Files::Held(read) => return Ok(Cow::Borrowed(read)),
+            Files::InCargoCache(path) => path,
+        };
+        let verified = read_copy(path, &self.krate).map_err(|why| {
+            format!(
+                "the .crate in cargo's cache ({}) changed during the run: {why}",
+                path.display()
+            )
+        })?;
+        let (archive, facts) =
+            read_package(&verified).map_err(|error| format!("the .crate: {error}"))?;
+        let format = ObjectFormat::of_hex(&self.vcs.commit).unwrap_or(ObjectFormat::Sha1);
+        Ok(Cow::Owned(PackageRead::of(&archive, facts, format)))
     }
 }
 
@@ -293,44 +354,68 @@ fn commit_and_repository(
     )))
 }
 
-/// The cached comparison of a package, computed again from its proof;
-/// `None` when there is none (an entry that proves nothing is set aside
-/// with a warning).
+/// The cached comparison of a package, computed again from its proof and
+/// its files; `None` when there is no entry (an entry that proves nothing
+/// is set aside with a warning). Its files are hashed only when there is
+/// an entry, and in other line endings only when a file differs (they
+/// change only which list a differing file is in).
 fn cached_result(
     shared: &Shared<'_>,
     krate: &CrateRef,
     fetch_url: &str,
-    package: &Package<'_>,
-    repository: &str,
+    (archive, facts): (&Archive, &PackageFacts),
+    (vcs, repository): (&VcsInfo, &str),
 ) -> Option<SourceMatch> {
-    let cache = shared.cache?;
+    let stored = match cached::lookup(shared.cache?, &krate.checksum, fetch_url) {
+        Lookup::Absent => return None,
+        Lookup::Found(stored) => stored,
+        Lookup::Refused(warning) => {
+            shared.warnings.lock().expect("not poisoned").push(warning);
+            return None;
+        }
+    };
+    let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
     let max_entries = shared.options.git.max_tree_entries;
-    match cached::read(cache, &krate.checksum, fetch_url, package, max_entries) {
-        Cached::Absent => None,
-        Cached::Proven(Ok(comparison)) => {
-            Some(comparison.into_source_match(package.vcs, repository))
+    let prove = |listing: &PackageListing| {
+        let package = Package {
+            listing,
+            manifest: &facts.manifest,
+            original: facts.original.as_ref(),
+            vcs,
+        };
+        stored.prove(&package, max_entries)
+    };
+    let quick = PackageListing::without_line_endings(archive, format);
+    let proven = match prove(&quick) {
+        Ok(Ok(comparison)) if !comparison.differ.is_empty() => {
+            prove(&quick.with_line_endings(archive, format))
         }
-        Cached::Proven(Err(error)) => {
+        other => other,
+    };
+    match proven {
+        Ok(Ok(comparison)) => Some(comparison.into_source_match(vcs, repository)),
+        Ok(Err(error)) => {
             let result = SourceMatch::not_checked(error.to_string());
-            Some(with_facts(result, package.vcs, Some(repository)))
+            Some(with_facts(result, vcs, Some(repository)))
         }
-        Cached::Refused(warning) => {
+        Err(warning) => {
             shared.warnings.lock().expect("not poisoned").push(warning);
             None
         }
     }
 }
 
-/// One package whose `.crate` is at hand: read and listed, then compared
-/// from its cached proof when there is one, else made ready to fetch (its
-/// route settled when that needs no network).
+/// One package whose `.crate` is at hand: read, then compared from its
+/// cached proof when there is one, else made ready to fetch (its route
+/// settled when that needs no network).
 ///
-/// Steps: its files and what it says of itself (a package that cannot be
-/// read, names no commit or no repository that can be fetched is not
-/// checked); the files' object IDs in the repository's hash; the cached
+/// Steps: what it says of itself (a package that cannot be read, names no
+/// commit or no repository that can be fetched is not checked); the cached
 /// comparison under the run's `insteadOf` rules, computed again from its
-/// proof (an entry that proves nothing is ignored, with a warning);
-/// offline, a repository git would fetch over the network is not checked.
+/// proof and the package's files (an entry that proves nothing is ignored,
+/// with a warning); offline, a repository git would fetch over the network
+/// is not checked; else its files are kept for the comparison (or, from
+/// cargo's cache, read again then).
 fn examine(index: usize, krate: &CrateRef, verified: &VerifiedCrate, shared: &Shared<'_>) -> Stage {
     // Not compared, from the package alone: only its repository is kept
     // (a hint for later runs that read no `.crate`).
@@ -338,37 +423,17 @@ fn examine(index: usize, krate: &CrateRef, verified: &VerifiedCrate, shared: &Sh
         shared.keep(&krate.checksum, result.repository.as_deref(), None);
         Stage::Prepared(Prepared::Done(result))
     };
-    let (archive, facts) = match read_package(verified) {
+    let (archive, mut facts) = match read_package(verified) {
         Ok(read) => read,
         Err(error) => return kept(SourceMatch::not_checked(format!("the .crate: {error}"))),
     };
-    let (vcs, repository) = match commit_and_repository(facts.vcs_info, &facts.manifest) {
+    let (vcs, repository) = match commit_and_repository(facts.vcs_info.take(), &facts.manifest) {
         Ok(found) => found,
         Err(result) => return kept(*result),
     };
     let fetch_url = shared.rewrites.apply(&repository);
-    let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
-    let cached = |listing: &PackageListing| {
-        let package = Package {
-            listing,
-            manifest: &facts.manifest,
-            original: facts.original.as_ref(),
-            vcs: &vcs,
-        };
-        cached_result(shared, krate, &fetch_url, &package, &repository)
-    };
-    // The line endings' IDs change only which list a differing file is
-    // in: a result with none that differ stands without them.
-    let quick = PackageListing::without_line_endings(&archive, format);
-    let differs = match cached(&quick) {
-        Some(result) if result.differ.is_empty() => {
-            return Stage::Prepared(Prepared::Done(result));
-        }
-        other => other.is_some(),
-    };
-    let listing = quick.with_line_endings(&archive, format);
-    drop(archive);
-    if let Some(result) = differs.then(|| cached(&listing)).flatten() {
+    let package = (&archive, &facts);
+    if let Some(result) = cached_result(shared, krate, &fetch_url, package, (&vcs, &repository)) {
         return Stage::Prepared(Prepared::Done(result));
     }
     let done = |reason: String| {
@@ -382,19 +447,24 @@ fn examine(index: usize, krate: &CrateRef, verified: &VerifiedCrate, shared: &Sh
     if let Some(Err(reason)) = known {
         return done(format!("fetching {repository}: {reason}"));
     }
+    let files = match verified.origin() {
+        CrateOrigin::CargoCache(path) => Files::InCargoCache(path.clone()),
+        CrateOrigin::Downloaded(_) => {
+            let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
+            Files::Held(Box::new(PackageRead::of(&archive, facts, format)))
+        }
+    };
     let mut pending = Box::new(Pending {
         index,
-        checksum: krate.checksum,
+        krate: krate.clone(),
         route: Route {
             url: fetch_url.clone(),
             pin: None,
         },
         repository,
         fetch_url,
-        listing,
-        manifest: facts.manifest,
-        original: facts.original,
         vcs,
+        files,
     });
     match known {
         Some(Ok(route)) => {

@@ -2,7 +2,7 @@
 
 use sigstore_types::Sha256Hash;
 
-use super::cached::{self, Cached};
+use super::cached::{self, Lookup};
 use super::proof::{compare_proving, recompute, Proof};
 use crate::cache::Cache;
 use crate::compare::{CompareError, Comparison, Package, PackageListing};
@@ -172,6 +172,14 @@ fn a_proof_with_any_object_not_what_its_parent_names_proves_nothing() {
     );
 }
 
+/// What a cached entry gives for a package.
+#[derive(Debug)]
+enum Cached {
+    Absent,
+    Proven(Result<Comparison, CompareError>),
+    Refused(String),
+}
+
 #[test]
 fn the_cache_entry_is_read_only_as_the_comparison_its_proof_gives() {
     let dir = tempfile::tempdir().unwrap();
@@ -194,9 +202,16 @@ fn the_cache_entry_is_read_only_as_the_comparison_its_proof_gives() {
         cached::repository_hint(&cache, &checksum),
         Some(Some("https://github.com/o/r".into()))
     );
-    let read = |fetch_url: &str, package: &Package<'_>| {
-        cached::read(&cache, &checksum, fetch_url, package, MAX)
-    };
+    let read =
+        |fetch_url: &str, package: &Package<'_>| match cached::lookup(&cache, &checksum, fetch_url)
+        {
+            Lookup::Absent => Cached::Absent,
+            Lookup::Refused(warning) => Cached::Refused(warning),
+            Lookup::Found(stored) => match stored.prove(package, MAX) {
+                Ok(result) => Cached::Proven(result),
+                Err(warning) => Cached::Refused(warning),
+            },
+        };
     assert!(matches!(
         read(mirror, &published.package()),
         Cached::Proven(Ok(ref c)) if *c == comparison

@@ -18,6 +18,27 @@ use crate::source_outputs::Tampered;
 /// Longer than any of these runs takes; a run that blocks never ends.
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// A `git` that runs `script` (shell) before the real one, first on the
+/// `PATH` this returns.
+fn git_wrapper(project: &Tampered, script: &str) -> String {
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
+    project.dir.write(
+        "bin/git",
+        format!("#!/bin/sh\n{script}\nexec '{real}' \"$@\"\n"),
+    );
+    let wrapper = project.dir.join("bin/git");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        project.dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 /// Where the tampered package's `.crate` sits in cargo's cache.
 const CACHED_CRATE: &str =
     "cargo-home/registry/cache/index.crates.io-1949cf8c6b5b557f/tampered-1.0.0.crate";
@@ -122,26 +143,8 @@ fn a_manifest_that_never_ends_is_not_read_to_find_the_workspace() {
 fn git_sees_none_of_the_runs_secrets() {
     let project = Tampered::new();
     project.policy("[defaults]\nsource-matches = true\n");
-    let real = std::process::Command::new("sh")
-        .args(["-c", "command -v git"])
-        .output()
-        .unwrap();
-    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
     let seen = project.dir.join("git-environment");
-    project.dir.write(
-        "bin/git",
-        format!(
-            "#!/bin/sh\nenv >> '{}'\nexec '{real}' \"$@\"\n",
-            seen.display()
-        ),
-    );
-    let wrapper = project.dir.join("bin/git");
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        project.dir.join("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = git_wrapper(&project, &format!("env >> '{}'", seen.display()));
     let secrets = [
         ("GITHUB_TOKEN", "ghp_SECRET1"),
         ("GH_TOKEN", "gho_SECRET2"),
@@ -168,4 +171,38 @@ fn git_sees_none_of_the_runs_secrets() {
             "git was given {name}:\n{environment}"
         );
     }
+}
+
+/// A package found in cargo's cache is read again when its repository has
+/// been fetched (nothing of its files is held while it waits): a copy
+/// replaced meanwhile (here, as git fetches) is checked against the
+/// lockfile's checksum again, and the package is not checked, never
+/// compared with bytes the lockfile does not pin.
+#[test]
+fn a_copy_in_cargos_cache_replaced_while_its_repository_is_fetched_is_not_compared() {
+    let project = Tampered::new();
+    project.policy("[defaults]\nsource-matches = true\n");
+    let cached = project.dir.join(CACHED_CRATE);
+    project.dir.write("other.crate", "other bytes");
+    let swap = format!(
+        "case \" $* \" in *\" fetch \"*) cp '{}' '{}' ;; esac",
+        project.dir.join("other.crate").display(),
+        cached.display()
+    );
+    let path = git_wrapper(&project, &swap);
+    let run = project
+        .command()
+        .env("PATH", path)
+        .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+        .args(["--offline", "--message-format", "json"])
+        .run_within(LIMIT);
+    let found = source_match(&run);
+    assert_eq!(found["result"], "not-checked", "{found}\n{}", run.stderr);
+    let reason = found["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("changed during the run") && reason.contains("tampered-1.0.0.crate"),
+        "{reason}"
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(std::fs::read(&cached).unwrap(), b"other bytes");
 }
