@@ -31,7 +31,7 @@ pub use objects::{commit_tree, object_id, walk, ObjectKind, TreeIds};
 pub use rewrite::{is_local, Rewrites};
 pub use tree::{EntryKind, ObjectFormat, ObjectId, Tree, TreeEntry};
 
-use process::{command, run, Bounds, Finished};
+use process::{command, run, Bounds};
 
 /// How `git` is run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +156,13 @@ pub struct Fetched {
 }
 
 impl Git {
-    pub fn new(options: GitOptions) -> Self {
+    /// git as `options` configure it, its program looked up on `PATH` once
+    /// so that each command starts it by path (one not found stays a name,
+    /// and each command then says git is not installed).
+    pub fn new(mut options: GitOptions) -> Self {
+        if let Ok(found) = which::which(&options.program) {
+            options.program = found.into_os_string();
+        }
         Self { options }
     }
 
@@ -199,16 +205,15 @@ impl Git {
             .prefix("cvp-git-")
             .tempdir()
             .map_err(|e| GitError::Io(e.to_string()))?;
-        let mut init = command(&self.options.program, None);
-        // No template: its sample hooks and files are a dozen files each
-        // fetch would create and remove for nothing, and a hook from a
-        // template folder the user's configuration names would run on the
-        // fetch's ref updates.
-        init.args(["init", "--bare", "--quiet", "--template="])
-            .arg(format!("--object-format={}", format.name()))
-            .arg(dir.path());
-        self.local(init)?;
         let mut settings = vec![
+            ("core", "repositoryformatversion", "1".into()),
+            ("core", "bare", "true".into()),
+            ("extensions", "partialclone", "origin".into()),
+        ];
+        if format != ObjectFormat::Sha1 {
+            settings.push(("extensions", "objectformat", format.name().into()));
+        }
+        settings.extend([
             ("remote \"origin\"", "url", url.to_string()),
             ("remote \"origin\"", "promisor", "true".into()),
             (
@@ -216,9 +221,7 @@ impl Git {
                 "partialclonefilter",
                 "blob:none".into(),
             ),
-            ("core", "repositoryformatversion", "1".into()),
-            ("extensions", "partialclone", "origin".into()),
-        ];
+        ]);
         // The command line's `http.extraHeader=` clears only headers set
         // for every URL: one the user's configuration scopes to this URL
         // (`http.https://github.com/.extraHeader`, where CI setups keep a
@@ -231,7 +234,7 @@ impl Git {
             settings.push(("http", "followRedirects", "false".into()));
             settings.push(("http", "curloptResolve", pin.curl_resolve()));
         }
-        append_config(dir.path(), &settings)?;
+        init_bare(dir.path(), &settings)?;
         let fetched = Fetched {
             reader: std::sync::Mutex::new(Reader::default()),
             dir,
@@ -249,16 +252,6 @@ impl Git {
             max_stdout,
             folder: None,
             stdin,
-        }
-    }
-
-    /// Run a local command that must succeed.
-    fn local(&self, cmd: std::process::Command) -> Result<Finished, GitError> {
-        let finished = run(cmd, self.local_bounds(1024 * 1024, None))?;
-        if finished.success {
-            Ok(finished)
-        } else {
-            Err(GitError::Io(last_line(&finished.stderr)))
         }
     }
 }
@@ -462,15 +455,17 @@ fn batch_input(ids: &[ObjectId]) -> Vec<u8> {
         .collect()
 }
 
-/// Append `settings` (section, key, value) to the configuration of the
-/// repository `git init` just made in `dir`, as `git config` would write
-/// them, in one write rather than one process each. A later value of a
-/// key wins (`core.repositoryformatversion`, which `init` wrote as 0).
+/// A bare repository in `dir` (an empty folder) configured with `settings`
+/// (section, key, value), written as `git init --bare --template=` and
+/// `git config` would write it, without a process: `HEAD`, `objects/` and
+/// `refs/` (what git looks for in a repository, gitrepository-layout(5))
+/// and the configuration in one write. No template, so no hook from a
+/// template folder the user's configuration names runs on the fetch.
 /// Every value is quoted and escaped; one holding a control character
 /// other than a tab or line feed is refused.
-fn append_config(dir: &std::path::Path, settings: &[(&str, &str, String)]) -> Result<(), GitError> {
+fn init_bare(dir: &std::path::Path, settings: &[(&str, &str, String)]) -> Result<(), GitError> {
     use std::fmt::Write as _;
-    let mut text = String::from("\n");
+    let mut text = String::new();
     let mut section = "";
     for (name, key, value) in settings {
         if *name != section {
@@ -479,12 +474,11 @@ fn append_config(dir: &std::path::Path, settings: &[(&str, &str, String)]) -> Re
         }
         let _ = writeln!(text, "\t{key} = {}", config_value(value)?);
     }
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.join("config"))
-        .map_err(|e| GitError::Io(format!("the fetch's repository: {e}")))?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .map_err(|e| GitError::Io(format!("the fetch's repository: {e}")))
+    let io = |e: std::io::Error| GitError::Io(format!("the fetch's repository: {e}"));
+    std::fs::create_dir(dir.join("objects")).map_err(io)?;
+    std::fs::create_dir(dir.join("refs")).map_err(io)?;
+    std::fs::write(dir.join("HEAD"), "ref: refs/heads/main\n").map_err(io)?;
+    std::fs::write(dir.join("config"), text).map_err(io)
 }
 
 /// The header of the section `name` with the subsection `sub`

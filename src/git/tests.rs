@@ -346,40 +346,44 @@ fn git_gets_what_it_needs_and_none_of_the_jobs_secrets_whatever_the_spelling() {
     }
 }
 
-/// The fetch's settings are written into its repository's configuration
-/// directly: git reads each value back as written, whatever characters a
-/// URL holds, and a later value wins; a control character is refused.
+/// The fetch's repository is written directly: git takes it for a bare
+/// repository of the object format asked for, and reads each value back
+/// as written, whatever characters a URL holds; a control character is
+/// refused.
 #[test]
 fn settings_are_written_as_git_reads_them() {
     let dir = tempfile::tempdir().unwrap();
-    let mut init = command(std::ffi::OsStr::new("git"), None);
-    init.args(["init", "--bare", "--quiet"]).arg(dir.path());
-    assert!(init.status().unwrap().success());
     let tricky = "https://h/a\"b\\c;d#e\tf ]\n[core]\tbare = false";
     let quoted_url = "https://h/a\"b\\c]";
     let section = subsection("http", quoted_url).unwrap();
-    append_config(
+    init_bare(
         dir.path(),
         &[
-            ("remote \"origin\"", "url", tricky.to_string()),
             ("core", "repositoryformatversion", "1".into()),
+            ("core", "bare", "true".into()),
+            ("extensions", "objectformat", "sha256".into()),
+            ("remote \"origin\"", "url", tricky.to_string()),
             (section.as_str(), "extraHeader", String::new()),
         ],
     )
     .unwrap();
-    let get = |key: &str| {
+    let git = |args: &[&str]| {
         let mut cmd = command(std::ffi::OsStr::new("git"), Some(dir.path()));
-        let out = cmd.args(["config", "--get", key]).output().unwrap();
-        assert!(out.status.success(), "{key}");
+        let out = cmd.args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
         String::from_utf8(out.stdout).unwrap()
     };
+    let get = |key: &str| git(&["config", "--get", key]);
     assert_eq!(get("remote.origin.url"), format!("{tricky}\n"));
     assert_eq!(get("core.repositoryformatversion"), "1\n");
     assert_eq!(get("core.bare"), "true\n");
     assert_eq!(get(&format!("http.{quoted_url}.extraHeader")), "\n");
+    assert_eq!(git(&["rev-parse", "--is-bare-repository"]), "true\n");
+    assert_eq!(git(&["rev-parse", "--show-object-format"]), "sha256\n");
     assert!(subsection("http", "https://h/\nx").is_err());
+    let other = tempfile::tempdir().unwrap();
     assert!(matches!(
-        append_config(dir.path(), &[("http", "x", "a\u{7}b".into())]),
+        init_bare(other.path(), &[("http", "x", "a\u{7}b".into())]),
         Err(GitError::Malformed(_))
     ));
 }
