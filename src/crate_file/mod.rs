@@ -10,10 +10,13 @@
 //!
 //! [`Locator::obtain`] takes the package from cargo's own download cache
 //! (`$CARGO_HOME/registry/cache/<index>/NAME-VERSION.crate`) when a copy
-//! there has the lockfile's SHA-256, else downloads it from the registry's
-//! download endpoint (never offline), and checks the bytes against the
-//! checksum before anything reads them: a [`VerifiedCrate`] exists only for
-//! bytes whose SHA-256 is the lockfile's `checksum`. [`VerifiedCrate::unpack`]
+//! there has the lockfile's SHA-256, else from this tool's cache folder
+//! where an earlier run kept its download (`crates/AB/ABCD….crate`, named
+//! by the checksum), else downloads it from the registry's download
+//! endpoint (never offline) and keeps it there; the bytes are checked
+//! against the checksum before anything reads them, wherever they come
+//! from: a [`VerifiedCrate`] exists only for bytes whose SHA-256 is the
+//! lockfile's `checksum`. [`VerifiedCrate::unpack`]
 //! reads the gzip'd tar in memory ([`archive`]); [`manifest`] reads what the
 //! package says about itself. [`read_package`] does all three reads at once.
 
@@ -31,6 +34,7 @@ pub use archive::{Archive, ArchiveError};
 pub use download::{DownloadEndpoint, DownloadTemplate};
 pub use manifest::{Manifest, ManifestError, ManifestPath, OriginalManifest, VcsInfo};
 
+use crate::cache::Cache;
 use crate::http::{Http, HttpError};
 use crate::lockfile::PackageSource;
 
@@ -61,6 +65,8 @@ impl CrateRef {
 pub enum CrateOrigin {
     /// A file in cargo's download cache.
     CargoCache(PathBuf),
+    /// A download an earlier run kept in this tool's cache folder.
+    Kept(PathBuf),
     /// Downloaded from this URL.
     Downloaded(String),
 }
@@ -69,6 +75,7 @@ impl std::fmt::Display for CrateOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::CargoCache(path) => write!(f, "cargo's cache ({})", path.display()),
+            Self::Kept(path) => write!(f, "this tool's cache ({})", path.display()),
             Self::Downloaded(url) => f.write_str(url),
         }
     }
@@ -177,6 +184,10 @@ pub struct Locator {
     /// test's), asked for when a package is first downloaded; `None`: none
     /// is known, and only cargo's cache is looked in.
     pub crates_io: Option<Arc<dyn DownloadEndpoint>>,
+    /// This tool's cache: downloads are kept there, and looked for when
+    /// cargo's cache has no copy (so a rerun, and an offline one, needs no
+    /// download). `None`: nothing is kept.
+    pub kept: Option<Cache>,
 }
 
 impl Default for Locator {
@@ -184,8 +195,17 @@ impl Default for Locator {
         Self {
             cargo_home: None,
             crates_io: Some(Arc::new(DownloadTemplate::crates_io())),
+            kept: None,
         }
     }
+}
+
+/// Where a download is kept in this tool's cache: named by its checksum.
+fn kept_path(checksum: &Sha256Hash) -> PathBuf {
+    let hex = checksum.to_hex();
+    PathBuf::from("crates")
+        .join(&hex[..2])
+        .join(format!("{hex}.crate"))
 }
 
 impl Locator {
@@ -234,7 +254,43 @@ impl Locator {
             Ok(found) => return Ok(found),
             Err(passed_over) => passed_over,
         };
+        if let Some(found) = self.in_kept(krate) {
+            return Ok(found);
+        }
         self.download_instead(krate, passed_over, http).await
+    }
+
+    /// The package as an earlier run kept it in this tool's cache, when
+    /// that copy is a regular file within the size limit whose SHA-256 is
+    /// the lockfile's checksum (the folder is shared and may be written by
+    /// others: any other copy is passed over, and a download replaces it).
+    pub fn in_kept(&self, krate: &CrateRef) -> Option<VerifiedCrate> {
+        let cache = self.kept.as_ref()?;
+        let relative = kept_path(&krate.checksum);
+        let bytes = cache.read_file(&relative, MAX_CRATE_BYTES as u64).ok()??;
+        let origin = CrateOrigin::Kept(cache.root().join(&relative));
+        VerifiedCrate::check(bytes, krate, origin)
+    }
+
+    /// The package read again from where it was found earlier in the run
+    /// (cargo's cache or this tool's), and checked against the checksum
+    /// again: it may have been replaced meanwhile. A download is not
+    /// downloaded again.
+    pub fn read_again(
+        &self,
+        krate: &CrateRef,
+        origin: &CrateOrigin,
+    ) -> Result<VerifiedCrate, String> {
+        let changed = |why: &dyn std::fmt::Display| {
+            format!("the .crate in {origin} changed during the run: {why}")
+        };
+        match origin {
+            CrateOrigin::CargoCache(path) => read_copy(path, krate).map_err(|why| changed(&why)),
+            CrateOrigin::Kept(_) => self
+                .in_kept(krate)
+                .ok_or_else(|| changed(&"it is gone or its bytes are no longer the lockfile's")),
+            CrateOrigin::Downloaded(url) => Err(format!("{url} is not downloaded twice")),
+        }
     }
 
     /// The package downloaded from its registry (online only) and checked
@@ -283,7 +339,13 @@ impl Locator {
                     registry: krate.source.to_string(),
                     reason,
                 })?;
-        download::download(http, &template, krate).await
+        let verified = download::download(http, &template, krate).await?;
+        if let Some(cache) = &self.kept {
+            // Kept for later runs; a cache that cannot be written only
+            // means the next run downloads it again.
+            let _ = cache.write_file(&kept_path(&krate.checksum), &verified.bytes);
+        }
+        Ok(verified)
     }
 }
 

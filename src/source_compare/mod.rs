@@ -113,10 +113,12 @@ impl CompareOptions {
     }
 
     /// Where `.crate` files are found: [`CompareOptions::locator`], with
-    /// the index asked (through `http`, its answer cached in `cache`) for
-    /// crates.io's download endpoint when one is to be read from it.
+    /// downloads kept in `cache`, and the index asked (through `http`, its
+    /// answer cached in `cache`) for crates.io's download endpoint when one
+    /// is to be read from it.
     pub fn locator_with(&self, http: Option<&Http>, cache: Option<&Cache>) -> Locator {
         let mut locator = self.locator.clone();
+        locator.kept = cache.cloned();
         if let Some(url) = &self.crates_io_index {
             let index =
                 SparseIndex::new(url.clone(), http.cloned(), cache.cloned(), None, self.now);
@@ -359,7 +361,7 @@ fn compare_group(
     packages
         .iter()
         .map(|pending| {
-            let files = match pending.files() {
+            let files = match pending.files(shared.locator) {
                 Ok(files) => files,
                 Err(reason) => return (pending.index, pending.not_checked(reason)),
             };

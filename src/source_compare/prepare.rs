@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -15,7 +14,7 @@ use super::CompareOptions;
 use crate::cache::Cache;
 use crate::compare::{normalize_repository, Package, PackageListing};
 use crate::crate_file::{
-    read_copy, read_package, Archive, CrateOrigin, CrateRef, Locator, Manifest, OriginalManifest,
+    read_package, Archive, CrateOrigin, CrateRef, Locator, Manifest, OriginalManifest,
     PackageFacts, PassedOver, VcsInfo, VerifiedCrate,
 };
 use crate::git::{is_local, ObjectFormat, Rewrites};
@@ -58,11 +57,12 @@ pub(super) struct Pending {
 pub(super) enum Files {
     /// Held: a downloaded package (never downloaded twice).
     Held(Box<PackageRead>),
-    /// In cargo's download cache at this path: read again (and checked
-    /// against the checksum again) when its repository has been fetched,
-    /// so that a package waiting for its fetch holds none of its files and
-    /// memory is bounded by the fetches in flight, not by the lockfile.
-    InCargoCache(PathBuf),
+    /// Found in cargo's download cache or this tool's: read again (and
+    /// checked against the checksum again) when its repository has been
+    /// fetched, so that a package waiting for its fetch holds none of its
+    /// files and memory is bounded by the fetches in flight, not by the
+    /// lockfile.
+    ReadAgain(CrateOrigin),
 }
 
 /// What the comparison needs of a package's `.crate`.
@@ -104,19 +104,14 @@ impl Pending {
         )
     }
 
-    /// Its files: those held, or its `.crate` read again from cargo's
-    /// cache; `Err` says why they cannot be had.
-    pub fn files(&self) -> Result<Cow<'_, PackageRead>, String> {
-        let path = match &self.files {
+    /// Its files: those held, or its `.crate` read again from where it
+    /// was found (through `locator`); `Err` says why they cannot be had.
+    pub fn files(&self, locator: &Locator) -> Result<Cow<'_, PackageRead>, String> {
+        let origin = match &self.files {
             Files::Held(read) => return Ok(Cow::Borrowed(read)),
-            Files::InCargoCache(path) => path,
+            Files::ReadAgain(origin) => origin,
         };
-        let verified = read_copy(path, &self.krate).map_err(|why| {
-            format!(
-                "the .crate in cargo's cache ({}) changed during the run: {why}",
-                path.display()
-            )
-        })?;
+        let verified = locator.read_again(&self.krate, origin)?;
         let (archive, facts) =
             read_package(&verified).map_err(|error| format!("the .crate: {error}"))?;
         let format = ObjectFormat::of_hex(&self.vcs.commit).unwrap_or(ObjectFormat::Sha1);
@@ -204,9 +199,14 @@ pub(super) fn prepare_all(crates: &[CrateRef], shared: &Shared<'_>) -> Vec<Prepa
     let staged: Vec<Stage> = crates
         .par_iter()
         .enumerate()
-        .map(|(index, krate)| match cargo_cache.look(krate) {
-            Ok(verified) => examine(index, krate, &verified, shared),
-            Err(passed_over) => Stage::Unobtained(passed_over),
+        .map(|(index, krate)| {
+            let found = cargo_cache
+                .look(krate)
+                .or_else(|passed_over| shared.locator.in_kept(krate).ok_or(passed_over));
+            match found {
+                Ok(verified) => examine(index, krate, &verified, shared),
+                Err(passed_over) => Stage::Unobtained(passed_over),
+            }
         })
         .collect();
     let waiting: Vec<usize> = (0..staged.len())
@@ -448,7 +448,9 @@ fn examine(index: usize, krate: &CrateRef, verified: &VerifiedCrate, shared: &Sh
         return done(format!("fetching {repository}: {reason}"));
     }
     let files = match verified.origin() {
-        CrateOrigin::CargoCache(path) => Files::InCargoCache(path.clone()),
+        origin @ (CrateOrigin::CargoCache(_) | CrateOrigin::Kept(_)) => {
+            Files::ReadAgain(origin.clone())
+        }
         CrateOrigin::Downloaded(_) => {
             let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
             Files::Held(Box::new(PackageRead::of(&archive, facts, format)))

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cargo_verify_provenance::lockfile::PackageSource;
+use cargo_verify_provenance::testkit::internals::cache::Cache;
 use cargo_verify_provenance::testkit::internals::crate_file::{
     read_package, CrateOrigin, CrateRef, DownloadTemplate, Locator, ObtainError,
 };
@@ -194,4 +195,74 @@ fn a_download_is_checked_against_the_checksum_before_it_is_read() {
         matches!(error, ObtainError::NoDownloadUrl { .. }),
         "{error:?}"
     );
+}
+
+/// A download is kept in this tool's cache folder, named by its checksum,
+/// and used when cargo's cache has no copy, offline too. The folder is
+/// shared and may be written by others: a copy there with other bytes, or
+/// a link to the right bytes elsewhere, is never used (offline the package
+/// cannot be had; online it is downloaded again and kept again).
+#[cfg(unix)]
+#[test]
+fn a_download_is_kept_and_only_the_lockfiles_bytes_are_used_from_it() {
+    let Some((root, crates)) = source_crates("crate_file::kept") else {
+        return;
+    };
+    let dir = TestDir::new();
+    let cache = Cache::open(&dir.join(".cache")).unwrap();
+    let entry = &crates[0];
+    let krate = crate_ref(entry);
+    let server = Server::start();
+    let path = format!("/dl/{}-{}.crate", entry.name, entry.version);
+    server.route(&path, vec![Reply::json(read(&root, entry))]);
+    let online = Locator {
+        crates_io: Some(Arc::new(DownloadTemplate::new(
+            server.url("/dl/{crate}-{version}.crate"),
+        ))),
+        kept: Some(cache.clone()),
+        ..cargo_home(&dir, &[])
+    };
+    let offline = Locator {
+        crates_io: None,
+        ..online.clone()
+    };
+    let downloaded = block_on(online.obtain(&krate, Some(&http()))).unwrap();
+    assert_eq!(
+        downloaded.origin(),
+        &CrateOrigin::Downloaded(server.url(&path))
+    );
+    let hex = krate.checksum.to_hex();
+    let kept = dir
+        .join(".cache/crates")
+        .join(&hex[..2])
+        .join(format!("{hex}.crate"));
+    assert_eq!(std::fs::read(&kept).unwrap(), read(&root, entry));
+
+    let found = block_on(offline.obtain(&krate, None)).unwrap();
+    assert_eq!(found.origin(), &CrateOrigin::Kept(kept.clone()));
+    assert_eq!(found.bytes(), read(&root, entry));
+    assert_eq!(server.requests_to(&path), 1);
+
+    // Other bytes planted under the name, then a link to the right bytes.
+    let elsewhere = dir.join("elsewhere.crate");
+    std::fs::write(&elsewhere, read(&root, entry)).unwrap();
+    for plant in ["other bytes", "link"] {
+        std::fs::remove_file(&kept).unwrap();
+        if plant == "link" {
+            std::os::unix::fs::symlink(&elsewhere, &kept).unwrap();
+        } else {
+            std::fs::write(&kept, plant).unwrap();
+        }
+        assert_eq!(offline.in_kept(&krate), None, "{plant}");
+        assert_eq!(
+            block_on(offline.obtain(&krate, None)),
+            Err(ObtainError::NoDownloadUrl {
+                registry: krate.source.to_string()
+            }),
+            "{plant}"
+        );
+        let again = block_on(online.obtain(&krate, Some(&http()))).unwrap();
+        assert_eq!(again.bytes(), read(&root, entry), "{plant}");
+    }
+    assert_eq!(server.requests_to(&path), 3);
 }

@@ -354,4 +354,23 @@ fn packages_are_downloaded_from_the_address_the_index_configuration_gives() {
         assert_eq!(server.requests_to(&path), 1, "{path}");
     }
     assert_eq!(server.requests_to("/index/config.json"), 1);
+    // The downloads were kept: a rerun, online or offline, downloads
+    // nothing and finds the same.
+    for offline in [false, true] {
+        let mut command = project.command();
+        if offline {
+            command = command.arg("--offline");
+        }
+        let rerun = command
+            .args(["--lockfile", "Cargo.lock", "--policy", "provenance.toml"])
+            .args(["--message-format", "json"])
+            .run();
+        let found = packages(&rerun.stdout);
+        for entry in &project.crates {
+            assert_as_recorded(entry, &found[&entry.name]["source_match"]);
+            let path = format!("/dl/{}-{}.crate", entry.name, entry.version);
+            assert_eq!(server.requests_to(&path), 1, "offline {offline}: {path}");
+        }
+        assert_eq!(server.requests_to("/index/config.json"), 1);
+    }
 }
