@@ -6,7 +6,8 @@
 //! the raw bundle documents found (with their origins), the registry
 //! assertion, the bundles set aside as being for another artifact, and the
 //! per-source errors. Nothing is verified here; [`PackageFetch::verify`]
-//! turns the result into [`Evidence`] through [`crate::verify`].
+//! turns the result into [`Evidence`](crate::evidence::Evidence) through
+//! [`crate::verify`].
 //!
 //! For each package the sources are tried in order:
 //! - once a source has produced a bundle document for the package's
@@ -27,29 +28,28 @@
 //! a remote source has no entry for are reported by
 //! [`PackageFetch::missing_from_cache`].
 
+mod ask;
 mod github_limit;
+mod limit_memory;
+mod package;
 mod progress;
 mod registry;
+mod results;
 
 use std::sync::{Arc, OnceLock};
 
 use miette::Diagnostic;
-use serde::Serialize;
 
-use crate::cache::{Answer, BundleDocument, Cache, CacheEntry, Entry, IgnoredBundle, SourceKey};
-use crate::evidence::{Attestation, Evidence, RegistryAssertion, Rejected, SourceError};
+use crate::cache::{Cache, CacheEntry, SourceKey};
 use crate::http::{Http, HttpConfig, HttpError};
-use crate::limits::Budget;
-use crate::origin::RegistryRecord;
-use crate::sources::{
-    self, FailureCause, GitHubAuth, PackageQuery, Reply, SourceFailure, SourceSpec,
-};
-use crate::trust::TrustRoot;
-use crate::verify::{self, ArtifactInput, Check, SignerCheck, VerifyFailure};
+use crate::sources::{self, FailureCause, GitHubAuth, PackageQuery, SourceFailure, SourceSpec};
 use reqwest::Url;
 
+use limit_memory::remembered_limits;
+use package::fetch_package;
 pub(crate) use progress::{LinesThread, Tracker};
 pub use progress::{ProgressLines, DEFAULT_LINE_EVERY};
+pub use results::{crate_listed, FetchReport, Outcome, PackageFetch, SourceOutcome};
 
 /// How a fetch runs.
 #[derive(Debug, Clone)]
@@ -111,193 +111,6 @@ impl Default for FetchOptions {
 
 /// How long "no attestation" is cached unless configured otherwise.
 pub const DEFAULT_NO_ATTESTATION_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
-
-/// What happened at one source for one package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "kebab-case")]
-pub enum Outcome {
-    /// Bundle documents for the checksum (and some set aside).
-    Bundles {
-        documents: usize,
-        ignored: usize,
-    },
-    NoAttestation,
-    /// A registry's answer: whether it records a publisher.
-    Registry {
-        asserted: bool,
-    },
-    NotApplicable {
-        reason: String,
-    },
-    /// Offline, and the cache has no answer from this source.
-    NotCached,
-    Error {
-        message: String,
-    },
-    /// Not asked: an earlier source already found bundles.
-    NotAsked,
-    /// Not asked: no rule needs the registry's per-version record.
-    NotNeeded,
-    /// The registry's list of crates: crate-level facts only.
-    CrateListed {
-        trustpub_only: Option<bool>,
-    },
-}
-
-/// What the registry's list of crates said, for people.
-pub fn crate_listed(trustpub_only: Option<bool>) -> String {
-    match trustpub_only {
-        Some(true) => "crate listed: trusted publishing only".into(),
-        Some(false) => "crate listed: also accepts API tokens".into(),
-        None => "crate not listed, or without trustpub_only".into(),
-    }
-}
-
-/// One source's part in a package's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceOutcome {
-    pub source: String,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    /// Answered from the cache.
-    pub cached: bool,
-}
-
-/// Everything found for one package, unverified.
-#[derive(Debug, Clone, Serialize)]
-pub struct PackageFetch {
-    pub query: PackageQuery,
-    /// Bundle documents naming the checksum, in source order, each one
-    /// bundle read once into its type.
-    pub documents: Vec<BundleDocument>,
-    pub registry: Option<RegistryAssertion>,
-    /// The registry's record of the version (publish time, the crate's
-    /// `trustpub_only`), when it has one.
-    pub record: Option<RegistryRecord>,
-    /// When the version was published (the registry's index, else its
-    /// record), where a rule needs it.
-    pub published: Option<jiff::Timestamp>,
-    /// Why the publish time is not known, when a rule needs it.
-    pub published_unknown: Option<SourceError>,
-    /// Bundles returned for another artifact.
-    pub ignored: Vec<IgnoredBundle>,
-    /// Sources that could not answer.
-    pub errors: Vec<SourceError>,
-    /// Each source, in order.
-    pub outcomes: Vec<SourceOutcome>,
-}
-
-impl PackageFetch {
-    /// Offline, nothing was found and some remote source had no cached
-    /// answer: running `fetch` online would tell more.
-    pub fn missing_from_cache(&self) -> bool {
-        self.documents.is_empty()
-            && self.registry.is_none()
-            && self
-                .outcomes
-                .iter()
-                .any(|o| o.outcome == Outcome::NotCached)
-    }
-
-    /// Verify every document against `roots` and gather the evidence.
-    ///
-    /// Each document's bundle, read once where it was fetched or read from
-    /// the cache, is verified with [`verify::verify_with_roots`] against the
-    /// package's checksum, with no identity expectation (the policy judges
-    /// identities from the facts); a document that is not a bundle is
-    /// rejected with the reason. A bundle that fails only the subject check
-    /// is for another artifact and is listed as ignored; any other failure
-    /// is a rejection.
-    pub fn verify(&self, roots: &[TrustRoot]) -> Evidence {
-        let artifact = ArtifactInput::sha256(self.query.checksum);
-        let signer = SignerCheck::Certificate {
-            identity: None,
-            issuer: None,
-        };
-        let mut evidence = Evidence {
-            registry: self.registry.clone(),
-            record: self.record.clone(),
-            published: self.published,
-            published_unknown: self.published_unknown.clone(),
-            ignored: self.ignored.iter().map(|i| i.origin.clone()).collect(),
-            errors: self.errors.clone(),
-            ..Evidence::default()
-        };
-        for document in &self.documents {
-            let origin = &document.origin;
-            let result = match document.bundle.bundle() {
-                Ok(bundle) => verify::verify_with_roots(roots, bundle, &artifact, &signer),
-                Err(reason) => Err(VerifyFailure::new(
-                    Check::BundleFormat,
-                    format!("{}: {reason}", origin.location),
-                )),
-            };
-            let digest = || document.bundle.digest().to_hex();
-            match result {
-                Ok(facts) => evidence.attestations.push(Attestation {
-                    origin: origin.clone(),
-                    digest: digest(),
-                    facts,
-                }),
-                Err(failure) if failure.check == Check::Subject => {
-                    evidence.ignored.push(origin.clone())
-                }
-                Err(failure) => evidence.rejected.push(Rejected {
-                    origin: origin.clone(),
-                    digest: digest(),
-                    failure,
-                }),
-            }
-        }
-        evidence
-    }
-}
-
-/// A fetch as a whole.
-#[derive(Debug, Clone, Serialize)]
-pub struct FetchReport {
-    /// One per query, in the order given.
-    pub packages: Vec<PackageFetch>,
-    /// Problems that change no result (a cache entry that could not be written).
-    pub warnings: Vec<String>,
-}
-
-impl FetchReport {
-    /// The packages an offline run could not find in the cache.
-    pub fn missing_from_cache(&self) -> Vec<&PackageQuery> {
-        self.packages
-            .iter()
-            .filter(|p| p.missing_from_cache())
-            .map(|p| &p.query)
-            .collect()
-    }
-
-    /// The message listing packages missing from the cache, with the fix.
-    pub fn missing_message(&self) -> Option<String> {
-        let missing = self.missing_from_cache();
-        if missing.is_empty() {
-            return None;
-        }
-        // A few names and a count: the table lists every package.
-        const SHOWN: usize = 5;
-        let names: Vec<String> = missing.iter().take(SHOWN).map(|q| q.id()).collect();
-        let mut text = match missing.len() {
-            1 => format!(
-                "1 package is not in the cache, and this run is offline: {}",
-                names.join(", ")
-            ),
-            n => format!(
-                "{n} packages are not in the cache, and this run is offline: {}",
-                names.join(", ")
-            ),
-        };
-        if missing.len() > SHOWN {
-            text.push_str(&format!(" and {} more", missing.len() - SHOWN));
-        }
-        text.push_str("; run `cargo verify-provenance fetch` while online to fill the cache");
-        Some(text)
-    }
-}
 
 /// A fetch that could not run at all.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -684,67 +497,6 @@ fn sparse_index(
     }))
 }
 
-/// The API of a `github` source that sends it no token: the one its
-/// limit is remembered for.
-fn anonymous_api<'a>(spec: &'a SourceSpec, auth: &GitHubAuth) -> Option<&'a str> {
-    let SourceSpec::GitHub { api_url, .. } = spec else {
-        return None;
-    };
-    let with_token =
-        auth.is_set() && Url::parse(api_url).is_ok_and(|url| url.origin() == auth.api().origin());
-    (!with_token).then_some(api_url.as_str())
-}
-
-/// Online, each `github` source without a token whose hourly limit an
-/// earlier run reached, and which resets after now ([`github_limit`]),
-/// is stopped before anything is asked: its packages are not checked.
-/// Returns those sources and when each limit resets.
-fn remembered_limits(shared: &Shared) -> Vec<(usize, jiff::Timestamp)> {
-    let (Some(cache), false) = (&shared.cache, shared.options.offline) else {
-        return Vec::new();
-    };
-    let mut limits = Vec::new();
-    for (index, spec) in shared.sources.iter().enumerate() {
-        let Some(api) = anonymous_api(spec, &shared.options.github_auth) else {
-            continue;
-        };
-        let Some(resets) = github_limit::remembered(cache, api, shared.options.now) else {
-            continue;
-        };
-        let failure = SourceFailure {
-            kind: crate::evidence::FailureKind::RateLimited,
-            ..SourceFailure::stopping(
-                sources::FailureCause::RememberedLimit,
-                format!(
-                "{}: GitHub's hourly limit resets at {}; not asked until then (an earlier run reached it); set GITHUB_TOKEN or GH_TOKEN: authenticated requests have a much higher rate limit",
-                shared.keys[index].label,
-                github_limit::shown(resets)
-                ),
-            )
-        };
-        if shared.stopped[index].set(failure).is_ok() {
-            limits.push((index, resets));
-        }
-    }
-    limits
-}
-
-/// A `github` source without a token was refused for its hourly limit:
-/// remember when it resets, for the runs until then.
-fn remember_limit(shared: &Shared, index: usize, failure: &SourceFailure) {
-    let (Some(cache), Some(wait)) = (&shared.cache, failure.anonymous_limit) else {
-        return;
-    };
-    let Some(api) = anonymous_api(&shared.sources[index], &shared.options.github_auth) else {
-        return;
-    };
-    if let Err(error) = github_limit::remember(cache, api, shared.options.now, wait) {
-        if let Ok(mut warnings) = shared.warnings.lock() {
-            warnings.push(error.to_string());
-        }
-    }
-}
-
 /// Without a token, how many GitHub requests a run makes before the hourly
 /// limit (60) is worth a note: a few (one package's `explain`) never is.
 const GITHUB_WORTH_SAYING: usize = 10;
@@ -821,240 +573,11 @@ fn duration_text(duration: std::time::Duration) -> String {
     }
 }
 
-/// A source's reply for one package, with whether it came from the cache.
-type Answered = Result<(Option<Reply>, bool), SourceFailure>;
-
-/// Ask the sources about one package, in order, all of them within one
-/// [`Budget`]: no server can make one package hold more than its limits.
-async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
-    let budget = Budget::default();
-    let mut result = PackageFetch {
-        query,
-        documents: Vec::new(),
-        registry: None,
-        record: None,
-        published: None,
-        published_unknown: None,
-        ignored: Vec::new(),
-        errors: Vec::new(),
-        outcomes: Vec::new(),
-    };
-    let mut early = registry::learn_repository(shared, &mut result, &budget).await;
-    registry::find_publish_time(shared, &mut result).await;
-    // Registries last, whatever their place: whether their record is asked
-    // for depends on the bundles found. Outcomes are kept in source order.
-    let is_registry = |spec: &SourceSpec| matches!(spec, SourceSpec::CratesIo { .. });
-    let mut order: Vec<usize> = (0..shared.sources.len()).collect();
-    order.sort_by_key(|&index| is_registry(&shared.sources[index]));
-    let mut outcomes = Vec::with_capacity(order.len());
-    for index in order {
-        let spec = &shared.sources[index];
-        let label = &shared.keys[index].label;
-        let is_registry = is_registry(spec);
-        let mut outcome = |outcome, cached| {
-            let at = SourceOutcome {
-                source: label.clone(),
-                outcome,
-                cached,
-            };
-            outcomes.push((index, at));
-        };
-        let asked_early = early.take_if(|(at, _)| *at == index).map(|(_, a)| a);
-        // Bundles found: later bundle sources add nothing. The registry is
-        // asked all the same: its record is checked against the bundle.
-        let settled = if is_registry {
-            result.registry.is_some() || result.record.is_some()
-        } else {
-            !result.documents.is_empty()
-        };
-        if asked_early.is_none() && settled {
-            outcome(Outcome::NotAsked, false);
-            continue;
-        }
-        let answered = match asked_early {
-            Some(answered) => answered,
-            None if is_registry && !registry::asks_for_record(shared, spec, &result) => {
-                match registry::without_asking(shared, index, &mut result) {
-                    registry::Unasked::Cached(answered) => answered,
-                    registry::Unasked::Outcome(unasked, cached) => {
-                        outcome(unasked, cached);
-                        continue;
-                    }
-                }
-            }
-            None => ask_through_cache(shared, index, spec, &result.query, &budget).await,
-        };
-        let entry = match answered {
-            Ok((reply, cached)) => (take_reply(&mut result, reply), cached),
-            Err(failure) => {
-                result.errors.push(failure.for_source(label));
-                let message = failure.message;
-                (Outcome::Error { message }, false)
-            }
-        };
-        outcome(entry.0, entry.1);
-    }
-    outcomes.sort_by_key(|(index, _)| *index);
-    result.outcomes = outcomes.into_iter().map(|(_, o)| o).collect();
-    // The index could not say: the registry's record may.
-    if result.published.is_none() {
-        if let Some(published) = result.record.as_ref().and_then(|r| r.published) {
-            result.published = Some(published);
-            result.published_unknown = None;
-        }
-    }
-    result
-}
-
-/// Add what a source replied to the package's result; the outcome to show.
-fn take_reply(result: &mut PackageFetch, reply: Option<Reply>) -> Outcome {
-    match reply {
-        None => Outcome::NotCached,
-        Some(Reply::NotApplicable(reason)) => Outcome::NotApplicable { reason },
-        Some(Reply::Answer(Answer::NoAttestation)) => Outcome::NoAttestation,
-        Some(Reply::Answer(Answer::Registry {
-            assertion, record, ..
-        })) => {
-            let asserted = assertion.is_some();
-            // Evaluation weighs it: the level of evidence where no
-            // bundle verified, a cross-check where one did.
-            if result.registry.is_none() {
-                result.registry = assertion;
-            }
-            if result.record.is_none() {
-                result.record = record;
-            }
-            Outcome::Registry { asserted }
-        }
-        Some(Reply::Answer(Answer::Bundles { documents, ignored })) => {
-            let counts = Outcome::Bundles {
-                documents: documents.len(),
-                ignored: ignored.len(),
-            };
-            result.documents.extend(documents);
-            result.ignored.extend(ignored);
-            counts
-        }
-    }
-}
-
-/// One source's reply for one package: "not applicable" when the query
-/// alone says so ([`sources::not_applicable`], the same online and
-/// offline), else from the cache when it has a usable entry, else from the
-/// source (and then stored). `Ok((None, _))`: offline and not cached. A
-/// registry record that does not describe the package's `.crate` file is
-/// refused ([`described`]), and never stored.
-async fn ask_through_cache(
-    shared: &Shared,
-    index: usize,
-    spec: &SourceSpec,
-    query: &PackageQuery,
-    budget: &Budget,
-) -> Result<(Option<Reply>, bool), SourceFailure> {
-    let key = &shared.keys[index];
-    let options = &shared.options;
-    // Online and offline alike, a source that does not apply says so.
-    if let Some(reason) = sources::not_applicable(spec, query) {
-        return Ok((Some(Reply::NotApplicable(reason)), false));
-    }
-    let remote = spec.is_remote();
-    if remote {
-        if let Some(entry) = shared.take_cached(key, query) {
-            let reply = described(Reply::Answer(entry.value), &key.label, query)?;
-            return Ok((Some(reply), true));
-        }
-        if options.offline {
-            return Ok((None, false));
-        }
-    }
-    if let Some(failure) = shared.stopped[index].get() {
-        return Err(failure.clone());
-    }
-    let reply = ask_source(shared, index, spec, query, budget)
-        .await
-        .inspect_err(|failure| {
-            if failure.stop_source && shared.stopped[index].set(failure.clone()).is_ok() {
-                remember_limit(shared, index, failure);
-            }
-        })?;
-    let reply = described(reply, &key.label, query)?;
-    if let (true, Reply::Answer(answer)) = (remote, &reply) {
-        store_answer(shared, query, key, answer);
-    }
-    Ok((Some(reply), false))
-}
-
-/// Ask source `index` about one package: from its bulk listing when it
-/// listed the package's digest, else directly.
-async fn ask_source(
-    shared: &Shared,
-    index: usize,
-    spec: &SourceSpec,
-    query: &PackageQuery,
-    budget: &Budget,
-) -> Result<Reply, SourceFailure> {
-    let label = &shared.keys[index].label;
-    match (shared.listed[index].get(&query.checksum), &shared.http) {
-        (Some(listing), Some(http)) => {
-            let state = &shared.state;
-            sources::answer_listed(http, label, listing, &query.checksum, state, budget).await
-        }
-        _ => sources::ask(spec, query, shared.http.as_ref(), &shared.state, budget).await,
-    }
-}
-
-/// `reply`, unless it is a registry record of another `.crate` file than
-/// the package's, or of none: such a record is no evidence for the
-/// package (its publisher, its publish time, its `trustpub_only`), and is
-/// refused as the source's failure to answer.
-fn described(reply: Reply, label: &str, query: &PackageQuery) -> Result<Reply, SourceFailure> {
-    let recorded = match &reply {
-        Reply::Answer(answer @ Answer::Registry { checksum, .. })
-            if !answer.describes(&query.checksum) =>
-        {
-            checksum.as_ref().map_or_else(
-                || "no checksum".to_string(),
-                |checksum| format!("checksum {checksum}"),
-            )
-        }
-        _ => return Ok(reply),
-    };
-    Err(SourceFailure::new(
-        FailureCause::OtherChecksum,
-        format!(
-            "{label}: the registry's record of {} names {recorded}, not the .crate file Cargo.lock pins (sha256:{}): it is no evidence for it",
-            query.id(),
-            query.checksum.to_hex()
-        ),
-    ))
-}
-
-/// Cache `source`'s answer for a package the moment it arrives (an
-/// interrupted run resumes from there); a failed write is a warning.
-fn store_answer(shared: &Shared, query: &PackageQuery, source: &SourceKey, answer: &Answer) {
-    let Some(cache) = &shared.cache else {
-        return;
-    };
-    // Written from the answer itself: no second copy of it is made.
-    let entry = Entry::new(
-        source.answer_identity(&query.checksum),
-        shared.options.now,
-        answer,
-    );
-    if let Err(error) = cache.write_entry(&entry) {
-        if let Ok(mut warnings) = shared.warnings.lock() {
-            warnings.push(error.to_string());
-        }
-    }
-    // What was read of this entry before is no longer what it holds.
-    if let Ok(mut reads) = shared.reads.0.lock() {
-        reads.remove(&entry.identity.relative_path());
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::ask::store_answer;
     use super::*;
+    use crate::cache::{Answer, BundleDocument};
     use crate::lockfile::PackageSource;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

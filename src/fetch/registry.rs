@@ -10,7 +10,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use super::{ask_through_cache, described, Answered, Outcome, PackageFetch, Shared};
+use super::ask::{ask_through_cache, described, Answered};
+use super::{Outcome, PackageFetch, Shared};
 use crate::cache::{Answer, SourceKey};
 use crate::evidence::SourceError;
 use crate::failure_kind::FailureKind;
@@ -197,7 +198,7 @@ impl CratesIoPlan {
                     assertion: None,
                     record: summary.as_ref().map(CrateSummary::record),
                 };
-                super::store_answer(shared, query, &key, &answer);
+                super::ask::store_answer(shared, query, &key, &answer);
             }
         }
     }
