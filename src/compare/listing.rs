@@ -32,7 +32,6 @@ pub struct PackageListing {
 
 impl PackageListing {
     /// The listing of `archive` in `format`.
-    #[cfg(test)]
     pub fn of(archive: &Archive, format: ObjectFormat) -> Self {
         Self::without_line_endings(archive, format).with_line_endings(archive, format)
     }

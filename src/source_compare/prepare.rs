@@ -1,7 +1,8 @@
 //! The first pass: per package, the cached result, else what the package
 //! says of itself (its commit and repository) and its files: held when it
-//! was downloaded, read again from cargo's cache when its repository has
-//! been fetched otherwise.
+//! was downloaded in this run, else read again from where it was found
+//! (cargo's cache, or a download an earlier run kept) when its repository
+//! has been fetched.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -77,8 +78,7 @@ impl PackageRead {
     /// Every file listed with its IDs in the repository's hash (`format`).
     fn of(archive: &Archive, facts: PackageFacts, format: ObjectFormat) -> Self {
         Self {
-            listing: PackageListing::without_line_endings(archive, format)
-                .with_line_endings(archive, format),
+            listing: PackageListing::of(archive, format),
             manifest: facts.manifest,
             original: facts.original,
         }
