@@ -88,6 +88,8 @@ pub struct VerifiedCrate {
     bytes: Vec<u8>,
     origin: CrateOrigin,
     stem: String,
+    /// Where a download was kept in this tool's cache, when it was.
+    kept: Option<PathBuf>,
 }
 
 impl VerifiedCrate {
@@ -97,7 +99,18 @@ impl VerifiedCrate {
             bytes,
             origin,
             stem: krate.stem(),
+            kept: None,
         })
+    }
+
+    /// Where it can be read again: the file it was read from, or where its
+    /// download was kept; `None` for a download that could not be kept.
+    pub fn found_again_at(&self) -> Option<CrateOrigin> {
+        match (&self.origin, &self.kept) {
+            (CrateOrigin::Downloaded(_), Some(path)) => Some(CrateOrigin::Kept(path.clone())),
+            (CrateOrigin::Downloaded(_), None) => None,
+            (origin, _) => Some(origin.clone()),
+        }
     }
 
     #[cfg(any(test, feature = "testkit"))]
@@ -105,6 +118,7 @@ impl VerifiedCrate {
         &self.bytes
     }
 
+    #[cfg(any(test, feature = "testkit"))]
     pub fn origin(&self) -> &CrateOrigin {
         &self.origin
     }
@@ -339,11 +353,14 @@ impl Locator {
                     registry: krate.source.to_string(),
                     reason,
                 })?;
-        let verified = download::download(http, &template, krate).await?;
+        let mut verified = download::download(http, &template, krate).await?;
         if let Some(cache) = &self.kept {
             // Kept for later runs; a cache that cannot be written only
             // means the next run downloads it again.
-            let _ = cache.write_file(&kept_path(&krate.checksum), &verified.bytes);
+            let relative = kept_path(&krate.checksum);
+            if cache.write_file(&relative, &verified.bytes).is_ok() {
+                verified.kept = Some(cache.root().join(relative));
+            }
         }
         Ok(verified)
     }

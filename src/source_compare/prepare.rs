@@ -1,8 +1,8 @@
 //! The first pass: per package, the cached result, else what the package
-//! says of itself (its commit and repository) and its files: held when it
-//! was downloaded in this run, else read again from where it was found
-//! (cargo's cache, or a download an earlier run kept) when its repository
-//! has been fetched.
+//! says of itself (its commit and repository) and its files, read again
+//! when its repository has been fetched from where they were found
+//! (cargo's cache, or this tool's where downloads are kept), or held when
+//! a download could not be kept.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -56,9 +56,11 @@ pub(super) struct Pending {
 /// A waiting package's files, or where to read them again.
 #[derive(Debug)]
 pub(super) enum Files {
-    /// Held: a downloaded package (never downloaded twice).
+    /// Held: a package downloaded in this run that could not be kept
+    /// (never downloaded twice).
     Held(Box<PackageRead>),
-    /// Found in cargo's download cache or this tool's: read again (and
+    /// Found in cargo's download cache or this tool's (or kept there when
+    /// downloaded): read again (and
     /// checked against the checksum again) when its repository has been
     /// fetched, so that a package waiting for its fetch holds none of its
     /// files and memory is bounded by the fetches in flight, not by the
@@ -447,11 +449,9 @@ fn examine(index: usize, krate: &CrateRef, verified: &VerifiedCrate, shared: &Sh
     if let Some(Err(reason)) = known {
         return done(format!("fetching {repository}: {reason}"));
     }
-    let files = match verified.origin() {
-        origin @ (CrateOrigin::CargoCache(_) | CrateOrigin::Kept(_)) => {
-            Files::ReadAgain(origin.clone())
-        }
-        CrateOrigin::Downloaded(_) => {
+    let files = match verified.found_again_at() {
+        Some(origin) => Files::ReadAgain(origin),
+        None => {
             let format = ObjectFormat::of_hex(&vcs.commit).unwrap_or(ObjectFormat::Sha1);
             Files::Held(Box::new(PackageRead::of(&archive, facts, format)))
         }

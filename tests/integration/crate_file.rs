@@ -242,6 +242,11 @@ fn a_download_is_kept_and_only_the_lockfiles_bytes_are_used_from_it() {
     assert_eq!(found.origin(), &CrateOrigin::Kept(kept.clone()));
     assert_eq!(found.bytes(), read(&root, entry));
     assert_eq!(server.requests_to(&path), 1);
+    // The download is read again from where it was kept, not held.
+    let again_at = downloaded.found_again_at().unwrap();
+    assert_eq!(again_at, CrateOrigin::Kept(kept.clone()));
+    let again = offline.read_again(&krate, &again_at).unwrap();
+    assert_eq!(again.bytes(), read(&root, entry));
 
     // Other bytes planted under the name, then a link to the right bytes.
     let elsewhere = dir.join("elsewhere.crate");
@@ -254,6 +259,8 @@ fn a_download_is_kept_and_only_the_lockfiles_bytes_are_used_from_it() {
             std::fs::write(&kept, plant).unwrap();
         }
         assert_eq!(offline.in_kept(&krate), None, "{plant}");
+        let error = offline.read_again(&krate, &again_at).unwrap_err();
+        assert!(error.contains("changed during the run"), "{error}");
         assert_eq!(
             block_on(offline.obtain(&krate, None)),
             Err(ObtainError::NoDownloadUrl {
