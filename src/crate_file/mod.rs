@@ -133,7 +133,7 @@ impl VerifiedCrate {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
 pub enum ObtainError {
     #[error(
-        "cargo's download cache has no copy with the lockfile's checksum, and this run is offline"
+        "neither cargo's download cache nor a download kept in this tool's cache has a copy with the lockfile's checksum, and this run is offline"
     )]
     #[diagnostic(
         code("crate-not-cached"),

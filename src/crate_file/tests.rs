@@ -323,7 +323,7 @@ fn cargos_cache_is_used_only_for_the_lockfiles_bytes() {
             then: Box::new(ObtainError::Offline),
         }
     );
-    assert!(offline.to_string().contains("not the lockfile's checksum, so it is not used; cargo's download cache has no copy with the lockfile's checksum, and this run is offline"));
+    assert!(offline.to_string().contains("not the lockfile's checksum, so it is not used; neither cargo's download cache nor a download kept in this tool's cache has a copy with the lockfile's checksum, and this run is offline"));
 
     // The right bytes, in the folder of an older cargo: used.
     let older = home
