@@ -1393,30 +1393,21 @@ mod minted {
         let (instance, root) = &*INSTANCE;
         let minted =
             instance.mint(&MintRequest::new("tokio", "1.45.0", SHA, claims).with_faults(faults));
-        let fetched = crate::fetch::PackageFetch {
-            query: crate::sources::PackageQuery {
-                name: minted.name.clone(),
-                version: minted.version.parse().unwrap(),
-                source: PackageSource::CratesIo,
-                checksum: sigstore_types::Sha256Hash::new(SHA),
-                repository_hint: None,
-                needs: Default::default(),
+        let mut fetched = crate::fetch::PackageFetch::nothing_for(crate::sources::PackageQuery {
+            name: minted.name.clone(),
+            version: minted.version.parse().unwrap(),
+            source: PackageSource::CratesIo,
+            checksum: sigstore_types::Sha256Hash::new(SHA),
+            repository_hint: None,
+            needs: Default::default(),
+        });
+        fetched.documents.push(crate::cache::BundleDocument {
+            origin: BundleOrigin {
+                source: "dir:bundles".into(),
+                location: minted.file_name(),
             },
-            documents: vec![crate::cache::BundleDocument {
-                origin: BundleOrigin {
-                    source: "dir:bundles".into(),
-                    location: minted.file_name(),
-                },
-                bundle: crate::cache::ReadBundle::read(minted.to_json()),
-            }],
-            registry: None,
-            record: None,
-            published: None,
-            published_unknown: None,
-            ignored: Vec::new(),
-            errors: Vec::new(),
-            outcomes: Vec::new(),
-        };
+            bundle: crate::cache::ReadBundle::read(minted.to_json()),
+        });
         fetched.verify(std::slice::from_ref(root))
     }
 

@@ -14,17 +14,7 @@ use crate::sources::{PackageQuery, Reply, SourceSpec};
 /// [`Budget`]: no server can make one package hold more than its limits.
 pub(super) async fn fetch_package(shared: &Shared, query: PackageQuery) -> PackageFetch {
     let budget = Budget::default();
-    let mut result = PackageFetch {
-        query,
-        documents: Vec::new(),
-        registry: None,
-        record: None,
-        published: None,
-        published_unknown: None,
-        ignored: Vec::new(),
-        errors: Vec::new(),
-        outcomes: Vec::new(),
-    };
+    let mut result = PackageFetch::nothing_for(query);
     let mut early = registry::learn_repository(shared, &mut result, &budget).await;
     registry::find_publish_time(shared, &mut result).await;
     // Registries last, whatever their place: whether their record is asked

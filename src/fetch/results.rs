@@ -88,6 +88,21 @@ pub struct PackageFetch {
 }
 
 impl PackageFetch {
+    /// Nothing found yet for `query`.
+    pub(crate) fn nothing_for(query: PackageQuery) -> Self {
+        Self {
+            query,
+            documents: Vec::new(),
+            registry: None,
+            record: None,
+            published: None,
+            published_unknown: None,
+            ignored: Vec::new(),
+            errors: Vec::new(),
+            outcomes: Vec::new(),
+        }
+    }
+
     /// Offline, nothing was found and some remote source had no cached
     /// answer: running `fetch` online would tell more.
     pub fn missing_from_cache(&self) -> bool {
