@@ -3,17 +3,19 @@
 //!
 //! Two passes:
 //! 1. per package, in parallel: its `.crate` ([`crate::crate_file`]:
-//!    cargo's cache, else a download checked against the checksum; offline,
-//!    cargo's cache only) and what it says of itself; its cached comparison
-//!    computed again from the entry's proof and its files, when there is
-//!    one; else its files' git object IDs kept when it was downloaded, and
-//!    nothing of them when it is in cargo's cache;
+//!    cargo's cache, else a download an earlier run kept in this tool's
+//!    cache, else a download, kept there; each checked against the
+//!    checksum; offline, no download) and what it says of itself; its
+//!    cached comparison computed again from the entry's proof and its
+//!    files, when there is one; else nothing of its files is held (only a
+//!    download that could not be kept holds its files' object IDs);
 //! 2. per (repository, commit), in parallel but at most
 //!    [`CompareOptions::fetches_per_host`] fetches per host at once: one
 //!    fetch of the commit's trees ([`crate::git`]), then every package of
-//!    that repository and commit (read again from cargo's cache) compared
-//!    with it ([`crate::compare`]). Memory holds the files of the packages
-//!    being compared, not of every package waiting for its fetch.
+//!    that repository and commit (read again from where it was found, and
+//!    checked again) compared with it ([`crate::compare`]). Memory holds
+//!    the files of the packages being compared, not of every package
+//!    waiting for its fetch.
 //!
 //! Offline, git fetches only from this machine (a repository that the
 //! user's `insteadOf` rules send to a `file://` mirror). Comparisons are
