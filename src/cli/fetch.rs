@@ -132,7 +132,7 @@ fn fetch_in_scope(global: &GlobalOptions, args: &FetchArgs) -> Result<(FetchRepo
     let sources = config.sources(&policy);
     let cache = config.open_cache()?;
     let mut queries = queries(&inventory, &policy);
-    crate::run::manifest_hints(&config, &sources, Some(&cache), &mut queries);
+    crate::run::prefetch_sources(&config, &sources, &cache, &mut queries);
     let report = fetch(
         queries,
         &sources,

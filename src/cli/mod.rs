@@ -82,7 +82,7 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Write a provenance.toml pinning every dependency to what its provenance shows now.
     Init(init::InitArgs),
-    /// Fetch every dependency's provenance into the cache (verifies nothing).
+    /// Fetch every dependency's provenance and source comparison into the cache (verifies nothing).
     Fetch(fetch::FetchArgs),
     /// Show the whole evidence chain behind one package's outcome.
     Explain(explain::ExplainArgs),

@@ -229,6 +229,30 @@ fn queries_to_ask(
         .unzip()
 }
 
+/// What `fetch` does beyond asking the sources, so that a later offline
+/// run needs nothing more: every package's source comparison made and
+/// cached (one git fetch per repository and commit), and where GitHub
+/// should look for the packages nothing else places, from the manifests
+/// that comparison reads (without it, [`manifest_hints`]). The comparison's
+/// results are only cached: the check computes them again from the cache.
+pub(crate) fn prefetch_sources(
+    config: &RunConfig,
+    sources: &[SourceSpec],
+    cache: &Cache,
+    queries: &mut [PackageQuery],
+) {
+    if !config.source_comparison {
+        return manifest_hints(config, sources, Some(cache), queries);
+    }
+    let crates: Vec<CrateRef> = queries.iter().map(crate_ref).collect();
+    let preparation =
+        source_compare::prepare_all(&crates, Some(cache), &config.compare_options(sources));
+    hints::from_comparison(queries, sources, &preparation);
+    let progress = git_progress::GitProgress::new(config.progress, config.progress_lines.clone());
+    preparation.compare(Some(cache), Some(&progress));
+    progress.finish();
+}
+
 /// Where to look on GitHub for the packages whose repository neither the
 /// policy nor cargo's metadata names: their own manifest's `repository`,
 /// read from the `.crate` the source comparison reads too (cargo's cache,

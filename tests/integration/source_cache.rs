@@ -339,3 +339,35 @@ fn a_file_differing_in_line_endings_only_is_listed_apart_by_the_rerun_too() {
         }
     }
 }
+
+/// `fetch` makes every package's source comparison and caches it, so a
+/// later offline check needs no git fetch: here the mirror git fetched
+/// from is gone by then, and the package is still compared (it differs),
+/// not left unchecked.
+#[test]
+fn fetch_makes_the_comparisons_an_offline_check_needs() {
+    let project = Tampered::new();
+    project.policy("[defaults]\nsource-matches = true\n");
+    let fetched = project
+        .command()
+        .args([
+            "fetch",
+            "--lockfile",
+            "Cargo.lock",
+            "--policy",
+            "provenance.toml",
+        ])
+        .run();
+    assert_eq!(fetched.code, 0, "{}", fetched.stderr);
+    let mirror = project.dir.join("mirrors/tampered.git");
+    std::fs::rename(&mirror, project.dir.join("gone.git")).unwrap();
+    let run = project.run(&["--message-format", "json"]);
+    let found = packages(&run.stdout);
+    let source_match = &found["tampered"]["source_match"];
+    assert_eq!(
+        source_match["result"], "differs",
+        "{source_match}\n{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
