@@ -303,7 +303,11 @@ impl Locator {
             CrateOrigin::Kept(_) => self
                 .in_kept(krate)
                 .ok_or_else(|| changed(&"it is gone or its bytes are no longer the lockfile's")),
-            CrateOrigin::Downloaded(url) => Err(format!("{url} is not downloaded twice")),
+            // No URL in the reason: a mirror's `download-url` may hold a
+            // `user:token@`.
+            CrateOrigin::Downloaded(_) => {
+                Err("a download that was not kept is not downloaded twice".into())
+            }
         }
     }
 
